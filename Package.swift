@@ -1,0 +1,60 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layout: a platform-free protocol library, C shim targets holding only what Swift
+// cannot import, server and client libraries, and thin executables on top.
+let package = Package(
+    name: "qtfs-swift",
+    products: [
+        .executable(name: "qtfs-server", targets: ["QtfsServer"]),
+        .executable(name: "qtfs-fuse", targets: ["QtfsClientFuse"]),
+        .executable(name: "qtinfo", targets: ["Qtinfo"]),
+        .library(name: "QtfsProtocol", targets: ["QtfsProtocol"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // Wire protocol v1: framing, messages, codec. No io_uring, FUSE or Foundation.
+        .target(name: "QtfsProtocol"),
+        // Thin C shims.
+        .target(name: "CQtfsUring", linkerSettings: [.linkedLibrary("uring")]),
+        .target(name: "CFuse", linkerSettings: [.linkedLibrary("fuse3")]),
+        .target(name: "CQtfsSys"),
+        .target(
+            name: "QtfsServerCore",
+            dependencies: [
+                "QtfsProtocol", "CQtfsUring", "CQtfsSys",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .executableTarget(
+            name: "QtfsServer",
+            dependencies: [
+                "QtfsServerCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .target(
+            name: "QtfsClient",
+            dependencies: [
+                "QtfsProtocol", "CQtfsSys",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .executableTarget(
+            name: "QtfsClientFuse",
+            dependencies: [
+                "QtfsClient", "CFuse", "CQtfsSys",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .executableTarget(
+            name: "Qtinfo",
+            dependencies: [
+                "QtfsProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .testTarget(name: "QtfsProtocolTests", dependencies: ["QtfsProtocol"]),
+        .testTarget(name: "QtfsServerTests", dependencies: ["QtfsServerCore", "QtfsClient", "QtfsProtocol"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

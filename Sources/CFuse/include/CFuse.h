@@ -1,0 +1,9 @@
+// libfuse3 low-level API, version 3.5 semantics.
+#ifndef CFUSE_H
+#define CFUSE_H
+#define _GNU_SOURCE
+#define FUSE_USE_VERSION 35
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <fuse3/fuse_lowlevel.h>
+#endif

@@ -1,0 +1,33 @@
+#include "CQtfsSys.h"
+#include <sys/syscall.h>
+
+int qtfs_become(uid_t uid, gid_t gid, const gid_t *groups, int ngroups) {
+    if (syscall(SYS_setgroups, (size_t)ngroups, groups) != 0) return -1;
+    syscall(SYS_setfsgid, gid);
+    syscall(SYS_setfsuid, uid);
+    // setfsuid/setfsgid report the previous id, never an error: read back to verify.
+    if ((uid_t)syscall(SYS_setfsuid, -1) != uid || (gid_t)syscall(SYS_setfsgid, -1) != gid) {
+        errno = EPERM;
+        return -1;
+    }
+    return 0;
+}
+
+int qtfs_become_root(void) {
+    syscall(SYS_setfsuid, 0);
+    syscall(SYS_setfsgid, 0);
+    return (int)syscall(SYS_setgroups, (size_t)0, NULL);
+}
+
+int qtfs_openat2(int dirfd, const char *path, int flags, mode_t mode, unsigned long long resolve) {
+    struct open_how how = { .flags = (unsigned long long)flags, .mode = mode, .resolve = resolve };
+    // O_CREAT-less opens must pass mode 0 or openat2 rejects them.
+    if (!(flags & (O_CREAT | O_TMPFILE))) how.mode = 0;
+    return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+}
+
+ssize_t qtfs_getdents64(int fd, void *buf, size_t len) {
+    return syscall(SYS_getdents64, fd, buf, len);
+}
+
+int qtfs_errno(void) { return errno; }

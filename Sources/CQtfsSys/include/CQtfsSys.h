@@ -1,0 +1,40 @@
+// System calls Swift cannot reach directly or that need per-thread semantics.
+#ifndef CQTFS_SYS_H
+#define CQTFS_SYS_H
+#define _GNU_SOURCE
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/xattr.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/eventfd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <dirent.h>
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+#include <errno.h>
+#include <linux/openat2.h>
+
+/// Switches the calling thread (only) to act with these file-system credentials:
+/// raw setgroups/setfsgid/setfsuid syscalls, because glibc's wrappers change every
+/// thread of the process. Returns 0, or -1 with errno set.
+int qtfs_become(uid_t uid, gid_t gid, const gid_t *groups, int ngroups);
+
+/// Returns the calling thread to root credentials with no supplementary groups.
+int qtfs_become_root(void);
+
+/// openat2(2): resolution confined by `resolve` (RESOLVE_BENEATH, RESOLVE_IN_ROOT, ...).
+int qtfs_openat2(int dirfd, const char *path, int flags, mode_t mode, unsigned long long resolve);
+
+/// getdents64(2) into `buf`; returns bytes filled, 0 at end, -1 with errno.
+ssize_t qtfs_getdents64(int fd, void *buf, size_t len);
+
+/// errno of the calling thread (Swift sees errno as a computed property; this is explicit).
+int qtfs_errno(void);
+
+#endif
