@@ -54,7 +54,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "QtfsProtocolTests", dependencies: ["QtfsProtocol"]),
-        .testTarget(name: "QtfsServerTests", dependencies: ["QtfsServerCore", "QtfsClient", "QtfsProtocol"]),
+        .testTarget(name: "QtfsServerTests", dependencies: ["QtfsServerCore", "QtfsProtocol", "CQtfsSys"]),
+        .testTarget(name: "QtfsClientTests", dependencies: ["QtfsClient", "QtfsProtocol"]),
     ],
     swiftLanguageModes: [.v5]
 )
