@@ -1,0 +1,59 @@
+# Shared helpers for the integration tests. A test is an executable that exits 0 to pass,
+# 77 to skip, anything else to fail; it runs in its own temporary directory.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BIN=${QTFS_BIN:-$REPO/.build/release}
+WORK=$(mktemp -d /tmp/qtfs-test.XXXXXX)
+SERVER_PID=""
+MOUNTS=()
+
+log() { printf '[%s] %s\n' "$(basename "$0")" "$*" >&2; }
+fail() { log "FAIL: $*"; exit 1; }
+
+cleanup() {
+    local m
+    for m in "${MOUNTS[@]:-}"; do
+        [ -n "$m" ] && { fusermount3 -uz "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; }
+    done
+    [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
+    rm -rf "$WORK" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# start_server EXPORT...: starts qtfs-server on a free loopback port, sets PORT.
+start_server() {
+    PORT=$(free_port)
+    local args=() e
+    for e in "$@"; do args+=(--export "$e"); done
+    "$BIN/qtfs-server" --listen 127.0.0.1 --port "$PORT" "${args[@]}" >"$WORK/server.log" 2>&1 &
+    SERVER_PID=$!
+    local i
+    for i in $(seq 1 100); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then return 0; fi
+        kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log" >&2; fail "qtfs-server exited at start"; }
+        sleep 0.1
+    done
+    fail "qtfs-server did not listen on $PORT"
+}
+
+# mount_qtfs HOSTPATH MOUNTPOINT [extra -o options]: FUSE mount, waits until it is up.
+mount_qtfs() {
+    local src=$1 dst=$2 opts=${3:-}
+    mkdir -p "$dst"
+    "$BIN/qtfs-fuse" -o "server=127.0.0.1:$PORT${opts:+,$opts}" "$src" "$dst" >"$WORK/fuse-$(basename "$dst").log" 2>&1 &
+    MOUNTS+=("$dst")
+    local i
+    for i in $(seq 1 100); do
+        if mountpoint -q "$dst"; then return 0; fi
+        sleep 0.1
+    done
+    cat "$WORK"/fuse-*.log >&2 || true
+    fail "qtfs-fuse did not mount $src on $dst"
+}
+
+server_alive() { kill -0 "$SERVER_PID" 2>/dev/null || fail "qtfs-server died: $(tail -5 "$WORK/server.log")"; }

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Real tools through the mount: tar, diff -r, cp -a, find, git, and a 1 GiB file.
+source "$(dirname "$0")/lib.sh"
+mkdir -p "$WORK/export" "$WORK/local"
+start_server "$WORK/export"
+mount_qtfs "$WORK/export" "$WORK/mnt"
+M=$WORK/mnt
+
+# A real tree with symlinks, permissions and nested directories: this repository's sources
+# plus a system directory.
+tar -C "$REPO" -cf "$WORK/src.tar" Sources Tests docs
+tar -C /usr/share -rf "$WORK/src.tar" zoneinfo 2>/dev/null || true
+
+log "tar extract into the mount and locally"
+tar -C "$M" -xf "$WORK/src.tar"
+tar -C "$WORK/local" -xf "$WORK/src.tar"
+diff -r --no-dereference "$WORK/local" "$M" || fail "diff -r after tar extract"
+diff -r --no-dereference "$WORK/local" "$WORK/export" || fail "host side differs from what was written"
+
+log "tar create from the mount matches"
+(cd "$M" && tar -cf - . | tar -tvf - | awk '{print $1, $3, $6}' | sort) > "$WORK/remote.lst"
+(cd "$WORK/local" && tar -cf - . | tar -tvf - | awk '{print $1, $3, $6}' | sort) > "$WORK/local.lst"
+diff "$WORK/local.lst" "$WORK/remote.lst" || fail "tar listing differs"
+
+log "cp -a within the mount keeps modes, times and links"
+cp -a "$M/Sources" "$M/copy"
+diff -r --no-dereference "$WORK/local/Sources" "$M/copy" || fail "cp -a copy differs"
+[ "$(find "$M/Sources" -printf '%m %s %T@ %p\n' | sed "s|$M/Sources||" | sort)" = \
+  "$(find "$M/copy" -printf '%m %s %T@ %p\n' | sed "s|$M/copy||" | sort)" ] || fail "cp -a lost modes or times"
+
+log "find sees the same tree"
+[ "$(cd "$M" && find . -path ./copy -prune -o -print | sort)" = "$(cd "$WORK/local" && find . | sort)" ] || fail "find differs"
+[ "$(find "$M" -type l | wc -l)" -eq "$(find "$WORK/local" -type l | wc -l)" ] || fail "symlink count differs"
+
+log "git init/add/commit/status/fsck in the mount"
+cd "$M/Sources"
+git init -q
+git -c user.name=t -c user.email=t@t add -A
+git -c user.name=t -c user.email=t@t commit -qm "through qtfs"
+[ -z "$(git status --porcelain)" ] || fail "git status not clean after commit"
+echo change >> QtfsProtocol/Wire.swift
+[ "$(git status --porcelain)" = " M QtfsProtocol/Wire.swift" ] || fail "git does not see a change"
+git checkout -q -- QtfsProtocol/Wire.swift
+git fsck -q || fail "git fsck"
+git -C "$WORK/export/Sources" log --oneline | grep -q "through qtfs" || fail "host does not see the commit"
+cd "$WORK"
+
+log "1 GiB file written and read back"
+head -c 1073741824 /dev/urandom | tee "$M/big" | sha256sum | cut -d' ' -f1 > "$WORK/big.sum"
+[ "$(sha256sum < "$M/big" | cut -d' ' -f1)" = "$(cat "$WORK/big.sum")" ] || fail "1 GiB readback checksum"
+[ "$(sha256sum < "$WORK/export/big" | cut -d' ' -f1)" = "$(cat "$WORK/big.sum")" ] || fail "1 GiB host-side checksum"
+rm "$M/big"
+[ ! -e "$WORK/export/big" ] || fail "unlink did not reach the host"
+server_alive

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The host's /proc through qtfs: size-0 pseudo files read whole, directory listings
+# complete, magic links read as their targets.
+source "$(dirname "$0")/lib.sh"
+start_server /
+mount_qtfs /proc "$WORK/proc"
+P=$WORK/proc
+[ "$(stat -c %s "$P/1/status")" = 0 ] || fail "proc files should report size 0"
+grep -q "^Name:" "$P/1/status" || fail "/proc/1/status read empty through qtfs"
+[ "$(wc -c < "$P/cpuinfo")" -gt 100 ] || fail "/proc/cpuinfo short"
+[ "$(head -1 "$P/1/mountinfo" | wc -w)" -gt 5 ] || fail "/proc/1/mountinfo"
+[ "$(readlink "$P/$SERVER_PID/exe")" = "$(readlink /proc/$SERVER_PID/exe)" ] || fail "exe magic link"
+# Every pid that exists before and after the listing must be in it.
+before=$(ls /proc | grep -E '^[0-9]+$' | sort)
+listed=$(ls "$P" | grep -E '^[0-9]+$' | sort)
+after=$(ls /proc | grep -E '^[0-9]+$' | sort)
+missing=$(comm -12 <(echo "$before") <(echo "$after") | comm -23 - <(echo "$listed"))
+[ -z "$missing" ] || fail "pids missing from the qtfs listing: $missing"
+# Fresh content on every read (no cache): the server's own read counter moves.
+a=$(grep rchar "$P/$SERVER_PID/io"); sleep 0.2; b=$(grep rchar "$P/$SERVER_PID/io")
+[ "$a" != "$b" ] || fail "reads of /proc/<pid>/io are cached"
+server_alive

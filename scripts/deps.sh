@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian packages qtfs-swift needs to build, run and test. Idempotent:
+# does nothing when everything is present. Needs root (apt-get).
+set -euo pipefail
+PACKAGES=(
+    libfuse3-dev fuse3 liburing-dev libnl-3-dev libnl-genl-3-dev   # build
+    python3 git tar procps util-linux iproute2 attr                # tests
+    sshfs openssh-server openssh-client                           # benchmark peer
+    qemu-system-x86 busybox-static linux-image-amd64 linux-headers-amd64 gcc make   # kernel module test
+)
+missing=()
+for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" != 0 ]; then
+        echo "qtfs: missing packages: ${missing[*]}; run this as root (sudo $0) to install them" >&2
+        exit 1
+    fi
+    echo "qtfs: installing ${missing[*]}" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+command -v swift >/dev/null || { echo "qtfs: swift is not on PATH (expected Swift 6 at /opt/swift/usr/bin)" >&2; exit 1; }
