@@ -1,0 +1,43 @@
+# qtfs-swift: build, install and test entry points. See README.md.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= /sbin
+BUILD_DIR ?= .build/release
+UNITDIR ?= /etc/systemd/system
+CONFDIR ?= /etc/qtfs
+
+.PHONY: build install install-bin uninstall test demo bench kmod
+
+build:
+	swift build -c release
+
+install: build install-bin
+
+# Installs already-built binaries (from BUILD_DIR), the mount helper, the systemd unit
+# and an example configuration (never overwriting an existing one).
+install-bin:
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(CONFDIR)
+	install -m 755 $(BUILD_DIR)/qtfs-server $(BUILD_DIR)/qtfs-fuse $(BUILD_DIR)/qtinfo $(DESTDIR)$(BINDIR)/
+	ln -sf $(BINDIR)/qtfs-fuse $(DESTDIR)$(SBINDIR)/mount.qtfs
+	sed 's|@BINDIR@|$(BINDIR)|' packaging/qtfs-server.service > $(DESTDIR)$(UNITDIR)/qtfs-server.service
+	[ -e $(DESTDIR)$(CONFDIR)/server.conf ] || install -m 600 packaging/server.conf.example $(DESTDIR)$(CONFDIR)/server.conf
+
+# Removes what install put in place, except a configuration the administrator may have edited.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/qtfs-server $(DESTDIR)$(BINDIR)/qtfs-fuse $(DESTDIR)$(BINDIR)/qtinfo
+	rm -f $(DESTDIR)$(SBINDIR)/mount.qtfs $(DESTDIR)$(UNITDIR)/qtfs-server.service
+	@if cmp -s packaging/server.conf.example $(DESTDIR)$(CONFDIR)/server.conf; then \
+		rm -f $(DESTDIR)$(CONFDIR)/server.conf; rmdir $(DESTDIR)$(CONFDIR) 2>/dev/null || true; \
+	else echo "kept $(DESTDIR)$(CONFDIR)/server.conf (edited); remove it by hand if unwanted"; fi
+
+test:
+	scripts/test.sh
+
+demo:
+	scripts/demo.sh
+
+bench:
+	scripts/bench.sh
+
+kmod:
+	$(MAKE) -C kmod
