@@ -1,0 +1,358 @@
+#!/bin/bash
+# scripts/bench.sh [--quick]: the qtfs-swift benchmark, one command.
+#
+# Runs every workload of bench/qtfs-bench.c on four targets in one run, over loopback only:
+#   local           the data directory itself (and /proc, /sys/fs/cgroup)
+#   passthrough_ll  libfuse's passthrough_ll example over the same directory (the FUSE ceiling)
+#   qtfs            qtfs-fuse mounting qtfs-server's export of the same directory
+#   sshfs           sshfs through a throwaway sshd on 127.0.0.1
+# prints a table and (full runs) writes docs/performance.md from this run.
+#
+# Environment: BENCH_FILES (10000) BENCH_SEQ_MB (1024) BENCH_BACKING (tmpfs|disk, default tmpfs)
+#   BENCH_TARGETS ("local passthrough_ll qtfs sshfs") BENCH_SSH_PORT (2222) BENCH_QTFS_PORT (7850)
+#   BENCH_DOC (output doc; default docs/performance.md on full runs, none with --quick)
+#   BENCH_TIMEOUT (seconds per workload, 300) BENCH_READDIR_REPS (10) BENCH_PS_REPS (20)
+#   BENCH_CGROUP_REPS (5)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+COMMAND="scripts/bench.sh $*"
+QUICK=0
+[ "${1:-}" = --quick ] && QUICK=1
+if [ $QUICK = 1 ]; then
+    FILES=${BENCH_FILES:-1000}; SEQ_MB=${BENCH_SEQ_MB:-64}; DOC=${BENCH_DOC:-}
+else
+    FILES=${BENCH_FILES:-10000}; SEQ_MB=${BENCH_SEQ_MB:-1024}; DOC=${BENCH_DOC:-$ROOT/docs/performance.md}
+fi
+BACKING=${BENCH_BACKING:-tmpfs}
+TARGETS=${BENCH_TARGETS:-local passthrough_ll qtfs sshfs}
+SSH_PORT=${BENCH_SSH_PORT:-2222}
+QTFS_PORT=${BENCH_QTFS_PORT:-7850}
+TIMEOUT=${BENCH_TIMEOUT:-300}
+READDIR_REPS=${BENCH_READDIR_REPS:-10}; PS_REPS=${BENCH_PS_REPS:-20}; CGROUP_REPS=${BENCH_CGROUP_REPS:-5}
+CIPHER=aes128-gcm@openssh.com
+CGROUP_ROOT=/sys/fs/cgroup
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+
+[ "$(id -u)" = 0 ] || { log "must run as root (drop_caches, mounts, sshd)"; exit 1; }
+
+# ---- dependencies ---------------------------------------------------------------------------
+need=()
+for pair in sshfs:sshfs sshd:openssh-server fusermount3:fuse3 gcc:gcc make:make pkg-config:pkg-config; do
+    cmd=${pair%%:*}; pkg=${pair#*:}
+    [ "$cmd" = sshd ] && cmd=/usr/sbin/sshd
+    command -v "$cmd" >/dev/null || need+=("$pkg")
+done
+pkg-config --exists fuse3 2>/dev/null || need+=(libfuse3-dev)
+if [ ${#need[@]} -gt 0 ]; then
+    log "installing ${need[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >&2
+fi
+
+# ---- work area and cleanup ------------------------------------------------------------------
+W=$(mktemp -d /tmp/qtfs-bench.XXXXXX)
+PIDS=()
+declare -A FUSE_PID=()
+
+cleanup() {
+    set +e
+    local m p
+    for m in "$W"/mnt/*; do
+        mountpoint -q "$m" 2>/dev/null && { fusermount3 -uz "$m" 2>/dev/null || umount -l "$m"; }
+    done
+    for p in "${FUSE_PID[@]}" "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    wait 2>/dev/null
+    mountpoint -q "$W/data" && umount "$W/data"
+    rm -rf "$W"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+mkdir -p "$W/data" "$W/mnt" "$W/log" "$W/ssh"
+[ "$BACKING" = tmpfs ] && mount -t tmpfs -o size=$((SEQ_MB * 2 + FILES / 100 + 512))m qtfs-bench "$W/data"
+RESULTS=$W/results.txt; ERRORS=$W/errors.txt
+: >"$RESULTS"; : >"$ERRORS"
+fail_note() { printf -- '- %s\n' "$*" >>"$ERRORS"; log "$*"; }
+
+# ---- builds ---------------------------------------------------------------------------------
+BENCH=$W/qtfs-bench
+gcc -O2 -Wall -Werror -o "$BENCH" "$ROOT/bench/qtfs-bench.c"
+
+PLL=$W/passthrough_ll
+EX=/usr/share/doc/libfuse3-dev/examples
+# shellcheck disable=SC2046
+gcc -O2 -Wall -o "$PLL" "$EX/passthrough_ll.c" -I"$EX" $(pkg-config fuse3 --cflags --libs)
+
+QTFS_BIN=""
+if [[ " $TARGETS " == *" qtfs "* ]]; then
+    log "building qtfs (swift build -c release)"
+    if (cd "$ROOT" && swift build -c release --scratch-path .build-bench) >"$W/log/swift-build.log" 2>&1; then
+        QTFS_BIN=$(cd "$ROOT" && swift build -c release --scratch-path .build-bench --show-bin-path)
+    else
+        fail_note "qtfs: swift build failed: $(grep -m3 'error:' "$W/log/swift-build.log" | tr '\n' ' ')"
+    fi
+fi
+
+# ---- servers --------------------------------------------------------------------------------
+wait_port() { # PORT PID NAME
+    local i
+    for i in $(seq 1 100); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+        kill -0 "$2" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+
+if [[ " $TARGETS " == *" sshfs "* ]]; then
+    ssh-keygen -q -t ed25519 -N '' -f "$W/ssh/host"
+    ssh-keygen -q -t ed25519 -N '' -f "$W/ssh/client"
+    cp "$W/ssh/client.pub" "$W/ssh/authorized_keys"
+    cat >"$W/ssh/sshd_config" <<EOF
+Port $SSH_PORT
+ListenAddress 127.0.0.1
+HostKey $W/ssh/host
+PidFile $W/ssh/sshd.pid
+AuthorizedKeysFile $W/ssh/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+Ciphers $CIPHER
+Subsystem sftp /usr/lib/openssh/sftp-server
+EOF
+    mkdir -p /run/sshd # privilege separation directory sshd insists on
+    /usr/sbin/sshd -f "$W/ssh/sshd_config" -D -e 2>"$W/log/sshd.log" &
+    PIDS+=($!)
+    wait_port "$SSH_PORT" $! || fail_note "sshd did not start: $(tail -3 "$W/log/sshd.log")"
+fi
+
+if [ -n "$QTFS_BIN" ]; then
+    "$QTFS_BIN/qtfs-server" --listen 127.0.0.1 --port "$QTFS_PORT" \
+        --export "$W/data" --export /proc --export "$CGROUP_ROOT" >"$W/log/qtfs-server.log" 2>&1 &
+    PIDS+=($!)
+    if ! wait_port "$QTFS_PORT" $!; then
+        fail_note "qtfs-server did not listen: $(tail -5 "$W/log/qtfs-server.log" | tr '\n' ' ')"
+        QTFS_BIN=""
+    fi
+fi
+
+# ---- mounts ---------------------------------------------------------------------------------
+# mount_fresh TARGET SRC: (re)mounts TARGET's view of host path SRC, sets MNT to the path to use.
+# Pseudo file systems (/proc, cgroup) get the options that make their size-0 files readable.
+mount_fresh() {
+    local t=$1 src=$2 mnt pseudo=0 log
+    MNT=$src
+    [ "$t" = local ] && return 0
+    [ "$src" = /proc ] || [ "$src" = "$CGROUP_ROOT" ] && pseudo=1
+    mnt=$W/mnt/$t-$(basename "$src")
+    unmount "$mnt"
+    mkdir -p "$mnt"
+    log=$W/log/mount-$t.log
+    case $t in
+    passthrough_ll)
+        local o=""; [ $pseudo = 1 ] && o=",cache=never"
+        "$PLL" -f -o "source=$src$o" "$mnt" >>"$log" 2>&1 & ;;
+    sshfs)
+        local o=""; [ $pseudo = 1 ] && o=",direct_io"
+        sshfs -f -o "IdentityFile=$W/ssh/client,Port=$SSH_PORT,Ciphers=$CIPHER,Compression=no" \
+            -o "StrictHostKeyChecking=no,UserKnownHostsFile=/dev/null,BatchMode=yes,LogLevel=ERROR$o" \
+            "root@127.0.0.1:$src" "$mnt" >>"$log" 2>&1 & ;;
+    qtfs)
+        [ -n "$QTFS_BIN" ] || return 1
+        "$QTFS_BIN/qtfs-fuse" -o "server=127.0.0.1:$QTFS_PORT" "$src" "$mnt" >>"$log" 2>&1 & ;;
+    esac
+    FUSE_PID[$mnt]=$!
+    local i
+    for i in $(seq 1 100); do
+        mountpoint -q "$mnt" && { MNT=$mnt; return 0; }
+        kill -0 "${FUSE_PID[$mnt]}" 2>/dev/null || break
+        sleep 0.1
+    done
+    fail_note "$t: mount of $src failed: $(tail -5 "$log" | tr '\n' ' ')"
+    unmount "$mnt"
+    return 1
+}
+
+unmount() {
+    local mnt=$1 pid=${FUSE_PID[$1]:-} i
+    mountpoint -q "$mnt" 2>/dev/null && { fusermount3 -u "$mnt" 2>/dev/null || umount -l "$mnt"; }
+    if [ -n "$pid" ]; then
+        for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+        unset "FUSE_PID[$mnt]"
+    fi
+    return 0
+}
+
+drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches; }
+
+# run TARGET WORKLOAD SRC SUBPATH [bench args]: fresh mount + drop caches, then one workload.
+run() {
+    local t=$1 w=$2 src=$3 sub=$4 out
+    shift 4
+    if ! mount_fresh "$t" "$src"; then echo "$t $w FAIL" >>"$RESULTS"; return 0; fi
+    drop_caches
+    if out=$(timeout -k 5 "$TIMEOUT" "$BENCH" -l "$t" "$@" "$w" "$MNT$sub" 2>"$W/log/bench.err"); then
+        echo "$out" | tee -a "$RESULTS" >&2
+        sed 's/^/    /' "$W/log/bench.err" >&2
+    else
+        echo "$t $w FAIL" >>"$RESULTS"
+        fail_note "$t $w failed (exit $?): $(tail -3 "$W/log/bench.err" | tr '\n' ' ')"
+    fi
+}
+
+# ---- workloads ------------------------------------------------------------------------------
+log "setup: $FILES files of 4 KiB in $W/data/files ($BACKING)"
+"$BENCH" -n "$FILES" setup "$W/data" >/dev/null
+START=$(date +%s)
+for t in $TARGETS; do
+    log "== $t"
+    D=$W/data
+    mkdir -p "$D/seq-$t"
+    run "$t" stat "$D" "" -n "$FILES"
+    run "$t" read4k "$D" "" -n "$FILES"
+    run "$t" readdir "$D" /files -r "$READDIR_REPS"
+    run "$t" create "$D" "/create-$t" -n "$FILES"
+    run "$t" unlink "$D" "/create-$t" -n "$FILES"
+    run "$t" seqwrite "$D" "/seq-$t" -m "$SEQ_MB"
+    run "$t" seqread "$D" "/seq-$t"
+    rm -rf "$D/seq-$t" "$D/create-$t"
+    run "$t" ps /proc "" -r "$PS_REPS"
+    run "$t" cgroup "$CGROUP_ROOT" "" -r "$CGROUP_REPS"
+    for m in "$W"/mnt/"$t"-*; do if [ -e "$m" ]; then unmount "$m"; fi; done
+done
+ELAPSED=$(( $(date +%s) - START ))
+
+# ---- table ----------------------------------------------------------------------------------
+table() {
+    awk '
+    BEGIN {
+        split("stat read4k create unlink readdir seqwrite seqread ps cgroup", W, " ")
+        split("local passthrough_ll qtfs sshfs", T, " ")
+        for (i in W) unit[W[i]] = "µs/op"
+        unit["seqwrite"] = unit["seqread"] = "MB/s"; unit["readdir"] = "µs/listing"
+        unit["ps"] = "µs/process"; unit["cgroup"] = "µs/file"
+        desc["stat"] = "uncached stat"; desc["read4k"] = "open+read 4 KiB+close"
+        desc["create"] = "create+write 4 KiB+close"; desc["unlink"] = "unlink"
+        desc["readdir"] = "readdir (large dir)"; desc["seqwrite"] = "seq write + fsync"
+        desc["seqread"] = "seq read, 1 MiB reads"; desc["ps"] = "ps scan (/proc)"
+        desc["cgroup"] = "cgroup scan"
+    }
+    { val[$1, $2] = ($3 == "FAIL") ? "FAIL" : ($2 ~ /^seq/ ? $5 : $4) }
+    function num(t, w) { return ((t, w) in val) && val[t, w] != "FAIL" && val[t, w] > 0 }
+    END {
+        print "| workload | unit | local | passthrough_ll | qtfs | sshfs | qtfs speedup vs sshfs | qtfs time vs passthrough_ll |"
+        print "|---|---|---:|---:|---:|---:|---:|---:|"
+        for (i = 1; i <= 9; i++) {
+            w = W[i]; seq = (unit[w] == "MB/s")
+            line = "| " desc[w] " | " unit[w]
+            for (j = 1; j <= 4; j++) {
+                v = ((T[j], w) in val) ? val[T[j], w] : "n/a"
+                if (v != "n/a" && v != "FAIL") v = seq ? sprintf("%.0f", v) : sprintf("%.1f", v)
+                line = line " | " v
+            }
+            q = num("qtfs", w); s = num("sshfs", w); p = num("passthrough_ll", w)
+            line = line " | " (q && s ? sprintf("%.2f×", seq ? val["qtfs", w] / val["sshfs", w] : val["sshfs", w] / val["qtfs", w]) : "n/a")
+            line = line " | " (q && p ? sprintf("%.2f×", seq ? val["passthrough_ll", w] / val["qtfs", w] : val["qtfs", w] / val["passthrough_ll", w]) : "n/a")
+            print line " |"
+        }
+    }' "$RESULTS"
+}
+
+targets_check() {
+    awk '
+    { if ($3 != "FAIL") { us[$1, $2] = $4; mb[$1, $2] = $5 } }
+    function verdict(ok, known) { return known ? (ok ? "met" : "NOT met") : "not measured" }
+    END {
+        n = split("stat create unlink readdir ps cgroup", M, " ")
+        for (i = 1; i <= n; i++) {
+            w = M[i]; k = (("qtfs", w) in us) && (("sshfs", w) in us)
+            r = k ? us["sshfs", w] / us["qtfs", w] : 0
+            printf "- %s ≥3× faster than sshfs: %s%s\n", w, verdict(r >= 3, k), k ? sprintf(" (%.2f×)", r) : ""
+        }
+        k = (("qtfs", "read4k") in us) && (("passthrough_ll", "read4k") in us)
+        r = k ? us["qtfs", "read4k"] / us["passthrough_ll", "read4k"] : 0
+        printf "- open+read 4 KiB+close within 1.6× of passthrough_ll: %s%s\n", verdict(r <= 1.6, k), k ? sprintf(" (%.2f×)", r) : ""
+        k = ("qtfs", "seqread") in mb
+        printf "- seq read ≥ 2000 MB/s: %s%s\n", verdict(mb["qtfs", "seqread"] >= 2000, k), k ? " (" mb["qtfs", "seqread"] " MB/s)" : ""
+        k = ("qtfs", "seqwrite") in mb
+        printf "- seq write ≥ 1000 MB/s: %s%s\n", verdict(mb["qtfs", "seqwrite"] >= 1000, k), k ? " (" mb["qtfs", "seqwrite"] " MB/s)" : ""
+    }' "$RESULTS"
+}
+
+echo
+table
+echo
+targets_check
+if [ -s "$ERRORS" ]; then echo; echo "Failures:"; cat "$ERRORS"; fi
+log "workloads took ${ELAPSED}s"
+
+[ -n "$DOC" ] || exit 0
+# ---- docs/performance.md --------------------------------------------------------------------
+{
+    cat <<EOF
+# Performance
+
+Measured by \`$COMMAND\` (generated by that script from one run; do not edit by hand).
+Parameters: BENCH_FILES=$FILES BENCH_SEQ_MB=$SEQ_MB BENCH_BACKING=$BACKING, readdir ×$READDIR_REPS,
+ps scan ×$PS_REPS, cgroup scan ×$CGROUP_REPS. Workloads took ${ELAPSED}s.
+
+Machine: $(nproc) CPUs ($(lscpu | sed -n 's/^Model name: *//p')), $(free -g | awk '/Mem:/ {print $2}') GiB RAM,
+kernel $(uname -r), $(. /etc/os-release; echo "$PRETTY_NAME"), $(sshfs --version 2>&1 | grep -m1 SSHFS),
+libfuse $(pkg-config --modversion fuse3), $(swift --version 2>&1 | grep -m1 -o 'Swift version [0-9.]*' || echo 'swift n/a').
+Date: $(date -u '+%Y-%m-%d %H:%M UTC'). Commit: $(cd "$ROOT" && git rev-parse --short HEAD)$(cd "$ROOT" && git diff --quiet HEAD -- Sources Package.swift || echo ' + uncommitted changes in Sources').
+
+## Results
+
+Lower is better for µs, higher for MB/s (MB = 10^6 bytes). "qtfs speedup vs sshfs" > 1 means qtfs
+is faster; "qtfs time vs passthrough_ll" is qtfs's time divided by passthrough_ll's (1.0 = the
+FUSE ceiling; for MB/s rows the inverse ratio of throughputs).
+
+$(table)
+
+## Targets (ratios from this same run)
+
+$(targets_check)
+EOF
+    if [ -s "$ERRORS" ]; then printf '\n## Failures in this run\n\n'; cat "$ERRORS"; fi
+    cat <<'EOF'
+
+## Method
+
+- One program, `bench/qtfs-bench.c` (gcc -O2), runs one workload per invocation and prints
+  `target workload ops µs/op MB/s`. The script runs every workload on every target in one run.
+- Data: one directory of BENCH_FILES files of 4 KiB, created once on the host before any
+  measurement. All three FUSE targets mount that same host directory. With BENCH_BACKING=tmpfs
+  (default) it lives on a private tmpfs, so the numbers measure the file-system path and not the
+  disk; "local" is then tmpfs. BENCH_BACKING=disk puts it under /tmp (ext4 here).
+- Uncached: before every workload on every target, the FUSE target is unmounted and mounted
+  afresh (so neither the kernel's dentry/attribute/page caches nor the client daemon's own caches,
+  such as sshfs's directory cache, hold anything), then `sync; echo 3 > /proc/sys/vm/drop_caches`.
+  For "local" only drop_caches applies; tmpfs keeps its dentries and pages by design, so the local
+  column is a warm in-memory figure. Server processes (sshd/sftp-server, qtfs-server) stay up
+  across remounts, as they would in use.
+- Seq read: the file written by the seq write is read back after a fresh mount and drop_caches,
+  so FUSE reads do not hit the client page cache; on the host the data is in tmpfs (memory).
+  Seq write time includes fsync and close.
+- stat uses stat(2) by path on every file (each a LOOKUP on a fresh FUSE mount); read4k is
+  open + one 4 KiB read + close per file; create is open(O_CREAT|O_EXCL) + 4 KiB write + close in a
+  new directory; unlink removes those files (on a fresh mount, so each unlink includes its lookup);
+  readdir is opendir/readdir-to-end/closedir of the BENCH_FILES-entry directory, repeated.
+- ps scan: for every numeric entry of /proc, read stat, status and cmdline to EOF (µs per process).
+  cgroup scan: walk the cgroup tree (v1 hierarchies here) reading every regular file; write-only
+  files fail to open and are counted (µs per file). Pseudo files report size 0, so passthrough_ll
+  runs with `-o cache=never` (direct_io) and sshfs with `-o direct_io` for these two; qtfs with
+  its defaults. Both scans read the host's live processes, so their byte counts vary slightly.
+- passthrough_ll: libfuse's example, built from /usr/share/doc/libfuse3-dev/examples, default
+  options (cache=auto, 1 s timeouts) for the data directory.
+- sshfs: through a throwaway sshd on 127.0.0.1 (temporary host and client keys, temporary config,
+  stock /usr/lib/openssh/sftp-server), cipher aes128-gcm@openssh.com, no compression, otherwise
+  sshfs defaults. The system's sshd configuration is not touched.
+- Only loopback traffic. Everything is unmounted and killed at exit, also on failure.
+EOF
+} >"$DOC"
+log "wrote $DOC"
