@@ -1,5 +1,10 @@
 #include "CQtfsSys.h"
 #include <sys/syscall.h>
+#include <stdio.h>
+
+#ifndef SYS_fchmodat2
+#define SYS_fchmodat2 452
+#endif
 
 int qtfs_become(uid_t uid, gid_t gid, const gid_t *groups, int ngroups) {
     if (syscall(SYS_setgroups, (size_t)ngroups, groups) != 0) return -1;
@@ -31,3 +36,15 @@ ssize_t qtfs_getdents64(int fd, void *buf, size_t len) {
 }
 
 int qtfs_errno(void) { return errno; }
+
+int qtfs_fchmod_opath(int fd, mode_t mode) {
+    if (syscall(SYS_fchmodat2, fd, "", mode, AT_EMPTY_PATH) == 0) return 0;
+    if (errno != ENOSYS && errno != EINVAL) return -1;
+    char path[32];
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+    return chmod(path, mode);
+}
+
+int qtfs_renameat2(int olddir, const char *oldpath, int newdir, const char *newpath, unsigned flags) {
+    return (int)syscall(SYS_renameat2, olddir, oldpath, newdir, newpath, flags);
+}

@@ -1,1 +1,75 @@
 #include "CQtfsUring.h"
+#include <errno.h>
+#include <string.h>
+
+int qtfs_uring_init(struct io_uring *ring, unsigned entries) {
+    struct io_uring_params p;
+    memset(&p, 0, sizeof(p));
+    // Not SINGLE_ISSUER: the ring is created on the starting thread, used by the loop thread.
+    p.flags = IORING_SETUP_COOP_TASKRUN;
+    int r = io_uring_queue_init_params(entries, ring, &p);
+    if (r == -EINVAL) r = io_uring_queue_init(entries, ring, 0);
+    return r;
+}
+
+void qtfs_uring_exit(struct io_uring *ring) { io_uring_queue_exit(ring); }
+
+static struct io_uring_sqe *get_sqe(struct io_uring *ring) {
+    struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+    if (!sqe) {
+        io_uring_submit(ring);
+        sqe = io_uring_get_sqe(ring);
+    }
+    return sqe;
+}
+
+#define WITH_SQE(ring, ud, prep)                  \
+    struct io_uring_sqe *sqe = get_sqe(ring);     \
+    if (!sqe) return -EBUSY;                      \
+    prep;                                         \
+    io_uring_sqe_set_data64(sqe, ud);             \
+    return 0;
+
+int qtfs_uring_accept(struct io_uring *ring, int fd, uint64_t ud) {
+    WITH_SQE(ring, ud, io_uring_prep_accept(sqe, fd, NULL, NULL, SOCK_CLOEXEC))
+}
+int qtfs_uring_recv(struct io_uring *ring, int fd, void *buf, size_t len, uint64_t ud) {
+    WITH_SQE(ring, ud, io_uring_prep_recv(sqe, fd, buf, len, 0))
+}
+int qtfs_uring_sendmsg(struct io_uring *ring, int fd, const struct msghdr *msg, uint64_t ud) {
+    WITH_SQE(ring, ud, io_uring_prep_sendmsg(sqe, fd, msg, MSG_NOSIGNAL))
+}
+int qtfs_uring_read(struct io_uring *ring, int fd, void *buf, unsigned len, uint64_t off, uint64_t ud) {
+    WITH_SQE(ring, ud, io_uring_prep_read(sqe, fd, buf, len, off))
+}
+int qtfs_uring_write(struct io_uring *ring, int fd, const void *buf, unsigned len, uint64_t off, uint64_t ud) {
+    WITH_SQE(ring, ud, io_uring_prep_write(sqe, fd, buf, len, off))
+}
+int qtfs_uring_cancel_all(struct io_uring *ring, uint64_t ud) {
+    WITH_SQE(ring, ud, io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY))
+}
+
+int qtfs_uring_submit_wait(struct io_uring *ring, int timeout_ms) {
+    int r;
+    if (timeout_ms < 0) {
+        r = io_uring_submit_and_wait(ring, 1);
+    } else {
+        struct __kernel_timespec ts = { .tv_sec = timeout_ms / 1000, .tv_nsec = (timeout_ms % 1000) * 1000000L };
+        struct io_uring_cqe *cqe = NULL;
+        r = io_uring_submit_and_wait_timeout(ring, &cqe, 1, &ts, NULL);
+    }
+    if (r == -EINTR || r == -ETIME) return 0;
+    return r < 0 ? r : 0;
+}
+
+unsigned qtfs_uring_reap(struct io_uring *ring, uint64_t *uds, int32_t *res, unsigned max) {
+    struct io_uring_cqe *cqes[64];
+    if (max > 64) max = 64;
+    unsigned n = io_uring_peek_batch_cqe(ring, cqes, max);
+    for (unsigned i = 0; i < n; i++) {
+        uds[i] = io_uring_cqe_get_data64(cqes[i]);
+        res[i] = cqes[i]->res;
+    }
+    io_uring_cq_advance(ring, n);
+    return n;
+}

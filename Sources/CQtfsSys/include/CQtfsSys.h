@@ -37,4 +37,11 @@ ssize_t qtfs_getdents64(int fd, void *buf, size_t len);
 /// errno of the calling thread (Swift sees errno as a computed property; this is explicit).
 int qtfs_errno(void);
 
+/// chmod of the file an O_PATH fd refers to, never following a symlink:
+/// fchmodat2(fd, "", mode, AT_EMPTY_PATH) (Linux 6.6+), else chmod via /proc/self/fd.
+int qtfs_fchmod_opath(int fd, mode_t mode);
+
+/// renameat2(2) (flags 1 RENAME_NOREPLACE, 2 RENAME_EXCHANGE) as a raw syscall.
+int qtfs_renameat2(int olddir, const char *oldpath, int newdir, const char *newpath, unsigned flags);
+
 #endif

@@ -1,6 +1,33 @@
 // liburing, plus helpers for what Swift cannot import (macros, CQE iteration).
+// Each prep helper fetches an SQE (submitting once to make room when the queue is
+// full), fills it and sets user_data. They return 0, or -EBUSY when no SQE is free.
 #ifndef CQTFS_URING_H
 #define CQTFS_URING_H
 #define _GNU_SOURCE
 #include <liburing.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+/// Sets up `ring` with `entries` SQEs, trying COOP_TASKRUN first and
+/// falling back to no flags on older kernels. Returns 0 or -errno.
+int qtfs_uring_init(struct io_uring *ring, unsigned entries);
+void qtfs_uring_exit(struct io_uring *ring);
+
+int qtfs_uring_accept(struct io_uring *ring, int fd, uint64_t ud);
+int qtfs_uring_recv(struct io_uring *ring, int fd, void *buf, size_t len, uint64_t ud);
+int qtfs_uring_sendmsg(struct io_uring *ring, int fd, const struct msghdr *msg, uint64_t ud);
+/// offset (uint64_t)-1 means "current file position" (non-seekable files).
+int qtfs_uring_read(struct io_uring *ring, int fd, void *buf, unsigned len, uint64_t off, uint64_t ud);
+int qtfs_uring_write(struct io_uring *ring, int fd, const void *buf, unsigned len, uint64_t off, uint64_t ud);
+/// Cancels every request in flight (IORING_ASYNC_CANCEL_ANY).
+int qtfs_uring_cancel_all(struct io_uring *ring, uint64_t ud);
+
+/// Submits and waits for at least one completion, or until `timeout_ms` (< 0: no timeout).
+/// EINTR and ETIME count as success. Returns 0 or -errno.
+int qtfs_uring_submit_wait(struct io_uring *ring, int timeout_ms);
+
+/// Copies up to `max` ready completions out (user_data and res) and marks them seen.
+/// Replaces io_uring_for_each_cqe, a macro Swift cannot import.
+unsigned qtfs_uring_reap(struct io_uring *ring, uint64_t *uds, int32_t *res, unsigned max);
+
 #endif

@@ -1,0 +1,88 @@
+// Raw byte buffers with stable addresses, as io_uring needs while an op is in flight.
+import Glibc
+internal import CQtfsSys
+import QtfsProtocol
+
+/// Recycles the large (one whole frame) buffers used by READ replies and receive
+/// buffers, so a 1 MiB read does not cost an mmap and page faults each time.
+final class BufferPool: @unchecked Sendable {
+    static let frameSize = Wire.headerSize + Wire.maxPayload
+    static let shared = BufferPool(keep: 32)
+    private let lock = Lock()
+    private var free: [UnsafeMutableRawPointer] = []
+    private let keep: Int
+
+    init(keep: Int) { self.keep = keep }
+
+    func take() -> UnsafeMutableRawPointer {
+        lock.withLock { free.popLast() } ?? UnsafeMutableRawPointer.allocate(byteCount: BufferPool.frameSize, alignment: 4096)
+    }
+
+    func give(_ p: UnsafeMutableRawPointer) {
+        let kept = lock.withLock { () -> Bool in
+            guard free.count < keep else { return false }
+            free.append(p)
+            return true
+        }
+        if !kept { p.deallocate() }
+    }
+}
+
+/// A buffer queued for sending: owns its memory, remembers how much has gone out.
+final class OutBuffer {
+    let base: UnsafeMutableRawPointer
+    /// Bytes to send (a READ answer shrinks to the data actually read).
+    var count: Int
+    var sent = 0
+    private let pooled: Bool
+
+    /// Takes a large buffer from the pool; the caller fills it and sets `count` via `init`.
+    init(pooled base: UnsafeMutableRawPointer, count: Int) {
+        self.base = base; self.count = count; self.pooled = true
+    }
+
+    init(copying bytes: [UInt8]) {
+        let p = UnsafeMutableRawPointer.allocate(byteCount: max(bytes.count, 1), alignment: 8)
+        bytes.withUnsafeBytes { if let src = $0.baseAddress { p.copyMemory(from: src, byteCount: $0.count) } }
+        base = p
+        count = bytes.count
+        pooled = false
+    }
+
+    deinit { pooled ? BufferPool.shared.give(base) : base.deallocate() }
+}
+
+/// A connection's receive buffer: bytes [start, end) are received but not yet parsed.
+final class RecvBuffer {
+    static let initialSize = 256 * 1024
+    private(set) var base: UnsafeMutableRawPointer
+    private(set) var capacity: Int
+    var start = 0
+    var end = 0
+    private var pooled = false
+
+    init() {
+        capacity = RecvBuffer.initialSize
+        base = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
+    }
+
+    deinit { pooled ? BufferPool.shared.give(base) : base.deallocate() }
+
+    var unparsed: Int { end - start }
+
+    /// Makes room for a frame of `total` bytes starting at `start` (compacting first).
+    func reserve(frame total: Int) {
+        if start > 0 && (capacity - start < total || end == start || capacity - end < 4096) {
+            if end > start { memmove(base, base + start, end - start) }
+            end -= start
+            start = 0
+        }
+        guard total > capacity, !pooled else { return }
+        let bigger = BufferPool.shared.take()
+        if end > 0 { bigger.copyMemory(from: base, byteCount: end) }
+        base.deallocate()
+        base = bigger
+        capacity = BufferPool.frameSize
+        pooled = true
+    }
+}

@@ -1,0 +1,43 @@
+// Server configuration: what the CLI and the config file fill in.
+internal import CQtfsSys
+import Logging
+
+public struct ExportConfig: Equatable, Sendable {
+    /// Absolute host directory exported.
+    public var path: String
+    /// Every mutating operation answers EROFS.
+    public var readOnly: Bool
+    /// Callers with uid 0 act as nobody (65534/65534).
+    public var rootSquash: Bool
+
+    public init(path: String, readOnly: Bool = false, rootSquash: Bool = false) {
+        self.path = path; self.readOnly = readOnly; self.rootSquash = rootSquash
+    }
+}
+
+public struct ServerConfig: Equatable, Sendable {
+    public static let defaultWorkers = max(4, 2 * Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+
+    /// IPv4 or IPv6 address to listen on.
+    public var listen: String = "127.0.0.1"
+    /// TCP port; 0 picks a free one (see `QtfsServer.port`).
+    public var port: UInt16 = 12345
+    public var exports: [ExportConfig] = [ExportConfig(path: "/")]
+    /// Threads running metadata operations with the callers' credentials.
+    public var workers: Int = ServerConfig.defaultWorkers
+    /// Connections beyond this are accepted and closed at once, with a log line.
+    public var maxConnections: Int = 1024
+    /// Requests a connection may have in flight before the server stops reading from it.
+    public var maxInFlight: Int = 256
+    /// Socket buffer sizes (SO_SNDBUF / SO_RCVBUF), bytes.
+    public var socketBuffer: Int = 4 << 20
+    public var logLevel: Logger.Level = .info
+
+    public init() {}
+}
+
+/// A configuration mistake, worded for the person who made it.
+public struct ConfigError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ message: String) { description = message }
+}

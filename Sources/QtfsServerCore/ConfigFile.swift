@@ -1,0 +1,143 @@
+// Parser for the INI-like config file documented in docs/server.md:
+//
+//   # comment
+//   listen = 0.0.0.0
+//   port = 12345
+//   [export]
+//   path = /srv
+//   read_only = yes
+import Glibc
+internal import CQtfsSys
+import Logging
+
+extension ServerConfig {
+    /// Reads `path` and applies its settings on top of `self`. Exports listed in the
+    /// file replace the default export.
+    public mutating func load(file path: String) throws {
+        guard let text = readWholeFile(path) else {
+            throw ConfigError("cannot read config file \(path): \(String(cString: strerror(errno))); check the path given to --config")
+        }
+        try apply(configText: text, source: path)
+    }
+
+    public mutating func apply(configText text: String, source: String = "config") throws {
+        var exports: [ExportConfig] = []
+        var section = ""
+        for (n, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            let trimmed = line.trimmed
+            if trimmed.isEmpty { continue }
+            let at = "\(source):\(n + 1)"
+            if trimmed.hasPrefix("[") && trimmed.hasSuffix("]") {
+                section = String(trimmed.dropFirst().dropLast()).trimmed
+                guard section == "server" || section == "export" else {
+                    throw ConfigError("\(at): unknown section [\(section)]; use [server] or [export]")
+                }
+                if section == "export" { exports.append(ExportConfig(path: "")) }
+                continue
+            }
+            guard let eq = trimmed.firstIndex(of: "=") else {
+                throw ConfigError("\(at): expected 'key = value', got '\(trimmed)'")
+            }
+            let key = String(trimmed[..<eq]).trimmed, value = String(trimmed[trimmed.index(after: eq)...]).trimmed
+            if section == "export" {
+                try Self.set(&exports[exports.count - 1], key, value, at)
+            } else {
+                try set(key, value, at)
+            }
+        }
+        if exports.contains(where: { $0.path.isEmpty }) {
+            throw ConfigError("\(source): an [export] section has no 'path = /some/dir'")
+        }
+        if !exports.isEmpty { self.exports = exports }
+    }
+
+    private mutating func set(_ key: String, _ value: String, _ at: String) throws {
+        switch key {
+        case "listen": listen = value
+        case "port": port = try Self.number(value, at, key, in: 0...65535).asUInt16
+        case "workers": workers = try Self.number(value, at, key, in: 1...1024)
+        case "max_connections": maxConnections = try Self.number(value, at, key, in: 1...1_000_000)
+        case "max_in_flight": maxInFlight = try Self.number(value, at, key, in: 1...65536)
+        case "socket_buffer": socketBuffer = try Self.number(value, at, key, in: 4096...(256 << 20))
+        case "log_level":
+            guard let l = Logger.Level(rawValue: value) else {
+                throw ConfigError("\(at): log_level '\(value)' unknown; use trace, debug, info, notice, warning, error or critical")
+            }
+            logLevel = l
+        default: throw ConfigError("\(at): unknown setting '\(key)'")
+        }
+    }
+
+    private static func set(_ e: inout ExportConfig, _ key: String, _ value: String, _ at: String) throws {
+        switch key {
+        case "path": e.path = value
+        case "read_only": e.readOnly = try bool(value, at, key)
+        case "root_squash": e.rootSquash = try bool(value, at, key)
+        default: throw ConfigError("\(at): unknown export setting '\(key)'; use path, read_only or root_squash")
+        }
+    }
+
+    /// Parses "/srv:ro,root_squash" as given to --export.
+    public static func parseExport(_ spec: String) throws -> ExportConfig {
+        let parts = spec.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        var e = ExportConfig(path: String(parts[0]))
+        if parts.count > 1 {
+            for opt in parts[1].split(separator: ",") {
+                switch opt {
+                case "ro", "read_only": e.readOnly = true
+                case "rw": e.readOnly = false
+                case "root_squash": e.rootSquash = true
+                case "no_root_squash": e.rootSquash = false
+                default: throw ConfigError("export '\(spec)': unknown option '\(opt)'; use ro, rw, root_squash or no_root_squash")
+                }
+            }
+        }
+        return e
+    }
+
+    static func number(_ v: String, _ at: String, _ key: String, in range: ClosedRange<Int>) throws -> Int {
+        guard let n = Int(v), range.contains(n) else {
+            throw ConfigError("\(at): \(key) = '\(v)' must be a number in \(range.lowerBound)...\(range.upperBound)")
+        }
+        return n
+    }
+
+    static func bool(_ v: String, _ at: String, _ key: String) throws -> Bool {
+        switch v.lowercased() {
+        case "yes", "true", "1", "on": return true
+        case "no", "false", "0", "off": return false
+        default: throw ConfigError("\(at): \(key) = '\(v)' must be yes or no")
+        }
+    }
+}
+
+extension Int {
+    fileprivate var asUInt16: UInt16 { UInt16(truncatingIfNeeded: self) }
+}
+
+extension String {
+    var trimmed: String {
+        var s = Substring(self)
+        while let f = s.first, f == " " || f == "\t" || f == "\r" { s.removeFirst() }
+        while let l = s.last, l == " " || l == "\t" || l == "\r" { s.removeLast() }
+        return String(s)
+    }
+}
+
+/// Whole small file as text, or nil with errno set.
+func readWholeFile(_ path: String) -> String? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var out: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 { if errno == EINTR { continue }; return nil }
+        if n == 0 { break }
+        out.append(contentsOf: chunk[0..<n])
+        if out.count > 1 << 20 { errno = EFBIG; return nil }
+    }
+    return String(decoding: out, as: UTF8.self)
+}

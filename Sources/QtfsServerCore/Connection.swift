@@ -1,0 +1,92 @@
+// One client connection, owned by the event loop thread (only `handles` is shared
+// with workers).
+import Glibc
+internal import CQtfsSys
+
+final class Connection {
+    static let maxIov = 64
+
+    let id: UInt64
+    let fd: Int32
+    let peer: String
+    let handles = HandleTable()
+    var recv = RecvBuffer()
+
+    var helloDone = false
+    var closing = false
+    var closeAfterSend = false
+    private(set) var fdClosed = false
+    /// io_uring ops referring to this connection; its fd is closed when this drops to 0.
+    var opsInRing = 0
+    var recvArmed = false
+    var sendArmed = false
+    /// Requests taken off the wire and not yet answered (workers, io_uring reads/writes).
+    var inFlight = 0
+
+    var sendQueue: [OutBuffer] = []
+    var sendHead = 0
+    var queuedBytes = 0
+    let iov = UnsafeMutablePointer<iovec>.allocate(capacity: Connection.maxIov)
+    let msg = UnsafeMutablePointer<msghdr>.allocate(capacity: 1)
+
+    init(id: UInt64, fd: Int32, peer: String) {
+        self.id = id; self.fd = fd; self.peer = peer
+        msg.initialize(to: msghdr())
+    }
+
+    deinit {
+        closeFd()
+        iov.deallocate()
+        msg.deallocate()
+    }
+
+    func closeFd() {
+        guard !fdClosed else { return }
+        fdClosed = true
+        close(fd)
+    }
+
+    func enqueue(_ b: OutBuffer) {
+        sendQueue.append(b)
+        queuedBytes += b.count
+    }
+
+    /// Fills the iovec array from the unsent part of the queue; returns how many.
+    func prepareSend() -> Int {
+        var n = 0
+        var i = sendHead
+        while i < sendQueue.count && n < Connection.maxIov {
+            let b = sendQueue[i]
+            iov[n] = iovec(iov_base: b.base + b.sent, iov_len: b.count - b.sent)
+            n += 1; i += 1
+        }
+        msg.pointee = msghdr()
+        msg.pointee.msg_iov = iov
+        msg.pointee.msg_iovlen = n
+        return n
+    }
+
+    /// Consumes `sent` bytes from the front of the queue.
+    func advance(_ sent: Int) {
+        var left = sent
+        while left > 0 && sendHead < sendQueue.count {
+            let b = sendQueue[sendHead]
+            let take = min(left, b.count - b.sent)
+            b.sent += take
+            left -= take
+            if b.sent == b.count { queuedBytes -= b.count; sendHead += 1 }
+        }
+        if sendHead == sendQueue.count || sendHead > 256 {
+            sendQueue.removeFirst(sendHead)
+            sendHead = 0
+        }
+    }
+
+    var hasUnsent: Bool { sendHead < sendQueue.count }
+
+    func dropQueue() {
+        sendQueue.removeAll()
+        sendHead = 0
+        queuedBytes = 0
+    }
+}

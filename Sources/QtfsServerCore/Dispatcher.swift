@@ -1,0 +1,69 @@
+// One line per opcode for the operations that run on worker threads. Each returns the
+// complete response frame; errors become an errno status with an empty payload.
+import Glibc
+internal import CQtfsSys
+import Logging
+import QtfsProtocol
+
+/// A request handed from the event loop to a worker.
+struct Job: @unchecked Sendable {
+    let conn: UInt64
+    let opcode: UInt16
+    let id: UInt64
+    let payload: [UInt8]
+    let handles: HandleTable
+}
+
+struct Dispatcher: @unchecked Sendable {
+    let backend: Backend
+    let logger: Logger
+
+    func run(_ job: Job) -> [UInt8] {
+        do {
+            return try job.payload.withUnsafeBytes { try dispatch(job, $0) }
+        } catch let e as FsError {
+            return FrameHeader.errorFrame(opcode: job.opcode, id: job.id, errno: e.errno)
+        } catch let e as WireError {
+            logger.debug("bad payload", metadata: ["req.op": "\(job.opcode)", "req.id": "\(job.id)", "error": "\(e)"])
+            return FrameHeader.errorFrame(opcode: job.opcode, id: job.id, errno: e.errno)
+        } catch {
+            return FrameHeader.errorFrame(opcode: job.opcode, id: job.id, errno: EIO)
+        }
+    }
+
+    private func dispatch(_ job: Job, _ p: UnsafeRawBufferPointer) throws -> [UInt8] {
+        let b = backend, h = job.handles
+        guard let op = Opcode(rawValue: job.opcode) else { throw FsError(ENOSYS) }
+        func reply<P: WirePayload>(_ payload: P) -> [UInt8] {
+            FrameHeader.frame(kind: .response, opcode: op, id: job.id, payload: payload)
+        }
+        switch op {
+        case .mount: return reply(try b.mount(.decode(p)))
+        case .lookup: return reply(try b.lookup(.decode(p)))
+        case .getattr: return reply(try b.getattr(.decode(p), h))
+        case .setattr: return reply(try b.setattr(.decode(p), h))
+        case .readlink: return reply(try b.readlink(.decode(p)))
+        case .mknod: return reply(try b.mknod(.decode(p)))
+        case .mkdir: return reply(try b.mkdir(.decode(p)))
+        case .unlink: return reply(try b.unlink(.decode(p), directory: false))
+        case .rmdir: return reply(try b.unlink(.decode(p), directory: true))
+        case .symlink: return reply(try b.symlink(.decode(p)))
+        case .rename: return reply(try b.rename(.decode(p)))
+        case .link: return reply(try b.link(.decode(p)))
+        case .open: return reply(try b.open(.decode(p), h))
+        case .create: return reply(try b.create(.decode(p), h))
+        case .fsync: return reply(try b.fsync(.decode(p), h))
+        case .opendir: return reply(try b.opendir(.decode(p), h))
+        case .readdir: return try b.readdir(.decode(p), h, id: job.id)
+        case .statfs: return reply(try b.statfs(.decode(p)))
+        case .access: return reply(try b.access(.decode(p)))
+        case .getxattr: return reply(try b.getxattr(.decode(p)))
+        case .setxattr: return reply(try b.setxattr(.decode(p)))
+        case .listxattr: return reply(try b.listxattr(.decode(p)))
+        case .removexattr: return reply(try b.removexattr(.decode(p)))
+        case .lseek: return reply(try b.lseek(.decode(p), h))
+        case .fallocate: return reply(try b.fallocate(.decode(p), h))
+        default: throw FsError(ENOSYS)
+        }
+    }
+}

@@ -1,0 +1,199 @@
+// The io_uring event loop. One thread owns the ring, the listening socket and every
+// connection: it accepts, receives, parses frames, submits READ/WRITE on handles as
+// io_uring ops, hands other requests to the worker pool and sends the answers.
+//
+// user_data layout: slot index in `ops` + 1 (never 0). The slot says what completed.
+import Glibc
+internal import CQtfsSys
+internal import CQtfsUring
+import Logging
+import QtfsProtocol
+
+final class Engine {
+    enum Op {
+        case accept
+        case wake
+        case cancel
+        case recv(Connection)
+        case send(Connection)
+        case read(Connection, ReadOp)
+        case write(Connection, WriteOp)
+    }
+    struct ReadOp { let id: UInt64; let handle: OpenHandle; let buffer: OutBuffer }
+    struct WriteOp { let id: UInt64; let handle: OpenHandle; let keep: AnyObject }
+
+    let ring = UnsafeMutablePointer<io_uring>.allocate(capacity: 1)
+    let listenFd: Int32
+    let config: ServerConfig
+    var logger: Logger
+    let pool: WorkerPool
+    let completions: Completions
+    var conns: [UInt64: Connection] = [:]
+    private var nextConn: UInt64 = 1
+    private var ops: [Op?] = []
+    private var freeSlots: [Int] = []
+    private(set) var liveOps = 0
+    private let wakeBuf = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
+    private let stopLock = Lock()
+    private var stopRequested = false
+    var stopping = false
+    /// Connection count, readable from other threads (tests, stats).
+    let stats = Stats()
+
+    final class Stats: @unchecked Sendable {
+        private let lock = Lock()
+        private var _connections = 0
+        var connections: Int { lock.withLock { _connections } }
+        func set(_ n: Int) { lock.withLock { _connections = n } }
+    }
+
+    init(listenFd: Int32, config: ServerConfig, logger: Logger, pool: WorkerPool, completions: Completions) throws {
+        self.listenFd = listenFd; self.config = config; self.logger = logger
+        self.pool = pool; self.completions = completions
+        let r = qtfs_uring_init(ring, 1024)
+        guard r == 0 else {
+            ring.deallocate()
+            throw ConfigError("io_uring is unavailable (\(String(cString: strerror(-r)))); check kernel.io_uring_disabled and the seccomp profile")
+        }
+    }
+
+    deinit {
+        ring.deallocate()
+        wakeBuf.deallocate()
+    }
+
+    /// Asks the loop to stop; safe from any thread.
+    func requestStop() {
+        stopLock.withLock { stopRequested = true }
+        completions.wake()
+    }
+
+    func run() {
+        armAccept()
+        armWake()
+        var uds = [UInt64](repeating: 0, count: 64), res = [Int32](repeating: 0, count: 64)
+        while !stopping {
+            let r = qtfs_uring_submit_wait(ring, -1)
+            if r < 0 && r != -EBUSY && r != -EAGAIN {
+                // Not transient: spinning on it would burn a core. Stop and say so.
+                logger.critical("io_uring wait failed, stopping", metadata: ["error": "\(String(cString: strerror(-r)))"])
+                stopping = true
+            }
+            reapAll(&uds, &res)
+        }
+        shutdown(&uds, &res)
+    }
+
+    private func reapAll(_ uds: inout [UInt64], _ res: inout [Int32]) {
+        while true {
+            let n = Int(qtfs_uring_reap(ring, &uds, &res, 64))
+            if n == 0 { return }
+            for i in 0..<n { complete(uds[i], res[i]) }
+        }
+    }
+
+    /// Closes everything, cancels what is in flight and waits (bounded) for it to end,
+    /// so no buffer is freed under the kernel.
+    private func shutdown(_ uds: inout [UInt64], _ res: inout [Int32]) {
+        close(listenFd)
+        for c in Array(conns.values) { closeConnection(c, reason: "server stopping") }
+        _ = submit(.cancel) { qtfs_uring_cancel_all(ring, $0) }
+        var rounds = 0
+        while liveOps > 0 && rounds < 50 {
+            _ = qtfs_uring_submit_wait(ring, 100)
+            reapAll(&uds, &res)
+            rounds += 1
+        }
+        if liveOps > 0 { logger.warning("io_uring ops still in flight at exit", metadata: ["ops": "\(liveOps)"]) }
+        qtfs_uring_exit(ring)
+    }
+
+    // MARK: op slots
+
+    /// Records `op`, lets `prep` fill an SQE with the slot's user_data. False if the ring is full.
+    @discardableResult
+    func submit(_ op: Op, _ prep: (UInt64) -> Int32) -> Bool {
+        let slot: Int
+        if let s = freeSlots.popLast() { slot = s; ops[s] = op } else { slot = ops.count; ops.append(op) }
+        guard prep(UInt64(slot) + 1) == 0 else {
+            ops[slot] = nil
+            freeSlots.append(slot)
+            return false
+        }
+        liveOps += 1
+        return true
+    }
+
+    private func complete(_ ud: UInt64, _ res: Int32) {
+        let slot = Int(ud) - 1
+        guard slot >= 0, slot < ops.count, let op = ops[slot] else { return }
+        ops[slot] = nil
+        freeSlots.append(slot)
+        liveOps -= 1
+        switch op {
+        case .accept: accepted(res)
+        case .wake: woke()
+        case .cancel: break
+        case .recv(let c): received(c, res)
+        case .send(let c): sent(c, res)
+        case .read(let c, let r): readDone(c, r, res)
+        case .write(let c, let w): writeDone(c, w, res)
+        }
+    }
+
+    // MARK: listening socket and worker wake-ups
+
+    private func armAccept() {
+        if !submit(.accept, { qtfs_uring_accept(ring, listenFd, $0) }) {
+            logger.error("cannot arm accept: submission queue full")
+        }
+    }
+
+    private func armWake() {
+        submit(.wake) { qtfs_uring_read(ring, completions.eventfd, wakeBuf, 8, UInt64.max, $0) }
+    }
+
+    private func woke() {
+        if stopLock.withLock({ stopRequested }) { stopping = true }
+        for (id, frame) in completions.drain() {
+            guard let c = conns[id] else { continue }   // connection gone: drop the answer
+            c.inFlight -= 1
+            send(c, frame)
+            pump(c)
+        }
+        if !stopping { armWake() }
+    }
+
+    private func accepted(_ fd: Int32) {
+        if stopping {
+            if fd >= 0 { close(fd) }
+            return
+        }
+        armAccept()
+        guard fd >= 0 else {
+            logger.warning("accept failed", metadata: ["error": "\(String(cString: strerror(-fd)))"])
+            return
+        }
+        let peer = peerName(fd)
+        guard conns.count < config.maxConnections else {
+            logger.warning("too many connections, refusing", metadata: ["conn.peer": "\(peer)", "limit": "\(config.maxConnections)"])
+            close(fd)
+            return
+        }
+        tune(fd)
+        let c = Connection(id: nextConn, fd: fd, peer: peer)
+        nextConn += 1
+        conns[c.id] = c
+        stats.set(conns.count)
+        logger.info("connection opened", metadata: ["conn.peer": "\(peer)", "conn.id": "\(c.id)"])
+        armRecv(c)
+    }
+
+    private func tune(_ fd: Int32) {
+        var one: Int32 = 1
+        var size = Int32(clamping: config.socketBuffer)
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, 4)
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, 4)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, 4)
+    }
+}

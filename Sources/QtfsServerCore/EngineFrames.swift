@@ -1,0 +1,151 @@
+// What the loop does with one complete request frame: HELLO and the cheap handle ops
+// inline, READ/WRITE as io_uring ops, everything else to a worker.
+import Glibc
+internal import CQtfsSys
+internal import CQtfsUring
+import Logging
+import QtfsProtocol
+
+extension Engine {
+    static let serverName = "qtfs-swift"
+    /// WRITE data at least this big is written from the receive buffer itself (the
+    /// connection gets a fresh one) instead of being copied.
+    static let stealThreshold = 64 * 1024
+
+    func handleFrame(_ c: Connection, _ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {
+        if !c.helloDone && h.opcode != Opcode.hello.rawValue {
+            logger.warning("request before HELLO, closing", metadata: ["conn.peer": "\(c.peer)", "req.op": "\(h.opcode)"])
+            return closeConnection(c, reason: "no HELLO")
+        }
+        switch Opcode(rawValue: h.opcode) {
+        case .hello: hello(c, h, payload)
+        case .read: startRead(c, h, payload)
+        case .write: startWrite(c, h, payload)
+        case .flush, .release, .releasedir: handleOp(c, h, payload)
+        default:
+            c.inFlight += 1
+            pool.submit(Job(conn: c.id, opcode: h.opcode, id: h.id, payload: Array(payload), handles: c.handles))
+        }
+    }
+
+    func reply<P: WirePayload>(_ c: Connection, _ h: FrameHeader, _ op: Opcode, _ p: P) {
+        send(c, OutBuffer(copying: FrameHeader.frame(kind: .response, opcode: op, id: h.id, payload: p)))
+    }
+
+    func fail(_ c: Connection, _ h: FrameHeader, _ errno: Int32) {
+        send(c, OutBuffer(copying: FrameHeader.errorFrame(opcode: h.opcode, id: h.id, errno: errno)))
+    }
+
+    private func hello(_ c: Connection, _ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {
+        guard let req = try? HelloRequest.decode(payload), req.minVersion <= 1, req.maxVersion >= 1 else {
+            logger.warning("HELLO refused (no common version or bad payload)", metadata: ["conn.peer": "\(c.peer)"])
+            c.closeAfterSend = true
+            return fail(c, h, EPROTO)
+        }
+        c.helloDone = true
+        logger.debug("hello", metadata: ["conn.peer": "\(c.peer)", "client": "\(req.clientName)"])
+        reply(c, h, .hello, HelloReply(version: 1, capabilities: 0, maxPayload: UInt32(Wire.maxPayload), serverName: Engine.serverName))
+    }
+
+    /// FLUSH, RELEASE, RELEASEDIR: table look-ups, answered at once.
+    private func handleOp(_ c: Connection, _ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {
+        do {
+            let req = try HandleRequest.decode(payload)
+            let known = h.opcode == Opcode.flush.rawValue ? c.handles.get(req.handle) : c.handles.remove(req.handle)
+            guard known != nil else { return fail(c, h, EBADF) }
+            // A release drops the table's reference; the fd closes when no op holds it.
+            var w = WireWriter(capacity: Wire.headerSize)
+            FrameHeader(kind: .response, opcode: h.opcode, id: h.id, length: 0).encode(into: &w)
+            send(c, OutBuffer(copying: w.bytes))
+        } catch let e as WireError {
+            fail(c, h, e.errno)
+        } catch {
+            fail(c, h, EIO)
+        }
+    }
+
+    private func startRead(_ c: Connection, _ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {
+        guard let req = decodeOrFail(c, h, { try ReadRequest.decode(payload) }) else { return }
+        guard let handle = c.handles.get(req.handle) else { return fail(c, h, EBADF) }
+        if handle.isDirectory { return fail(c, h, EISDIR) }
+        if !handle.nonSeekable && req.offset > UInt64(Int64.max) { return fail(c, h, EINVAL) }
+        let size = Int(req.size)
+        let buffer = size > Engine.stealThreshold
+            ? OutBuffer(pooled: BufferPool.shared.take(), count: Wire.headerSize + size)
+            : OutBuffer(copying: [UInt8](repeating: 0, count: Wire.headerSize + size))
+        let off = handle.nonSeekable ? UInt64.max : req.offset
+        let op = ReadOp(id: h.id, handle: handle, buffer: buffer)
+        // Data lands right after the header: the answer is this one buffer, sent as is.
+        guard submit(.read(c, op), { qtfs_uring_read(ring, handle.fd, buffer.base + Wire.headerSize, UInt32(size), off, $0) }) else {
+            return fail(c, h, EAGAIN)
+        }
+        c.inFlight += 1
+    }
+
+    func readDone(_ c: Connection, _ op: ReadOp, _ res: Int32) {
+        c.inFlight -= 1
+        defer { pump(c) }
+        guard res >= 0 else { return fail(c, FrameHeader(kind: .request, opcode: Opcode.read.rawValue, id: op.id, length: 0), -res) }
+        let b = op.buffer
+        b.count = Wire.headerSize + Int(res)
+        Engine.storeHeader(b.base, opcode: Opcode.read.rawValue, id: op.id, length: UInt32(res))
+        send(c, b)
+    }
+
+    private func startWrite(_ c: Connection, _ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {
+        var r = WireReader(payload)
+        guard let id = try? r.u64("handle"), let offset = try? r.u64("offset") else { return fail(c, h, EPROTO) }
+        let data = r.rest()
+        guard data.count <= Wire.maxIOSize else { return fail(c, h, EINVAL) }
+        guard let handle = c.handles.get(id) else { return fail(c, h, EBADF) }
+        if handle.isDirectory { return fail(c, h, EISDIR) }
+        if !handle.nonSeekable && offset > UInt64(Int64.max) { return fail(c, h, EINVAL) }
+        let (keep, ptr) = stableCopy(c, data)
+        let off = handle.nonSeekable ? UInt64.max : offset
+        let op = WriteOp(id: h.id, handle: handle, keep: keep)
+        // One io_uring write = one write(2) of the whole data (control files need that).
+        guard submit(.write(c, op), { qtfs_uring_write(ring, handle.fd, ptr, UInt32(data.count), off, $0) }) else {
+            return fail(c, h, EAGAIN)
+        }
+        c.inFlight += 1
+    }
+
+    /// Memory holding `data` that stays put until the write completes: big writes take
+    /// over the receive buffer (the unparsed tail moves to a fresh one), small ones copy.
+    private func stableCopy(_ c: Connection, _ data: UnsafeRawBufferPointer) -> (AnyObject, UnsafeRawPointer?) {
+        guard data.count >= Engine.stealThreshold else {
+            let copy = OutBuffer(copying: Array(data))
+            return (copy, UnsafeRawPointer(copy.base))
+        }
+        let old = c.recv, fresh = RecvBuffer()
+        fresh.reserve(frame: old.unparsed)
+        if old.unparsed > 0 { fresh.base.copyMemory(from: old.base + old.start, byteCount: old.unparsed) }
+        fresh.end = old.unparsed
+        c.recv = fresh
+        return (old, data.baseAddress)
+    }
+
+    func writeDone(_ c: Connection, _ op: WriteOp, _ res: Int32) {
+        c.inFlight -= 1
+        defer { pump(c) }
+        let h = FrameHeader(kind: .request, opcode: Opcode.write.rawValue, id: op.id, length: 0)
+        guard res >= 0 else { return fail(c, h, -res) }
+        reply(c, h, .write, WriteReply(written: UInt32(res)))
+    }
+
+    private func decodeOrFail<T>(_ c: Connection, _ h: FrameHeader, _ body: () throws -> T) -> T? {
+        do { return try body() } catch let e as WireError { fail(c, h, e.errno) } catch { fail(c, h, EPROTO) }
+        return nil
+    }
+
+    /// Writes a success response header in place (READ answers are built around their data).
+    static func storeHeader(_ p: UnsafeMutableRawPointer, opcode: UInt16, id: UInt64, length: UInt32) {
+        p.storeBytes(of: Wire.magic.littleEndian, toByteOffset: 0, as: UInt32.self)
+        p.storeBytes(of: Wire.version, toByteOffset: 4, as: UInt8.self)
+        p.storeBytes(of: FrameKind.response.rawValue, toByteOffset: 5, as: UInt8.self)
+        p.storeBytes(of: opcode.littleEndian, toByteOffset: 6, as: UInt16.self)
+        p.storeBytes(of: id.littleEndian, toByteOffset: 8, as: UInt64.self)
+        p.storeBytes(of: length.littleEndian, toByteOffset: 16, as: UInt32.self)
+        p.storeBytes(of: UInt32(0), toByteOffset: 20, as: UInt32.self)
+    }
+}

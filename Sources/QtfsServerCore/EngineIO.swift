@@ -1,0 +1,114 @@
+// Per-connection socket I/O on the loop: receive and incremental framing, the send
+// queue (one sendmsg of up to 64 queued frames at a time, partial sends resumed), close.
+import Glibc
+internal import CQtfsSys
+internal import CQtfsUring
+import Logging
+import QtfsProtocol
+
+extension Engine {
+    /// Stop reading from a connection whose answers pile up (back-pressure).
+    static let maxQueuedBytes = 16 << 20
+
+    func armRecv(_ c: Connection) {
+        guard !c.recvArmed, !c.closing else { return }
+        let b = c.recv
+        b.reserve(frame: Wire.headerSize)
+        let room = b.capacity - b.end
+        guard room > 0 else { return }
+        if submit(.recv(c), { qtfs_uring_recv(ring, c.fd, b.base + b.end, room, $0) }) {
+            c.recvArmed = true
+            c.opsInRing += 1
+        }
+    }
+
+    func received(_ c: Connection, _ res: Int32) {
+        c.recvArmed = false
+        c.opsInRing -= 1
+        if c.closing { return finishClose(c) }
+        guard res > 0 else {
+            return closeConnection(c, reason: res == 0 ? "peer closed" : "receive failed: \(String(cString: strerror(-res)))")
+        }
+        c.recv.end += Int(res)
+        pump(c)
+    }
+
+    /// Parses and handles every complete frame while the connection is under its limits,
+    /// then re-arms the receive.
+    func pump(_ c: Connection) {
+        while !c.closing && c.inFlight < config.maxInFlight && c.queuedBytes < Engine.maxQueuedBytes {
+            let b = c.recv
+            guard b.unparsed >= Wire.headerSize else { break }
+            let header: FrameHeader
+            do {
+                header = try FrameHeader.decode(UnsafeRawBufferPointer(start: b.base + b.start, count: Wire.headerSize))
+                guard header.kind == .request else { throw FrameHeader.DecodeError.badKind(header.kind.rawValue) }
+            } catch {
+                logger.warning("bad frame header, closing", metadata: ["conn.peer": "\(c.peer)", "error": "\(error)"])
+                return closeConnection(c, reason: "bad header")
+            }
+            let total = Wire.headerSize + Int(header.length)
+            guard b.unparsed >= total else { b.reserve(frame: total); break }
+            let payload = UnsafeRawBufferPointer(start: b.base + b.start + Wire.headerSize, count: Int(header.length))
+            b.start += total
+            handleFrame(c, header, payload)
+        }
+        if c.recv.start == c.recv.end { c.recv.start = 0; c.recv.end = 0 }
+        if c.inFlight < config.maxInFlight && c.queuedBytes < Engine.maxQueuedBytes { armRecv(c) }
+    }
+
+    /// Queues a response and starts sending if nothing is on the way.
+    func send(_ c: Connection, _ b: OutBuffer) {
+        guard !c.closing else { return }
+        c.enqueue(b)
+        armSend(c)
+    }
+
+    func armSend(_ c: Connection) {
+        guard !c.sendArmed, !c.closing, c.hasUnsent else { return }
+        _ = c.prepareSend()
+        if submit(.send(c), { qtfs_uring_sendmsg(ring, c.fd, c.msg, $0) }) {
+            c.sendArmed = true
+            c.opsInRing += 1
+        }
+    }
+
+    func sent(_ c: Connection, _ res: Int32) {
+        c.sendArmed = false
+        c.opsInRing -= 1
+        if c.closing { return finishClose(c) }
+        guard res >= 0 else {
+            return closeConnection(c, reason: "send failed: \(String(cString: strerror(-res)))")
+        }
+        c.advance(Int(res))
+        if !c.hasUnsent && c.closeAfterSend { return closeConnection(c, reason: "handshake refused") }
+        armSend(c)
+        pump(c)
+    }
+
+    func closeConnection(_ c: Connection, reason: String) {
+        guard !c.closing else { return }
+        c.closing = true
+        conns.removeValue(forKey: c.id)
+        stats.set(conns.count)
+        Glibc.shutdown(c.fd, Int32(SHUT_RDWR))   // completes a pending recv/send at once
+        c.handles.closeAll()
+        c.dropQueue()
+        logger.info("connection closed", metadata: ["conn.peer": "\(c.peer)", "conn.id": "\(c.id)", "reason": "\(reason)"])
+        finishClose(c)
+    }
+
+    /// Closes the socket once no io_uring op can still use it.
+    func finishClose(_ c: Connection) {
+        if c.closing && c.opsInRing == 0 { c.closeFd() }
+    }
+
+    func peerName(_ fd: Int32) -> String {
+        var ss = sockaddr_storage()
+        var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let ok = withUnsafeMutablePointer(to: &ss) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &len) == 0 }
+        }
+        return ok ? SocketAddress.describe(ss) : "unknown"
+    }
+}

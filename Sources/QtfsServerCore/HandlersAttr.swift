@@ -1,0 +1,67 @@
+// MOUNT, LOOKUP, GETATTR, SETATTR, READLINK, STATFS, ACCESS.
+import Glibc
+internal import CQtfsSys
+import QtfsProtocol
+
+extension Backend {
+    func mount(_ r: MountRequest) throws -> MountReply {
+        let (e, rel) = try exports.locate(r.path)
+        let attr = try Credentials.asCaller(r.caller, squash: e.rootSquash) { () throws -> Attr in
+            _ = try PathCheck.validate(rel)
+            let fd = rel.isEmpty ? try sys { dup(e.fd) } : try PathCheck.openBeneath(e.fd, rel[...])
+            defer { close(fd) }
+            try sys { faccessat(fd, ".", X_OK, AT_EACCESS) }
+            return try pseudo.attr(fd: fd)
+        }
+        var reply = MountReply(export: e.id, base: "", root: attr)
+        reply.base = rel
+        return reply
+    }
+
+    func lookup(_ r: PathRequest) throws -> AttrReply {
+        try at(r.caller, r.target) { _, t in AttrReply(attr: try attr(t)) }
+    }
+
+    func getattr(_ r: GetattrRequest, _ handles: HandleTable) throws -> AttrReply {
+        if r.handle != 0 {
+            guard let h = handles.get(r.handle) else { throw FsError(EBADF) }
+            return AttrReply(attr: try pseudo.attr(fd: h.fd))
+        }
+        return try at(r.caller, r.target) { _, t in AttrReply(attr: try attr(t)) }
+    }
+
+    func readlink(_ r: PathRequest) throws -> ReadlinkReply {
+        try at(r.caller, r.target) { _, t in
+            var buf = [CChar](repeating: 0, count: Wire.maxPath + 1)
+            let n = try t.withName { name in
+                try sys { buf.withUnsafeMutableBufferPointer { p in
+                    p.baseAddress.map { readlinkat(t.dir, name, $0, p.count) } ?? -1 } }
+            }
+            guard n <= Wire.maxPath else { throw FsError(ENAMETOOLONG) }
+            return ReadlinkReply(targetBytes: buf[0..<n].map { UInt8(bitPattern: $0) })
+        }
+    }
+
+    func statfs(_ r: PathRequest) throws -> StatfsReply {
+        try at(r.caller, r.target) { _, t in
+            let fd = try openPath(t)
+            defer { close(fd) }
+            var s = CQtfsSys.statfs()
+            try sys { fstatfs(fd, &s) }
+            return StatfsReply(blocks: UInt64(s.f_blocks), blocksFree: UInt64(s.f_bfree),
+                               blocksAvailable: UInt64(s.f_bavail), files: UInt64(s.f_files),
+                               filesFree: UInt64(s.f_ffree), blockSize: UInt32(truncatingIfNeeded: s.f_bsize),
+                               fragmentSize: UInt32(truncatingIfNeeded: s.f_frsize),
+                               nameMax: UInt32(truncatingIfNeeded: s.f_namelen),
+                               fsType: UInt64(bitPattern: Int64(s.f_type)))
+        }
+    }
+
+    func access(_ r: AccessRequest) throws -> EmptyReply {
+        try at(r.caller, r.target) { e, t in
+            if e.readOnly && r.mask & UInt32(W_OK) != 0 { throw FsError(EROFS) }
+            try t.withName { n in try sys { faccessat(t.dir, n, Int32(r.mask), AT_EACCESS | AT_SYMLINK_NOFOLLOW) } }
+            return EmptyReply()
+        }
+    }
+}

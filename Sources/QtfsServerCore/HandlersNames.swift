@@ -1,0 +1,61 @@
+// MKNOD, MKDIR, UNLINK, RMDIR, SYMLINK, RENAME, LINK: directory entry changes.
+import Glibc
+internal import CQtfsSys
+import QtfsProtocol
+
+extension Backend {
+    func mknod(_ r: MknodRequest) throws -> AttrReply {
+        try at(r.caller, r.target, write: true) { _, t in
+            let mode = r.mode & ~(r.umask & 0o7777)
+            try t.withName { n in try sys { mknodat(t.dir, n, mode, dev_t(r.rdev)) } }
+            return AttrReply(attr: try attr(t))
+        }
+    }
+
+    func mkdir(_ r: MkdirRequest) throws -> AttrReply {
+        try at(r.caller, r.target, write: true) { _, t in
+            let mode = r.mode & 0o7777 & ~r.umask
+            try t.withName { n in try sys { mkdirat(t.dir, n, mode) } }
+            return AttrReply(attr: try attr(t))
+        }
+    }
+
+    func unlink(_ r: PathRequest, directory: Bool) throws -> EmptyReply {
+        try at(r.caller, r.target, write: true) { _, t in
+            try t.withName { n in try sys { unlinkat(t.dir, n, directory ? AT_REMOVEDIR : 0) } }
+            return EmptyReply()
+        }
+    }
+
+    func symlink(_ r: SymlinkRequest) throws -> AttrReply {
+        try at(r.caller, r.target, write: true) { _, t in
+            try r.linkTarget.withCStr { contents in
+                try t.withName { n in try sys { symlinkat(contents, t.dir, n) } }
+            }
+            return AttrReply(attr: try attr(t))
+        }
+    }
+
+    func rename(_ r: TwoPathRequest) throws -> EmptyReply {
+        guard r.from.export == r.to.export else { throw FsError(EXDEV) }
+        return try at(r.caller, r.from, write: true) { e, from in
+            let to = try PathCheck.resolve(e, r.to.path)
+            try from.withName { a in
+                try to.withName { b in try sys { qtfs_renameat2(from.dir, a, to.dir, b, r.flags) } }
+            }
+            return EmptyReply()
+        }
+    }
+
+    func link(_ r: TwoPathRequest) throws -> AttrReply {
+        guard r.flags == 0 else { throw FsError(EINVAL) }
+        guard r.from.export == r.to.export else { throw FsError(EXDEV) }
+        return try at(r.caller, r.from, write: true) { e, from in
+            let to = try PathCheck.resolve(e, r.to.path)
+            try from.withName { a in
+                try to.withName { b in try sys { linkat(from.dir, a, to.dir, b, 0) } }
+            }
+            return AttrReply(attr: try attr(to))
+        }
+    }
+}

@@ -1,0 +1,59 @@
+// GETXATTR, SETXATTR, LISTXATTR, REMOVEXATTR. Linux has no *xattrat calls before 6.13,
+// so these act on an O_PATH fd of the target through /proc/self/fd/N (a magic link the
+// server follows itself, after confined resolution). Symlinks carry no user xattrs:
+// get answers ENODATA, list an empty list, set/remove EPERM.
+import Glibc
+internal import CQtfsSys
+import QtfsProtocol
+
+extension Backend {
+    private func withXattrPath<T>(_ t: borrowing Resolved, ifSymlink: () throws -> T,
+                                  _ body: (UnsafePointer<CChar>) throws -> T) throws -> T {
+        let fd = try openPath(t)
+        defer { close(fd) }
+        if Stat.type(try Stat.fd(fd).st_mode) == S_IFLNK { return try ifSymlink() }
+        return try "/proc/self/fd/\(fd)".withCString { try body($0) }
+    }
+
+    func getxattr(_ r: XattrGetRequest) throws -> XattrReply {
+        try at(r.caller, r.target) { _, t in
+            try withXattrPath(t, ifSymlink: { throw FsError(ENODATA) }) { path in
+                try r.name.withCStr { name in
+                    var buf = [UInt8](repeating: 0, count: Int(r.size))
+                    let n = try sys { buf.withUnsafeMutableBytes { CQtfsSys.getxattr(path, name, $0.baseAddress, $0.count) } }
+                    return XattrReply(size: UInt32(n), data: r.size == 0 ? [] : Array(buf[0..<n]))
+                }
+            }
+        }
+    }
+
+    func listxattr(_ r: XattrGetRequest) throws -> XattrReply {
+        try at(r.caller, r.target) { _, t in
+            try withXattrPath(t, ifSymlink: { XattrReply(size: 0, data: []) }) { path in
+                var buf = [UInt8](repeating: 0, count: Int(r.size))
+                let n = try sys { buf.withUnsafeMutableBytes { CQtfsSys.listxattr(path, $0.baseAddress, $0.count) } }
+                return XattrReply(size: UInt32(n), data: r.size == 0 ? [] : Array(buf[0..<n]))
+            }
+        }
+    }
+
+    func setxattr(_ r: SetxattrRequest) throws -> EmptyReply {
+        try at(r.caller, r.target, write: true) { _, t in
+            try withXattrPath(t, ifSymlink: { throw FsError(EPERM) }) { path in
+                try r.name.withCStr { name in
+                    try sys { r.value.withUnsafeBytes { CQtfsSys.setxattr(path, name, $0.baseAddress, $0.count, Int32(r.flags)) } }
+                }
+                return EmptyReply()
+            }
+        }
+    }
+
+    func removexattr(_ r: RemovexattrRequest) throws -> EmptyReply {
+        try at(r.caller, r.target, write: true) { _, t in
+            try withXattrPath(t, ifSymlink: { throw FsError(EPERM) }) { path in
+                try r.name.withCStr { name in try sys { CQtfsSys.removexattr(path, name) } }
+                return EmptyReply()
+            }
+        }
+    }
+}

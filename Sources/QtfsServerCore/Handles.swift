@@ -1,0 +1,55 @@
+// Open files and directories of one connection. A handle is reference counted: the fd
+// is closed when the table has dropped it (RELEASE, disconnect) and no operation in
+// flight (a worker, an io_uring read) still holds it, so an fd number is never reused
+// under a running operation.
+import Glibc
+internal import CQtfsSys
+
+final class OpenHandle: @unchecked Sendable {
+    let fd: Int32
+    let isDirectory: Bool
+    /// Fifos, sockets, character devices: reads and writes ignore the offset.
+    let nonSeekable: Bool
+    let export: Export
+    /// Serialises READDIR on a directory handle (it seeks the shared fd offset).
+    let dirLock = Lock()
+
+    init(fd: Int32, isDirectory: Bool, nonSeekable: Bool, export: Export) {
+        self.fd = fd; self.isDirectory = isDirectory; self.nonSeekable = nonSeekable; self.export = export
+    }
+    deinit { close(fd) }
+}
+
+final class HandleTable: @unchecked Sendable {
+    private let lock = Lock()
+    private var next: UInt64 = 1
+    private var open: [UInt64: OpenHandle] = [:]
+    private var closed = false
+
+    /// Adds a handle; nil when the connection is already gone (the handle is then dropped).
+    func add(_ h: OpenHandle) -> UInt64? {
+        lock.withLock {
+            guard !closed else { return nil }
+            let id = next
+            next &+= 1
+            open[id] = h
+            return id
+        }
+    }
+
+    func get(_ id: UInt64) -> OpenHandle? { lock.withLock { open[id] } }
+
+    func remove(_ id: UInt64) -> OpenHandle? { lock.withLock { open.removeValue(forKey: id) } }
+
+    /// The connection closed: forget every handle and refuse new ones.
+    func closeAll() {
+        let dropped = lock.withLock { () -> [UInt64: OpenHandle] in
+            closed = true
+            defer { open = [:] }
+            return open
+        }
+        _ = dropped   // released here, outside the lock
+    }
+
+    var count: Int { lock.withLock { open.count } }
+}

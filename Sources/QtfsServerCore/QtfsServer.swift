@@ -1,0 +1,72 @@
+// The public face of the server library: build it from a configuration, start it
+// (binds, starts the worker pool and the io_uring loop thread), stop it.
+import Glibc
+internal import CQtfsSys
+import Logging
+import QtfsProtocol
+
+public final class QtfsServer: @unchecked Sendable {
+    public let config: ServerConfig
+    private let logger: Logger
+    private let backend: Backend
+    private var engine: Engine?
+    private var pool: WorkerPool?
+    private var loopThread: pthread_t?
+    private let lock = Lock()
+    /// The bound TCP port (useful with port 0); 0 before `start()`.
+    public private(set) var port: UInt16 = 0
+
+    /// Opens the exports (each as an O_PATH fd); fails with a `ConfigError` that says why.
+    public init(config: ServerConfig, logger: Logger) throws {
+        self.config = config
+        self.logger = logger
+        backend = Backend(exports: try Exports(config.exports))
+    }
+
+    /// Binds the listening socket and starts serving on background threads.
+    public func start() throws {
+        signal(SIGPIPE, SIG_IGN)
+        umask(0)   // clients send their own umask; the host's must not be applied on top
+        if !Credentials.canSwitch {
+            logger.warning("not running as root: every request acts as this user, not as the caller")
+        }
+        let (fd, bound) = try SocketAddress.listen(address: config.listen, port: config.port)
+        let completions = try Completions()
+        let dispatcher = Dispatcher(backend: backend, logger: logger)
+        let pool = try WorkerPool(count: max(1, config.workers), dispatcher: dispatcher, completions: completions)
+        let engine: Engine
+        do {
+            engine = try Engine(listenFd: fd, config: config, logger: logger, pool: pool, completions: completions)
+        } catch {
+            close(fd); pool.stop(); throw error
+        }
+        self.port = bound
+        self.pool = pool
+        self.engine = engine
+        loopThread = try startThread { engine.run() }
+        logger.info("serving", metadata: ["listen": "\(config.listen):\(bound)",
+                                          "exports": "\(config.exports.map(\.path))", "workers": "\(config.workers)"])
+    }
+
+    /// Stops accepting, closes every connection and its handles, joins all threads.
+    public func stop() {
+        guard let engine, let loopThread else { return }
+        engine.requestStop()
+        pthread_join(loopThread, nil)
+        pool?.stop()
+        self.loopThread = nil
+        self.engine = nil
+        self.pool = nil
+        logger.info("stopped")
+    }
+
+    /// Blocks until the server stops (the CLI's main thread waits here).
+    public func wait() {
+        if let loopThread { pthread_join(loopThread, nil); self.loopThread = nil }
+    }
+
+    /// Open connections right now.
+    public var connectionCount: Int { engine?.stats.connections ?? 0 }
+
+    deinit { stop() }
+}

@@ -1,0 +1,73 @@
+// struct stat → wire Attr, with pseudo file system detection by statfs magic per st_dev.
+import Glibc
+internal import CQtfsSys
+import QtfsProtocol
+
+final class PseudoCache: @unchecked Sendable {
+    /// statfs f_type of proc, sysfs, cgroup, cgroup2, debugfs, tracefs, securityfs, configfs, bpf.
+    static let magics: Set<Int> = [0x9fa0, 0x6265_6572, 0x27e0eb, 0x6367_7270, 0x6467_6720,
+                                   0x7472_6163, 0x7363_6673, 0x6265_6570, 0xcafe_4a11]
+    private let lock = Lock()
+    private var byDev: [UInt64: Bool] = [:]
+
+    /// Whether `dev` is a pseudo file system; `fd` (any fd on that file system, O_PATH is
+    /// fine) is only used the first time a dev is seen.
+    func isPseudo(dev: UInt64, probe: () -> Int32) -> Bool {
+        if let known = lock.withLock({ byDev[dev] }) { return known }
+        let fd = probe()
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var sfs = statfs()
+        guard fstatfs(fd, &sfs) == 0 else { return false }
+        let pseudo = PseudoCache.magics.contains(Int(sfs.f_type))
+        lock.withLock { byDev[dev] = pseudo }
+        return pseudo
+    }
+
+    /// Same, for a file known by an open fd.
+    func isPseudo(dev: UInt64, fd: Int32) -> Bool {
+        isPseudo(dev: dev) { dup(fd) }
+    }
+}
+
+enum Stat {
+    static func at(_ dir: Int32, _ name: UnsafePointer<CChar>) throws -> stat {
+        var st = stat()
+        try sys { fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) }
+        return st
+    }
+
+    static func fd(_ fd: Int32) throws -> stat {
+        var st = stat()
+        try sys { fstat(fd, &st) }
+        return st
+    }
+
+    static func attr(_ st: stat, pseudo: Bool) -> Attr {
+        Attr(dev: UInt64(st.st_dev), ino: UInt64(st.st_ino), size: UInt64(max(0, st.st_size)),
+             blocks: UInt64(max(0, st.st_blocks)), rdev: UInt64(st.st_rdev), mode: st.st_mode,
+             nlink: UInt32(truncatingIfNeeded: st.st_nlink), uid: st.st_uid, gid: st.st_gid,
+             blksize: UInt32(truncatingIfNeeded: st.st_blksize), flags: pseudo ? Attr.flagPseudo : 0,
+             atime: time(st.st_atim), mtime: time(st.st_mtim), ctime: time(st.st_ctim))
+    }
+
+    static func time(_ t: timespec) -> Timespec {
+        Timespec(seconds: Int64(t.tv_sec), nanoseconds: UInt32(truncatingIfNeeded: t.tv_nsec))
+    }
+
+    static func type(_ mode: UInt32) -> UInt32 { mode & 0o170000 }   // S_IFMT
+}
+
+extension PseudoCache {
+    /// Attributes of `name` in `dir`, without following a symlink.
+    func attr(_ dir: Int32, _ name: UnsafePointer<CChar>) throws -> Attr {
+        let st = try Stat.at(dir, name)
+        let pseudo = isPseudo(dev: UInt64(st.st_dev)) { openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC) }
+        return Stat.attr(st, pseudo: pseudo)
+    }
+
+    func attr(fd: Int32) throws -> Attr {
+        let st = try Stat.fd(fd)
+        return Stat.attr(st, pseudo: isPseudo(dev: UInt64(st.st_dev), fd: fd))
+    }
+}

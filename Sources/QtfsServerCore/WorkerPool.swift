@@ -1,0 +1,83 @@
+// Worker threads for metadata operations (they switch credentials, and may block).
+// Finished responses go back to the event loop through `Completions`, which wakes the
+// loop with an eventfd read armed in the ring.
+import Glibc
+internal import CQtfsSys
+import QtfsProtocol
+
+final class Completions: @unchecked Sendable {
+    let eventfd: Int32
+    private let lock = Lock()
+    private var items: [(conn: UInt64, frame: OutBuffer)] = []
+
+    init() throws {
+        eventfd = try sys { CQtfsSys.eventfd(0, Int32(EFD_CLOEXEC | EFD_NONBLOCK)) }
+    }
+    deinit { close(eventfd) }
+
+    func push(conn: UInt64, frame: OutBuffer) {
+        let wasEmpty = lock.withLock { () -> Bool in
+            items.append((conn, frame))
+            return items.count == 1
+        }
+        // The loop drains everything on each wake, so only the first item needs a wake-up.
+        if wasEmpty { wake() }
+    }
+
+    func wake() {
+        var one: UInt64 = 1
+        _ = write(eventfd, &one, 8)
+    }
+
+    func drain() -> [(conn: UInt64, frame: OutBuffer)] {
+        lock.withLock {
+            defer { items.removeAll(keepingCapacity: true) }
+            return items
+        }
+    }
+}
+
+final class WorkerPool: @unchecked Sendable {
+    private let lock = Lock()
+    private let cond = Condition()
+    private var queue: [Job] = []
+    private var head = 0
+    private var stopping = false
+    private var threads: [pthread_t] = []
+
+    init(count: Int, dispatcher: Dispatcher, completions: Completions) throws {
+        for _ in 0..<count {
+            threads.append(try startThread { [self] in self.work(dispatcher, completions) })
+        }
+    }
+
+    func submit(_ job: Job) {
+        lock.withLock { queue.append(job) }
+        cond.signal()
+    }
+
+    func stop() {
+        lock.withLock { stopping = true }
+        cond.broadcast()
+        for t in threads { pthread_join(t, nil) }
+        threads = []
+    }
+
+    private func next() -> Job? {
+        lock.withLock {
+            while head == queue.count && !stopping { cond.wait(lock) }
+            if stopping { return nil }
+            let job = queue[head]
+            head += 1
+            if head == queue.count || head > 1024 { queue.removeFirst(head); head = 0 }
+            return job
+        }
+    }
+
+    private func work(_ dispatcher: Dispatcher, _ completions: Completions) {
+        while let job = next() {
+            let frame = dispatcher.run(job)
+            completions.push(conn: job.conn, frame: OutBuffer(copying: frame))
+        }
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+import QtfsServerCore
+import Glibc
+import QtfsProtocol
+import XCTest
+
+final class HandshakeTests: ServerTestCase {
+    override func extraExports() -> [ExportConfig] {
+        try? FileManager.default.createDirectory(atPath: root + "/ro", withIntermediateDirectories: true)
+        return [ExportConfig(path: root + "/ro", readOnly: true)]
+    }
+
+    func testHelloAndMount() throws {
+        let c = try TestClient(port: server.port)
+        let hello = try c.hello()
+        XCTAssertEqual(hello.version, 1)
+        XCTAssertEqual(hello.maxPayload, UInt32(Wire.maxPayload))
+        let m = try c.mount(root)
+        XCTAssertEqual(m.export, 0)
+        XCTAssertEqual(m.base, [])
+        XCTAssertEqual(m.root.mode & 0o170000, 0o040000)
+        try FileManager.default.createDirectory(atPath: host("sub/deeper"), withIntermediateDirectories: true)
+        XCTAssertEqual(String(decoding: try c.mount(root + "/sub/deeper/").base, as: UTF8.self), "sub/deeper")
+        XCTAssertErrno(EACCES, try c.mount("/definitely-not-exported"))
+        XCTAssertErrno(ENOENT, try c.mount(root + "/missing"))
+        XCTAssertErrno(EINVAL, try c.mount(root + "/sub/../sub"))
+        XCTAssertErrno(EINVAL, try c.mount("relative"))
+    }
+
+    func testLongestExportWinsAndReadOnly() throws {
+        let c = try client()
+        let m = try c.mount(root + "/ro")
+        XCTAssertEqual(m.export, 1)
+        XCTAssertEqual(m.base, [])
+        XCTAssertErrno(EROFS, try c.expect(.mkdir, MkdirRequest(caller: c.caller, target: Target(export: 1, "x"), mode: 0o755), AttrReply.self))
+        XCTAssertErrno(EROFS, try c.expect(.open, OpenRequest(caller: c.caller, target: Target(export: 1, ""), flags: UInt32(O_RDWR)), OpenReply.self))
+        XCTAssertErrno(EINVAL, try c.expect(.lookup, PathRequest(caller: c.caller, target: Target(export: 7, "")), AttrReply.self))
+    }
+
+    func testNoCommonVersionIsRefusedAndClosed() throws {
+        let c = try TestClient(port: server.port)
+        let (status, _) = try c.call(.hello, HelloRequest(minVersion: 2, maxVersion: 3, clientName: "future"))
+        XCTAssertEqual(Int32(status), EPROTO)
+        XCTAssertTrue(c.waitClosed())
+    }
+
+    func testRequestBeforeHelloClosesConnection() throws {
+        let c = try TestClient(port: server.port)
+        try c.sendRaw(c.frame(.lookup, PathRequest(caller: .root, target: Target(export: 0, "")), id: 1))
+        XCTAssertTrue(c.waitClosed())
+    }
+
+    func testUnknownOpcodeIsENOSYS() throws {
+        let c = try client()
+        var w = WireWriter()
+        FrameHeader(kind: .request, opcode: 50, id: 99, length: 0).encode(into: &w)
+        try c.sendRaw(w.bytes)
+        let (h, _) = try c.readFrame()
+        XCTAssertEqual(h.id, 99)
+        XCTAssertEqual(Int32(h.status), ENOSYS)
+    }
+
+    func testMalformedFramesCloseOnlyThatConnection() throws {
+        let good = try client()
+        var headers: [[UInt8]] = []
+        var w = WireWriter()
+        FrameHeader(kind: .request, opcode: 10, id: 1, length: 0).encode(into: &w)
+        var badMagic = w.bytes; badMagic[0] = 0x58
+        headers.append(badMagic)
+        var oversize = w.bytes
+        let big = UInt32(Wire.maxPayload + 1)
+        withUnsafeBytes(of: big.littleEndian) { for i in 0..<4 { oversize[16 + i] = $0[i] } }
+        headers.append(oversize)
+        var badKind = w.bytes; badKind[5] = 1
+        headers.append(badKind)
+        headers.append((0..<64).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) })   // garbage
+        for bytes in headers {
+            let bad = try client()
+            try bad.sendRaw(bytes)
+            XCTAssertTrue(bad.waitClosed(), "connection fed \(bytes.prefix(8)) should be closed")
+            XCTAssertEqual(try good.lookup("").mode & 0o170000, 0o040000, "other connection keeps working")
+        }
+    }
+
+    func testBadPayloadGetsErrorAndConnectionStays() throws {
+        let c = try client()
+        // A LOOKUP whose payload stops inside the caller: EPROTO.
+        var w = WireWriter()
+        FrameHeader(kind: .request, opcode: Opcode.lookup.rawValue, id: 5, length: 3).encode(into: &w)
+        w.raw([1, 2, 3])
+        try c.sendRaw(w.bytes)
+        var (h, _) = try c.readFrame()
+        XCTAssertEqual(Int32(h.status), EPROTO)
+        // Trailing bytes after a valid payload: EPROTO too.
+        var p = PathRequest(caller: .root, target: Target(export: 0, "")).encoded()
+        p.append(0)
+        var w2 = WireWriter()
+        FrameHeader(kind: .request, opcode: Opcode.lookup.rawValue, id: 6, length: UInt32(p.count)).encode(into: &w2)
+        w2.raw(p)
+        try c.sendRaw(w2.bytes)
+        (h, _) = try c.readFrame()
+        XCTAssertEqual(h.id, 6)
+        XCTAssertEqual(Int32(h.status), EPROTO)
+        XCTAssertNoThrow(try c.lookup(""))
+    }
+
+    func testFramesSplitByteByByteAndManyAtOnce() throws {
+        let c = try client()
+        let f = c.frame(.lookup, PathRequest(caller: .root, target: Target(export: 0, "")), id: 1000)
+        for b in f { try c.sendRaw([b]) }
+        XCTAssertEqual(try c.readFrame().0.id, 1000)
+        var batch: [UInt8] = []
+        for i in 0..<100 { batch += c.frame(.lookup, PathRequest(caller: .root, target: Target(export: 0, "")), id: UInt64(2000 + i)) }
+        try c.sendRaw(batch)
+        var seen = Set<UInt64>()
+        for _ in 0..<100 {
+            let (h, payload) = try c.readFrame()
+            XCTAssertEqual(h.status, 0)
+            XCTAssertNoThrow(try AttrReply.decode(payload))
+            seen.insert(h.id)
+        }
+        XCTAssertEqual(seen, Set((0..<100).map { UInt64(2000 + $0) }))
+    }
+
+    func testPipelinedRequestsAnsweredOutOfOrder() throws {
+        let c = try client()
+        XCTAssertEqual(mkfifo(host("fifo"), 0o666), 0)
+        // Opening a fifo with no writer blocks one worker: the answer to the later LOOKUP
+        // must overtake it.
+        try c.sendRaw(c.frame(.open, OpenRequest(caller: .root, target: Target(export: 0, "fifo"), flags: UInt32(O_RDONLY)), id: 1))
+        try c.sendRaw(c.frame(.lookup, PathRequest(caller: .root, target: Target(export: 0, "")), id: 2))
+        XCTAssertEqual(try c.readFrame().0.id, 2)
+        // Now give the fifo a writer: the OPEN completes.
+        var writer: Int32 = -1
+        eventually("fifo reader to block in open") {
+            writer = Glibc.open(host("fifo"), O_WRONLY | O_NONBLOCK)
+            return writer >= 0
+        }
+        defer { close(writer) }
+        let (h, payload) = try c.readFrame()
+        XCTAssertEqual(h.id, 1)
+        XCTAssertEqual(h.status, 0)
+        let reply = try OpenReply.decode(payload)
+        XCTAssertEqual(reply.flags & (OpenReply.nonSeekable | OpenReply.directIO), OpenReply.nonSeekable | OpenReply.directIO)
+    }
+}
