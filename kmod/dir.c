@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Directories: OPENDIR handle, READDIR by cookie (ctx->pos is the cookie). */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/slab.h>
+#include "qtfs.h"
+
+static int qtfs_dir_open(struct inode *inode, struct file *file)
+{
+	struct qtfs_sb *sbi = QTFS_SB(inode->i_sb);
+	struct qtfs_path p;
+	struct qtfs_req *req;
+	struct qtfs_msg *m;
+	struct qtfs_file *qf;
+	int err;
+
+	qf = kzalloc(sizeof(*qf), GFP_KERNEL);
+	if (!qf)
+		return -ENOMEM;
+	m = qtfs_msg_for(sbi, file->f_path.dentry, &p, &err);
+	if (!m)
+		goto out_free;
+	err = qtfs_call(sbi, QTFS_OP_OPENDIR, m, &req);
+	qtfs_msg_done(m, &p);
+	if (err)
+		goto out_free;
+	qf->handle = req->out.handle;
+	qf->gen = req->gen;
+	qtfs_req_put(req);
+	file->private_data = qf;
+	return 0;
+out_free:
+	kfree(qf);
+	return err;
+}
+
+static int qtfs_dir_release(struct inode *inode, struct file *file)
+{
+	struct qtfs_file *qf = file->private_data;
+
+	qtfs_call_async(&QTFS_SB(inode->i_sb)->conn, QTFS_OP_RELEASEDIR, qf->handle, qf->gen);
+	kfree(qf);
+	return 0;
+}
+
+/* Emits the entries of one READDIR answer; returns 1 when the listing is done. */
+static int qtfs_emit(struct dir_context *ctx, struct qtfs_file *qf, const struct qtfs_msg *out)
+{
+	struct qtfs_rbuf r = { .p = out->data.p, .len = out->data.len };
+	struct qtfs_dirent e;
+	u32 i;
+
+	for (i = 0; i < out->count; i++) {
+		if (qtfs_dirent_next(&r, &e))
+			return r.err;
+		if (!dir_emit(ctx, (const char *)e.name.p, e.name.len, e.ino, e.type))
+			return 1;	/* the caller's buffer is full */
+		ctx->pos = (loff_t)e.cookie;
+	}
+	if (out->eof) {
+		qf->eof = true;
+		qf->eof_cookie = ctx->pos;
+		return 1;
+	}
+	return out->count ? 0 : 1;
+}
+
+static int qtfs_iterate(struct file *file, struct dir_context *ctx)
+{
+	struct qtfs_sb *sbi = QTFS_SB(file_inode(file)->i_sb);
+	struct qtfs_file *qf = file->private_data;
+	struct qtfs_req *req;
+	struct qtfs_msg *m;
+	int err = 0;
+
+	if (qf->eof && qf->eof_cookie == ctx->pos)
+		return 0;
+	if (qf->gen != READ_ONCE(sbi->conn.gen))
+		return -EIO;
+	m = qtfs_msg_alloc();
+	if (!m)
+		return -ENOMEM;
+	while (!err) {
+		m->handle = qf->handle;
+		m->cookie = (u64)ctx->pos;
+		m->max_bytes = QTFS_READDIR_BYTES;
+		err = qtfs_call(sbi, QTFS_OP_READDIR, m, &req);
+		if (err)
+			break;
+		err = qtfs_emit(ctx, qf, &req->out);
+		qtfs_req_put(req);
+	}
+	kfree(m);
+	return err < 0 ? err : 0;
+}
+
+static loff_t qtfs_dir_llseek(struct file *file, loff_t offset, int whence)
+{
+	struct qtfs_file *qf = file->private_data;
+
+	qf->eof = false;
+	return generic_file_llseek(file, offset, whence);
+}
+
+const struct file_operations qtfs_dir_fops = {
+	.open = qtfs_dir_open,
+	.release = qtfs_dir_release,
+	.iterate_shared = qtfs_iterate,
+	.llseek = qtfs_dir_llseek,
+	.read = generic_read_dir,
+};

@@ -1,0 +1,374 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Regular files and fifos. Data is never cached for read(2)/write(2): each
+ * goes to the server (so proc/sys/cgroup files, whose size says nothing, read
+ * until a short read). The page cache serves read-only mmap only.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/slab.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/uio.h>
+#include <linux/poll.h>
+#include <linux/namei.h>
+#include "qtfs.h"
+
+u32 qtfs_wire_oflags(unsigned int f)
+{
+	return f & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_DSYNC | __O_SYNC | O_NOATIME |
+		    O_TRUNC | O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_PATH);
+}
+
+static struct qtfs_file *qtfs_file_new(u64 handle, u32 open_flags, u32 gen)
+{
+	struct qtfs_file *qf = kzalloc(sizeof(*qf), GFP_KERNEL);
+
+	if (qf) {
+		qf->handle = handle;
+		qf->open_flags = open_flags;
+		qf->gen = gen;
+	}
+	return qf;
+}
+
+/* After the handle is attached: seekability and cache state. */
+static void qtfs_file_setup(struct inode *inode, struct file *file, struct qtfs_file *qf)
+{
+	file->private_data = qf;
+	if ((qf->open_flags & QTFS_OPEN_NONSEEKABLE) || S_ISFIFO(inode->i_mode))
+		stream_open(inode, file);
+	if (!(qf->open_flags & QTFS_OPEN_KEEP_CACHE) && S_ISREG(inode->i_mode))
+		invalidate_inode_pages2(inode->i_mapping);
+}
+
+int qtfs_file_open(struct inode *inode, struct file *file)
+{
+	struct qtfs_sb *sbi = QTFS_SB(inode->i_sb);
+	struct qtfs_path p;
+	struct qtfs_req *req;
+	struct qtfs_msg *m;
+	struct qtfs_file *qf;
+	int err;
+
+	m = qtfs_msg_for(sbi, file->f_path.dentry, &p, &err);
+	if (!m)
+		return err;
+	m->flags = qtfs_wire_oflags(file->f_flags);
+	err = qtfs_call(sbi, QTFS_OP_OPEN, m, &req);
+	qtfs_msg_done(m, &p);
+	if (err)
+		return err;
+	qf = qtfs_file_new(req->out.handle, req->out.open_flags, req->gen);
+	if (!qf)
+		qtfs_call_async(&sbi->conn, QTFS_OP_RELEASE, req->out.handle, req->gen);
+	qtfs_req_put(req);
+	if (!qf)
+		return -ENOMEM;
+	qtfs_file_setup(inode, file, qf);
+	return 0;
+}
+
+/* O_CREAT in one round trip: CREATE is atomic with O_EXCL on the host. */
+int qtfs_atomic_open(struct inode *dir, struct dentry *d, struct file *file,
+		     unsigned int open_flag, umode_t mode)
+{
+	struct qtfs_sb *sbi = QTFS_SB(dir->i_sb);
+	struct dentry *res = NULL;
+	struct qtfs_file *qf = NULL;
+	struct qtfs_req *req;
+	struct inode *inode;
+	struct qtfs_path p;
+	struct qtfs_msg *m;
+	int err;
+
+	if (d_in_lookup(d)) {
+		res = qtfs_lookup(dir, d, 0);
+		if (IS_ERR(res))
+			return PTR_ERR(res);
+		if (res)
+			d = res;
+	}
+	if (!(open_flag & O_CREAT) || d_really_is_positive(d))
+		return finish_no_open(file, res);
+	m = qtfs_msg_for(sbi, d, &p, &err);
+	if (!m)
+		goto out_dput;
+	m->flags = qtfs_wire_oflags(open_flag) | (open_flag & O_EXCL);
+	m->mode = (mode & 07777) | S_IFREG;
+	err = qtfs_call(sbi, QTFS_OP_CREATE, m, &req);
+	qtfs_msg_done(m, &p);
+	if (err)
+		goto out_dput;
+	QTFS_I(dir)->attr_expire = jiffies;
+	qf = qtfs_file_new(req->out.handle, req->out.open_flags, req->gen);
+	inode = qf ? qtfs_iget(dir->i_sb, &req->out.attr) : ERR_PTR(-ENOMEM);
+	if (IS_ERR(inode)) {
+		err = PTR_ERR(inode);
+		goto out_release;
+	}
+	d_instantiate(d, inode);
+	qtfs_set_dtime(d, inode);
+	file->f_mode |= FMODE_CREATED;
+	err = finish_open(file, d, generic_file_open);
+	if (err)
+		goto out_release;
+	qtfs_file_setup(inode, file, qf);
+	qtfs_req_put(req);
+	dput(res);
+	return 0;
+out_release:
+	qtfs_call_async(&sbi->conn, QTFS_OP_RELEASE, req->out.handle, req->gen);
+	qtfs_req_put(req);
+	kfree(qf);
+out_dput:
+	dput(res);
+	return err;
+}
+
+static int qtfs_file_release(struct inode *inode, struct file *file)
+{
+	struct qtfs_file *qf = file->private_data;
+
+	if (qf)
+		qtfs_call_async(&QTFS_SB(inode->i_sb)->conn, QTFS_OP_RELEASE, qf->handle, qf->gen);
+	kfree(qf);
+	return 0;
+}
+
+/* A handle is only good on the connection that made it. */
+static int qtfs_handle_ok(struct file *file, struct qtfs_file **qfp)
+{
+	struct qtfs_file *qf = file->private_data;
+	struct qtfs_sb *sbi = QTFS_SB(file_inode(file)->i_sb);
+	int err = qtfs_conn_ensure(&sbi->conn);
+
+	if (err)
+		return err;
+	if (!qf || qf->gen != READ_ONCE(sbi->conn.gen))
+		return -EIO;	/* opened before the server restarted */
+	*qfp = qf;
+	return 0;
+}
+
+static int qtfs_handle_call(struct file *file, u16 op, struct qtfs_msg *m, struct qtfs_req **reqp)
+{
+	struct qtfs_file *qf;
+	int err = qtfs_handle_ok(file, &qf);
+
+	if (err)
+		return err;
+	m->handle = qf->handle;
+	return qtfs_call(QTFS_SB(file_inode(file)->i_sb), op, m, reqp);
+}
+
+static ssize_t qtfs_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	struct file *file = iocb->ki_filp;
+	bool stream = !(file->f_mode & FMODE_LSEEK);
+	loff_t pos = iocb->ki_pos;
+	struct qtfs_req *req;
+	struct qtfs_msg *m;
+	ssize_t done = 0;
+	size_t want, got;
+	int err = 0;
+
+	m = qtfs_msg_alloc();
+	if (!m)
+		return -ENOMEM;
+	while (iov_iter_count(to)) {
+		want = min_t(size_t, iov_iter_count(to), QTFS_IO_CHUNK);
+		m->offset = stream ? 0 : pos;
+		m->size = want;
+		err = qtfs_handle_call(file, QTFS_OP_READ, m, &req);
+		if (err)
+			break;
+		got = min_t(size_t, req->out.data.len, want);
+		if (copy_to_iter(req->out.data.p, got, to) != got)
+			err = -EFAULT;
+		qtfs_req_put(req);
+		if (err)
+			break;
+		done += got;
+		pos += got;
+		if (got < want || stream)
+			break;	/* short read: end of file or of what the pipe had */
+	}
+	kfree(m);
+	if (!stream)
+		iocb->ki_pos = pos;
+	return done ? done : err;
+}
+
+static ssize_t qtfs_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	struct file *file = iocb->ki_filp;
+	struct inode *inode = file_inode(file);
+	bool stream = !(file->f_mode & FMODE_LSEEK);
+	loff_t pos = iocb->ki_pos;
+	struct qtfs_req *req;
+	struct qtfs_msg *m;
+	ssize_t done = 0;
+	size_t chunk;
+	void *buf;
+	int err = 0;
+
+	m = qtfs_msg_alloc();
+	buf = kvmalloc(min_t(size_t, iov_iter_count(from), QTFS_IO_CHUNK) + 1, GFP_KERNEL);
+	if (!m || !buf) {
+		err = -ENOMEM;
+		goto out_free;
+	}
+	while (iov_iter_count(from)) {
+		chunk = min_t(size_t, iov_iter_count(from), QTFS_IO_CHUNK);
+		if (copy_from_iter(buf, chunk, from) != chunk) {
+			err = -EFAULT;
+			break;
+		}
+		m->offset = stream ? 0 : pos;
+		m->data = (struct qtfs_bytes){ buf, chunk };
+		err = qtfs_handle_call(file, QTFS_OP_WRITE, m, &req);
+		if (err)
+			break;
+		chunk = min_t(size_t, req->out.written, chunk);
+		qtfs_req_put(req);
+		done += chunk;
+		pos += chunk;
+		if (chunk < m->data.len)
+			break;
+	}
+	if (done && !stream) {
+		if (file->f_flags & O_APPEND) {
+			struct qtfs_file *qf = file->private_data;
+
+			if (!qtfs_refresh(inode, file->f_path.dentry, qf->handle))
+				pos = i_size_read(inode);
+		} else if (pos > i_size_read(inode)) {
+			i_size_write(inode, pos);
+		}
+		iocb->ki_pos = pos;
+		QTFS_I(inode)->attr_expire = jiffies;
+		if (inode->i_mapping->nrpages)
+			invalidate_inode_pages2(inode->i_mapping);
+	}
+out_free:
+	kvfree(buf);
+	kfree(m);
+	return done ? done : err;
+}
+
+static int qtfs_flush(struct file *file, fl_owner_t id)
+{
+	struct qtfs_req *req;
+	struct qtfs_msg *m = qtfs_msg_alloc();
+	int err;
+
+	if (!m)
+		return -ENOMEM;
+	err = qtfs_handle_call(file, QTFS_OP_FLUSH, m, &req);
+	qtfs_req_put(req);
+	kfree(m);
+	return err == -EIO ? 0 : err;	/* a stale handle has nothing to flush */
+}
+
+static int qtfs_fsync(struct file *file, loff_t start, loff_t end, int datasync)
+{
+	struct qtfs_req *req;
+	struct qtfs_msg *m = qtfs_msg_alloc();
+	int err;
+
+	if (!m)
+		return -ENOMEM;
+	m->datasync = datasync ? 1 : 0;
+	err = qtfs_handle_call(file, QTFS_OP_FSYNC, m, &req);
+	qtfs_req_put(req);
+	kfree(m);
+	return err;
+}
+
+static loff_t qtfs_llseek(struct file *file, loff_t offset, int whence)
+{
+	struct inode *inode = file_inode(file);
+	struct qtfs_file *qf = file->private_data;
+	struct qtfs_req *req;
+	struct qtfs_msg *m;
+	loff_t ret;
+	int err;
+
+	if (whence == SEEK_SET || whence == SEEK_CUR)
+		return generic_file_llseek(file, offset, whence);
+	if (whence == SEEK_END) {
+		err = qtfs_refresh(inode, file->f_path.dentry, qf ? qf->handle : 0);
+		if (err && !qtfs_pseudo(inode))
+			return err;
+		return generic_file_llseek(file, offset, whence);
+	}
+	/* SEEK_DATA, SEEK_HOLE: only the host knows. */
+	m = qtfs_msg_alloc();
+	if (!m)
+		return -ENOMEM;
+	m->offset = (u64)offset;
+	m->whence = whence;
+	err = qtfs_handle_call(file, QTFS_OP_LSEEK, m, &req);
+	kfree(m);
+	if (err)
+		return err;
+	ret = vfs_setpos(file, (loff_t)req->out.offset, inode->i_sb->s_maxbytes);
+	qtfs_req_put(req);
+	return ret;
+}
+
+/* No server push yet: a remote file is always ready; reads block (killably). */
+static __poll_t qtfs_poll(struct file *file, struct poll_table_struct *wait)
+{
+	return EPOLLIN | EPOLLOUT | EPOLLRDNORM | EPOLLWRNORM;
+}
+
+/* mmap (read-only sharing): fill a page through the file's handle. */
+static int qtfs_read_folio(struct file *file, struct folio *folio)
+{
+	struct page *page = &folio->page;
+	struct qtfs_req *req;
+	struct qtfs_msg *m;
+	size_t got = 0;
+	void *addr;
+	int err;
+
+	m = qtfs_msg_alloc();
+	err = -ENOMEM;
+	if (!m || !file)
+		goto out;
+	m->offset = page_offset(page);
+	m->size = PAGE_SIZE;
+	err = qtfs_handle_call(file, QTFS_OP_READ, m, &req);
+	if (err)
+		goto out;
+	addr = kmap_local_page(page);
+	got = min_t(size_t, req->out.data.len, PAGE_SIZE);
+	memcpy(addr, req->out.data.p, got);
+	memset(addr + got, 0, PAGE_SIZE - got);
+	kunmap_local(addr);
+	qtfs_req_put(req);
+	flush_dcache_page(page);
+	SetPageUptodate(page);
+out:
+	kfree(m);
+	unlock_page(page);
+	return err;
+}
+
+const struct address_space_operations qtfs_aops = {
+	.read_folio = qtfs_read_folio,
+};
+
+const struct file_operations qtfs_file_fops = {
+	.open = qtfs_file_open,
+	.release = qtfs_file_release,
+	.read_iter = qtfs_read_iter,
+	.write_iter = qtfs_write_iter,
+	.flush = qtfs_flush,
+	.fsync = qtfs_fsync,
+	.llseek = qtfs_llseek,
+	.poll = qtfs_poll,
+	.mmap = generic_file_readonly_mmap,
+};
