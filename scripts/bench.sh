@@ -172,8 +172,13 @@ mount_fresh() {
         kill -0 "${FUSE_PID[$mnt]}" 2>/dev/null || break
         sleep 0.1
     done
-    fail_note "$t: mount of $src failed: $(tail -5 "$log" | tr '\n' ' ')"
     unmount "$mnt"
+    fail_note "$t: mount of $src failed: $(tail -5 "$log" | tr '\n' ' ')"
+    if [ "$t" = qtfs ]; then # most frequent server log lines; stop trying qtfs in this run
+        fail_note "qtfs-server log (count, line): $(head -c 10M "$W/log/qtfs-server.log" | cut -d' ' -f2- |
+            sort | uniq -c | sort -rn | head -3 | tr -s ' \n' ' ')"
+        QTFS_BIN=""
+    fi
     return 1
 }
 
