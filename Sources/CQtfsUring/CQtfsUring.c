@@ -6,7 +6,7 @@ int qtfs_uring_init(struct io_uring *ring, unsigned entries) {
     struct io_uring_params p;
     memset(&p, 0, sizeof(p));
     // Not SINGLE_ISSUER: the ring is created on the starting thread, used by the loop thread.
-    p.flags = IORING_SETUP_COOP_TASKRUN;
+    p.flags = 0;
     int r = io_uring_queue_init_params(entries, ring, &p);
     if (r == -EINVAL) r = io_uring_queue_init(entries, ring, 0);
     return r;

@@ -22,6 +22,9 @@ final class Connection {
     var sendArmed = false
     /// Requests taken off the wire and not yet answered (workers, io_uring reads/writes).
     var inFlight = 0
+    /// Size of the frame being received (header size when none started): the receive
+    /// buffer must hold it whole.
+    var awaiting = 24
 
     var sendQueue: [OutBuffer] = []
     var sendHead = 0

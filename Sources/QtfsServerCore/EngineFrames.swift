@@ -113,7 +113,8 @@ extension Engine {
     /// Memory holding `data` that stays put until the write completes: big writes take
     /// over the receive buffer (the unparsed tail moves to a fresh one), small ones copy.
     private func stableCopy(_ c: Connection, _ data: UnsafeRawBufferPointer) -> (AnyObject, UnsafeRawPointer?) {
-        guard data.count >= Engine.stealThreshold else {
+        // A pending recv writes into the current buffer: then it cannot be taken over.
+        guard data.count >= Engine.stealThreshold, !c.recvArmed else {
             let copy = OutBuffer(copying: Array(data))
             return (copy, UnsafeRawPointer(copy.base))
         }

@@ -13,7 +13,7 @@ extension Engine {
     func armRecv(_ c: Connection) {
         guard !c.recvArmed, !c.closing else { return }
         let b = c.recv
-        b.reserve(frame: Wire.headerSize)
+        b.reserve(frame: c.awaiting)   // only here: never move the buffer under a pending recv
         let room = b.capacity - b.end
         guard room > 0 else { return }
         if submit(.recv(c), { qtfs_uring_recv(ring, c.fd, b.base + b.end, room, $0) }) {
@@ -38,7 +38,7 @@ extension Engine {
     func pump(_ c: Connection) {
         while !c.closing && c.inFlight < config.maxInFlight && c.queuedBytes < Engine.maxQueuedBytes {
             let b = c.recv
-            guard b.unparsed >= Wire.headerSize else { break }
+            guard b.unparsed >= Wire.headerSize else { c.awaiting = Wire.headerSize; break }
             let header: FrameHeader
             do {
                 header = try FrameHeader.decode(UnsafeRawBufferPointer(start: b.base + b.start, count: Wire.headerSize))
@@ -48,7 +48,7 @@ extension Engine {
                 return closeConnection(c, reason: "bad header")
             }
             let total = Wire.headerSize + Int(header.length)
-            guard b.unparsed >= total else { b.reserve(frame: total); break }
+            guard b.unparsed >= total else { c.awaiting = total; break }
             let payload = UnsafeRawBufferPointer(start: b.base + b.start + Wire.headerSize, count: Int(header.length))
             b.start += total
             handleFrame(c, header, payload)

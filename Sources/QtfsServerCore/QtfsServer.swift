@@ -53,7 +53,9 @@ public final class QtfsServer: @unchecked Sendable {
         guard let engine, let loopThread else { return }
         engine.requestStop()
         pthread_join(loopThread, nil)
-        pool?.stop()
+        if let pool, !pool.stop() {
+            logger.warning("a worker is still blocked in a system call (a fifo open?); left behind")
+        }
         self.loopThread = nil
         self.engine = nil
         self.pool = nil

@@ -40,6 +40,11 @@ final class Condition: @unchecked Sendable {
     deinit { pthread_cond_destroy(c); c.deallocate() }
     /// Call with `lock` held (inside `lock.withLock`).
     func wait(_ lock: Lock) { pthread_cond_wait(c, lock.raw) }
+    /// Waits until signalled or `deadline` (CLOCK_REALTIME); returns ETIMEDOUT on timeout.
+    func wait(_ lock: Lock, until deadline: timespec) -> Int32 {
+        var d = deadline
+        return pthread_cond_timedwait(c, lock.raw, &d)
+    }
     func signal() { pthread_cond_signal(c) }
     func broadcast() { pthread_cond_broadcast(c) }
 }

@@ -44,10 +44,21 @@ final class WorkerPool: @unchecked Sendable {
     private var head = 0
     private var stopping = false
     private var threads: [pthread_t] = []
+    private var running = 0   // worker threads that have not returned yet
 
     init(count: Int, dispatcher: Dispatcher, completions: Completions) throws {
         for _ in 0..<count {
-            threads.append(try startThread { [self] in self.work(dispatcher, completions) })
+            lock.withLock { running += 1 }
+            do {
+                threads.append(try startThread { [self] in
+                    self.work(dispatcher, completions)
+                    self.lock.withLock { self.running -= 1 }
+                    self.cond.broadcast()
+                })
+            } catch {
+                lock.withLock { running -= 1 }
+                throw error
+            }
         }
     }
 
@@ -56,11 +67,25 @@ final class WorkerPool: @unchecked Sendable {
         cond.signal()
     }
 
-    func stop() {
+    /// Stops the workers. A worker stuck in a blocking call (a fifo open without a peer)
+    /// cannot be interrupted: after `grace` seconds it is left behind, detached.
+    /// Returns false in that case.
+    @discardableResult
+    func stop(grace: Int = 2) -> Bool {
         lock.withLock { stopping = true }
         cond.broadcast()
-        for t in threads { pthread_join(t, nil) }
+        var deadline = timespec()
+        clock_gettime(CLOCK_REALTIME, &deadline)
+        deadline.tv_sec += grace
+        let allExited = lock.withLock { () -> Bool in
+            while running > 0 {
+                if cond.wait(lock, until: deadline) == ETIMEDOUT { break }
+            }
+            return running == 0
+        }
+        for t in threads { allExited ? pthread_join(t, nil) : pthread_detach(t) }
         threads = []
+        return allExited
     }
 
     private func next() -> Job? {
