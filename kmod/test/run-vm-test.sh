@@ -1,0 +1,185 @@
+#!/bin/bash
+# Proves qtfs.ko in a real kernel: builds the module and an initramfs, boots
+# Debian's 6.1 kernel under qemu (TCG, no KVM), mounts a directory exported
+# by qtfs-server on this host (reached from the guest as 10.0.2.2), runs the
+# checks of vm-init.sh, restarts the server once to test reconnection, and
+# checks from the host side what the guest wrote.
+# Env: QTFS_SERVER (server binary), VM_TIMEOUT (seconds, default 600),
+#      KVER (guest kernel version, default: newest installed *-amd64),
+#      KEEP=1 keeps the work directory.
+# Exit: 0 all checks passed, 1 a check failed or timed out, 77 skipped.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+KMOD=$(dirname "$HERE")
+ROOT=$(dirname "$KMOD")
+VM_TIMEOUT=${VM_TIMEOUT:-600}
+T0=$(date +%s)
+log() { echo "run-vm-test: $*" >&2; }
+die() { log "$*"; exit 1; }
+
+# ---- dependencies (CI machines start fresh) ----
+need_pkgs=()
+command -v qemu-system-x86_64 >/dev/null || need_pkgs+=(qemu-system-x86)
+command -v gcc >/dev/null || need_pkgs+=(gcc)
+command -v make >/dev/null || need_pkgs+=(make)
+command -v cpio >/dev/null || need_pkgs+=(cpio)
+[ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 || need_pkgs+=(busybox-static)
+ls /boot/vmlinuz-*-amd64 >/dev/null 2>&1 || need_pkgs+=(linux-image-amd64)
+ls -d /lib/modules/*-amd64/build >/dev/null 2>&1 || need_pkgs+=(linux-headers-amd64)
+[ -e /usr/include/libnl3/netlink/genl/genl.h ] || need_pkgs+=(libnl-3-dev libnl-genl-3-dev)
+command -v pkg-config >/dev/null || need_pkgs+=(pkg-config)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+	log "installing ${need_pkgs[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	timeout 600 apt-get update -qq >/dev/null && \
+	timeout 900 apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null ||
+		die "apt-get install ${need_pkgs[*]} failed"
+fi
+
+# The guest kernel must be one we have headers for.
+KVER=${KVER:-$(ls /lib/modules | grep -- '-amd64$' | sort -V | while read -r v; do
+	[ -e "/boot/vmlinuz-$v" ] && [ -d "/lib/modules/$v/build" ] && echo "$v"; done | tail -1)}
+[ -n "$KVER" ] || die "no kernel with both /boot/vmlinuz-*-amd64 and headers"
+VMLINUZ=/boot/vmlinuz-$KVER
+[ -r "$VMLINUZ" ] || die "cannot read $VMLINUZ"
+
+# ---- server ----
+SERVER=${QTFS_SERVER:-}
+if [ -z "$SERVER" ]; then
+	for c in "$ROOT/.build/release/qtfs-server" "$ROOT/.build/debug/qtfs-server"; do
+		[ -x "$c" ] && SERVER=$c && break
+	done
+fi
+[ -n "$SERVER" ] && [ -x "$SERVER" ] || die "no qtfs-server (set QTFS_SERVER)"
+
+WORK=$(mktemp -d /tmp/qtfs-vmtest.XXXXXX)
+SERVER_PID=
+QEMU_PID=
+cleanup() {
+	[ -n "$QEMU_PID" ] && kill "$QEMU_PID" 2>/dev/null
+	[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null
+	wait 2>/dev/null
+	[ -n "${CG_DIR:-}" ] && rmdir "$CG_DIR/qtfs-vmtest" 2>/dev/null
+	[ "${KEEP:-0}" = 1 ] && log "kept $WORK" || rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# ---- build ----
+log "checking the C codec against Tests/Vectors"
+gcc -Wall -Wextra -Werror -O2 -o "$WORK/wire_vectors" "$HERE/wire_vectors.c" "$KMOD/qtfs_wire.c" ||
+	die "wire_vectors build failed"
+"$WORK/wire_vectors" "$ROOT/Tests/Vectors" | tail -n 3 || die "codec vectors failed"
+log "building qtfs.ko for $KVER"
+make -s -C "$KMOD" module KDIR="/lib/modules/$KVER/build" >"$WORK/build.log" 2>&1 ||
+	{ cat "$WORK/build.log"; die "module build failed"; }
+grep -q 'warning:' "$WORK/build.log" && { cat "$WORK/build.log"; die "module build has warnings"; }
+CFLAGS="-Wall -Wextra -Werror -O2 -static"
+gcc $CFLAGS -o "$WORK/vm-helper" "$HERE/vm-helper.c" || die "vm-helper build failed"
+gcc $CFLAGS $(pkg-config --cflags libnl-genl-3.0) -o "$WORK/qtfs-nlctl" "$KMOD/tools/qtfs-nlctl.c" \
+	-lnl-genl-3 -lnl-3 -lpthread -lm 2>"$WORK/nlctl.log" || { cat "$WORK/nlctl.log"; die "qtfs-nlctl build failed"; }
+
+# ---- initramfs ----
+IR=$WORK/initramfs
+mkdir -p "$IR"/{bin,lib,proc,sys,dev,tmp,mnt,etc}
+cp /bin/busybox "$IR/bin/busybox"
+cp "$WORK/vm-helper" "$WORK/qtfs-nlctl" "$IR/bin/"
+cp "$KMOD/qtfs.ko" "$IR/lib/"
+E1000=$(ls /lib/modules/"$KVER"/kernel/drivers/net/ethernet/intel/e1000/e1000.ko* 2>/dev/null | head -1)
+[ -n "$E1000" ] || die "e1000 module not found for $KVER"
+case "$E1000" in
+*.xz) xz -dc "$E1000" >"$IR/lib/e1000.ko" ;;
+*.zst) zstd -dcq "$E1000" >"$IR/lib/e1000.ko" ;;
+*) cp "$E1000" "$IR/lib/e1000.ko" ;;
+esac
+cp "$HERE/vm-init.sh" "$IR/init"
+chmod +x "$IR/init"
+(cd "$IR" && find . | cpio -o -H newc --quiet | gzip -1) >"$WORK/initramfs.cpio.gz" || die "cpio failed"
+
+# ---- export and server ----
+EXPORT=$WORK/export
+mkdir -p "$EXPORT"
+echo "hello from host" >"$EXPORT/hello.txt"
+cat /proc/version >"$EXPORT/host-proc-version"
+PORT=$(( 20000 + RANDOM % 20000 ))
+EXPORT_ARGS=(--export "$EXPORT" --export /proc)
+CG_DIR=
+for d in /sys/fs/cgroup/pids /sys/fs/cgroup; do
+	if [ -e "$d/cgroup.procs" ] && mkdir "$d/qtfs-vmtest" 2>/dev/null; then
+		rmdir "$d/qtfs-vmtest"
+		if [ -e "$d/pids.max" ] || [ "$d" = /sys/fs/cgroup/pids ]; then CG_DIR=$d; break; fi
+	fi
+done
+[ -n "$CG_DIR" ] && EXPORT_ARGS+=(--export "$CG_DIR")
+start_server() {
+	"$SERVER" --listen 127.0.0.1 --port "$PORT" "${EXPORT_ARGS[@]}" >>"$WORK/server.log" 2>&1 &
+	SERVER_PID=$!
+	for _ in $(seq 50); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && return 0
+		kill -0 "$SERVER_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$WORK/server.log"
+	die "qtfs-server did not start on port $PORT"
+}
+start_server
+log "server $SERVER on 127.0.0.1:$PORT exporting $EXPORT /proc ${CG_DIR:-}"
+
+# ---- boot ----
+SERIAL=$WORK/serial.log
+: >"$SERIAL"
+APPEND="console=ttyS0 panic=-1 quiet qt_port=$PORT qt_export=$EXPORT qt_proc=1 qt_cg=${CG_DIR:-none}"
+timeout "$VM_TIMEOUT" qemu-system-x86_64 -m 1024 -nographic -no-reboot \
+	-kernel "$VMLINUZ" -initrd "$WORK/initramfs.cpio.gz" -append "$APPEND" \
+	-netdev user,id=n0 -device e1000,netdev=n0 >"$SERIAL" 2>&1 </dev/null &
+QEMU_PID=$!
+T_BOOT=$(date +%s)
+restarted=0
+while kill -0 "$QEMU_PID" 2>/dev/null; do
+	if [ $restarted = 0 ] && grep -q '^QTFS-RESTART-SERVER' "$SERIAL"; then
+		log "guest asks for a server restart"
+		kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null
+		sleep 1
+		start_server
+		restarted=1
+	fi
+	sleep 0.3
+done
+wait "$QEMU_PID"
+QEMU_RC=$?
+QEMU_PID=
+T_END=$(date +%s)
+tr -d '\r' <"$SERIAL" >"$SERIAL.txt"
+grep -E '^(PASS|FAIL|INFO|DMESG|QTFS-)' "$SERIAL.txt"
+
+# ---- host-side checks of what the guest wrote ----
+hpass=0; hfail=0
+hcheck() { if [ "$2" = "$3" ]; then echo "PASS host_$1"; hpass=$((hpass+1)); else echo "FAIL host_$1: got '$2' want '$3'"; hfail=$((hfail+1)); fi; }
+hcheck create_write "$(cat "$EXPORT/g-new.txt" 2>&1)" "written by guest
+second line"
+hcheck large_file "$(md5sum <"$EXPORT/big.bin" 2>/dev/null | cut -d' ' -f1)" \
+	"$(sed -n 's/^INFO big-md5 //p' "$SERIAL.txt" | grep . || echo no-md5-from-guest)"
+hcheck hard_link "$(stat -c %h "$EXPORT/g-new.txt" 2>&1)" 2
+hcheck symlink "$(readlink "$EXPORT/sl" 2>&1)" hello.txt
+hcheck chmod "$(stat -c %a "$EXPORT/modes.txt" 2>&1)" 640
+hcheck chown "$(stat -c %u:%g "$EXPORT/modes.txt" 2>&1)" 1000:1000
+hcheck utimes "$(stat -c %Y "$EXPORT/modes.txt" 2>&1)" 1577934245
+hcheck uid_owner "$(stat -c %u:%g "$EXPORT/shared/u1000.txt" 2>&1)" 1000:1000
+hcheck rename_exchange "$(cat "$EXPORT/ren-b" "$EXPORT/ren-c" 2>&1 | tr -d '\n')" ab
+hcheck xattr "$("$WORK/vm-helper" xget "$EXPORT/g-new.txt" user.keep)" kept
+hcheck fifo "$(stat -c %F "$EXPORT/fifo" 2>&1)" fifo
+hcheck readdir_files "$(ls "$EXPORT/many" | wc -l)" 400
+hcheck after_reconnect "$(cat "$EXPORT/after-restart.txt" 2>&1)" after-restart
+
+npass=$(grep -c '^PASS' "$SERIAL.txt")
+nfail=$(grep -c '^FAIL' "$SERIAL.txt")
+done_seen=$(grep -c '^QTFS-VM-DONE' "$SERIAL.txt")
+log "guest: $npass passed, $nfail failed; host: $hpass passed, $hfail failed;" \
+	"boot-to-poweroff $((T_END - T_BOOT)) s, total $((T_END - T0)) s"
+if [ "$done_seen" = 0 ]; then
+	log "the guest did not finish (qemu exit $QEMU_RC); last serial lines:"
+	tail -n 40 "$SERIAL.txt" >&2
+	exit 1
+fi
+[ "$nfail" = 0 ] && [ "$hfail" = 0 ] && [ "$npass" -gt 0 ] || exit 1
+exit 0

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Static multi-call helper for the VM test (busybox lacks these):
+ *   runas UID GID GROUPS|- CMD...     exec CMD as UID/GID with groups "a,b" ("-": none)
+ *   xset FILE NAME VALUE [create|replace]   xget FILE NAME   xlist FILE   xrm FILE NAME
+ *   excl FILE                         open(O_CREAT|O_EXCL)
+ *   rename2 OLD NEW noreplace|exchange
+ *   mmapcat FILE                      print FILE through a read-only mmap
+ *   seek FILE data|hole|end OFFSET    print lseek's answer
+ * Failures print "err=N" (errno) and exit 1.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+static int fail(void)
+{
+	printf("err=%d\n", errno);
+	return 1;
+}
+
+static int runas(int argc, char **argv)
+{
+	gid_t groups[64];
+	int n = 0;
+	char *s, *tok;
+
+	if (argc < 5)
+		return 2;
+	if (strcmp(argv[3], "-"))
+		for (s = argv[3]; (tok = strsep(&s, ",")) && n < 64;)
+			groups[n++] = (gid_t)atoi(tok);
+	if (setgroups(n, groups) || setgid(atoi(argv[2])) || setuid(atoi(argv[1])))
+		return fail();
+	execvp(argv[4], argv + 4);
+	return fail();
+}
+
+static int xattr_cmd(int argc, char **argv)
+{
+	char buf[65536];
+	ssize_t n, i;
+
+	if (!strcmp(argv[0], "xset") && argc >= 4) {
+		int fl = argc > 4 ? (!strcmp(argv[4], "create") ? XATTR_CREATE : XATTR_REPLACE) : 0;
+
+		return setxattr(argv[1], argv[2], argv[3], strlen(argv[3]), fl) ? fail() : 0;
+	}
+	if (!strcmp(argv[0], "xget") && argc >= 3) {
+		n = getxattr(argv[1], argv[2], buf, sizeof(buf) - 1);
+		if (n < 0)
+			return fail();
+		buf[n] = 0;
+		printf("%s\n", buf);
+		return 0;
+	}
+	if (!strcmp(argv[0], "xlist") && argc >= 2) {
+		n = listxattr(argv[1], buf, sizeof(buf));
+		if (n < 0)
+			return fail();
+		for (i = 0; i < n; i += strlen(buf + i) + 1)
+			printf("%s\n", buf + i);
+		return 0;
+	}
+	if (!strcmp(argv[0], "xrm") && argc >= 3)
+		return removexattr(argv[1], argv[2]) ? fail() : 0;
+	return 2;
+}
+
+static int mmapcat(const char *path)
+{
+	struct stat st;
+	void *p;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0 || fstat(fd, &st))
+		return fail();
+	p = mmap(NULL, st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return fail();
+	fwrite(p, 1, st.st_size, stdout);
+	munmap(p, st.st_size);
+	close(fd);
+	return 0;
+}
+
+static int seekcmd(char **argv)
+{
+	int whence = !strcmp(argv[2], "data") ? SEEK_DATA : !strcmp(argv[2], "hole") ? SEEK_HOLE : SEEK_END;
+	int fd = open(argv[1], O_RDONLY);
+	off_t r;
+
+	if (fd < 0)
+		return fail();
+	r = lseek(fd, atoll(argv[3]), whence);
+	if (r < 0)
+		return fail();
+	printf("%lld\n", (long long)r);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : "";
+
+	argv++;
+	argc--;
+	if (!strcmp(cmd, "runas"))
+		return runas(argc, argv);
+	if (cmd[0] == 'x')
+		return xattr_cmd(argc, argv);
+	if (!strcmp(cmd, "excl") && argc >= 2) {
+		int fd = open(argv[1], O_CREAT | O_EXCL | O_WRONLY, 0644);
+
+		return fd < 0 ? fail() : (close(fd), 0);
+	}
+	if (!strcmp(cmd, "rename2") && argc >= 4)
+		return renameat2(AT_FDCWD, argv[1], AT_FDCWD, argv[2],
+				 !strcmp(argv[3], "exchange") ? RENAME_EXCHANGE : RENAME_NOREPLACE) ?
+			fail() : 0;
+	if (!strcmp(cmd, "mmapcat") && argc >= 2)
+		return mmapcat(argv[1]);
+	if (!strcmp(cmd, "seek") && argc >= 4)
+		return seekcmd(argv);
+	fprintf(stderr, "usage: see the comment at the top of vm-helper.c\n");
+	return 2;
+}

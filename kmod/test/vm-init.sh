@@ -1,0 +1,214 @@
+#!/bin/busybox sh
+# /init of the VM test initramfs: loads qtfs.ko, mounts exports of the host's
+# qtfs-server (10.0.2.2 through qemu user networking) and prints one line per
+# check: "PASS name" or "FAIL name: detail". Parameters come from the kernel
+# command line: qt_port, qt_export, qt_proc (1 if /proc is exported),
+# qt_cg (exported cgroup directory or "none").
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mkdir -p /tmp /mnt/q /mnt/hp /mnt/cg /mnt/x
+for kv in $(cat /proc/cmdline); do
+	case "$kv" in qt_*=*) export "$kv" ;; esac
+done
+H=/bin/vm-helper
+Q=/mnt/q
+OPTS="server=10.0.2.2,port=$qt_port"
+pass() { echo "PASS $1"; }
+fail() { echo "FAIL $1: $2"; }
+# t NAME CMD...: the command must succeed
+t() { n=$1; shift; if o=$("$@" 2>&1); then pass "$n"; else fail "$n" "$(echo $o | head -c 160)"; fi; }
+# f NAME CMD...: the command must fail
+f() { n=$1; shift; if o=$("$@" 2>&1); then fail "$n" "unexpected success: $(echo $o | head -c 120)"; else pass "$n"; fi; }
+# eq NAME GOT WANT
+eq() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "got '$(echo "$2" | head -c 120)' want '$3'"; fi; }
+
+echo "QTFS-VM-START $(uname -r)"
+insmod /lib/e1000.ko
+ip link set lo up
+ip link set eth0 up
+ip addr add 10.0.2.15/24 dev eth0
+ip route add default via 10.0.2.2
+t modload insmod /lib/qtfs.ko
+t fs_registered grep -qw qtfs /proc/filesystems
+
+# ---- mount option handling and failures ----
+f mount_no_server mount -t qtfs "$qt_export" /mnt/x
+f mount_bad_server mount -t qtfs -o server=not.an.ip "$qt_export" /mnt/x
+f mount_relative_source mount -t qtfs -o "$OPTS" relative/path /mnt/x
+f mount_refused timeout 30 mount -t qtfs -o server=10.0.2.2,port=1,conn_timeout=5 "$qt_export" /mnt/x
+f mount_enoent mount -t qtfs -o "$OPTS" "$qt_export/does-not-exist" /mnt/x
+
+t mount mount -t qtfs -o "$OPTS,attr_timeout_ms=500" "$qt_export" $Q
+line=$(grep " $Q qtfs " /proc/mounts)
+eq mount_shown "$(echo "$line" | cut -d' ' -f1,3)" "$qt_export qtfs"
+case "$line" in *server=10.0.2.2,port=$qt_port,attr_timeout_ms=500*) pass show_options ;; *) fail show_options "$line" ;; esac
+case "$line" in *entry_timeout*|*conn_timeout*) fail show_options_defaults "$line" ;; *) pass show_options_defaults ;; esac
+
+# ---- data ----
+eq read_host_file "$(cat $Q/hello.txt)" "hello from host"
+echo "written by guest" > $Q/g-new.txt
+eq create_write "$(cat $Q/g-new.txt)" "written by guest"
+echo "second line" >> $Q/g-new.txt
+eq append "$(tail -n 1 $Q/g-new.txt)" "second line"
+dd if=/dev/urandom of=/tmp/big bs=65536 count=48 2>/dev/null
+cp /tmp/big $Q/big.bin
+sum=$(md5sum /tmp/big | cut -d' ' -f1)
+echo "INFO big-md5 $sum"
+eq large_file "$(md5sum $Q/big.bin | cut -d' ' -f1)" "$sum"
+eq large_size "$(stat -c %s $Q/big.bin)" 3145728
+# many requests in flight on one connection
+for i in 1 2 3 4 5 6; do md5sum $Q/big.bin > /tmp/par.$i & done
+wait
+eq parallel_reads "$(cat /tmp/par.* | cut -d' ' -f1 | sort -u)" "$sum"
+eq mmap_read "$($H mmapcat $Q/hello.txt)" "hello from host"
+eq seek_end "$($H seek $Q/big.bin end 0)" 3145728
+cp $Q/big.bin $Q/trunc.bin
+truncate -s 100 $Q/trunc.bin
+eq truncate "$(stat -c %s $Q/trunc.bin)" 100
+t excl_create $H excl $Q/excl.txt
+eq excl_exists "$($H excl $Q/excl.txt)" "err=17"
+
+# ---- namespace ----
+t mkdir mkdir -p $Q/d1/d2/d3
+t rmdir rmdir $Q/d1/d2/d3
+f rmdir_nonempty rmdir $Q/d1
+echo a > $Q/ren-a; echo b > $Q/ren-b
+t rename mv $Q/ren-a $Q/ren-c
+f rename_old_gone test -e $Q/ren-a
+eq rename_noreplace "$($H rename2 $Q/ren-b $Q/ren-c noreplace)" "err=17"
+t rename_exchange $H rename2 $Q/ren-b $Q/ren-c exchange
+eq rename_exchanged "$(cat $Q/ren-b)$(cat $Q/ren-c)" "ab"
+t link ln $Q/g-new.txt $Q/g-link.txt
+eq link_count "$(stat -c %h $Q/g-new.txt)" 2
+eq link_same_ino "$(stat -c %i $Q/g-link.txt)" "$(stat -c %i $Q/g-new.txt)"
+t symlink ln -s hello.txt $Q/sl
+eq readlink "$(readlink $Q/sl)" hello.txt
+eq follow_symlink "$(cat $Q/sl)" "hello from host"
+echo x > $Q/gone.txt
+t unlink rm $Q/gone.txt
+f unlink_gone test -e $Q/gone.txt
+t mknod_fifo mkfifo $Q/fifo
+eq fifo_type "$(stat -c %F $Q/fifo)" "fifo"
+
+# ---- attributes ----
+echo m > $Q/modes.txt
+chmod 640 $Q/modes.txt
+eq chmod "$(stat -c %a $Q/modes.txt)" 640
+chown 1000:1000 $Q/modes.txt
+eq chown "$(stat -c %u:%g $Q/modes.txt)" 1000:1000
+touch -d '2020-01-02 03:04:05' $Q/modes.txt
+eq utimes "$(stat -c %Y $Q/modes.txt)" 1577934245
+
+# ---- several users: caller credentials ----
+mkdir $Q/shared && chmod 1777 $Q/shared
+t uid_create $H runas 1000 1000 - sh -c "echo u1000 > $Q/shared/u1000.txt"
+eq uid_owner "$(stat -c %u:%g $Q/shared/u1000.txt)" 1000:1000
+f uid_denied $H runas 1001 1001 - sh -c "echo x >> $Q/shared/u1000.txt"
+f uid_unlink_sticky $H runas 1001 1001 - rm -f $Q/shared/u1000.txt
+mkdir $Q/grp && chown 0:2000 $Q/grp && chmod 770 $Q/grp
+t groups_allowed $H runas 1001 1001 2000 touch $Q/grp/ok
+f groups_denied $H runas 1001 1001 - touch $Q/grp/no
+eq groups_owner "$(stat -c %u:%g $Q/grp/ok)" 1001:1001
+
+# ---- readdir ----
+mkdir $Q/many
+i=0
+while [ $i -lt 400 ]; do : > "$Q/many/entry-with-a-rather-long-name-to-fill-the-buffer-$i"; i=$((i+1)); done
+eq readdir_count "$(ls $Q/many | wc -l)" 400
+eq readdir_dots "$(ls -a $Q/many | head -n 2 | tr '\n' ' ')" ". .. "
+eq readdir_root "$(ls $Q | grep -c '^hello.txt$')" 1
+
+# ---- xattr ----
+t xattr_set $H xset $Q/hello.txt user.qtfs hello
+eq xattr_get "$($H xget $Q/hello.txt user.qtfs)" hello
+eq xattr_list "$($H xlist $Q/hello.txt | grep -c '^user.qtfs$')" 1
+eq xattr_create_exists "$($H xset $Q/hello.txt user.qtfs again create)" "err=17"
+t xattr_remove $H xrm $Q/hello.txt user.qtfs
+eq xattr_gone "$($H xget $Q/hello.txt user.qtfs)" "err=61"
+$H xset $Q/g-new.txt user.keep kept
+
+# ---- fifo: blocking open and read through the host ----
+rm -f /tmp/fifo.out
+(timeout 20 cat $Q/fifo > /tmp/fifo.out) &
+rdr=$!
+sleep 1
+echo via-fifo | timeout 20 tee $Q/fifo > /dev/null
+wait $rdr
+eq fifo_transfer "$(cat /tmp/fifo.out)" via-fifo
+mkfifo $Q/fifo2
+cat $Q/fifo2 > /dev/null &
+blk=$!
+sleep 1
+t fifo_open_blocks kill -0 $blk
+kill -9 $blk
+sleep 1
+f killable_wait kill -0 $blk
+echo late | timeout 20 tee $Q/fifo2 > /dev/null
+sleep 1
+eq after_kill_usable "$(cat $Q/hello.txt)" "hello from host"
+
+# ---- statfs ----
+blocks=$(stat -f -c %b $Q)
+[ "${blocks:-0}" -gt 0 ] && pass statfs || fail statfs "blocks=$blocks"
+t df df $Q
+
+# ---- pseudo files: proc, cgroup ----
+if [ "$qt_proc" = 1 ]; then
+	t mount_proc mount -t qtfs -o "$OPTS,proc" /proc /mnt/hp
+	eq proc_size_zero "$(stat -c %s /mnt/hp/version)" 0
+	eq proc_read "$(cat /mnt/hp/version)" "$(cat $Q/host-proc-version)"
+	eq proc_meminfo "$(grep -c '^MemTotal:' /mnt/hp/meminfo)" 1
+	n=$(ls /mnt/hp | grep -c '^[0-9][0-9]*$')
+	[ "$n" -gt 0 ] && pass proc_readdir || fail proc_readdir "no pids listed"
+	grep -q ' /mnt/hp qtfs .*,proc' /proc/mounts && pass proc_option_shown || fail proc_option_shown "$(grep /mnt/hp /proc/mounts)"
+	t umount_proc umount /mnt/hp
+fi
+if [ "$qt_cg" != none ] && [ -n "$qt_cg" ]; then
+	t mount_cgroup mount -t qtfs -o "$OPTS" "$qt_cg" /mnt/cg
+	cg=/mnt/cg/qtfs-vmtest
+	t cgroup_mkdir mkdir $cg
+	echo 7 > $cg/pids.max && pass cgroup_write || fail cgroup_write "write to pids.max failed"
+	eq cgroup_readback "$(cat $cg/pids.max)" 7
+	t cgroup_rmdir rmdir $cg
+	t umount_cgroup umount /mnt/cg
+fi
+
+# ---- generic netlink ----
+st=$(/bin/qtfs-nlctl status 2>&1)
+case "$st" in *"mount $qt_export server 10.0.2.2:$qt_port state 1"*) pass nl_status ;; *) fail nl_status "$st" ;; esac
+late=$(echo "$st" | sed -n 's/^late_replies //p')
+[ "${late:-0}" -ge 1 ] && pass abandoned_reply_cleaned || fail abandoned_reply_cleaned "late_replies=$late"
+stats=$(/bin/qtfs-nlctl stats 2>&1)
+echo "$stats" | grep -q '^op lookup .*sent [1-9]' && pass nl_stats || fail nl_stats "$(echo $stats | head -c 150)"
+t nl_loglevel /bin/qtfs-nlctl loglevel 2
+t nl_clear /bin/qtfs-nlctl clear
+eq nl_cleared "$(/bin/qtfs-nlctl stats | grep -c '^op ')" 0
+
+# ---- reconnect after a server restart ----
+exec 7< $Q/hello.txt
+echo "QTFS-RESTART-SERVER"
+sleep 2
+ok=0
+i=0
+while [ $i -lt 60 ]; do
+	if [ "$(cat $Q/hello.txt 2>/dev/null)" = "hello from host" ]; then ok=1; break; fi
+	sleep 1; i=$((i+1))
+done
+[ $ok = 1 ] && pass reconnect || fail reconnect "no answer 60 s after the server restart"
+f stale_handle_eio cat <&7
+exec 7<&-
+case "$(/bin/qtfs-nlctl status)" in *"reconnects 0"*) fail reconnect_counted "reconnects 0" ;; *) pass reconnect_counted ;; esac
+echo after-restart > $Q/after-restart.txt
+eq write_after_reconnect "$(cat $Q/after-restart.txt)" after-restart
+
+# ---- teardown ----
+t umount umount $Q
+t rmmod rmmod qtfs
+f module_gone grep -qw qtfs /proc/filesystems
+dmesg | grep -E 'BUG|Oops|WARNING|leak|qtfs' | head -20 | sed 's/^/DMESG /'
+dmesg | grep -qE 'BUG|Oops|WARNING:' && fail dmesg_clean "kernel complained" || pass dmesg_clean
+echo "QTFS-VM-DONE"
+poweroff -f
