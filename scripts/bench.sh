@@ -8,7 +8,8 @@
 #   sshfs           sshfs through a throwaway sshd on 127.0.0.1
 # prints a table and (full runs) writes docs/performance.md from this run.
 #
-# Environment: BENCH_FILES (10000) BENCH_SEQ_MB (1024) BENCH_BACKING (tmpfs|disk, default tmpfs)
+# Environment: BENCH_FILES (10000; --quick 1000) BENCH_SEQ_MB (1024; --quick 64)
+#   BENCH_ROUNDS (3; --quick 1; the table shows the median) BENCH_BACKING (tmpfs|disk, default tmpfs)
 #   BENCH_TARGETS ("local passthrough_ll qtfs sshfs") BENCH_SSH_PORT (2222) BENCH_QTFS_PORT (7850)
 #   BENCH_DOC (output doc; default docs/performance.md on full runs, none with --quick)
 #   BENCH_TIMEOUT (seconds per workload, 300) BENCH_READDIR_REPS (10) BENCH_PS_REPS (20)
@@ -16,13 +17,16 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-COMMAND="scripts/bench.sh $*"
+COMMAND=""
+while IFS='=' read -r k v; do COMMAND+="$k=$(printf '%q' "$v") "; done < <(env | grep '^BENCH_' | sort)
+COMMAND+="scripts/bench.sh${*:+ $*}"
 QUICK=0
 [ "${1:-}" = --quick ] && QUICK=1
 if [ $QUICK = 1 ]; then
-    FILES=${BENCH_FILES:-1000}; SEQ_MB=${BENCH_SEQ_MB:-64}; DOC=${BENCH_DOC:-}
+    FILES=${BENCH_FILES:-1000}; SEQ_MB=${BENCH_SEQ_MB:-64}; DOC=${BENCH_DOC:-}; ROUNDS=${BENCH_ROUNDS:-1}
 else
     FILES=${BENCH_FILES:-10000}; SEQ_MB=${BENCH_SEQ_MB:-1024}; DOC=${BENCH_DOC:-$ROOT/docs/performance.md}
+    ROUNDS=${BENCH_ROUNDS:-3}
 fi
 BACKING=${BENCH_BACKING:-tmpfs}
 TARGETS=${BENCH_TARGETS:-local passthrough_ll qtfs sshfs}
@@ -216,25 +220,50 @@ LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 log "setup: $FILES files of 4 KiB in $W/data/files ($BACKING)"
 "$BENCH" -n "$FILES" setup "$W/data" >/dev/null
 START=$(date +%s)
-for t in $TARGETS; do
-    log "== $t"
-    D=$W/data
-    mkdir -p "$D/seq-$t"
-    run "$t" stat "$D" "" -n "$FILES"
-    run "$t" read4k "$D" "" -n "$FILES"
-    run "$t" readdir "$D" /files -r "$READDIR_REPS"
-    run "$t" create "$D" "/create-$t" -n "$FILES"
-    run "$t" unlink "$D" "/create-$t" -n "$FILES"
-    run "$t" seqwrite "$D" "/seq-$t" -m "$SEQ_MB"
-    run "$t" seqread "$D" "/seq-$t"
-    rm -rf "$D/seq-$t" "$D/create-$t"
-    run "$t" ps /proc "" -r "$PS_REPS"
-    run "$t" cgroup "$CGROUP_ROOT" "" -r "$CGROUP_REPS"
-    for m in "$W"/mnt/"$t"-*; do if [ -e "$m" ]; then unmount "$m"; fi; done
+D=$W/data
+# Workload-major order: all targets run one workload before the next, so that load from other
+# work on the machine falls on every column alike; each round repeats the whole set.
+for round in $(seq 1 "$ROUNDS"); do
+    log "== round $round/$ROUNDS"
+    for t in $TARGETS; do run "$t" stat "$D" "" -n "$FILES"; done
+    for t in $TARGETS; do run "$t" read4k "$D" "" -n "$FILES"; done
+    for t in $TARGETS; do run "$t" readdir "$D" /files -r "$READDIR_REPS"; done
+    for t in $TARGETS; do run "$t" create "$D" "/create-$t" -n "$FILES"; done
+    for t in $TARGETS; do run "$t" unlink "$D" "/create-$t" -n "$FILES"; rm -rf "$D/create-$t"; done
+    for t in $TARGETS; do
+        mkdir -p "$D/seq-$t"
+        run "$t" seqwrite "$D" "/seq-$t" -m "$SEQ_MB"
+        run "$t" seqread "$D" "/seq-$t"
+        rm -rf "$D/seq-$t"
+    done
+    for t in $TARGETS; do run "$t" ps /proc "" -r "$PS_REPS"; done
+    for t in $TARGETS; do run "$t" cgroup "$CGROUP_ROOT" "" -r "$CGROUP_REPS"; done
 done
+for m in "$W"/mnt/*; do if [ -e "$m" ]; then unmount "$m"; fi; done
 ELAPSED=$(( $(date +%s) - START ))
 
 # ---- table ----------------------------------------------------------------------------------
+# medians: one line per target and workload, the median over the rounds that did not fail
+# ("FAIL" when all failed); same fields as qtfs-bench's output.
+medians() {
+    awk '
+    !(($1, $2) in n) { n[$1, $2] = 0; keys[++k] = $1 SUBSEP $2 }
+    $3 == "FAIL" { next }
+    {
+        v = ($2 ~ /^seq/) ? $5 : $4
+        for (i = ++n[$1, $2]; i > 1 && sorted[$1, $2, i - 1] + 0 > v + 0; i--)
+            sorted[$1, $2, i] = sorted[$1, $2, i - 1]
+        sorted[$1, $2, i] = v; raw[$1, $2, v] = $0
+    }
+    END {
+        for (j = 1; j <= k; j++) {
+            split(keys[j], tw, SUBSEP); c = n[tw[1], tw[2]]
+            if (c == 0) print tw[1], tw[2], "FAIL"
+            else print raw[tw[1], tw[2], sorted[tw[1], tw[2], int((c + 1) / 2)]]
+        }
+    }' "$RESULTS"
+}
+
 table() {
     awk '
     BEGIN {
@@ -267,7 +296,7 @@ table() {
             line = line " | " (q && p ? sprintf("%.2f×", seq ? val["passthrough_ll", w] / val["qtfs", w] : val["qtfs", w] / val["passthrough_ll", w]) : "n/a")
             print line " |"
         }
-    }' "$RESULTS"
+    }' <(medians)
 }
 
 targets_check() {
@@ -288,7 +317,7 @@ targets_check() {
         printf "- seq read ≥ 2000 MB/s: %s%s\n", verdict(mb["qtfs", "seqread"] >= 2000, k), k ? " (" mb["qtfs", "seqread"] " MB/s)" : ""
         k = ("qtfs", "seqwrite") in mb
         printf "- seq write ≥ 1000 MB/s: %s%s\n", verdict(mb["qtfs", "seqwrite"] >= 1000, k), k ? " (" mb["qtfs", "seqwrite"] " MB/s)" : ""
-    }' "$RESULTS"
+    }' <(medians)
 }
 
 echo
@@ -306,8 +335,9 @@ log "workloads took ${ELAPSED}s"
 
 Measured by \`$COMMAND\` (generated by that script from one run; do not edit by hand).
 Parameters: BENCH_FILES=$FILES BENCH_SEQ_MB=$SEQ_MB BENCH_BACKING=$BACKING, readdir ×$READDIR_REPS,
-ps scan ×$PS_REPS, cgroup scan ×$CGROUP_REPS. Workloads took ${ELAPSED}s; load average at
-start: $LOAD (other work on this machine shares its CPUs; figures are from one run).
+ps scan ×$PS_REPS, cgroup scan ×$CGROUP_REPS; $ROUNDS rounds, the table shows the median.
+Workloads took ${ELAPSED}s; load average at start $LOAD, at end $(cut -d' ' -f1-3 /proc/loadavg)
+(other work shares this machine's CPUs, so single figures move by tens of percent).
 
 Machine: $(nproc) CPUs ($(lscpu | sed -n 's/^Model name: *//p')), $(free -g | awk '/Mem:/ {print $2}') GiB RAM,
 kernel $(uname -r), $(. /etc/os-release; echo "$PRETTY_NAME"), $(sshfs --version 2>&1 | grep -m1 SSHFS),
@@ -327,12 +357,17 @@ $(table)
 $(targets_check)
 EOF
     if [ -s "$ERRORS" ]; then printf '\n## Failures in this run\n\n'; cat "$ERRORS"; fi
+    printf '\n## Raw results, every round, in run order\n\n`target workload ops µs/op MB/s`\n\n```\n'
+    cat "$RESULTS"
+    printf '```\n'
     cat <<'EOF'
 
 ## Method
 
 - One program, `bench/qtfs-bench.c` (gcc -O2), runs one workload per invocation and prints
-  `target workload ops µs/op MB/s`. The script runs every workload on every target in one run.
+  `target workload ops µs/op MB/s`. The script runs every workload on every target in one run,
+  workload by workload (all targets run a workload before the next one starts) so background
+  load falls on all columns alike, repeated BENCH_ROUNDS times; the table shows the median round.
 - Data: one directory of BENCH_FILES files of 4 KiB, created once on the host before any
   measurement. All three FUSE targets mount that same host directory. With BENCH_BACKING=tmpfs
   (default) it lives on a private tmpfs, so the numbers measure the file-system path and not the
