@@ -1,5 +1,6 @@
 // qtfs-server: exports host directories to qtfs clients over TCP.
 import ArgumentParser
+import Foundation
 import Glibc
 import Logging
 import QtfsServerCore
@@ -54,23 +55,28 @@ struct QtfsServerCommand: ParsableCommand {
             return h
         }
         let logger = Logger(label: "qtfs-server")
-        do {
-            let server = try QtfsServer(config: cfg, logger: logger)
-            try server.start()
-            server.wait()
-        } catch let e as ConfigError {
-            throw ValidationError(e.description)
-        }
+        // SIGINT/SIGTERM are taken by sigwait below, so every thread must block them.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGINT)
+        sigaddset(&signals, SIGTERM)
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+        // ConfigError texts say what went wrong and what to do; ArgumentParser prints them.
+        let server = try QtfsServer(config: cfg, logger: logger)
+        try server.start()
+        // If the loop ends by itself (fatal io_uring error), wake the main thread too.
+        let watcher = Thread { server.wait(); kill(getpid(), SIGTERM) }
+        watcher.start()
+        var sig: Int32 = 0
+        sigwait(&signals, &sig)
+        logger.info("stopping", metadata: ["signal": "\(sig)"])
+        server.stop()
     }
 
     private func buildConfig() throws -> ServerConfig {
         var cfg = ServerConfig()
-        do {
-            if let config { try cfg.load(file: config) }
-            if !exports.isEmpty { cfg.exports = try exports.map(ServerConfig.parseExport) }
-        } catch let e as ConfigError {
-            throw ValidationError(e.description)
-        }
+        if let config { try cfg.load(file: config) }
+        if !exports.isEmpty { cfg.exports = try exports.map(ServerConfig.parseExport) }
         if let listen { cfg.listen = listen }
         if let port { cfg.port = port }
         if let workers { cfg.workers = workers }

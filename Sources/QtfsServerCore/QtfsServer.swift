@@ -13,6 +13,8 @@ public final class QtfsServer: @unchecked Sendable {
     private var pool: WorkerPool?
     private var loopThread: pthread_t?
     private let lock = Lock()
+    private let finishedCond = Condition()
+    private var finished = false
     /// The bound TCP port (useful with port 0); 0 before `start()`.
     public private(set) var port: UInt16 = 0
 
@@ -43,7 +45,11 @@ public final class QtfsServer: @unchecked Sendable {
         self.port = bound
         self.pool = pool
         self.engine = engine
-        loopThread = try startThread { engine.run() }
+        loopThread = try startThread { [self] in
+            engine.run()
+            lock.withLock { finished = true }
+            finishedCond.broadcast()
+        }
         logger.info("serving", metadata: ["listen": "\(config.listen):\(bound)",
                                           "exports": "\(config.exports.map(\.path))", "workers": "\(config.workers)"])
     }
@@ -62,9 +68,9 @@ public final class QtfsServer: @unchecked Sendable {
         logger.info("stopped")
     }
 
-    /// Blocks until the server stops (the CLI's main thread waits here).
+    /// Blocks until the event loop has ended (after `stop()`, or a fatal io_uring error).
     public func wait() {
-        if let loopThread { pthread_join(loopThread, nil); self.loopThread = nil }
+        lock.withLock { while !finished && loopThread != nil { finishedCond.wait(lock) } }
     }
 
     /// Open connections right now.

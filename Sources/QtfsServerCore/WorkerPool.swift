@@ -11,7 +11,9 @@ final class Completions: @unchecked Sendable {
     private var items: [(conn: UInt64, frame: OutBuffer)] = []
 
     init() throws {
-        eventfd = try sys { CQtfsSys.eventfd(0, Int32(EFD_CLOEXEC | EFD_NONBLOCK)) }
+        // Blocking on purpose: io_uring answers a read on an O_NONBLOCK fd with EAGAIN at
+        // once instead of waiting, which would turn the armed read into a busy loop.
+        eventfd = try sys { CQtfsSys.eventfd(0, Int32(EFD_CLOEXEC)) }
     }
     deinit { close(eventfd) }
 
