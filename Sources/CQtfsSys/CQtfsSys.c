@@ -1,6 +1,7 @@
 #include "CQtfsSys.h"
 #include <sys/syscall.h>
 #include <stdio.h>
+#include <string.h>
 
 #ifndef SYS_fchmodat2
 #define SYS_fchmodat2 452
@@ -48,3 +49,30 @@ int qtfs_fchmod_opath(int fd, mode_t mode) {
 int qtfs_renameat2(int olddir, const char *oldpath, int newdir, const char *newpath, unsigned flags) {
     return (int)syscall(SYS_renameat2, olddir, oldpath, newdir, newpath, flags);
 }
+
+// The identity this thread last switched to; valid = 0 until the first switch.
+static __thread struct {
+    int valid;
+    uid_t uid;
+    gid_t gid;
+    int ngroups;
+    gid_t groups[64];
+} current_creds;
+
+int qtfs_become_cached(uid_t uid, gid_t gid, const gid_t *groups, int ngroups) {
+    if (ngroups < 0 || ngroups > 64) { errno = EINVAL; return -1; }
+    if (current_creds.valid && current_creds.uid == uid && current_creds.gid == gid &&
+        current_creds.ngroups == ngroups &&
+        (ngroups == 0 || memcmp(current_creds.groups, groups, sizeof(gid_t) * (size_t)ngroups) == 0))
+        return 0;
+    current_creds.valid = 0;
+    if (qtfs_become(uid, gid, groups, ngroups) != 0) return -1;
+    current_creds.uid = uid;
+    current_creds.gid = gid;
+    current_creds.ngroups = ngroups;
+    if (ngroups > 0) memcpy(current_creds.groups, groups, sizeof(gid_t) * (size_t)ngroups);
+    current_creds.valid = 1;
+    return 0;
+}
+
+int qtfs_become_root_cached(void) { return qtfs_become_cached(0, 0, NULL, 0); }

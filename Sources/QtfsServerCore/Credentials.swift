@@ -10,6 +10,11 @@ enum Credentials {
     static let canSwitch = geteuid() == 0
 
     /// Runs `body` with the caller's file-system credentials, squashing root if asked.
+    ///
+    /// Invariant: a worker thread keeps the identity of its last operation (switching
+    /// back to root after each one measured ~30 µs per request here), so every operation
+    /// sets the identity it needs first: this for requests with a caller, `asServer` for
+    /// handle operations.
     static func asCaller<T>(_ c: Caller, squash: Bool, _ body: () throws -> T) throws -> T {
         guard canSwitch else { return try body() }
         var uid = c.uid, gid = c.gid, groups = c.groups
@@ -18,10 +23,15 @@ enum Credentials {
             groups.removeAll { $0 == 0 }
         }
         let r = groups.withUnsafeBufferPointer {
-            qtfs_become(uid, gid, $0.baseAddress, Int32($0.count))
+            qtfs_become_cached(uid, gid, $0.baseAddress, Int32($0.count))
         }
-        defer { qtfs_become_root() }
         guard r == 0 else { throw FsError(EPERM) }
         return try body()
+    }
+
+    /// The server's own (root) credentials, for operations on handles.
+    static func asServer() throws {
+        guard canSwitch else { return }
+        guard qtfs_become_root_cached() == 0 else { throw FsError(EPERM) }
     }
 }

@@ -15,6 +15,7 @@ struct Job: @unchecked Sendable {
 }
 
 struct Dispatcher: @unchecked Sendable {
+    static let handleOps: Set<Opcode> = [.readdir, .fsync, .lseek, .fallocate]
     let backend: Backend
     let logger: Logger
 
@@ -34,6 +35,8 @@ struct Dispatcher: @unchecked Sendable {
     private func dispatch(_ job: Job, _ p: UnsafeRawBufferPointer) throws -> [UInt8] {
         let b = backend, h = job.handles
         guard let op = Opcode(rawValue: job.opcode) else { throw FsError(ENOSYS) }
+        // Requests with a caller switch identity themselves; the rest act as the server.
+        if Dispatcher.handleOps.contains(op) { try Credentials.asServer() }
         func reply<P: WirePayload>(_ payload: P) -> [UInt8] {
             FrameHeader.frame(kind: .response, opcode: op, id: job.id, payload: payload)
         }

@@ -36,6 +36,23 @@ final class CredentialTests: ServerTestCase {
         XCTAssertNoThrow(try c.open("secret", flags: O_WRONLY))
     }
 
+    func testIdentityNeverLeaksBetweenRequests() throws {
+        XCTAssertTrue(FileManager.default.createFile(atPath: host("secret"), contents: Data("s".utf8)))
+        XCTAssertEqual(chmod(host("secret"), 0o600), 0)
+        XCTAssertEqual(mkdir(host("private"), 0o700), 0)
+        let c = try client()
+        let h = try c.expect(.opendir, PathRequest(caller: .root, target: c.t("private")), OpenReply.self).handle
+        for _ in 0..<40 {   // more rounds than workers: every worker serves both identities
+            c.caller = user
+            XCTAssertErrno(EACCES, try c.open("secret", flags: O_RDONLY))
+            c.caller = .root
+            let fh = try c.open("secret", flags: O_RDONLY)
+            try c.release(fh)
+            // A handle operation after a user's request acts as the server, not the user.
+            XCTAssertEqual(try c.status(.readdir, ReaddirRequest(handle: h, cookie: 0, maxBytes: 4096, plus: true)), 0)
+        }
+    }
+
     func testSupplementaryGroupsCount() throws {
         XCTAssertEqual(mkdir(host("grp"), 0o770), 0)
         XCTAssertEqual(chown(host("grp"), 0, 4242), 0)

@@ -35,7 +35,7 @@ final class TestClient {
     func sendRaw(_ bytes: [UInt8]) throws {
         var off = 0
         while off < bytes.count {
-            let n = bytes[off...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + off, bytes.count - off, Int32(MSG_NOSIGNAL)) }
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else { throw ClientError(what: "send: \(errno)") }
             off += n
@@ -50,7 +50,7 @@ final class TestClient {
         var out = [UInt8](repeating: 0, count: n)
         var got = 0
         while got < n {
-            let r = out[got...].withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            let r = out.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + got, n - got, 0) }
             if r == 0 { throw ClientError(what: "closed") }
             if r < 0 && errno == EINTR { continue }
             guard r > 0 else { throw ClientError(what: "recv: \(errno)") }

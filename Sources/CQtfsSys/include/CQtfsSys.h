@@ -41,6 +41,15 @@ int qtfs_errno(void);
 /// fchmodat2(fd, "", mode, AT_EMPTY_PATH) (Linux 6.6+), else chmod via /proc/self/fd.
 int qtfs_fchmod_opath(int fd, mode_t mode);
 
+/// As qtfs_become, but a no-op when the calling thread already has exactly these
+/// credentials (remembered per thread). Each switch costs several commit_creds (~30 us
+/// for a switch and back on a 2-vCPU VM), so worker threads keep the last caller's
+/// identity and every operation sets the one it needs first.
+int qtfs_become_cached(uid_t uid, gid_t gid, const gid_t *groups, int ngroups);
+
+/// qtfs_become_cached(0, 0, no groups).
+int qtfs_become_root_cached(void);
+
 /// renameat2(2) (flags 1 RENAME_NOREPLACE, 2 RENAME_EXCHANGE) as a raw syscall.
 int qtfs_renameat2(int olddir, const char *oldpath, int newdir, const char *newpath, unsigned flags);
 
