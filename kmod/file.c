@@ -12,6 +12,7 @@
 #include <linux/uio.h>
 #include <linux/poll.h>
 #include <linux/namei.h>
+#include <linux/falloc.h>
 #include "qtfs.h"
 
 u32 qtfs_wire_oflags(unsigned int f)
@@ -318,6 +319,30 @@ static loff_t qtfs_llseek(struct file *file, loff_t offset, int whence)
 	return ret;
 }
 
+static long qtfs_fallocate(struct file *file, int mode, loff_t offset, loff_t len)
+{
+	struct inode *inode = file_inode(file);
+	struct qtfs_req *req;
+	struct qtfs_msg *m = qtfs_msg_alloc();
+	int err;
+
+	if (!m)
+		return -ENOMEM;
+	m->mode = mode;
+	m->offset = offset;
+	m->length = len;
+	err = qtfs_handle_call(file, QTFS_OP_FALLOCATE, m, &req);
+	qtfs_req_put(req);
+	kfree(m);
+	if (!err) {
+		QTFS_I(inode)->attr_expire = jiffies;
+		if (!(mode & FALLOC_FL_KEEP_SIZE) && offset + len > i_size_read(inode))
+			i_size_write(inode, offset + len);
+		truncate_pagecache_range(inode, offset, offset + len - 1);
+	}
+	return err;
+}
+
 /* No server push yet: a remote file is always ready; reads block (killably). */
 static __poll_t qtfs_poll(struct file *file, struct poll_table_struct *wait)
 {
@@ -370,5 +395,12 @@ const struct file_operations qtfs_file_fops = {
 	.fsync = qtfs_fsync,
 	.llseek = qtfs_llseek,
 	.poll = qtfs_poll,
+	.fallocate = qtfs_fallocate,
 	.mmap = generic_file_readonly_mmap,
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+	.splice_read = copy_splice_read,	/* through read_iter, no page cache */
+#else
+	.splice_read = generic_file_splice_read,
+#endif
+	.splice_write = iter_file_splice_write,
 };

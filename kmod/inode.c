@@ -122,7 +122,12 @@ int qtfs_refresh(struct inode *inode, struct dentry *d, u64 handle)
 	return err;
 }
 
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 14, 0)
+static int qtfs_d_revalidate(struct inode *dir, const struct qstr *name, struct dentry *d,
+			     unsigned int flags)
+#else
 static int qtfs_d_revalidate(struct dentry *d, unsigned int flags)
+#endif
 {
 	struct inode *inode = d_inode_rcu(d);
 	struct qtfs_sb *sbi = QTFS_SB(d->d_sb);
@@ -432,6 +437,14 @@ static int qtfs_setattr(QTFS_IDMAP *idmap, struct dentry *d, struct iattr *ia)
 	if (ia->ia_valid & ATTR_FILE) {
 		struct qtfs_file *qf = ia->ia_file->private_data;
 
+		/* open(O_TRUNC): OPEN already truncated on the host */
+		if ((ia->ia_valid & ATTR_OPEN) && ia->ia_size == 0 &&
+		    (ia->ia_file->f_flags & O_TRUNC) && qf) {
+			i_size_write(inode, 0);
+			truncate_pagecache(inode, 0);
+			QTFS_I(inode)->attr_expire = jiffies;
+			goto out;
+		}
 		if (qf && qf->gen == READ_ONCE(sbi->conn.gen))
 			m->handle = qf->handle;
 	}

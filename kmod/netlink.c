@@ -165,7 +165,9 @@ static struct genl_family qtfs_genl_family __ro_after_init = {
 	.module = THIS_MODULE,
 	.small_ops = qtfs_genl_ops,
 	.n_small_ops = ARRAY_SIZE(qtfs_genl_ops),
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 1, 0)
 	.resv_start_op = QTFS_CMD_MAX + 1,
+#endif
 };
 
 int qtfs_genl_init(void)

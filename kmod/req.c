@@ -10,6 +10,7 @@
 
 #include <linux/cred.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/mm.h>
 #include <linux/net.h>
@@ -195,7 +196,7 @@ static int qtfs_req_wait(struct qtfs_sb *sbi, struct qtfs_req *req)
 	return left == 0 ? -ETIMEDOUT : -EINTR;
 }
 
-int qtfs_call(struct qtfs_sb *sbi, u16 op, struct qtfs_msg *m, struct qtfs_req **reqp)
+static int qtfs_call_once(struct qtfs_sb *sbi, u16 op, struct qtfs_msg *m, struct qtfs_req **reqp)
 {
 	struct qtfs_conn *c = &sbi->conn;
 	struct qtfs_req *req;
@@ -238,6 +239,34 @@ out_put:
 	if (err && err != -ENOENT)
 		atomic64_inc(&qtfs_stats[op].errors);
 	qtfs_req_put(req);
+	return err;
+}
+
+/* Path operations that change nothing: safe to send again on a new connection. */
+static bool qtfs_op_retryable(u16 op, const struct qtfs_msg *m)
+{
+	switch (op) {
+	case QTFS_OP_LOOKUP:
+	case QTFS_OP_READLINK:
+	case QTFS_OP_STATFS:
+	case QTFS_OP_ACCESS:
+	case QTFS_OP_GETXATTR:
+	case QTFS_OP_LISTXATTR:
+	case QTFS_OP_OPENDIR:
+		return true;
+	case QTFS_OP_GETATTR:
+		return m->handle == 0;
+	}
+	return false;
+}
+
+int qtfs_call(struct qtfs_sb *sbi, u16 op, struct qtfs_msg *m, struct qtfs_req **reqp)
+{
+	int err = qtfs_call_once(sbi, op, m, reqp);
+
+	/* The connection died under the request (server restart): reconnect once. */
+	if (err == -ECONNRESET && qtfs_op_retryable(op, m) && !fatal_signal_pending(current))
+		err = qtfs_call_once(sbi, op, m, reqp);
 	return err;
 }
 

@@ -66,9 +66,18 @@ void qtfs_apply_attr(struct inode *inode, const struct qtfs_attr *a)
 	set_nlink(inode, a->nlink);
 	inode->i_uid = make_kuid(&init_user_ns, a->uid);
 	inode->i_gid = make_kgid(&init_user_ns, a->gid);
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+	inode_set_atime_to_ts(inode, qtfs_ts(&a->atime));
+	inode_set_mtime_to_ts(inode, qtfs_ts(&a->mtime));
+#else
 	inode->i_atime = qtfs_ts(&a->atime);
 	inode->i_mtime = qtfs_ts(&a->mtime);
-	inode->i_ctime = qtfs_ts(&a->ctime);	/* inode_set_ctime_to_ts() from 6.6 */
+#endif
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+	inode_set_ctime_to_ts(inode, qtfs_ts(&a->ctime));
+#else
+	inode->i_ctime = qtfs_ts(&a->ctime);
+#endif
 	inode->i_blocks = a->blocks;
 	i_size_write(inode, a->size);
 	qi->aflags = a->flags;

@@ -101,6 +101,7 @@ EXPORT=$WORK/export
 mkdir -p "$EXPORT"
 echo "hello from host" >"$EXPORT/hello.txt"
 cat /proc/version >"$EXPORT/host-proc-version"
+cp /bin/busybox "$EXPORT/busybox-copy"
 PORT=$(( 20000 + RANDOM % 20000 ))
 EXPORT_ARGS=(--export "$EXPORT" --export /proc)
 CG_DIR=

@@ -65,6 +65,12 @@ wait
 eq parallel_reads "$(cat /tmp/par.* | cut -d' ' -f1 | sort -u)" "$sum"
 eq mmap_read "$($H mmapcat $Q/hello.txt)" "hello from host"
 eq seek_end "$($H seek $Q/big.bin end 0)" 3145728
+t fallocate fallocate -l 8192 $Q/falloc.bin
+eq fallocate_size "$(stat -c %s $Q/falloc.bin)" 8192
+eq exec_from_qtfs "$($Q/busybox-copy echo exec-ok)" exec-ok
+echo 123456789 > $Q/otrunc.txt
+echo 12 > $Q/otrunc.txt
+eq open_trunc "$(cat $Q/otrunc.txt)" 12
 cp $Q/big.bin $Q/trunc.bin
 truncate -s 100 $Q/trunc.bin
 eq truncate "$(stat -c %s $Q/trunc.bin)" 100
@@ -146,6 +152,17 @@ t fifo_open_blocks kill -0 $blk
 kill -9 $blk
 sleep 1
 f killable_wait kill -0 $blk
+# a second mount of the same export, with a request timeout
+t mount_second mount -t qtfs -o "$OPTS,req_timeout=2" "$qt_export" /mnt/x
+mkfifo $Q/fifo3
+s0=$(date +%s)
+o=$(timeout 20 cat /mnt/x/fifo3 2>&1)
+rc=$?
+s1=$(date +%s)
+case "$rc:$o" in 1:*"timed out"*) pass req_timeout ;; *) fail req_timeout "rc=$rc $o after $((s1-s0)) s" ;; esac
+echo unblock | timeout 20 tee $Q/fifo3 > /dev/null
+eq second_mount_reads "$(cat /mnt/x/hello.txt)" "hello from host"
+t umount_second umount /mnt/x
 echo late | timeout 20 tee $Q/fifo2 > /dev/null
 sleep 1
 eq after_kill_usable "$(cat $Q/hello.txt)" "hello from host"
