@@ -26,6 +26,10 @@ final class Connection {
     /// buffer must hold it whole.
     var awaiting = 24
 
+    /// Bytes held by READ/WRITE ops in flight (their buffers), counted with `queuedBytes`
+    /// against the per-connection memory budget.
+    var ioBytes = 0
+
     var sendQueue: [OutBuffer] = []
     var sendHead = 0
     var queuedBytes = 0

@@ -12,6 +12,7 @@ import QtfsProtocol
 final class Engine {
     enum Op {
         case accept
+        case acceptRetry
         case wake
         case cancel
         case recv(Connection)
@@ -20,7 +21,7 @@ final class Engine {
         case write(Connection, WriteOp)
     }
     struct ReadOp { let id: UInt64; let handle: OpenHandle; let buffer: OutBuffer }
-    struct WriteOp { let id: UInt64; let handle: OpenHandle; let keep: AnyObject }
+    struct WriteOp { let id: UInt64; let handle: OpenHandle; let keep: AnyObject; let bytes: Int }
 
     let ring = UnsafeMutablePointer<io_uring>.allocate(capacity: 1)
     let listenFd: Int32
@@ -132,6 +133,7 @@ final class Engine {
         liveOps -= 1
         switch op {
         case .accept: accepted(res)
+        case .acceptRetry: if !stopping { armAccept() }
         case .wake: woke()
         case .cancel: break
         case .recv(let c): received(c, res)
@@ -169,11 +171,15 @@ final class Engine {
             if fd >= 0 { close(fd) }
             return
         }
-        armAccept()
         guard fd >= 0 else {
             logger.warning("accept failed", metadata: ["error": "\(String(cString: strerror(-fd)))"])
-            return
+            // Out of fds: accept would fail again at once; retry in 100 ms instead of spinning.
+            if fd == -EMFILE || fd == -ENFILE || fd == -ENOBUFS || fd == -ENOMEM {
+                if submit(.acceptRetry, { qtfs_uring_timeout(ring, 100, $0) }) { return }
+            }
+            return armAccept()
         }
+        armAccept()
         let peer = peerName(fd)
         guard conns.count < config.maxConnections else {
             logger.warning("too many connections, refusing", metadata: ["conn.peer": "\(peer)", "limit": "\(config.maxConnections)"])

@@ -80,10 +80,12 @@ extension Engine {
             return fail(c, h, EAGAIN)
         }
         c.inFlight += 1
+        c.ioBytes += buffer.count
     }
 
     func readDone(_ c: Connection, _ op: ReadOp, _ res: Int32) {
         c.inFlight -= 1
+        c.ioBytes -= op.buffer.count
         defer { pump(c) }
         guard res >= 0 else { return fail(c, FrameHeader(kind: .request, opcode: Opcode.read.rawValue, id: op.id, length: 0), -res) }
         let b = op.buffer
@@ -102,12 +104,13 @@ extension Engine {
         if !handle.nonSeekable && offset > UInt64(Int64.max) { return fail(c, h, EINVAL) }
         let (keep, ptr) = stableCopy(c, data)
         let off = handle.nonSeekable ? UInt64.max : offset
-        let op = WriteOp(id: h.id, handle: handle, keep: keep)
+        let op = WriteOp(id: h.id, handle: handle, keep: keep, bytes: data.count)
         // One io_uring write = one write(2) of the whole data (control files need that).
         guard submit(.write(c, op), { qtfs_uring_write(ring, handle.fd, ptr, UInt32(data.count), off, $0) }) else {
             return fail(c, h, EAGAIN)
         }
         c.inFlight += 1
+        c.ioBytes += data.count
     }
 
     /// Memory holding `data` that stays put until the write completes: big writes take
@@ -128,6 +131,7 @@ extension Engine {
 
     func writeDone(_ c: Connection, _ op: WriteOp, _ res: Int32) {
         c.inFlight -= 1
+        c.ioBytes -= op.bytes
         defer { pump(c) }
         let h = FrameHeader(kind: .request, opcode: Opcode.write.rawValue, id: op.id, length: 0)
         guard res >= 0 else { return fail(c, h, -res) }

@@ -7,8 +7,13 @@ import Logging
 import QtfsProtocol
 
 extension Engine {
-    /// Stop reading from a connection whose answers pile up (back-pressure).
+    /// Stop reading from a connection whose answers and I/O buffers pass this (back-pressure).
     static let maxQueuedBytes = 16 << 20
+
+    /// Whether the connection may take another request off the wire.
+    func underLimits(_ c: Connection) -> Bool {
+        c.inFlight < config.maxInFlight && c.queuedBytes + c.ioBytes < Engine.maxQueuedBytes
+    }
 
     func armRecv(_ c: Connection) {
         guard !c.recvArmed, !c.closing else { return }
@@ -36,7 +41,7 @@ extension Engine {
     /// Parses and handles every complete frame while the connection is under its limits,
     /// then re-arms the receive.
     func pump(_ c: Connection) {
-        while !c.closing && c.inFlight < config.maxInFlight && c.queuedBytes < Engine.maxQueuedBytes {
+        while !c.closing && underLimits(c) {
             let b = c.recv
             guard b.unparsed >= Wire.headerSize else { c.awaiting = Wire.headerSize; break }
             let header: FrameHeader
@@ -54,7 +59,7 @@ extension Engine {
             handleFrame(c, header, payload)
         }
         if c.recv.start == c.recv.end { c.recv.start = 0; c.recv.end = 0 }
-        if c.inFlight < config.maxInFlight && c.queuedBytes < Engine.maxQueuedBytes { armRecv(c) }
+        if underLimits(c) { armRecv(c) }
     }
 
     /// Queues a response and starts sending if nothing is on the way.

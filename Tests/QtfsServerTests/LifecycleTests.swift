@@ -37,6 +37,38 @@ final class LifecycleTests: ServerTestCase {
         XCTAssertEqual(server.connectionCount, 20)
     }
 
+    func testConnectionsBeyondTheLimitAreClosed() throws {
+        var cfg = server.config
+        cfg.maxConnections = 2
+        cfg.exports = [ExportConfig(path: root)]
+        server.stop()
+        server = try QtfsServer(config: cfg, logger: .init(label: "limit"))
+        try server.start()
+        let a = try client(), b = try client()
+        let third = try TestClient(port: server.port)
+        XCTAssertTrue(third.waitClosed())
+        XCTAssertNoThrow(try a.lookup(""))
+        XCTAssertNoThrow(try b.lookup(""))
+    }
+
+    func testManyPipelinedLargeReadsUnderBackPressure() throws {
+        let c = try client()
+        let h = try c.create("big").handle
+        _ = try c.write(h, 0, [UInt8](repeating: 9, count: 1 << 20))
+        // 64 reads of 1 MiB at once: the server takes them as its budget allows.
+        var batch: [UInt8] = []
+        for i in 0..<64 { batch += c.frame(.read, ReadRequest(handle: h, offset: 0, size: 1 << 20), id: UInt64(100 + i)) }
+        try c.sendRaw(batch)
+        var ids = Set<UInt64>()
+        for _ in 0..<64 {
+            let (hdr, payload) = try c.readFrame()
+            XCTAssertEqual(hdr.status, 0)
+            XCTAssertEqual(payload.count, 1 << 20)
+            ids.insert(hdr.id)
+        }
+        XCTAssertEqual(ids.count, 64)
+    }
+
     func testStopAndRestartReleasesPort() throws {
         let c = try client()
         server.stop()

@@ -8,8 +8,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-/// Sets up `ring` with `entries` SQEs, trying COOP_TASKRUN first and
-/// falling back to no flags on older kernels. Returns 0 or -errno.
+/// Sets up `ring` with `entries` SQEs. Returns 0 or -errno.
 int qtfs_uring_init(struct io_uring *ring, unsigned entries);
 void qtfs_uring_exit(struct io_uring *ring);
 
@@ -19,6 +18,8 @@ int qtfs_uring_sendmsg(struct io_uring *ring, int fd, const struct msghdr *msg, 
 /// offset (uint64_t)-1 means "current file position" (non-seekable files).
 int qtfs_uring_read(struct io_uring *ring, int fd, void *buf, unsigned len, uint64_t off, uint64_t ud);
 int qtfs_uring_write(struct io_uring *ring, int fd, const void *buf, unsigned len, uint64_t off, uint64_t ud);
+/// Completes after `ms` milliseconds (used to retry accept after EMFILE without spinning).
+int qtfs_uring_timeout(struct io_uring *ring, unsigned ms, uint64_t ud);
 /// Cancels every request in flight (IORING_ASYNC_CANCEL_ANY).
 int qtfs_uring_cancel_all(struct io_uring *ring, uint64_t ud);
 
