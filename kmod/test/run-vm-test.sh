@@ -7,7 +7,8 @@
 # Env: QTFS_SERVER (server binary), VM_TIMEOUT (seconds, default 600),
 #      KVER (guest kernel version, default: newest installed *-amd64),
 #      KEEP=1 keeps the work directory.
-# Exit: 0 all checks passed, 1 a check failed or timed out, 77 skipped.
+# Exit: 0 all checks passed, 1 a check failed, the guest did not finish, or a
+# prerequisite (server, kernel, packages) is missing.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 KMOD=$(dirname "$HERE")
