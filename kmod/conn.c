@@ -357,6 +357,7 @@ void qtfs_conn_destroy(struct qtfs_conn *c)
 	qtfs_conn_fail(c, -ESHUTDOWN);
 	c->state = QTFS_CONN_DOWN;
 	mutex_unlock(&c->setup_lock);
+	flush_workqueue(qtfs_wq);	/* late releases queued by the rx thread */
 	idr_destroy(&c->reqs);
 	kfree(c->base);
 	c->base = NULL;

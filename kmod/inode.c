@@ -112,9 +112,12 @@ int qtfs_refresh(struct inode *inode, struct dentry *d, u64 handle)
 	err = qtfs_call(sbi, QTFS_OP_GETATTR, m, &req);
 	if (!err) {
 		if (req->out.attr.ino != QTFS_I(inode)->hino ||
-		    (req->out.attr.mode & S_IFMT) != (inode->i_mode & S_IFMT))
+		    req->out.attr.dev != QTFS_I(inode)->hdev ||
+		    (req->out.attr.mode & S_IFMT) != (inode->i_mode & S_IFMT)) {
+			/* another file has this name now: make the next walk look it up */
 			err = -ESTALE;
-		else
+			d->d_time = jiffies;
+		} else
 			qtfs_apply_attr(inode, &req->out.attr);
 		qtfs_req_put(req);
 	}
@@ -136,7 +139,7 @@ static int qtfs_d_revalidate(struct dentry *d, unsigned int flags)
 	struct qtfs_msg *m;
 	int err, valid;
 
-	if (time_before(jiffies, d->d_time))
+	if (!(flags & LOOKUP_REVAL) && time_before(jiffies, d->d_time))
 		return 1;
 	if (flags & LOOKUP_RCU)
 		return -ECHILD;
@@ -376,6 +379,9 @@ static int qtfs_getattr(QTFS_IDMAP *idmap, const struct path *path, struct kstat
 	if (!(flags & AT_STATX_DONT_SYNC) &&
 	    ((flags & AT_STATX_FORCE_SYNC) || !time_before(jiffies, QTFS_I(inode)->attr_expire))) {
 		err = qtfs_refresh(inode, path->dentry, 0);
+		/* an unlinked file that is still open keeps its last attributes */
+		if (err == -ENOENT && d_unhashed(path->dentry))
+			err = 0;
 		if (err)
 			return err;
 	}

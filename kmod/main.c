@@ -3,19 +3,25 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
+#include <linux/workqueue.h>
 #include "qtfs.h"
 
 int qtfs_log_level = QTFS_LOG_WARN;
 module_param_named(log_level, qtfs_log_level, int, 0644);
 MODULE_PARM_DESC(log_level, "0 none, 1 error, 2 warn (default), 3 info, 4 debug");
 
+struct workqueue_struct *qtfs_wq;
+
 static int __init qtfs_init(void)
 {
 	int err;
 
+	qtfs_wq = alloc_workqueue("qtfs", WQ_MEM_RECLAIM, 0);
+	if (!qtfs_wq)
+		return -ENOMEM;
 	err = qtfs_inode_cache_init();
 	if (err)
-		return err;
+		goto out_wq;
 	err = qtfs_genl_init();
 	if (err)
 		goto out_cache;
@@ -28,6 +34,8 @@ out_genl:
 	qtfs_genl_exit();
 out_cache:
 	qtfs_inode_cache_exit();
+out_wq:
+	destroy_workqueue(qtfs_wq);
 	return err;
 }
 
@@ -36,6 +44,7 @@ static void __exit qtfs_exit(void)
 	unregister_filesystem(&qtfs_fs_type);
 	qtfs_genl_exit();
 	qtfs_inode_cache_exit();
+	destroy_workqueue(qtfs_wq);
 	pr_info("unloaded\n");
 }
 

@@ -42,6 +42,7 @@ struct qtfs_opstat {
 };
 extern struct qtfs_opstat qtfs_stats[QTFS_OP_MAX];
 extern atomic64_t qtfs_late_replies;
+extern struct workqueue_struct *qtfs_wq;	/* late releases (req.c) */
 
 /* ---- mount options (params.c) ---- */
 struct qtfs_opts {

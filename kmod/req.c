@@ -15,6 +15,7 @@
 #include <linux/mm.h>
 #include <linux/net.h>
 #include <linux/uio.h>
+#include <linux/workqueue.h>
 #include "qtfs.h"
 
 struct qtfs_msg *qtfs_msg_alloc(void)
@@ -52,10 +53,32 @@ void qtfs_req_put(struct qtfs_req *req)
 		kref_put(&req->ref, qtfs_req_release);
 }
 
+struct qtfs_late_release {
+	struct work_struct work;
+	struct qtfs_conn *conn;
+	u64 handle;
+	u32 gen;
+	u16 op;
+};
+
+static void qtfs_late_release_fn(struct work_struct *work)
+{
+	struct qtfs_late_release *lr = container_of(work, struct qtfs_late_release, work);
+
+	qtfs_call_async(lr->conn, lr->op, lr->handle, lr->gen);
+	kfree(lr);
+}
+
+/*
+ * An answer nobody waits for. A successful OPEN/CREATE/OPENDIR holds a host
+ * handle: release it, from a work item (the rx thread must never block
+ * sending, or it could deadlock with a server blocked sending to us).
+ * conn_destroy flushes qtfs_wq before the connection goes away.
+ */
 static void qtfs_req_cleanup_abandoned(struct qtfs_conn *c, struct qtfs_req *req)
 {
+	struct qtfs_late_release *lr;
 	struct qtfs_msg *m;
-	u16 close_op = req->op == QTFS_OP_OPENDIR ? QTFS_OP_RELEASEDIR : QTFS_OP_RELEASE;
 
 	if (!req->async)
 		atomic64_inc(&qtfs_late_replies);
@@ -63,10 +86,17 @@ static void qtfs_req_cleanup_abandoned(struct qtfs_conn *c, struct qtfs_req *req
 			 req->op != QTFS_OP_OPENDIR))
 		return;
 	m = qtfs_msg_alloc();
-	if (!m)
-		return;
-	if (!qtfs_decode(req->rsp, req->rsp_len, QTFS_KIND_RSP, req->op, m))
-		qtfs_call_async(c, close_op, m->handle, req->gen);
+	lr = kzalloc(sizeof(*lr), GFP_KERNEL);
+	if (m && lr && !qtfs_decode(req->rsp, req->rsp_len, QTFS_KIND_RSP, req->op, m)) {
+		INIT_WORK(&lr->work, qtfs_late_release_fn);
+		lr->conn = c;
+		lr->handle = m->handle;
+		lr->gen = req->gen;
+		lr->op = req->op == QTFS_OP_OPENDIR ? QTFS_OP_RELEASEDIR : QTFS_OP_RELEASE;
+		queue_work(qtfs_wq, &lr->work);
+		lr = NULL;
+	}
+	kfree(lr);
 	kfree(m);
 }
 

@@ -162,7 +162,21 @@ s1=$(date +%s)
 case "$rc:$o" in 1:*"timed out"*) pass req_timeout ;; *) fail req_timeout "rc=$rc $o after $((s1-s0)) s" ;; esac
 echo unblock | timeout 20 tee $Q/fifo3 > /dev/null
 eq second_mount_reads "$(cat /mnt/x/hello.txt)" "hello from host"
+# a change made through the other mount replaces the file under a cached name
+echo old > $Q/repl.txt
+cat $Q/repl.txt > /dev/null
+echo new > /mnt/x/repl.new && mv /mnt/x/repl.new /mnt/x/repl.txt
+sleep 2
+eq replaced_ino "$(stat -c %i $Q/repl.txt)" "$(stat -c %i /mnt/x/repl.txt)"
+eq replaced_content "$(cat $Q/repl.txt)" new
 t umount_second umount /mnt/x
+# an open file that was unlinked keeps working through its handle
+echo keep > $Q/unl.txt
+exec 8< $Q/unl.txt
+rm $Q/unl.txt
+eq fstat_unlinked "$(stat -L -c %s /proc/self/fd/8)" 5
+eq read_unlinked "$(cat <&8)" keep
+exec 8<&-
 echo late | timeout 20 tee $Q/fifo2 > /dev/null
 sleep 1
 eq after_kill_usable "$(cat $Q/hello.txt)" "hello from host"
