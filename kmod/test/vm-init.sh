@@ -218,7 +218,25 @@ t nl_loglevel /bin/qtfs-nlctl loglevel 2
 t nl_clear /bin/qtfs-nlctl clear
 eq nl_cleared "$(/bin/qtfs-nlctl stats | grep -c '^op ')" 0
 
+# ---- stress: many processes, some killed mid-request ----
+mkdir $Q/stress
+for w in 1 2 3 4 5 6 7 8; do
+	( i=0; while [ $i -lt 40 ]; do
+		echo "$w-$i" > $Q/stress/f$w; cat $Q/stress/f$w > /dev/null; ls $Q/stress > /dev/null
+		stat $Q/big.bin > /dev/null; i=$((i+1)); done ) &
+done
+for k in 1 2 3 4 5 6; do
+	( while :; do cat $Q/big.bin > /dev/null; done ) &
+	v=$!; sleep 1; kill -9 $v
+done
+wait
+eq stress_files "$(ls $Q/stress | wc -l)" 8
+eq stress_content "$(cat $Q/stress/f3)" "3-39"
+
 # ---- reconnect after a server restart ----
+mkfifo $Q/fifo4
+cat $Q/fifo4 > /dev/null 2>&1 &
+inflight=$!
 exec 7< $Q/hello.txt
 echo "QTFS-RESTART-SERVER"
 sleep 2
@@ -230,6 +248,7 @@ while [ $i -lt 60 ]; do
 done
 [ $ok = 1 ] && pass reconnect || fail reconnect "no answer 60 s after the server restart"
 f stale_handle_eio cat <&7
+f inflight_failed_on_restart kill -0 $inflight
 exec 7<&-
 case "$(/bin/qtfs-nlctl status)" in *"reconnects 0"*) fail reconnect_counted "reconnects 0" ;; *) pass reconnect_counted ;; esac
 echo after-restart > $Q/after-restart.txt
