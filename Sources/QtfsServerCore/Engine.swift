@@ -195,11 +195,21 @@ final class Engine {
         armRecv(c)
     }
 
+    /// TCP_NODELAY always. Fixed socket buffers turn off the kernel's autotuning, and the
+    /// kernel silently caps them at net.core.{w,r}mem_max: so each is set only where that
+    /// cap allows the configured size, else autotuning is left alone.
     private func tune(_ fd: Int32) {
         var one: Int32 = 1
         var size = Int32(clamping: config.socketBuffer)
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, 4)
-        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, 4)
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, 4)
+        if config.socketBuffer <= Engine.wmemMax { setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, 4) }
+        if config.socketBuffer <= Engine.rmemMax { setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, 4) }
+    }
+
+    static let wmemMax = sysctlInt("/proc/sys/net/core/wmem_max")
+    static let rmemMax = sysctlInt("/proc/sys/net/core/rmem_max")
+
+    private static func sysctlInt(_ path: String) -> Int {
+        Int((readWholeFile(path) ?? "").trimmed.split(separator: "\n").first ?? "") ?? 0
     }
 }
