@@ -52,6 +52,7 @@ if [ -z "$SERVER" ]; then
 	done
 fi
 [ -n "$SERVER" ] && [ -x "$SERVER" ] || die "no qtfs-server (set QTFS_SERVER)"
+timeout 10 "$SERVER" --help 2>&1 | grep -q -- '--export' || die "$SERVER does not look like qtfs-server (no --export in --help)"
 
 WORK=$(mktemp -d /tmp/qtfs-vmtest.XXXXXX)
 SERVER_PID=
