@@ -66,6 +66,14 @@ final class RecvBuffer {
         base = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
     }
 
+    /// A whole-frame buffer from the pool: what replaces a buffer taken over by a big
+    /// WRITE (the next frame is likely big too, and the pool spares mmap/munmap per write).
+    init(pooledFrom pool: BufferPool) {
+        capacity = BufferPool.frameSize
+        base = pool.take()
+        pooled = true
+    }
+
     deinit { pooled ? BufferPool.shared.give(base) : base.deallocate() }
 
     var unparsed: Int { end - start }

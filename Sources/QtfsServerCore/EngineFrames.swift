@@ -121,7 +121,7 @@ extension Engine {
             let copy = OutBuffer(copying: Array(data))
             return (copy, UnsafeRawPointer(copy.base))
         }
-        let old = c.recv, fresh = RecvBuffer()
+        let old = c.recv, fresh = RecvBuffer(pooledFrom: BufferPool.shared)
         fresh.reserve(frame: old.unparsed)
         if old.unparsed > 0 { fresh.base.copyMemory(from: old.base + old.start, byteCount: old.unparsed) }
         fresh.end = old.unparsed

@@ -48,3 +48,20 @@ final class BenchTests: ServerTestCase {
         report("local fstatat (reference)", n, time { for _ in 0..<n { _ = fstatat(AT_FDCWD, host("f"), &st, AT_SYMLINK_NOFOLLOW) } })
     }
 }
+
+extension BenchTests {
+    func testBenchReadSizes() throws {
+        let c = try client()
+        if let v = ProcessInfo.processInfo.environment["QTFS_BENCH_RCVBUF"], var n = Int32(v) {
+            setsockopt(c.fd, SOL_SOCKET, SO_RCVBUF, &n, 4)
+        }
+        let h = try c.create("f").handle
+        _ = try c.write(h, 0, [UInt8](repeating: 1, count: 1 << 20))
+        for size in [4096, 65536, 262_144, 1 << 20] {
+            let n = max(64, (64 << 20) / size)
+            report("read \(size)", n, try time { for _ in 0..<n { _ = try c.read(h, 0, UInt32(size)) } }, bytes: n * size)
+            let w = [UInt8](repeating: 2, count: size)
+            report("write \(size)", n, try time { for _ in 0..<n { _ = try c.write(h, 0, w) } }, bytes: n * size)
+        }
+    }
+}
