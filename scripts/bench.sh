@@ -57,7 +57,7 @@ fi
 # ---- work area and cleanup ------------------------------------------------------------------
 W=$(mktemp -d /tmp/qtfs-bench.XXXXXX)
 PIDS=()
-declare -A FUSE_PID=()
+declare -A FUSE_PID=() SERVER_PID=()
 
 cleanup() {
     set +e
@@ -129,14 +129,14 @@ Subsystem sftp /usr/lib/openssh/sftp-server
 EOF
     mkdir -p /run/sshd # privilege separation directory sshd insists on
     /usr/sbin/sshd -f "$W/ssh/sshd_config" -D -e 2>"$W/log/sshd.log" &
-    PIDS+=($!)
+    PIDS+=($!); SERVER_PID[sshfs]=$!
     wait_port "$SSH_PORT" $! || fail_note "sshd did not start: $(tail -3 "$W/log/sshd.log")"
 fi
 
 if [ -n "$QTFS_BIN" ]; then
     "$QTFS_BIN/qtfs-server" --listen 127.0.0.1 --port "$QTFS_PORT" \
         --export "$W/data" --export /proc --export "$CGROUP_ROOT" >"$W/log/qtfs-server.log" 2>&1 &
-    PIDS+=($!)
+    PIDS+=($!); SERVER_PID[qtfs]=$!
     if ! wait_port "$QTFS_PORT" $!; then
         fail_note "qtfs-server did not listen: $(tail -5 "$W/log/qtfs-server.log" | tr '\n' ' ')"
         QTFS_BIN=""
@@ -201,12 +201,44 @@ unmount() {
 drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches; }
 
 # run TARGET WORKLOAD SRC SUBPATH [bench args]: fresh mount + drop caches, then one workload.
+# usage PID...: "CPU-ticks context-switches" of these processes and all their descendants
+# (threads included): the cost of serving a mount, outside the benchmark process itself.
+usage() {
+    local p st cpu=0 cs=0 kids
+    for p in "$@"; do
+        [ -r "/proc/$p/stat" ] || continue
+        st=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+        st=${st##*) }
+        cpu=$((cpu + $(echo "$st" | awk '{print $12 + $13}')))
+        cs=$((cs + $(cat /proc/"$p"/task/*/status 2>/dev/null | awk '/ctxt_switches/ {s += $2} END {print s + 0}')))
+        kids=$(ps -o pid= --ppid "$p" | tr "\n" " " || true)
+        if [ -n "$kids" ]; then
+            # shellcheck disable=SC2086
+            read -r c x < <(usage $kids)
+            cpu=$((cpu + c)); cs=$((cs + x))
+        fi
+    done
+    echo "$cpu $cs"
+}
+TICK=$(getconf CLK_TCK)
+
+# run TARGET WORKLOAD SRC SUBPATH [bench args]: fresh mount + drop caches, then one workload.
+# Appends qtfs-bench's line plus CPU µs/op and context switches/op of the serving processes.
 run() {
-    local t=$1 w=$2 src=$3 sub=$4 out
+    local t=$1 w=$2 src=$3 sub=$4 out pids c0 x0 c1 x1
     shift 4
     if ! mount_fresh "$t" "$src"; then echo "$t $w FAIL" >>"$RESULTS"; return 0; fi
     drop_caches
+    pids="${FUSE_PID[$MNT]:-} ${SERVER_PID[$t]:-}"
+    # shellcheck disable=SC2086
+    read -r c0 x0 < <(usage $pids)
     if out=$(timeout -k 5 "$TIMEOUT" "$BENCH" -l "$t" "$@" "$w" "$MNT$sub" 2>"$W/log/bench.err"); then
+        # shellcheck disable=SC2086
+        read -r c1 x1 < <(usage $pids)
+        if [ "$t" != local ]; then
+            out="$out $(echo "$out" | awk -v c=$((c1 - c0)) -v x=$((x1 - x0)) -v hz="$TICK" \
+                '{printf "%.1f %.1f", c * 1e6 / hz / $3, x / $3}')"
+        fi
         echo "$out" | tee -a "$RESULTS" >&2
         sed 's/^/    /' "$W/log/bench.err" >&2
     else
@@ -299,6 +331,26 @@ table() {
     }' <(medians)
 }
 
+# cost: CPU and context switches per op of the processes serving each FUSE mount.
+cost() {
+    awk '
+    BEGIN {
+        split("stat read4k create unlink readdir seqwrite seqread ps cgroup", W, " ")
+        split("passthrough_ll qtfs sshfs", T, " ")
+    }
+    NF >= 7 { cpu[$1, $2] = $6; cs[$1, $2] = $7 }
+    END {
+        print "| workload | passthrough_ll CPU µs/op | qtfs CPU µs/op | sshfs CPU µs/op | passthrough_ll switches/op | qtfs switches/op | sshfs switches/op |"
+        print "|---|---:|---:|---:|---:|---:|---:|"
+        for (i = 1; i <= 9; i++) {
+            line = "| " W[i]
+            for (j = 1; j <= 3; j++) line = line " | " (((T[j], W[i]) in cpu) ? cpu[T[j], W[i]] : "n/a")
+            for (j = 1; j <= 3; j++) line = line " | " (((T[j], W[i]) in cs) ? cs[T[j], W[i]] : "n/a")
+            print line " |"
+        }
+    }' <(medians)
+}
+
 targets_check() {
     awk '
     { if ($3 != "FAIL") { us[$1, $2] = $4; mb[$1, $2] = $5 } }
@@ -322,6 +374,8 @@ targets_check() {
 
 echo
 table
+echo
+cost
 echo
 targets_check
 if [ -s "$ERRORS" ]; then echo; echo "Failures:"; cat "$ERRORS"; fi
@@ -352,12 +406,21 @@ FUSE ceiling; for MB/s rows the inverse ratio of throughputs).
 
 $(table)
 
+## Cost of serving each mount (same median rounds)
+
+CPU time (user + system, all threads) and context switches (voluntary + involuntary) per
+operation, summed over the processes that serve the mount: the FUSE daemon and its children
+(sshfs's ssh), plus the server (qtfs-server; sshd and its sftp-server children). For seq rows
+an op is one 1 MiB chunk. Clock-tick resolution (1/$TICK s).
+
+$(cost)
+
 ## Targets (ratios from this same run)
 
 $(targets_check)
 EOF
     if [ -s "$ERRORS" ]; then printf '\n## Failures in this run\n\n'; cat "$ERRORS"; fi
-    printf '\n## Raw results, every round, in run order\n\n`target workload ops µs/op MB/s`\n\n```\n'
+    printf '\n## Raw results, every round, in run order\n\n`target workload ops µs/op MB/s [serving CPU µs/op, context switches/op]`\n\n```\n'
     cat "$RESULTS"
     printf '```\n'
     cat <<'EOF'
