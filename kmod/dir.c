@@ -17,6 +17,7 @@ static int qtfs_dir_open(struct inode *inode, struct file *file)
 	qf = kzalloc(sizeof(*qf), GFP_KERNEL);
 	if (!qf)
 		return -ENOMEM;
+	mutex_init(&qf->reopen_lock);	/* unused: directories are not reopened */
 	m = qtfs_msg_for(sbi, file->f_path.dentry, &p, &err);
 	if (!m)
 		goto out_free;

@@ -26,6 +26,7 @@ static struct qtfs_file *qtfs_file_new(u64 handle, u32 open_flags, u32 gen)
 	struct qtfs_file *qf = kzalloc(sizeof(*qf), GFP_KERNEL);
 
 	if (qf) {
+		mutex_init(&qf->reopen_lock);
 		qf->handle = handle;
 		qf->open_flags = open_flags;
 		qf->gen = gen;
@@ -137,6 +138,48 @@ static int qtfs_file_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/*
+ * After a reconnect, a regular file is opened again by path with its opener's
+ * credentials and flags (never O_TRUNC), if it is still the same host file.
+ */
+static int qtfs_reopen(struct file *file, struct qtfs_file *qf)
+{
+	struct inode *inode = file_inode(file);
+	struct qtfs_sb *sbi = QTFS_SB(inode->i_sb);
+	struct qtfs_req *req;
+	struct qtfs_path p;
+	struct qtfs_msg *m;
+	int err;
+
+	m = qtfs_msg_for(sbi, file->f_path.dentry, &p, &err);
+	if (!m)
+		return err;
+	qtfs_fill_caller_cred(&m->caller, file->f_cred);
+	m->flags = qtfs_wire_oflags(file->f_flags) & ~O_TRUNC;
+	err = qtfs_call(sbi, QTFS_OP_OPEN, m, &req);
+	if (err)
+		goto out;
+	m->handle = req->out.handle;
+	qf->gen = req->gen;
+	qtfs_req_put(req);
+	err = qtfs_call(sbi, QTFS_OP_GETATTR, m, &req);
+	if (!err) {
+		if (req->out.attr.ino != QTFS_I(inode)->hino || req->out.attr.dev != QTFS_I(inode)->hdev)
+			err = -ESTALE;
+		qtfs_req_put(req);
+	}
+	if (err) {
+		qtfs_call_async(&sbi->conn, QTFS_OP_RELEASE, m->handle, qf->gen);
+		qf->gen = 0;
+		goto out;
+	}
+	qf->handle = m->handle;
+	qtfs_info("reopened %pd after reconnect\n", file->f_path.dentry);
+out:
+	qtfs_msg_done(m, &p);
+	return err;
+}
+
 /* A handle is only good on the connection that made it. */
 static int qtfs_handle_ok(struct file *file, struct qtfs_file **qfp)
 {
@@ -146,8 +189,18 @@ static int qtfs_handle_ok(struct file *file, struct qtfs_file **qfp)
 
 	if (err)
 		return err;
-	if (!qf || qf->gen != READ_ONCE(sbi->conn.gen))
-		return -EIO;	/* opened before the server restarted */
+	if (!qf)
+		return -EIO;
+	if (qf->gen != READ_ONCE(sbi->conn.gen)) {
+		if (!S_ISREG(file_inode(file)->i_mode))
+			return -EIO;	/* fifos: the peer end went with the server */
+		if (mutex_lock_killable(&qf->reopen_lock))
+			return -EINTR;
+		err = qf->gen == READ_ONCE(sbi->conn.gen) ? 0 : qtfs_reopen(file, qf);
+		mutex_unlock(&qf->reopen_lock);
+		if (err)
+			return -EIO;
+	}
 	*qfp = qf;
 	return 0;
 }

@@ -121,6 +121,7 @@ void qtfs_req_put(struct qtfs_req *req);
 void qtfs_req_finish(struct qtfs_conn *c, struct qtfs_req *req, int err, u8 *rsp, u32 len);
 struct qtfs_msg *qtfs_msg_alloc(void);
 void qtfs_fill_caller(struct qtfs_caller *c);
+void qtfs_fill_caller_cred(struct qtfs_caller *c, const struct cred *cred);
 
 /* ---- super block (super.c) ---- */
 struct qtfs_sb {
@@ -139,6 +140,7 @@ struct qtfs_inode {
 };
 
 struct qtfs_file {
+	struct mutex reopen_lock;	/* one reopen after a reconnect at a time */
 	u64 handle;
 	u32 gen;
 	u32 open_flags;

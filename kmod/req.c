@@ -25,7 +25,11 @@ struct qtfs_msg *qtfs_msg_alloc(void)
 
 void qtfs_fill_caller(struct qtfs_caller *c)
 {
-	const struct cred *cred = current_cred();
+	qtfs_fill_caller_cred(c, current_cred());
+}
+
+void qtfs_fill_caller_cred(struct qtfs_caller *c, const struct cred *cred)
+{
 	struct group_info *gi = cred->group_info;
 	int i, n = gi ? gi->ngroups : 0;
 

@@ -142,6 +142,8 @@ while kill -0 "$QEMU_PID" 2>/dev/null; do
 	if [ $restarted = 0 ] && grep -q '^QTFS-RESTART-SERVER' "$SERIAL"; then
 		log "guest asks for a server restart"
 		kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null
+		# replaced while the server is down: an fd open on it must not reopen the new file
+		echo swap-new >"$EXPORT/swap.new" && mv "$EXPORT/swap.new" "$EXPORT/swap.txt"
 		sleep 1
 		start_server
 		restarted=1

@@ -238,6 +238,8 @@ mkfifo $Q/fifo4
 cat $Q/fifo4 > /dev/null 2>&1 &
 inflight=$!
 exec 7< $Q/hello.txt
+echo swap-old > $Q/swap.txt
+exec 9< $Q/swap.txt
 echo "QTFS-RESTART-SERVER"
 sleep 2
 ok=0
@@ -247,7 +249,9 @@ while [ $i -lt 60 ]; do
 	sleep 1; i=$((i+1))
 done
 [ $ok = 1 ] && pass reconnect || fail reconnect "no answer 60 s after the server restart"
-f stale_handle_eio cat <&7
+eq reopen_after_restart "$(cat <&7)" "hello from host"
+f reopen_replaced_file_eio cat <&9
+exec 9<&-
 f inflight_failed_on_restart kill -0 $inflight
 exec 7<&-
 case "$(/bin/qtfs-nlctl status)" in *"reconnects 0"*) fail reconnect_counted "reconnects 0" ;; *) pass reconnect_counted ;; esac
