@@ -17,6 +17,7 @@ extension Engine {
             logger.warning("request before HELLO, closing", metadata: ["conn.peer": "\(c.peer)", "req.op": "\(h.opcode)"])
             return closeConnection(c, reason: "no HELLO")
         }
+        logger.trace("request", metadata: ["conn.peer": "\(c.peer)", "req.op": "\(h.opcode)", "req.id": "\(h.id)", "req.len": "\(h.length)"])
         switch Opcode(rawValue: h.opcode) {
         case .hello: hello(c, h, payload)
         case .read: startRead(c, h, payload)

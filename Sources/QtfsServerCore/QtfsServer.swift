@@ -27,6 +27,7 @@ public final class QtfsServer: @unchecked Sendable {
 
     /// Binds the listening socket and starts serving on background threads.
     public func start() throws {
+        guard lock.withLock({ self.engine == nil }) else { throw ConfigError("server already started; call stop() first") }
         signal(SIGPIPE, SIG_IGN)
         umask(0)   // clients send their own umask; the host's must not be applied on top
         if !Credentials.canSwitch {

@@ -1,3 +1,4 @@
+import Foundation
 import QtfsServerCore
 import XCTest
 
@@ -35,6 +36,28 @@ final class ConfigTests: XCTestCase {
         }
         XCTAssertThrowsError(try cfg.apply(configText: "\n[export]\nread_only = yes\n"))
         XCTAssertThrowsError(try cfg.apply(configText: "bogus = 1"))
+    }
+
+    func testLoadFromFile() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("qtfs-\(UUID().uuidString).conf").path
+        try "port = 1234\n[export]\npath = /tmp\nroot_squash = on\n".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var cfg = ServerConfig()
+        try cfg.load(file: path)
+        XCTAssertEqual(cfg.port, 1234)
+        XCTAssertEqual(cfg.exports, [ExportConfig(path: "/tmp", rootSquash: true)])
+        XCTAssertThrowsError(try cfg.load(file: path + ".missing")) { XCTAssertTrue("\($0)".contains("--config"), "\($0)") }
+    }
+
+    func testStartTwiceIsRefused() throws {
+        var cfg = ServerConfig()
+        cfg.port = 0
+        cfg.exports = [ExportConfig(path: "/tmp")]
+        let s = try QtfsServer(config: cfg, logger: .init(label: "twice"))
+        try s.start()
+        defer { s.stop() }
+        XCTAssertThrowsError(try s.start())
+        XCTAssertNotEqual(s.port, 0)
     }
 
     func testExportSpec() throws {
