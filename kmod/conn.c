@@ -115,10 +115,12 @@ static int qtfs_handshake(struct qtfs_conn *c, struct socket *sock)
 	err = qtfs_handshake_call(sock, QTFS_OP_HELLO, 1, m, &rsp, out);
 	if (err)
 		goto out_free;
-	if (out->version != 1) {
+	if (out->version != 1 || out->max_bytes < 4096 + 64) {
 		err = -EPROTO;
 		goto out_free;
 	}
+	/* READ/WRITE data plus their fixed fields must fit the server's payload limit */
+	WRITE_ONCE(c->io_chunk, min_t(u32, QTFS_IO_CHUNK, rounddown(out->max_bytes - 64, 4096)));
 	kvfree(rsp);
 	rsp = NULL;
 	memset(m, 0, sizeof(*m));

@@ -216,6 +216,13 @@ static int qtfs_handle_call(struct file *file, u16 op, struct qtfs_msg *m, struc
 	return qtfs_call(QTFS_SB(file_inode(file)->i_sb), op, m, reqp);
 }
 
+static size_t qtfs_chunk(struct file *file)
+{
+	u32 n = READ_ONCE(QTFS_SB(file_inode(file)->i_sb)->conn.io_chunk);
+
+	return n ? n : QTFS_IO_CHUNK;
+}
+
 static ssize_t qtfs_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct file *file = iocb->ki_filp;
@@ -231,7 +238,7 @@ static ssize_t qtfs_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	if (!m)
 		return -ENOMEM;
 	while (iov_iter_count(to)) {
-		want = min_t(size_t, iov_iter_count(to), QTFS_IO_CHUNK);
+		want = min_t(size_t, iov_iter_count(to), qtfs_chunk(file));
 		m->offset = stream ? 0 : pos;
 		m->size = want;
 		err = qtfs_handle_call(file, QTFS_OP_READ, m, &req);
@@ -274,7 +281,7 @@ static ssize_t qtfs_write_iter(struct kiocb *iocb, struct iov_iter *from)
 		goto out_free;
 	}
 	while (iov_iter_count(from)) {
-		chunk = min_t(size_t, iov_iter_count(from), QTFS_IO_CHUNK);
+		chunk = min_t(size_t, iov_iter_count(from), qtfs_chunk(file));
 		if (copy_from_iter(buf, chunk, from) != chunk) {
 			err = -EFAULT;
 			break;

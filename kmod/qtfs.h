@@ -84,6 +84,7 @@ struct qtfs_conn {
 	struct qtfs_attr root_attr;	/* from the last MOUNT */
 	u64 reconnects;
 	atomic_t inflight;
+	u32 io_chunk;			/* bytes per READ/WRITE: min(QTFS_IO_CHUNK, server limit) */
 };
 
 struct qtfs_req {

@@ -268,9 +268,25 @@ static void qtfs_free_fc(struct fs_context *fc)
 	qtfs_sbi_free(fc->s_fs_info);	/* NULL once a super block took it */
 }
 
+/* remount: timeouts may change; the server and the source may not. */
+static int qtfs_reconfigure(struct fs_context *fc)
+{
+	struct qtfs_opts *n = &((struct qtfs_sb *)fc->s_fs_info)->opts;
+	struct qtfs_opts *o = &QTFS_SB(fc->root->d_sb)->opts;
+
+	if (n->server && (n->server != o->server || n->port != o->port))
+		return invalfc(fc, "server and port cannot change on remount");
+	WRITE_ONCE(o->attr_timeout_ms, n->attr_timeout_ms);
+	WRITE_ONCE(o->entry_timeout_ms, n->entry_timeout_ms);
+	WRITE_ONCE(o->conn_timeout, n->conn_timeout);
+	WRITE_ONCE(o->req_timeout, n->req_timeout);
+	return 0;
+}
+
 static const struct fs_context_operations qtfs_context_ops = {
 	.parse_param = qtfs_parse_param,
 	.get_tree = qtfs_get_tree,
+	.reconfigure = qtfs_reconfigure,
 	.free = qtfs_free_fc,
 };
 

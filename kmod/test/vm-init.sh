@@ -47,6 +47,11 @@ eq mount_shown "$(echo "$line" | cut -d' ' -f1,3)" "$qt_export qtfs"
 case "$line" in *server=10.0.2.2,port=$qt_port,attr_timeout_ms=500*) pass show_options ;; *) fail show_options "$line" ;; esac
 case "$line" in *entry_timeout*|*conn_timeout*) fail show_options_defaults "$line" ;; *) pass show_options_defaults ;; esac
 
+t remount mount -o remount,attr_timeout_ms=2000 $Q
+case "$(grep " $Q qtfs " /proc/mounts)" in *server=10.0.2.2,port=$qt_port,attr_timeout_ms=2000*) pass remount_shown ;; *) fail remount_shown "$(grep " $Q " /proc/mounts)" ;; esac
+f remount_other_server mount -o remount,server=10.0.2.3 $Q
+t remount_back mount -o remount,attr_timeout_ms=500 $Q
+
 # ---- data ----
 eq read_host_file "$(cat $Q/hello.txt)" "hello from host"
 echo "written by guest" > $Q/g-new.txt
