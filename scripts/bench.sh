@@ -91,10 +91,13 @@ gcc -O2 -Wall -o "$PLL" "$EX/passthrough_ll.c" -I"$EX" $(pkg-config fuse3 --cfla
 QTFS_BIN=""
 if [[ " $TARGETS " == *" qtfs "* ]]; then
     log "building qtfs (swift build -c release)"
-    if (cd "$ROOT" && swift build -c release --scratch-path .build-bench) >"$W/log/swift-build.log" 2>&1; then
+    build() { (cd "$ROOT" && swift build -c release --scratch-path .build-bench) >"$W/log/swift-build.log" 2>&1; }
+    # the tree is shared with people editing it: one retry after a pause
+    if build || { log "build failed, retrying in 30 s"; sleep 30; build; }; then
         QTFS_BIN=$(cd "$ROOT" && swift build -c release --scratch-path .build-bench --show-bin-path)
     else
-        fail_note "qtfs: swift build failed: $(grep -E -m3 '^/.*error:' "$W/log/swift-build.log" | tr '\n' ' ')"
+        msg=$(grep -E -m3 '^/.*error:' "$W/log/swift-build.log" || tail -5 "$W/log/swift-build.log")
+        fail_note "qtfs: swift build failed: $(echo "$msg" | tr '\n' ' ')"
     fi
 fi
 
