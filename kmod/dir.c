@@ -3,6 +3,8 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/slab.h>
+#include <linux/namei.h>
+#include <linux/stringhash.h>
 #include "qtfs.h"
 
 static int qtfs_dir_open(struct inode *inode, struct file *file)
@@ -44,8 +46,58 @@ static int qtfs_dir_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/*
+ * READDIR "plus": an entry's attributes come with it, so make (or refresh) its
+ * dentry and inode now, and the lookups and stats after a listing (ls -l)
+ * cost no round trip. Skipped where nothing may be cached.
+ */
+static void qtfs_prime(struct file *file, const struct qtfs_dirent *e)
+{
+	struct dentry *parent = file->f_path.dentry;
+	struct qstr name = QSTR_INIT((const char *)e->name.p, e->name.len);
+	DECLARE_WAIT_QUEUE_HEAD_ONSTACK(wq);
+	struct dentry *d, *alias;
+	struct inode *inode;
+
+	if (!e->hasattr || (e->attr.flags & QTFS_ATTR_PSEUDO) || !e->name.len ||
+	    memchr(e->name.p, '/', e->name.len) ||
+	    (e->name.p[0] == '.' && (e->name.len == 1 || (e->name.len == 2 && e->name.p[1] == '.'))))
+		return;
+	name.hash = full_name_hash(parent, name.name, name.len);
+	d = d_lookup(parent, &name);
+	if (d) {
+		inode = d_inode(d);
+		if (inode && QTFS_I(inode)->hino == e->attr.ino && QTFS_I(inode)->hdev == e->attr.dev &&
+		    (inode->i_mode & S_IFMT) == (e->attr.mode & S_IFMT)) {
+			qtfs_apply_attr(inode, &e->attr);
+			qtfs_set_dtime(d, inode);
+		}
+		dput(d);
+		return;
+	}
+	d = d_alloc_parallel(parent, &name, &wq);
+	if (IS_ERR(d))
+		return;
+	if (!d_in_lookup(d))
+		goto out_dput;	/* someone else is looking it up */
+	inode = qtfs_iget(parent->d_sb, &e->attr);
+	if (IS_ERR(inode)) {
+		d_lookup_done(d);
+		goto out_dput;
+	}
+	alias = d_splice_alias(inode, d);
+	d_lookup_done(d);
+	if (IS_ERR(alias))
+		goto out_dput;
+	qtfs_set_dtime(alias ? alias : d, inode);
+	dput(alias);
+out_dput:
+	dput(d);
+}
+
 /* Emits the entries of one READDIR answer; returns 1 when the listing is done. */
-static int qtfs_emit(struct dir_context *ctx, struct qtfs_file *qf, const struct qtfs_msg *out)
+static int qtfs_emit(struct file *file, struct dir_context *ctx, struct qtfs_file *qf,
+		     const struct qtfs_msg *out)
 {
 	struct qtfs_rbuf r = { .p = out->data.p, .len = out->data.len };
 	struct qtfs_dirent e;
@@ -56,6 +108,7 @@ static int qtfs_emit(struct dir_context *ctx, struct qtfs_file *qf, const struct
 			return r.err;
 		if (!dir_emit(ctx, (const char *)e.name.p, e.name.len, e.ino, e.type))
 			return 1;	/* the caller's buffer is full */
+		qtfs_prime(file, &e);
 		ctx->pos = (loff_t)e.cookie;
 	}
 	if (out->eof) {
@@ -85,10 +138,11 @@ static int qtfs_iterate(struct file *file, struct dir_context *ctx)
 		m->handle = qf->handle;
 		m->cookie = (u64)ctx->pos;
 		m->max_bytes = QTFS_READDIR_BYTES;
+		m->plus = !sbi->opts.proc;
 		err = qtfs_call(sbi, QTFS_OP_READDIR, m, &req);
 		if (err)
 			break;
-		err = qtfs_emit(ctx, qf, &req->out);
+		err = qtfs_emit(file, ctx, qf, &req->out);
 		qtfs_req_put(req);
 	}
 	kfree(m);

@@ -104,6 +104,8 @@ mkdir -p "$EXPORT"
 echo "hello from host" >"$EXPORT/hello.txt"
 cat /proc/version >"$EXPORT/host-proc-version"
 cp /bin/busybox "$EXPORT/busybox-copy"
+mkdir "$EXPORT/hostdir"
+for i in $(seq 200); do echo abcd >"$EXPORT/hostdir/h-$i"; done
 PORT=$(( 20000 + RANDOM % 20000 ))
 EXPORT_ARGS=(--export "$EXPORT" --export /proc)
 CG_DIR=

@@ -131,6 +131,15 @@ while [ $i -lt 400 ]; do : > "$Q/many/entry-with-a-rather-long-name-to-fill-the-
 eq readdir_count "$(ls $Q/many | wc -l)" 400
 eq readdir_dots "$(ls -a $Q/many | head -n 2 | tr '\n' ' ')" ". .. "
 eq readdir_root "$(ls $Q | grep -c '^hello.txt$')" 1
+# readdirplus: listing a directory nobody looked at primes dentries and attributes
+/bin/qtfs-nlctl clear > /dev/null
+s0=$(date +%s)
+eq readdirplus_sizes "$(ls -l $Q/hostdir | grep -c ' 5 ')" 200
+s1=$(date +%s)
+lk=$(/bin/qtfs-nlctl stats | sed -n 's/^op lookup *sent \([0-9]*\).*/\1/p')
+echo "INFO ls -l of 200 host files: $((s1-s0)) s, ${lk:-0} lookups"
+[ "${lk:-0}" -lt 50 ] && pass readdirplus_no_lookups || fail readdirplus_no_lookups "lookups=$lk"
+eq readdirplus_content "$(cat $Q/hostdir/h-7)" abcd
 
 # ---- xattr ----
 t xattr_set $H xset $Q/hello.txt user.qtfs hello
