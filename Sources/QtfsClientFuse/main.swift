@@ -1,1 +1,14 @@
-print("placeholder")
+// qtfs-fuse: the DPU-side FUSE client of qtfs. Also installed as mount.qtfs.
+import QtfsClient
+
+switch Result(catching: { try parseCommandLine(CommandLine.arguments) }) {
+case .success(.help):
+    print(usageText)
+case .success(.version):
+    print("qtfs-fuse (qtfs-swift), wire protocol v1")
+case .success(.run(let opts)):
+    Sys.exit(Runner.run(opts))
+case .failure(let e):
+    Sys.printError("qtfs-fuse: \((e as? UsageError)?.message ?? "\(e)")")
+    Sys.exit(2)
+}

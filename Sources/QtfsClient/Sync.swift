@@ -1,0 +1,81 @@
+// pthread-based locking for the hot path: FUSE worker threads block here, so no Swift
+// concurrency (async) is involved. Storage is heap-allocated so it never moves.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+public final class PMutex: @unchecked Sendable {
+    let raw: UnsafeMutablePointer<pthread_mutex_t>
+
+    public init() {
+        raw = .allocate(capacity: 1)
+        pthread_mutex_init(raw, nil)
+    }
+    deinit {
+        pthread_mutex_destroy(raw)
+        raw.deallocate()
+    }
+    @inline(__always) public func lock() { pthread_mutex_lock(raw) }
+    @inline(__always) public func unlock() { pthread_mutex_unlock(raw) }
+
+    @inline(__always)
+    public func withLock<T>(_ body: () throws -> T) rethrows -> T {
+        pthread_mutex_lock(raw)
+        defer { pthread_mutex_unlock(raw) }
+        return try body()
+    }
+}
+
+/// One blocked caller waiting for its response. Each thread owns one (thread-local), since a
+/// thread waits for one call at a time: no allocation per request.
+final class Waiter: @unchecked Sendable {
+    private let mutex = PMutex()
+    private let cond: UnsafeMutablePointer<pthread_cond_t>
+    private var done = false
+    private var reply = Reply(status: 0, payload: [])
+
+    init() {
+        cond = .allocate(capacity: 1)
+        pthread_cond_init(cond, nil)
+    }
+    deinit {
+        pthread_cond_destroy(cond)
+        cond.deallocate()
+    }
+
+    func complete(_ r: Reply) {
+        mutex.lock()
+        reply = r
+        done = true
+        pthread_cond_signal(cond)
+        mutex.unlock()
+    }
+
+    func wait() -> Reply {
+        mutex.lock()
+        while !done { pthread_cond_wait(cond, mutex.raw) }
+        done = false
+        let r = reply
+        reply = Reply(status: 0, payload: [])
+        mutex.unlock()
+        return r
+    }
+
+    private static let key: pthread_key_t = {
+        var k = pthread_key_t()
+        pthread_key_create(&k) { p in
+            if let p { Unmanaged<Waiter>.fromOpaque(p).release() }
+        }
+        return k
+    }()
+
+    /// The calling thread's waiter, created on first use and freed when the thread exits.
+    static func current() -> Waiter {
+        if let p = pthread_getspecific(key) {
+            return Unmanaged<Waiter>.fromOpaque(p).takeUnretainedValue()
+        }
+        let w = Waiter()
+        pthread_setspecific(key, Unmanaged.passRetained(w).toOpaque())
+        return w
+    }
+}

@@ -1,0 +1,102 @@
+// Shared state of the mounted file system and the helpers every handler uses.
+import CFuse
+import CQtfsSys
+import QtfsClient
+import QtfsProtocol
+
+final class FS: @unchecked Sendable {
+    nonisolated(unsafe) static var shared: FS!
+
+    let session: Session
+    let nodes: NodeTable
+    let inos: InoMap
+    let opts: Options
+    let proc: ProcMode?
+    var writeback = false       // set in init, once the kernel agreed
+    var fuseSession: OpaquePointer?
+
+    init(session: Session, opts: Options) {
+        self.session = session
+        self.opts = opts
+        nodes = NodeTable(base: session.base, root: session.root)
+        inos = InoMap(rootDev: session.root.dev)
+        proc = opts.proc ? ProcMode(localProc: opts.localProc, mountpoint: opts.mountpoint) : nil
+    }
+}
+
+let ESTALE_: Int32 = 116
+
+/// Runs a handler body; a thrown FSError (or anything else, as EIO) becomes the reply.
+/// The body must send its own reply as its last step, so exactly one reply goes out.
+@inline(__always)
+func handle(_ req: fuse_req_t?, _ body: () throws -> Void) {
+    do { try body() } catch {
+        fuse_reply_err(req, (error as? FSError)?.errno ?? EIO)
+    }
+}
+
+/// Who is asking: uid, gid, pid from the request, plus supplementary groups for non-root.
+func caller(_ req: fuse_req_t?) -> Caller {
+    let ctx = fuse_req_ctx(req)!.pointee
+    var c = Caller(uid: ctx.uid, gid: ctx.gid, pid: UInt32(bitPattern: ctx.pid))
+    if ctx.uid != 0 {
+        var list = [gid_t](repeating: 0, count: Wire.maxGroups)
+        let n = fuse_req_getgroups(req, Int32(list.count), &list)
+        if n > 0 { c.groups = Array(list.prefix(min(Int(n), list.count))) }
+    }
+    return c
+}
+
+func umask(_ req: fuse_req_t?) -> UInt32 { UInt32(fuse_req_ctx(req)!.pointee.umask) }
+
+func bytes(_ name: UnsafePointer<CChar>?) -> [UInt8] {
+    guard let name else { return [] }
+    return Array(UnsafeBufferPointer(start: UnsafeRawPointer(name).assumingMemoryBound(to: UInt8.self),
+                                     count: Sys.cLength(name)))
+}
+
+extension FS {
+    func path(_ ino: fuse_ino_t) throws -> [UInt8] {
+        guard let p = nodes.path(UInt64(ino)) else { throw FSError(ESTALE_) }
+        return p
+    }
+    func path(_ parent: fuse_ino_t, _ name: [UInt8]) throws -> [UInt8] {
+        guard let p = nodes.path(UInt64(parent), name) else { throw FSError(ESTALE_) }
+        return p
+    }
+
+    func makeStat(_ a: Attr) -> stat {
+        var st = stat()
+        st.st_ino = UInt(inos.map(dev: a.dev, ino: a.ino))
+        st.st_mode = a.mode
+        st.st_nlink = UInt(a.nlink)
+        st.st_uid = a.uid
+        st.st_gid = a.gid
+        st.st_rdev = UInt(a.rdev)
+        st.st_size = Int(bitPattern: UInt(a.size))
+        st.st_blksize = Int(a.blksize)
+        st.st_blocks = Int(bitPattern: UInt(a.blocks))
+        st.st_atim = timespec(tv_sec: Int(a.atime.seconds), tv_nsec: Int(a.atime.nanoseconds))
+        st.st_mtim = timespec(tv_sec: Int(a.mtime.seconds), tv_nsec: Int(a.mtime.nanoseconds))
+        st.st_ctim = timespec(tv_sec: Int(a.ctime.seconds), tv_nsec: Int(a.ctime.nanoseconds))
+        return st
+    }
+
+    /// Attribute cache time: never for pseudo files, whose contents change on their own.
+    func attrTimeout(_ a: Attr) -> Double { a.isPseudo ? 0 : opts.attrTimeout }
+
+    func entry(_ id: UInt64, _ a: Attr) -> fuse_entry_param {
+        var e = fuse_entry_param()
+        e.ino = fuse_ino_t(id)
+        e.attr = makeStat(a)
+        e.attr_timeout = attrTimeout(a)
+        e.entry_timeout = a.isPseudo ? 0 : opts.entryTimeout
+        return e
+    }
+
+    /// Registers a new or found name and replies with its entry.
+    func replyEntry(_ req: fuse_req_t?, _ parent: fuse_ino_t, _ name: [UInt8], _ a: Attr) {
+        var e = entry(nodes.found(parent: UInt64(parent), name: name, attr: a), a)
+        if fuse_reply_entry(req, &e) != 0 { nodes.forget(UInt64(e.ino), 1) }
+    }
+}

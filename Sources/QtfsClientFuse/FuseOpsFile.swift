@@ -1,0 +1,123 @@
+// open, create, read, write, flush, fsync, release, lseek, fallocate.
+import CFuse
+import CQtfsSys
+import QtfsClient
+import QtfsProtocol
+
+enum FileOps {
+    static func open(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
+        let fs = FS.shared!, fi = fi!
+        handle(req) {
+            let (h, flags) = try fs.session.open(caller(req), try fs.path(ino), flags: openFlags(fs, fi.pointee.flags))
+            setOpenFlags(fs, fi, flags, keep: fs.nodes.openedKeepsCache(UInt64(ino)), pseudo: fs.nodes.isPseudo(UInt64(ino)))
+            OpenFile(h).attach(fi)
+            if fuse_reply_open(req, fi) != 0 { closeAfterInterrupt(fs, fi) }
+        }
+    }
+
+    static func create(_ req: fuse_req_t?, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?,
+                       _ mode: mode_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
+        let fs = FS.shared!, fi = fi!, n = bytes(name)
+        handle(req) {
+            let flags = openFlags(fs, fi.pointee.flags)
+            let (h, r) = try fs.session.create(caller(req), try fs.path(parent, n), flags: flags, mode: mode, umask: umask(req))
+            var e = fs.entry(fs.nodes.found(parent: UInt64(parent), name: n, attr: r.attr), r.attr)
+            _ = fs.nodes.openedKeepsCache(UInt64(e.ino))
+            setOpenFlags(fs, fi, r.flags, keep: false, pseudo: r.attr.isPseudo)
+            OpenFile(h).attach(fi)
+            if fuse_reply_create(req, &e, fi) != 0 {
+                fs.nodes.forget(UInt64(e.ino), 1)
+                closeAfterInterrupt(fs, fi)
+            }
+        }
+    }
+
+    /// With writeback caching the kernel reads pages of write-only files and does O_APPEND
+    /// itself, so the host file must be readable and not in append mode.
+    static func openFlags(_ fs: FS, _ flags: Int32) -> UInt32 {
+        var f = flags
+        if fs.writeback {
+            if f & O_ACCMODE == O_WRONLY { f = (f & ~O_ACCMODE) | O_RDWR }
+            f &= ~O_APPEND
+        }
+        return UInt32(bitPattern: f)
+    }
+
+    static func setOpenFlags(_ fs: FS, _ fi: UnsafeMutablePointer<fuse_file_info>, _ flags: UInt32, keep: Bool, pseudo: Bool) {
+        let direct = pseudo || flags & OpenReply.directIO != 0
+        fi.pointee.direct_io = direct ? 1 : 0
+        fi.pointee.nonseekable = flags & OpenReply.nonSeekable != 0 ? 1 : 0
+        fi.pointee.keep_cache = !direct && (keep || flags & OpenReply.keepCache != 0) ? 1 : 0
+    }
+
+    /// The open was interrupted and the kernel will never release this handle.
+    static func closeAfterInterrupt(_ fs: FS, _ fi: UnsafeMutablePointer<fuse_file_info>) {
+        if let f = OpenFile.detach(fi) { try? fs.session.release(f.remote) }
+    }
+
+    static func read(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ size: Int, _ off: off_t,
+                     _ fi: UnsafeMutablePointer<fuse_file_info>?) {
+        let fs = FS.shared!
+        handle(req) {
+            guard let f = OpenFile.from(fi!) else { throw FSError(EBADF) }
+            let want = UInt32(min(size, Wire.maxIOSize))
+            let data = try fs.session.read(f.remote, offset: UInt64(off), size: want)
+            data.withUnsafeBytes { _ = fuse_reply_buf(req, $0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count) }
+        }
+    }
+
+    static func write(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ buf: UnsafePointer<CChar>?, _ size: Int,
+                      _ off: off_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
+        let fs = FS.shared!
+        handle(req) {
+            guard let f = OpenFile.from(fi!) else { throw FSError(EBADF) }
+            let n = try fs.session.write(f.remote, offset: UInt64(off),
+                                         data: UnsafeRawBufferPointer(start: buf, count: min(size, Wire.maxIOSize)))
+            fuse_reply_write(req, Int(n))
+        }
+    }
+
+    /// FLUSH costs no round trip: every WRITE was already made on the host, and the server
+    /// would only check the handle (docs/client.md).
+    static func flush(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
+        fuse_reply_err(req, 0)
+    }
+
+    static func fsync(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ datasync: Int32, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
+        let fs = FS.shared!
+        handle(req) {
+            guard let f = OpenFile.from(fi!) else { throw FSError(EBADF) }
+            try fs.session.fsync(f.remote, dataOnly: datasync != 0)
+            fuse_reply_err(req, 0)
+        }
+    }
+
+    static func release(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
+        let fs = FS.shared!
+        handle(req) {
+            guard let f = OpenFile.detach(fi!) else { throw FSError(EBADF) }
+            try fs.session.release(f.remote)
+            fuse_reply_err(req, 0)
+        }
+    }
+
+    static func lseek(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ off: off_t, _ whence: Int32,
+                      _ fi: UnsafeMutablePointer<fuse_file_info>?) {
+        let fs = FS.shared!
+        handle(req) {
+            guard let f = OpenFile.from(fi!) else { throw FSError(EBADF) }
+            let r = try fs.session.lseek(f.remote, offset: Int64(off), whence: UInt32(bitPattern: whence))
+            fuse_reply_lseek(req, off_t(bitPattern: UInt(r)))
+        }
+    }
+
+    static func fallocate(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ mode: Int32, _ off: off_t, _ len: off_t,
+                          _ fi: UnsafeMutablePointer<fuse_file_info>?) {
+        let fs = FS.shared!
+        handle(req) {
+            guard let f = OpenFile.from(fi!) else { throw FSError(EBADF) }
+            try fs.session.fallocate(f.remote, mode: UInt32(bitPattern: mode), offset: UInt64(off), length: UInt64(len))
+            fuse_reply_err(req, 0)
+        }
+    }
+}

@@ -1,0 +1,77 @@
+// statfs, access and extended attributes.
+import CFuse
+import CQtfsSys
+import QtfsClient
+import QtfsProtocol
+
+enum MiscOps {
+    static func statfs(_ req: fuse_req_t?, _ ino: fuse_ino_t) {
+        let fs = FS.shared!
+        handle(req) {
+            let r = try fs.session.statfs(caller(req), try fs.path(ino))
+            var s = statvfs()
+            s.f_bsize = UInt(r.blockSize)
+            s.f_frsize = UInt(r.fragmentSize)
+            s.f_blocks = UInt(r.blocks)
+            s.f_bfree = UInt(r.blocksFree)
+            s.f_bavail = UInt(r.blocksAvailable)
+            s.f_files = UInt(r.files)
+            s.f_ffree = UInt(r.filesFree)
+            s.f_favail = UInt(r.filesFree)
+            s.f_namemax = UInt(r.nameMax)
+            fuse_reply_statfs(req, &s)
+        }
+    }
+
+    static func access(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ mask: Int32) {
+        let fs = FS.shared!
+        if let proc = fs.proc, proc.isSynthetic(ino) { fuse_reply_err(req, 0); return }
+        handle(req) {
+            try fs.session.access(caller(req), try fs.path(ino), mask: UInt32(mask & 7))
+            fuse_reply_err(req, 0)
+        }
+    }
+
+    static func getxattr(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ name: UnsafePointer<CChar>?, _ size: Int) {
+        let fs = FS.shared!
+        handle(req) {
+            let want = UInt32(min(size, Wire.maxXattrValue))
+            let r = try fs.session.getxattr(caller(req), try fs.path(ino), name: bytes(name), size: want)
+            replyXattr(req, r, size)
+        }
+    }
+
+    static func listxattr(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ size: Int) {
+        let fs = FS.shared!
+        handle(req) {
+            let want = UInt32(min(size, Wire.maxXattrValue))
+            replyXattr(req, try fs.session.listxattr(caller(req), try fs.path(ino), size: want), size)
+        }
+    }
+
+    /// size 0 asks for the length only (fuse_reply_xattr); otherwise the data.
+    private static func replyXattr(_ req: fuse_req_t?, _ r: XattrReply, _ size: Int) {
+        if size == 0 { fuse_reply_xattr(req, Int(r.size)); return }
+        r.data.withUnsafeBytes { _ = fuse_reply_buf(req, $0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count) }
+    }
+
+    static func setxattr(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ name: UnsafePointer<CChar>?,
+                         _ value: UnsafePointer<CChar>?, _ size: Int, _ flags: Int32) {
+        let fs = FS.shared!
+        handle(req) {
+            guard size <= Wire.maxXattrValue else { throw FSError(E2BIG) }
+            let v = value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) } ?? []
+            try fs.session.setxattr(caller(req), try fs.path(ino), name: bytes(name), value: v,
+                                    flags: UInt32(bitPattern: flags) & 3)
+            fuse_reply_err(req, 0)
+        }
+    }
+
+    static func removexattr(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ name: UnsafePointer<CChar>?) {
+        let fs = FS.shared!
+        handle(req) {
+            try fs.session.removexattr(caller(req), try fs.path(ino), name: bytes(name))
+            fuse_reply_err(req, 0)
+        }
+    }
+}

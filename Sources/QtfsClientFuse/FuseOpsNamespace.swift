@@ -1,0 +1,72 @@
+// mknod, mkdir, unlink, rmdir, symlink, rename, link. The umask goes to the server
+// (FUSE_CAP_DONT_MASK), which applies it as the caller's process would.
+import CFuse
+import CQtfsSys
+import QtfsClient
+import QtfsProtocol
+
+enum NamespaceOps {
+    static func mknod(_ req: fuse_req_t?, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?,
+                      _ mode: mode_t, _ rdev: dev_t) {
+        let fs = FS.shared!, n = bytes(name)
+        handle(req) {
+            let a = try fs.session.mknod(caller(req), try fs.path(parent, n), mode: mode, rdev: UInt64(rdev), umask: umask(req))
+            fs.replyEntry(req, parent, n, a)
+        }
+    }
+
+    static func mkdir(_ req: fuse_req_t?, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?, _ mode: mode_t) {
+        let fs = FS.shared!, n = bytes(name)
+        handle(req) {
+            let a = try fs.session.mkdir(caller(req), try fs.path(parent, n), mode: mode, umask: umask(req))
+            fs.replyEntry(req, parent, n, a)
+        }
+    }
+
+    static func unlink(_ req: fuse_req_t?, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?) {
+        let fs = FS.shared!, n = bytes(name)
+        handle(req) {
+            try fs.session.unlink(caller(req), try fs.path(parent, n))
+            fs.nodes.removed(parent: UInt64(parent), name: n)
+            fuse_reply_err(req, 0)
+        }
+    }
+
+    static func rmdir(_ req: fuse_req_t?, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?) {
+        let fs = FS.shared!, n = bytes(name)
+        handle(req) {
+            try fs.session.rmdir(caller(req), try fs.path(parent, n))
+            fs.nodes.removed(parent: UInt64(parent), name: n)
+            fuse_reply_err(req, 0)
+        }
+    }
+
+    static func symlink(_ req: fuse_req_t?, _ link: UnsafePointer<CChar>?, _ parent: fuse_ino_t,
+                        _ name: UnsafePointer<CChar>?) {
+        let fs = FS.shared!, n = bytes(name)
+        handle(req) {
+            let a = try fs.session.symlink(caller(req), try fs.path(parent, n), contents: bytes(link))
+            fs.replyEntry(req, parent, n, a)
+        }
+    }
+
+    static func rename(_ req: fuse_req_t?, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?,
+                       _ newparent: fuse_ino_t, _ newname: UnsafePointer<CChar>?, _ flags: UInt32) {
+        let fs = FS.shared!, n1 = bytes(name), n2 = bytes(newname)
+        handle(req) {
+            // Linux RENAME_NOREPLACE 1 and RENAME_EXCHANGE 2 match the wire; others are refused.
+            guard flags & ~3 == 0 else { throw FSError(EINVAL) }
+            try fs.session.rename(caller(req), try fs.path(parent, n1), try fs.path(newparent, n2), flags: flags)
+            fs.nodes.renamed(UInt64(parent), n1, UInt64(newparent), n2, exchange: flags & 2 != 0)
+            fuse_reply_err(req, 0)
+        }
+    }
+
+    static func link(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ newparent: fuse_ino_t, _ newname: UnsafePointer<CChar>?) {
+        let fs = FS.shared!, n = bytes(newname)
+        handle(req) {
+            let a = try fs.session.link(caller(req), try fs.path(ino), try fs.path(newparent, n))
+            fs.replyEntry(req, newparent, n, a)
+        }
+    }
+}

@@ -1,0 +1,24 @@
+// What fuse_file_info.fh points to: a retained object per open file or directory.
+import CFuse
+import QtfsClient
+import QtfsProtocol
+
+class OpenFile {
+    let remote: RemoteHandle
+    init(_ remote: RemoteHandle) { self.remote = remote }
+
+    /// Stores a retained reference in fi->fh.
+    func attach(_ fi: UnsafeMutablePointer<fuse_file_info>) {
+        fi.pointee.fh = UInt64(UInt(bitPattern: Unmanaged.passRetained(self).toOpaque()))
+    }
+    static func from(_ fi: UnsafeMutablePointer<fuse_file_info>) -> OpenFile? {
+        guard let p = UnsafeMutableRawPointer(bitPattern: UInt(fi.pointee.fh)) else { return nil }
+        return Unmanaged<OpenFile>.fromOpaque(p).takeUnretainedValue()
+    }
+    /// Drops the reference held by fi->fh (release, releasedir).
+    static func detach(_ fi: UnsafeMutablePointer<fuse_file_info>) -> OpenFile? {
+        guard let p = UnsafeMutableRawPointer(bitPattern: UInt(fi.pointee.fh)) else { return nil }
+        fi.pointee.fh = 0
+        return Unmanaged<OpenFile>.fromOpaque(p).takeRetainedValue()
+    }
+}

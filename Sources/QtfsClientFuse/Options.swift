@@ -1,0 +1,89 @@
+// Command-line and -o option parsing for qtfs-fuse and its mount(8) helper form.
+import QtfsClient
+
+struct Options {
+    var source = ""
+    var mountpoint = ""
+    var server = ServerAddress(host: "127.0.0.1", port: 12345)
+    var conns = 4
+    var entryTimeout = 1.0
+    var attrTimeout = 1.0
+    var proc = false
+    var localProc = "/local_proc"
+    var writeback = false
+    var allowOther = Sys.isRoot
+    var debug = false
+    var fsname: String?
+    var foreground = false
+    var fake = false       // mount.qtfs -f: do everything but mount
+    var sloppy = false     // mount.qtfs -s: ignore unknown options
+    var verbose = false
+    var mountFlags: [String] = []   // rw, ro, nosuid, ... passed to libfuse
+
+    static let mountFlagNames: Set<String> = [
+        "rw", "ro", "suid", "nosuid", "dev", "nodev", "exec", "noexec", "sync", "async",
+        "atime", "noatime", "diratime", "nodiratime", "dirsync",
+    ]
+    /// mount(8)/fstab words with no meaning for this file system.
+    static let ignoredNames: Set<String> = [
+        "_netdev", "defaults", "auto", "noauto", "user", "users", "nouser", "nofail", "owner",
+        "group", "relatime", "norelatime", "strictatime", "nostrictatime", "lazytime", "nolazytime",
+        "loud", "silent", "nodefaults",
+    ]
+}
+
+struct UsageError: Error { let message: String }
+
+extension Options {
+    /// Applies one comma-separated -o string.
+    mutating func apply(optionString s: String) throws {
+        for item in s.split(separator: ",") where !item.isEmpty {
+            let parts = item.split(separator: "=", maxSplits: 1)
+            try apply(String(parts[0]), parts.count > 1 ? String(parts[1]) : nil)
+        }
+    }
+
+    private mutating func apply(_ key: String, _ value: String?) throws {
+        func need() throws -> String {
+            guard let value, !value.isEmpty else { throw UsageError(message: "option '\(key)' needs a value: -o \(key)=...") }
+            return value
+        }
+        switch key {
+        case "server":
+            guard let a = ServerAddress.parse(try need()) else {
+                throw UsageError(message: "bad server address '\(value!)': use server=HOST or server=HOST:PORT")
+            }
+            server = a
+        case "conns":
+            guard let n = Int(try need()), (1...64).contains(n) else {
+                throw UsageError(message: "conns must be a number from 1 to 64")
+            }
+            conns = n
+        case "entry_timeout": entryTimeout = try seconds(key, need())
+        case "attr_timeout": attrTimeout = try seconds(key, need())
+        case "proc": proc = true
+        case "local_proc": localProc = try need()
+        case "writeback": writeback = true
+        case "no_writeback": writeback = false
+        case "allow_other": allowOther = true
+        case "no_allow_other": allowOther = false
+        case "debug": debug = true
+        case "fsname": fsname = try need()
+        default: try applyMountWord(key)
+        }
+    }
+
+    private mutating func applyMountWord(_ key: String) throws {
+        if Options.mountFlagNames.contains(key) { mountFlags.append(key); return }
+        if Options.ignoredNames.contains(key) || key.hasPrefix("x-") || key == "comment" { return }
+        if sloppy { return }
+        throw UsageError(message: "unknown option '\(key)' — see `qtfs-fuse --help` for the options")
+    }
+
+    private func seconds(_ key: String, _ v: String) throws -> Double {
+        guard let d = Double(v), d >= 0, d <= 86400 else {
+            throw UsageError(message: "\(key) must be a number of seconds (0 to 86400), got '\(v)'")
+        }
+        return d
+    }
+}

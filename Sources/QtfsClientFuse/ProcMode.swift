@@ -1,0 +1,74 @@
+// -o proc (upstream qtfs proc.c, reworked): at the root of a /proc mount
+//   self        -> <local_proc>/<caller's pid>                     (the DPU process asking)
+//   thread-self -> <local_proc>/<caller's pid>/task/<caller's tid>
+//   mounts      -> 1/mounts      (host init's table; relative, so it works in a chroot)
+// These three are synthetic symlinks with fixed nodeids and no caching; everything else
+// is the host's /proc, served normally. docs/client.md states the rules.
+import CFuse
+import CQtfsSys
+import QtfsClient
+
+struct ProcMode {
+    static let selfId: UInt64 = 2, threadSelfId: UInt64 = 3, mountsId: UInt64 = 4
+    let localProc: String
+    let mountpoint: String
+
+    func syntheticId(_ parent: fuse_ino_t, _ name: [UInt8]) -> UInt64? {
+        guard parent == FUSE_ROOT_ID else { return nil }
+        switch String(decoding: name, as: UTF8.self) {
+        case "self": return Self.selfId
+        case "thread-self": return Self.threadSelfId
+        case "mounts": return Self.mountsId
+        default: return nil
+        }
+    }
+
+    func isSynthetic(_ ino: fuse_ino_t) -> Bool { (Self.selfId...Self.mountsId).contains(UInt64(ino)) }
+
+    /// The link text for the calling thread.
+    func target(_ id: UInt64, _ req: fuse_req_t?) -> String {
+        if id == Self.mountsId { return "1/mounts" }
+        let tid = fuse_req_ctx(req)!.pointee.pid
+        let pid = tgid(tid)
+        return id == Self.selfId ? "\(localProc)/\(pid)" : "\(localProc)/\(pid)/task/\(tid)"
+    }
+
+    /// FUSE reports the caller's thread id; its process id comes from the DPU's procfs.
+    private func tgid(_ tid: Int32) -> Int32 {
+        if let t = Sys.tgid(of: tid, procRoot: localProc) { return t }
+        if mountpoint != "/proc", let t = Sys.tgid(of: tid, procRoot: "/proc") { return t }
+        return tid
+    }
+
+    private func stat(_ id: UInt64, _ req: fuse_req_t?) -> stat {
+        var st = CFuse.stat()
+        st.st_ino = UInt(0xffff_ffff_ffff_ff00 | id)
+        st.st_mode = UInt32(S_IFLNK) | 0o777
+        st.st_nlink = 1
+        st.st_size = target(id, req).utf8.count
+        return st
+    }
+
+    /// Each returns true when it has replied (the name or node is synthetic).
+    func lookup(_ req: fuse_req_t?, _ parent: fuse_ino_t, _ name: [UInt8]) -> Bool {
+        guard let id = syntheticId(parent, name) else { return false }
+        var e = fuse_entry_param()
+        e.ino = fuse_ino_t(id)
+        e.attr = stat(id, req)
+        fuse_reply_entry(req, &e)   // timeouts 0: the answer depends on the caller
+        return true
+    }
+
+    func getattr(_ req: fuse_req_t?, _ ino: fuse_ino_t) -> Bool {
+        guard isSynthetic(ino) else { return false }
+        var st = stat(UInt64(ino), req)
+        fuse_reply_attr(req, &st, 0)
+        return true
+    }
+
+    func readlink(_ req: fuse_req_t?, _ ino: fuse_ino_t) -> Bool {
+        guard isSynthetic(ino) else { return false }
+        _ = fuse_reply_readlink(req, target(UInt64(ino), req))
+        return true
+    }
+}

@@ -1,0 +1,76 @@
+// Connect, mount, serve: the life of one qtfs-fuse process.
+import CFuse
+import CQtfsSys
+import QtfsClient
+import QtfsProtocol
+
+// Declared by fuse_lowlevel.h only for FUSE_USE_VERSION >= 3.12; the 3.2 form caps the
+// pool at 10 threads, too few for many requests in flight on a network file system.
+@_silgen_name("fuse_session_loop_mt_312")
+func fuse_session_loop_mt_312(_ se: OpaquePointer, _ config: UnsafeMutableRawPointer?) -> Int32
+
+enum Runner {
+    static func run(_ o: Options) -> Int32 {
+        Sys.ignoreSigpipe()
+        let report = o.foreground ? -1 : Daemon.fork()
+        func fail(_ msg: String) -> Int32 {
+            Sys.printError("qtfs-fuse: \(msg)")
+            Daemon.report(report, status: 1)
+            return 1
+        }
+        guard Sys.isDirectory(o.mountpoint) else {
+            return fail("mount point \(o.mountpoint) is not a directory (or is a dead mount) — create it with `mkdir -p \(o.mountpoint)`, or unmount it with `umount -l \(o.mountpoint)`")
+        }
+        let session: Session
+        do {
+            session = try Session.open(o.server, hostPath: o.source, count: o.conns, caller: Sys.currentCaller())
+        } catch {
+            return fail((error as? ConnectError)?.description ?? "\(error)")
+        }
+        if o.fake { Daemon.report(report, status: 0); session.close(); return 0 }
+        FS.shared = FS(session: session, opts: o)
+        let rc = serve(o, report, fail)
+        session.close()
+        return rc
+    }
+
+    private static func serve(_ o: Options, _ report: Int32, _ fail: (String) -> Int32) -> Int32 {
+        var ops = makeOps()
+        let argv = fuseArgs(o).map { Optional(Sys.dup($0)) }
+        var cargv = argv
+        var args = fuse_args(argc: Int32(cargv.count), argv: &cargv, allocated: 0)
+        guard let se = fuse_session_new(&args, &ops, MemoryLayout<fuse_lowlevel_ops>.size, nil) else {
+            return fail("cannot create the FUSE session (libfuse printed why above)")
+        }
+        FS.shared.fuseSession = se
+        defer { fuse_session_destroy(se) }
+        guard fuse_set_signal_handlers(se) == 0 else { return fail("cannot install signal handlers") }
+        defer { fuse_remove_signal_handlers(se) }
+        guard fuse_session_mount(se, o.mountpoint) == 0 else {
+            return fail("cannot mount on \(o.mountpoint) — is /dev/fuse present (modprobe fuse) and are you root or is fusermount3 installed?")
+        }
+        if o.verbose { Sys.printError("qtfs-fuse: mounted \(o.server):\(o.source) on \(o.mountpoint)") }
+        Daemon.report(report, status: 0)   // the parent exits 0; we detach
+        let cfg = fuse_loop_cfg_create()
+        fuse_loop_cfg_set_max_threads(cfg, 64)
+        fuse_loop_cfg_set_idle_threads(cfg, 16)
+        let rc = fuse_session_loop_mt_312(se, UnsafeMutableRawPointer(cfg))
+        fuse_loop_cfg_destroy(cfg)
+        fuse_session_unmount(se)
+        return rc == 0 ? 0 : 1
+    }
+
+    static func fuseArgs(_ o: Options) -> [String] {
+        let fsname = (o.fsname ?? "\(o.server):\(o.source)").replacingComma()
+        var opts = ["fsname=\(fsname)", "subtype=qtfs", "max_read=\(Wire.maxIOSize)"]
+        if o.allowOther { opts.append("allow_other") }
+        opts += o.mountFlags
+        var a = ["qtfs-fuse", "-o", opts.joined(separator: ",")]
+        if o.debug { a.append("-d") }
+        return a
+    }
+}
+
+extension String {
+    func replacingComma() -> String { String(map { $0 == "," ? "_" : $0 }) }
+}
