@@ -124,7 +124,7 @@ static int qtfs_handshake(struct qtfs_conn *c, struct socket *sock)
 	kvfree(rsp);
 	rsp = NULL;
 	memset(m, 0, sizeof(*m));
-	qtfs_fill_caller(&m->caller);
+	qtfs_fill_caller_cred(&m->caller, sbi->mounter);
 	m->str = (struct qtfs_bytes){ (const u8 *)sbi->source, strlen(sbi->source) };
 	err = qtfs_handshake_call(sock, QTFS_OP_MOUNT, 2, m, &rsp, out);
 	if (err)

@@ -128,6 +128,7 @@ void qtfs_fill_caller_cred(struct qtfs_caller *c, const struct cred *cred);
 struct qtfs_sb {
 	struct qtfs_opts opts;
 	char *source;			/* host path given to mount */
+	const struct cred *mounter;	/* MOUNT is sent with these, also on reconnect */
 	struct qtfs_conn conn;
 	struct super_block *sb;
 	struct list_head node;		/* qtfs_mounts */

@@ -6,6 +6,7 @@
 #include <linux/fs_parser.h>
 #include <linux/module.h>
 #include <linux/slab.h>
+#include <linux/cred.h>
 #include <linux/statfs.h>
 #include <linux/backing-dev.h>
 #include "qtfs.h"
@@ -245,6 +246,8 @@ static void qtfs_sbi_free(struct qtfs_sb *sbi)
 	if (!sbi)
 		return;
 	qtfs_opts_free(&sbi->opts);
+	if (sbi->mounter)
+		put_cred(sbi->mounter);
 	kfree(sbi->source);
 	kfree(sbi);
 }
@@ -260,6 +263,7 @@ static int qtfs_get_tree(struct fs_context *fc)
 	sbi->source = kstrdup(fc->source, GFP_KERNEL);
 	if (!sbi->source)
 		return -ENOMEM;
+	sbi->mounter = get_cred(fc->cred);
 	return get_tree_nodev(fc, qtfs_fill_super);
 }
 

@@ -76,6 +76,14 @@ log "building qtfs.ko for $KVER"
 make -s -C "$KMOD" module KDIR="/lib/modules/$KVER/build" >"$WORK/build.log" 2>&1 ||
 	{ cat "$WORK/build.log"; die "module build failed"; }
 grep -q 'warning:' "$WORK/build.log" && { cat "$WORK/build.log"; die "module build has warnings"; }
+# the codec vectors again, inside the guest kernel
+KT=$WORK/ktest
+mkdir -p "$KT"
+cp "$KMOD/qtfs_wire.c" "$KMOD/qtfs_wire.h" "$HERE/wire_check.h" "$HERE/wire_ktest.c" "$KT/"
+"$HERE/vectors-to-c.sh" "$ROOT/Tests/Vectors" >"$KT/vectors.h" || die "vectors-to-c failed"
+printf 'obj-m := qtfs_wire_ktest.o\nqtfs_wire_ktest-y := wire_ktest.o qtfs_wire.o\nccflags-y := -Werror\n' >"$KT/Kbuild"
+make -s -C "/lib/modules/$KVER/build" M="$KT" modules >"$WORK/ktest.log" 2>&1 ||
+	{ cat "$WORK/ktest.log"; die "codec test module build failed"; }
 CFLAGS="-Wall -Wextra -Werror -O2 -static"
 gcc $CFLAGS -o "$WORK/vm-helper" "$HERE/vm-helper.c" || die "vm-helper build failed"
 gcc $CFLAGS $(pkg-config --cflags libnl-genl-3.0) -o "$WORK/qtfs-nlctl" "$KMOD/tools/qtfs-nlctl.c" \
@@ -86,7 +94,7 @@ IR=$WORK/initramfs
 mkdir -p "$IR"/{bin,lib,proc,sys,dev,tmp,mnt,etc}
 cp /bin/busybox "$IR/bin/busybox"
 cp "$WORK/vm-helper" "$WORK/qtfs-nlctl" "$IR/bin/"
-cp "$KMOD/qtfs.ko" "$IR/lib/"
+cp "$KMOD/qtfs.ko" "$KT/qtfs_wire_ktest.ko" "$IR/lib/"
 E1000=$(ls /lib/modules/"$KVER"/kernel/drivers/net/ethernet/intel/e1000/e1000.ko* 2>/dev/null | head -1)
 [ -n "$E1000" ] || die "e1000 module not found for $KVER"
 case "$E1000" in

@@ -31,6 +31,11 @@ ip link set lo up
 ip link set eth0 up
 ip addr add 10.0.2.15/24 dev eth0
 ip route add default via 10.0.2.2
+insmod /lib/qtfs_wire_ktest.ko
+kt=$(dmesg | grep 'qtfs_wire_ktest: .* passed')
+case "$kt" in *" 0 failed"*) pass kernel_codec_vectors ;; *) fail kernel_codec_vectors "${kt:-no result}" ;; esac
+echo "INFO kernel codec: ${kt#*] }"
+rmmod qtfs_wire_ktest
 t modload insmod /lib/qtfs.ko
 t fs_registered grep -qw qtfs /proc/filesystems
 
