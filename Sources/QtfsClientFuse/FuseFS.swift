@@ -57,6 +57,8 @@ func bytes(_ name: UnsafePointer<CChar>?) -> [UInt8] {
 
 extension FS {
     func path(_ ino: fuse_ino_t) throws -> [UInt8] {
+        // proc mode's synthetic links have no host path: they cannot be changed.
+        if let proc, proc.isSynthetic(ino) { throw FSError(EPERM) }
         guard let p = nodes.path(UInt64(ino)) else { throw FSError(ESTALE_) }
         return p
     }

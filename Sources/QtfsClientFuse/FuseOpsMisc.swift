@@ -7,6 +7,7 @@ import QtfsProtocol
 enum MiscOps {
     static func statfs(_ req: fuse_req_t?, _ ino: fuse_ino_t) {
         let fs = FS.shared!
+        let ino = fs.proc?.isSynthetic(ino) == true ? fuse_ino_t(FUSE_ROOT_ID) : ino
         handle(req) {
             let r = try fs.session.statfs(caller(req), try fs.path(ino))
             var s = statvfs()
@@ -34,6 +35,7 @@ enum MiscOps {
 
     static func getxattr(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ name: UnsafePointer<CChar>?, _ size: Int) {
         let fs = FS.shared!
+        if fs.proc?.isSynthetic(ino) == true { fuse_reply_err(req, ENODATA); return }
         handle(req) {
             let want = UInt32(min(size, Wire.maxXattrValue))
             let r = try fs.session.getxattr(caller(req), try fs.path(ino), name: bytes(name), size: want)
@@ -43,6 +45,7 @@ enum MiscOps {
 
     static func listxattr(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ size: Int) {
         let fs = FS.shared!
+        if fs.proc?.isSynthetic(ino) == true { replyXattr(req, XattrReply(size: 0, data: []), size); return }
         handle(req) {
             let want = UInt32(min(size, Wire.maxXattrValue))
             replyXattr(req, try fs.session.listxattr(caller(req), try fs.path(ino), size: want), size)

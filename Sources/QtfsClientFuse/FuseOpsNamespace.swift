@@ -67,6 +67,8 @@ enum NamespaceOps {
         handle(req) {
             let a = try fs.session.link(caller(req), try fs.path(ino), try fs.path(newparent, n))
             fs.replyEntry(req, newparent, n, a)
+            // The new name is its own node (path model): the old one's cached nlink is stale.
+            if let se = fs.fuseSession { fuse_lowlevel_notify_inval_inode(se, ino, -1, 0) }
         }
     }
 }
