@@ -68,7 +68,7 @@ cleanup() {
     for p in "${FUSE_PID[@]}" "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
     wait 2>/dev/null
     mountpoint -q "$W/data" && umount "$W/data"
-    rm -rf "$W"
+    rm -rf --one-file-system "$W" # never into a mount that failed to go away
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -399,7 +399,9 @@ Workloads took ${ELAPSED}s; load average at start $LOAD, at end $(cut -d' ' -f1-
 Machine: $(nproc) CPUs ($(lscpu | sed -n 's/^Model name: *//p')), $(free -g | awk '/Mem:/ {print $2}') GiB RAM,
 kernel $(uname -r), $(. /etc/os-release; echo "$PRETTY_NAME"), $(sshfs --version 2>&1 | grep -m1 SSHFS),
 libfuse $(pkg-config --modversion fuse3), $(swift --version 2>&1 | grep -m1 -o 'Swift version [0-9.]*' || echo 'swift n/a').
-Date: $(date -u '+%Y-%m-%d %H:%M UTC'). Commit: $(cd "$ROOT" && git rev-parse --short HEAD)$(cd "$ROOT" && git diff --quiet HEAD -- Sources Package.swift || echo ' + uncommitted changes in Sources').
+Date: $(date -u '+%Y-%m-%d %H:%M UTC'). Commit: $(cd "$ROOT" && git rev-parse --short HEAD)$(cd "$ROOT" && git diff --quiet HEAD -- Sources Package.swift ||
+    echo " + uncommitted changes in Sources ($(git diff --shortstat HEAD -- Sources Package.swift | sed 's/^ //'))")
+(qtfs binaries built from the working tree at the start of the run).
 
 ## Results
 
