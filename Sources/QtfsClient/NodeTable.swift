@@ -4,7 +4,7 @@
 // different file (recreated, or a reused /proc pid) gets a fresh nodeid.
 import QtfsProtocol
 
-public struct NodeIdentity: Equatable, Sendable {
+public struct NodeIdentity: Hashable, Sendable {
     public var dev: UInt64
     public var ino: UInt64
     public var type: UInt32
@@ -39,6 +39,9 @@ public final class NodeTable: @unchecked Sendable {
     private var nodes: [UInt64: Node] = [:]     // protected by lock
     private var names: [Key: UInt64] = [:]      // protected by lock
     private var nextId = firstDynamic           // protected by lock
+    /// Files with more than one hard link, by identity: after one name is unlinked, the
+    /// others' cached link counts are stale (each name is its own node).
+    private var linkGroups: [NodeIdentity: Set<UInt64>] = [:]   // protected by lock
     public let base: [UInt8]
 
     public init(base: [UInt8], root: Attr) {
@@ -60,6 +63,7 @@ public final class NodeTable: @unchecked Sendable {
                 nodes[id]!.lookups += 1
                 nodes[id]!.pseudo = attr.isPseudo
                 nodes[id]!.seen = DataStamp(attr)
+                noteLinksLocked(id, attr)
                 return id
             }
             nodes[id]!.linked = false   // another file now holds the name
@@ -69,7 +73,19 @@ public final class NodeTable: @unchecked Sendable {
         nodes[id] = Node(parent: parent, name: name, ident: ident, lookups: 1,
                          pseudo: attr.isPseudo, seen: DataStamp(attr))
         names[key] = id
+        noteLinksLocked(id, attr)
         return id
+    }
+
+    private func noteLinksLocked(_ id: UInt64, _ a: Attr) {
+        guard a.nlink > 1, a.mode & 0o170000 != 0o040000 else { return }
+        linkGroups[NodeIdentity(a), default: []].insert(id)
+    }
+
+    private func dropFromLinkGroupLocked(_ id: UInt64, _ ident: NodeIdentity) {
+        guard var group = linkGroups[ident] else { return }
+        group.remove(id)
+        linkGroups[ident] = group.isEmpty ? nil : group
     }
 
     /// The kernel dropped `n` references; the node goes when none remain.
@@ -80,6 +96,7 @@ public final class NodeTable: @unchecked Sendable {
         node.lookups = node.lookups > n ? node.lookups - n : 0
         if node.lookups > 0 { nodes[id] = node; return }
         nodes[id] = nil
+        dropFromLinkGroupLocked(id, node.ident)
         let key = Key(parent: node.parent, name: node.name)
         if node.linked, names[key] == id { names[key] = nil }
     }
@@ -125,6 +142,7 @@ public final class NodeTable: @unchecked Sendable {
             guard nodes[id] != nil else { return }
             nodes[id]!.seen = DataStamp(a)
             nodes[id]!.pseudo = a.isPseudo
+            noteLinksLocked(id, a)
         }
     }
 
@@ -138,9 +156,16 @@ public final class NodeTable: @unchecked Sendable {
         }
     }
 
-    /// After UNLINK or RMDIR: the name no longer leads to that node.
-    public func removed(parent: UInt64, name: [UInt8]) {
-        lock.withLock { detachLocked(Key(parent: parent, name: name)) }
+    /// After UNLINK or RMDIR: the name no longer leads to that node. Returns the other
+    /// known names of the same file, whose cached link count is now stale.
+    @discardableResult
+    public func removed(parent: UInt64, name: [UInt8]) -> [UInt64] {
+        lock.withLock {
+            let key = Key(parent: parent, name: name)
+            guard let id = names[key], let ident = nodes[id]?.ident else { return [] }
+            detachLocked(key)
+            return linkGroups[ident].map { $0.filter { $0 != id } } ?? []
+        }
     }
 
     private func detachLocked(_ key: Key) {

@@ -27,7 +27,11 @@ enum NamespaceOps {
         let fs = FS.shared!, n = bytes(name)
         handle(req) {
             try fs.session.unlink(caller(req), try fs.path(parent, n))
-            fs.nodes.removed(parent: UInt64(parent), name: n)
+            // Invalidate before replying, so the caller's next stat cannot see the old count.
+            let otherLinks = fs.nodes.removed(parent: UInt64(parent), name: n)
+            if let se = fs.fuseSession {
+                for id in otherLinks { fuse_lowlevel_notify_inval_inode(se, fuse_ino_t(id), -1, 0) }
+            }
             fuse_reply_err(req, 0)
         }
     }
