@@ -41,7 +41,7 @@ git -c user.name=t -c user.email=t@t commit -qm "through qtfs"
 echo change >> QtfsProtocol/Wire.swift
 [ "$(git status --porcelain)" = " M QtfsProtocol/Wire.swift" ] || fail "git does not see a change"
 git checkout -q -- QtfsProtocol/Wire.swift
-git fsck -q || fail "git fsck"
+git fsck --no-progress >/dev/null 2>&1 || fail "git fsck"
 git -C "$WORK/export/Sources" log --oneline | grep -q "through qtfs" || fail "host does not see the commit"
 cd "$WORK"
 

@@ -16,7 +16,12 @@ listed=$(ls "$P" | grep -E '^[0-9]+$' | sort)
 after=$(ls /proc | grep -E '^[0-9]+$' | sort)
 missing=$(comm -12 <(echo "$before") <(echo "$after") | comm -23 - <(echo "$listed"))
 [ -z "$missing" ] || fail "pids missing from the qtfs listing: $missing"
-# Fresh content on every read (no cache): the server's own read counter moves.
-a=$(grep rchar "$P/$SERVER_PID/io"); sleep 0.2; b=$(grep rchar "$P/$SERVER_PID/io")
-[ "$a" != "$b" ] || fail "reads of /proc/<pid>/io are cached"
+# Fresh content on every read (no cache): the uptime moves between two reads.
+a=$(cat "$P/uptime"); sleep 0.2; b=$(cat "$P/uptime")
+[ "$a" != "$b" ] || fail "reads of /proc/uptime are cached ($a)"
+# A process that ends is gone at once, not served from a cache.
+sleep 30 & victim=$!
+grep -q "^Name:.*sleep" "$P/$victim/status" || fail "new process not visible"
+kill $victim; wait $victim 2>/dev/null || true
+[ ! -e "$P/$victim/status" ] || fail "a vanished pid is still visible"
 server_alive
