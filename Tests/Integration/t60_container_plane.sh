@@ -33,11 +33,13 @@ for _ in $(seq 100); do in_dpu bash -c "exec 3<>/dev/tcp/$HOST_IP/$PORT" 2>/dev/
 
 log "build the chroot: procps tools and their libraries"
 mkdir -p "$ROOT"/{proc,sys,local_proc,bin,tmp,etc}
-for tool in ps top free uptime cat sh ls grep head wc; do
+for tool in ps top free uptime cat sh ls grep head wc mkdir rmdir; do
     src=$(command -v "$tool"); cp "$src" "$ROOT/bin/"
     ldd "$src" | grep -o '/[^ ]*' | while read -r lib; do mkdir -p "$ROOT$(dirname "$lib")"; cp -n "$lib" "$ROOT$lib"; done
 done
 cp /etc/passwd /etc/group "$ROOT/etc/"
+mkdir -p "$ROOT/lib" "$ROOT/dev" && cp -r /lib/terminfo "$ROOT/lib/"    # top needs a terminal description
+mknod -m 666 "$ROOT/dev/null" c 1 3
 mount -t proc proc "$ROOT/local_proc"
 
 log "mount the host's /proc, /sys and cgroups from the DPU namespace"
@@ -49,7 +51,7 @@ for m in proc sys sys/fs/cgroup; do
     for _ in $(seq 50); do mountpoint -q "$ROOT/$m" && break; sleep 0.1; done
     mountpoint -q "$ROOT/$m" || fail "$m did not mount: $(cat "$WORK"/*.log)"
 done
-dpu() { in_dpu chroot "$ROOT" /bin/"$@"; }
+dpu() { in_dpu env TERM=xterm chroot "$ROOT" /bin/"$@"; }
 
 log "ps through qtfs lists the host's processes"
 host_ps=$(ps -eo pid,ppid,comm --no-headers | sort)
