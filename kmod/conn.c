@@ -7,6 +7,8 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/kthread.h>
+#include <linux/err.h>
+#include <linux/errno.h>
 #include <linux/net.h>
 #include <linux/in.h>
 #include <linux/mm.h>
@@ -51,6 +53,19 @@ int qtfs_sock_recv(struct socket *sock, void *buf, size_t len)
 	return 0;
 }
 
+/*
+ * A response status is a Linux errno from the peer: anything that is not one
+ * (it would be taken for a pointer by ERR_PTR users) becomes EIO.
+ */
+int qtfs_status_errno(u32 status)
+{
+	if (status == 0 || status >= MAX_ERRNO || status == ERESTARTSYS ||
+	    status == ERESTARTNOINTR || status == ERESTARTNOHAND || status == ERESTART_RESTARTBLOCK ||
+	    status == EPROBE_DEFER || status == EIOCBQUEUED)
+		return -EIO;
+	return -(int)status;
+}
+
 /* Synchronous exchange used only during the handshake, before the rx thread runs. */
 static int qtfs_handshake_call(struct socket *sock, u16 op, u64 id, struct qtfs_msg *m,
 			       u8 **rsp, struct qtfs_msg *out)
@@ -90,7 +105,7 @@ static int qtfs_handshake_call(struct socket *sock, u16 op, u64 id, struct qtfs_
 		if (err)
 			goto out_free;
 	}
-	err = h.status ? -(int)h.status : qtfs_decode(*rsp, h.length, QTFS_KIND_RSP, op, out);
+	err = h.status ? qtfs_status_errno(h.status) : qtfs_decode(*rsp, h.length, QTFS_KIND_RSP, op, out);
 out_free:
 	kfree(w.p);
 	return err;
@@ -224,7 +239,7 @@ static int qtfs_rx_one(struct qtfs_conn *c)
 		return err;
 	err = qtfs_hdr_decode(hdrbuf, &h);
 	if (err || h.kind != QTFS_KIND_RSP) {
-		qtfs_err("bad frame header from server, closing connection\n");
+		qtfs_err_rl("bad frame header from server, closing connection\n");
 		return -EPROTO;
 	}
 	if (h.length) {
@@ -237,16 +252,21 @@ static int qtfs_rx_one(struct qtfs_conn *c)
 	}
 	spin_lock(&c->lock);
 	req = h.id <= INT_MAX ? idr_find(&c->reqs, (int)h.id) : NULL;
-	if (req && req->op == h.opcode)
+	if (req && req->op != h.opcode)
+		err = -EPROTO;	/* the peer mixed up requests: trust nothing more */
+	else if (req)
 		idr_remove(&c->reqs, (int)h.id);
-	else
-		req = NULL;
 	spin_unlock(&c->lock);
-	if (!req) {
-		qtfs_warn("answer for unknown request %llu (op %u)\n", h.id, h.opcode);
+	if (err) {
+		qtfs_err_rl("answer %llu has opcode %u, not %u: closing connection\n",
+			    h.id, h.opcode, req->op);
 		goto out_free;
 	}
-	qtfs_req_finish(c, req, h.status ? -(int)h.status : 0, payload, h.length);
+	if (!req) {
+		qtfs_warn_rl("answer for unknown request %llu (op %u)\n", h.id, h.opcode);
+		goto out_free;
+	}
+	qtfs_req_finish(c, req, h.status ? qtfs_status_errno(h.status) : 0, payload, h.length);
 	return 0;
 out_free:
 	kvfree(payload);

@@ -34,6 +34,8 @@ extern int qtfs_log_level;
 #define qtfs_err(fmt, ...) do { if (qtfs_log_level >= QTFS_LOG_ERROR) pr_err(fmt, ##__VA_ARGS__); } while (0)
 #define qtfs_warn(fmt, ...) do { if (qtfs_log_level >= QTFS_LOG_WARN) pr_warn(fmt, ##__VA_ARGS__); } while (0)
 #define qtfs_info(fmt, ...) do { if (qtfs_log_level >= QTFS_LOG_INFO) pr_info(fmt, ##__VA_ARGS__); } while (0)
+#define qtfs_err_rl(fmt, ...) do { if (qtfs_log_level >= QTFS_LOG_ERROR) pr_err_ratelimited(fmt, ##__VA_ARGS__); } while (0)
+#define qtfs_warn_rl(fmt, ...) do { if (qtfs_log_level >= QTFS_LOG_WARN) pr_warn_ratelimited(fmt, ##__VA_ARGS__); } while (0)
 #define qtfs_dbg(fmt, ...) do { if (qtfs_log_level >= QTFS_LOG_DEBUG) pr_info(fmt, ##__VA_ARGS__); } while (0)
 
 /* ---- statistics (netlink.c) ---- */
@@ -111,6 +113,7 @@ void qtfs_conn_fail(struct qtfs_conn *c, int err);
 int qtfs_sock_send(struct socket *sock, struct kvec *vec, size_t nvec, size_t total);
 int qtfs_sock_recv(struct socket *sock, void *buf, size_t len);
 int qtfs_rx_thread(void *arg);
+int qtfs_status_errno(u32 status);
 
 /* Sends (op, m) and waits killably; on success *reqp holds the answer (put it). */
 int qtfs_call(struct qtfs_sb *sbi, u16 op, struct qtfs_msg *m, struct qtfs_req **reqp);

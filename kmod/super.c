@@ -80,7 +80,7 @@ void qtfs_apply_attr(struct inode *inode, const struct qtfs_attr *a)
 	inode->i_ctime = qtfs_ts(&a->ctime);
 #endif
 	inode->i_blocks = a->blocks;
-	i_size_write(inode, a->size);
+	i_size_write(inode, min_t(u64, a->size, MAX_LFS_FILESIZE));
 	qi->aflags = a->flags;
 	if (qtfs_pseudo(inode))
 		qi->attr_expire = jiffies;
@@ -141,6 +141,14 @@ struct inode *qtfs_iget(struct super_block *sb, const struct qtfs_attr *a)
 	struct qtfs_ident id = { .dev = a->dev, .ino = a->ino, .type = a->mode & S_IFMT };
 	struct inode *inode;
 
+	switch (id.type) {	/* a type the peer made up would confuse the VFS */
+	case S_IFREG: case S_IFDIR: case S_IFLNK: case S_IFIFO:
+	case S_IFCHR: case S_IFBLK: case S_IFSOCK:
+		break;
+	default:
+		qtfs_warn("server sent a file of unknown type %o\n", a->mode);
+		return ERR_PTR(-EIO);
+	}
 	inode = iget5_locked(sb, (unsigned long)(a->ino ^ (a->dev << 32) ^ (a->dev >> 32)),
 			     qtfs_inode_test, qtfs_inode_set, &id);
 	if (!inode)

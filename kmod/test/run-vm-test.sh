@@ -60,6 +60,7 @@ QEMU_PID=
 cleanup() {
 	[ -n "$QEMU_PID" ] && kill "$QEMU_PID" 2>/dev/null
 	[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null
+	[ -n "${HOSTILE_PID:-}" ] && kill "$HOSTILE_PID" 2>/dev/null
 	wait 2>/dev/null
 	[ -n "${CG_DIR:-}" ] && rmdir "$CG_DIR/qtfs-vmtest" 2>/dev/null
 	[ "${KEEP:-0}" = 1 ] && log "kept $WORK" || rm -rf "$WORK"
@@ -114,7 +115,7 @@ cat /proc/version >"$EXPORT/host-proc-version"
 cp /bin/busybox "$EXPORT/busybox-copy"
 mkdir "$EXPORT/hostdir"
 for i in $(seq 200); do echo abcd >"$EXPORT/hostdir/h-$i"; done
-PORT=$(( 20000 + RANDOM % 20000 ))
+PORT=$(( 20000 + RANDOM % 20000 * 2 ))
 EXPORT_ARGS=(--export "$EXPORT" --export /proc)
 CG_DIR=
 for d in /sys/fs/cgroup/pids /sys/fs/cgroup; do
@@ -136,12 +137,20 @@ start_server() {
 	die "qtfs-server did not start on port $PORT"
 }
 start_server
+HPORT=$((PORT + 1))
+if command -v python3 >/dev/null; then
+	python3 "$HERE/hostile-server.py" "$HPORT" >"$WORK/hostile.log" 2>&1 &
+	HOSTILE_PID=$!
+else
+	HPORT=
+	log "no python3: hostile-server checks skipped"
+fi
 log "server $SERVER on 127.0.0.1:$PORT exporting $EXPORT /proc ${CG_DIR:-}"
 
 # ---- boot ----
 SERIAL=$WORK/serial.log
 : >"$SERIAL"
-APPEND="console=ttyS0 panic=-1 quiet qt_port=$PORT qt_export=$EXPORT qt_proc=1 qt_cg=${CG_DIR:-none}"
+APPEND="console=ttyS0 panic=-1 quiet qt_port=$PORT qt_export=$EXPORT qt_proc=1 qt_cg=${CG_DIR:-none} qt_hport=$HPORT"
 timeout "$VM_TIMEOUT" qemu-system-x86_64 -m 1024 -nographic -no-reboot \
 	-kernel "$VMLINUZ" -initrd "$WORK/initramfs.cpio.gz" -append "$APPEND" \
 	-netdev user,id=n0 -device e1000,netdev=n0 >"$SERIAL" 2>&1 </dev/null &

@@ -226,6 +226,24 @@ if [ "$qt_cg" != none ] && [ -n "$qt_cg" ]; then
 	t umount_cgroup umount /mnt/cg
 fi
 
+# ---- a hostile server: every bad answer fails the call, never the kernel ----
+if [ -n "$qt_hport" ]; then
+	HO="server=10.0.2.2,port=$qt_hport,conn_timeout=5"
+	f hostile_bad_magic mount -t qtfs -o "$HO" /h /mnt/x
+	f hostile_status_not_errno mount -t qtfs -o "$HO" /h /mnt/x
+	f hostile_root_not_dir mount -t qtfs -o "$HO" /h /mnt/x
+	t hostile_mount mount -t qtfs -o "$HO,req_timeout=3" /h /mnt/x
+	o=$(stat /mnt/x/huge-errno 2>&1)
+	case "$o" in *"Input/output error"*|*"I/O error"*) pass hostile_huge_errno ;; *) fail hostile_huge_errno "$o" ;; esac
+	f hostile_bad_type stat /mnt/x/bad-type
+	eq hostile_big_size "$(stat -c %s /mnt/x/big-size 2>&1)" 9223372036854775807
+	ls /mnt/x > /dev/null 2>&1; pass hostile_readdir_survived
+	f hostile_wrong_id stat /mnt/x/wrong-id
+	f hostile_wrong_op stat /mnt/x/wrong-op
+	f hostile_garbage stat /mnt/x/garbage
+	t hostile_umount umount /mnt/x
+fi
+
 # ---- generic netlink ----
 st=$(/bin/qtfs-nlctl status 2>&1)
 case "$st" in *"mount $qt_export server 10.0.2.2:$qt_port state 1"*) pass nl_status ;; *) fail nl_status "$st" ;; esac
@@ -281,7 +299,7 @@ eq write_after_reconnect "$(cat $Q/after-restart.txt)" after-restart
 t umount umount $Q
 t rmmod rmmod qtfs
 f module_gone grep -qw qtfs /proc/filesystems
-dmesg | grep -E 'BUG|Oops|WARNING|leak|qtfs' | head -20 | sed 's/^/DMESG /'
+dmesg | grep -E 'BUG|Oops|WARNING|leak|qtfs' | grep -v 'command line' | head -40 | sed 's/^/DMESG /'
 dmesg | grep -qE 'BUG|Oops|WARNING:' && fail dmesg_clean "kernel complained" || pass dmesg_clean
 echo "QTFS-VM-DONE"
 poweroff -f
