@@ -354,6 +354,30 @@ cost() {
     }' <(medians)
 }
 
+# spread: max/min of each target's figure over the rounds (1.00 = identical rounds).
+spread() {
+    awk '
+    BEGIN {
+        split("stat read4k create unlink readdir seqwrite seqread ps cgroup", W, " ")
+        split("local passthrough_ll qtfs sshfs", T, " ")
+    }
+    $3 != "FAIL" {
+        v = ($2 ~ /^seq/) ? $5 : $4
+        if (!(($1, $2) in lo) || v + 0 < lo[$1, $2]) lo[$1, $2] = v + 0
+        if (!(($1, $2) in hi) || v + 0 > hi[$1, $2]) hi[$1, $2] = v + 0
+    }
+    END {
+        print "| workload | local | passthrough_ll | qtfs | sshfs |"
+        print "|---|---:|---:|---:|---:|"
+        for (i = 1; i <= 9; i++) {
+            line = "| " W[i]
+            for (j = 1; j <= 4; j++)
+                line = line " | " ((T[j], W[i]) in lo && lo[T[j], W[i]] > 0 ? sprintf("%.2f", hi[T[j], W[i]] / lo[T[j], W[i]]) : "n/a")
+            print line " |"
+        }
+    }' "$RESULTS"
+}
+
 targets_check() {
     awk '
     { if ($3 != "FAIL") { us[$1, $2] = $4; mb[$1, $2] = $5 } }
@@ -421,6 +445,12 @@ operation, summed over the processes that serve the mount: the FUSE daemon and i
 an op is one 1 MiB chunk. Clock-tick resolution (1/$TICK s).
 
 $(cost)
+
+## Spread between rounds
+
+Largest over smallest figure of each cell across the $ROUNDS rounds (1.00 = identical rounds).
+
+$(spread)
 
 ## Targets (ratios from this same run)
 
