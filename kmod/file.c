@@ -318,12 +318,19 @@ out_free:
 	return done ? done : err;
 }
 
+/*
+ * close(2): writes are synchronous, so only a file open for writing has
+ * anything the host could still report; read-only closes skip the round trip.
+ */
 static int qtfs_flush(struct file *file, fl_owner_t id)
 {
 	struct qtfs_req *req;
-	struct qtfs_msg *m = qtfs_msg_alloc();
+	struct qtfs_msg *m;
 	int err;
 
+	if (!(file->f_mode & FMODE_WRITE))
+		return 0;
+	m = qtfs_msg_alloc();
 	if (!m)
 		return -ENOMEM;
 	err = qtfs_handle_call(file, QTFS_OP_FLUSH, m, &req);

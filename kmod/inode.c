@@ -213,7 +213,8 @@ static int qtfs_instantiate(struct dentry *d, const struct qtfs_attr *a)
 
 static void qtfs_dir_changed(struct inode *dir)
 {
-	QTFS_I(dir)->attr_expire = jiffies;	/* mtime and nlink moved on the host */
+	/* mtime and nlink moved on the host; mode and owners did not (perm_expire) */
+	QTFS_I(dir)->attr_expire = jiffies;
 }
 
 /* Sends a creating op for d whose answer is an attr, and instantiates d. */
@@ -472,7 +473,7 @@ out:
  */
 static int qtfs_permission(QTFS_IDMAP *idmap, struct inode *inode, int mask)
 {
-	if (!qtfs_pseudo(inode) && !time_before(jiffies, QTFS_I(inode)->attr_expire)) {
+	if (!qtfs_pseudo(inode) && !time_before(jiffies, QTFS_I(inode)->perm_expire)) {
 		struct dentry *d;
 		int err;
 

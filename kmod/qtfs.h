@@ -141,7 +141,8 @@ struct qtfs_inode {
 	struct inode vfs_inode;
 	u64 hdev, hino;			/* host identity */
 	u32 aflags;			/* attr.flags: QTFS_ATTR_PSEUDO */
-	unsigned long attr_expire;	/* jiffies */
+	unsigned long attr_expire;	/* jiffies: all attributes */
+	unsigned long perm_expire;	/* jiffies: mode and owners (children do not change them) */
 };
 
 struct qtfs_file {

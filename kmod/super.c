@@ -25,6 +25,7 @@ static struct inode *qtfs_alloc_inode(struct super_block *sb)
 	qi->hino = 0;
 	qi->aflags = 0;
 	qi->attr_expire = 0;
+	qi->perm_expire = 0;
 	return &qi->vfs_inode;
 }
 
@@ -86,6 +87,7 @@ void qtfs_apply_attr(struct inode *inode, const struct qtfs_attr *a)
 		qi->attr_expire = jiffies;
 	else
 		qi->attr_expire = jiffies + msecs_to_jiffies(sbi->opts.attr_timeout_ms);
+	qi->perm_expire = qi->attr_expire;
 }
 
 struct qtfs_ident {

@@ -6,7 +6,7 @@
 # checks from the host side what the guest wrote.
 # Env: QTFS_SERVER (server binary), VM_TIMEOUT (seconds, default 600),
 #      KVER (guest kernel version, default: newest installed *-amd64),
-#      KEEP=1 keeps the work directory.
+#      KEEP=1 keeps the work directory, VM_BENCH=1 adds a micro-benchmark.
 # Exit: 0 all checks passed, 1 a check failed, the guest did not finish, or a
 # prerequisite (server, kernel, packages) is missing.
 set -u
@@ -150,7 +150,7 @@ log "server $SERVER on 127.0.0.1:$PORT exporting $EXPORT /proc ${CG_DIR:-}"
 # ---- boot ----
 SERIAL=$WORK/serial.log
 : >"$SERIAL"
-APPEND="console=ttyS0 panic=-1 quiet qt_port=$PORT qt_export=$EXPORT qt_proc=1 qt_cg=${CG_DIR:-none} qt_hport=$HPORT"
+APPEND="console=ttyS0 panic=-1 quiet qt_port=$PORT qt_export=$EXPORT qt_proc=1 qt_cg=${CG_DIR:-none} qt_hport=$HPORT qt_bench=${VM_BENCH:-0}"
 timeout "$VM_TIMEOUT" qemu-system-x86_64 -m 1024 -nographic -no-reboot \
 	-kernel "$VMLINUZ" -initrd "$WORK/initramfs.cpio.gz" -append "$APPEND" \
 	-netdev user,id=n0 -device e1000,netdev=n0 >"$SERIAL" 2>&1 </dev/null &

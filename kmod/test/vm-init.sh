@@ -244,6 +244,20 @@ if [ -n "$qt_hport" ]; then
 	t hostile_umount umount /mnt/x
 fi
 
+# ---- optional micro-benchmark (VM_BENCH=1 on the host; TCG: compare, do not quote) ----
+if [ "$qt_bench" = 1 ]; then
+	mkdir -p $Q/bench /tmp/bench
+	echo "INFO bench --- tmpfs in the guest (the ceiling under this emulation)"
+	$H bench /tmp/bench 200 32
+	echo "INFO bench --- qtfs.ko, default timeouts"
+	$H bench $Q/bench 200 32
+	mount -t qtfs -o "$OPTS,attr_timeout_ms=0,entry_timeout_ms=0" "$qt_export" /mnt/x
+	echo "INFO bench --- qtfs.ko, no attribute or entry caching"
+	$H bench /mnt/x/bench 200 8
+	umount /mnt/x
+	rmdir $Q/bench
+fi
+
 # ---- generic netlink ----
 st=$(/bin/qtfs-nlctl status 2>&1)
 case "$st" in *"mount $qt_export server 10.0.2.2:$qt_port state 1"*) pass nl_status ;; *) fail nl_status "$st" ;; esac
