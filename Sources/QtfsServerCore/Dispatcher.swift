@@ -14,14 +14,36 @@ struct Job: @unchecked Sendable {
     let handles: HandleTable
 }
 
+/// Thrown by an operation started on the event loop that turns out to need a worker
+/// (an OPEN whose target is not a regular file or directory).
+struct NeedsWorker: Error {}
+
 struct Dispatcher: @unchecked Sendable {
     static let handleOps: Set<Opcode> = [.readdir, .fsync, .lseek, .fallocate]
+    /// Run on the event loop itself: on local file systems they take a few microseconds,
+    /// less than the two thread hand-offs a worker costs. What may block for long stays on
+    /// workers: FSYNC, FALLOCATE, SETATTR (truncate), RENAME and UNLINK (freeing large
+    /// files), MOUNT, and OPEN of anything but a regular file or directory.
+    static let inlineOps: Set<UInt16> = Set([Opcode.lookup, .getattr, .readlink, .access, .statfs, .open,
+                                             .opendir, .readdir, .getxattr, .listxattr, .create, .mkdir,
+                                             .mknod, .symlink, .link, .lseek].map(\.rawValue))
     let backend: Backend
     let logger: Logger
 
     func run(_ job: Job) -> [UInt8] {
+        job.payload.withUnsafeBytes { runOrDecline(job, $0, inline: false)! }
+    }
+
+    /// On the event loop: the answer, or nil when the request must go to a worker.
+    func runInline(_ job: Job, _ payload: UnsafeRawBufferPointer) -> [UInt8]? {
+        runOrDecline(job, payload, inline: true)
+    }
+
+    private func runOrDecline(_ job: Job, _ payload: UnsafeRawBufferPointer, inline: Bool) -> [UInt8]? {
         do {
-            return try job.payload.withUnsafeBytes { try dispatch(job, $0) }
+            return try dispatch(job, payload, inline: inline)
+        } catch is NeedsWorker {
+            return nil
         } catch let e as FsError {
             return FrameHeader.errorFrame(opcode: job.opcode, id: job.id, errno: e.errno)
         } catch let e as WireError {
@@ -32,7 +54,7 @@ struct Dispatcher: @unchecked Sendable {
         }
     }
 
-    private func dispatch(_ job: Job, _ p: UnsafeRawBufferPointer) throws -> [UInt8] {
+    private func dispatch(_ job: Job, _ p: UnsafeRawBufferPointer, inline: Bool) throws -> [UInt8] {
         let b = backend, h = job.handles
         guard let op = Opcode(rawValue: job.opcode) else { throw FsError(ENOSYS) }
         // Requests with a caller switch identity themselves; the rest act as the server.
@@ -53,8 +75,8 @@ struct Dispatcher: @unchecked Sendable {
         case .symlink: return reply(try b.symlink(.decode(p)))
         case .rename: return reply(try b.rename(.decode(p)))
         case .link: return reply(try b.link(.decode(p)))
-        case .open: return reply(try b.open(.decode(p), h))
-        case .create: return reply(try b.create(.decode(p), h))
+        case .open: return reply(try b.open(.decode(p), h, onLoop: inline))
+        case .create: return reply(try b.create(.decode(p), h, onLoop: inline))
         case .fsync: return reply(try b.fsync(.decode(p), h))
         case .opendir: return reply(try b.opendir(.decode(p), h))
         case .readdir: return try b.readdir(.decode(p), h, id: job.id)

@@ -28,6 +28,7 @@ final class Engine {
     let config: ServerConfig
     var logger: Logger
     let pool: WorkerPool
+    let dispatcher: Dispatcher
     let completions: Completions
     var conns: [UInt64: Connection] = [:]
     private var nextConn: UInt64 = 1
@@ -48,9 +49,10 @@ final class Engine {
         func set(_ n: Int) { lock.withLock { _connections = n } }
     }
 
-    init(listenFd: Int32, config: ServerConfig, logger: Logger, pool: WorkerPool, completions: Completions) throws {
+    init(listenFd: Int32, config: ServerConfig, logger: Logger, pool: WorkerPool, dispatcher: Dispatcher,
+         completions: Completions) throws {
         self.listenFd = listenFd; self.config = config; self.logger = logger
-        self.pool = pool; self.completions = completions
+        self.pool = pool; self.dispatcher = dispatcher; self.completions = completions
         let r = qtfs_uring_init(ring, 1024)
         guard r == 0 else {
             ring.deallocate()

@@ -24,9 +24,18 @@ extension Engine {
         case .write: startWrite(c, h, payload)
         case .flush, .release, .releasedir: handleOp(c, h, payload)
         default:
+            if Dispatcher.inlineOps.contains(h.opcode) && runInline(c, h, payload) { return }
             c.inFlight += 1
             pool.submit(Job(conn: c.id, opcode: h.opcode, id: h.id, payload: Array(payload), handles: c.handles))
         }
+    }
+
+    /// Runs a cheap metadata operation on the loop thread; false if it needs a worker.
+    private func runInline(_ c: Connection, _ h: FrameHeader, _ payload: UnsafeRawBufferPointer) -> Bool {
+        let job = Job(conn: c.id, opcode: h.opcode, id: h.id, payload: [], handles: c.handles)
+        guard let frame = dispatcher.runInline(job, payload) else { return false }
+        send(c, OutBuffer(copying: frame))
+        return true
     }
 
     func reply<P: WirePayload>(_ c: Connection, _ h: FrameHeader, _ op: Opcode, _ p: P) {

@@ -9,23 +9,53 @@ extension Backend {
     /// would need aligned buffers, and a controlling tty makes no sense here.
     private static let stripped = O_CREAT | O_EXCL | O_NOCTTY | O_DIRECT
 
-    func open(_ r: OpenRequest, _ handles: HandleTable) throws -> OpenReply {
+    /// `onLoop`: called on the event loop, which must never block. The open is then made
+    /// with O_NONBLOCK (a fifo swapped in cannot hold the loop) and anything but a regular
+    /// file or directory is closed again and handed to a worker (`NeedsWorker`).
+    func open(_ r: OpenRequest, _ handles: HandleTable, onLoop: Bool = false) throws -> OpenReply {
         let flags = (Int32(bitPattern: r.flags) & ~Backend.stripped) | O_NOFOLLOW | O_CLOEXEC
         return try at(r.caller, r.target, write: Backend.writes(flags)) { e, t in
-            // A fifo without a peer blocks here: it holds this one worker until a peer
-            // comes (or forever). Not the loop, not other workers. Fifo events will fix it.
-            let fd = try t.withName { n in try sys { openat(t.dir, n, flags) } }
+            // On a worker, a fifo without a peer blocks here: it holds this one worker until
+            // a peer comes (or forever). Not the loop, not other workers.
+            let fd = try loopSafe(onLoop, flags) { f in try t.withName { n in try sys { openat(t.dir, n, f) } } }
             let (handle, openFlags) = try register(fd, e, handles)
             return OpenReply(handle: handle, flags: openFlags)
         }
     }
 
-    func create(_ r: CreateRequest, _ handles: HandleTable) throws -> CreateReply {
+    /// Opens with `flags`, or on the loop with O_NONBLOCK added: then an error only that flag
+    /// can cause (a fifo without a peer: ENXIO, EAGAIN) sends the request to a worker too.
+    private func loopSafe(_ onLoop: Bool, _ flags: Int32, _ openat: (Int32) throws -> Int32) throws -> Int32 {
+        guard onLoop else { return try openat(flags) }
+        let fd: Int32
+        do {
+            fd = try openat(flags | O_NONBLOCK)
+        } catch let e as FsError where flags & O_NONBLOCK == 0 && (e.errno == ENXIO || e.errno == EAGAIN) {
+            throw NeedsWorker()
+        }
+        try keepOnLoopOrClose(fd, requested: flags)
+        return fd
+    }
+
+    /// After a non-blocking open on the loop: a regular file or directory gets the flags the
+    /// caller asked for back; anything else is closed and the request goes to a worker.
+    private func keepOnLoopOrClose(_ fd: Int32, requested: Int32) throws {
+        var st = stat()
+        let type = fstat(fd, &st) == 0 ? Stat.type(st.st_mode) : 0
+        guard type == S_IFREG || type == S_IFDIR else {
+            close(fd)
+            throw NeedsWorker()
+        }
+        if requested & O_NONBLOCK == 0 { _ = fcntl(fd, F_SETFL, requested & ~O_NONBLOCK) }
+    }
+
+    /// `onLoop` as for `open`: an existing fifo or device under the name goes to a worker.
+    func create(_ r: CreateRequest, _ handles: HandleTable, onLoop: Bool = false) throws -> CreateReply {
         let flags = (Int32(bitPattern: r.flags) & ~(O_NOCTTY | O_DIRECT)) | O_CREAT | O_NOFOLLOW | O_CLOEXEC
         let mode = r.mode & 0o7777 & ~r.umask
         return try at(r.caller, r.target, write: true) { e, t in
             // One openat: with O_EXCL the existence check and the creation are atomic.
-            let fd = try t.withName { n in try sys { openat(t.dir, n, flags, mode) } }
+            let fd = try loopSafe(onLoop, flags) { f in try t.withName { n in try sys { openat(t.dir, n, f, mode) } } }
             let attr: Attr
             do { attr = try pseudo.attr(fd: fd) } catch { close(fd); throw error }
             let (handle, openFlags) = try register(fd, e, handles)

@@ -39,7 +39,8 @@ public final class QtfsServer: @unchecked Sendable {
         let pool = try WorkerPool(count: max(1, config.workers), dispatcher: dispatcher, completions: completions)
         let engine: Engine
         do {
-            engine = try Engine(listenFd: fd, config: config, logger: logger, pool: pool, completions: completions)
+            engine = try Engine(listenFd: fd, config: config, logger: logger, pool: pool, dispatcher: dispatcher,
+                                completions: completions)
         } catch {
             close(fd); pool.stop(); throw error
         }
