@@ -8,6 +8,7 @@
 
 struct qtfs_opstat qtfs_stats[QTFS_OP_MAX];
 atomic64_t qtfs_late_replies;
+atomic64_t qtfs_live_reqs;
 
 static struct genl_family qtfs_genl_family;
 
@@ -91,6 +92,8 @@ static int qtfs_fill_status(struct sk_buff *skb)
 
 	if (nla_put_u32(skb, QTFS_A_LOG_LEVEL, qtfs_log_level) ||
 	    nla_put_u64_64bit(skb, QTFS_A_LATE_REPLIES, atomic64_read(&qtfs_late_replies),
+			      QTFS_A_PAD) ||
+	    nla_put_u64_64bit(skb, QTFS_A_LIVE_REQUESTS, atomic64_read(&qtfs_live_reqs),
 			      QTFS_A_PAD))
 		return -EMSGSIZE;
 	mutex_lock(&qtfs_mounts_lock);

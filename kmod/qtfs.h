@@ -44,6 +44,7 @@ struct qtfs_opstat {
 };
 extern struct qtfs_opstat qtfs_stats[QTFS_OP_MAX];
 extern atomic64_t qtfs_late_replies;
+extern atomic64_t qtfs_live_reqs;
 extern struct workqueue_struct *qtfs_wq;	/* late releases (req.c) */
 
 /* ---- mount options (params.c) ---- */

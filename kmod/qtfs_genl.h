@@ -13,7 +13,7 @@
 
 enum qtfs_genl_cmd {
 	QTFS_CMD_UNSPEC,
-	QTFS_CMD_GET_STATUS,	/* reply: LOG_LEVEL, LATE_REPLIES, MOUNT* */
+	QTFS_CMD_GET_STATUS,	/* reply: LOG_LEVEL, LATE_REPLIES, LIVE_REQUESTS, MOUNT* */
 	QTFS_CMD_GET_STATS,	/* reply: OP* (one per opcode that was ever sent) */
 	QTFS_CMD_CLEAR_STATS,	/* zero the OP counters and LATE_REPLIES */
 	QTFS_CMD_SET_LOG_LEVEL,	/* request: LOG_LEVEL (0..4) */
@@ -28,6 +28,7 @@ enum qtfs_genl_attr {
 	QTFS_A_LATE_REPLIES,	/* u64: answers that arrived after their waiter left */
 	QTFS_A_MOUNT,		/* nested QTFS_A_MOUNT_*, repeated per mount */
 	QTFS_A_OP,		/* nested QTFS_A_OP_*, repeated per opcode */
+	QTFS_A_LIVE_REQUESTS,	/* u64: request objects allocated now (0 when idle: leak check) */
 	__QTFS_A_MAX,
 };
 #define QTFS_A_MAX (__QTFS_A_MAX - 1)

@@ -49,6 +49,21 @@ static void qtfs_req_release(struct kref *ref)
 
 	kvfree(req->rsp);
 	kfree(req);
+	atomic64_dec(&qtfs_live_reqs);
+}
+
+static struct qtfs_req *qtfs_req_alloc(struct qtfs_conn *c, u16 op)
+{
+	struct qtfs_req *req = kzalloc(sizeof(*req), GFP_KERNEL);
+
+	if (!req)
+		return NULL;
+	atomic64_inc(&qtfs_live_reqs);
+	kref_init(&req->ref);
+	init_completion(&req->done);
+	req->conn = c;
+	req->op = op;
+	return req;
 }
 
 void qtfs_req_put(struct qtfs_req *req)
@@ -240,13 +255,9 @@ static int qtfs_call_once(struct qtfs_sb *sbi, u16 op, struct qtfs_msg *m, struc
 	err = qtfs_conn_ensure(c);
 	if (err)
 		return err;
-	req = kzalloc(sizeof(*req), GFP_KERNEL);
+	req = qtfs_req_alloc(c, op);
 	if (!req)
 		return -ENOMEM;
-	kref_init(&req->ref);
-	init_completion(&req->done);
-	req->conn = c;
-	req->op = op;
 	req->start = ktime_get();
 	atomic64_inc(&qtfs_stats[op].sent);
 	err = qtfs_req_register(c, req);
@@ -325,13 +336,9 @@ void qtfs_call_async(struct qtfs_conn *c, u16 op, u64 handle, u32 gen)
 	if (READ_ONCE(c->gen) != gen || READ_ONCE(c->state) != QTFS_CONN_UP)
 		return;	/* the server closed the handle with the old connection */
 	m = qtfs_msg_alloc();
-	req = kzalloc(sizeof(*req), GFP_KERNEL);
+	req = qtfs_req_alloc(c, op);
 	if (!m || !req)
 		goto out;
-	kref_init(&req->ref);
-	init_completion(&req->done);
-	req->conn = c;
-	req->op = op;
 	req->abandoned = true;
 	req->async = true;
 	m->handle = handle;

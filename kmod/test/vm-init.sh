@@ -311,6 +311,7 @@ eq write_after_reconnect "$(cat $Q/after-restart.txt)" after-restart
 
 # ---- teardown ----
 t umount umount $Q
+eq no_request_leak "$(/bin/qtfs-nlctl status | sed -n 's/^live_requests //p')" 0
 t rmmod rmmod qtfs
 f module_gone grep -qw qtfs /proc/filesystems
 dmesg | grep -E 'BUG|Oops|WARNING|leak|qtfs' | grep -v 'command line' | head -40 | sed 's/^/DMESG /'

@@ -62,6 +62,9 @@ static int on_reply(struct nl_msg *msg, void *arg)
 		case QTFS_A_LATE_REPLIES:
 			printf("late_replies %llu\n", (unsigned long long)nla_get_u64(a));
 			break;
+		case QTFS_A_LIVE_REQUESTS:
+			printf("live_requests %llu\n", (unsigned long long)nla_get_u64(a));
+			break;
 		case QTFS_A_MOUNT:
 			print_mount(a);
 			break;
