@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 #include "CQtfsSys.h"
 #include <sys/syscall.h>
 #include <stdio.h>
@@ -76,3 +77,7 @@ int qtfs_become_cached(uid_t uid, gid_t gid, const gid_t *groups, int ngroups) {
 }
 
 int qtfs_become_root_cached(void) { return qtfs_become_cached(0, 0, NULL, 0); }
+
+int qtfs_fallocate(int fd, int mode, long long offset, long long length) {
+    return fallocate(fd, mode, (off_t)offset, (off_t)length);
+}

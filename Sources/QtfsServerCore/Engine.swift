@@ -23,7 +23,7 @@ final class Engine {
     struct ReadOp { let id: UInt64; let handle: OpenHandle; let buffer: OutBuffer }
     struct WriteOp { let id: UInt64; let handle: OpenHandle; let keep: AnyObject; let bytes: Int }
 
-    let ring = UnsafeMutablePointer<io_uring>.allocate(capacity: 1)
+    let ring: OpaquePointer
     let listenFd: Int32
     let config: ServerConfig
     var logger: Logger
@@ -53,15 +53,14 @@ final class Engine {
          completions: Completions) throws {
         self.listenFd = listenFd; self.config = config; self.logger = logger
         self.pool = pool; self.dispatcher = dispatcher; self.completions = completions
-        let r = qtfs_uring_init(ring, 1024)
-        guard r == 0 else {
-            ring.deallocate()
-            throw ConfigError("io_uring is unavailable (\(String(cString: strerror(-r)))); check kernel.io_uring_disabled and the seccomp profile")
+        var err: Int32 = 0
+        guard let ring = qtfs_uring_new(1024, &err) else {
+            throw ConfigError("io_uring is unavailable (\(String(cString: strerror(-err)))); check kernel.io_uring_disabled and the seccomp profile")
         }
+        self.ring = ring
     }
 
     deinit {
-        ring.deallocate()
         wakeBuf.deallocate()
     }
 

@@ -106,7 +106,7 @@ extension Backend {
         let h = try handle(r.handle, handles)
         if h.export.readOnly { throw FsError(EROFS) }
         guard r.offset <= UInt64(Int64.max), r.length <= UInt64(Int64.max) else { throw FsError(EINVAL) }
-        try sys { CQtfsSys.fallocate(h.fd, Int32(bitPattern: r.mode), off_t(r.offset), off_t(r.length)) }
+        try sys { qtfs_fallocate(h.fd, Int32(bitPattern: r.mode), Int64(r.offset), Int64(r.length)) }
         return EmptyReply()
     }
 

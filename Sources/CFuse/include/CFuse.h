@@ -1,7 +1,7 @@
 // libfuse3 low-level API, version 3.5 semantics.
 #ifndef CFUSE_H
 #define CFUSE_H
-#define _GNU_SOURCE
+// No _GNU_SOURCE: it would give this module a different fd_set than Swift's Glibc.
 #define FUSE_USE_VERSION 35
 #include <sys/types.h>
 #include <sys/stat.h>

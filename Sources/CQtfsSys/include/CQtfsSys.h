@@ -1,7 +1,10 @@
 // System calls Swift cannot reach directly or that need per-thread semantics.
 #ifndef CQTFS_SYS_H
 #define CQTFS_SYS_H
-#define _GNU_SOURCE
+// No _GNU_SOURCE here: Swift's Glibc module is built without it, and a shim header that
+// includes system headers in GNU mode gets a different fd_set, which breaks every Swift
+// file that sees both (a fresh build fails). The .c file defines it for itself; the few
+// GNU-only constants Swift needs are supplied below.
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -19,6 +22,32 @@
 #include <unistd.h>
 #include <errno.h>
 #include <linux/openat2.h>
+
+#ifndef O_PATH
+#define O_PATH 010000000
+#endif
+#ifndef O_DIRECT
+#define O_DIRECT 040000
+#endif
+#ifndef O_NOATIME
+#define O_NOATIME 01000000
+#endif
+#ifndef O_TMPFILE
+#define O_TMPFILE 020200000
+#endif
+#ifndef AT_EMPTY_PATH
+#define AT_EMPTY_PATH 0x1000
+#endif
+#ifndef FALLOC_FL_KEEP_SIZE
+#define FALLOC_FL_KEEP_SIZE 0x01
+#endif
+#ifndef SEEK_DATA
+#define SEEK_DATA 3
+#define SEEK_HOLE 4
+#endif
+
+/// fallocate(2) (declared by glibc only in GNU mode).
+int qtfs_fallocate(int fd, int mode, long long offset, long long length);
 
 /// Switches the calling thread (only) to act with these file-system credentials:
 /// raw setgroups/setfsgid/setfsuid syscalls, because glibc's wrappers change every

@@ -3,13 +3,17 @@
 // full), fills it and sets user_data. They return 0, or -EBUSY when no SQE is free.
 #ifndef CQTFS_URING_H
 #define CQTFS_URING_H
-#define _GNU_SOURCE
-#include <liburing.h>
+// liburing.h defines _GNU_SOURCE, which would give this module a different fd_set than
+// Swift's Glibc: it is included only by the .c file, and Swift sees an opaque ring.
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
-/// Sets up `ring` with `entries` SQEs. Returns 0 or -errno.
-int qtfs_uring_init(struct io_uring *ring, unsigned entries);
+struct io_uring;
+
+/// Creates a ring with `entries` SQEs: NULL with *err = -errno on failure.
+struct io_uring *qtfs_uring_new(unsigned entries, int *err);
+/// Tears the ring down and frees it.
 void qtfs_uring_exit(struct io_uring *ring);
 
 int qtfs_uring_accept(struct io_uring *ring, int fd, uint64_t ud);
