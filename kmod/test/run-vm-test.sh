@@ -62,7 +62,7 @@ cleanup() {
 	[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null
 	[ -n "${HOSTILE_PID:-}" ] && kill "$HOSTILE_PID" 2>/dev/null
 	wait 2>/dev/null
-	[ -n "${CG_DIR:-}" ] && rmdir "$CG_DIR/qtfs-vmtest" 2>/dev/null
+	[ -n "${CG_DIR:-}" ] && rmdir "$CG_DIR/$CG_NAME" 2>/dev/null
 	[ "${KEEP:-0}" = 1 ] && log "kept $WORK" || rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -117,11 +117,19 @@ mkdir "$EXPORT/hostdir"
 for i in $(seq 200); do echo abcd >"$EXPORT/hostdir/h-$i"; done
 PORT=$(( 20000 + RANDOM % 20000 * 2 ))
 EXPORT_ARGS=(--export "$EXPORT" --export /proc)
+# A cgroup directory whose children get a pids.max (v1 pids hierarchy, or v2 with
+# the pids controller enabled for children) and where we may create one.
 CG_DIR=
-for d in /sys/fs/cgroup/pids /sys/fs/cgroup; do
-	if [ -e "$d/cgroup.procs" ] && mkdir "$d/qtfs-vmtest" 2>/dev/null; then
-		rmdir "$d/qtfs-vmtest"
-		if [ -e "$d/pids.max" ] || [ "$d" = /sys/fs/cgroup/pids ]; then CG_DIR=$d; break; fi
+CG_NAME=qtfs-vmtest-$$
+for d in /sys/fs/cgroup/pids /sys/fs/cgroup/unified /sys/fs/cgroup; do
+	[ -e "$d/cgroup.procs" ] || continue
+	if [ "$d" != /sys/fs/cgroup/pids ] && ! grep -qw pids "$d/cgroup.subtree_control" 2>/dev/null; then
+		continue
+	fi
+	if mkdir "$d/$CG_NAME" 2>/dev/null; then
+		rmdir "$d/$CG_NAME"
+		CG_DIR=$d
+		break
 	fi
 done
 [ -n "$CG_DIR" ] && EXPORT_ARGS+=(--export "$CG_DIR")
@@ -150,7 +158,7 @@ log "server $SERVER on 127.0.0.1:$PORT exporting $EXPORT /proc ${CG_DIR:-}"
 # ---- boot ----
 SERIAL=$WORK/serial.log
 : >"$SERIAL"
-APPEND="console=ttyS0 panic=-1 quiet qt_port=$PORT qt_export=$EXPORT qt_proc=1 qt_cg=${CG_DIR:-none} qt_hport=$HPORT qt_bench=${VM_BENCH:-0}"
+APPEND="console=ttyS0 panic=-1 quiet qt_port=$PORT qt_export=$EXPORT qt_proc=1 qt_cg=${CG_DIR:-none} qt_cgname=$CG_NAME qt_hport=$HPORT qt_bench=${VM_BENCH:-0}"
 timeout "$VM_TIMEOUT" qemu-system-x86_64 -m 1024 -nographic -no-reboot \
 	-kernel "$VMLINUZ" -initrd "$WORK/initramfs.cpio.gz" -append "$APPEND" \
 	-netdev user,id=n0 -device e1000,netdev=n0 >"$SERIAL" 2>&1 </dev/null &
