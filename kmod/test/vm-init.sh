@@ -215,6 +215,12 @@ if [ "$qt_proc" = 1 ]; then
 	[ "$n" -gt 0 ] && pass proc_readdir || fail proc_readdir "no pids listed"
 	grep -q ' /mnt/hp qtfs .*,proc' /proc/mounts && pass proc_option_shown || fail proc_option_shown "$(grep /mnt/hp /proc/mounts)"
 	t umount_proc umount /mnt/hp
+	# local_proc: self points at the caller's own (local) /proc entry
+	t mount_proc_local mount -t qtfs -o "$OPTS,proc,local_proc=/proc" /proc /mnt/hp
+	case "$(readlink /mnt/hp/self)" in /proc/[0-9]*) pass local_proc_self ;; *) fail local_proc_self "$(readlink /mnt/hp/self)" ;; esac
+	eq local_proc_comm "$(cat /mnt/hp/self/comm)" cat
+	grep -q ' /mnt/hp qtfs .*,proc,local_proc=/proc' /proc/mounts && pass local_proc_shown || fail local_proc_shown "$(grep /mnt/hp /proc/mounts)"
+	t umount_proc_local umount /mnt/hp
 fi
 if [ "$qt_cg" != none ] && [ -n "$qt_cg" ]; then
 	t mount_cgroup mount -t qtfs -o "$OPTS" "$qt_cg" /mnt/cg
