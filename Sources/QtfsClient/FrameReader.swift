@@ -1,43 +1,41 @@
-// Incremental frame parser for the reader thread. Small frames are parsed out of one
-// receive buffer; a large payload is received straight into its own array, so READ data
-// is copied once (kernel to array) before it goes to FUSE.
+// Incremental frame parser, used by whichever thread holds a connection's reader role
+// (one at a time, so the buffered bytes survive hand-overs). Small frames are parsed out
+// of one receive buffer; a large payload is received straight into its own array, so
+// READ data is copied once (kernel to array) before it goes to FUSE.
 #if canImport(Glibc)
 import Glibc
 #endif
 import QtfsProtocol
 
-struct FrameReader {
+final class FrameReader {
     let fd: Int32
     static let bufferSize = 64 * 1024
+    private let buf = UnsafeMutableRawPointer.allocate(byteCount: FrameReader.bufferSize, alignment: 8)
+    private var start = 0, end = 0   // unparsed bytes are buf[start..<end]
 
-    /// Reads frames until EOF, an error or a bad header, delivering each to `conn`.
-    func run(_ conn: Connection) {
-        let buf = UnsafeMutableRawPointer.allocate(byteCount: Self.bufferSize, alignment: 8)
-        defer { buf.deallocate() }
-        var start = 0, end = 0
-        while true {
-            while end - start >= Wire.headerSize {
-                let h: FrameHeader
-                do {
-                    h = try FrameHeader.decode(UnsafeRawBufferPointer(start: buf + start, count: Wire.headerSize))
-                } catch {
-                    return  // the stream cannot be trusted any more
-                }
-                start += Wire.headerSize
-                let have = min(end - start, Int(h.length))
-                guard let payload = readPayload(Int(h.length), buf + start, have) else { return }
-                start += have
-                conn.deliver(h, payload)
-            }
+    init(fd: Int32) { self.fd = fd }
+    deinit { buf.deallocate() }
+
+    /// The next frame; nil at EOF, on an error or a bad header (the stream is then useless).
+    func next() -> (FrameHeader, [UInt8])? {
+        while end - start < Wire.headerSize {
             if start > 0 {  // keep a partial header at the front of the buffer
                 buf.copyMemory(from: buf + start, byteCount: end - start)
                 end -= start
                 start = 0
             }
             let n = SocketIO.recvSome(fd, buf + end, Self.bufferSize - end)
-            if n <= 0 { return }
+            if n <= 0 { return nil }
             end += n
         }
+        guard let h = try? FrameHeader.decode(UnsafeRawBufferPointer(start: buf + start, count: Wire.headerSize)) else {
+            return nil
+        }
+        start += Wire.headerSize
+        let have = min(end - start, Int(h.length))
+        guard let payload = readPayload(Int(h.length), buf + start, have) else { return nil }
+        start += have
+        return (h, payload)
     }
 
     /// Builds a payload of `length` bytes: `have` already buffered at `from`, the rest

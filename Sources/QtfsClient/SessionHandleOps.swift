@@ -39,9 +39,14 @@ extension Session {
     }
 
     public func flush(_ h: RemoteHandle) throws { try onHandle(.flush, h, HandleRequest(handle: h.id)).check() }
-    public func release(_ h: RemoteHandle) throws { try onHandle(.release, h, HandleRequest(handle: h.id)).check() }
-    public func releasedir(_ h: RemoteHandle) throws {
-        try onHandle(.releasedir, h, HandleRequest(handle: h.id)).check()
+    /// RELEASE and RELEASEDIR are sent without waiting: the kernel gets its answer at once,
+    /// the server's answer is dropped (nothing could be done about a failure anyway).
+    /// They go on the handle's connection, after its earlier requests.
+    public func release(_ h: RemoteHandle) {
+        conns[h.conn].post(.release) { HandleRequest(handle: h.id).encode(into: &$0) }
+    }
+    public func releasedir(_ h: RemoteHandle) {
+        conns[h.conn].post(.releasedir) { HandleRequest(handle: h.id).encode(into: &$0) }
     }
 
     public func fsync(_ h: RemoteHandle, dataOnly: Bool) throws {

@@ -27,12 +27,12 @@ public final class PMutex: @unchecked Sendable {
 }
 
 /// One blocked caller waiting for its response. Each thread owns one (thread-local), since a
-/// thread waits for one call at a time: no allocation per request.
+/// thread waits for one call at a time: no allocation per request. Its fields belong to the
+/// connection it is waiting on and are only touched under that connection's state lock.
 final class Waiter: @unchecked Sendable {
-    private let mutex = PMutex()
-    private let cond: UnsafeMutablePointer<pthread_cond_t>
-    private var done = false
-    private var reply = Reply(status: 0, payload: [])
+    let cond: UnsafeMutablePointer<pthread_cond_t>
+    var done = false
+    var reply = Reply(status: 0, payload: [])
 
     init() {
         cond = .allocate(capacity: 1)
@@ -43,21 +43,18 @@ final class Waiter: @unchecked Sendable {
         cond.deallocate()
     }
 
+    /// Stores the reply and wakes the thread. Call with the connection's state lock held.
     func complete(_ r: Reply) {
-        mutex.lock()
         reply = r
         done = true
         pthread_cond_signal(cond)
-        mutex.unlock()
     }
 
-    func wait() -> Reply {
-        mutex.lock()
-        while !done { pthread_cond_wait(cond, mutex.raw) }
+    /// Takes the stored reply. Call with the state lock held, after `done`.
+    func take() -> Reply {
         done = false
         let r = reply
         reply = Reply(status: 0, payload: [])
-        mutex.unlock()
         return r
     }
 

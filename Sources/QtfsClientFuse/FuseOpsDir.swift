@@ -11,7 +11,7 @@ enum DirOps {
             let h = try fs.session.opendir(caller(req), try fs.path(ino))
             OpenDir(h).attach(fi!)
             if fuse_reply_open(req, fi) != 0 {
-                if let d = OpenFile.detach(fi!) { try? fs.session.releasedir(d.remote) }
+                if let d = OpenFile.detach(fi!) { fs.session.releasedir(d.remote) }
             }
         }
     }
@@ -88,12 +88,10 @@ enum DirOps {
         return fs.entry(fs.nodes.found(parent: UInt64(dir), name: e.name, attr: a), a)
     }
 
+    /// Fire-and-forget, like release.
     static func releasedir(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
-        let fs = FS.shared!
-        handle(req) {
-            guard let d = OpenFile.detach(fi!) else { throw FSError(EBADF) }
-            try fs.session.releasedir(d.remote)
-            fuse_reply_err(req, 0)
-        }
+        guard let d = OpenFile.detach(fi!) else { fuse_reply_err(req, EBADF); return }
+        FS.shared.session.releasedir(d.remote)
+        fuse_reply_err(req, 0)
     }
 }

@@ -52,7 +52,7 @@ enum FileOps {
 
     /// The open was interrupted and the kernel will never release this handle.
     static func closeAfterInterrupt(_ fs: FS, _ fi: UnsafeMutablePointer<fuse_file_info>) {
-        if let f = OpenFile.detach(fi) { try? fs.session.release(f.remote) }
+        if let f = OpenFile.detach(fi) { fs.session.release(f.remote) }
     }
 
     static func read(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ size: Int, _ off: off_t,
@@ -92,13 +92,11 @@ enum FileOps {
         }
     }
 
+    /// Fire-and-forget: the kernel has its answer without waiting for the server's.
     static func release(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
-        let fs = FS.shared!
-        handle(req) {
-            guard let f = OpenFile.detach(fi!) else { throw FSError(EBADF) }
-            try fs.session.release(f.remote)
-            fuse_reply_err(req, 0)
-        }
+        guard let f = OpenFile.detach(fi!) else { fuse_reply_err(req, EBADF); return }
+        FS.shared.session.release(f.remote)
+        fuse_reply_err(req, 0)
     }
 
     static func lseek(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ off: off_t, _ whence: Int32,
