@@ -497,16 +497,24 @@ static void qtfs_put_link(void *buf)
 	kfree(buf);
 }
 
-/* In proc mode with local_proc, /self and /thread-self point at the local procfs. */
+/*
+ * proc mounts (as qtfs-fuse): at the root, self and thread-self point at the
+ * caller's own entry in its local procfs (local_proc, default /local_proc),
+ * and mounts at the host init's table.
+ */
 static char *qtfs_local_proc_link(struct qtfs_sb *sbi, struct dentry *d)
 {
-	if (!sbi->opts.proc || !sbi->opts.local_proc || !IS_ROOT(d->d_parent))
+	const char *lp = sbi->opts.local_proc ? sbi->opts.local_proc : QTFS_DEF_LOCAL_PROC;
+
+	if (!sbi->opts.proc || !IS_ROOT(d->d_parent))
 		return NULL;
 	if (!strcmp(d->d_name.name, "self"))
-		return kasprintf(GFP_KERNEL, "%s/%d", sbi->opts.local_proc, task_tgid_vnr(current));
+		return kasprintf(GFP_KERNEL, "%s/%d", lp, task_tgid_vnr(current));
 	if (!strcmp(d->d_name.name, "thread-self"))
-		return kasprintf(GFP_KERNEL, "%s/%d/task/%d", sbi->opts.local_proc,
-				 task_tgid_vnr(current), task_pid_vnr(current));
+		return kasprintf(GFP_KERNEL, "%s/%d/task/%d", lp, task_tgid_vnr(current),
+				 task_pid_vnr(current));
+	if (!strcmp(d->d_name.name, "mounts"))
+		return kstrdup("1/mounts", GFP_KERNEL);
 	return NULL;
 }
 

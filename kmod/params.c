@@ -11,7 +11,8 @@
 
 enum {
 	Opt_server, Opt_port, Opt_proc, Opt_local_proc, Opt_attr_timeout,
-	Opt_entry_timeout, Opt_conn_timeout, Opt_req_timeout,
+	Opt_entry_timeout, Opt_attr_timeout_s, Opt_entry_timeout_s, Opt_conn_timeout,
+	Opt_req_timeout, Opt_fuse_only,
 };
 
 const struct fs_parameter_spec qtfs_param_specs[] = {
@@ -21,10 +22,62 @@ const struct fs_parameter_spec qtfs_param_specs[] = {
 	fsparam_string("local_proc", Opt_local_proc),
 	fsparam_u32("attr_timeout_ms", Opt_attr_timeout),
 	fsparam_u32("entry_timeout_ms", Opt_entry_timeout),
+	fsparam_string("attr_timeout", Opt_attr_timeout_s),	/* seconds, as qtfs-fuse */
+	fsparam_string("entry_timeout", Opt_entry_timeout_s),
 	fsparam_u32("conn_timeout", Opt_conn_timeout),
 	fsparam_u32("req_timeout", Opt_req_timeout),
+	/* qtfs-fuse options with no meaning here: accepted so fstab lines work for both */
+	fsparam_u32("conns", Opt_fuse_only),
+	fsparam_flag("writeback", Opt_fuse_only),
+	fsparam_flag("no_writeback", Opt_fuse_only),
+	fsparam_flag("allow_other", Opt_fuse_only),
+	fsparam_flag("debug", Opt_fuse_only),
+	fsparam_string("fsname", Opt_fuse_only),
 	{}
 };
+
+/* "1", "0.25", "2.5": seconds with up to 3 decimals, into milliseconds. */
+static int qtfs_parse_ms(const char *s, u32 *ms)
+{
+	unsigned int sec = 0, frac = 0, scale = 1000;
+	int n = 0;
+
+	if (sscanf(s, "%u%n", &sec, &n) != 1 || sec > 86400)
+		return -EINVAL;
+	s += n;
+	if (*s == '.') {
+		for (s++; *s >= '0' && *s <= '9'; s++) {
+			if (scale > 1) {
+				scale /= 10;
+				frac += (*s - '0') * scale;
+			}
+		}
+	}
+	if (*s)
+		return -EINVAL;
+	*ms = sec * 1000 + frac;
+	return 0;
+}
+
+/* "A.B.C.D" or "A.B.C.D:PORT" (the form qtfs-fuse takes). */
+static int qtfs_parse_server(struct fs_context *fc, struct qtfs_opts *o, const char *s)
+{
+	const char *end;
+	unsigned int port;
+
+	if (!in4_pton(s, -1, (u8 *)&o->server, ':', &end))
+		return invalfc(fc, "server must be an IPv4 address: %s", s);
+	o->server_set = true;
+	if (*end == ':') {
+		if (kstrtouint(end + 1, 10, &port) || port < 1 || port > 65535)
+			return invalfc(fc, "bad port in server=%s", s);
+		o->port = port;
+		o->port_set = true;
+	} else if (*end) {
+		return invalfc(fc, "server must be an IPv4 address: %s", s);
+	}
+	return 0;
+}
 
 int qtfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
 {
@@ -38,13 +91,12 @@ int qtfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
 		return opt;
 	switch (opt) {
 	case Opt_server:
-		if (!in4_pton(param->string, -1, (u8 *)&o->server, -1, NULL))
-			return invalfc(fc, "server must be an IPv4 address: %s", param->string);
-		break;
+		return qtfs_parse_server(fc, o, param->string);
 	case Opt_port:
 		if (result.uint_32 < 1 || result.uint_32 > 65535)
 			return invalfc(fc, "port out of range: %u", result.uint_32);
 		o->port = result.uint_32;
+		o->port_set = true;
 		break;
 	case Opt_proc:
 		o->proc = true;
@@ -61,6 +113,16 @@ int qtfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
 		break;
 	case Opt_entry_timeout:
 		o->entry_timeout_ms = result.uint_32;
+		break;
+	case Opt_attr_timeout_s:
+		if (qtfs_parse_ms(param->string, &o->attr_timeout_ms))
+			return invalfc(fc, "attr_timeout takes seconds: %s", param->string);
+		break;
+	case Opt_entry_timeout_s:
+		if (qtfs_parse_ms(param->string, &o->entry_timeout_ms))
+			return invalfc(fc, "entry_timeout takes seconds: %s", param->string);
+		break;
+	case Opt_fuse_only:
 		break;
 	case Opt_conn_timeout:
 		if (result.uint_32 < 1 || result.uint_32 > 3600)
@@ -85,7 +147,7 @@ int qtfs_show_options(struct seq_file *m, struct dentry *root)
 		seq_printf(m, ",port=%u", o->port);
 	if (o->proc)
 		seq_puts(m, ",proc");
-	if (o->local_proc) {
+	if (o->local_proc && strcmp(o->local_proc, QTFS_DEF_LOCAL_PROC)) {
 		seq_puts(m, ",local_proc=");
 		seq_escape(m, o->local_proc, " \t\n\\,");
 	}

@@ -13,6 +13,7 @@
 #include <linux/atomic.h>
 #include <linux/fs_parser.h>
 #include <linux/uio.h>
+#include <linux/in.h>
 #include "qtfs_wire.h"
 
 #define QTFS_SUPER_MAGIC	0x51544653	/* "QTFS" */
@@ -49,8 +50,9 @@ extern struct workqueue_struct *qtfs_wq;	/* late releases (req.c) */
 
 /* ---- mount options (params.c) ---- */
 struct qtfs_opts {
-	__be32 server;			/* IPv4, network order; 0 = unset */
+	__be32 server;			/* IPv4, network order */
 	u16 port;
+	bool server_set, port_set;	/* given explicitly (remount compares only these) */
 	bool proc;
 	char *local_proc;
 	u32 attr_timeout_ms;
@@ -62,6 +64,8 @@ struct qtfs_opts {
 #define QTFS_DEF_ENTRY_MS	1000
 #define QTFS_DEF_CONN_TIMEOUT	10
 #define QTFS_DEF_REQ_TIMEOUT	0
+#define QTFS_DEF_SERVER		htonl(INADDR_LOOPBACK)	/* as qtfs-fuse */
+#define QTFS_DEF_LOCAL_PROC	"/local_proc"
 
 extern const struct fs_parameter_spec qtfs_param_specs[];
 int qtfs_parse_param(struct fs_context *fc, struct fs_parameter *param);

@@ -268,8 +268,6 @@ static int qtfs_get_tree(struct fs_context *fc)
 
 	if (!fc->source || fc->source[0] != '/')
 		return invalfc(fc, "the mount source must be an absolute host path");
-	if (!sbi->opts.server)
-		return invalfc(fc, "option server=ADDR is required");
 	sbi->source = kstrdup(fc->source, GFP_KERNEL);
 	if (!sbi->source)
 		return -ENOMEM;
@@ -288,7 +286,7 @@ static int qtfs_reconfigure(struct fs_context *fc)
 	struct qtfs_opts *n = &((struct qtfs_sb *)fc->s_fs_info)->opts;
 	struct qtfs_opts *o = &QTFS_SB(fc->root->d_sb)->opts;
 
-	if (n->server && (n->server != o->server || n->port != o->port))
+	if ((n->server_set && n->server != o->server) || (n->port_set && n->port != o->port))
 		return invalfc(fc, "server and port cannot change on remount");
 	WRITE_ONCE(o->attr_timeout_ms, n->attr_timeout_ms);
 	WRITE_ONCE(o->entry_timeout_ms, n->entry_timeout_ms);
@@ -310,6 +308,7 @@ static int qtfs_init_fs_context(struct fs_context *fc)
 
 	if (!sbi)
 		return -ENOMEM;
+	sbi->opts.server = QTFS_DEF_SERVER;
 	sbi->opts.port = QTFS_DEFAULT_PORT;
 	sbi->opts.attr_timeout_ms = QTFS_DEF_ATTR_MS;
 	sbi->opts.entry_timeout_ms = QTFS_DEF_ENTRY_MS;

@@ -40,7 +40,13 @@ t modload insmod /lib/qtfs.ko
 t fs_registered grep -qw qtfs /proc/filesystems
 
 # ---- mount option handling and failures ----
-f mount_no_server mount -t qtfs "$qt_export" /mnt/x
+f mount_default_server mount -t qtfs -o conn_timeout=5 "$qt_export" /mnt/x
+# the option forms qtfs-fuse takes, so one fstab line serves both clients
+t mount_fuse_style mount -t qtfs -o "server=10.0.2.2:$qt_port,attr_timeout=0.25,entry_timeout=2,conns=4,allow_other,no_writeback" "$qt_export" /mnt/x
+case "$(grep ' /mnt/x qtfs ' /proc/mounts)" in *"server=10.0.2.2,port=$qt_port,attr_timeout_ms=250,entry_timeout_ms=2000"*) pass fuse_style_options ;; *) fail fuse_style_options "$(grep ' /mnt/x ' /proc/mounts)" ;; esac
+eq fuse_style_read "$(cat /mnt/x/hello.txt)" "hello from host"
+umount /mnt/x
+f mount_bad_seconds mount -t qtfs -o "$OPTS,attr_timeout=1x" "$qt_export" /mnt/x
 f mount_bad_server mount -t qtfs -o server=not.an.ip "$qt_export" /mnt/x
 f mount_relative_source mount -t qtfs -o "$OPTS" relative/path /mnt/x
 f mount_refused timeout 30 mount -t qtfs -o server=10.0.2.2,port=1,conn_timeout=5 "$qt_export" /mnt/x
@@ -214,6 +220,9 @@ if [ "$qt_proc" = 1 ]; then
 	n=$(ls /mnt/hp | grep -c '^[0-9][0-9]*$')
 	[ "$n" -gt 0 ] && pass proc_readdir || fail proc_readdir "no pids listed"
 	grep -q ' /mnt/hp qtfs .*,proc' /proc/mounts && pass proc_option_shown || fail proc_option_shown "$(grep /mnt/hp /proc/mounts)"
+	eq proc_mounts_link "$(readlink /mnt/hp/mounts)" 1/mounts
+	n=$(grep -c . /mnt/hp/mounts)
+	[ "$n" -gt 0 ] && pass proc_mounts_host || fail proc_mounts_host "empty"
 	t umount_proc umount /mnt/hp
 	# local_proc: self points at the caller's own (local) /proc entry
 	t mount_proc_local mount -t qtfs -o "$OPTS,proc,local_proc=/proc" /proc /mnt/hp
