@@ -133,6 +133,9 @@ public final class NodeTable: @unchecked Sendable {
         out.append(contentsOf: name)
     }
 
+    /// The directory a node was last seen in.
+    public func parent(of id: UInt64) -> UInt64? { lock.withLock { nodes[id]?.parent } }
+
     public func identity(_ id: UInt64) -> NodeIdentity? { lock.withLock { nodes[id]?.ident } }
     public func isPseudo(_ id: UInt64) -> Bool { lock.withLock { nodes[id]?.pseudo ?? false } }
 

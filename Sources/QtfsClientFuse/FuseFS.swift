@@ -12,6 +12,8 @@ final class FS: @unchecked Sendable {
     let inos: InoMap
     let opts: Options
     let proc: ProcMode?
+    /// Directory snapshots for lookups (nil: off, or a timeout is 0 so nothing may be cached).
+    let prefetch: DirPrefetch?
     var writeback = false       // set in init, once the kernel agreed
     var fuseSession: OpaquePointer?
 
@@ -21,6 +23,17 @@ final class FS: @unchecked Sendable {
         nodes = NodeTable(base: session.base, root: session.root)
         inos = InoMap(rootDev: session.root.dev)
         proc = opts.proc ? ProcMode(localProc: opts.localProc, mountpoint: opts.mountpoint) : nil
+        let life = min(opts.entryTimeout, opts.attrTimeout)
+        prefetch = opts.prefetch && life > 0 ? DirPrefetch(lifetime: life) : nil
+    }
+
+    /// This client changed directory `dir`'s contents: its snapshot is stale.
+    func dirChanged(_ dir: fuse_ino_t) { prefetch?.changed(UInt64(dir)) }
+
+    /// This client changed a file's attributes: the snapshot of its directory is stale.
+    func childChanged(_ ino: fuse_ino_t) {
+        guard let pf = prefetch, pf.isActive, let p = nodes.parent(of: UInt64(ino)) else { return }
+        pf.changed(p)
     }
 }
 

@@ -1,27 +1,10 @@
-// lookup, forget, getattr, setattr, readlink.
+// forget, getattr, setattr, readlink.
 import CFuse
 import CQtfsSys
 import QtfsClient
 import QtfsProtocol
 
 enum EntryOps {
-    static func lookup(_ req: fuse_req_t?, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?) {
-        let fs = FS.shared!
-        let n = bytes(name)
-        if let proc = fs.proc, proc.lookup(req, parent, n) { return }
-        handle(req) {
-            let p = try fs.path(parent, n)
-            do {
-                let a = try fs.session.lookup(caller(req), p)
-                fs.replyEntry(req, parent, n, a)
-            } catch let e as FSError where e.errno == ENOENT && !fs.nodes.isPseudo(UInt64(parent)) {
-                var neg = fuse_entry_param()   // negative entry: cache the absence
-                neg.entry_timeout = fs.opts.entryTimeout
-                fuse_reply_entry(req, &neg)
-            }
-        }
-    }
-
     static func forget(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ n: UInt64) {
         FS.shared.nodes.forget(UInt64(ino), n)
         fuse_reply_none(req)
@@ -53,6 +36,7 @@ enum EntryOps {
                                    handle: remote?.id ?? 0, valid: [])
             fill(&r, attr!.pointee, toSet)
             let a = try fs.session.setattr(r, handle: remote)
+            fs.childChanged(ino)
             fs.nodes.noteAttr(UInt64(ino), a)
             var st = fs.makeStat(a)
             fuse_reply_attr(req, &st, fs.attrTimeout(a))

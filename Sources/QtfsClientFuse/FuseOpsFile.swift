@@ -9,6 +9,7 @@ enum FileOps {
         let fs = FS.shared!, fi = fi!
         handle(req) {
             let (h, flags) = try fs.session.open(caller(req), try fs.path(ino), flags: openFlags(fs, fi.pointee.flags))
+            if fi.pointee.flags & O_TRUNC != 0 { fs.childChanged(ino) }
             setOpenFlags(fs, fi, flags, keep: fs.nodes.openedKeepsCache(UInt64(ino)), pseudo: fs.nodes.isPseudo(UInt64(ino)))
             OpenFile(h).attach(fi)
             if fuse_reply_open(req, fi) != 0 { closeAfterInterrupt(fs, fi) }
@@ -21,6 +22,7 @@ enum FileOps {
         handle(req) {
             let flags = openFlags(fs, fi.pointee.flags)
             let (h, r) = try fs.session.create(caller(req), try fs.path(parent, n), flags: flags, mode: mode, umask: umask(req))
+            fs.dirChanged(parent)
             var e = fs.entry(fs.nodes.found(parent: UInt64(parent), name: n, attr: r.attr), r.attr)
             _ = fs.nodes.openedKeepsCache(UInt64(e.ino))
             setOpenFlags(fs, fi, r.flags, keep: false, pseudo: r.attr.isPseudo)
@@ -73,6 +75,7 @@ enum FileOps {
             guard let f = OpenFile.from(fi!) else { throw FSError(EBADF) }
             let n = try fs.session.write(f.remote, offset: UInt64(off),
                                          data: UnsafeRawBufferPointer(start: buf, count: min(size, Wire.maxIOSize)))
+            fs.childChanged(ino)
             fuse_reply_write(req, Int(n))
         }
     }
@@ -115,6 +118,7 @@ enum FileOps {
         handle(req) {
             guard let f = OpenFile.from(fi!) else { throw FSError(EBADF) }
             try fs.session.fallocate(f.remote, mode: UInt32(bitPattern: mode), offset: UInt64(off), length: UInt64(len))
+            fs.childChanged(ino)
             fuse_reply_err(req, 0)
         }
     }

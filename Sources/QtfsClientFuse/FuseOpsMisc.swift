@@ -66,6 +66,7 @@ enum MiscOps {
             let v = value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) } ?? []
             try fs.session.setxattr(caller(req), try fs.path(ino), name: bytes(name), value: v,
                                     flags: UInt32(bitPattern: flags) & 3)
+            fs.childChanged(ino)   // ctime
             fuse_reply_err(req, 0)
         }
     }
@@ -74,6 +75,7 @@ enum MiscOps {
         let fs = FS.shared!
         handle(req) {
             try fs.session.removexattr(caller(req), try fs.path(ino), name: bytes(name))
+            fs.childChanged(ino)
             fuse_reply_err(req, 0)
         }
     }

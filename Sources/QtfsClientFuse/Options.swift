@@ -11,6 +11,7 @@ struct Options {
     var proc = false
     var localProc = "/local_proc"
     var writeback = false
+    var prefetch = true    // directory attribute prefetch for uncached lookups
     var allowOther = Sys.isRoot
     var debug = false
     var fsname: String?
@@ -65,6 +66,8 @@ extension Options {
         case "local_proc": localProc = try need()
         case "writeback": writeback = true
         case "no_writeback": writeback = false
+        case "prefetch": prefetch = true
+        case "noprefetch", "no_prefetch": prefetch = false
         case "allow_other": allowOther = true
         case "no_allow_other": allowOther = false
         case "debug": debug = true

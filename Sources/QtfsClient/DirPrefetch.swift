@@ -1,0 +1,147 @@
+// Directory attribute prefetch for uncached LOOKUPs (like NFS's readdirplus heuristics and
+// sshfs's cache): when a directory sees a second LOOKUP miss within `lifetime`, its whole
+// listing with attributes is fetched once (READDIR plus) and later LOOKUPs in it are
+// answered from that snapshot while it is younger than `lifetime`. Any change this client
+// makes in the directory drops the snapshot and the miss history.
+#if canImport(Glibc)
+import Glibc
+#endif
+import QtfsProtocol
+import Synchronization
+
+public final class DirPrefetch: @unchecked Sendable {
+    /// What a snapshot says about a name.
+    public enum Answer: Equatable { case found(Attr), absent, unknown }
+
+    struct Dir {
+        var firstMiss: Double?            // time of the miss that started the count
+        var misses = 0
+        var snapshot: [[UInt8]: Attr?]?   // nil attr: listed but not statable (ask the server)
+        var fetchedAt = 0.0
+        var owner: Caller?                // credentials the snapshot was read with
+        var generation: UInt64 = 0        // bumped by every change: a fetch racing one is dropped
+        var fetching = false
+    }
+
+    public let lifetime: Double
+    public let maxEntries: Int
+    private let lock = PMutex()
+    private var dirs: [UInt64: Dir] = [:]   // protected by lock
+    /// Directories with state: lets hot paths (write) skip the lock when nothing is cached.
+    private let active = Atomic<Int>(0)
+    private let now: () -> Double
+
+    public init(lifetime: Double, maxEntries: Int = 65536, clock: @escaping () -> Double = DirPrefetch.monotonic) {
+        self.lifetime = lifetime; self.maxEntries = maxEntries; now = clock
+    }
+
+    public static func monotonic() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+
+    /// The snapshot's answer for `name` in `dir`, for a caller with these credentials.
+    public func answer(_ dir: UInt64, _ name: [UInt8], _ c: Caller) -> Answer {
+        lock.withLock {
+            guard let d = dirs[dir], let snap = d.snapshot, let o = d.owner, Self.sameCreds(o, c) else { return .unknown }
+            guard now() - d.fetchedAt < lifetime else { dropLocked(dir); return .unknown }
+            guard let entry = snap[name] else { return .absent }
+            guard let a = entry, !a.isPseudo else { return .unknown }
+            return .found(a)
+        }
+    }
+
+    /// A snapshot read as one user must not answer another (permissions differ); pid may.
+    static func sameCreds(_ a: Caller, _ b: Caller) -> Bool {
+        a.uid == b.uid && a.gid == b.gid && a.groups == b.groups
+    }
+
+    /// Records a miss; returns a generation to pass to `install` when this miss should
+    /// fetch the directory (the second miss within `lifetime`), nil otherwise.
+    public func miss(_ dir: UInt64) -> UInt64? {
+        lock.withLock {
+            let t = now()
+            if dirs[dir] == nil {
+                if dirs.count >= 4096 { pruneLocked(t) }
+                active.add(1, ordering: .relaxed)
+            }
+            var d = dirs[dir] ?? Dir()
+            if let first = d.firstMiss, t - first < lifetime { d.misses += 1 } else { d.firstMiss = t; d.misses = 1 }
+            let fetch = d.misses >= 2 && !d.fetching && d.snapshot == nil
+            if fetch { d.fetching = true }
+            dirs[dir] = d
+            return fetch ? d.generation : nil
+        }
+    }
+
+    /// Stores a fetched listing (nil: the fetch failed or was too big), unless the
+    /// directory changed since `generation` was handed out.
+    public func install(_ dir: UInt64, generation: UInt64, _ entries: [DirEntry]?, owner: Caller) {
+        lock.withLock {
+            guard var d = dirs[dir], d.generation == generation else { return }
+            d.fetching = false
+            d.misses = 0
+            d.firstMiss = nil
+            if let entries {
+                var snap: [[UInt8]: Attr?] = [:]
+                snap.reserveCapacity(entries.count)
+                for e in entries where e.name != [46] && e.name != [46, 46] { snap[e.name] = e.attr }
+                d.snapshot = snap
+                d.fetchedAt = now()
+                d.owner = owner
+            }
+            dirs[dir] = d
+        }
+    }
+
+    /// True while any directory has prefetch state (a lock-free check for hot paths).
+    public var isActive: Bool { active.load(ordering: .relaxed) > 0 }
+
+    /// This client changed something in `dir` (or a child's attributes): forget all about it.
+    public func changed(_ dir: UInt64) {
+        guard active.load(ordering: .relaxed) > 0 else { return }
+        lock.withLock { dropLocked(dir) }
+    }
+
+    /// The directory itself is gone (forgotten by the kernel).
+    public func forget(_ dir: UInt64) { changed(dir) }
+
+    private func dropLocked(_ dir: UInt64) {
+        guard let d = dirs[dir] else { return }
+        if d.fetching {   // keep the entry so the fetch sees a newer generation and drops its result
+            dirs[dir] = Dir(generation: d.generation &+ 1, fetching: false)
+        } else {
+            dirs[dir] = nil
+            active.subtract(1, ordering: .relaxed)
+        }
+    }
+
+    /// Bounds memory: forgets directories whose miss count and snapshot have both expired.
+    private func pruneLocked(_ t: Double) {
+        for (id, d) in dirs where !d.fetching && t - max(d.firstMiss ?? 0, d.fetchedAt) >= lifetime {
+            dirs[id] = nil
+            active.subtract(1, ordering: .relaxed)
+        }
+    }
+
+    public var snapshotCount: Int { lock.withLock { dirs.values.filter { $0.snapshot != nil }.count } }
+}
+
+extension Session {
+    /// The whole listing of a directory with attributes (READDIR plus, in chunks), or nil
+    /// if it cannot be read or has more than `maxEntries` entries.
+    public func listWithAttrs(_ c: Caller, _ path: [UInt8], maxEntries: Int) -> [DirEntry]? {
+        guard let h = try? opendir(c, path) else { return nil }
+        defer { releasedir(h) }
+        var out: [DirEntry] = []
+        var cookie: UInt64 = 0
+        while true {
+            guard let r = try? readdir(h, cookie: cookie, maxBytes: 512 * 1024, plus: true) else { return nil }
+            out += r.entries
+            if out.count > maxEntries { return nil }
+            if r.eof || r.entries.isEmpty { return out }
+            cookie = r.entries.last!.cookie
+        }
+    }
+}

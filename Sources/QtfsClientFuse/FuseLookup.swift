@@ -1,0 +1,48 @@
+// LOOKUP, answered from a directory snapshot when one is fresh (DirPrefetch, docs/client.md).
+import CFuse
+import CQtfsSys
+import QtfsClient
+import QtfsProtocol
+
+extension EntryOps {
+    static func lookup(_ req: fuse_req_t?, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?) {
+        let fs = FS.shared!
+        let n = bytes(name)
+        if let proc = fs.proc, proc.lookup(req, parent, n) { return }
+        handle(req) {
+            let p = try fs.path(parent, n)
+            let c = caller(req)
+            if fromSnapshot(fs, req, parent, n, c) { return }
+            do {
+                fs.replyEntry(req, parent, n, try fs.session.lookup(c, p))
+            } catch let e as FSError where e.errno == ENOENT && !fs.nodes.isPseudo(UInt64(parent)) {
+                replyAbsent(fs, req)
+            }
+        }
+    }
+
+    /// Answers from the parent's snapshot, fetching it on the second miss. False: ask the server.
+    private static func fromSnapshot(_ fs: FS, _ req: fuse_req_t?, _ parent: fuse_ino_t,
+                                     _ n: [UInt8], _ c: Caller) -> Bool {
+        let dir = UInt64(parent)
+        guard let pf = fs.prefetch, !fs.nodes.isPseudo(dir) else { return false }
+        var answer = pf.answer(dir, n, c)
+        if answer == .unknown, let gen = pf.miss(dir), let dirPath = fs.nodes.path(dir) {
+            pf.install(dir, generation: gen, fs.session.listWithAttrs(c, dirPath, maxEntries: pf.maxEntries), owner: c)
+            answer = pf.answer(dir, n, c)
+        }
+        switch answer {
+        case .found(let a): fs.replyEntry(req, parent, n, a)
+        case .absent: replyAbsent(fs, req)
+        case .unknown: return false
+        }
+        return true
+    }
+
+    /// Negative entry: the kernel caches the absence for entry_timeout.
+    private static func replyAbsent(_ fs: FS, _ req: fuse_req_t?) {
+        var neg = fuse_entry_param()
+        neg.entry_timeout = fs.opts.entryTimeout
+        fuse_reply_entry(req, &neg)
+    }
+}
