@@ -72,6 +72,7 @@ enum qtfs_op {
 	QTFS_OP_REMOVEXATTR = 36,
 	QTFS_OP_LSEEK = 37,
 	QTFS_OP_FALLOCATE = 38,
+	QTFS_OP_OPEN_READ = 48,	/* OPEN + the content of a small read-only file */
 	QTFS_OP_MAX = 64,
 };
 
@@ -79,6 +80,7 @@ enum qtfs_op {
 #define QTFS_OPEN_DIRECT_IO	1u	/* open_flags */
 #define QTFS_OPEN_NONSEEKABLE	2u
 #define QTFS_OPEN_KEEP_CACHE	4u
+#define QTFS_OPEN_HAS_CONTENT	8u	/* OPEN_READ: value holds the whole file */
 
 /* SETATTR valid bits */
 #define QTFS_SET_MODE		1u

@@ -81,3 +81,11 @@ int qtfs_become_root_cached(void) { return qtfs_become_cached(0, 0, NULL, 0); }
 int qtfs_fallocate(int fd, int mode, long long offset, long long length) {
     return fallocate(fd, mode, (off_t)offset, (off_t)length);
 }
+
+long qtfs_pread_nowait(int fd, void *buf, unsigned long count, long long offset) {
+#ifndef RWF_NOWAIT
+#define RWF_NOWAIT 0x00000008
+#endif
+    struct iovec iov = { .iov_base = buf, .iov_len = count };
+    return preadv2(fd, &iov, 1, (off_t)offset, RWF_NOWAIT);
+}

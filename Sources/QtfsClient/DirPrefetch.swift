@@ -1,8 +1,9 @@
 // Directory attribute prefetch for uncached LOOKUPs (like NFS's readdirplus heuristics and
 // sshfs's cache): when a directory sees a second LOOKUP miss within `lifetime`, its whole
 // listing with attributes is fetched once (READDIR plus) and later LOOKUPs in it are
-// answered from that snapshot while it is younger than `lifetime`. Any change this client
-// makes in the directory drops the snapshot and the miss history.
+// answered from that snapshot while it is younger than `lifetime`. Changes this client makes
+// are applied to the snapshot name by name (a created name is added, an unlinked one removed,
+// one whose attributes changed becomes unknown), so a create or unlink loop never refetches.
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -86,7 +87,11 @@ public final class DirPrefetch: @unchecked Sendable {
             if let entries {
                 var snap: [[UInt8]: Attr?] = [:]
                 snap.reserveCapacity(entries.count)
-                for e in entries where e.name != [46] && e.name != [46, 46] { snap[e.name] = e.attr }
+                for e in entries where e.name != [46] && e.name != [46, 46] {
+                    // A file with other hard links can change through a name elsewhere: ask.
+                    let linkedElsewhere = e.attr.map { $0.nlink > 1 && $0.mode & 0o170000 != 0o040000 } ?? false
+                    snap[e.name] = linkedElsewhere ? .some(nil) : e.attr
+                }
                 d.snapshot = snap
                 d.fetchedAt = now()
                 d.owner = owner
@@ -98,7 +103,24 @@ public final class DirPrefetch: @unchecked Sendable {
     /// True while any directory has prefetch state (a lock-free check for hot paths).
     public var isActive: Bool { active.load(ordering: .relaxed) > 0 }
 
-    /// This client changed something in `dir` (or a child's attributes): forget all about it.
+    /// This client changed `name` in `dir`: from now on the snapshot answers `answer` for it
+    /// (`.unknown` sends the next lookup to the server). A fetch in flight is dropped.
+    public func note(_ dir: UInt64, _ name: [UInt8], _ answer: Answer) {
+        guard active.load(ordering: .relaxed) > 0 else { return }
+        lock.withLock {
+            guard var d = dirs[dir] else { return }
+            if d.fetching { dropLocked(dir); return }
+            guard d.snapshot != nil else { return }
+            switch answer {
+            case .found(let a): d.snapshot![name] = .some(a)
+            case .absent: d.snapshot![name] = nil
+            case .unknown: d.snapshot![name] = .some(nil)
+            }
+            dirs[dir] = d
+        }
+    }
+
+    /// Forget all about `dir` (its snapshot and miss history).
     public func changed(_ dir: UInt64) {
         guard active.load(ordering: .relaxed) > 0 else { return }
         lock.withLock { dropLocked(dir) }

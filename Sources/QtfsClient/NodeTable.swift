@@ -133,8 +133,10 @@ public final class NodeTable: @unchecked Sendable {
         out.append(contentsOf: name)
     }
 
-    /// The directory a node was last seen in.
-    public func parent(of id: UInt64) -> UInt64? { lock.withLock { nodes[id]?.parent } }
+    /// The directory and name a node was last seen under.
+    public func place(of id: UInt64) -> (parent: UInt64, name: [UInt8])? {
+        lock.withLock { nodes[id].map { ($0.parent, $0.name) } }
+    }
 
     public func identity(_ id: UInt64) -> NodeIdentity? { lock.withLock { nodes[id]?.ident } }
     public func isPseudo(_ id: UInt64) -> Bool { lock.withLock { nodes[id]?.pseudo ?? false } }

@@ -10,6 +10,17 @@ extension Session {
         return (RemoteHandle(conn: i, id: o.handle), o.flags)
     }
 
+    /// OPEN, and the whole content when the file is small and opened read-only (nil: none
+    /// came; read it with READ).
+    public func openRead(_ c: Caller, _ path: [UInt8], flags: UInt32,
+                         maxBytes: UInt32) throws -> (RemoteHandle, UInt32, [UInt8]?) {
+        let i = pathConnIndex()
+        let req = OpenReadRequest(OpenRequest(caller: c, target: target(path), flags: flags), maxBytes: maxBytes)
+        let o = try send(.openRead, req, on: conns[i]).decode(OpenReadReply.self)
+        let has = o.open.flags & OpenReadReply.hasContent != 0
+        return (RemoteHandle(conn: i, id: o.open.handle), o.open.flags & ~OpenReadReply.hasContent, has ? o.content : nil)
+    }
+
     public func create(_ c: Caller, _ path: [UInt8], flags: UInt32, mode: UInt32,
                        umask: UInt32) throws -> (RemoteHandle, CreateReply) {
         let i = pathConnIndex()

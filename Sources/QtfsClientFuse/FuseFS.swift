@@ -27,13 +27,15 @@ final class FS: @unchecked Sendable {
         prefetch = opts.prefetch && life > 0 ? DirPrefetch(lifetime: life) : nil
     }
 
-    /// This client changed directory `dir`'s contents: its snapshot is stale.
-    func dirChanged(_ dir: fuse_ino_t) { prefetch?.changed(UInt64(dir)) }
+    /// This client created, removed or renamed `name` in `dir`: keep its snapshot in step.
+    func dirChanged(_ dir: fuse_ino_t, _ name: [UInt8], _ now: DirPrefetch.Answer) {
+        prefetch?.note(UInt64(dir), name, now)
+    }
 
-    /// This client changed a file's attributes: the snapshot of its directory is stale.
+    /// This client changed a file's attributes: its snapshot entry is stale.
     func childChanged(_ ino: fuse_ino_t) {
-        guard let pf = prefetch, pf.isActive, let p = nodes.parent(of: UInt64(ino)) else { return }
-        pf.changed(p)
+        guard let pf = prefetch, pf.isActive, let p = nodes.place(of: UInt64(ino)) else { return }
+        pf.note(p.parent, p.name, .unknown)
     }
 }
 

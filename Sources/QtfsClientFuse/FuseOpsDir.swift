@@ -10,10 +10,21 @@ enum DirOps {
         handle(req) {
             let h = try fs.session.opendir(caller(req), try fs.path(ino))
             OpenDir(h).attach(fi!)
+            cacheListing(fs, ino, fi!)
             if fuse_reply_open(req, fi) != 0 {
                 if let d = OpenFile.detach(fi!) { fs.session.releasedir(d.remote) }
             }
         }
+    }
+
+    /// Lets the kernel keep an ordinary directory's listing in its page cache, as it keeps
+    /// file data: it drops the listing itself when this mount changes the directory or the
+    /// directory's mtime changes; keep_cache is off when the mtime changed since the last open.
+    /// Pseudo directories (/proc pids come and go without an mtime change) are always asked.
+    private static func cacheListing(_ fs: FS, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>) {
+        guard !fs.nodes.isPseudo(UInt64(ino)) else { return }
+        fi.pointee.cache_readdir = 1
+        fi.pointee.keep_cache = fs.nodes.openedKeepsCache(UInt64(ino)) ? 1 : 0
     }
 
     static func readdir(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ size: Int, _ off: off_t,

@@ -8,12 +8,24 @@ enum FileOps {
     static func open(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
         let fs = FS.shared!, fi = fi!
         handle(req) {
-            let (h, flags) = try fs.session.open(caller(req), try fs.path(ino), flags: openFlags(fs, fi.pointee.flags))
+            let keep = fs.nodes.openedKeepsCache(UInt64(ino)), pseudo = fs.nodes.isPseudo(UInt64(ino))
+            let flags = openFlags(fs, fi.pointee.flags)
+            // Read-only and not served from the page cache: ask for the content with the open.
+            let wantContent = Int32(bitPattern: flags) & (O_ACCMODE | O_TRUNC) == O_RDONLY && (pseudo || !keep)
+            let (h, openFlags, content) = try openMaybeReading(fs, caller(req), try fs.path(ino), flags, wantContent)
             if fi.pointee.flags & O_TRUNC != 0 { fs.childChanged(ino) }
-            setOpenFlags(fs, fi, flags, keep: fs.nodes.openedKeepsCache(UInt64(ino)), pseudo: fs.nodes.isPseudo(UInt64(ino)))
-            OpenFile(h).attach(fi)
+            setOpenFlags(fs, fi, openFlags, keep: keep, pseudo: pseudo)
+            let direct = fi.pointee.direct_io != 0
+            OpenFile(h, content: content.map { OpenContent($0, sequential: direct) }).attach(fi)
             if fuse_reply_open(req, fi) != 0 { closeAfterInterrupt(fs, fi) }
         }
+    }
+
+    private static func openMaybeReading(_ fs: FS, _ c: Caller, _ path: [UInt8], _ flags: UInt32,
+                                         _ wantContent: Bool) throws -> (RemoteHandle, UInt32, [UInt8]?) {
+        if wantContent { return try fs.session.openRead(c, path, flags: flags, maxBytes: OpenContent.maxBytes) }
+        let (h, f) = try fs.session.open(c, path, flags: flags)
+        return (h, f, nil)
     }
 
     static func create(_ req: fuse_req_t?, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?,
@@ -22,7 +34,7 @@ enum FileOps {
         handle(req) {
             let flags = openFlags(fs, fi.pointee.flags)
             let (h, r) = try fs.session.create(caller(req), try fs.path(parent, n), flags: flags, mode: mode, umask: umask(req))
-            fs.dirChanged(parent)
+            fs.dirChanged(parent, n, .found(r.attr))
             var e = fs.entry(fs.nodes.found(parent: UInt64(parent), name: n, attr: r.attr), r.attr)
             _ = fs.nodes.openedKeepsCache(UInt64(e.ino))
             setOpenFlags(fs, fi, r.flags, keep: false, pseudo: r.attr.isPseudo)
@@ -62,6 +74,10 @@ enum FileOps {
         let fs = FS.shared!
         handle(req) {
             guard let f = OpenFile.from(fi!) else { throw FSError(EBADF) }
+            if let chunk = f.content?.take(offset: Int(off), size: size) {
+                chunk.withUnsafeBytes { _ = fuse_reply_buf(req, $0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count) }
+                return
+            }
             let want = UInt32(min(size, Wire.maxIOSize))
             let data = try fs.session.read(f.remote, offset: UInt64(off), size: want)
             data.withUnsafeBytes { _ = fuse_reply_buf(req, $0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count) }

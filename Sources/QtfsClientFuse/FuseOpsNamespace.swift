@@ -11,7 +11,7 @@ enum NamespaceOps {
         let fs = FS.shared!, n = bytes(name)
         handle(req) {
             let a = try fs.session.mknod(caller(req), try fs.path(parent, n), mode: mode, rdev: UInt64(rdev), umask: umask(req))
-            fs.dirChanged(parent)
+            fs.dirChanged(parent, n, .found(a))
             fs.replyEntry(req, parent, n, a)
         }
     }
@@ -20,7 +20,7 @@ enum NamespaceOps {
         let fs = FS.shared!, n = bytes(name)
         handle(req) {
             let a = try fs.session.mkdir(caller(req), try fs.path(parent, n), mode: mode, umask: umask(req))
-            fs.dirChanged(parent)
+            fs.dirChanged(parent, n, .found(a))
             fs.replyEntry(req, parent, n, a)
         }
     }
@@ -29,7 +29,7 @@ enum NamespaceOps {
         let fs = FS.shared!, n = bytes(name)
         handle(req) {
             try fs.session.unlink(caller(req), try fs.path(parent, n))
-            fs.dirChanged(parent)
+            fs.dirChanged(parent, n, .absent)
             // Invalidate before replying, so the caller's next stat cannot see the old count.
             let otherLinks = fs.nodes.removed(parent: UInt64(parent), name: n)
             if let se = fs.fuseSession {
@@ -43,7 +43,7 @@ enum NamespaceOps {
         let fs = FS.shared!, n = bytes(name)
         handle(req) {
             try fs.session.rmdir(caller(req), try fs.path(parent, n))
-            fs.dirChanged(parent)
+            fs.dirChanged(parent, n, .absent)
             fs.nodes.removed(parent: UInt64(parent), name: n)
             fuse_reply_err(req, 0)
         }
@@ -54,7 +54,7 @@ enum NamespaceOps {
         let fs = FS.shared!, n = bytes(name)
         handle(req) {
             let a = try fs.session.symlink(caller(req), try fs.path(parent, n), contents: bytes(link))
-            fs.dirChanged(parent)
+            fs.dirChanged(parent, n, .found(a))
             fs.replyEntry(req, parent, n, a)
         }
     }
@@ -66,8 +66,8 @@ enum NamespaceOps {
             // Linux RENAME_NOREPLACE 1 and RENAME_EXCHANGE 2 match the wire; others are refused.
             guard flags & ~3 == 0 else { throw FSError(EINVAL) }
             try fs.session.rename(caller(req), try fs.path(parent, n1), try fs.path(newparent, n2), flags: flags)
-            fs.dirChanged(parent)
-            fs.dirChanged(newparent)
+            fs.dirChanged(parent, n1, flags & 2 != 0 ? .unknown : .absent)
+            fs.dirChanged(newparent, n2, .unknown)
             fs.nodes.renamed(UInt64(parent), n1, UInt64(newparent), n2, exchange: flags & 2 != 0)
             fuse_reply_err(req, 0)
         }
@@ -77,7 +77,7 @@ enum NamespaceOps {
         let fs = FS.shared!, n = bytes(newname)
         handle(req) {
             let a = try fs.session.link(caller(req), try fs.path(ino), try fs.path(newparent, n))
-            fs.dirChanged(newparent)
+            fs.dirChanged(newparent, n, .found(a))
             fs.childChanged(ino)   // its nlink changed
             fs.replyEntry(req, newparent, n, a)
             // The new name is its own node (path model): the old one's cached nlink is stale.

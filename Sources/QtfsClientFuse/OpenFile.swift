@@ -5,7 +5,9 @@ import QtfsProtocol
 
 class OpenFile {
     let remote: RemoteHandle
-    init(_ remote: RemoteHandle) { self.remote = remote }
+    /// The content that came with the open, if any (OPEN_READ).
+    let content: OpenContent?
+    init(_ remote: RemoteHandle, content: OpenContent? = nil) { self.remote = remote; self.content = content }
 
     /// Stores a retained reference in fi->fh.
     func attach(_ fi: UnsafeMutablePointer<fuse_file_info>) {

@@ -22,6 +22,8 @@ public enum Wire {
     public static let maxGroups = 64
     public static let maxXattrName = 255
     public static let maxXattrValue = 64 * 1024
+    /// OPEN_READ: the most content one open may carry.
+    public static let maxOpenContent = 64 * 1024
     public static let defaultPort: UInt16 = 12345
 }
 
@@ -116,4 +118,5 @@ public enum Opcode: UInt16, CaseIterable, Sendable {
     case removexattr = 36
     case lseek = 37
     case fallocate = 38
+    case openRead = 48      // OPEN plus the whole content of a small read-only file
 }

@@ -77,6 +77,25 @@ public struct OpenReply: WirePayload {
     public init(from r: inout WireReader) throws { handle = try r.u64("handle"); flags = try r.u32("flags") }
 }
 
+/// OPEN_READ: the OPEN answer, then the file's whole content when `flags` has `hasContent`
+/// (otherwise an empty blob: read it with READ as usual).
+public struct OpenReadReply: WirePayload {
+    public static let hasContent: UInt32 = 8
+    public var open: OpenReply
+    public var content: [UInt8]
+    public init(_ open: OpenReply, content: [UInt8]) { self.open = open; self.content = content }
+    public func encode(into w: inout WireWriter) {
+        w.u64(open.handle, "handle")
+        w.u32(open.flags, "flags: as OPEN, plus 8 content follows")
+        w.blob(content, "content")
+    }
+    public init(from r: inout WireReader) throws {
+        open = try OpenReply(from: &r)
+        content = try r.blob("content", limit: Wire.maxOpenContent)
+        if open.flags & Self.hasContent == 0, !content.isEmpty { throw WireError.invalid(field: "content") }
+    }
+}
+
 public struct CreateReply: WirePayload {
     public var handle: UInt64
     public var flags: UInt32

@@ -192,6 +192,22 @@ public struct OpenRequest: WirePayload {
     }
 }
 
+/// OPEN_READ: OPEN, and when the file is opened read-only and its whole content fits in
+/// `maxBytes`, that content in the same answer (one round trip for open+read).
+public struct OpenReadRequest: WirePayload {
+    public var open: OpenRequest
+    public var maxBytes: UInt32
+    public init(_ open: OpenRequest, maxBytes: UInt32) { self.open = open; self.maxBytes = maxBytes }
+    public func encode(into w: inout WireWriter) {
+        open.encode(into: &w); w.u32(maxBytes, "content wanted up to this many bytes")
+    }
+    public init(from r: inout WireReader) throws {
+        open = try OpenRequest(from: &r)
+        maxBytes = try r.u32("maxBytes")
+        guard maxBytes <= UInt32(Wire.maxOpenContent) else { throw WireError.invalid(field: "maxBytes") }
+    }
+}
+
 public struct CreateRequest: WirePayload {
     public var caller: Caller
     public var target: Target
@@ -286,7 +302,7 @@ public struct ReaddirRequest: WirePayload {
     }
     public init(from r: inout WireReader) throws {
         handle = try r.u64("handle"); cookie = try r.u64("cookie"); maxBytes = try r.u32("maxBytes")
-        guard maxBytes <= UInt32(Wire.maxIOSize) else { throw WireError.invalid(field: "maxBytes") }
+        guard maxBytes <= UInt32(Wire.maxOpenContent) else { throw WireError.invalid(field: "maxBytes") }
         switch try r.u32("plus") {
         case 0: plus = false
         case 1: plus = true

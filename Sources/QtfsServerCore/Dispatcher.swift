@@ -24,7 +24,7 @@ struct Dispatcher: @unchecked Sendable {
     /// less than the two thread hand-offs a worker costs. What may block for long stays on
     /// workers: FSYNC, FALLOCATE, SETATTR (truncate), RENAME and UNLINK (freeing large
     /// files), MOUNT, and OPEN of anything but a regular file or directory.
-    static let inlineOps: Set<UInt16> = Set([Opcode.lookup, .getattr, .readlink, .access, .statfs, .open,
+    static let inlineOps: Set<UInt16> = Set([Opcode.lookup, .getattr, .readlink, .access, .statfs, .open, .openRead,
                                              .opendir, .readdir, .getxattr, .listxattr, .create, .mkdir,
                                              .mknod, .symlink, .link, .lseek].map(\.rawValue))
     let backend: Backend
@@ -76,6 +76,7 @@ struct Dispatcher: @unchecked Sendable {
         case .rename: return reply(try b.rename(.decode(p)))
         case .link: return reply(try b.link(.decode(p)))
         case .open: return reply(try b.open(.decode(p), h, onLoop: inline))
+        case .openRead: return reply(try b.openRead(.decode(p), h, onLoop: inline))
         case .create: return reply(try b.create(.decode(p), h, onLoop: inline))
         case .fsync: return reply(try b.fsync(.decode(p), h))
         case .opendir: return reply(try b.opendir(.decode(p), h))

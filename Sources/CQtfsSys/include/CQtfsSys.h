@@ -49,6 +49,10 @@
 /// fallocate(2) (declared by glibc only in GNU mode).
 int qtfs_fallocate(int fd, int mode, long long offset, long long length);
 
+/// pread that fails with EAGAIN instead of waiting for the disk (preadv2 with RWF_NOWAIT):
+/// lets the event loop read a file only when its pages are already in memory.
+long qtfs_pread_nowait(int fd, void *buf, unsigned long count, long long offset);
+
 /// Switches the calling thread (only) to act with these file-system credentials:
 /// raw setgroups/setfsgid/setfsuid syscalls, because glibc's wrappers change every
 /// thread of the process. Returns 0, or -1 with errno set.

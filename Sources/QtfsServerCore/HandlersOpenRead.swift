@@ -1,0 +1,62 @@
+// OPEN_READ: OPEN plus the whole content of a small file opened read-only, so that
+// open+read+close costs the client one round trip (docs/protocol.md).
+import Glibc
+internal import CQtfsSys
+import QtfsProtocol
+
+extension Backend {
+    /// On the loop only an ordinary file whose pages are all in memory is read (RWF_NOWAIT);
+    /// a pseudo file is closed again and the request goes to a worker, because reading
+    /// /proc/PID/cmdline can wait on the target process's memory lock.
+    func openRead(_ r: OpenReadRequest, _ handles: HandleTable, onLoop: Bool) throws -> OpenReadReply {
+        let opened = try open(r.open, handles, onLoop: onLoop)
+        let flags = Int32(bitPattern: r.open.flags)
+        let readOnly = flags & O_ACCMODE == O_RDONLY && flags & O_TRUNC == 0
+        guard readOnly, r.maxBytes > 0, opened.flags & OpenReply.nonSeekable == 0,
+              let h = handles.get(opened.handle), !h.isDirectory else {
+            return OpenReadReply(opened, content: [])
+        }
+        let pseudo = opened.flags & OpenReply.directIO != 0
+        if pseudo && onLoop {
+            _ = handles.remove(opened.handle)
+            throw NeedsWorker()
+        }
+        guard let content = pseudo ? Self.wholePseudo(h.fd, Int(r.maxBytes))
+                                   : Self.wholeCached(h.fd, Int(r.maxBytes)) else {
+            return OpenReadReply(opened, content: [])
+        }
+        return OpenReadReply(OpenReply(handle: opened.handle, flags: opened.flags | OpenReadReply.hasContent),
+                             content: content)
+    }
+
+    /// An ordinary file's content if it is at most `max` bytes and already in memory.
+    private static func wholeCached(_ fd: Int32, _ max: Int) -> [UInt8]? {
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_size <= max else { return nil }
+        let size = Int(st.st_size)
+        var buf = [UInt8](repeating: 0, count: size + 1)   // one more: a file that grew meanwhile is refused
+        let n = buf.withUnsafeMutableBytes { qtfs_pread_nowait(fd, $0.baseAddress, UInt($0.count), 0) }
+        guard n >= 0, n <= size else { return nil }
+        buf.removeLast(buf.count - n)
+        return buf
+    }
+
+    /// A pseudo file's content if it is at most `max` bytes, read without blocking (a file
+    /// like /proc/kmsg that would wait for data gives none). Its size says nothing (0 or
+    /// 4096), so it is read until a read returns 0.
+    private static func wholePseudo(_ fd: Int32, _ max: Int) -> [UInt8]? {
+        let old = fcntl(fd, F_GETFL)
+        guard old >= 0, fcntl(fd, F_SETFL, old | O_NONBLOCK) == 0 else { return nil }
+        defer { _ = fcntl(fd, F_SETFL, old) }
+        var buf = [UInt8](repeating: 0, count: max + 1)
+        var used = 0
+        while used < buf.count {
+            let n = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + used, $0.count - used, off_t(used)) }
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { return nil }
+            if n == 0 { return Array(buf[..<used]) }
+            used += n
+        }
+        return nil   // more than max bytes
+    }
+}

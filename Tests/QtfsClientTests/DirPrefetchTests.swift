@@ -1,0 +1,89 @@
+import QtfsProtocol
+import XCTest
+
+@testable import QtfsClient
+
+final class DirPrefetchTests: XCTestCase {
+    private var clock = 100.0
+    private let dir: UInt64 = 7
+    private let alice = Caller(uid: 1000, gid: 1000)
+
+    private func prefetch() -> DirPrefetch { DirPrefetch(lifetime: 1.0, clock: { [unowned self] in self.clock }) }
+
+    private func file(_ ino: UInt64, nlink: UInt32 = 1, size: UInt64 = 4) -> Attr {
+        Attr(ino: ino, size: size, mode: 0o100644, nlink: nlink)
+    }
+
+    private func entries(_ names: [String: Attr]) -> [DirEntry] {
+        var out = [DirEntry(cookie: 1, ino: 1, type: 4, name: "."), DirEntry(cookie: 2, ino: 1, type: 4, name: "..")]
+        for (i, (n, a)) in names.sorted(by: { $0.key < $1.key }).enumerated() {
+            out.append(DirEntry(cookie: UInt64(i + 3), ino: a.ino, type: 8, name: n, attr: a))
+        }
+        return out
+    }
+
+    /// Two misses, then a snapshot holding `names`.
+    private func primed(_ pf: DirPrefetch, _ names: [String: Attr]) {
+        XCTAssertNil(pf.miss(dir), "the first miss must not fetch")
+        let gen = pf.miss(dir)
+        XCTAssertNotNil(gen, "the second miss within the lifetime fetches")
+        pf.install(dir, generation: gen!, entries(names), owner: alice)
+    }
+
+    func testSecondMissFetchesAndSnapshotAnswers() {
+        let pf = prefetch()
+        primed(pf, ["a": file(10), "b": file(11)])
+        XCTAssertEqual(pf.answer(dir, Array("a".utf8), alice), .found(file(10)))
+        XCTAssertEqual(pf.answer(dir, Array("zz".utf8), alice), .absent)
+        XCTAssertEqual(pf.answer(dir, Array(".".utf8), alice), .absent, "dot entries are never answered as files")
+    }
+
+    func testMissesFarApartDoNotFetch() {
+        let pf = prefetch()
+        XCTAssertNil(pf.miss(dir))
+        clock += 2
+        XCTAssertNil(pf.miss(dir), "a miss after the lifetime starts a new count")
+    }
+
+    func testOtherCredentialsAreNotAnswered() {
+        let pf = prefetch()
+        primed(pf, ["a": file(10)])
+        XCTAssertEqual(pf.answer(dir, Array("a".utf8), Caller(uid: 1001, gid: 1000)), .unknown)
+        XCTAssertEqual(pf.answer(dir, Array("a".utf8), Caller(uid: 1000, gid: 1000, pid: 99)), .found(file(10)))
+    }
+
+    func testSnapshotExpires() {
+        let pf = prefetch()
+        primed(pf, ["a": file(10)])
+        clock += 1.5
+        XCTAssertEqual(pf.answer(dir, Array("a".utf8), alice), .unknown)
+        XCTAssertEqual(pf.snapshotCount, 0)
+    }
+
+    func testLocalChangesUpdateTheSnapshotNameByName() {
+        let pf = prefetch()
+        primed(pf, ["a": file(10), "b": file(11)])
+        pf.note(dir, Array("new".utf8), .found(file(12)))
+        pf.note(dir, Array("a".utf8), .absent)
+        pf.note(dir, Array("b".utf8), .unknown)
+        XCTAssertEqual(pf.answer(dir, Array("new".utf8), alice), .found(file(12)))
+        XCTAssertEqual(pf.answer(dir, Array("a".utf8), alice), .absent)
+        XCTAssertEqual(pf.answer(dir, Array("b".utf8), alice), .unknown)
+        XCTAssertNil(pf.miss(dir), "a live snapshot is not fetched again")
+    }
+
+    func testChangeDuringFetchDropsItsResult() {
+        let pf = prefetch()
+        XCTAssertNil(pf.miss(dir))
+        let gen = pf.miss(dir)!
+        pf.note(dir, Array("a".utf8), .absent)   // races the fetch
+        pf.install(dir, generation: gen, entries(["a": file(10)]), owner: alice)
+        XCTAssertEqual(pf.answer(dir, Array("a".utf8), alice), .unknown)
+    }
+
+    func testHardLinkedFilesAreAlwaysAskedFor() {
+        let pf = prefetch()
+        primed(pf, ["one": file(10, nlink: 2)])
+        XCTAssertEqual(pf.answer(dir, Array("one".utf8), alice), .unknown)
+    }
+}
