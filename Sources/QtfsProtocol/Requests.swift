@@ -302,7 +302,7 @@ public struct ReaddirRequest: WirePayload {
     }
     public init(from r: inout WireReader) throws {
         handle = try r.u64("handle"); cookie = try r.u64("cookie"); maxBytes = try r.u32("maxBytes")
-        guard maxBytes <= UInt32(Wire.maxOpenContent) else { throw WireError.invalid(field: "maxBytes") }
+        guard maxBytes <= UInt32(Wire.maxIOSize) else { throw WireError.invalid(field: "maxBytes") }
         switch try r.u32("plus") {
         case 0: plus = false
         case 1: plus = true
