@@ -14,6 +14,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // Wire protocol v1: framing, messages, codec. No io_uring, FUSE or Foundation.
@@ -22,16 +24,26 @@ let package = Package(
         .target(name: "CQtfsUring", linkerSettings: [.linkedLibrary("uring")]),
         .target(name: "CFuse", linkerSettings: [.linkedLibrary("fuse3")]),
         .target(name: "CQtfsSys"),
+        // Control endpoint (qtinfo): statistics, log level, status over a unix socket.
+        .target(name: "QtfsControl", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        // Prometheus text export of the statistics, through swift-metrics.
+        .target(
+            name: "QtfsMetrics",
+            dependencies: [
+                "QtfsControl",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]),
         .target(
             name: "QtfsServerCore",
             dependencies: [
-                "QtfsProtocol", "CQtfsUring", "CQtfsSys",
+                "QtfsProtocol", "CQtfsUring", "CQtfsSys", "QtfsControl",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(
             name: "QtfsServer",
             dependencies: [
-                "QtfsServerCore",
+                "QtfsServerCore", "QtfsControl", "QtfsMetrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -44,18 +56,19 @@ let package = Package(
         .executableTarget(
             name: "QtfsClientFuse",
             dependencies: [
-                "QtfsClient", "CFuse", "CQtfsSys",
+                "QtfsClient", "CFuse", "CQtfsSys", "QtfsControl",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(
             name: "Qtinfo",
             dependencies: [
-                "QtfsProtocol",
+                "QtfsProtocol", "QtfsControl",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "QtfsProtocolTests", dependencies: ["QtfsProtocol"]),
         .testTarget(name: "QtfsServerTests", dependencies: ["QtfsServerCore", "QtfsProtocol", "CQtfsSys"]),
         .testTarget(name: "QtfsClientTests", dependencies: ["QtfsClient", "QtfsProtocol"]),
+        .testTarget(name: "QtfsControlTests", dependencies: ["QtfsControl", "Qtinfo"]),
     ],
     swiftLanguageModes: [.v5]
 )

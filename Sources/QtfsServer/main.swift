@@ -3,6 +3,8 @@ import ArgumentParser
 import Foundation
 import Glibc
 import Logging
+import QtfsControl
+import QtfsMetrics
 import QtfsServerCore
 
 @main
@@ -37,8 +39,12 @@ struct QtfsServerCommand: ParsableCommand {
     @Option(help: "Worker threads for metadata operations (default max(4, 2 x cores)).")
     var workers: Int?
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (change it at run time with qtinfo -l).")
     var logLevel: String?
+
+    @Option(help: ArgumentHelp("Serve Prometheus metrics (GET /metrics) on this IPv4 address and port; off by default.",
+                               valueName: "host:port"))
+    var metricsListen: String?
 
     func validate() throws {
         if let workers, !(1...1024).contains(workers) { throw ValidationError("--workers must be between 1 and 1024") }
@@ -49,11 +55,8 @@ struct QtfsServerCommand: ParsableCommand {
 
     func run() throws {
         let cfg = try buildConfig()
-        LoggingSystem.bootstrap { label in
-            var h = StreamLogHandler.standardError(label: label)
-            h.logLevel = cfg.logLevel
-            return h
-        }
+        let level = LogLevelHandle(cfg.logLevel)   // shared with qtinfo -l
+        ControlledLogHandler.bootstrap(level)
         let logger = Logger(label: "qtfs-server")
         // SIGINT/SIGTERM are taken by sigwait below, so every thread must block them.
         var signals = sigset_t()
@@ -62,8 +65,12 @@ struct QtfsServerCommand: ParsableCommand {
         sigaddset(&signals, SIGTERM)
         pthread_sigmask(SIG_BLOCK, &signals, nil)
         // ConfigError texts say what went wrong and what to do; ArgumentParser prints them.
-        let server = try QtfsServer(config: cfg, logger: logger)
+        let mirror = cfg.metricsListen.map { _ in PrometheusMirror(prefix: "qtfs_server", ops: QtfsServer.opNames) }
+        let server = try QtfsServer(config: cfg, logger: logger, statsMirror: mirror)
         try server.start()
+        let endpoints = try Endpoints.start(server.controlTarget(logLevel: level), metricsAddress: cfg.metricsListen,
+                                            mirror: mirror, logger: logger)
+        defer { endpoints.stop() }
         // If the loop ends by itself (fatal io_uring error), wake the main thread too.
         let watcher = Thread { server.wait(); kill(getpid(), SIGTERM) }
         watcher.start()
@@ -81,6 +88,7 @@ struct QtfsServerCommand: ParsableCommand {
         if let port { cfg.port = port }
         if let workers { cfg.workers = workers }
         if let logLevel, let l = Logger.Level(rawValue: logLevel) { cfg.logLevel = l }
+        if let metricsListen { cfg.metricsListen = metricsListen }
         return cfg
     }
 }

@@ -32,6 +32,8 @@ public struct ServerConfig: Equatable, Sendable {
     /// Socket buffer sizes (SO_SNDBUF / SO_RCVBUF), bytes.
     public var socketBuffer: Int = 4 << 20
     public var logLevel: Logger.Level = .info
+    /// HOST:PORT of the Prometheus text endpoint (GET /metrics); nil = off.
+    public var metricsListen: String?
 
     public init() {}
 }

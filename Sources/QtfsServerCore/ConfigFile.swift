@@ -59,6 +59,7 @@ extension ServerConfig {
         case "workers": workers = try Self.number(value, at, key, in: 1...1024)
         case "max_connections": maxConnections = try Self.number(value, at, key, in: 1...1_000_000)
         case "max_in_flight": maxInFlight = try Self.number(value, at, key, in: 1...65536)
+        case "metrics_listen": metricsListen = value.isEmpty ? nil : value
         case "socket_buffer": socketBuffer = try Self.number(value, at, key, in: 4096...(256 << 20))
         case "log_level":
             guard let l = Logger.Level(rawValue: value) else {

@@ -2,6 +2,7 @@
 // with workers).
 import Glibc
 internal import CQtfsSys
+import QtfsControl
 
 final class Connection {
     static let maxIov = 64
@@ -10,6 +11,10 @@ final class Connection {
     let fd: Int32
     let peer: String
     let handles = HandleTable()
+    /// Traffic counters read by the control endpoint.
+    let cell: ConnectionCell
+    /// Start time of each request being served, by request id (statistics).
+    var started: [UInt64: UInt64] = [:]
     var recv = RecvBuffer()
 
     var helloDone = false
@@ -38,6 +43,7 @@ final class Connection {
 
     init(id: UInt64, fd: Int32, peer: String) {
         self.id = id; self.fd = fd; self.peer = peer
+        cell = ConnectionCell(id: id, peer: peer)
         msg.initialize(to: msghdr())
     }
 

@@ -7,6 +7,7 @@ import Glibc
 internal import CQtfsSys
 internal import CQtfsUring
 import Logging
+import QtfsControl
 import QtfsProtocol
 
 final class Engine {
@@ -30,6 +31,8 @@ final class Engine {
     let pool: WorkerPool
     let dispatcher: Dispatcher
     let completions: Completions
+    let opStats: StatsRegistry
+    let connRegistry: ConnectionRegistry
     var conns: [UInt64: Connection] = [:]
     private var nextConn: UInt64 = 1
     private var ops: [Op?] = []
@@ -50,9 +53,10 @@ final class Engine {
     }
 
     init(listenFd: Int32, config: ServerConfig, logger: Logger, pool: WorkerPool, dispatcher: Dispatcher,
-         completions: Completions) throws {
+         completions: Completions, opStats: StatsRegistry, connRegistry: ConnectionRegistry) throws {
         self.listenFd = listenFd; self.config = config; self.logger = logger
         self.pool = pool; self.dispatcher = dispatcher; self.completions = completions
+        self.opStats = opStats; self.connRegistry = connRegistry
         var err: Int32 = 0
         guard let ring = qtfs_uring_new(1024, &err) else {
             throw ConfigError("io_uring is unavailable (\(String(cString: strerror(-err)))); check kernel.io_uring_disabled and the seccomp profile")
@@ -191,6 +195,7 @@ final class Engine {
         let c = Connection(id: nextConn, fd: fd, peer: peer)
         nextConn += 1
         conns[c.id] = c
+        connRegistry.add(c.cell)
         stats.set(conns.count)
         logger.info("connection opened", metadata: ["conn.peer": "\(peer)", "conn.id": "\(c.id)"])
         armRecv(c)

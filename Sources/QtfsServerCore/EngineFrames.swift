@@ -18,6 +18,7 @@ extension Engine {
             return closeConnection(c, reason: "no HELLO")
         }
         logger.trace("request", metadata: ["conn.peer": "\(c.peer)", "req.op": "\(h.opcode)", "req.id": "\(h.id)", "req.len": "\(h.length)"])
+        requestTaken(c, h)
         switch Opcode(rawValue: h.opcode) {
         case .hello: hello(c, h, payload)
         case .read: startRead(c, h, payload)

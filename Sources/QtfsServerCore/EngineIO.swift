@@ -35,6 +35,7 @@ extension Engine {
             return closeConnection(c, reason: res == 0 ? "peer closed" : "receive failed: \(String(cString: strerror(-res)))")
         }
         c.recv.end += Int(res)
+        c.cell.received(Int(res))
         pump(c)
     }
 
@@ -65,6 +66,7 @@ extension Engine {
     /// Queues a response and starts sending if nothing is on the way.
     func send(_ c: Connection, _ b: OutBuffer) {
         guard !c.closing else { return }
+        answerQueued(c, b)
         c.enqueue(b)
         armSend(c)
     }
@@ -86,6 +88,7 @@ extension Engine {
             return closeConnection(c, reason: "send failed: \(String(cString: strerror(-res)))")
         }
         c.advance(Int(res))
+        c.cell.sent(Int(res))
         if !c.hasUnsent && c.closeAfterSend { return closeConnection(c, reason: "handshake refused") }
         armSend(c)
         pump(c)
@@ -95,6 +98,8 @@ extension Engine {
         guard !c.closing else { return }
         c.closing = true
         conns.removeValue(forKey: c.id)
+        c.cell.state = .closed
+        connRegistry.remove(c.id)
         stats.set(conns.count)
         Glibc.shutdown(c.fd, Int32(SHUT_RDWR))   // completes a pending recv/send at once
         c.handles.closeAll()

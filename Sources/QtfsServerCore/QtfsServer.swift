@@ -3,6 +3,7 @@
 import Glibc
 internal import CQtfsSys
 import Logging
+import QtfsControl
 import QtfsProtocol
 
 public final class QtfsServer: @unchecked Sendable {
@@ -17,11 +18,16 @@ public final class QtfsServer: @unchecked Sendable {
     private var finished = false
     /// The bound TCP port (useful with port 0); 0 before `start()`.
     public private(set) var port: UInt16 = 0
+    /// Per-operation statistics and live connections, for the control endpoint (qtinfo).
+    public let opStats: StatsRegistry
+    public let connections = ConnectionRegistry()
 
     /// Opens the exports (each as an O_PATH fd); fails with a `ConfigError` that says why.
-    public init(config: ServerConfig, logger: Logger) throws {
+    /// `statsMirror` receives every recorded request too (the Prometheus export).
+    public init(config: ServerConfig, logger: Logger, statsMirror: (any StatsMirror)? = nil) throws {
         self.config = config
         self.logger = logger
+        opStats = StatsRegistry(names: Engine.opNames, mirror: statsMirror)
         backend = Backend(exports: try Exports(config.exports))
     }
 
@@ -40,7 +46,7 @@ public final class QtfsServer: @unchecked Sendable {
         let engine: Engine
         do {
             engine = try Engine(listenFd: fd, config: config, logger: logger, pool: pool, dispatcher: dispatcher,
-                                completions: completions)
+                                completions: completions, opStats: opStats, connRegistry: connections)
         } catch {
             close(fd); pool.stop(); throw error
         }

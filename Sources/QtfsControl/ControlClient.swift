@@ -1,0 +1,44 @@
+// The caller's end of a control socket: connect, send one request, read one answer.
+// Errors are one line saying what went wrong and what to do.
+import Foundation
+import Glibc
+
+public enum ControlClient {
+    public static func call(socket path: String, _ req: ControlRequest, timeoutSeconds: Int = 5) throws -> ControlResponse {
+        let fd = try StreamSocket.make()
+        defer { close(fd) }
+        StreamSocket.setTimeouts(fd, seconds: timeoutSeconds)
+        let rc = StreamSocket.withAddress(path) { connect(fd, $0, $1) }
+        guard let rc else { throw ControlError("control socket path \(path) is too long") }
+        if rc != 0 { throw connectError(path, errno) }
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard StreamSocket.writeAll(fd, Array(try enc.encode(req)) + [UInt8(ascii: "\n")]),
+              let bytes = StreamSocket.readMessage(fd) else {
+            throw ControlError("\(path) did not answer within \(timeoutSeconds) s; the component may be hung (check its log)")
+        }
+        do {
+            return try JSONDecoder().decode(ControlResponse.self, from: Data(bytes))
+        } catch {
+            throw ControlError("\(path) answered something that is not a qtfs control response; is it a qtfs socket?")
+        }
+    }
+
+    static func connectError(_ path: String, _ e: Int32) -> ControlError {
+        switch e {
+        case ENOENT:
+            return ControlError("no control socket \(path); the component is not running (run qtinfo alone to list what is)")
+        case EACCES, EPERM:
+            return ControlError("permission denied on \(path); the control sockets are root's: run qtinfo as root")
+        case ECONNREFUSED:
+            let name = SocketDirectory.componentName(ofSocket: (path as NSString).lastPathComponent) ?? path
+            let pid = SocketDirectory.pid(ofComponent: name)
+            if let pid, kill(pid, 0) != 0 && errno == ESRCH {
+                return ControlError("stale control socket \(path): process \(pid) is gone (crashed?); remove it with: rm \(path)")
+            }
+            return ControlError("\(path) refuses connections; the component is stopping or stuck")
+        default:
+            return ControlError("cannot connect to \(path): \(String(cString: strerror(e)))")
+        }
+    }
+}

@@ -1,0 +1,42 @@
+// Where control sockets live: /run/qtfs (QTFS_CONTROL_DIR overrides it, for tests and
+// unprivileged runs), one socket per process named ROLE-PID.sock.
+import Glibc
+
+public enum SocketDirectory {
+    public static let defaultPath = "/run/qtfs"
+    public static let environmentKey = "QTFS_CONTROL_DIR"
+
+    public static var path: String {
+        if let p = getenv(environmentKey), p.pointee != 0 { return String(cString: p) }
+        return defaultPath
+    }
+
+    public static func socketPath(role: String, pid: Int32 = getpid(), in dir: String = path) -> String {
+        "\(dir)/\(role)-\(pid).sock"
+    }
+
+    /// The component name of a socket file ("server-1234" for server-1234.sock).
+    public static func componentName(ofSocket file: String) -> String? {
+        guard file.hasSuffix(".sock") else { return nil }
+        let name = String(file.dropLast(5))
+        guard let dash = name.lastIndex(of: "-"), Int32(name[name.index(after: dash)...]) != nil else { return nil }
+        return name
+    }
+
+    /// The pid part of a component name.
+    public static func pid(ofComponent name: String) -> Int32? {
+        guard let dash = name.lastIndex(of: "-") else { return nil }
+        return Int32(name[name.index(after: dash)...])
+    }
+
+    /// Creates the directory (mode 0700) if missing; fails if it is not a directory.
+    static func ensure(_ dir: String) throws {
+        if mkdir(dir, 0o700) != 0 && errno != EEXIST {
+            throw ControlError("cannot create control directory \(dir): \(String(cString: strerror(errno)))")
+        }
+        var st = stat()
+        guard stat(dir, &st) == 0, st.st_mode & S_IFMT == S_IFDIR else {
+            throw ControlError("control directory \(dir) is not a directory; remove it or set \(environmentKey)")
+        }
+    }
+}

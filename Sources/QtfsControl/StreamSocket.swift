@@ -1,0 +1,89 @@
+// Stream sockets with bounded, timed reads and writes: the control protocol's
+// transport on both ends.
+import Glibc
+
+public enum StreamSocket {
+    /// Largest request or response accepted, bytes.
+    static let maxMessage = 4 << 20
+
+    static func make() throws -> Int32 {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw ControlError("cannot create a unix socket: \(String(cString: strerror(errno)))") }
+        return fd
+    }
+
+    /// Calls `body` with `path` as a sockaddr_un; false if the path is too long.
+    static func withAddress<R>(_ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R? {
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        let cap = MemoryLayout.size(ofValue: addr.sun_path)
+        guard bytes.count < cap else { return nil }
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        return withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+    }
+
+    public static func setTimeouts(_ fd: Int32, seconds: Int) {
+        var tv = timeval(tv_sec: seconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    /// Reads one newline-terminated message (or up to EOF), at most `maxMessage` bytes.
+    /// nil on timeout, error or oversize.
+    static func readMessage(_ fd: Int32) -> [UInt8]? {
+        var data: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+        while data.count <= maxMessage {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { return nil }
+            if n == 0 { return data.isEmpty ? nil : data }
+            data += chunk[0..<n]
+            if let nl = data.firstIndex(of: UInt8(ascii: "\n")) { return Array(data[..<nl]) }
+        }
+        return nil
+    }
+
+    public static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+        var off = 0
+        while off < bytes.count {
+            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + off, bytes.count - off, Int32(MSG_NOSIGNAL)) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return false }
+            off += n
+        }
+        return true
+    }
+
+    /// Accepts clients one at a time and hands each to `handle` (which need not close
+    /// it), until the listening socket is shut down.
+    public static func acceptLoop(_ fd: Int32, _ handle: (Int32) -> Void) {
+        while true {
+            let c = accept(fd, nil, nil)
+            if c < 0 {
+                if errno == EINTR || errno == ECONNABORTED { continue }
+                if errno == EMFILE || errno == ENFILE { usleep(100_000); continue }   // out of fds: wait, do not spin
+                return   // shut down
+            }
+            setTimeouts(c, seconds: 2)
+            handle(c)
+            close(c)
+        }
+    }
+
+    /// The uid of the process at the other end.
+    static func peerUid(_ fd: Int32) -> uid_t? {
+        var cred = PeerCred()
+        var len = socklen_t(MemoryLayout<PeerCred>.size)
+        return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 ? cred.uid : nil
+    }
+
+    /// struct ucred (glibc shows it only with _GNU_SOURCE).
+    private struct PeerCred { var pid: Int32 = 0; var uid: uid_t = 0; var gid: gid_t = 0 }
+}

@@ -1,0 +1,16 @@
+// The server as its control endpoint (qtinfo) sees it.
+import QtfsControl
+
+extension QtfsServer {
+    /// Names of the operations in `opStats` (by wire opcode).
+    public static var opNames: [String?] { Engine.opNames }
+
+    public func controlTarget(logLevel: LogLevelHandle, whitelist: (any WhitelistControl)? = nil) -> ControlTarget {
+        let listen = "\(config.listen):\(port)", exports = config.exports.map(\.path)
+        return ControlTarget(role: "server", version: QtfsVersion.text, stats: opStats, connections: connections,
+                             logLevel: logLevel, whitelist: whitelist) { r in
+            r.listen = listen
+            r.exports = exports
+        }
+    }
+}
