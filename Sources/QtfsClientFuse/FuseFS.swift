@@ -46,7 +46,9 @@ let ESTALE_: Int32 = 116
 @inline(__always)
 func handle(_ req: fuse_req_t?, _ body: () throws -> Void) {
     do { try body() } catch {
-        fuse_reply_err(req, (error as? FSError)?.errno ?? EIO)
+        let e = (error as? FSError)?.errno ?? EIO
+        ReplyErrno.set(e)   // for the statistics (FuseStats)
+        fuse_reply_err(req, e)
     }
 }
 

@@ -51,6 +51,8 @@ enum Runner {
         }
         if o.verbose { Sys.printError("qtfs-fuse: mounted \(o.server):\(o.source) on \(o.mountpoint)") }
         Daemon.report(report, status: 0)   // the parent exits 0; we detach
+        let control = FuseControl.start(o, FS.shared.session)
+        defer { control?.stop() }
         let cfg = fuse_loop_cfg_create()
         fuse_loop_cfg_set_max_threads(cfg, 64)
         fuse_loop_cfg_set_idle_threads(cfg, 16)

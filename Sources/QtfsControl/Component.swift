@@ -20,7 +20,7 @@ public final class ControlTarget: Sendable {
     public let role: String
     public let version: String
     public let stats: StatsRegistry
-    public let connections: ConnectionRegistry
+    public let connections: @Sendable () -> [ConnectionReport]
     public let logLevel: LogLevelHandle
     public let whitelist: (any WhitelistControl)?
     /// Fills the role's own fields (exports, mount point, ...) of a status report.
@@ -28,7 +28,7 @@ public final class ControlTarget: Sendable {
     let startedAt: Double
     let startedMono: UInt64
 
-    public init(role: String, version: String, stats: StatsRegistry, connections: ConnectionRegistry,
+    public init(role: String, version: String, stats: StatsRegistry, connections: @escaping @Sendable () -> [ConnectionReport],
                 logLevel: LogLevelHandle, whitelist: (any WhitelistControl)? = nil,
                 describe: @escaping @Sendable (inout StatusReport) -> Void = { _ in }) {
         self.role = role; self.version = version; self.stats = stats; self.connections = connections
@@ -40,7 +40,7 @@ public final class ControlTarget: Sendable {
     }
 
     public func status() -> StatusReport {
-        let conns = connections.reports
+        let conns = connections()
         var r = StatusReport(role: role, pid: getpid(), version: version, startedAt: startedAt,
                              uptimeSeconds: Double(MonotonicClock.nanos() - startedMono) / 1e9,
                              logLevel: logLevel.level.rawValue,

@@ -6,8 +6,8 @@ extension QtfsServer {
     public static var opNames: [String?] { Engine.opNames }
 
     public func controlTarget(logLevel: LogLevelHandle, whitelist: (any WhitelistControl)? = nil) -> ControlTarget {
-        let listen = "\(config.listen):\(port)", exports = config.exports.map(\.path)
-        return ControlTarget(role: "server", version: QtfsVersion.text, stats: opStats, connections: connections,
+        let listen = "\(config.listen):\(port)", exports = config.exports.map(\.path), registry = connections
+        return ControlTarget(role: "server", version: QtfsVersion.text, stats: opStats, connections: { registry.reports },
                              logLevel: logLevel, whitelist: whitelist) { r in
             r.listen = listen
             r.exports = exports

@@ -1,0 +1,53 @@
+// This mount as qtinfo sees it: the control endpoint (started once mounted, in the
+// process that serves the mount), its connections and the shared log level.
+import Glibc
+import Logging
+import QtfsClient
+import QtfsControl
+
+enum FuseLog {
+    /// Shared with qtinfo -l. Failed requests are logged at DEBUG.
+    static let level = LogLevelHandle(.warning)
+    static let logger: Logger = {
+        ControlledLogHandler.bootstrap(level)
+        return Logger(label: "qtfs-fuse")
+    }()
+
+    static func requestFailed(_ op: FuseOp, _ errno: Int32) {
+        guard level.loggerLevel.map({ $0 <= .debug }) == true else { return }
+        logger.debug("request failed", metadata: ["fuse.op": "\(op)", "req.errno": "\(ErrnoNames.name(errno))"])
+    }
+}
+
+enum FuseControl {
+    /// Starts the endpoint; nil (with a log line) if it cannot be created.
+    static func start(_ o: Options, _ session: Session) -> ControlServer? {
+        if o.verbose || o.debug { FuseLog.level.set(QtfsLogLevel.info) }
+        let logger = FuseLog.logger
+        let server = o.server.description, source = o.source, mountpoint = o.mountpoint
+        let target = ControlTarget(role: "fuse", version: QtfsVersion.text, stats: FuseStats.registry,
+                                   connections: { reports(session, server) }, logLevel: FuseLog.level) { r in
+            r.server = server
+            r.source = source
+            r.mountpoint = mountpoint
+            r.requestsInFlight = FuseStats.inFlight.load(ordering: .relaxed)
+        }
+        do {
+            let control = try ControlServer(target: target, logger: logger)
+            logger.info("mounted", metadata: ["mount.server": "\(server)", "mount.source": "\(source)",
+                                              "mount.point": "\(mountpoint)", "control.socket": "\(control.path)"])
+            return control
+        } catch {
+            logger.warning("no control endpoint: qtinfo will not see this mount", metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+
+    private static func reports(_ session: Session, _ server: String) -> [ConnectionReport] {
+        session.conns.enumerated().map { i, c in
+            let bytes = TcpInfo.bytes(c.fd)
+            return ConnectionReport(id: UInt64(i + 1), peer: server, state: c.isAlive ? "active" : "closed",
+                                    requestsInFlight: 0, bytesIn: bytes?.received ?? 0, bytesOut: bytes?.acked ?? 0)
+        }
+    }
+}
