@@ -30,7 +30,8 @@ start_server() {
     PORT=$(free_port)
     local args=() e
     for e in "$@"; do args+=(--export "$e"); done
-    "$BIN/qtfs-server" --listen 127.0.0.1 --port "$PORT" "${args[@]}" >"$WORK/server.log" 2>&1 &
+    # SERVER_ARGS: extra qtfs-server options from the test (word-split on purpose).
+    "$BIN/qtfs-server" --listen 127.0.0.1 --port "$PORT" "${args[@]}" ${SERVER_ARGS:-} >"$WORK/server.log" 2>&1 &
     SERVER_PID=$!
     local i
     for i in $(seq 1 100); do
