@@ -1,9 +1,11 @@
-// Upstream's `-z [TYPE]` (getopt "z::": the type attached, -zopen, or none at all) in a
-// form ArgumentParser parses: -z alone becomes `-z all`, -zTYPE becomes `-z TYPE`.
+// The command line as ArgumentParser can parse it. Upstream's `-z [TYPE]` (getopt "z::":
+// the type attached, -zopen, or none at all): -z alone becomes `-z all`, -zTYPE `-z TYPE`.
 enum Arguments {
     static let allTypes = "all"
 
     static func normalize(_ args: [String]) -> [String] {
+        // The root's -c (clear) would take ping's -c (count): spell the latter out.
+        if args.first == "ping" { return args.map { $0 == "-c" ? "--count" : $0 } }
         var out: [String] = []
         var i = 0
         while i < args.count {

@@ -80,6 +80,7 @@ struct Qtinfo: ParsableCommand {
 
     func run() throws {
         let plan = try Plan(self)
+        // Further sources (the kernel module over generic netlink) join this list.
         let sources: [any ComponentSource] = [SocketSource(directory: controlDir ?? SocketDirectory.path)]
         let selected = try Selection.choose(components, from: sources, whitelistOnly: plan.whitelist != nil)
         let results = selected.map { plan.apply(to: $0) }

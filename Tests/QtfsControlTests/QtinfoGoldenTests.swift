@@ -89,3 +89,27 @@ enum Sample {
                         status: serverStatus, stats: [lookup, read]),
     ]
 }
+
+final class QtinfoArgumentTests: XCTestCase {
+    func testUpstreamOptionalZ() {
+        XCTAssertEqual(Arguments.normalize(["-z"]), ["-z", "all"])
+        XCTAssertEqual(Arguments.normalize(["-z", "--json"]), ["-z", "all", "--json"])
+        XCTAssertEqual(Arguments.normalize(["-zopen"]), ["-z", "open"])
+        XCTAssertEqual(Arguments.normalize(["-z", "open"]), ["-z", "open"])
+        XCTAssertEqual(Arguments.normalize(["--whitelist-list"]), ["--whitelist-list", "all"])
+        XCTAssertEqual(Arguments.normalize(["ping", "-c", "2"]), ["ping", "--count", "2"])
+    }
+
+    func testPlans() throws {
+        XCTAssertTrue(try Plan(Qtinfo.parse([])).listOnly)
+        let p = try Plan(Qtinfo.parse(Arguments.normalize(["-w", "OPEN", "-x", "/srv"])))
+        XCTAssertEqual(p.whitelist, .add("open", "/srv"))
+        XCTAssertEqual(try Plan(Qtinfo.parse(Arguments.normalize(["-zmount"]))).whitelist, .list("mount"))
+        XCTAssertEqual(try Plan(Qtinfo.parse(Arguments.normalize(["-z"]))).whitelist, .list(nil))
+        XCTAssertEqual(try Plan(Qtinfo.parse(["-l", "warn"])).level, .warn)
+        for bad in [["-l", "DEBG"], ["-x", "/a"], ["-w", "opne", "-x", "/a"], ["-w", "open", "-x", "rel"],
+                    ["-w", "open", "-y", "-1"], ["-w", "open"]] {
+            XCTAssertThrowsError(try Plan(Qtinfo.parse(bad)), "\(bad)")
+        }
+    }
+}
