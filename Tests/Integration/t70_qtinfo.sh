@@ -65,7 +65,9 @@ for c in "$SRV" "$FUSE"; do
     check "$c" 'c["status"]["requestsInFlight"]' 0
     check "$c" '[x["state"] for x in c["status"]["connections"]]' "['active', 'active', 'active', 'active']"
 done
-check "$SRV" 'ops["read"]["count"] >= 1 and ops["read"]["count"] <= 20' True
+# Reads the page cache does not answer: every one the mount saw went to the server.
+fuse_reads=$(field "$FUSE" 'ops.get("read", {}).get("count", 0)' < "$WORK/all.json")
+check "$SRV" 'ops.get("read", {}).get("count", 0)' "$fuse_reads"
 check "$SRV" 'c["status"]["bytesIn"] >= 20 * 4096' True
 check "$FUSE" 'sum(x["bytesOut"] for x in c["status"]["connections"]) >= 20 * 4096' True
 check "$SRV" 'c["status"]["exports"]' "['$WORK/export']"
