@@ -22,6 +22,7 @@ enum FuseStats {
 @inline(__always)
 func timed(_ op: FuseOp, _ body: () -> Void) {
     let t0 = MonotonicClock.nanos()
+    _ = ReplyErrno.take()   // drop a value left by a handler that ran outside `timed`
     FuseStats.inFlight.wrappingAdd(1, ordering: .relaxed)
     body()
     FuseStats.inFlight.wrappingSubtract(1, ordering: .relaxed)
