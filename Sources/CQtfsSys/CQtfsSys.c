@@ -89,3 +89,20 @@ long qtfs_pread_nowait(int fd, void *buf, unsigned long count, long long offset)
     struct iovec iov = { .iov_base = buf, .iov_len = count };
     return preadv2(fd, &iov, 1, (off_t)offset, RWF_NOWAIT);
 }
+
+#include <fcntl.h>
+#include <sys/inotify.h>
+
+int qtfs_fifo_peek(int fifo, int scratch) {
+    // tee duplicates pipe data without consuming it: >0 data waits, -EAGAIN (empty, with
+    // SPLICE_F_NONBLOCK) means a writer holds the fifo, 0 means no writer.
+    ssize_t n = tee(fifo, scratch, 1, SPLICE_F_NONBLOCK);
+    if (n > 0) return 1;
+    if (n == 0) return 0;
+    return errno == EAGAIN ? 2 : -errno;
+}
+
+int qtfs_inotify_init(void) { return inotify_init1(IN_NONBLOCK | IN_CLOEXEC); }
+int qtfs_inotify_watch_open(int ino_fd, const char *path) {
+    return inotify_add_watch(ino_fd, path, IN_OPEN);
+}

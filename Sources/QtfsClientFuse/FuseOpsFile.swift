@@ -7,6 +7,7 @@ import QtfsProtocol
 enum FileOps {
     static func open(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
         let fs = FS.shared!, fi = fi!
+        if FifoOps.isFifo(fs, ino) { return FifoOps.open(req, ino, fi) }
         handle(req) {
             let keep = fs.nodes.openedKeepsCache(UInt64(ino)), pseudo = fs.nodes.isPseudo(UInt64(ino))
             let flags = openFlags(fs, fi.pointee.flags)
@@ -74,6 +75,7 @@ enum FileOps {
         let fs = FS.shared!
         handle(req) {
             guard let f = OpenFile.from(fi!) else { throw FSError(EBADF) }
+            if let fifo = f as? FifoFile { return FifoOps.read(req, fifo, size, fi!.pointee.flags) }
             if let chunk = f.content?.take(offset: Int(off), size: size) {
                 chunk.withUnsafeBytes { _ = fuse_reply_buf(req, $0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count) }
                 return
@@ -89,6 +91,9 @@ enum FileOps {
         let fs = FS.shared!
         handle(req) {
             guard let f = OpenFile.from(fi!) else { throw FSError(EBADF) }
+            if let fifo = f as? FifoFile {
+                return FifoOps.write(req, fifo, Array(UnsafeRawBufferPointer(start: buf, count: size)), fi!.pointee.flags)
+            }
             let n = try fs.session.write(f.remote, offset: UInt64(off),
                                          data: UnsafeRawBufferPointer(start: buf, count: min(size, Wire.maxIOSize)))
             fs.childChanged(ino)
@@ -114,7 +119,7 @@ enum FileOps {
     /// Fire-and-forget: the kernel has its answer without waiting for the server's.
     static func release(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
         guard let f = OpenFile.detach(fi!) else { fuse_reply_err(req, EBADF); return }
-        FS.shared.session.release(f.remote)
+        if let fifo = f as? FifoFile { FifoOps.release(fifo) } else { FS.shared.session.release(f.remote) }
         fuse_reply_err(req, 0)
     }
 

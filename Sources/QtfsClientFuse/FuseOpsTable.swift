@@ -29,6 +29,7 @@ func makeOps() -> fuse_lowlevel_ops {
     o.release = { req, a, b in timed(.release) { FileOps.release(req, a, b) } }
     o.lseek = { req, a, b, c, d in timed(.lseek) { FileOps.lseek(req, a, b, c, d) } }
     o.fallocate = { req, a, b, c, d, e in timed(.fallocate) { FileOps.fallocate(req, a, b, c, d, e) } }
+    o.poll = { req, _, fi, ph in timed(.poll) { FifoOps.poll(req, fi, ph) } }
     o.opendir = { req, a, b in timed(.opendir) { DirOps.opendir(req, a, b) } }
     o.readdir = { req, a, b, c, d in timed(.readdir) { DirOps.readdir(req, a, b, c, d) } }
     o.readdirplus = { req, a, b, c, d in timed(.readdirplus) { DirOps.readdirplus(req, a, b, c, d) } }

@@ -8,7 +8,7 @@ import Synchronization
 /// The libfuse low-level operations, named as in fuse_lowlevel_ops.
 enum FuseOp: Int, CaseIterable {
     case lookup, forget, forget_multi, getattr, setattr, readlink, mknod, mkdir, unlink, rmdir, symlink, rename, link
-    case open, create, read, write, flush, fsync, release, lseek, fallocate
+    case open, create, read, write, flush, fsync, release, lseek, fallocate, poll
     case opendir, readdir, readdirplus, releasedir, statfs, access, setxattr, getxattr, listxattr, removexattr
 }
 

@@ -12,6 +12,7 @@ struct Options {
     var localProc = "/local_proc"
     var writeback = false
     var prefetch = true    // directory attribute prefetch for uncached lookups
+    var remoteFifos = true // host fifos shown as regular files served by the host (FifoOps)
     var allowOther = Sys.isRoot
     var debug = false
     var fsname: String?
@@ -68,6 +69,7 @@ extension Options {
         case "no_writeback": writeback = false
         case "prefetch": prefetch = true
         case "noprefetch", "no_prefetch": prefetch = false
+        case "localfifo": remoteFifos = false
         case "allow_other": allowOther = true
         case "no_allow_other": allowOther = false
         case "debug": debug = true

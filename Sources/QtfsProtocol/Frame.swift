@@ -89,6 +89,9 @@ public enum Opcode: UInt16, CaseIterable, Sendable {
     case authChallenge = 2   // reserved for the authentication issue
     case authResponse = 3    // reserved for the authentication issue
     case mount = 4
+    case cancel = 5          // stop a request still waiting (fifo open/read/write, poll)
+    case poll = 6            // readiness of a handle, optionally armed for a POLL_READY event
+    case pollReady = 7       // event (server to client): an armed handle became ready
     case lookup = 10
     case getattr = 11
     case setattr = 12

@@ -20,6 +20,9 @@ final class Engine {
         case send(Connection)
         case read(Connection, ReadOp)
         case write(Connection, WriteOp)
+        case fifoTick                      // FifoWaits: periodic re-check of waiting opens
+        case fifoNotify                    // FifoWaits: the inotify fd is readable
+        case poll(Connection, PollWatch)   // an armed POLL (EngineStreams.swift)
     }
     struct ReadOp { let id: UInt64; let handle: OpenHandle; let buffer: OutBuffer }
     struct WriteOp { let id: UInt64; let handle: OpenHandle; let keep: AnyObject; let bytes: Int }
@@ -33,9 +36,11 @@ final class Engine {
     let completions: Completions
     let opStats: StatsRegistry
     let connRegistry: ConnectionRegistry
+    /// Fifo opens waiting for their other end, armed polls (EngineStreams.swift).
+    let streams = StreamState()
     var conns: [UInt64: Connection] = [:]
     private var nextConn: UInt64 = 1
-    private var ops: [Op?] = []
+    private(set) var ops: [Op?] = []
     private var freeSlots: [Int] = []
     private(set) var liveOps = 0
     private let wakeBuf = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
@@ -145,6 +150,9 @@ final class Engine {
         case .send(let c): sent(c, res)
         case .read(let c, let r): readDone(c, r, res)
         case .write(let c, let w): writeDone(c, w, res)
+        case .fifoTick: fifoTick()
+        case .fifoNotify: fifoNotified()
+        case .poll(let c, let w): pollFired(c, w, res)
         }
     }
 

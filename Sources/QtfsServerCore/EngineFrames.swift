@@ -24,11 +24,18 @@ extension Engine {
         case .read: startRead(c, h, payload)
         case .write: startWrite(c, h, payload)
         case .flush, .release, .releasedir: handleOp(c, h, payload)
+        case .cancel: cancelRequest(c, h, payload)
+        case .poll: startPoll(c, h, payload)
+        case .open: if !openOnLoop(c, h, payload) { toWorker(c, h, payload) }
         default:
             if Dispatcher.inlineOps.contains(h.opcode) && runInline(c, h, payload) { return }
-            c.inFlight += 1
-            pool.submit(Job(conn: c.id, opcode: h.opcode, id: h.id, payload: Array(payload), handles: c.handles))
+            toWorker(c, h, payload)
         }
+    }
+
+    private func toWorker(_ c: Connection, _ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {
+        c.inFlight += 1
+        pool.submit(Job(conn: c.id, opcode: h.opcode, id: h.id, payload: Array(payload), handles: c.handles))
     }
 
     /// Runs a cheap metadata operation on the loop thread; false if it needs a worker.
@@ -85,9 +92,12 @@ extension Engine {
             ? OutBuffer(pooled: BufferPool.shared.take(), count: Wire.headerSize + size)
             : OutBuffer(copying: [UInt8](repeating: 0, count: Wire.headerSize + size))
         let off = handle.nonSeekable ? UInt64.max : req.offset
+        let noWait = handle.nonSeekable && req.offset & StreamOffset.noWait != 0
         let op = ReadOp(id: h.id, handle: handle, buffer: buffer)
         // Data lands right after the header: the answer is this one buffer, sent as is.
-        guard submit(.read(c, op), { qtfs_uring_read(ring, handle.fd, buffer.base + Wire.headerSize, UInt32(size), off, $0) }) else {
+        guard submit(.read(c, op), { noWait
+            ? qtfs_uring_read_nowait(ring, handle.fd, buffer.base + Wire.headerSize, UInt32(size), $0)
+            : qtfs_uring_read(ring, handle.fd, buffer.base + Wire.headerSize, UInt32(size), off, $0) }) else {
             return fail(c, h, EAGAIN)
         }
         c.inFlight += 1
@@ -98,7 +108,7 @@ extension Engine {
         c.inFlight -= 1
         c.ioBytes -= op.buffer.count
         defer { pump(c) }
-        guard res >= 0 else { return fail(c, FrameHeader(kind: .request, opcode: Opcode.read.rawValue, id: op.id, length: 0), -res) }
+        guard res >= 0 else { return fail(c, FrameHeader(kind: .request, opcode: Opcode.read.rawValue, id: op.id, length: 0), Engine.cancelledAsEINTR(res)) }
         let b = op.buffer
         b.count = Wire.headerSize + Int(res)
         Engine.storeHeader(b.base, opcode: Opcode.read.rawValue, id: op.id, length: UInt32(res))
@@ -115,9 +125,12 @@ extension Engine {
         if !handle.nonSeekable && offset > UInt64(Int64.max) { return fail(c, h, EINVAL) }
         let (keep, ptr) = stableCopy(c, data)
         let off = handle.nonSeekable ? UInt64.max : offset
+        let noWait = handle.nonSeekable && offset & StreamOffset.noWait != 0
         let op = WriteOp(id: h.id, handle: handle, keep: keep, bytes: data.count)
         // One io_uring write = one write(2) of the whole data (control files need that).
-        guard submit(.write(c, op), { qtfs_uring_write(ring, handle.fd, ptr, UInt32(data.count), off, $0) }) else {
+        guard submit(.write(c, op), { noWait
+            ? qtfs_uring_write_nowait(ring, handle.fd, ptr, UInt32(data.count), $0)
+            : qtfs_uring_write(ring, handle.fd, ptr, UInt32(data.count), off, $0) }) else {
             return fail(c, h, EAGAIN)
         }
         c.inFlight += 1
@@ -145,7 +158,7 @@ extension Engine {
         c.ioBytes -= op.bytes
         defer { pump(c) }
         let h = FrameHeader(kind: .request, opcode: Opcode.write.rawValue, id: op.id, length: 0)
-        guard res >= 0 else { return fail(c, h, -res) }
+        guard res >= 0 else { return fail(c, h, Engine.cancelledAsEINTR(res)) }
         reply(c, h, .write, WriteReply(written: UInt32(res)))
     }
 
@@ -164,4 +177,7 @@ extension Engine {
         p.storeBytes(of: length.littleEndian, toByteOffset: 16, as: UInt32.self)
         p.storeBytes(of: UInt32(0), toByteOffset: 20, as: UInt32.self)
     }
+
+    /// A READ or WRITE cancelled by CANCEL (or a closing connection) was interrupted.
+    static func cancelledAsEINTR(_ res: Int32) -> Int32 { res == -ECANCELED ? EINTR : -res }
 }

@@ -102,6 +102,7 @@ extension Engine {
         connRegistry.remove(c.id)
         stats.set(conns.count)
         Glibc.shutdown(c.fd, Int32(SHUT_RDWR))   // completes a pending recv/send at once
+        cancelStreams(of: c)
         c.handles.closeAll()
         c.dropQueue()
         logger.info("connection closed", metadata: ["conn.peer": "\(c.peer)", "conn.id": "\(c.id)", "reason": "\(reason)"])

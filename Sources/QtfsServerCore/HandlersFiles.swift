@@ -17,7 +17,7 @@ extension Backend {
         return try at(r.caller, r.target, write: Backend.writes(flags)) { e, t in
             // On a worker, a fifo without a peer blocks here: it holds this one worker until
             // a peer comes (or forever). Not the loop, not other workers.
-            let fd = try loopSafe(onLoop, flags) { f in try t.withName { n in try sys { openat(t.dir, n, f) } } }
+            let fd = try loopSafe(onLoop, flags, fifo: e) { f in try t.withName { n in try sys { openat(t.dir, n, f) } } }
             let (handle, openFlags) = try register(fd, e, handles)
             return OpenReply(handle: handle, flags: openFlags)
         }
@@ -25,23 +25,29 @@ extension Backend {
 
     /// Opens with `flags`, or on the loop with O_NONBLOCK added: then an error only that flag
     /// can cause (a fifo without a peer: ENXIO, EAGAIN) sends the request to a worker too.
-    private func loopSafe(_ onLoop: Bool, _ flags: Int32, _ openat: (Int32) throws -> Int32) throws -> Int32 {
+    /// `fifo`: the export, when a fifo may wait on the loop (OPEN) instead of a worker
+    /// (FifoOpen.swift): a fifo without its other end throws `FifoMustWait`.
+    private func loopSafe(_ onLoop: Bool, _ flags: Int32, fifo: Export? = nil,
+                          _ openat: (Int32) throws -> Int32) throws -> Int32 {
         guard onLoop else { return try openat(flags) }
         let fd: Int32
         do {
             fd = try openat(flags | O_NONBLOCK)
         } catch let e as FsError where flags & O_NONBLOCK == 0 && (e.errno == ENXIO || e.errno == EAGAIN) {
+            if let fifo, e.errno == ENXIO { try FifoOpen.writerMustWait(flags, fifo) { try openat(FifoOpen.pathFlags) } }
             throw NeedsWorker()
         }
-        try keepOnLoopOrClose(fd, requested: flags)
+        try keepOnLoopOrClose(fd, requested: flags, fifo: fifo)
         return fd
     }
 
     /// After a non-blocking open on the loop: a regular file or directory gets the flags the
-    /// caller asked for back; anything else is closed and the request goes to a worker.
-    private func keepOnLoopOrClose(_ fd: Int32, requested: Int32) throws {
+    /// caller asked for back; a fifo is ready or waits (`fifo` given); anything else is
+    /// closed and the request goes to a worker.
+    private func keepOnLoopOrClose(_ fd: Int32, requested: Int32, fifo: Export? = nil) throws {
         var st = stat()
         let type = fstat(fd, &st) == 0 ? Stat.type(st.st_mode) : 0
+        if type == S_IFIFO, let fifo { return try FifoOpen.readyOrWait(fd, requested, fifo) }
         guard type == S_IFREG || type == S_IFDIR else {
             close(fd)
             throw NeedsWorker()
@@ -73,7 +79,7 @@ extension Backend {
     }
 
     /// Wraps a fresh fd into a handle (owning it from here on) and works out the open flags.
-    private func register(_ fd: Int32, _ e: Export, _ handles: HandleTable) throws -> (UInt64, UInt32) {
+    func register(_ fd: Int32, _ e: Export, _ handles: HandleTable) throws -> (UInt64, UInt32) {
         var st = stat()
         guard fstat(fd, &st) == 0 else { let err = errno; close(fd); throw FsError(err) }
         let type = Stat.type(st.st_mode)

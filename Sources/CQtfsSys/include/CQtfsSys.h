@@ -86,4 +86,13 @@ int qtfs_become_root_cached(void);
 /// renameat2(2) (flags 1 RENAME_NOREPLACE, 2 RENAME_EXCHANGE) as a raw syscall.
 int qtfs_renameat2(int olddir, const char *oldpath, int newdir, const char *newpath, unsigned flags);
 
+/// Whether a fifo read end has a peer, without consuming data (tee into `scratch`, the
+/// write end of a private pipe the caller drains): 1 data waiting, 2 a writer is there
+/// (no data), 0 no writer, or -errno.
+int qtfs_fifo_peek(int fifo, int scratch);
+/// inotify_init1(IN_NONBLOCK | IN_CLOEXEC).
+int qtfs_inotify_init(void);
+/// Watches `path` for IN_OPEN; returns the watch descriptor or -1.
+int qtfs_inotify_watch_open(int ino_fd, const char *path);
+
 #endif

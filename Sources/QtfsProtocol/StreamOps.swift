@@ -1,0 +1,55 @@
+// Messages for streams (fifos): cancelling a waiting request and readiness polling
+// (docs/protocol.md, "Streams: cancel and poll").
+
+/// CANCEL: the request `target` (sent earlier on this connection) is still waiting; the
+/// server stops it and answers it with EINTR. CANCEL itself gets an empty answer
+/// (ENOENT when nothing with that id was waiting: it had already been answered).
+public struct CancelRequest: WirePayload {
+    public var target: UInt64
+    public init(target: UInt64) { self.target = target }
+    public func encode(into w: inout WireWriter) { w.u64(target, "id of the request to cancel") }
+    public init(from r: inout WireReader) throws { target = try r.u64("target") }
+}
+
+/// POLL: the handle's ready mask now, for `events` (poll(2) bits). With `notify` = 1 the
+/// server also arms a one-shot watch and sends a POLL_READY event when it fires.
+public struct PollRequest: WirePayload {
+    public var handle: UInt64
+    public var events: UInt32
+    public var notify: Bool
+    public init(handle: UInt64, events: UInt32, notify: Bool) {
+        self.handle = handle; self.events = events; self.notify = notify
+    }
+    public func encode(into w: inout WireWriter) {
+        w.u64(handle, "handle"); w.u32(events, "events (POLLIN 1, POLLOUT 4)"); w.u32(notify ? 1 : 0, "1 = arm POLL_READY")
+    }
+    public init(from r: inout WireReader) throws {
+        handle = try r.u64("handle"); events = try r.u32("events")
+        let n = try r.u32("notify")
+        guard n <= 1 else { throw WireError.invalid(field: "notify") }
+        notify = n == 1
+    }
+}
+
+/// POLL answer, and the payload of a POLL_READY event (then with the handle it is about).
+public struct PollReply: WirePayload {
+    public var revents: UInt32
+    public init(revents: UInt32) { self.revents = revents }
+    public func encode(into w: inout WireWriter) { w.u32(revents, "ready mask (POLLIN 1, POLLOUT 4, POLLERR 8, POLLHUP 16)") }
+    public init(from r: inout WireReader) throws { revents = try r.u32("revents") }
+}
+
+/// POLL_READY event: kind 2, id 0, status 0.
+public struct PollReadyEvent: WirePayload {
+    public var handle: UInt64
+    public var revents: UInt32
+    public init(handle: UInt64, revents: UInt32) { self.handle = handle; self.revents = revents }
+    public func encode(into w: inout WireWriter) { w.u64(handle, "handle"); w.u32(revents, "ready mask") }
+    public init(from r: inout WireReader) throws { handle = try r.u64("handle"); revents = try r.u32("revents") }
+}
+
+/// READ and WRITE on a non-seekable handle ignore `offset`, except this bit: set, the
+/// operation does not wait (EAGAIN instead), as for an O_NONBLOCK file.
+public enum StreamOffset {
+    public static let noWait: UInt64 = 1 << 63
+}
