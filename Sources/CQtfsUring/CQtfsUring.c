@@ -4,9 +4,6 @@
 #include "CQtfsUring.h"
 #include <errno.h>
 #include <string.h>
-#ifndef RWF_NOWAIT
-#define RWF_NOWAIT 0x00000008
-#endif
 
 struct io_uring *qtfs_uring_new(unsigned entries, int *err) {
     struct io_uring *ring = calloc(1, sizeof(*ring));
@@ -56,12 +53,6 @@ int qtfs_uring_read(struct io_uring *ring, int fd, void *buf, unsigned len, uint
 }
 int qtfs_uring_write(struct io_uring *ring, int fd, const void *buf, unsigned len, uint64_t off, uint64_t ud) {
     WITH_SQE(ring, ud, io_uring_prep_write(sqe, fd, buf, len, off))
-}
-int qtfs_uring_read_nowait(struct io_uring *ring, int fd, void *buf, unsigned len, uint64_t ud) {
-    WITH_SQE(ring, ud, io_uring_prep_read(sqe, fd, buf, len, (uint64_t)-1); sqe->rw_flags = RWF_NOWAIT)
-}
-int qtfs_uring_write_nowait(struct io_uring *ring, int fd, const void *buf, unsigned len, uint64_t ud) {
-    WITH_SQE(ring, ud, io_uring_prep_write(sqe, fd, buf, len, (uint64_t)-1); sqe->rw_flags = RWF_NOWAIT)
 }
 int qtfs_uring_poll_add(struct io_uring *ring, int fd, unsigned events, uint64_t ud) {
     WITH_SQE(ring, ud, io_uring_prep_poll_add(sqe, fd, events))

@@ -23,6 +23,7 @@ final class Engine {
         case fifoTick                      // FifoWaits: periodic re-check of waiting opens
         case fifoNotify                    // FifoWaits: the inotify fd is readable
         case poll(Connection, PollWatch)   // an armed POLL (EngineStreams.swift)
+        case fifoIO(Connection, FifoIO)    // a fifo READ/WRITE waiting for readiness
     }
     struct ReadOp { let id: UInt64; let handle: OpenHandle; let buffer: OutBuffer }
     struct WriteOp { let id: UInt64; let handle: OpenHandle; let keep: AnyObject; let bytes: Int }
@@ -153,6 +154,7 @@ final class Engine {
         case .fifoTick: fifoTick()
         case .fifoNotify: fifoNotified()
         case .poll(let c, let w): pollFired(c, w, res)
+        case .fifoIO(let c, let io): fifoReady(c, io, res)
         }
     }
 

@@ -142,7 +142,6 @@ extension Engine {
     private func finish(_ w: FifoWaiter, _ fd: Int32) {
         remove(w)
         if w.wait.pathFd >= 0 { close(w.wait.pathFd) }
-        FifoOpen.makeBlocking(fd)
         let h = FrameHeader(kind: .request, opcode: Opcode.open.rawValue, id: w.id, length: 0)
         w.conn.inFlight -= 1
         do {

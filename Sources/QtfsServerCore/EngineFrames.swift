@@ -86,18 +86,16 @@ extension Engine {
         guard let req = decodeOrFail(c, h, { try ReadRequest.decode(payload) }) else { return }
         guard let handle = c.handles.get(req.handle) else { return fail(c, h, EBADF) }
         if handle.isDirectory { return fail(c, h, EISDIR) }
+        if handle.isFifo { return fifoRead(c, h, handle, Int(req.size), noWait: req.offset & StreamOffset.noWait != 0) }
         if !handle.nonSeekable && req.offset > UInt64(Int64.max) { return fail(c, h, EINVAL) }
         let size = Int(req.size)
         let buffer = size > Engine.stealThreshold
             ? OutBuffer(pooled: BufferPool.shared.take(), count: Wire.headerSize + size)
             : OutBuffer(copying: [UInt8](repeating: 0, count: Wire.headerSize + size))
         let off = handle.nonSeekable ? UInt64.max : req.offset
-        let noWait = handle.nonSeekable && req.offset & StreamOffset.noWait != 0
         let op = ReadOp(id: h.id, handle: handle, buffer: buffer)
         // Data lands right after the header: the answer is this one buffer, sent as is.
-        guard submit(.read(c, op), { noWait
-            ? qtfs_uring_read_nowait(ring, handle.fd, buffer.base + Wire.headerSize, UInt32(size), $0)
-            : qtfs_uring_read(ring, handle.fd, buffer.base + Wire.headerSize, UInt32(size), off, $0) }) else {
+        guard submit(.read(c, op), { qtfs_uring_read(ring, handle.fd, buffer.base + Wire.headerSize, UInt32(size), off, $0) }) else {
             return fail(c, h, EAGAIN)
         }
         c.inFlight += 1
@@ -122,15 +120,13 @@ extension Engine {
         guard data.count <= Wire.maxIOSize else { return fail(c, h, EINVAL) }
         guard let handle = c.handles.get(id) else { return fail(c, h, EBADF) }
         if handle.isDirectory { return fail(c, h, EISDIR) }
+        if handle.isFifo { return fifoWrite(c, h, handle, data, noWait: offset & StreamOffset.noWait != 0) }
         if !handle.nonSeekable && offset > UInt64(Int64.max) { return fail(c, h, EINVAL) }
         let (keep, ptr) = stableCopy(c, data)
         let off = handle.nonSeekable ? UInt64.max : offset
-        let noWait = handle.nonSeekable && offset & StreamOffset.noWait != 0
         let op = WriteOp(id: h.id, handle: handle, keep: keep, bytes: data.count)
         // One io_uring write = one write(2) of the whole data (control files need that).
-        guard submit(.write(c, op), { noWait
-            ? qtfs_uring_write_nowait(ring, handle.fd, ptr, UInt32(data.count), $0)
-            : qtfs_uring_write(ring, handle.fd, ptr, UInt32(data.count), off, $0) }) else {
+        guard submit(.write(c, op), { qtfs_uring_write(ring, handle.fd, ptr, UInt32(data.count), off, $0) }) else {
             return fail(c, h, EAGAIN)
         }
         c.inFlight += 1

@@ -30,6 +30,7 @@ extension Engine {
             switch op {
             case .read(let oc, let r)?: return oc === c && r.id == id
             case .write(let oc, let w)?: return oc === c && w.id == id
+            case .fifoIO(let oc, let io)?: return oc === c && io.id == id
             default: return false
             }
         }
@@ -45,6 +46,7 @@ extension Engine {
             case .read(let oc, let r)?: mine = oc === c && r.handle.nonSeekable
             case .write(let oc, let w)?: mine = oc === c && w.handle.nonSeekable
             case .poll(let oc, _)?: mine = oc === c
+            case .fifoIO(let oc, _)?: mine = oc === c
             default: mine = false
             }
             if mine { _ = submit(.cancel) { qtfs_uring_cancel(ring, UInt64(slot) + 1, $0) } }

@@ -1,7 +1,7 @@
 // Opening a fifo on the event loop without ever blocking it (docs/server.md, "Fifos").
 // The open is always made with O_NONBLOCK; when the caller wanted a blocking open and
 // the other end is missing, the OPEN waits in the engine's FifoWaits (no thread) until it
-// comes. The fd handed out is blocking: each READ/WRITE says itself whether it may wait.
+// comes. The fd stays O_NONBLOCK: READ and WRITE wait for readiness on the loop.
 import Glibc
 internal import CQtfsSys
 
@@ -45,12 +45,6 @@ enum FifoOpen {
     static func readyOrWait(_ fd: Int32, _ flags: Int32, _ e: Export) throws {
         let mustWait = flags & O_NONBLOCK == 0 && flags & O_ACCMODE == O_RDONLY && !writerPresent(fd)
         if mustWait { throw FifoMustWait(export: e, flags: flags, readFd: fd, pathFd: -1) }
-        makeBlocking(fd)
-    }
-
-    static func makeBlocking(_ fd: Int32) {
-        let fl = fcntl(fd, F_GETFL)
-        if fl >= 0 && fl & O_NONBLOCK != 0 { _ = fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) }
     }
 
     /// Whether a fifo read end has a writer (or unread data), without consuming anything.
@@ -78,8 +72,6 @@ enum FifoOpen {
         try? Credentials.asServer()
         let flags = (w.flags & ~(O_NOFOLLOW | O_NONBLOCK)) | O_NONBLOCK | O_CLOEXEC
         let fd = open("/proc/self/fd/\(w.pathFd)", flags)
-        guard fd >= 0 else { return nil }
-        makeBlocking(fd)
-        return fd
+        return fd >= 0 ? fd : nil
     }
 }

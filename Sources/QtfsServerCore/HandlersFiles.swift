@@ -85,6 +85,7 @@ extension Backend {
         let type = Stat.type(st.st_mode)
         let streaming = type == S_IFIFO || type == S_IFSOCK || type == S_IFCHR
         let h = OpenHandle(fd: fd, isDirectory: type == S_IFDIR, nonSeekable: streaming, export: e)
+        h.isFifo = type == S_IFIFO && fcntl(fd, F_GETFL) & O_NONBLOCK != 0
         var flags: UInt32 = 0
         if streaming { flags |= OpenReply.nonSeekable | OpenReply.directIO }
         if type == S_IFBLK || pseudo.isPseudo(dev: UInt64(st.st_dev), fd: fd) { flags |= OpenReply.directIO }

@@ -11,6 +11,9 @@ final class OpenHandle: @unchecked Sendable {
     /// Fifos, sockets, character devices: reads and writes ignore the offset.
     let nonSeekable: Bool
     let export: Export
+    /// A fifo opened on the loop: its fd stays O_NONBLOCK and reads and writes wait for
+    /// readiness on the loop (EngineFifoIO.swift) instead of in the ring.
+    var isFifo = false
     /// Serialises READDIR on a directory handle (it seeks the shared fd offset).
     let dirLock = Lock()
 

@@ -22,10 +22,6 @@ int qtfs_uring_sendmsg(struct io_uring *ring, int fd, const struct msghdr *msg, 
 /// offset (uint64_t)-1 means "current file position" (non-seekable files).
 int qtfs_uring_read(struct io_uring *ring, int fd, void *buf, unsigned len, uint64_t off, uint64_t ud);
 int qtfs_uring_write(struct io_uring *ring, int fd, const void *buf, unsigned len, uint64_t off, uint64_t ud);
-/// Non-seekable files (fifos): read/write at the current position with RWF_NOWAIT, so
-/// the completion is -EAGAIN instead of a wait when no data (or no room) is there.
-int qtfs_uring_read_nowait(struct io_uring *ring, int fd, void *buf, unsigned len, uint64_t ud);
-int qtfs_uring_write_nowait(struct io_uring *ring, int fd, const void *buf, unsigned len, uint64_t ud);
 /// One-shot poll: completes with the ready mask (POLLIN, POLLOUT, POLLHUP...) once any of
 /// `events` (or an error/hang-up) holds.
 int qtfs_uring_poll_add(struct io_uring *ring, int fd, unsigned events, uint64_t ud);

@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Host fifos through a real qtfs-fuse mount: blocking opens in both directions, O_NONBLOCK
+# per POSIX, EOF, EPIPE/SIGPIPE, 200 blocked readers not delaying other operations,
+# signals interrupting blocked opens and reads (and the server letting go), poll/epoll.
+source "$(dirname "$0")/lib.sh"
+EXP=$WORK/export MNT=$WORK/mnt
+mkdir -p "$EXP/many"
+echo "plain file" >"$EXP/plain.txt"
+mkfifo "$EXP/f" "$EXP/g" "$EXP/h"
+start_server "$EXP"
+mount_qtfs "$EXP" "$MNT"
+export EXP MNT
+py() { timeout 60 python3 - "$@"; }
+
+log "host writer -> DPU reader, DPU writer -> host reader (blocking opens on both sides)"
+timeout 20 cat "$MNT/f" >"$WORK/got1" & R=$!
+sleep 0.3; echo "from host" >"$EXP/f"; wait $R || fail "DPU reader failed"
+[ "$(cat "$WORK/got1")" = "from host" ] || fail "DPU read '$(cat "$WORK/got1")'"
+timeout 20 cat "$EXP/f" >"$WORK/got2" & R=$!
+sleep 0.3; echo "from dpu" >"$MNT/f"; wait $R || fail "host reader failed"
+[ "$(cat "$WORK/got2")" = "from dpu" ] || fail "host read '$(cat "$WORK/got2")'"
+
+log "ping-pong: host process and DPU process, 200 round trips over two fifos"
+py <<'PY' || fail "ping-pong"
+import os, threading
+exp, mnt = os.environ["EXP"], os.environ["MNT"]
+def host():
+    r = open(exp + "/f", "rb", buffering=0); w = open(exp + "/g", "wb", buffering=0)
+    for i in range(200):
+        msg = r.read(16); w.write(msg.upper())
+t = threading.Thread(target=host); t.start()
+w = open(mnt + "/f", "wb", buffering=0); r = open(mnt + "/g", "rb", buffering=0)
+for i in range(200):
+    m = b"ping%012d" % i
+    w.write(m); back = r.read(16)
+    assert back == m.upper(), (back, m)
+t.join()
+PY
+
+log "O_NONBLOCK: ENXIO for a writer without reader, EAGAIN on an empty fifo, EOF after the last writer"
+py <<'PY' || fail "nonblocking semantics"
+import os, errno
+mnt, exp = os.environ["MNT"], os.environ["EXP"]
+try:
+    os.open(mnt + "/g", os.O_WRONLY | os.O_NONBLOCK); raise SystemExit("writer opened without reader")
+except OSError as e:
+    assert e.errno == errno.ENXIO, e
+r = os.open(mnt + "/g", os.O_RDONLY | os.O_NONBLOCK)
+w = os.open(exp + "/g", os.O_WRONLY)            # host writer: a reader exists now
+try:
+    os.read(r, 10); raise SystemExit("read did not fail")
+except OSError as e:
+    assert e.errno == errno.EAGAIN, e
+os.write(w, b"abc"); assert os.read(r, 10) == b"abc"
+os.close(w)
+assert os.read(r, 10) == b"", "no EOF after the last writer closed"
+os.close(r)
+PY
+
+log "EPIPE and SIGPIPE for a DPU writer whose reader went away"
+py <<'PY' || fail "EPIPE/SIGPIPE"
+import os, errno, signal, subprocess, sys
+mnt, exp = os.environ["MNT"], os.environ["EXP"]
+# reader on the host opens and closes; the DPU writer then writes
+code = """
+import os, signal, sys, time
+w = os.open(sys.argv[1], os.O_WRONLY)
+open(sys.argv[2], 'w').close()
+while os.path.exists(sys.argv[2]): time.sleep(0.01)
+if sys.argv[3] == 'ignore': signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+else: signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+try: os.write(w, b'x')
+except OSError as e: print(e.errno); sys.exit(3)
+sys.exit(0)
+"""
+for mode in ("ignore", "default"):
+    flag = exp + "/opened." + mode
+    p = subprocess.Popen([sys.executable, "-c", code, mnt + "/h", flag, mode], stdout=subprocess.PIPE)
+    r = os.open(exp + "/h", os.O_RDONLY)
+    while not os.path.exists(flag): pass
+    os.close(r); os.unlink(flag)
+    out, _ = p.communicate(timeout=20)
+    if mode == "ignore":
+        assert p.returncode == 3 and int(out) == errno.EPIPE, (p.returncode, out)
+    else:
+        assert p.returncode == -signal.SIGPIPE, ("not killed by SIGPIPE", p.returncode)
+PY
+
+log "a signal interrupts a blocked open and a blocked read; the server lets go of the fifo"
+py <<'PY' || fail "interrupt"
+import os, errno, signal, time
+mnt, exp = os.environ["MNT"], os.environ["EXP"]
+# Python retries a syscall after EINTR unless the handler raises: raising proves the
+# blocked call returned to the process.
+class Alarm(Exception): pass
+def alarm(*a): raise Alarm()
+signal.signal(signal.SIGALRM, alarm)
+signal.setitimer(signal.ITIMER_REAL, 0.5)
+try:
+    os.open(mnt + "/g", os.O_RDONLY); raise SystemExit("open returned")
+except Alarm:
+    pass
+# the server dropped its read end: a host writer sees no reader
+time.sleep(0.3)
+try:
+    os.open(exp + "/g", os.O_WRONLY | os.O_NONBLOCK); raise SystemExit("server still holds a reader")
+except OSError as e:
+    assert e.errno == errno.ENXIO, e
+w = os.open(exp + "/g", os.O_RDWR)   # keeps a writer so the DPU open succeeds
+r = os.open(mnt + "/g", os.O_RDONLY)
+signal.setitimer(signal.ITIMER_REAL, 0.5)
+try:
+    os.read(r, 10); raise SystemExit("read returned")
+except Alarm:
+    pass
+os.write(w, b"after")            # the cancelled read must not have eaten this
+assert os.read(r, 10) == b"after"
+os.close(r); os.close(w)
+PY
+
+log "poll and epoll (level, edge, EPOLLHUP), woken by the server"
+py <<'PY' || fail "poll/epoll"
+import os, select, threading, time
+mnt, exp = os.environ["MNT"], os.environ["EXP"]
+r = os.open(mnt + "/g", os.O_RDONLY | os.O_NONBLOCK)
+w = os.open(exp + "/g", os.O_WRONLY)
+ep = select.epoll(); ep.register(r, select.EPOLLIN)
+assert ep.poll(0.2) == [], "ready while empty"
+threading.Timer(0.3, lambda: os.write(w, b"one")).start()
+ev = ep.poll(20); assert ev and ev[0][1] & select.EPOLLIN, ev
+assert ep.poll(0) != [], "level-triggered: still ready"
+assert os.read(r, 10) == b"one"
+et = select.epoll(); et.register(r, select.EPOLLIN | select.EPOLLET)
+threading.Timer(0.3, lambda: os.write(w, b"two")).start()
+ev = et.poll(20); assert ev and ev[0][1] & select.EPOLLIN, ev
+assert os.read(r, 10) == b"two"
+threading.Timer(0.3, lambda: os.write(w, b"three")).start()
+ev = et.poll(20); assert ev and ev[0][1] & select.EPOLLIN, ("edge not re-armed", ev)
+assert os.read(r, 10) == b"three"
+p = select.poll(); p.register(r, select.POLLIN)
+threading.Timer(0.3, lambda: os.close(w)).start()
+ev = ep.poll(20); assert ev and ev[0][1] & select.EPOLLHUP, ("no EPOLLHUP", ev)
+assert p.poll(0)[0][1] & select.POLLHUP
+os.close(r)
+PY
+
+log "200 DPU readers blocked (opens and reads) while ls, stat and cat on the mount still answer"
+SRV_THREADS=$(ls /proc/$SERVER_PID/task | wc -l)
+PIDS=()
+for i in $(seq 1 100); do mkfifo "$EXP/many/o$i" "$EXP/many/r$i"; done
+for i in $(seq 1 100); do
+    cat "$MNT/many/o$i" >/dev/null & PIDS+=($!)                                 # blocked open
+    exec {fd}<>"$EXP/many/r$i"                                                   # a writer, never writing
+    python3 -c 'import sys; open(sys.argv[1],"rb").read(1)' "$MNT/many/r$i" & PIDS+=($!)  # blocked read
+done
+sleep 2
+for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null || fail "a blocked reader exited early"; done
+timeout 20 ls "$MNT/many" >/dev/null || fail "ls stalled behind blocked fifos"
+timeout 20 stat "$MNT/plain.txt" >/dev/null || fail "stat stalled"
+[ "$(timeout 20 cat "$MNT/plain.txt")" = "plain file" ] || fail "cat stalled or wrong"
+echo x >"$WORK/other.txt"; timeout 20 cp "$WORK/other.txt" "$MNT/copied.txt" || fail "write stalled"
+NOW_THREADS=$(ls /proc/$SERVER_PID/task | wc -l)
+log "server threads: $SRV_THREADS before, $NOW_THREADS with 200 blocked"
+[ "$NOW_THREADS" -le $((SRV_THREADS + 4)) ] || fail "server threads grew with blocked fifos"
+kill -9 "${PIDS[@]}" 2>/dev/null; disown -a
+for p in "${PIDS[@]}"; do timeout 30 tail --pid="$p" -f /dev/null || fail "killed reader $p did not exit"; done
+server_alive
+log "PASS"
