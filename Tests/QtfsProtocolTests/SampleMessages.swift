@@ -101,5 +101,10 @@ enum Samples {
         Sample("lseek.request", .request, .lseek, id: 31, LseekRequest(handle: 7, offset: 4096, whence: 3)),
         Sample("lseek.response", .response, .lseek, id: 31, LseekReply(offset: 8192)),
         Sample("fallocate.request", .request, .fallocate, id: 32, FallocateRequest(handle: 7, mode: 0, offset: 0, length: 1 << 20)),
+        Sample("cancel.request", .request, .cancel, id: 40, CancelRequest(target: 23)),
+        Sample("cancel.response", .response, .cancel, id: 40, EmptyReply()),
+        Sample("poll.request", .request, .poll, id: 41, PollRequest(handle: 7, events: 1, notify: true)),
+        Sample("poll.response", .response, .poll, id: 41, PollReply(revents: 0)),
+        Sample("pollready.event", .event, .pollReady, id: 0, PollReadyEvent(handle: 7, revents: 17)),
     ]
 }
