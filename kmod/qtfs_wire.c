@@ -64,6 +64,10 @@ static const struct qtfs_layout_row qtfs_layouts[] = {
 	{ QTFS_OP_REMOVEXATTR, "removexattr", "CTn", "" },
 	{ QTFS_OP_LSEEK, "lseek", "how", "o" },
 	{ QTFS_OP_FALLOCATE, "fallocate", "hmoL", "" },
+	/* fifos: CANCEL target id (as 'c'), POLL handle events(q) notify(y), POLL_READY */
+	{ QTFS_OP_CANCEL, "cancel", "c", "" },
+	{ QTFS_OP_POLL, "poll", "hqy", "q" },
+	{ QTFS_OP_POLL_READY, "poll_ready", NULL, NULL },	/* event only */
 };
 
 static const struct qtfs_layout_row *qtfs_row(u16 opcode)
@@ -86,6 +90,8 @@ const char *qtfs_layout(u8 kind, u16 opcode)
 		return row->req;
 	if (kind == QTFS_KIND_RSP)
 		return row->rsp;
+	if (kind == QTFS_KIND_EVENT && opcode == QTFS_OP_POLL_READY)
+		return "hq";	/* the only event: handle, ready mask */
 	return NULL;
 }
 
