@@ -42,6 +42,20 @@ enum FifoOps {
         fs.opts.remoteFifos && fs.nodes.identity(UInt64(ino))?.type == fifoType
     }
 
+    static func shownAsFile(_ fs: FS, _ a: Attr) -> Bool { fs.opts.remoteFifos && a.mode & 0o170000 == fifoType }
+
+    /// The kernel refuses (EIO) a MKNOD answer whose type is not the one asked for: the new
+    /// fifo is answered as a fifo, uncached, so the next lookup replaces that inode with the
+    /// regular-file view every other lookup gives.
+    static func replyMknod(_ req: fuse_req_t?, _ parent: fuse_ino_t, _ name: [UInt8], _ a: Attr) {
+        let fs = FS.shared!
+        var e = fs.entry(fs.nodes.found(parent: UInt64(parent), name: name, attr: a), a)
+        e.attr.st_mode = a.mode
+        e.attr_timeout = 0
+        e.entry_timeout = 0
+        if fuse_reply_entry(req, &e) != 0 { fs.nodes.forget(UInt64(e.ino), 1) }
+    }
+
     /// Runs `op` on the stream channel with `req` interruptible; `done` gets the answer.
     private static func call(_ req: fuse_req_t?, _ op: Opcode, tail: UnsafeRawBufferPointer? = nil,
                              _ body: (inout WireWriter) -> Void, done: @escaping (Reply) -> Void) {

@@ -88,7 +88,7 @@ extension FS {
         var st = stat()
         st.st_ino = UInt(inos.map(dev: a.dev, ino: a.ino))
         // A fifo node would be served by the DPU's own pipe code: show it as a regular file.
-        st.st_mode = opts.remoteFifos && a.mode & 0o170000 == FifoOps.fifoType ? a.mode & 0o7777 | 0o100000 : a.mode
+        st.st_mode = FifoOps.shownAsFile(self, a) ? a.mode & 0o7777 | 0o100000 : a.mode
         st.st_nlink = UInt(a.nlink)
         st.st_uid = a.uid
         st.st_gid = a.gid

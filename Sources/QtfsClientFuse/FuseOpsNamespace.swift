@@ -12,6 +12,7 @@ enum NamespaceOps {
         handle(req) {
             let a = try fs.session.mknod(caller(req), try fs.path(parent, n), mode: mode, rdev: UInt64(rdev), umask: umask(req))
             fs.dirChanged(parent, n, .found(a))
+            if FifoOps.shownAsFile(fs, a) { return FifoOps.replyMknod(req, parent, n, a) }
             fs.replyEntry(req, parent, n, a)
         }
     }

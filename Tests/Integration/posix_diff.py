@@ -37,6 +37,9 @@ def renameat2(a, b, flags):
 def statinfo(st):
     """The stat fields that must match between local and remote."""
     kind = stat.S_IFMT(st.st_mode)
+    # qtfs-fuse shows host fifos as regular files of size 0 (docs/client.md, "Fifos").
+    if kind == stat.S_IFIFO:
+        kind = stat.S_IFREG
     size = st.st_size if kind in (stat.S_IFREG, stat.S_IFLNK) else None
     return {"type": kind, "perm": oct(stat.S_IMODE(st.st_mode)), "nlink": st.st_nlink,
             "uid": st.st_uid, "gid": st.st_gid, "size": size}

@@ -20,6 +20,13 @@ timeout 20 cat "$EXP/f" >"$WORK/got2" & R=$!
 sleep 0.3; echo "from dpu" >"$MNT/f"; wait $R || fail "host reader failed"
 [ "$(cat "$WORK/got2")" = "from dpu" ] || fail "host read '$(cat "$WORK/got2")'"
 
+log "mkfifo on the DPU creates a host fifo that connects a DPU reader and a host writer"
+mkfifo "$MNT/made"
+[ -p "$EXP/made" ] || fail "mkfifo through the mount did not create a host fifo"
+timeout 20 cat "$MNT/made" >"$WORK/got3" & R=$!
+sleep 0.3; echo "via new fifo" >"$EXP/made"; wait $R || fail "reader of the new fifo failed"
+[ "$(cat "$WORK/got3")" = "via new fifo" ] || fail "new fifo read '$(cat "$WORK/got3")'"
+
 log "ping-pong: host process and DPU process, 200 round trips over two fifos"
 py <<'PY' || fail "ping-pong"
 import os, threading
