@@ -34,10 +34,12 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
+        // Byte relay for bridged unix sockets (server and client).
+        .target(name: "QtfsRelay"),
         .target(
             name: "QtfsServerCore",
             dependencies: [
-                "QtfsProtocol", "CQtfsUring", "CQtfsSys", "QtfsControl",
+                "QtfsProtocol", "CQtfsUring", "CQtfsSys", "QtfsControl", "QtfsRelay",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(
@@ -50,7 +52,7 @@ let package = Package(
         .target(
             name: "QtfsClient",
             dependencies: [
-                "QtfsProtocol", "CQtfsSys",
+                "QtfsProtocol", "CQtfsSys", "QtfsRelay",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(

@@ -106,3 +106,13 @@ int qtfs_inotify_init(void) { return inotify_init1(IN_NONBLOCK | IN_CLOEXEC); }
 int qtfs_inotify_watch_open(int ino_fd, const char *path) {
     return inotify_add_watch(ino_fd, path, IN_OPEN);
 }
+
+#include <sys/socket.h>
+
+int qtfs_peer_cred(int fd, uint32_t *uid, uint32_t *gid, int32_t *pid) {
+    struct ucred c;
+    socklen_t len = sizeof(c);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c, &len) != 0) return -1;
+    *uid = c.uid; *gid = c.gid; *pid = c.pid;
+    return 0;
+}

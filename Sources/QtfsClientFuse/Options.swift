@@ -13,6 +13,7 @@ struct Options {
     var writeback = false
     var prefetch = true    // directory attribute prefetch for uncached lookups
     var remoteFifos = true // host fifos shown as regular files served by the host (FifoOps)
+    var bridges: [BridgeSpec] = []   // unix sockets: local path -> host socket
     var allowOther = Sys.isRoot
     var debug = false
     var fsname: String?
@@ -70,6 +71,11 @@ extension Options {
         case "prefetch": prefetch = true
         case "noprefetch", "no_prefetch": prefetch = false
         case "localfifo": remoteFifos = false
+        case "unix_bridge":
+            guard let b = BridgeSpec.parse(try need()) else {
+                throw UsageError(message: "bad unix_bridge '\(value!)': use unix_bridge=/dpu/path:/host/path[:seqpacket]")
+            }
+            bridges.append(b)
         case "allow_other": allowOther = true
         case "no_allow_other": allowOther = false
         case "debug": debug = true

@@ -92,6 +92,7 @@ public enum Opcode: UInt16, CaseIterable, Sendable {
     case cancel = 5          // stop a request still waiting (fifo open/read/write, poll)
     case poll = 6            // readiness of a handle, optionally armed for a POLL_READY event
     case pollReady = 7       // event (server to client): an armed handle became ready
+    case sockConnect = 8     // turn this connection into a relay to a host unix socket
     case lookup = 10
     case getattr = 11
     case setattr = 12

@@ -53,3 +53,25 @@ public struct PollReadyEvent: WirePayload {
 public enum StreamOffset {
     public static let noWait: UInt64 = 1 << 63
 }
+
+/// SOCK_CONNECT: connect to the host unix socket `path` (absolute) of `type` (1
+/// SOCK_STREAM, 5 SOCK_SEQPACKET) as `caller`. After the empty answer the connection
+/// carries that socket's data (docs/protocol.md, "Unix socket bridge").
+public struct SockConnectRequest: WirePayload {
+    public static let stream: UInt32 = 1
+    public static let seqpacket: UInt32 = 5
+    public var caller: Caller
+    public var path: [UInt8]
+    public var type: UInt32
+    public init(caller: Caller, path: [UInt8], type: UInt32) { self.caller = caller; self.path = path; self.type = type }
+    public func encode(into w: inout WireWriter) {
+        caller.encode(into: &w); w.bytes16(path, "socket path"); w.u32(type, "1 stream, 5 seqpacket")
+    }
+    public init(from r: inout WireReader) throws {
+        caller = try Caller(from: &r)
+        path = try r.bytes16("path", limit: 107)
+        type = try r.u32("type")
+        guard type == Self.stream || type == Self.seqpacket else { throw WireError.invalid(field: "type") }
+        guard path.first == UInt8(ascii: "/"), !path.contains(0) else { throw WireError.invalid(field: "path") }
+    }
+}

@@ -33,6 +33,11 @@ struct QtfsServerCommand: ParsableCommand {
                                valueName: "dir[:ro,root_squash]"))
     var exports: [String] = []
 
+    @Option(name: .customLong("unix-connect"),
+            help: ArgumentHelp("Host unix socket (or directory ending in /) clients may connect to through the socket bridge. Repeatable.",
+                               valueName: "path"))
+    var unixConnect: [String] = []
+
     @Option(help: ArgumentHelp("Config file (INI-like, see docs/server.md).", valueName: "file"))
     var config: String?
 
@@ -84,6 +89,7 @@ struct QtfsServerCommand: ParsableCommand {
         var cfg = ServerConfig()
         if let config { try cfg.load(file: config) }
         if !exports.isEmpty { cfg.exports = try exports.map(ServerConfig.parseExport) }
+        cfg.unixConnect += unixConnect
         if let listen { cfg.listen = listen }
         if let port { cfg.port = port }
         if let workers { cfg.workers = workers }

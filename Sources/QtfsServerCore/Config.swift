@@ -34,6 +34,9 @@ public struct ServerConfig: Equatable, Sendable {
     public var logLevel: Logger.Level = .info
     /// HOST:PORT of the Prometheus text endpoint (GET /metrics); nil = off.
     public var metricsListen: String?
+    /// Host unix sockets clients may connect to through SOCK_CONNECT: exact paths, or
+    /// directories ending in "/" (everything beneath). Empty: none (docs/server.md).
+    public var unixConnect: [String] = []
 
     public init() {}
 }

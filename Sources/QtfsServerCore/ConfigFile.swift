@@ -55,6 +55,7 @@ extension ServerConfig {
     private mutating func set(_ key: String, _ value: String, _ at: String) throws {
         switch key {
         case "listen": listen = value
+        case "unix_connect": unixConnect.append(value)
         case "port": port = try Self.number(value, at, key, in: 0...65535).asUInt16
         case "workers": workers = try Self.number(value, at, key, in: 1...1024)
         case "max_connections": maxConnections = try Self.number(value, at, key, in: 1...1_000_000)

@@ -26,6 +26,7 @@ extension Engine {
         case .flush, .release, .releasedir: handleOp(c, h, payload)
         case .cancel: cancelRequest(c, h, payload)
         case .poll: startPoll(c, h, payload)
+        case .sockConnect: sockConnect(c, h, payload)
         case .open: if !openOnLoop(c, h, payload) { toWorker(c, h, payload) }
         default:
             if Dispatcher.inlineOps.contains(h.opcode) && runInline(c, h, payload) { return }

@@ -95,4 +95,7 @@ int qtfs_inotify_init(void);
 /// Watches `path` for IN_OPEN; returns the watch descriptor or -1.
 int qtfs_inotify_watch_open(int ino_fd, const char *path);
 
+/// SO_PEERCRED of a unix socket (struct ucred is GNU-only for Swift's Glibc).
+int qtfs_peer_cred(int fd, uint32_t *uid, uint32_t *gid, int32_t *pid);
+
 #endif

@@ -1,0 +1,131 @@
+// The unix socket bridge, DPU side (docs/client.md, "Unix sockets"): a local listening
+// socket at the path applications use; each connection accepted there gets its own qtfs
+// connection (same dial and HELLO as the file system's), SOCK_CONNECT to the host socket
+// as the connecting process's uid/gid, then the relay thread carries the data.
+#if canImport(Glibc)
+import Glibc
+#endif
+import CQtfsSys
+import QtfsProtocol
+import QtfsRelay
+
+/// One bridged path: DPU `localPath` -> host `hostPath`.
+public struct BridgeSpec: Equatable, Sendable {
+    public var localPath: String
+    public var hostPath: String
+    public var seqpacket: Bool
+    public init(localPath: String, hostPath: String, seqpacket: Bool) {
+        self.localPath = localPath; self.hostPath = hostPath; self.seqpacket = seqpacket
+    }
+
+    /// "LOCAL:HOST" or "LOCAL:HOST:seqpacket" (both absolute, at most 107 bytes).
+    public static func parse(_ s: String) -> BridgeSpec? {
+        let p = s.split(separator: ":").map(String.init)
+        guard p.count == 2 || (p.count == 3 && (p[2] == "seqpacket" || p[2] == "stream")),
+              p[0].hasPrefix("/"), p[1].hasPrefix("/"), p[0].utf8.count <= 107, p[1].utf8.count <= 107 else { return nil }
+        return BridgeSpec(localPath: p[0], hostPath: p[1], seqpacket: p.count == 3 && p[2] == "seqpacket")
+    }
+}
+
+public final class SocketBridge: @unchecked Sendable {
+    public static let relay = RelayLoop(name: "qtfs-fuse relay")
+    let spec: BridgeSpec
+    let server: ServerAddress
+    private let listenFd: Int32
+
+    /// Binds the local socket (replacing a stale socket file there) and starts accepting.
+    public init(_ spec: BridgeSpec, server: ServerAddress) throws {
+        self.spec = spec; self.server = server
+        let type = spec.seqpacket ? Int32(SOCK_SEQPACKET.rawValue) : Int32(SOCK_STREAM.rawValue)
+        let fd = socket(AF_UNIX, type | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw ConnectError("socket bridge: cannot create a unix socket: \(String(cString: strerror(errno)))") }
+        var st = stat()
+        if lstat(spec.localPath, &st) == 0 && st.st_mode & S_IFMT == S_IFSOCK { unlink(spec.localPath) }
+        let ok = UnixAddress.with(spec.localPath) { bind(fd, $0, $1) == 0 } && listen(fd, 128) == 0
+        guard ok else {
+            let e = String(cString: strerror(errno))
+            close(fd)
+            throw ConnectError("socket bridge: cannot listen on \(spec.localPath): \(e) — is the path free and its directory there?")
+        }
+        listenFd = fd
+        try startAcceptThread()
+    }
+
+    /// Stops listening and removes the socket file.
+    public func stop() {
+        shutdown(listenFd, Int32(SHUT_RDWR))
+        unlink(spec.localPath)
+    }
+
+    private func acceptLoop() {
+        while true {
+            let app = accept(listenFd, nil, nil)
+            if app < 0 { if errno == EINTR || errno == ECONNABORTED { continue }; return }
+            _ = fcntl(app, F_SETFD, FD_CLOEXEC)
+            do {
+                let net = try SocketBridge.dialHost(server, spec, caller: SocketBridge.peerCaller(app))
+                SocketBridge.relay.add(local: app, net: net, seqpacket: spec.seqpacket)
+            } catch {
+                Sys.printError("qtfs-fuse: socket bridge \(spec.localPath) -> \(spec.hostPath): \(error)")
+                close(app)   // the application sees the connection closed at once
+            }
+        }
+    }
+
+    /// A qtfs connection in relay mode to the host socket: HELLO, SOCK_CONNECT, and only
+    /// the 24-byte answer read, so data the host sends right after stays in the socket.
+    public static func dialHost(_ server: ServerAddress, _ spec: BridgeSpec, caller: Caller) throws -> Int32 {
+        let conn = Connection(socket: try Dial.tcp(host: server.host, port: server.port))
+        try conn.handshake(clientName: "qtfs-fuse-bridge")
+        var w = WireWriter(capacity: 256)
+        FrameHeader(kind: .request, opcode: Opcode.sockConnect.rawValue, id: 1, length: 0).encode(into: &w)
+        let type = spec.seqpacket ? SockConnectRequest.seqpacket : SockConnectRequest.stream
+        SockConnectRequest(caller: caller, path: Array(spec.hostPath.utf8), type: type).encode(into: &w)
+        w.patchU32(at: 16, UInt32(w.bytes.count - Wire.headerSize))
+        guard w.bytes.withUnsafeBytes({ SocketIO.sendAll(conn.fd, [$0]) }) else { throw FSError(LinuxErrno.EIO) }
+        var head = [UInt8](repeating: 0, count: Wire.headerSize)
+        var got = 0
+        while got < head.count {
+            let n = head.withUnsafeMutableBytes { SocketIO.recvSome(conn.fd, $0.baseAddress! + got, $0.count - got) }
+            guard n > 0 else { throw FSError(LinuxErrno.EIO) }
+            got += n
+        }
+        let h = try head.withUnsafeBytes { try FrameHeader.decode($0) }
+        guard h.status == 0 else { throw FSError(Int32(bitPattern: h.status)) }
+        let net = dup(conn.fd)   // `conn` closes its own fd when it goes
+        guard net >= 0 else { throw FSError(LinuxErrno.EIO) }
+        return net
+    }
+
+    /// The connecting process's ids (SO_PEERCRED): the host socket is reached as them.
+    static func peerCaller(_ fd: Int32) -> Caller {
+        var uid: UInt32 = 65534, gid: UInt32 = 65534, pid: Int32 = 0
+        _ = qtfs_peer_cred(fd, &uid, &gid, &pid)   // on failure: nobody
+        return Caller(uid: uid, gid: gid, pid: UInt32(bitPattern: pid))
+    }
+
+    private func startAcceptThread() throws {
+        let box = Unmanaged.passRetained(self).toOpaque()
+        var t = pthread_t()
+        guard pthread_create(&t, nil, { p in
+            Unmanaged<SocketBridge>.fromOpaque(p!).takeRetainedValue().acceptLoop()
+            return nil
+        }, box) == 0 else {
+            Unmanaged<SocketBridge>.fromOpaque(box).release()
+            throw ConnectError("socket bridge: cannot start the accept thread")
+        }
+        pthread_detach(t)
+    }
+}
+
+enum UnixAddress {
+    /// Calls `body` with a sockaddr_un for `path`.
+    static func with<T>(_ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &addr.sun_path) { dst in dst.copyBytes(from: Array(path.utf8).prefix(dst.count - 1)) }
+        return withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+    }
+}
