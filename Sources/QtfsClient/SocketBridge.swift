@@ -72,15 +72,22 @@ public final class SocketBridge: @unchecked Sendable {
         }
     }
 
-    /// A qtfs connection in relay mode to the host socket: HELLO, SOCK_CONNECT, and only
-    /// the 24-byte answer read, so data the host sends right after stays in the socket.
+    /// A qtfs connection in relay mode to the host socket.
     public static func dialHost(_ server: ServerAddress, _ spec: BridgeSpec, caller: Caller) throws -> Int32 {
+        let type = spec.seqpacket ? SockConnectRequest.seqpacket : SockConnectRequest.stream
+        return try dialRelay(server, .sockConnect) {
+            SockConnectRequest(caller: caller, path: Array(spec.hostPath.utf8), type: type).encode(into: &$0)
+        }
+    }
+
+    /// HELLO, then `op` (SOCK_CONNECT or SOCK_ACCEPT), reading only the 24-byte answer, so
+    /// data the host sends right after stays in the socket for the relay.
+    static func dialRelay(_ server: ServerAddress, _ op: Opcode, _ body: (inout WireWriter) -> Void) throws -> Int32 {
         let conn = Connection(socket: try Dial.tcp(host: server.host, port: server.port))
         try conn.handshake(clientName: "qtfs-fuse-bridge")
         var w = WireWriter(capacity: 256)
-        FrameHeader(kind: .request, opcode: Opcode.sockConnect.rawValue, id: 1, length: 0).encode(into: &w)
-        let type = spec.seqpacket ? SockConnectRequest.seqpacket : SockConnectRequest.stream
-        SockConnectRequest(caller: caller, path: Array(spec.hostPath.utf8), type: type).encode(into: &w)
+        FrameHeader(kind: .request, opcode: op.rawValue, id: 1, length: 0).encode(into: &w)
+        body(&w)
         w.patchU32(at: 16, UInt32(w.bytes.count - Wire.headerSize))
         guard w.bytes.withUnsafeBytes({ SocketIO.sendAll(conn.fd, [$0]) }) else { throw FSError(LinuxErrno.EIO) }
         var head = [UInt8](repeating: 0, count: Wire.headerSize)

@@ -14,6 +14,7 @@ struct Options {
     var prefetch = true    // directory attribute prefetch for uncached lookups
     var remoteFifos = true // host fifos shown as regular files served by the host (FifoOps)
     var bridges: [BridgeSpec] = []   // unix sockets: local path -> host socket
+    var serves: [BridgeSpec] = []    // unix sockets: host path -> DPU socket (localPath)
     var allowOther = Sys.isRoot
     var debug = false
     var fsname: String?
@@ -76,6 +77,11 @@ extension Options {
                 throw UsageError(message: "bad unix_bridge '\(value!)': use unix_bridge=/dpu/path:/host/path[:seqpacket]")
             }
             bridges.append(b)
+        case "unix_serve":
+            guard let b = BridgeSpec.parse(try need()) else {
+                throw UsageError(message: "bad unix_serve '\(value!)': use unix_serve=/host/path:/dpu/path[:seqpacket]")
+            }
+            serves.append(BridgeSpec(localPath: b.hostPath, hostPath: b.localPath, seqpacket: b.seqpacket))
         case "allow_other": allowOther = true
         case "no_allow_other": allowOther = false
         case "debug": debug = true

@@ -50,12 +50,15 @@ enum Runner {
             return fail("cannot mount on \(o.mountpoint) — is /dev/fuse present (modprobe fuse) and are you root or is fusermount3 installed?")
         }
         if o.verbose { Sys.printError("qtfs-fuse: mounted \(o.server):\(o.source) on \(o.mountpoint)") }
-        let bridges: [SocketBridge]
-        do { bridges = try o.bridges.map { try SocketBridge($0, server: o.server) } } catch {
+        let bridges: [SocketBridge], serves: [SocketServe]
+        do {
+            bridges = try o.bridges.map { try SocketBridge($0, server: o.server) }
+            serves = try o.serves.map { try SocketServe($0, server: o.server) }
+        } catch {
             fuse_session_unmount(se)
             return fail((error as? ConnectError)?.description ?? "\(error)")
         }
-        defer { bridges.forEach { $0.stop() } }
+        defer { bridges.forEach { $0.stop() }; serves.forEach { $0.stop() } }
         Daemon.report(report, status: 0)   // the parent exits 0; we detach
         let control = FuseControl.start(o, FS.shared.session)
         defer { control?.stop() }

@@ -93,6 +93,7 @@ public enum Opcode: UInt16, CaseIterable, Sendable {
     case poll = 6            // readiness of a handle, optionally armed for a POLL_READY event
     case pollReady = 7       // event (server to client): an armed handle became ready
     case sockConnect = 8     // turn this connection into a relay to a host unix socket
+    case sockListen = 9      // serve a host unix socket; connections come as SOCK_INCOMING
     case lookup = 10
     case getattr = 11
     case setattr = 12
@@ -122,5 +123,7 @@ public enum Opcode: UInt16, CaseIterable, Sendable {
     case removexattr = 36
     case lseek = 37
     case fallocate = 38
+    case sockAccept = 39     // turn this connection into the relay of an incoming connection
+    case sockIncoming = 40   // event: a host process connected to a SOCK_LISTEN socket
     case openRead = 48      // OPEN plus the whole content of a small read-only file
 }

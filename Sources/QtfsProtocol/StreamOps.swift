@@ -75,3 +75,28 @@ public struct SockConnectRequest: WirePayload {
         guard path.first == UInt8(ascii: "/"), !path.contains(0) else { throw WireError.invalid(field: "path") }
     }
 }
+
+/// SOCK_LISTEN: create a listening unix socket at host `path` (absolute, allowed by the
+/// server's `unix_listen`) of `type`; it lives as long as this connection. Each host
+/// connection to it is announced with a SOCK_INCOMING event.
+public struct SockListenRequest: WirePayload {
+    public var path: [UInt8]
+    public var type: UInt32
+    public init(path: [UInt8], type: UInt32) { self.path = path; self.type = type }
+    public func encode(into w: inout WireWriter) { w.bytes16(path, "socket path"); w.u32(type, "1 stream, 5 seqpacket") }
+    public init(from r: inout WireReader) throws {
+        path = try r.bytes16("path", limit: 107)
+        type = try r.u32("type")
+        guard type == SockConnectRequest.stream || type == SockConnectRequest.seqpacket else { throw WireError.invalid(field: "type") }
+        guard path.first == UInt8(ascii: "/"), !path.contains(0) else { throw WireError.invalid(field: "path") }
+    }
+}
+
+/// SOCK_ACCEPT request, and the SOCK_INCOMING event (kind 2, id 0): `token` names one
+/// accepted host connection waiting for its relay.
+public struct SockTokenMessage: WirePayload {
+    public var token: UInt64
+    public init(token: UInt64) { self.token = token }
+    public func encode(into w: inout WireWriter) { w.u64(token, "token of the accepted connection") }
+    public init(from r: inout WireReader) throws { token = try r.u64("token") }
+}

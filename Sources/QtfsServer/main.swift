@@ -38,6 +38,11 @@ struct QtfsServerCommand: ParsableCommand {
                                valueName: "path"))
     var unixConnect: [String] = []
 
+    @Option(name: .customLong("unix-listen"),
+            help: ArgumentHelp("Host path (or directory ending in /) where clients may serve a DPU unix socket to host processes. Repeatable.",
+                               valueName: "path"))
+    var unixListen: [String] = []
+
     @Option(help: ArgumentHelp("Config file (INI-like, see docs/server.md).", valueName: "file"))
     var config: String?
 
@@ -90,6 +95,7 @@ struct QtfsServerCommand: ParsableCommand {
         if let config { try cfg.load(file: config) }
         if !exports.isEmpty { cfg.exports = try exports.map(ServerConfig.parseExport) }
         cfg.unixConnect += unixConnect
+        cfg.unixListen += unixListen
         if let listen { cfg.listen = listen }
         if let port { cfg.port = port }
         if let workers { cfg.workers = workers }

@@ -37,6 +37,9 @@ public struct ServerConfig: Equatable, Sendable {
     /// Host unix sockets clients may connect to through SOCK_CONNECT: exact paths, or
     /// directories ending in "/" (everything beneath). Empty: none (docs/server.md).
     public var unixConnect: [String] = []
+    /// Host paths where clients may create listening sockets through SOCK_LISTEN (same
+    /// form). Empty: none.
+    public var unixListen: [String] = []
 
     public init() {}
 }

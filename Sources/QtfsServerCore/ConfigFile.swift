@@ -56,6 +56,7 @@ extension ServerConfig {
         switch key {
         case "listen": listen = value
         case "unix_connect": unixConnect.append(value)
+        case "unix_listen": unixListen.append(value)
         case "port": port = try Self.number(value, at, key, in: 0...65535).asUInt16
         case "workers": workers = try Self.number(value, at, key, in: 1...1024)
         case "max_connections": maxConnections = try Self.number(value, at, key, in: 1...1_000_000)

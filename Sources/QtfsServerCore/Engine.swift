@@ -24,6 +24,7 @@ final class Engine {
         case fifoNotify                    // FifoWaits: the inotify fd is readable
         case poll(Connection, PollWatch)   // an armed POLL (EngineStreams.swift)
         case fifoIO(Connection, FifoIO)    // a fifo READ/WRITE waiting for readiness
+        case sockAccept(Connection, SockListener)   // SOCK_LISTEN socket (EngineSockets.swift)
     }
     struct ReadOp { let id: UInt64; let handle: OpenHandle; let buffer: OutBuffer }
     struct WriteOp { let id: UInt64; let handle: OpenHandle; let keep: AnyObject; let bytes: Int }
@@ -155,6 +156,7 @@ final class Engine {
         case .fifoNotify: fifoNotified()
         case .poll(let c, let w): pollFired(c, w, res)
         case .fifoIO(let c, let io): fifoReady(c, io, res)
+        case .sockAccept(let c, let l): sockAccepted(c, l, res)
         }
     }
 

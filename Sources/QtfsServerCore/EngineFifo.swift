@@ -32,6 +32,10 @@ final class StreamState {
     var notifyArmed = false
     var watchUsers: [Int32: Int] = [:]   // inotify wd -> waiters using it
     var armedPolls: Set<PollKey> = []
+    var listeners: [SockListener] = []
+    /// Host connections accepted on a SOCK_LISTEN socket, waiting for their SOCK_ACCEPT.
+    var accepted: [UInt64: (fd: Int32, listener: SockListener)] = [:]
+    var nextToken: UInt64 = 1
     let eventBuf = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 8)
 
     struct PollKey: Hashable { let conn: UInt64; let handle: UInt64 }

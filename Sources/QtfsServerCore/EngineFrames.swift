@@ -27,6 +27,8 @@ extension Engine {
         case .cancel: cancelRequest(c, h, payload)
         case .poll: startPoll(c, h, payload)
         case .sockConnect: sockConnect(c, h, payload)
+        case .sockListen: sockListen(c, h, payload)
+        case .sockAccept: sockAccept(c, h, payload)
         case .open: if !openOnLoop(c, h, payload) { toWorker(c, h, payload) }
         default:
             if Dispatcher.inlineOps.contains(h.opcode) && runInline(c, h, payload) { return }

@@ -6,19 +6,15 @@ internal import CQtfsSys
 import Logging
 import QtfsProtocol
 import QtfsRelay
+internal import CQtfsUring
 
 extension Engine {
     /// One relay thread for every bridged connection of this server process.
     static let relay = RelayLoop(name: "qtfs-server relay")
 
     func sockConnect(_ c: Connection, _ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {
-        let req: SockConnectRequest
-        do { req = try SockConnectRequest.decode(payload) } catch { return fail(c, h, (error as? WireError)?.errno ?? EPROTO) }
-        let path = String(decoding: req.path, as: UTF8.self)
-        guard Engine.allowed(path, config.unixConnect) else {
-            logger.warning("socket bridge: path not allowed (unix_connect)", metadata: ["conn.peer": "\(c.peer)", "path": "\(path)"])
-            return fail(c, h, EACCES)
-        }
+        guard let (req, path) = allowedRequest(c, h, payload, SockConnectRequest.self, \.path,
+                                               config.unixConnect, "unix_connect") else { return }
         let fd: Int32
         do {
             fd = try Credentials.asCaller(req.caller, squash: false) { try Engine.connectUnix(path, req.type) }
@@ -29,6 +25,22 @@ extension Engine {
         let seq = req.type == SockConnectRequest.seqpacket
         logger.debug("socket bridge: connected", metadata: ["conn.peer": "\(c.peer)", "path": "\(path)", "seqpacket": "\(seq)"])
         handOver(c, local: fd, seqpacket: seq, answer: answer)
+    }
+
+    /// The decoded request and its path when the path is in `list` (the setting named
+    /// `setting`); otherwise answered (EPROTO/EINVAL, or EACCES with a log line) and nil.
+    private func allowedRequest<R: WirePayload>(_ c: Connection, _ h: FrameHeader, _ payload: UnsafeRawBufferPointer,
+                                                _: R.Type, _ pathOf: KeyPath<R, [UInt8]>, _ list: [String],
+                                                _ setting: String) -> (R, String)? {
+        let req: R
+        do { req = try R.decode(payload) } catch { fail(c, h, (error as? WireError)?.errno ?? EPROTO); return nil }
+        let path = String(decoding: req[keyPath: pathOf], as: UTF8.self)
+        guard Engine.allowed(path, list) else {
+            logger.warning("socket bridge: path not allowed (\(setting))", metadata: ["conn.peer": "\(c.peer)", "path": "\(path)"])
+            fail(c, h, EACCES)
+            return nil
+        }
+        return (req, path)
     }
 
     /// Exact paths, or directories given with a trailing "/" (then anything beneath).
@@ -59,7 +71,7 @@ extension Engine {
 
     /// Leaves the connection to the relay: the loop forgets it without shutting the socket
     /// down (the relay has its own fd for it), then closes its own fd once no ring op uses it.
-    private func handOver(_ c: Connection, local: Int32, seqpacket: Bool, answer: [UInt8]) {
+    func handOver(_ c: Connection, local: Int32, seqpacket: Bool, answer: [UInt8]) {
         let b = c.recv
         let leftover = b.unparsed > 0 ? Array(UnsafeRawBufferPointer(start: b.base + b.start, count: b.unparsed)) : []
         b.start = b.end
@@ -73,5 +85,95 @@ extension Engine {
         finishClose(c)
         guard net >= 0 else { close(local); return }
         Engine.relay.add(local: local, net: net, seqpacket: seqpacket, toLocal: leftover, toNet: answer)
+    }
+}
+
+/// A host listening socket serving a DPU socket, owned by the connection that asked.
+final class SockListener {
+    let conn: Connection
+    let fd: Int32
+    let path: String
+    let seqpacket: Bool
+    init(conn: Connection, fd: Int32, path: String, seqpacket: Bool) {
+        self.conn = conn; self.fd = fd; self.path = path; self.seqpacket = seqpacket
+    }
+}
+
+extension Engine {
+    /// Mode of the host socket file: access is decided by its directory and this mode.
+    static let listenMode: mode_t = 0o660
+
+    func sockListen(_ c: Connection, _ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {
+        guard let (req, path) = allowedRequest(c, h, payload, SockListenRequest.self, \.path,
+                                               config.unixListen, "unix_listen") else { return }
+        let fd: Int32
+        do { try Credentials.asServer(); fd = try Engine.listenUnix(path, req.type) } catch {
+            return fail(c, h, (error as? FsError)?.errno ?? EIO)
+        }
+        let l = SockListener(conn: c, fd: fd, path: path, seqpacket: req.type == SockConnectRequest.seqpacket)
+        streams.listeners.append(l)
+        armSockAccept(l)
+        logger.info("socket bridge: serving", metadata: ["conn.peer": "\(c.peer)", "path": "\(path)"])
+        send(c, OutBuffer(copying: FrameHeader.errorFrame(opcode: h.opcode, id: h.id, errno: 0)))
+    }
+
+    static func listenUnix(_ path: String, _ type: UInt32) throws -> Int32 {
+        let fd = try sys { socket(AF_UNIX, Int32(type) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        var st = stat()
+        if lstat(path, &st) == 0 && st.st_mode & S_IFMT == S_IFSOCK { unlink(path) }   // stale
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &addr.sun_path) { $0.copyBytes(from: Array(path.utf8).prefix($0.count - 1)) }
+        let ok = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0 }
+        } && chmod(path, listenMode) == 0 && listen(fd, 128) == 0
+        if !ok { let e = errno; close(fd); throw FsError(e) }
+        return fd
+    }
+
+    private func armSockAccept(_ l: SockListener) {
+        if !submit(.sockAccept(l.conn, l), { qtfs_uring_accept(ring, l.fd, $0) }) {
+            logger.error("socket bridge: cannot arm accept (submission queue full)", metadata: ["path": "\(l.path)"])
+        }
+    }
+
+    func sockAccepted(_ c: Connection, _ l: SockListener, _ res: Int32) {
+        guard !c.closing, streams.listeners.contains(where: { $0 === l }) else {
+            if res >= 0 { close(res) }
+            return
+        }
+        if res >= 0 {
+            let token = streams.nextToken
+            streams.nextToken += 1
+            streams.accepted[token] = (res, l)
+            let event = SockTokenMessage(token: token)
+            send(c, OutBuffer(copying: FrameHeader.frame(kind: .event, opcode: .sockIncoming, id: 0, payload: event)))
+        } else {
+            logger.warning("socket bridge: accept failed", metadata: ["path": "\(l.path)", "error": "\(String(cString: strerror(-res)))"])
+        }
+        armSockAccept(l)
+    }
+
+    /// SOCK_ACCEPT on a fresh connection: it becomes the relay of that host connection.
+    func sockAccept(_ c: Connection, _ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {
+        guard let req = try? SockTokenMessage.decode(payload) else { return fail(c, h, EPROTO) }
+        guard let a = streams.accepted.removeValue(forKey: req.token) else { return fail(c, h, ENOENT) }
+        handOver(c, local: a.fd, seqpacket: a.listener.seqpacket, answer: FrameHeader.errorFrame(opcode: h.opcode, id: h.id, errno: 0))
+    }
+
+    /// The owning connection closed: the host sockets it served go away.
+    func closeListeners(of c: Connection) {
+        let mine = streams.listeners.filter { $0.conn === c }
+        guard !mine.isEmpty else { return }
+        streams.listeners.removeAll { $0.conn === c }
+        for (token, a) in streams.accepted where a.listener.conn === c {
+            close(a.fd)
+            streams.accepted[token] = nil
+        }
+        for l in mine {
+            unlink(l.path)
+            Glibc.shutdown(l.fd, Int32(SHUT_RDWR))
+            close(l.fd)
+        }
     }
 }

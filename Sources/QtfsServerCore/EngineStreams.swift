@@ -40,6 +40,7 @@ extension Engine {
     /// on streams (which may wait forever) and its armed polls are cancelled.
     func cancelStreams(of c: Connection) {
         for w in streams.waits where w.conn === c { drop(w) }
+        closeListeners(of: c)
         for (slot, op) in ops.enumerated() {
             let mine: Bool
             switch op {
@@ -47,6 +48,7 @@ extension Engine {
             case .write(let oc, let w)?: mine = oc === c && w.handle.nonSeekable
             case .poll(let oc, _)?: mine = oc === c
             case .fifoIO(let oc, _)?: mine = oc === c
+            case .sockAccept(let oc, _)?: mine = oc === c
             default: mine = false
             }
             if mine { _ = submit(.cancel) { qtfs_uring_cancel(ring, UInt64(slot) + 1, $0) } }

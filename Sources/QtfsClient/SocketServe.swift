@@ -1,0 +1,75 @@
+// The unix socket bridge, host -> DPU (docs/client.md, "Unix sockets"): the server listens
+// at a host path for us (SOCK_LISTEN on a connection of our own); for each host process
+// that connects, a SOCK_INCOMING event arrives, we connect to the DPU socket and claim the
+// host connection on a fresh qtfs connection (SOCK_ACCEPT), then the relay carries it.
+#if canImport(Glibc)
+import Glibc
+#endif
+import QtfsProtocol
+import QtfsRelay
+
+public final class SocketServe: @unchecked Sendable {
+    let spec: BridgeSpec   // localPath: the DPU socket; hostPath: where host processes connect
+    let server: ServerAddress
+    private let control: StreamChannel
+
+    /// Asks the server to listen at `spec.hostPath`; throws what it answered.
+    public init(_ spec: BridgeSpec, server: ServerAddress) throws {
+        self.spec = spec; self.server = server
+        control = try StreamChannel(server, clientName: "qtfs-fuse-serve")
+        let answer = Mailbox()
+        let type = spec.seqpacket ? SockConnectRequest.seqpacket : SockConnectRequest.stream
+        control.start(id: StreamChannel.reserveId(), .sockListen, {
+            SockListenRequest(path: Array(spec.hostPath.utf8), type: type).encode(into: &$0)
+        }, done: { answer.put($0) })
+        let r = answer.take()
+        guard r.status == 0 else {
+            control.die()
+            throw ConnectError("socket bridge: server refused to listen at \(spec.hostPath): \(String(cString: strerror(r.status)))"
+                               + (r.status == LinuxErrno.EACCES ? " — allow it with unix_listen in the server's configuration" : ""))
+        }
+        control.onEvent = { [self] h, payload in
+            guard h.opcode == Opcode.sockIncoming.rawValue, let m = try? SockTokenMessage.decode(payload) else { return }
+            incoming(m.token)
+        }
+    }
+
+    public func stop() { control.die() }
+
+    /// Runs on the control channel's reader thread; setting up one connection is a local
+    /// connect and one dial, so incoming connections are handled in order.
+    private func incoming(_ token: UInt64) {
+        let type = spec.seqpacket ? Int32(SOCK_SEQPACKET.rawValue) : Int32(SOCK_STREAM.rawValue)
+        let local = socket(AF_UNIX, type | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let connected = local >= 0 && UnixAddress.with(spec.localPath) { connect(local, $0, $1) == 0 }
+        do {
+            let net = try claim(token)
+            if connected { SocketBridge.relay.add(local: local, net: net, seqpacket: spec.seqpacket); return }
+            close(net)   // the host process sees the connection closed
+            Sys.printError("qtfs-fuse: socket bridge \(spec.hostPath) -> \(spec.localPath): cannot connect to \(spec.localPath): \(String(cString: strerror(errno)))")
+        } catch {
+            Sys.printError("qtfs-fuse: socket bridge \(spec.hostPath) -> \(spec.localPath): \(error)")
+        }
+        if local >= 0 { close(local) }
+    }
+
+    /// A qtfs connection in relay mode for the accepted host connection `token`.
+    private func claim(_ token: UInt64) throws -> Int32 {
+        try SocketBridge.dialRelay(server, .sockAccept) { SockTokenMessage(token: token).encode(into: &$0) }
+    }
+}
+
+/// One value handed from one thread to another.
+final class Mailbox: @unchecked Sendable {
+    private let m = PMutex()
+    private let cond = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private var value: Reply?
+    init() { pthread_cond_init(cond, nil) }
+    deinit { pthread_cond_destroy(cond); cond.deallocate() }
+    func put(_ r: Reply) { m.withLock { value = r; pthread_cond_signal(cond) } }
+    func take() -> Reply {
+        m.lock(); defer { m.unlock() }
+        while value == nil { pthread_cond_wait(cond, m.raw) }
+        return value!
+    }
+}
