@@ -68,6 +68,11 @@ static const struct qtfs_layout_row qtfs_layouts[] = {
 	{ QTFS_OP_CANCEL, "cancel", "c", "" },
 	{ QTFS_OP_POLL, "poll", "hqy", "q" },
 	{ QTFS_OP_POLL_READY, "poll_ready", NULL, NULL },	/* event only */
+	/* unix socket bridge: caller, path, type(f); path, type; token (as 'c') */
+	{ QTFS_OP_SOCK_CONNECT, "sock_connect", "CPf", "" },
+	{ QTFS_OP_SOCK_LISTEN, "sock_listen", "Pf", "" },
+	{ QTFS_OP_SOCK_ACCEPT, "sock_accept", "c", "" },
+	{ QTFS_OP_SOCK_INCOMING, "sock_incoming", NULL, NULL },	/* event only */
 };
 
 static const struct qtfs_layout_row *qtfs_row(u16 opcode)
@@ -91,7 +96,9 @@ const char *qtfs_layout(u8 kind, u16 opcode)
 	if (kind == QTFS_KIND_RSP)
 		return row->rsp;
 	if (kind == QTFS_KIND_EVENT && opcode == QTFS_OP_POLL_READY)
-		return "hq";	/* the only event: handle, ready mask */
+		return "hq";	/* handle, ready mask */
+	if (kind == QTFS_KIND_EVENT && opcode == QTFS_OP_SOCK_INCOMING)
+		return "c";	/* token */
 	return NULL;
 }
 

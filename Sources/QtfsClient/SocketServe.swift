@@ -5,6 +5,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CQtfsSys
 import QtfsProtocol
 import QtfsRelay
 

@@ -129,8 +129,9 @@ final class Pair {
     }
 
     private func readLocal(_ buf: inout [UInt8]) {
-        let n = buf.withUnsafeMutableBytes { recv(local, $0.baseAddress! + 4, seqpacket ? RelayLoop.maxMessage : RelayLoop.chunk, 0) }
+        let n = buf.withUnsafeMutableBytes { recvLocal($0.baseAddress! + 4, seqpacket ? RelayLoop.maxMessage : RelayLoop.chunk) }
         if n < 0 { if errno != EAGAIN && errno != EINTR { failed = true }; return }
+        if passedFds { failed = true; return }
         if n == 0 && !seqpacket { fromLocal.eof = true; return }
         if n == 0 && seqpacket && isEOF(local) { fromLocal.eof = true; return }
         if seqpacket {
@@ -176,6 +177,48 @@ final class Pair {
             }
         }
         if f.eof && !f.shut { f.shut = true; shutdown(local, Int32(SHUT_WR)) }
+    }
+
+    /// File descriptors cannot cross machines: a message that carries any (SCM_RIGHTS) is
+    /// not relayed; its fds are closed and the pair is closed, with a line on stderr, so an
+    /// application never silently gets the data without its descriptors.
+    private var passedFds = false
+
+    private func recvLocal(_ p: UnsafeMutableRawPointer, _ n: Int) -> Int {
+        var ctl = [UInt8](repeating: 0, count: 512)
+        return ctl.withUnsafeMutableBytes { c in
+            var iov = iovec(iov_base: p, iov_len: n)
+            return withUnsafeMutablePointer(to: &iov) { iovp in
+                var msg = msghdr()
+                msg.msg_iov = iovp
+                msg.msg_iovlen = 1
+                msg.msg_control = c.baseAddress
+                msg.msg_controllen = c.count
+                let r = recvmsg(local, &msg, 0x4000_0000)   // MSG_CMSG_CLOEXEC
+                if r >= 0 && msg.msg_controllen > 0 {
+                    Pair.closeRights(UnsafeRawBufferPointer(start: c.baseAddress, count: Int(msg.msg_controllen)))
+                    passedFds = true
+                    fputs("qtfs relay: a message carried file descriptors (SCM_RIGHTS), which cannot cross machines; connection closed\n", stderr)
+                }
+                return r
+            }
+        }
+    }
+
+    /// Closes every fd in SCM_RIGHTS control messages (struct cmsghdr: size_t len, int
+    /// level, int type, data; each aligned to 8 bytes on 64-bit Linux).
+    static func closeRights(_ ctl: UnsafeRawBufferPointer) {
+        var at = 0
+        while at + 16 <= ctl.count {
+            let len = Int(ctl.loadUnaligned(fromByteOffset: at, as: UInt.self))
+            let level = ctl.loadUnaligned(fromByteOffset: at + 8, as: Int32.self)
+            let type = ctl.loadUnaligned(fromByteOffset: at + 12, as: Int32.self)
+            guard len >= 16, at + len <= ctl.count else { return }
+            if level == SOL_SOCKET && type == 1 {   // SCM_RIGHTS
+                for i in 0..<((len - 16) / 4) { close(ctl.loadUnaligned(fromByteOffset: at + 16 + 4 * i, as: Int32.self)) }
+            }
+            at += (len + 7) & ~7
+        }
     }
 
     /// A zero-length SOCK_SEQPACKET read is either an empty message or the end: the peer

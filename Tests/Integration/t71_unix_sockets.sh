@@ -102,7 +102,7 @@ timeout 120 python3 "$WORK/client.py" "$H/from-dpu-echo.sock" stream 100 || fail
 log "host -> DPU: SOCK_SEQPACKET (20 connections)"
 timeout 120 python3 "$WORK/client.py" "$H/from-dpu-seq.sock" seq 20 || fail "seqpacket host -> DPU"
 
-log "clean close from either end; a path the server does not allow is closed at once"
+log "clean close from either end; SCM_RIGHTS refused; a path the server does not allow is closed at once"
 timeout 60 python3 - <<'PY' || fail "close semantics"
 import os, socket
 H, D = os.environ["H"], os.environ["D"]
@@ -119,6 +119,15 @@ assert data.endswith(b"host api says hi /x"), data
 s = socket.socket(socket.AF_UNIX); s.settimeout(20); s.connect(H + "/from-dpu-echo.sock")
 s.sendall(b"abc"); assert s.recv(10) == b"abc"; s.shutdown(socket.SHUT_WR)
 assert s.recv(10) == b"", "no EOF after our shutdown"
+# SCM_RIGHTS cannot cross machines: the message is not relayed and the connection closes
+s = socket.socket(socket.AF_UNIX); s.settimeout(20); s.connect(D + "/to-host-echo.sock")
+s.sendall(b"plain"); assert s.recv(10) == b"plain"
+socket.send_fds(s, [b"with fd"], [os.open("/dev/null", os.O_RDONLY)])
+try:
+    got = s.recv(10)
+except ConnectionResetError:
+    got = b""
+assert got == b"", ("a message with SCM_RIGHTS was relayed", got)
 # not allowed by the server: accepted locally, then closed without data
 s = socket.socket(socket.AF_UNIX); s.settimeout(20); s.connect(D + "/nope.sock")
 assert s.recv(10) == b"", "a forbidden bridge carried data"

@@ -106,5 +106,11 @@ enum Samples {
         Sample("poll.request", .request, .poll, id: 41, PollRequest(handle: 7, events: 1, notify: true)),
         Sample("poll.response", .response, .poll, id: 41, PollReply(revents: 0)),
         Sample("pollready.event", .event, .pollReady, id: 0, PollReadyEvent(handle: 7, revents: 17)),
+        Sample("sockconnect.request", .request, .sockConnect, id: 42,
+               SockConnectRequest(caller: alice, path: Array("/run/containerd/containerd.sock".utf8), type: SockConnectRequest.stream)),
+        Sample("socklisten.request", .request, .sockListen, id: 43,
+               SockListenRequest(path: Array("/run/shim/abc.sock".utf8), type: SockConnectRequest.seqpacket)),
+        Sample("sockincoming.event", .event, .sockIncoming, id: 0, SockTokenMessage(token: 9)),
+        Sample("sockaccept.request", .request, .sockAccept, id: 1, SockTokenMessage(token: 9)),
     ]
 }
