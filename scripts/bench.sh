@@ -433,6 +433,12 @@ echo
 cost
 echo
 targets_check
+# Fifo round trips and unix-socket latency, local vs through qtfs (own server and mount).
+STREAMS="(not measured: no qtfs binaries)"
+if [ -n "$QTFS_BIN" ]; then
+    STREAMS=$(QTFS_BIN=$QTFS_BIN "$ROOT/scripts/bench-streams.sh" 2>>"$ERRORS") || STREAMS="(stream workloads failed, see Failures)"
+fi
+echo; echo "$STREAMS"
 if [ -s "$ERRORS" ]; then echo; echo "Failures:"; cat "$ERRORS"; fi
 log "workloads took ${ELAPSED}s"
 
@@ -481,6 +487,15 @@ $(spread)
 ## Targets (ratios from this same run)
 
 $(targets_check)
+
+## Fifos and unix sockets
+
+\`scripts/bench-streams.sh\` (BENCH_STREAM_ROUNDS=${BENCH_STREAM_ROUNDS:-2000} round trips per figure, one
+round): a host process echoing over two host fifos against a process using them locally or
+through a qtfs-fuse mount; an echo server on a host unix socket reached directly or through
+the socket bridge (\`unix_bridge\`).
+
+$STREAMS
 EOF
     if [ -s "$ERRORS" ]; then printf '\n## Failures in this run\n\n'; cat "$ERRORS"; fi
     printf '\n## Raw results, every round, in run order\n\n`target workload ops µs/op MB/s [serving CPU µs/op, context switches/op]`\n\n```\n'
