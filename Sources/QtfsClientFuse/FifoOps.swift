@@ -85,6 +85,7 @@ enum FifoOps {
             f.attach(&info)
             FifoRegistry.shared.add(f)
             if fuse_reply_open(req, &info) != 0 {   // the opener is gone (interrupted)
+                FifoRegistry.shared.remove(f)
                 _ = OpenFile.detach(&info)
                 ch.post(.release) { HandleRequest(handle: o.handle).encode(into: &$0) }
             }
