@@ -14,6 +14,7 @@ public final class StreamChannel: @unchecked Sendable {
     private let lock = PMutex()
     private var pending: [UInt64: (Reply) -> Void] = [:]   // protected by lock
     private var cancelledEarly: Set<UInt64> = []            // protected by lock
+    private var cancelled: Set<UInt64> = []                 // protected by lock: CANCEL sent
     private var dead = false                                // protected by lock
     private let sendLock = PMutex()
     /// Events (POLL_READY), called on the reader thread.
@@ -57,11 +58,15 @@ public final class StreamChannel: @unchecked Sendable {
     public func cancel(_ id: UInt64) {
         lock.lock()
         let sent = pending[id] != nil
-        if !sent { cancelledEarly.insert(id) }
+        if sent { cancelled.insert(id) } else { cancelledEarly.insert(id) }
         lock.unlock()
         guard sent else { return }
         _ = send(.cancel, StreamChannel.reserveId(), nil) { CancelRequest(target: id).encode(into: &$0) }
     }
+
+    /// Whether `cancel(id)` was sent for this request (forgotten once asked): a WRITE
+    /// answered with a short count after it must not be continued.
+    public func wasCancelled(_ id: UInt64) -> Bool { lock.withLock { cancelled.remove(id) != nil } }
 
     /// Sends a request whose answer nobody waits for (RELEASE).
     public func post(_ op: Opcode, _ body: (inout WireWriter) -> Void) {

@@ -59,13 +59,19 @@ enum FifoOps {
     /// Runs `op` on the stream channel with `req` interruptible; `done` gets the answer.
     private static func call(_ req: fuse_req_t?, _ op: Opcode, tail: UnsafeRawBufferPointer? = nil,
                              _ body: (inout WireWriter) -> Void, done: @escaping (Reply) -> Void) {
+        callNoting(req, op, tail: tail, body) { reply, _ in done(reply) }
+    }
+
+    /// As `call`; `done` also learns whether the request was interrupted meanwhile.
+    private static func callNoting(_ req: fuse_req_t?, _ op: Opcode, tail: UnsafeRawBufferPointer? = nil,
+                                   _ body: (inout WireWriter) -> Void, done: @escaping (Reply, Bool) -> Void) {
         guard let ch = FS.shared.streamChannel() else { fuse_reply_err(req, EIO); return }
         let id = StreamChannel.reserveId()
         // Before sending: an interrupt that comes first is remembered by the channel.
         fuse_req_interrupt_func(req, { _, data in
             FS.shared.currentStreamChannel()?.cancel(UInt64(UInt(bitPattern: data)))
         }, UnsafeMutableRawPointer(bitPattern: UInt(id)))
-        ch.start(id: id, op, tail: tail, body, done: done)
+        ch.start(id: id, op, tail: tail, body) { reply in done(reply, ch.wasCancelled(id)) }
     }
 
     static func open(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>) {
@@ -107,16 +113,16 @@ enum FifoOps {
         let nowait = flags & O_NONBLOCK != 0
         let pid = fuse_req_ctx(req)!.pointee.pid
         func step(_ done: Int) {
-            data[done...].withUnsafeBytes { chunk in call(req, .write, tail: chunk, { w in
+            data[done...].withUnsafeBytes { chunk in callNoting(req, .write, tail: chunk, { w in
                 w.u64(f.handle); w.u64(nowait ? StreamOffset.noWait : 0)
-            }) { reply in
+            }) { reply, interrupted in
                 if reply.status != 0 {
                     if done > 0 { fuse_reply_write(req, done); return }
                     if reply.status == EPIPE { kill(pid, SIGPIPE) }
                     fuse_reply_err(req, reply.status); return
                 }
                 let n = done + Int((try? reply.decode(WriteReply.self).written) ?? 0)
-                if n >= data.count || nowait || n == done { fuse_reply_write(req, n) } else { step(n) }
+                if n >= data.count || nowait || interrupted || n == done { fuse_reply_write(req, n) } else { step(n) }
             } }
         }
         step(0)

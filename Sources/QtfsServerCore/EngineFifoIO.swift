@@ -34,13 +34,15 @@ extension Engine {
     }
 
     func fifoReady(_ c: Connection, _ io: FifoIO, _ res: Int32) {
-        if res < 0 { return finishIO(c, io, errno: Engine.cancelledAsEINTR(res)) }
+        // Cancelled after part of a WRITE went out: that part is the answer (as write(2)
+        // interrupted after writing some bytes returns their count).
+        if res < 0 { return finishIO(c, io, errno: io.written > 0 ? 0 : Engine.cancelledAsEINTR(res)) }
         attempt(c, io, noWait: false)
     }
 
     /// One non-blocking try; waits for readiness (unless `noWait`) while it would block.
     private func attempt(_ c: Connection, _ io: FifoIO, noWait: Bool) {
-        if c.closing { return finishIO(c, io, errno: EINTR) }
+        if c.closing { return finishIO(c, io, errno: io.written > 0 ? 0 : EINTR) }
         if io.isRead { return attemptRead(c, io, noWait: noWait) }
         while io.written < io.data.count {
             let n = io.data.withUnsafeBytes { write(io.handle.fd, $0.baseAddress! + io.written, io.data.count - io.written) }

@@ -93,7 +93,7 @@ for mode in ("ignore", "default"):
         assert p.returncode == -signal.SIGPIPE, ("not killed by SIGPIPE", p.returncode)
 PY
 
-log "a signal interrupts a blocked open and a blocked read; the server lets go of the fifo"
+log "a signal interrupts a blocked open, read and write; the server lets go of the fifo"
 py <<'PY' || fail "interrupt"
 import os, errno, signal, time
 mnt, exp = os.environ["MNT"], os.environ["EXP"]
@@ -123,6 +123,22 @@ except Alarm:
 os.write(w, b"after")            # the cancelled read must not have eaten this
 assert os.read(r, 10) == b"after"
 os.close(r); os.close(w)
+# a blocked write (the fifo is full) is interrupted too; what went in before stays counted
+hr = os.open(exp + "/g", os.O_RDONLY | os.O_NONBLOCK)
+dw = os.open(mnt + "/g", os.O_WRONLY)
+signal.setitimer(signal.ITIMER_REAL, 0.5)
+sent = 0
+try:
+    while True: sent += os.write(dw, b"z" * 65536)
+except Alarm:
+    pass
+got = 0
+while True:
+    try: got += len(os.read(hr, 1 << 20))
+    except BlockingIOError: break
+assert got == sent, ("bytes written vs read", sent, got)
+os.write(dw, b"!"); assert os.read(hr, 10) == b"!"
+os.close(dw); os.close(hr)
 PY
 
 log "poll and epoll (level, edge, EPOLLHUP), woken by the server"
