@@ -21,6 +21,8 @@ a=$(cat "$P/uptime"); sleep 0.2; b=$(cat "$P/uptime")
 [ "$a" != "$b" ] || fail "reads of /proc/uptime are cached ($a)"
 # A process that ends is gone at once, not served from a cache.
 sleep 30 & victim=$!
+# The child is a copy of this shell until it has exec'd sleep: wait for that locally first.
+for _ in $(seq 100); do grep -q '^sleep$' "/proc/$victim/comm" && break; sleep 0.02; done
 grep -q "^Name:.*sleep" "$P/$victim/status" || fail "new process not visible"
 kill $victim; wait $victim 2>/dev/null || true
 [ ! -e "$P/$victim/status" ] || fail "a vanished pid is still visible"

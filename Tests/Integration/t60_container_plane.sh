@@ -27,7 +27,8 @@ in_host() { nsenter --net="/var/run/netns/$HOST_NS" "$@"; }
 in_dpu() { nsenter --net="/var/run/netns/$DPU_NS" "$@"; }
 
 PORT=12345
-in_host "$BIN/qtfs-server" --listen "$HOST_IP" --port "$PORT" --export / >"$WORK/server.log" 2>&1 &
+# nsenter itself, not the in_host function: $! must be the server (it execs), not a subshell.
+nsenter --net="/var/run/netns/$HOST_NS" "$BIN/qtfs-server" --listen "$HOST_IP" --port "$PORT" --export / >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 100); do in_dpu bash -c "exec 3<>/dev/tcp/$HOST_IP/$PORT" 2>/dev/null && break; sleep 0.1; done
 
