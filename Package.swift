@@ -34,6 +34,11 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
+        // Client of qtfs.ko's generic netlink family (libnl stays inside the .c file).
+        .target(
+            name: "CNetlink",
+            cSettings: [.unsafeFlags(["-I/usr/include/libnl3"])],
+            linkerSettings: [.linkedLibrary("nl-genl-3"), .linkedLibrary("nl-3")]),
         .target(
             name: "QtfsServerCore",
             dependencies: [
@@ -62,7 +67,7 @@ let package = Package(
         .executableTarget(
             name: "Qtinfo",
             dependencies: [
-                "QtfsProtocol", "QtfsControl",
+                "QtfsProtocol", "QtfsControl", "CNetlink",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "QtfsProtocolTests", dependencies: ["QtfsProtocol"]),

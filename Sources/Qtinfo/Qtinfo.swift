@@ -24,7 +24,7 @@ struct Qtinfo: ParsableCommand {
               qtinfo --stats --json         statistics for programs
             """,
         version: QtfsVersion.text,
-        subcommands: [Ping.self])
+        subcommands: [Ping.self, Kmod.self])
 
     @Flag(name: [.customShort("a"), .customLong("all")], help: "Status and statistics of each component.")
     var all = false

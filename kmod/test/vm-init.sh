@@ -63,6 +63,23 @@ case "$(grep " $Q qtfs " /proc/mounts)" in *server=10.0.2.2,port=$qt_port,attr_t
 f remount_other_server mount -o remount,server=10.0.2.3 $Q
 t remount_back mount -o remount,attr_timeout_ms=500 $Q
 
+# ---- mount.qtfs (qtfs-fuse as the mount helper) picks the module, or FUSE on request ----
+insmod /lib/fuse.ko
+mkdir -p /mnt/hk
+HS="server=10.0.2.2:$qt_port"
+t helper_kernel /sbin/mount.qtfs "$qt_export" /mnt/hk -o "$HS,_netdev,defaults,nosuid,attr_timeout=0.5"
+line=$(grep ' /mnt/hk ' /proc/mounts)
+case "$line" in "$qt_export /mnt/hk qtfs "*nosuid*attr_timeout_ms=500*) pass helper_kernel_type ;; *) fail helper_kernel_type "$line" ;; esac
+eq helper_kernel_read "$(cat /mnt/hk/hello.txt)" "hello from host"
+t helper_kernel_umount umount /mnt/hk
+o=$(/sbin/mount.qtfs "$qt_export" /mnt/hk -o "$HS,no_such_option" 2>&1)
+case "$?:$o" in 32:*"Invalid argument"*dmesg*) pass helper_kernel_bad_option ;; *) fail helper_kernel_bad_option "$o" ;; esac
+grep -q ' /mnt/hk ' /proc/mounts && { fail helper_no_fallback "mounted anyway"; umount /mnt/hk; } || pass helper_no_fallback
+t helper_fuse_forced /sbin/mount.qtfs "$qt_export" /mnt/hk -o "$HS,fuse"
+eq helper_fuse_type "$(grep ' /mnt/hk ' /proc/mounts | cut -d' ' -f3)" fuse.qtfs
+eq helper_fuse_read "$(cat /mnt/hk/hello.txt)" "hello from host"
+t helper_fuse_umount umount /mnt/hk
+
 # ---- data ----
 eq read_host_file "$(cat $Q/hello.txt)" "hello from host"
 echo "written by guest" > $Q/g-new.txt
@@ -169,6 +186,15 @@ sleep 1
 echo via-fifo | timeout 20 tee $Q/fifo > /dev/null
 wait $rdr
 eq fifo_transfer "$(cat /tmp/fifo.out)" via-fifo
+# poll(2) on a fifo: the reader's open blocks until the writer comes, poll reports POLLIN
+mkfifo $Q/fifo-poll
+rm -f /tmp/poll.out
+(timeout 20 $H pollread $Q/fifo-poll > /tmp/poll.out) &
+rdr=$!
+sleep 1
+echo polled | timeout 20 tee $Q/fifo-poll > /dev/null
+wait $rdr
+eq fifo_poll "$(cat /tmp/poll.out)" "revents=POLLIN data=polled"
 mkfifo $Q/fifo2
 cat $Q/fifo2 > /dev/null &
 blk=$!
@@ -261,18 +287,30 @@ if [ -n "$qt_hport" ]; then
 	t hostile_umount umount /mnt/x
 fi
 
-# ---- optional micro-benchmark (VM_BENCH=1 on the host; TCG: compare, do not quote) ----
+# ---- optional benchmark (VM_BENCH=1 on the host; TCG: compare columns, do not quote) ----
+# The metadata workloads of scripts/bench.sh (bench/qtfs-bench.c), each on a fresh mount:
+# qtfs.ko and qtfs-fuse (with and without its directory prefetch) against the same server.
+# bench_mount TARGET: mounts the bench export on /mnt/b the TARGET's way
+bench_mount() {
+	case $1 in
+	kmod) mount -t qtfs -o "$OPTS" "$qt_export/bench" /mnt/b ;;
+	fuse) /sbin/mount.qtfs "$qt_export/bench" /mnt/b -o "$HS,fuse" ;;
+	fuse-noprefetch) /sbin/mount.qtfs "$qt_export/bench" /mnt/b -o "$HS,fuse,noprefetch" ;;
+	esac
+}
 if [ "$qt_bench" = 1 ]; then
-	mkdir -p $Q/bench /tmp/bench
-	echo "INFO bench --- tmpfs in the guest (the ceiling under this emulation)"
-	$H bench /tmp/bench 200 32
-	echo "INFO bench --- qtfs.ko, default timeouts"
-	$H bench $Q/bench 200 32
-	mount -t qtfs -o "$OPTS,attr_timeout_ms=0,entry_timeout_ms=0" "$qt_export" /mnt/x
-	echo "INFO bench --- qtfs.ko, no attribute or entry caching"
-	$H bench /mnt/x/bench 200 8
-	umount /mnt/x
-	rmdir $Q/bench
+	mkdir -p $Q/bench /mnt/b
+	qtfs-bench -n "$qt_bench_files" setup $Q/bench > /dev/null || fail bench_setup "qtfs-bench setup"
+	for round in 1 2 3; do
+		for w in stat read4k; do
+			for target in kmod fuse fuse-noprefetch; do
+				bench_mount $target || { fail bench_mount "$target"; continue; }
+				echo 3 > /proc/sys/vm/drop_caches
+				qtfs-bench -n "$qt_bench_files" -l "$target" $w /mnt/b | sed "s/^/INFO bench r$round /"
+				umount /mnt/b
+			done
+		done
+	done
 fi
 
 # ---- generic netlink ----
@@ -285,6 +323,21 @@ echo "$stats" | grep -q '^op lookup .*sent [1-9]' && pass nl_stats || fail nl_st
 t nl_loglevel /bin/qtfs-nlctl loglevel 2
 t nl_clear /bin/qtfs-nlctl clear
 eq nl_cleared "$(/bin/qtfs-nlctl stats | grep -c '^op ')" 0
+
+# ---- qtinfo kmod (CNetlink + libnl, the same family) ----
+st=$(qtinfo kmod status 2>&1)
+case "$st" in *"mount $qt_export server 10.0.2.2:$qt_port state up"*) pass qtinfo_status ;; *) fail qtinfo_status "$st" ;; esac
+cat $Q/hello.txt > /dev/null
+qtinfo kmod stats 2>&1 | grep -qE '^op (getattr|lookup|open) sent [1-9]' && pass qtinfo_stats || fail qtinfo_stats "$(qtinfo kmod stats 2>&1 | head -c 150)"
+t qtinfo_loglevel qtinfo kmod loglevel info
+eq qtinfo_loglevel_set "$(qtinfo kmod status | sed -n 's/^log_level //p')" info
+eq qtinfo_loglevel_param "$(cat /sys/module/qtfs/parameters/log_level)" 3
+qtinfo kmod loglevel warn > /dev/null
+t qtinfo_clear qtinfo kmod clear
+eq qtinfo_cleared "$(qtinfo kmod stats | grep -c '^op ')" 0
+o=$($H runas 1000 1000 - qtinfo kmod status 2>&1)
+case "$?:$o" in 1:*CAP_NET_ADMIN*) pass qtinfo_admin_only ;; *) fail qtinfo_admin_only "$o" ;; esac
+f qtinfo_bad_level qtinfo kmod loglevel loud
 
 # ---- stress: many processes, some killed mid-request ----
 mkdir $Q/stress
@@ -331,6 +384,12 @@ t umount umount $Q
 eq no_request_leak "$(/bin/qtfs-nlctl status | sed -n 's/^live_requests //p')" 0
 t rmmod rmmod qtfs
 f module_gone grep -qw qtfs /proc/filesystems
+o=$(qtinfo kmod status 2>&1)
+case "$?:$o" in 1:*"not loaded"*) pass qtinfo_not_loaded ;; *) fail qtinfo_not_loaded "$o" ;; esac
+t helper_fuse_without_module /sbin/mount.qtfs "$qt_export" /mnt/hk -o "server=10.0.2.2:$qt_port"
+eq helper_fuse_without_module_type "$(grep ' /mnt/hk ' /proc/mounts | cut -d' ' -f3)" fuse.qtfs
+eq helper_fuse_without_module_read "$(cat /mnt/hk/hello.txt)" "hello from host"
+t helper_fuse_without_module_umount umount /mnt/hk
 dmesg | grep -E 'BUG|Oops|WARNING|leak|qtfs' | grep -vi 'command line' | head -40 | sed 's/^/DMESG /'
 dmesg | grep -qE 'BUG|Oops|WARNING:' && fail dmesg_clean "kernel complained" || pass dmesg_clean
 echo "QTFS-VM-DONE"
