@@ -59,6 +59,8 @@ struct qtfs_opts {
 	u32 entry_timeout_ms;
 	u32 conn_timeout;		/* seconds: connect and handshake */
 	u32 req_timeout;		/* seconds, 0 = wait (killably) forever */
+	u8 key[QTFS_AUTH_KEY_MAX];	/* key_hex=: authenticate (auth.c); never shown */
+	u8 key_len;			/* 0: no key */
 };
 #define QTFS_DEF_ATTR_MS	1000
 #define QTFS_DEF_ENTRY_MS	1000
@@ -66,6 +68,15 @@ struct qtfs_opts {
 #define QTFS_DEF_REQ_TIMEOUT	0
 #define QTFS_DEF_SERVER		htonl(INADDR_LOOPBACK)	/* as qtfs-fuse */
 #define QTFS_DEF_LOCAL_PROC	"/local_proc"
+
+/* ---- authentication (auth.c) ---- */
+struct socket;
+typedef int (*qtfs_handshake_fn)(struct socket *sock, u16 op, u64 id, struct qtfs_msg *m,
+				 u8 **rsp, struct qtfs_msg *out);
+int qtfs_auth_hmac(const u8 *key, unsigned int key_len, const u8 *data, size_t len, u8 *out);
+int qtfs_auth_policy(const struct qtfs_opts *o, u64 server_caps);
+int qtfs_authenticate(struct socket *sock, const struct qtfs_opts *o, u16 version,
+		      struct qtfs_msg *m, struct qtfs_msg *out, qtfs_handshake_fn call);
 
 extern const struct fs_parameter_spec qtfs_param_specs[];
 int qtfs_parse_param(struct fs_context *fc, struct fs_parameter *param);

@@ -8,6 +8,7 @@ public struct KernelMountRequest: Equatable, Sendable {
     public var target: String
     public var flags: UInt     // MS_* bits
     public var data: String    // file-system options, comma-separated
+    public var keyFile: String?  // key=KEYFILE: read by the helper, passed as key_hex=HEX
     public var fake = false    // mount.qtfs -f: decide, do not mount
     public var verbose = false
 }
@@ -50,6 +51,8 @@ public enum MountRouter {
                 req.flags = (req.flags | f.set) & ~f.clear
             } else if userspaceWords.contains(key) || key.hasPrefix("x-") || key == "comment" {
                 continue
+            } else if key == "key" {
+                req.keyFile = String(opt.dropFirst("key=".count))
             } else if key == "server" {
                 guard let s = kernelServer(opt.dropFirst("server=".count), resolve) else { return .fuse }
                 data.append("server=\(s)")

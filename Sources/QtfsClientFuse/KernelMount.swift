@@ -8,10 +8,17 @@ enum KernelMount {
     /// nil when qtfs-fuse should go on with FUSE (also when the module went away: ENODEV).
     static func runIfChosen(_ argv: [String]) -> Int32? {
         let filesystems = readText("/proc/filesystems") ?? ""   // unreadable: FUSE
-        guard case .kernel(let req) = MountRouter.route(argv: argv, filesystems: filesystems, resolve: resolveIPv4)
+        guard case .kernel(var req) = MountRouter.route(argv: argv, filesystems: filesystems, resolve: resolveIPv4)
         else { return nil }
+        if let path = req.keyFile {
+            switch KeyFileHex.load(path) {
+            case .success(let hex): req.data += (req.data.isEmpty ? "" : ",") + "key_hex=\(hex)"
+            case .failure(let e): Sys.printError("mount.qtfs: \(e.message)"); return 32
+            }
+        }
         if req.verbose || req.fake {
-            Sys.printError("mount.qtfs: qtfs.ko: mount(\(req.source), \(req.target), qtfs, 0x\(String(req.flags, radix: 16)), \"\(req.data)\")")
+            let shown = req.data.split(separator: ",").map { $0.hasPrefix("key_hex=") ? "key_hex=…" : $0 }
+            Sys.printError("mount.qtfs: qtfs.ko: mount(\(req.source), \(req.target), qtfs, 0x\(String(req.flags, radix: 16)), \"\(shown.joined(separator: ","))\")")
         }
         if req.fake { return 0 }
         if mount(req.source, req.target, "qtfs", req.flags, req.data) == 0 { return 0 }
@@ -26,7 +33,8 @@ enum KernelMount {
         case EINVAL: return " — the module refused an option or the source; `dmesg | grep qtfs` says which (use -o fuse for FUSE-only options)"
         case ECONNREFUSED, ETIMEDOUT, EHOSTUNREACH: return " — is qtfs-server running and reachable at the server= address?"
         case ENOENT: return " — the host path does not exist on the server, or the mount point does not exist here"
-        case EPERM, EACCES: return " — mounting needs root (CAP_SYS_ADMIN), and the server must export the host path"
+        case EPERM: return " — mounting needs root (CAP_SYS_ADMIN)"
+        case EACCES: return " — the server refused: the export does not allow it, or authentication failed (key missing or different; `dmesg | grep qtfs` says which)"
         default: return ""
         }
     }

@@ -67,6 +67,12 @@ final class MountRouteTests: XCTestCase {
         XCTAssertEqual(route(["mount.qtfs", "/srv", "/mnt", "-o", "server=[::1]:5"]), .fuse)
     }
 
+    func testKeyFileIsReadByTheHelperNotPassedAsIs() throws {
+        let req = try XCTUnwrap(kernel(route(["mount.qtfs", "/srv", "/mnt", "-o", "server=1.2.3.4,key=/etc/qtfs/qtfs.key,proc"])))
+        XCTAssertEqual(req.keyFile, "/etc/qtfs/qtfs.key")
+        XCTAssertEqual(req.data, "server=1.2.3.4,proc")
+    }
+
     func testBadCommandLineIsLeftToTheFuseParser() {
         XCTAssertEqual(route(["mount.qtfs", "/srv"]), .fuse)
         XCTAssertEqual(route(["mount.qtfs", "--help"]), .fuse)

@@ -4,7 +4,8 @@
 # by qtfs-server on this host (reached from the guest as 10.0.2.2), runs the
 # checks of vm-init.sh, restarts the server once to test reconnection, and
 # checks from the host side what the guest wrote.
-# Env: QTFS_SERVER (server binary), QTFS_BIN (directory of qtfs-fuse and qtinfo,
+# Env: QTFS_SERVER (server binary), QTFS_AUTH_SERVER (server for the authentication
+#      checks, default QTFS_SERVER; skipped when it has no --key), QTFS_BIN (directory of qtfs-fuse and qtinfo,
 #      default: the server's), VM_TIMEOUT (seconds, default 600),
 #      KVER (guest kernel version, default: newest installed *-amd64),
 #      KEEP=1 keeps the work directory, VM_BENCH=1 adds the kmod-vs-FUSE benchmark
@@ -64,6 +65,7 @@ cleanup() {
 	[ -n "$QEMU_PID" ] && kill "$QEMU_PID" 2>/dev/null
 	[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null
 	[ -n "${HOSTILE_PID:-}" ] && kill "$HOSTILE_PID" 2>/dev/null
+	[ -n "${AUTH_PID:-}" ] && kill "$AUTH_PID" 2>/dev/null
 	wait 2>/dev/null
 	[ -n "${CG_DIR:-}" ] && rmdir "$CG_DIR/$CG_NAME" 2>/dev/null
 	[ "${KEEP:-0}" = 1 ] && log "kept $WORK" || rm -rf "$WORK"
@@ -164,7 +166,22 @@ start_server() {
 	cat "$WORK/server.log"
 	die "qtfs-server did not start on port $PORT"
 }
+# A server built with authentication (docs/protocol.md, "Authentication") needs --no-auth
+# to serve without a key; a second instance with a key proves the module's handshake.
+"$SERVER" --help 2>&1 | grep -q -- '--no-auth' && EXPORT_ARGS+=(--no-auth)
 start_server
+APORT= AKEY=
+AUTH_SERVER=${QTFS_AUTH_SERVER:-$SERVER}
+if "$AUTH_SERVER" --help 2>&1 | grep -q -- '--key '; then
+	APORT=$((PORT + 2))
+	AKEY=$(od -An -vtx1 -N32 /dev/urandom | tr -d ' \n')
+	(umask 077; echo "$AKEY" >"$WORK/auth.key")
+	"$AUTH_SERVER" --listen 127.0.0.1 --port "$APORT" --key "$WORK/auth.key" --export "$EXPORT" >"$WORK/auth-server.log" 2>&1 &
+	AUTH_PID=$!
+	log "authenticating server $AUTH_SERVER on 127.0.0.1:$APORT"
+else
+	log "$AUTH_SERVER has no --key: the authenticated mount checks are skipped (INFO line in the guest)"
+fi
 HPORT=$((PORT + 1))
 if command -v python3 >/dev/null; then
 	python3 "$HERE/hostile-server.py" "$HPORT" >"$WORK/hostile.log" 2>&1 &
@@ -178,7 +195,7 @@ log "server $SERVER on 127.0.0.1:$PORT exporting $EXPORT /proc ${CG_DIR:-}"
 # ---- boot ----
 SERIAL=$WORK/serial.log
 : >"$SERIAL"
-APPEND="console=ttyS0 panic=-1 quiet qt_port=$PORT qt_export=$EXPORT qt_proc=1 qt_cg=${CG_DIR:-none} qt_cgname=$CG_NAME qt_hport=$HPORT qt_bench=${VM_BENCH:-0} qt_bench_files=${VM_BENCH_FILES:-500}"
+APPEND="console=ttyS0 panic=-1 quiet qt_port=$PORT qt_export=$EXPORT qt_proc=1 qt_cg=${CG_DIR:-none} qt_cgname=$CG_NAME qt_hport=$HPORT qt_bench=${VM_BENCH:-0} qt_bench_files=${VM_BENCH_FILES:-500} qt_aport=${APORT:-none} qt_akey=${AKEY:-none}"
 timeout "$VM_TIMEOUT" qemu-system-x86_64 -m 1536 -nographic -no-reboot \
 	-kernel "$VMLINUZ" -initrd "$WORK/initramfs.cpio.gz" -append "$APPEND" \
 	-netdev user,id=n0 -device e1000,netdev=n0 >"$SERIAL" 2>&1 </dev/null &

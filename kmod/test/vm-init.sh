@@ -80,6 +80,34 @@ eq helper_fuse_type "$(grep ' /mnt/hk ' /proc/mounts | cut -d' ' -f3)" fuse.qtfs
 eq helper_fuse_read "$(cat /mnt/hk/hello.txt)" "hello from host"
 t helper_fuse_umount umount /mnt/hk
 
+# ---- authentication: key_hex=, the HMAC-SHA256 handshake, mount.qtfs key=KEYFILE ----
+K32=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
+f key_bad_hex mount -t qtfs -o "$OPTS,key_hex=zz$K32" "$qt_export" /mnt/x
+f key_file_option_to_module mount -t qtfs -o "$OPTS,key=/etc/qtfs.key" "$qt_export" /mnt/x
+f key_server_without_auth mount -t qtfs -o "$OPTS,key_hex=$K32" "$qt_export" /mnt/x
+dmesg | grep -q 'does not authenticate but this mount has a key' && pass key_server_without_auth_logged || fail key_server_without_auth_logged "no dmesg line"
+if [ "$qt_aport" != none ]; then
+	AO="server=10.0.2.2,port=$qt_aport,conn_timeout=10"
+	t auth_mount mount -t qtfs -o "$AO,key_hex=$qt_akey" "$qt_export" /mnt/x
+	eq auth_read "$(cat /mnt/x/hello.txt)" "hello from host"
+	umount /mnt/x
+	f auth_wrong_key mount -t qtfs -o "$AO,key_hex=$K32" "$qt_export" /mnt/x
+	dmesg | grep -q 'failed to prove it holds the key' && pass auth_wrong_key_logged || fail auth_wrong_key_logged "no dmesg line"
+	f auth_no_key mount -t qtfs -o "$AO" "$qt_export" /mnt/x
+	dmesg | grep -q 'requires authentication' && pass auth_no_key_logged || fail auth_no_key_logged "no dmesg line"
+	echo "$qt_akey" > /tmp/qtfs.key
+	chmod 644 /tmp/qtfs.key
+	o=$(/sbin/mount.qtfs "$qt_export" /mnt/x -o "server=10.0.2.2:$qt_aport,key=/tmp/qtfs.key" 2>&1)
+	case "$?:$o" in 32:*"chmod 600"*) pass helper_key_file_mode ;; *) fail helper_key_file_mode "$o" ;; esac
+	chmod 600 /tmp/qtfs.key
+	t helper_key_file /sbin/mount.qtfs "$qt_export" /mnt/x -o "server=10.0.2.2:$qt_aport,key=/tmp/qtfs.key"
+	eq helper_key_file_read "$(cat /mnt/x/hello.txt)" "hello from host"
+	case "$(grep ' /mnt/x ' /proc/mounts)" in *key*) fail key_not_shown "$(grep ' /mnt/x ' /proc/mounts)" ;; *) pass key_not_shown ;; esac
+	umount /mnt/x
+else
+	echo "INFO authenticated mount checks skipped: the host's qtfs-server has no --key"
+fi
+
 # ---- data ----
 eq read_host_file "$(cat $Q/hello.txt)" "hello from host"
 echo "written by guest" > $Q/g-new.txt
