@@ -12,7 +12,7 @@
 enum {
 	Opt_server, Opt_port, Opt_proc, Opt_local_proc, Opt_attr_timeout,
 	Opt_entry_timeout, Opt_attr_timeout_s, Opt_entry_timeout_s, Opt_conn_timeout,
-	Opt_req_timeout, Opt_key, Opt_key_file, Opt_fuse_only,
+	Opt_req_timeout, Opt_key, Opt_key_file, Opt_prefetch, Opt_noprefetch, Opt_fuse_only,
 };
 
 const struct fs_parameter_spec qtfs_param_specs[] = {
@@ -28,6 +28,8 @@ const struct fs_parameter_spec qtfs_param_specs[] = {
 	fsparam_u32("req_timeout", Opt_req_timeout),
 	fsparam_string("key_hex", Opt_key),	/* 32..128 hex digits: authenticate */
 	fsparam_string("key", Opt_key_file),	/* qtfs-fuse's key file: refused with a hint */
+	fsparam_flag("prefetch", Opt_prefetch),
+	fsparam_flag("noprefetch", Opt_noprefetch),
 	/* qtfs-fuse options with no meaning here: accepted so fstab lines work for both */
 	fsparam_u32("conns", Opt_fuse_only),
 	fsparam_flag("writeback", Opt_fuse_only),
@@ -142,6 +144,10 @@ int qtfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
 		opt = qtfs_parse_key(fc, o, param->string);
 		memzero_explicit(param->string, strlen(param->string));
 		return opt;
+	case Opt_prefetch:
+	case Opt_noprefetch:
+		o->noprefetch = opt == Opt_noprefetch;
+		break;
 	case Opt_key_file:
 		return invalfc(fc, "key=KEYFILE is read by mount.qtfs (qtfs-fuse); the module takes key_hex=HEX");
 	case Opt_fuse_only:
@@ -181,6 +187,8 @@ int qtfs_show_options(struct seq_file *m, struct dentry *root)
 		seq_printf(m, ",conn_timeout=%u", o->conn_timeout);
 	if (o->req_timeout != QTFS_DEF_REQ_TIMEOUT)
 		seq_printf(m, ",req_timeout=%u", o->req_timeout);
+	if (o->noprefetch)
+		seq_puts(m, ",noprefetch");
 	return 0;
 }
 

@@ -61,6 +61,7 @@ struct qtfs_opts {
 	u32 req_timeout;		/* seconds, 0 = wait (killably) forever */
 	u8 key[QTFS_AUTH_KEY_MAX];	/* key_hex=: authenticate (auth.c); never shown */
 	u8 key_len;			/* 0: no key */
+	bool noprefetch;		/* no directory prefetch (prefetch.c) */
 };
 #define QTFS_DEF_ATTR_MS	1000
 #define QTFS_DEF_ENTRY_MS	1000
@@ -68,6 +69,36 @@ struct qtfs_opts {
 #define QTFS_DEF_REQ_TIMEOUT	0
 #define QTFS_DEF_SERVER		htonl(INADDR_LOOPBACK)	/* as qtfs-fuse */
 #define QTFS_DEF_LOCAL_PROC	"/local_proc"
+
+/* ---- directory prefetch (prefetch.c) ---- */
+struct qtfs_sb;
+#define QTFS_SNAP_SLOTS		4	/* directories with a listing or a miss count, per mount */
+
+struct qtfs_snap_ent {
+	u32 hash;
+	u16 name_len;
+	bool usable;			/* has attributes, not a pseudo file */
+	const char *name;		/* into the snapshot's names */
+	struct qtfs_attr attr;
+};
+
+struct qtfs_snap {
+	u64 hdev, hino;			/* the directory; hino 0: free slot */
+	unsigned long first_miss, fetched;	/* jiffies; fetched 0: no listing */
+	u32 misses;
+	bool fetching;
+	s64 gen;			/* sbi change generation the listing belongs to */
+	kuid_t uid;
+	kgid_t gid;
+	struct group_info *groups;
+	u32 count;
+	struct qtfs_snap_ent *ents;	/* sorted by (hash, name) */
+	char *names;
+};
+
+void qtfs_prefetch_changed(struct qtfs_sb *sbi, u16 op, const struct qtfs_msg *m);
+int qtfs_prefetch_lookup(struct inode *dir, struct dentry *d, struct qtfs_attr *a);
+void qtfs_prefetch_destroy(struct qtfs_sb *sbi);
 
 /* ---- authentication (auth.c) ---- */
 struct socket;
@@ -151,6 +182,9 @@ struct qtfs_sb {
 	struct qtfs_conn conn;
 	struct super_block *sb;
 	struct list_head node;		/* qtfs_mounts */
+	struct mutex snap_lock;		/* protects snaps */
+	struct qtfs_snap snaps[QTFS_SNAP_SLOTS];
+	atomic64_t change_gen;		/* bumped around every modifying request */
 };
 
 struct qtfs_inode {

@@ -307,11 +307,14 @@ static bool qtfs_op_retryable(u16 op, const struct qtfs_msg *m)
 
 int qtfs_call(struct qtfs_sb *sbi, u16 op, struct qtfs_msg *m, struct qtfs_req **reqp)
 {
-	int err = qtfs_call_once(sbi, op, m, reqp);
+	int err;
 
+	qtfs_prefetch_changed(sbi, op, m);	/* before and after: see prefetch.c */
+	err = qtfs_call_once(sbi, op, m, reqp);
 	/* The connection died under the request (server restart): reconnect once. */
 	if (err == -ECONNRESET && qtfs_op_retryable(op, m) && !fatal_signal_pending(current))
 		err = qtfs_call_once(sbi, op, m, reqp);
+	qtfs_prefetch_changed(sbi, op, m);
 	return err;
 }
 

@@ -137,6 +137,10 @@ cat /proc/version >"$EXPORT/host-proc-version"
 cp /bin/busybox "$EXPORT/busybox-copy"
 mkdir "$EXPORT/hostdir"
 for i in $(seq 200); do echo abcd >"$EXPORT/hostdir/h-$i"; done
+# for the directory prefetch check: qtfs-bench's layout (files/f00000...), never listed
+mkdir -p "$EXPORT/pf/files"
+head -c 4096 /dev/zero >"$WORK/4k"
+for i in $(seq 0 299); do cp "$WORK/4k" "$EXPORT/pf/files/$(printf 'f%05d' "$i")"; done
 PORT=$(( 20000 + RANDOM % 20000 * 2 ))
 EXPORT_ARGS=(--export "$EXPORT" --export /proc)
 # A cgroup directory whose children get a pids.max (v1 pids hierarchy, or v2 with

@@ -197,6 +197,34 @@ echo "INFO ls -l of 200 host files: $((s1-s0)) s, ${lk:-0} lookups"
 [ "${lk:-0}" -lt 50 ] && pass readdirplus_no_lookups || fail readdirplus_no_lookups "lookups=$lk"
 eq readdirplus_content "$(cat $Q/hostdir/h-7)" abcd
 
+# ---- directory prefetch: uncached stats by name in a directory nobody listed ----
+# (a mount of its own with 10 s timeouts, so the snapshot outlives every step here)
+nl_sent() { /bin/qtfs-nlctl stats | sed -n "s/^op $1 *sent \([0-9]*\).*/\1/p"; }
+mkdir -p /mnt/pf
+t mount_prefetch mount -t qtfs -o "$OPTS,attr_timeout=10,entry_timeout=10" "$qt_export" /mnt/pf
+/bin/qtfs-nlctl clear > /dev/null
+t prefetch_stats qtfs-bench -n 300 stat /mnt/pf/pf
+lk=$(nl_sent lookup); rd=$(nl_sent readdir)
+echo "INFO prefetch: 300 uncached stats took ${lk:-0} lookups, ${rd:-0} readdirs"
+# pf and files are looked up, the first miss in files too, the second fetches the listing
+[ "${lk:-0}" -le 4 ] && [ "${rd:-0}" -ge 1 ] && pass prefetch_few_lookups || fail prefetch_few_lookups "lookups=$lk readdirs=$rd"
+eq prefetch_size "$(stat -c %s /mnt/pf/pf/files/f00123)" 4096
+# a name the listing does not have: ENOENT with no LOOKUP while the snapshot is fresh
+f prefetch_absent stat /mnt/pf/pf/files/zz-absent
+eq prefetch_absent_no_lookup "$(nl_sent lookup)" "$lk"
+# a change through this mount makes the snapshot stale: the next miss asks the server
+echo changed > /mnt/pf/pf/files/f00007
+f prefetch_absent_after_change stat /mnt/pf/pf/files/zz-absent-2
+eq prefetch_stale_after_change "$(nl_sent lookup)" "$((lk + 1))"
+eq prefetch_changed_size "$(stat -c %s /mnt/pf/pf/files/f00007)" 8
+t umount_prefetch umount /mnt/pf
+t mount_noprefetch mount -t qtfs -o "$OPTS,noprefetch" "$qt_export" /mnt/x
+grep -q ' /mnt/x qtfs .*,noprefetch' /proc/mounts && pass noprefetch_shown || fail noprefetch_shown "$(grep ' /mnt/x ' /proc/mounts)"
+/bin/qtfs-nlctl clear > /dev/null
+t noprefetch_stats qtfs-bench -n 50 stat /mnt/x/pf
+eq noprefetch_lookups "$(nl_sent lookup)" 52
+t umount_noprefetch umount /mnt/x
+
 # ---- xattr ----
 t xattr_set $H xset $Q/hello.txt user.qtfs hello
 eq xattr_get "$($H xget $Q/hello.txt user.qtfs)" hello
@@ -299,7 +327,8 @@ fi
 
 # ---- a hostile server: every bad answer fails the call, never the kernel ----
 if [ -n "$qt_hport" ]; then
-	HO="server=10.0.2.2,port=$qt_hport,conn_timeout=5"
+	# noprefetch: every stat below must be the LOOKUP the hostile answer is made for
+	HO="server=10.0.2.2,port=$qt_hport,conn_timeout=5,noprefetch"
 	f hostile_bad_magic mount -t qtfs -o "$HO" /h /mnt/x
 	f hostile_status_not_errno mount -t qtfs -o "$HO" /h /mnt/x
 	f hostile_root_not_dir mount -t qtfs -o "$HO" /h /mnt/x
@@ -317,11 +346,12 @@ fi
 
 # ---- optional benchmark (VM_BENCH=1 on the host; TCG: compare columns, do not quote) ----
 # The metadata workloads of scripts/bench.sh (bench/qtfs-bench.c), each on a fresh mount:
-# qtfs.ko and qtfs-fuse (with and without its directory prefetch) against the same server.
+# qtfs.ko and qtfs-fuse, each with and without directory prefetch, against the same server.
 # bench_mount TARGET: mounts the bench export on /mnt/b the TARGET's way
 bench_mount() {
 	case $1 in
 	kmod) mount -t qtfs -o "$OPTS" "$qt_export/bench" /mnt/b ;;
+	kmod-noprefetch) mount -t qtfs -o "$OPTS,noprefetch" "$qt_export/bench" /mnt/b ;;
 	fuse) /sbin/mount.qtfs "$qt_export/bench" /mnt/b -o "$HS,fuse" ;;
 	fuse-noprefetch) /sbin/mount.qtfs "$qt_export/bench" /mnt/b -o "$HS,fuse,noprefetch" ;;
 	esac
@@ -331,7 +361,7 @@ if [ "$qt_bench" = 1 ]; then
 	qtfs-bench -n "$qt_bench_files" setup $Q/bench > /dev/null || fail bench_setup "qtfs-bench setup"
 	for round in 1 2 3; do
 		for w in stat read4k; do
-			for target in kmod fuse fuse-noprefetch; do
+			for target in kmod fuse kmod-noprefetch fuse-noprefetch; do
 				bench_mount $target || { fail bench_mount "$target"; continue; }
 				echo 3 > /proc/sys/vm/drop_caches
 				qtfs-bench -n "$qt_bench_files" -l "$target" $w /mnt/b | sed "s/^/INFO bench r$round /"
