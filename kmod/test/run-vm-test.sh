@@ -9,7 +9,7 @@
 #      default: the server's), VM_TIMEOUT (seconds, default 600),
 #      KVER (guest kernel version, default: newest installed *-amd64),
 #      KEEP=1 keeps the work directory, VM_BENCH=1 adds the kmod-vs-FUSE benchmark
-#      (VM_BENCH_FILES files, default 500).
+#      (VM_BENCH_FILES files, default 500; VM_BENCH_ROUNDS rounds, default 3).
 # Exit: 0 all checks passed, 1 a check failed, the guest did not finish, or a
 # prerequisite (server, kernel, packages) is missing.
 set -u
@@ -199,7 +199,7 @@ log "server $SERVER on 127.0.0.1:$PORT exporting $EXPORT /proc ${CG_DIR:-}"
 # ---- boot ----
 SERIAL=$WORK/serial.log
 : >"$SERIAL"
-APPEND="console=ttyS0 panic=-1 quiet qt_port=$PORT qt_export=$EXPORT qt_proc=1 qt_cg=${CG_DIR:-none} qt_cgname=$CG_NAME qt_hport=$HPORT qt_bench=${VM_BENCH:-0} qt_bench_files=${VM_BENCH_FILES:-500} qt_aport=${APORT:-none} qt_akey=${AKEY:-none}"
+APPEND="console=ttyS0 panic=-1 quiet qt_port=$PORT qt_export=$EXPORT qt_proc=1 qt_cg=${CG_DIR:-none} qt_cgname=$CG_NAME qt_hport=$HPORT qt_bench=${VM_BENCH:-0} qt_bench_files=${VM_BENCH_FILES:-500} qt_bench_rounds=${VM_BENCH_ROUNDS:-3} qt_aport=${APORT:-none} qt_akey=${AKEY:-none}"
 timeout "$VM_TIMEOUT" qemu-system-x86_64 -m 1536 -nographic -no-reboot \
 	-kernel "$VMLINUZ" -initrd "$WORK/initramfs.cpio.gz" -append "$APPEND" \
 	-netdev user,id=n0 -device e1000,netdev=n0 >"$SERIAL" 2>&1 </dev/null &
@@ -224,6 +224,26 @@ QEMU_PID=
 T_END=$(date +%s)
 tr -d '\r' <"$SERIAL" >"$SERIAL.txt"
 grep -E '^(PASS|FAIL|INFO|DMESG|QTFS-)' "$SERIAL.txt"
+
+# ---- benchmark summary: median of the rounds per target and workload ----
+if [ "${VM_BENCH:-0}" = 1 ]; then
+	grep '^INFO bench r[0-9]' "$SERIAL.txt" | awk '
+		{ k = $5 " " $4; v[k] = v[k] " " $7; n[k]++ }
+		function median(s,   a, c, i, j, t) {
+			c = split(s, a, " ")
+			for (i = 1; i <= c; i++) for (j = i + 1; j <= c; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+			return c % 2 ? a[(c + 1) / 2] : (a[c / 2] + a[c / 2 + 1]) / 2
+		}
+		END {
+			for (k in v) { m[k] = median(v[k]); printf "INFO bench median %s %.1f us/op (%d rounds:%s)\n", k, m[k], n[k], v[k] }
+			split("stat read4k", w, " ")
+			for (i = 1; i <= 2; i++) {
+				if (m[w[i] " kmod"] > 0 && m[w[i] " fuse"] > 0)
+					printf "INFO bench ratio %s fuse/kmod %.1fx (noprefetch both: %.1fx)\n", w[i],
+						m[w[i] " fuse"] / m[w[i] " kmod"], m[w[i] " fuse-noprefetch"] / m[w[i] " kmod-noprefetch"]
+			}
+		}' | sort
+fi
 
 # ---- host-side checks of what the guest wrote ----
 hpass=0; hfail=0

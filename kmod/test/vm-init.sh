@@ -359,7 +359,7 @@ bench_mount() {
 if [ "$qt_bench" = 1 ]; then
 	mkdir -p $Q/bench /mnt/b
 	qtfs-bench -n "$qt_bench_files" setup $Q/bench > /dev/null || fail bench_setup "qtfs-bench setup"
-	for round in 1 2 3; do
+	for round in $(seq "${qt_bench_rounds:-3}"); do
 		for w in stat read4k; do
 			for target in kmod fuse kmod-noprefetch fuse-noprefetch; do
 				bench_mount $target || { fail bench_mount "$target"; continue; }
