@@ -19,6 +19,7 @@
 #define QTFS_SUPER_MAGIC	0x51544653	/* "QTFS" */
 #define QTFS_IO_CHUNK		(256u * 1024u)	/* bytes per READ/WRITE request */
 #define QTFS_READDIR_BYTES	(32u * 1024u)
+#define QTFS_OPEN_READ_MAX	(64u * 1024u)	/* content asked for with OPEN_READ */
 
 /* Kernel API points that moved; see README.md "Supported kernels". */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
@@ -185,6 +186,7 @@ struct qtfs_sb {
 	struct mutex snap_lock;		/* protects snaps */
 	struct qtfs_snap snaps[QTFS_SNAP_SLOTS];
 	atomic64_t change_gen;		/* bumped around every modifying request */
+	bool no_open_read;		/* the server answered OPEN_READ with ENOSYS */
 };
 
 struct qtfs_inode {
@@ -202,6 +204,12 @@ struct qtfs_file {
 	u32 open_flags;
 	u64 eof_cookie;			/* directories: listing complete at this pos */
 	bool eof;
+	/* OPEN_READ: the whole file as it was at open, served once, in order (file.c) */
+	struct mutex content_lock;
+	bool has_content;
+	u8 *content;
+	u32 content_len, content_next;
+	s64 content_gen;		/* sbi->change_gen at open: a change here drops it */
 };
 
 static inline struct qtfs_sb *QTFS_SB(struct super_block *sb) { return sb->s_fs_info; }

@@ -101,8 +101,8 @@ static void qtfs_req_cleanup_abandoned(struct qtfs_conn *c, struct qtfs_req *req
 
 	if (!req->async)
 		atomic64_inc(&qtfs_late_replies);
-	if (req->err || (req->op != QTFS_OP_OPEN && req->op != QTFS_OP_CREATE &&
-			 req->op != QTFS_OP_OPENDIR))
+	if (req->err || (req->op != QTFS_OP_OPEN && req->op != QTFS_OP_OPEN_READ &&
+			 req->op != QTFS_OP_CREATE && req->op != QTFS_OP_OPENDIR))
 		return;
 	m = qtfs_msg_alloc();
 	lr = kzalloc(sizeof(*lr), GFP_KERNEL);

@@ -138,6 +138,18 @@ eq truncate "$(stat -c %s $Q/trunc.bin)" 100
 t excl_create $H excl $Q/excl.txt
 eq excl_exists "$($H excl $Q/excl.txt)" "err=17"
 
+# ---- OPEN_READ: a small file read-only comes with its open, each byte once ----
+nl_sent() { /bin/qtfs-nlctl stats | sed -n "s/^op $1 *sent \([0-9]*\).*/\1/p"; }
+/bin/qtfs-nlctl clear > /dev/null
+eq open_read_content "$(cat $Q/hello.txt)" "hello from host"
+eq open_read_one_trip "$(nl_sent open_read):$(nl_sent read):$(nl_sent open)" "1::"
+echo one > $Q/ord.txt
+exec 6< $Q/ord.txt
+echo two > $Q/ord.txt
+eq open_read_after_change "$(cat <&6)" two
+exec 6<&-
+eq open_read_big_file "$(md5sum $Q/big.bin | cut -d' ' -f1)" "$sum"
+
 # ---- namespace ----
 t mkdir mkdir -p $Q/d1/d2/d3
 t rmdir rmdir $Q/d1/d2/d3
@@ -199,7 +211,6 @@ eq readdirplus_content "$(cat $Q/hostdir/h-7)" abcd
 
 # ---- directory prefetch: uncached stats by name in a directory nobody listed ----
 # (a mount of its own with 10 s timeouts, so the snapshot outlives every step here)
-nl_sent() { /bin/qtfs-nlctl stats | sed -n "s/^op $1 *sent \([0-9]*\).*/\1/p"; }
 mkdir -p /mnt/pf
 t mount_prefetch mount -t qtfs -o "$OPTS,attr_timeout=10,entry_timeout=10" "$qt_export" /mnt/pf
 /bin/qtfs-nlctl clear > /dev/null
@@ -416,9 +427,10 @@ eq stress_content "$(cat $Q/stress/f3)" "3-39"
 mkfifo $Q/fifo4
 cat $Q/fifo4 > /dev/null 2>&1 &
 inflight=$!
-exec 7< $Q/hello.txt
+# read-write: a read-only open of a small file has its content already (OPEN_READ)
+exec 7<> $Q/hello.txt
 echo swap-old > $Q/swap.txt
-exec 9< $Q/swap.txt
+exec 9<> $Q/swap.txt
 echo "QTFS-RESTART-SERVER"
 sleep 2
 ok=0
