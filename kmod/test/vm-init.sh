@@ -407,6 +407,16 @@ eq qtinfo_cleared "$(qtinfo kmod stats | grep -c '^op ')" 0
 o=$($H runas 1000 1000 - qtinfo kmod status 2>&1)
 case "$?:$o" in 1:*CAP_NET_ADMIN*) pass qtinfo_admin_only ;; *) fail qtinfo_admin_only "$o" ;; esac
 f qtinfo_bad_level qtinfo kmod loglevel loud
+# the same through qtinfo's component list (KmodSource: role kmod, address netlink:qtfs)
+case "$(qtinfo 2>&1)" in *"kmod"*"kmod"*"netlink:qtfs, mounts:"*"10.0.2.2:$qt_port:$qt_export"*) pass qtinfo_lists_kmod ;; *) fail qtinfo_lists_kmod "$(qtinfo 2>&1 | head -c 300)" ;; esac
+t qtinfo_component_loglevel qtinfo -C kmod -l DEBUG
+eq qtinfo_component_loglevel_set "$(cat /sys/module/qtfs/parameters/log_level)" 4
+qtinfo -C kmod -l WARN > /dev/null
+cat $Q/hello.txt > /dev/null
+qtinfo -C kmod --stats 2>&1 | grep -qE '^ +open_read +[1-9]' && pass qtinfo_component_stats || fail qtinfo_component_stats "$(qtinfo -C kmod --stats 2>&1 | head -c 300)"
+t qtinfo_component_clear qtinfo -C kmod -c
+o=$($H runas 1000 1000 - qtinfo -C kmod --status 2>&1)
+case "$?:$o" in 1:*CAP_NET_ADMIN*) pass qtinfo_component_admin_only ;; *) fail qtinfo_component_admin_only "$o" ;; esac
 
 # ---- stress: many processes, some killed mid-request ----
 mkdir $Q/stress
