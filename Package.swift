@@ -36,6 +36,11 @@ let package = Package(
             ]),
         // Byte relay for bridged unix sockets (server and client).
         .target(name: "QtfsRelay"),
+        // Client of qtfs.ko's generic netlink family (libnl stays inside the .c file).
+        .target(
+            name: "CNetlink",
+            cSettings: [.unsafeFlags(["-I/usr/include/libnl3"])],
+            linkerSettings: [.linkedLibrary("nl-genl-3"), .linkedLibrary("nl-3")]),
         .target(
             name: "QtfsServerCore",
             dependencies: [
@@ -64,7 +69,7 @@ let package = Package(
         .executableTarget(
             name: "Qtinfo",
             dependencies: [
-                "QtfsProtocol", "QtfsControl",
+                "QtfsProtocol", "QtfsControl", "CNetlink",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "QtfsProtocolTests", dependencies: ["QtfsProtocol"]),

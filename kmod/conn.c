@@ -126,6 +126,7 @@ static int qtfs_handshake(struct qtfs_conn *c, struct socket *sock)
 		goto out_free;
 	m->min_version = 1;
 	m->max_version = 1;
+	m->caps = QTFS_CAP_AUTH;	/* AUTH_CAPABLE */
 	m->str = (struct qtfs_bytes){ (const u8 *)QTFS_CLIENT_NAME, strlen(QTFS_CLIENT_NAME) };
 	err = qtfs_handshake_call(sock, QTFS_OP_HELLO, 1, m, &rsp, out);
 	if (err)
@@ -138,10 +139,15 @@ static int qtfs_handshake(struct qtfs_conn *c, struct socket *sock)
 	WRITE_ONCE(c->io_chunk, min_t(u32, QTFS_IO_CHUNK, rounddown(out->max_bytes - 64, 4096)));
 	kvfree(rsp);
 	rsp = NULL;
+	err = qtfs_auth_policy(&sbi->opts, out->caps);
+	if (err > 0)
+		err = qtfs_authenticate(sock, &sbi->opts, out->version, m, out, qtfs_handshake_call);
+	if (err)
+		goto out_free;
 	memset(m, 0, sizeof(*m));
 	qtfs_fill_caller_cred(&m->caller, sbi->mounter);
 	m->str = (struct qtfs_bytes){ (const u8 *)sbi->source, strlen(sbi->source) };
-	err = qtfs_handshake_call(sock, QTFS_OP_MOUNT, 2, m, &rsp, out);
+	err = qtfs_handshake_call(sock, QTFS_OP_MOUNT, 4, m, &rsp, out);
 	if (err)
 		goto out_free;
 	base = kmemdup_nul(out->str.p ? (const char *)out->str.p : "", out->str.len, GFP_KERNEL);

@@ -27,6 +27,7 @@ static struct qtfs_file *qtfs_file_new(u64 handle, u32 open_flags, u32 gen)
 
 	if (qf) {
 		mutex_init(&qf->reopen_lock);
+		mutex_init(&qf->content_lock);
 		qf->handle = handle;
 		qf->open_flags = open_flags;
 		qf->gen = gen;
@@ -44,6 +45,41 @@ static void qtfs_file_setup(struct inode *inode, struct file *file, struct qtfs_
 		invalidate_inode_pages2(inode->i_mapping);
 }
 
+/*
+ * OPEN, or OPEN_READ for a regular file opened read-only: the server then sends a
+ * small file's whole content with the answer, and open+read+close is one round trip.
+ */
+static int qtfs_open_call(struct qtfs_sb *sbi, struct inode *inode, struct qtfs_msg *m,
+			  struct qtfs_req **reqp)
+{
+	int err;
+
+	if (S_ISREG(inode->i_mode) && (m->flags & (O_ACCMODE | O_TRUNC)) == O_RDONLY &&
+	    !READ_ONCE(sbi->no_open_read)) {
+		m->max_bytes = QTFS_OPEN_READ_MAX;
+		err = qtfs_call(sbi, QTFS_OP_OPEN_READ, m, reqp);
+		if (err != -ENOSYS)
+			return err;
+		WRITE_ONCE(sbi->no_open_read, true);	/* a server older than OPEN_READ */
+	}
+	return qtfs_call(sbi, QTFS_OP_OPEN, m, reqp);
+}
+
+/* Keeps the content of an OPEN_READ answer for the first reads. */
+static int qtfs_keep_content(struct qtfs_sb *sbi, struct qtfs_file *qf, const struct qtfs_msg *out)
+{
+	if (!(out->open_flags & QTFS_OPEN_HAS_CONTENT) || (out->open_flags & QTFS_OPEN_NONSEEKABLE))
+		return 0;
+	qf->content = kvmalloc(out->value.len + 1, GFP_KERNEL);
+	if (!qf->content)
+		return -ENOMEM;
+	memcpy(qf->content, out->value.p, out->value.len);
+	qf->content_len = out->value.len;
+	qf->content_gen = atomic64_read(&sbi->change_gen);
+	qf->has_content = true;
+	return 0;
+}
+
 int qtfs_file_open(struct inode *inode, struct file *file)
 {
 	struct qtfs_sb *sbi = QTFS_SB(inode->i_sb);
@@ -57,11 +93,15 @@ int qtfs_file_open(struct inode *inode, struct file *file)
 	if (!m)
 		return err;
 	m->flags = qtfs_wire_oflags(file->f_flags);
-	err = qtfs_call(sbi, QTFS_OP_OPEN, m, &req);
+	err = qtfs_open_call(sbi, inode, m, &req);
 	qtfs_msg_done(m, &p);
 	if (err)
 		return err;
 	qf = qtfs_file_new(req->out.handle, req->out.open_flags, req->gen);
+	if (qf && qtfs_keep_content(sbi, qf, &req->out)) {
+		kfree(qf);
+		qf = NULL;
+	}
 	if (!qf)
 		qtfs_call_async(&sbi->conn, QTFS_OP_RELEASE, req->out.handle, req->gen);
 	qtfs_req_put(req);
@@ -132,8 +172,10 @@ static int qtfs_file_release(struct inode *inode, struct file *file)
 {
 	struct qtfs_file *qf = file->private_data;
 
-	if (qf)
+	if (qf) {
 		qtfs_call_async(&QTFS_SB(inode->i_sb)->conn, QTFS_OP_RELEASE, qf->handle, qf->gen);
+		kvfree(qf->content);
+	}
 	kfree(qf);
 	return 0;
 }
@@ -223,6 +265,42 @@ static size_t qtfs_chunk(struct file *file)
 	return n ? n : QTFS_IO_CHUNK;
 }
 
+/*
+ * A read answered from the content that came with the open: in order, each byte
+ * once, the end of file once; then (or on any other offset, or after a change sent
+ * through this mount) the server again, so a later read sees the host file as it is
+ * then. -ENODATA: ask the server.
+ */
+static ssize_t qtfs_read_content(struct kiocb *iocb, struct iov_iter *to)
+{
+	struct qtfs_file *qf = iocb->ki_filp->private_data;
+	ssize_t n = -ENODATA;
+
+	if (!qf || !READ_ONCE(qf->has_content))
+		return -ENODATA;
+	mutex_lock(&qf->content_lock);
+	if (!qf->has_content)
+		goto out;
+	/* another position, or a change sent through this mount since the open */
+	if (iocb->ki_pos != qf->content_next ||
+	    qf->content_gen != atomic64_read(&QTFS_SB(file_inode(iocb->ki_filp)->i_sb)->change_gen)) {
+		qf->has_content = false;
+		goto out;
+	}
+	n = min_t(size_t, iov_iter_count(to), qf->content_len - qf->content_next);
+	if (copy_to_iter(qf->content + qf->content_next, n, to) != n) {
+		n = -EFAULT;
+		goto out;
+	}
+	qf->content_next += n;
+	iocb->ki_pos += n;
+	if (n == 0 && iov_iter_count(to))
+		qf->has_content = false;	/* end of file served */
+out:
+	mutex_unlock(&qf->content_lock);
+	return n;
+}
+
 static ssize_t qtfs_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct file *file = iocb->ki_filp;
@@ -234,6 +312,10 @@ static ssize_t qtfs_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	size_t want, got;
 	int err = 0;
 
+	done = qtfs_read_content(iocb, to);
+	if (done != -ENODATA)
+		return done;
+	done = 0;
 	m = qtfs_msg_alloc();
 	if (!m)
 		return -ENOMEM;

@@ -175,6 +175,7 @@ const struct dentry_operations qtfs_dops = {
 struct dentry *qtfs_lookup(struct inode *dir, struct dentry *d, unsigned int flags)
 {
 	struct qtfs_sb *sbi = QTFS_SB(dir->i_sb);
+	struct qtfs_attr snap_attr;
 	struct inode *inode = NULL;
 	struct qtfs_path p;
 	struct qtfs_req *req;
@@ -183,6 +184,11 @@ struct dentry *qtfs_lookup(struct inode *dir, struct dentry *d, unsigned int fla
 
 	if (d->d_name.len > QTFS_MAX_NAME)
 		return ERR_PTR(-ENAMETOOLONG);
+	err = qtfs_prefetch_lookup(dir, d, &snap_attr);
+	if (err <= 0) {
+		inode = err ? NULL : qtfs_iget(dir->i_sb, &snap_attr);
+		goto out;
+	}
 	m = qtfs_msg_for(sbi, d, &p, &err);
 	if (!m)
 		return ERR_PTR(err);
@@ -194,6 +200,7 @@ struct dentry *qtfs_lookup(struct inode *dir, struct dentry *d, unsigned int fla
 		inode = ERR_PTR(err);
 	}
 	qtfs_msg_done(m, &p);
+out:
 	if (!IS_ERR(inode))
 		qtfs_set_dtime(d, inode);
 	return d_splice_alias(inode, d);

@@ -12,7 +12,7 @@
 enum {
 	Opt_server, Opt_port, Opt_proc, Opt_local_proc, Opt_attr_timeout,
 	Opt_entry_timeout, Opt_attr_timeout_s, Opt_entry_timeout_s, Opt_conn_timeout,
-	Opt_req_timeout, Opt_fuse_only,
+	Opt_req_timeout, Opt_key, Opt_key_file, Opt_prefetch, Opt_noprefetch, Opt_fuse_only,
 };
 
 const struct fs_parameter_spec qtfs_param_specs[] = {
@@ -26,6 +26,10 @@ const struct fs_parameter_spec qtfs_param_specs[] = {
 	fsparam_string("entry_timeout", Opt_entry_timeout_s),
 	fsparam_u32("conn_timeout", Opt_conn_timeout),
 	fsparam_u32("req_timeout", Opt_req_timeout),
+	fsparam_string("key_hex", Opt_key),	/* 32..128 hex digits: authenticate */
+	fsparam_string("key", Opt_key_file),	/* qtfs-fuse's key file: refused with a hint */
+	fsparam_flag("prefetch", Opt_prefetch),
+	fsparam_flag("noprefetch", Opt_noprefetch),
 	/* qtfs-fuse options with no meaning here: accepted so fstab lines work for both */
 	fsparam_u32("conns", Opt_fuse_only),
 	fsparam_flag("writeback", Opt_fuse_only),
@@ -79,6 +83,20 @@ static int qtfs_parse_server(struct fs_context *fc, struct qtfs_opts *o, const c
 	return 0;
 }
 
+/* key_hex=HEX: 32..128 hex digits (16..64 bytes), as in the key file qtfs-server reads. */
+static int qtfs_parse_key(struct fs_context *fc, struct qtfs_opts *o, const char *hex)
+{
+	size_t n = strlen(hex);
+
+	if (n % 2 || n / 2 < QTFS_AUTH_KEY_MIN || n / 2 > QTFS_AUTH_KEY_MAX ||
+	    hex2bin(o->key, hex, n / 2)) {
+		memzero_explicit(o->key, sizeof(o->key));
+		return invalfc(fc, "key_hex must be 32 to 128 hex digits (16 to 64 bytes); mount.qtfs makes it from key=KEYFILE");
+	}
+	o->key_len = n / 2;
+	return 0;
+}
+
 int qtfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
 {
 	struct qtfs_sb *sbi = fc->s_fs_info;
@@ -122,6 +140,16 @@ int qtfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
 		if (qtfs_parse_ms(param->string, &o->entry_timeout_ms))
 			return invalfc(fc, "entry_timeout takes seconds: %s", param->string);
 		break;
+	case Opt_key:
+		opt = qtfs_parse_key(fc, o, param->string);
+		memzero_explicit(param->string, strlen(param->string));
+		return opt;
+	case Opt_prefetch:
+	case Opt_noprefetch:
+		o->noprefetch = opt == Opt_noprefetch;
+		break;
+	case Opt_key_file:
+		return invalfc(fc, "key=KEYFILE is read by mount.qtfs (qtfs-fuse); the module takes key_hex=HEX");
 	case Opt_fuse_only:
 		break;
 	case Opt_conn_timeout:
@@ -159,6 +187,8 @@ int qtfs_show_options(struct seq_file *m, struct dentry *root)
 		seq_printf(m, ",conn_timeout=%u", o->conn_timeout);
 	if (o->req_timeout != QTFS_DEF_REQ_TIMEOUT)
 		seq_printf(m, ",req_timeout=%u", o->req_timeout);
+	if (o->noprefetch)
+		seq_puts(m, ",noprefetch");
 	return 0;
 }
 
@@ -166,4 +196,6 @@ void qtfs_opts_free(struct qtfs_opts *o)
 {
 	kfree(o->local_proc);
 	o->local_proc = NULL;
+	memzero_explicit(o->key, sizeof(o->key));
+	o->key_len = 0;
 }

@@ -19,6 +19,7 @@
 #define QTFS_SUPER_MAGIC	0x51544653	/* "QTFS" */
 #define QTFS_IO_CHUNK		(256u * 1024u)	/* bytes per READ/WRITE request */
 #define QTFS_READDIR_BYTES	(32u * 1024u)
+#define QTFS_OPEN_READ_MAX	(64u * 1024u)	/* content asked for with OPEN_READ */
 
 /* Kernel API points that moved; see README.md "Supported kernels". */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
@@ -59,6 +60,9 @@ struct qtfs_opts {
 	u32 entry_timeout_ms;
 	u32 conn_timeout;		/* seconds: connect and handshake */
 	u32 req_timeout;		/* seconds, 0 = wait (killably) forever */
+	u8 key[QTFS_AUTH_KEY_MAX];	/* key_hex=: authenticate (auth.c); never shown */
+	u8 key_len;			/* 0: no key */
+	bool noprefetch;		/* no directory prefetch (prefetch.c) */
 };
 #define QTFS_DEF_ATTR_MS	1000
 #define QTFS_DEF_ENTRY_MS	1000
@@ -66,6 +70,45 @@ struct qtfs_opts {
 #define QTFS_DEF_REQ_TIMEOUT	0
 #define QTFS_DEF_SERVER		htonl(INADDR_LOOPBACK)	/* as qtfs-fuse */
 #define QTFS_DEF_LOCAL_PROC	"/local_proc"
+
+/* ---- directory prefetch (prefetch.c) ---- */
+struct qtfs_sb;
+#define QTFS_SNAP_SLOTS		4	/* directories with a listing or a miss count, per mount */
+
+struct qtfs_snap_ent {
+	u32 hash;
+	u16 name_len;
+	bool usable;			/* has attributes, not a pseudo file */
+	const char *name;		/* into the snapshot's names */
+	struct qtfs_attr attr;
+};
+
+struct qtfs_snap {
+	u64 hdev, hino;			/* the directory; hino 0: free slot */
+	unsigned long first_miss, fetched;	/* jiffies; fetched 0: no listing */
+	u32 misses;
+	bool fetching;
+	s64 gen;			/* sbi change generation the listing belongs to */
+	kuid_t uid;
+	kgid_t gid;
+	struct group_info *groups;
+	u32 count;
+	struct qtfs_snap_ent *ents;	/* sorted by (hash, name) */
+	char *names;
+};
+
+void qtfs_prefetch_changed(struct qtfs_sb *sbi, u16 op, const struct qtfs_msg *m);
+int qtfs_prefetch_lookup(struct inode *dir, struct dentry *d, struct qtfs_attr *a);
+void qtfs_prefetch_destroy(struct qtfs_sb *sbi);
+
+/* ---- authentication (auth.c) ---- */
+struct socket;
+typedef int (*qtfs_handshake_fn)(struct socket *sock, u16 op, u64 id, struct qtfs_msg *m,
+				 u8 **rsp, struct qtfs_msg *out);
+int qtfs_auth_hmac(const u8 *key, unsigned int key_len, const u8 *data, size_t len, u8 *out);
+int qtfs_auth_policy(const struct qtfs_opts *o, u64 server_caps);
+int qtfs_authenticate(struct socket *sock, const struct qtfs_opts *o, u16 version,
+		      struct qtfs_msg *m, struct qtfs_msg *out, qtfs_handshake_fn call);
 
 extern const struct fs_parameter_spec qtfs_param_specs[];
 int qtfs_parse_param(struct fs_context *fc, struct fs_parameter *param);
@@ -140,6 +183,10 @@ struct qtfs_sb {
 	struct qtfs_conn conn;
 	struct super_block *sb;
 	struct list_head node;		/* qtfs_mounts */
+	struct mutex snap_lock;		/* protects snaps */
+	struct qtfs_snap snaps[QTFS_SNAP_SLOTS];
+	atomic64_t change_gen;		/* bumped around every modifying request */
+	bool no_open_read;		/* the server answered OPEN_READ with ENOSYS */
 };
 
 struct qtfs_inode {
@@ -157,6 +204,12 @@ struct qtfs_file {
 	u32 open_flags;
 	u64 eof_cookie;			/* directories: listing complete at this pos */
 	bool eof;
+	/* OPEN_READ: the whole file as it was at open, served once, in order (file.c) */
+	struct mutex content_lock;
+	bool has_content;
+	u8 *content;
+	u32 content_len, content_next;
+	s64 content_gen;		/* sbi->change_gen at open: a change here drops it */
 };
 
 static inline struct qtfs_sb *QTFS_SB(struct super_block *sb) { return sb->s_fs_info; }

@@ -15,6 +15,7 @@
  *   s str (u16 count, text, <= 255)       P str (u16 count, path, <= 4095)
  *   n name (u16 count, <= 255)            V value (u32 count, <= 64 KiB)
  *   R data (rest of payload)              N count u32 + entries (rest)
+ *   M method u16      G client nonce, H server nonce, Q proof (32 bytes each, no count)
  */
 #ifdef __KERNEL__
 #include <linux/errno.h>
@@ -33,6 +34,8 @@ struct qtfs_layout_row {
 
 static const struct qtfs_layout_row qtfs_layouts[] = {
 	{ QTFS_OP_HELLO, "hello", "ijKs", "IKxs" },
+	{ QTFS_OP_AUTH_CHALLENGE, "auth_challenge", "MG", "HQ" },
+	{ QTFS_OP_AUTH_RESPONSE, "auth_response", "Q", "" },
 	{ QTFS_OP_MOUNT, "mount", "CP", "ePA" },
 	{ QTFS_OP_LOOKUP, "lookup", "CT", "A" },
 	{ QTFS_OP_GETATTR, "getattr", "CTh", "A" },
@@ -443,6 +446,10 @@ static int qtfs_put_field(struct qtfs_wbuf *w, char f, const struct qtfs_msg *m)
 	case 'R': qtfs_put_raw(w, m->data.p, m->data.len); break;
 	case 'N': qtfs_put_u32(w, m->count);
 		  qtfs_put_raw(w, m->data.p, m->data.len); break;
+	case 'M': qtfs_put_u16(w, m->method); break;
+	case 'G': qtfs_put_raw(w, m->client_nonce, QTFS_AUTH_NONCE); break;
+	case 'H': qtfs_put_raw(w, m->server_nonce, QTFS_AUTH_NONCE); break;
+	case 'Q': qtfs_put_raw(w, m->proof, QTFS_AUTH_PROOF); break;
 	default: return -EINVAL;
 	}
 	return 0;
@@ -485,6 +492,14 @@ static void qtfs_get_entries(struct qtfs_rbuf *r, struct qtfs_msg *m)
 	}
 	m->data.len = (u32)walk.off;
 	r->off += walk.off;
+}
+
+static void qtfs_get_fixed(struct qtfs_rbuf *r, u8 *out, size_t n)
+{
+	const u8 *p = qtfs_take(r, n);
+
+	if (p)
+		memcpy(out, p, n);
 }
 
 static void qtfs_get_field(struct qtfs_rbuf *r, char f, struct qtfs_msg *m)
@@ -536,6 +551,10 @@ static void qtfs_get_field(struct qtfs_rbuf *r, char f, struct qtfs_msg *m)
 		  m->data.len = (u32)(r->len - r->off);
 		  r->off = r->len; break;
 	case 'N': qtfs_get_entries(r, m); break;
+	case 'M': m->method = qtfs_get_u16(r); break;
+	case 'G': qtfs_get_fixed(r, m->client_nonce, QTFS_AUTH_NONCE); break;
+	case 'H': qtfs_get_fixed(r, m->server_nonce, QTFS_AUTH_NONCE); break;
+	case 'Q': qtfs_get_fixed(r, m->proof, QTFS_AUTH_PROOF); break;
 	default: qtfs_fail(r, -EINVAL);
 	}
 }
@@ -584,4 +603,22 @@ int qtfs_decode(const u8 *p, size_t len, u8 kind, u16 opcode, struct qtfs_msg *m
 	if (r.off != r.len)
 		return -EPROTO;
 	return qtfs_check(kind, opcode, m);
+}
+
+void qtfs_auth_transcript(u8 *out, u8 role, u16 version, u16 method,
+			  const u8 *client_nonce, const u8 *server_nonce)
+{
+	u8 *p = out;
+
+	memcpy(p, QTFS_AUTH_LABEL, 24);
+	p += 24;
+	*p++ = role;
+	qtfs_le(p, version, 2);
+	qtfs_le(p + 2, method, 2);
+	p += 4;
+	memcpy(p, client_nonce, QTFS_AUTH_NONCE);
+	p += QTFS_AUTH_NONCE;
+	memcpy(p, server_nonce, QTFS_AUTH_NONCE);
+	p += QTFS_AUTH_NONCE;
+	qtfs_le(p, 0, 2);	/* channel binding: empty on plain TCP */
 }

@@ -42,6 +42,8 @@ enum qtfs_kind { QTFS_KIND_REQ = 0, QTFS_KIND_RSP = 1, QTFS_KIND_EVENT = 2 };
 /* Explicit opcode numbers; never renumber (docs/protocol.md, "Operations"). */
 enum qtfs_op {
 	QTFS_OP_HELLO = 1,
+	QTFS_OP_AUTH_CHALLENGE = 2,
+	QTFS_OP_AUTH_RESPONSE = 3,
 	QTFS_OP_MOUNT = 4,
 	QTFS_OP_CANCEL = 5,
 	QTFS_OP_POLL = 6,
@@ -82,6 +84,20 @@ enum qtfs_op {
 	QTFS_OP_OPEN_READ = 48,	/* OPEN + the content of a small read-only file */
 	QTFS_OP_MAX = 64,
 };
+
+/* HELLO capability bit 1: AUTH_REQUIRED from the server, AUTH_CAPABLE from a client */
+#define QTFS_CAP_AUTH		1u
+/* Authentication (docs/protocol.md, "Authentication"): HMAC-SHA256 over a transcript */
+#define QTFS_AUTH_METHOD_HMAC_SHA256	1
+#define QTFS_AUTH_NONCE		32
+#define QTFS_AUTH_PROOF		32
+#define QTFS_AUTH_LABEL		"qtfs-auth-v1 hmac-sha256"	/* 24 bytes, no NUL on the wire */
+#define QTFS_AUTH_ROLE_SERVER	1
+#define QTFS_AUTH_ROLE_CLIENT	2
+#define QTFS_AUTH_KEY_MIN	16
+#define QTFS_AUTH_KEY_MAX	64
+/* label, role, version, method, both nonces, empty binding (plain TCP) */
+#define QTFS_AUTH_TRANSCRIPT_LEN	(24 + 1 + 2 + 2 + 2 * QTFS_AUTH_NONCE + 2)
 
 #define QTFS_ATTR_PSEUDO	1u	/* attr.flags: lives on procfs, sysfs, cgroup... */
 #define QTFS_OPEN_DIRECT_IO	1u	/* open_flags */
@@ -162,8 +178,9 @@ struct qtfs_msg {
 	u64 handle, offset, size64, rdev, cookie, length, caps;
 	u32 valid, mode, uid, gid, flags, umask, mask, size, whence, datasync;
 	u32 max_bytes, plus, export, written, open_flags, count;
-	u16 min_version, max_version, version;
+	u16 min_version, max_version, version, method;
 	u8 eof;
+	u8 client_nonce[QTFS_AUTH_NONCE], server_nonce[QTFS_AUTH_NONCE], proof[QTFS_AUTH_PROOF];
 	struct qtfs_time atime, mtime;
 	struct qtfs_bytes str;		/* client/server name, host path, base, link contents */
 	struct qtfs_bytes name;		/* xattr name */
@@ -196,6 +213,11 @@ const char *qtfs_op_name(u16 opcode);
 int qtfs_encode(struct qtfs_wbuf *w, u8 kind, u16 opcode, const struct qtfs_msg *m);
 /* Decodes a whole payload (trailing bytes are an error). Returns 0 or -errno. */
 int qtfs_decode(const u8 *p, size_t len, u8 kind, u16 opcode, struct qtfs_msg *m);
+
+/* The bytes an authentication proof covers, on plain TCP (empty channel binding);
+ * out must hold QTFS_AUTH_TRANSCRIPT_LEN bytes. */
+void qtfs_auth_transcript(u8 *out, u8 role, u16 version, u16 method,
+			  const u8 *client_nonce, const u8 *server_nonce);
 
 /* READDIR answer entries live in m->data, m->count of them: walk them with this. */
 int qtfs_dirent_next(struct qtfs_rbuf *r, struct qtfs_dirent *e);

@@ -101,8 +101,8 @@ static void qtfs_req_cleanup_abandoned(struct qtfs_conn *c, struct qtfs_req *req
 
 	if (!req->async)
 		atomic64_inc(&qtfs_late_replies);
-	if (req->err || (req->op != QTFS_OP_OPEN && req->op != QTFS_OP_CREATE &&
-			 req->op != QTFS_OP_OPENDIR))
+	if (req->err || (req->op != QTFS_OP_OPEN && req->op != QTFS_OP_OPEN_READ &&
+			 req->op != QTFS_OP_CREATE && req->op != QTFS_OP_OPENDIR))
 		return;
 	m = qtfs_msg_alloc();
 	lr = kzalloc(sizeof(*lr), GFP_KERNEL);
@@ -307,11 +307,14 @@ static bool qtfs_op_retryable(u16 op, const struct qtfs_msg *m)
 
 int qtfs_call(struct qtfs_sb *sbi, u16 op, struct qtfs_msg *m, struct qtfs_req **reqp)
 {
-	int err = qtfs_call_once(sbi, op, m, reqp);
+	int err;
 
+	qtfs_prefetch_changed(sbi, op, m);	/* before and after: see prefetch.c */
+	err = qtfs_call_once(sbi, op, m, reqp);
 	/* The connection died under the request (server restart): reconnect once. */
 	if (err == -ECONNRESET && qtfs_op_retryable(op, m) && !fatal_signal_pending(current))
 		err = qtfs_call_once(sbi, op, m, reqp);
+	qtfs_prefetch_changed(sbi, op, m);
 	return err;
 }
 

@@ -256,6 +256,7 @@ static void qtfs_sbi_free(struct qtfs_sb *sbi)
 	if (!sbi)
 		return;
 	qtfs_opts_free(&sbi->opts);
+	qtfs_prefetch_destroy(sbi);
 	if (sbi->mounter)
 		put_cred(sbi->mounter);
 	kfree(sbi->source);
@@ -315,6 +316,7 @@ static int qtfs_init_fs_context(struct fs_context *fc)
 	sbi->opts.conn_timeout = QTFS_DEF_CONN_TIMEOUT;
 	sbi->opts.req_timeout = QTFS_DEF_REQ_TIMEOUT;
 	INIT_LIST_HEAD(&sbi->node);
+	mutex_init(&sbi->snap_lock);
 	qtfs_conn_init(&sbi->conn, sbi);
 	fc->s_fs_info = sbi;
 	fc->ops = &qtfs_context_ops;

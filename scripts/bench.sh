@@ -443,6 +443,9 @@ if [ -s "$ERRORS" ]; then echo; echo "Failures:"; cat "$ERRORS"; fi
 log "workloads took ${ELAPSED}s"
 
 [ -n "$DOC" ] || exit 0
+# The kernel module's section comes from kmod/test/run-vm-test.sh (VM_BENCH=1), not from this
+# run: keep it (it is the last section of the file).
+KMOD_SECTION=$(sed -n '/^## Kernel module (qtfs.ko)/,$p' "$DOC" 2>/dev/null || true)
 # ---- docs/performance.md --------------------------------------------------------------------
 {
     cat <<EOF
@@ -541,5 +544,6 @@ EOF
   sshfs defaults. The system's sshd configuration is not touched.
 - Only loopback traffic. Everything is unmounted and killed at exit, also on failure.
 EOF
+    if [ -n "$KMOD_SECTION" ]; then printf '\n%s\n' "$KMOD_SECTION"; fi
 } >"$DOC"
 log "wrote $DOC"

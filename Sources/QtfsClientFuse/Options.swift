@@ -32,7 +32,7 @@ struct Options {
     static let ignoredNames: Set<String> = [
         "_netdev", "defaults", "auto", "noauto", "user", "users", "nouser", "nofail", "owner",
         "group", "relatime", "norelatime", "strictatime", "nostrictatime", "lazytime", "nolazytime",
-        "loud", "silent", "nodefaults",
+        "loud", "silent", "nodefaults", "fuse",   // "fuse": mount.qtfs uses FUSE
     ]
 }
 

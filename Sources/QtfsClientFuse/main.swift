@@ -1,6 +1,9 @@
 // qtfs-fuse: the DPU-side FUSE client of qtfs. Also installed as mount.qtfs.
 import QtfsClient
 
+// As mount.qtfs with qtfs.ko loaded (and no -o fuse): a kernel mount instead of FUSE.
+if let rc = KernelMount.runIfChosen(CommandLine.arguments) { Sys.exit(rc) }
+
 switch Result(catching: { try parseCommandLine(CommandLine.arguments) }) {
 case .success(.help):
     print(usageText)

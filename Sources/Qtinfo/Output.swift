@@ -47,6 +47,7 @@ enum TextOutput {
     /// Where a component works: a server's address and exports, a mount's point and source.
     static func location(_ s: StatusReport) -> String {
         if let m = s.mountpoint { return "\(m) <- \(s.server ?? "?"):\(s.source ?? "?")" }
+        if s.role == "kmod" { return "\(s.listen ?? "netlink:qtfs"), mounts: \((s.exports ?? []).joined(separator: ","))" }
         return "\(s.listen ?? "?") exports \((s.exports ?? []).joined(separator: ","))"
     }
 

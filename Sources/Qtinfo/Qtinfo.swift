@@ -24,7 +24,7 @@ struct Qtinfo: ParsableCommand {
               qtinfo --stats --json         statistics for programs
             """,
         version: QtfsVersion.text,
-        subcommands: [Ping.self])
+        subcommands: [Ping.self, Kmod.self])
 
     @Flag(name: [.customShort("a"), .customLong("all")], help: "Status and statistics of each component.")
     var all = false
@@ -62,7 +62,7 @@ struct Qtinfo: ParsableCommand {
     var whitelistSave = false
 
     @Option(name: [.customShort("C"), .customLong("component")],
-            help: ArgumentHelp("Act on this component only (repeatable): a name from the list (server-1234), a role (server, fuse), a mount point, or a socket path.",
+            help: ArgumentHelp("Act on this component only (repeatable): a name from the list (server-1234), a role (server, fuse, kmod), a mount point, or a socket path.",
                                valueName: "name"))
     var components: [String] = []
 
@@ -80,8 +80,7 @@ struct Qtinfo: ParsableCommand {
 
     func run() throws {
         let plan = try Plan(self)
-        // Further sources (the kernel module over generic netlink) join this list.
-        let sources: [any ComponentSource] = [SocketSource(directory: controlDir ?? SocketDirectory.path)]
+        let sources: [any ComponentSource] = [SocketSource(directory: controlDir ?? SocketDirectory.path), KmodSource()]
         let selected = try Selection.choose(components, from: sources, whitelistOnly: plan.whitelist != nil)
         let results = selected.map { plan.apply(to: $0) }
         if json {

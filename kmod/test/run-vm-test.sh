@@ -4,9 +4,12 @@
 # by qtfs-server on this host (reached from the guest as 10.0.2.2), runs the
 # checks of vm-init.sh, restarts the server once to test reconnection, and
 # checks from the host side what the guest wrote.
-# Env: QTFS_SERVER (server binary), VM_TIMEOUT (seconds, default 600),
+# Env: QTFS_SERVER (server binary), QTFS_AUTH_SERVER (server for the authentication
+#      checks, default QTFS_SERVER; skipped when it has no --key), QTFS_BIN (directory of qtfs-fuse and qtinfo,
+#      default: the server's), VM_TIMEOUT (seconds, default 600),
 #      KVER (guest kernel version, default: newest installed *-amd64),
-#      KEEP=1 keeps the work directory, VM_BENCH=1 adds a micro-benchmark.
+#      KEEP=1 keeps the work directory, VM_BENCH=1 adds the kmod-vs-FUSE benchmark
+#      (VM_BENCH_FILES files, default 500; VM_BENCH_ROUNDS rounds, default 3).
 # Exit: 0 all checks passed, 1 a check failed, the guest did not finish, or a
 # prerequisite (server, kernel, packages) is missing.
 set -u
@@ -53,6 +56,7 @@ if [ -z "$SERVER" ]; then
 fi
 [ -n "$SERVER" ] && [ -x "$SERVER" ] || die "no qtfs-server (set QTFS_SERVER)"
 timeout 10 "$SERVER" --help 2>&1 | grep -q -- '--export' || die "$SERVER does not look like qtfs-server (no --export in --help)"
+QTFS_BIN=${QTFS_BIN:-$(dirname "$SERVER")}
 
 WORK=$(mktemp -d /tmp/qtfs-vmtest.XXXXXX)
 SERVER_PID=
@@ -61,6 +65,7 @@ cleanup() {
 	[ -n "$QEMU_PID" ] && kill "$QEMU_PID" 2>/dev/null
 	[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null
 	[ -n "${HOSTILE_PID:-}" ] && kill "$HOSTILE_PID" 2>/dev/null
+	[ -n "${AUTH_PID:-}" ] && kill "$AUTH_PID" 2>/dev/null
 	wait 2>/dev/null
 	[ -n "${CG_DIR:-}" ] && rmdir "$CG_DIR/$CG_NAME" 2>/dev/null
 	[ "${KEEP:-0}" = 1 ] && log "kept $WORK" || rm -rf "$WORK"
@@ -87,8 +92,9 @@ make -s -C "/lib/modules/$KVER/build" M="$KT" modules >"$WORK/ktest.log" 2>&1 ||
 	{ cat "$WORK/ktest.log"; die "codec test module build failed"; }
 CFLAGS="-Wall -Wextra -Werror -O2 -static"
 gcc $CFLAGS -o "$WORK/vm-helper" "$HERE/vm-helper.c" || die "vm-helper build failed"
-gcc $CFLAGS $(pkg-config --cflags libnl-genl-3.0) -o "$WORK/qtfs-nlctl" "$KMOD/tools/qtfs-nlctl.c" \
-	-lnl-genl-3 -lnl-3 -lpthread -lm 2>"$WORK/nlctl.log" || { cat "$WORK/nlctl.log"; die "qtfs-nlctl build failed"; }
+gcc $CFLAGS -o "$WORK/qtfs-bench" "$ROOT/bench/qtfs-bench.c" || die "qtfs-bench build failed"
+gcc $CFLAGS $(pkg-config --cflags libnl-genl-3.0) -I"$ROOT/Sources/CNetlink/include" -o "$WORK/qtfs-nlctl" \
+	"$KMOD/tools/qtfs-nlctl.c" "$ROOT/Sources/CNetlink/qtfs_nl.c" -lnl-genl-3 -lnl-3 -lpthread -lm 2>"$WORK/nlctl.log" || { cat "$WORK/nlctl.log"; die "qtfs-nlctl build failed"; }
 
 # ---- initramfs ----
 IR=$WORK/initramfs
@@ -96,13 +102,29 @@ mkdir -p "$IR"/{bin,lib,proc,sys,dev,tmp,mnt,etc}
 cp /bin/busybox "$IR/bin/busybox"
 cp "$WORK/vm-helper" "$WORK/qtfs-nlctl" "$IR/bin/"
 cp "$KMOD/qtfs.ko" "$KT/qtfs_wire_ktest.ko" "$IR/lib/"
-E1000=$(ls /lib/modules/"$KVER"/kernel/drivers/net/ethernet/intel/e1000/e1000.ko* 2>/dev/null | head -1)
-[ -n "$E1000" ] || die "e1000 module not found for $KVER"
-case "$E1000" in
-*.xz) xz -dc "$E1000" >"$IR/lib/e1000.ko" ;;
-*.zst) zstd -dcq "$E1000" >"$IR/lib/e1000.ko" ;;
-*) cp "$E1000" "$IR/lib/e1000.ko" ;;
-esac
+# copy_kmod DIR/NAME: Debian's NAME.ko(.xz|.zst) from /lib/modules/$KVER/kernel/DIR, uncompressed
+copy_kmod() {
+	local m
+	m=$(ls /lib/modules/"$KVER"/kernel/"$1".ko* 2>/dev/null | head -1)
+	[ -n "$m" ] || die "$(basename "$1") module not found for $KVER"
+	case "$m" in
+	*.xz) xz -dc "$m" ;;
+	*.zst) zstd -dcq "$m" ;;
+	*) cat "$m" ;;
+	esac >"$IR/lib/$(basename "$1").ko"
+}
+copy_kmod drivers/net/ethernet/intel/e1000/e1000
+copy_kmod fs/fuse/fuse
+# The Swift clients: qtfs-fuse (also as /sbin/mount.qtfs) and qtinfo, with the shared
+# libraries ldd names, at the same paths (the binaries' RPATH points into the toolchain).
+for b in qtfs-fuse qtinfo; do
+	[ -x "$QTFS_BIN/$b" ] || die "no $QTFS_BIN/$b: run swift build -c release (or set QTFS_BIN)"
+	cp "$QTFS_BIN/$b" "$IR/bin/"
+	for lib in $(ldd "$QTFS_BIN/$b" | grep -o '/[^ ]*'); do cp -L --parents "$lib" "$IR/" || die "cannot copy $lib"; done
+done
+mkdir -p "$IR/sbin"
+ln -s /bin/qtfs-fuse "$IR/sbin/mount.qtfs"
+cp "$WORK/qtfs-bench" "$IR/bin/"
 cp "$HERE/vm-init.sh" "$IR/init"
 chmod +x "$IR/init"
 (cd "$IR" && find . | cpio -o -H newc --quiet | gzip -1) >"$WORK/initramfs.cpio.gz" || die "cpio failed"
@@ -115,6 +137,10 @@ cat /proc/version >"$EXPORT/host-proc-version"
 cp /bin/busybox "$EXPORT/busybox-copy"
 mkdir "$EXPORT/hostdir"
 for i in $(seq 200); do echo abcd >"$EXPORT/hostdir/h-$i"; done
+# for the directory prefetch check: qtfs-bench's layout (files/f00000...), never listed
+mkdir -p "$EXPORT/pf/files"
+head -c 4096 /dev/zero >"$WORK/4k"
+for i in $(seq 0 299); do cp "$WORK/4k" "$EXPORT/pf/files/$(printf 'f%05d' "$i")"; done
 PORT=$(( 20000 + RANDOM % 20000 * 2 ))
 EXPORT_ARGS=(--export "$EXPORT" --export /proc)
 # A cgroup directory whose children get a pids.max (v1 pids hierarchy, or v2 with
@@ -144,7 +170,22 @@ start_server() {
 	cat "$WORK/server.log"
 	die "qtfs-server did not start on port $PORT"
 }
+# A server built with authentication (docs/protocol.md, "Authentication") needs --no-auth
+# to serve without a key; a second instance with a key proves the module's handshake.
+"$SERVER" --help 2>&1 | grep -q -- '--no-auth' && EXPORT_ARGS+=(--no-auth)
 start_server
+APORT= AKEY=
+AUTH_SERVER=${QTFS_AUTH_SERVER:-$SERVER}
+if "$AUTH_SERVER" --help 2>&1 | grep -q -- '--key '; then
+	APORT=$((PORT + 2))
+	AKEY=$(od -An -vtx1 -N32 /dev/urandom | tr -d ' \n')
+	(umask 077; echo "$AKEY" >"$WORK/auth.key")
+	"$AUTH_SERVER" --listen 127.0.0.1 --port "$APORT" --key "$WORK/auth.key" --export "$EXPORT" >"$WORK/auth-server.log" 2>&1 &
+	AUTH_PID=$!
+	log "authenticating server $AUTH_SERVER on 127.0.0.1:$APORT"
+else
+	log "$AUTH_SERVER has no --key: the authenticated mount checks are skipped (INFO line in the guest)"
+fi
 HPORT=$((PORT + 1))
 if command -v python3 >/dev/null; then
 	python3 "$HERE/hostile-server.py" "$HPORT" >"$WORK/hostile.log" 2>&1 &
@@ -158,8 +199,8 @@ log "server $SERVER on 127.0.0.1:$PORT exporting $EXPORT /proc ${CG_DIR:-}"
 # ---- boot ----
 SERIAL=$WORK/serial.log
 : >"$SERIAL"
-APPEND="console=ttyS0 panic=-1 quiet qt_port=$PORT qt_export=$EXPORT qt_proc=1 qt_cg=${CG_DIR:-none} qt_cgname=$CG_NAME qt_hport=$HPORT qt_bench=${VM_BENCH:-0}"
-timeout "$VM_TIMEOUT" qemu-system-x86_64 -m 1024 -nographic -no-reboot \
+APPEND="console=ttyS0 panic=-1 quiet qt_port=$PORT qt_export=$EXPORT qt_proc=1 qt_cg=${CG_DIR:-none} qt_cgname=$CG_NAME qt_hport=$HPORT qt_bench=${VM_BENCH:-0} qt_bench_files=${VM_BENCH_FILES:-500} qt_bench_rounds=${VM_BENCH_ROUNDS:-3} qt_aport=${APORT:-none} qt_akey=${AKEY:-none}"
+timeout "$VM_TIMEOUT" qemu-system-x86_64 -m 1536 -nographic -no-reboot \
 	-kernel "$VMLINUZ" -initrd "$WORK/initramfs.cpio.gz" -append "$APPEND" \
 	-netdev user,id=n0 -device e1000,netdev=n0 >"$SERIAL" 2>&1 </dev/null &
 QEMU_PID=$!
@@ -183,6 +224,26 @@ QEMU_PID=
 T_END=$(date +%s)
 tr -d '\r' <"$SERIAL" >"$SERIAL.txt"
 grep -E '^(PASS|FAIL|INFO|DMESG|QTFS-)' "$SERIAL.txt"
+
+# ---- benchmark summary: median of the rounds per target and workload ----
+if [ "${VM_BENCH:-0}" = 1 ]; then
+	grep '^INFO bench r[0-9]' "$SERIAL.txt" | awk '
+		{ k = $5 " " $4; v[k] = v[k] " " $7; n[k]++ }
+		function median(s,   a, c, i, j, t) {
+			c = split(s, a, " ")
+			for (i = 1; i <= c; i++) for (j = i + 1; j <= c; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+			return c % 2 ? a[(c + 1) / 2] : (a[c / 2] + a[c / 2 + 1]) / 2
+		}
+		END {
+			for (k in v) { m[k] = median(v[k]); printf "INFO bench median %s %.1f us/op (%d rounds:%s)\n", k, m[k], n[k], v[k] }
+			split("stat read4k", w, " ")
+			for (i = 1; i <= 2; i++) {
+				if (m[w[i] " kmod"] > 0 && m[w[i] " fuse"] > 0)
+					printf "INFO bench ratio %s fuse/kmod %.1fx (noprefetch both: %.1fx)\n", w[i],
+						m[w[i] " fuse"] / m[w[i] " kmod"], m[w[i] " fuse-noprefetch"] / m[w[i] " kmod-noprefetch"]
+			}
+		}' | sort
+fi
 
 # ---- host-side checks of what the guest wrote ----
 hpass=0; hfail=0

@@ -7,7 +7,7 @@
  *   rename2 OLD NEW noreplace|exchange
  *   mmapcat FILE                      print FILE through a read-only mmap
  *   seek FILE data|hole|end OFFSET    print lseek's answer
- *   bench DIR N MIB                   micro-benchmark in DIR: "INFO bench <what> <value>"
+ *   pollread FIFO                     blocking open, poll(POLLIN), read: "revents=POLLIN data=..."
  * Failures print "err=N" (errno) and exit 1.
  */
 #define _GNU_SOURCE
@@ -17,8 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -109,68 +109,31 @@ static int seekcmd(char **argv)
 	return 0;
 }
 
-static double now_us(void)
+/* Open FILE for reading (a fifo: blocks until a writer opens), wait in poll(2) for
+ * POLLIN (10 s at most), then print what one read(2) returns and the poll revents. */
+static int pollread(const char *file)
 {
-	struct timespec ts;
+	struct pollfd p = { .events = POLLIN };
+	char buf[256];
+	ssize_t n;
+	int r;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-#define BENCH_LOOP(what, n, body) do {					\
-	double t0 = now_us();						\
-	for (i = 0; i < (n); i++) { body; }				\
-	printf("INFO bench %s %.1f us/op\n", what, (now_us() - t0) / (n));	\
-} while (0)
-
-/* Small files: create+write+close, stat, open+read+close, unlink; then sequential I/O. */
-static int bench(const char *dir, int n, int mib)
-{
-	static char buf[1 << 20];
-	char path[4096];
-	struct stat st;
-	double t0;
-	int i, fd;
-
-	memset(buf, 'q', sizeof(buf));
-	BENCH_LOOP("create+write4k+close", n, {
-		snprintf(path, sizeof(path), "%s/b%d", dir, i);
-		fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
-		if (fd < 0 || write(fd, buf, 4096) != 4096 || close(fd))
-			return fail();
-	});
-	BENCH_LOOP("stat", n, {
-		snprintf(path, sizeof(path), "%s/b%d", dir, i);
-		if (stat(path, &st))
-			return fail();
-	});
-	BENCH_LOOP("open+read4k+close", n, {
-		snprintf(path, sizeof(path), "%s/b%d", dir, i);
-		fd = open(path, O_RDONLY);
-		if (fd < 0 || read(fd, buf, 4096) != 4096 || close(fd))
-			return fail();
-	});
-	BENCH_LOOP("unlink", n, {
-		snprintf(path, sizeof(path), "%s/b%d", dir, i);
-		if (unlink(path))
-			return fail();
-	});
-	snprintf(path, sizeof(path), "%s/seq", dir);
-	fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
-	t0 = now_us();
-	for (i = 0; i < mib; i++)
-		if (fd < 0 || write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf))
-			return fail();
-	close(fd);
-	printf("INFO bench seq-write %.1f MB/s\n", mib * 1048576.0 / (now_us() - t0));
-	fd = open(path, O_RDONLY);
-	t0 = now_us();
-	for (i = 0; i < mib; i++)
-		if (fd < 0 || read(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf))
-			return fail();
-	close(fd);
-	printf("INFO bench seq-read %.1f MB/s\n", mib * 1048576.0 / (now_us() - t0));
-	unlink(path);
+	p.fd = open(file, O_RDONLY);
+	if (p.fd < 0)
+		return fail();
+	r = poll(&p, 1, 10000);
+	if (r < 0)
+		return fail();
+	if (r == 0) {
+		printf("poll timed out\n");
+		return 1;
+	}
+	n = read(p.fd, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return fail();
+	buf[n] = 0;
+	printf("revents=%s data=%s", (p.revents & POLLIN) ? "POLLIN" : "other", buf);
+	close(p.fd);
 	return 0;
 }
 
@@ -197,8 +160,8 @@ int main(int argc, char **argv)
 		return mmapcat(argv[1]);
 	if (!strcmp(cmd, "seek") && argc >= 4)
 		return seekcmd(argv);
-	if (!strcmp(cmd, "bench") && argc >= 4)
-		return bench(argv[1], atoi(argv[2]), atoi(argv[3]));
+	if (!strcmp(cmd, "pollread") && argc >= 2)
+		return pollread(argv[1]);
 	fprintf(stderr, "usage: see the comment at the top of vm-helper.c\n");
 	return 2;
 }

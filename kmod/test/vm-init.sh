@@ -63,6 +63,51 @@ case "$(grep " $Q qtfs " /proc/mounts)" in *server=10.0.2.2,port=$qt_port,attr_t
 f remount_other_server mount -o remount,server=10.0.2.3 $Q
 t remount_back mount -o remount,attr_timeout_ms=500 $Q
 
+# ---- mount.qtfs (qtfs-fuse as the mount helper) picks the module, or FUSE on request ----
+insmod /lib/fuse.ko
+mkdir -p /mnt/hk
+HS="server=10.0.2.2:$qt_port"
+t helper_kernel /sbin/mount.qtfs "$qt_export" /mnt/hk -o "$HS,_netdev,defaults,nosuid,attr_timeout=0.5"
+line=$(grep ' /mnt/hk ' /proc/mounts)
+case "$line" in "$qt_export /mnt/hk qtfs "*nosuid*attr_timeout_ms=500*) pass helper_kernel_type ;; *) fail helper_kernel_type "$line" ;; esac
+eq helper_kernel_read "$(cat /mnt/hk/hello.txt)" "hello from host"
+t helper_kernel_umount umount /mnt/hk
+o=$(/sbin/mount.qtfs "$qt_export" /mnt/hk -o "$HS,no_such_option" 2>&1)
+case "$?:$o" in 32:*"Invalid argument"*dmesg*) pass helper_kernel_bad_option ;; *) fail helper_kernel_bad_option "$o" ;; esac
+grep -q ' /mnt/hk ' /proc/mounts && { fail helper_no_fallback "mounted anyway"; umount /mnt/hk; } || pass helper_no_fallback
+t helper_fuse_forced /sbin/mount.qtfs "$qt_export" /mnt/hk -o "$HS,fuse"
+eq helper_fuse_type "$(grep ' /mnt/hk ' /proc/mounts | cut -d' ' -f3)" fuse.qtfs
+eq helper_fuse_read "$(cat /mnt/hk/hello.txt)" "hello from host"
+t helper_fuse_umount umount /mnt/hk
+
+# ---- authentication: key_hex=, the HMAC-SHA256 handshake, mount.qtfs key=KEYFILE ----
+K32=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
+f key_bad_hex mount -t qtfs -o "$OPTS,key_hex=zz$K32" "$qt_export" /mnt/x
+f key_file_option_to_module mount -t qtfs -o "$OPTS,key=/etc/qtfs.key" "$qt_export" /mnt/x
+f key_server_without_auth mount -t qtfs -o "$OPTS,key_hex=$K32" "$qt_export" /mnt/x
+dmesg | grep -q 'does not authenticate but this mount has a key' && pass key_server_without_auth_logged || fail key_server_without_auth_logged "no dmesg line"
+if [ "$qt_aport" != none ]; then
+	AO="server=10.0.2.2,port=$qt_aport,conn_timeout=10"
+	t auth_mount mount -t qtfs -o "$AO,key_hex=$qt_akey" "$qt_export" /mnt/x
+	eq auth_read "$(cat /mnt/x/hello.txt)" "hello from host"
+	umount /mnt/x
+	f auth_wrong_key mount -t qtfs -o "$AO,key_hex=$K32" "$qt_export" /mnt/x
+	dmesg | grep -q 'failed to prove it holds the key' && pass auth_wrong_key_logged || fail auth_wrong_key_logged "no dmesg line"
+	f auth_no_key mount -t qtfs -o "$AO" "$qt_export" /mnt/x
+	dmesg | grep -q 'requires authentication' && pass auth_no_key_logged || fail auth_no_key_logged "no dmesg line"
+	echo "$qt_akey" > /tmp/qtfs.key
+	chmod 644 /tmp/qtfs.key
+	o=$(/sbin/mount.qtfs "$qt_export" /mnt/x -o "server=10.0.2.2:$qt_aport,key=/tmp/qtfs.key" 2>&1)
+	case "$?:$o" in 32:*"chmod 600"*) pass helper_key_file_mode ;; *) fail helper_key_file_mode "$o" ;; esac
+	chmod 600 /tmp/qtfs.key
+	t helper_key_file /sbin/mount.qtfs "$qt_export" /mnt/x -o "server=10.0.2.2:$qt_aport,key=/tmp/qtfs.key"
+	eq helper_key_file_read "$(cat /mnt/x/hello.txt)" "hello from host"
+	case "$(grep ' /mnt/x ' /proc/mounts)" in *key*) fail key_not_shown "$(grep ' /mnt/x ' /proc/mounts)" ;; *) pass key_not_shown ;; esac
+	umount /mnt/x
+else
+	echo "INFO authenticated mount checks skipped: the host's qtfs-server has no --key"
+fi
+
 # ---- data ----
 eq read_host_file "$(cat $Q/hello.txt)" "hello from host"
 echo "written by guest" > $Q/g-new.txt
@@ -92,6 +137,18 @@ truncate -s 100 $Q/trunc.bin
 eq truncate "$(stat -c %s $Q/trunc.bin)" 100
 t excl_create $H excl $Q/excl.txt
 eq excl_exists "$($H excl $Q/excl.txt)" "err=17"
+
+# ---- OPEN_READ: a small file read-only comes with its open, each byte once ----
+nl_sent() { /bin/qtfs-nlctl stats | sed -n "s/^op $1 *sent \([0-9]*\).*/\1/p"; }
+/bin/qtfs-nlctl clear > /dev/null
+eq open_read_content "$(cat $Q/hello.txt)" "hello from host"
+eq open_read_one_trip "$(nl_sent open_read):$(nl_sent read):$(nl_sent open)" "1::"
+echo one > $Q/ord.txt
+exec 6< $Q/ord.txt
+echo two > $Q/ord.txt
+eq open_read_after_change "$(cat <&6)" two
+exec 6<&-
+eq open_read_big_file "$(md5sum $Q/big.bin | cut -d' ' -f1)" "$sum"
 
 # ---- namespace ----
 t mkdir mkdir -p $Q/d1/d2/d3
@@ -152,6 +209,33 @@ echo "INFO ls -l of 200 host files: $((s1-s0)) s, ${lk:-0} lookups"
 [ "${lk:-0}" -lt 50 ] && pass readdirplus_no_lookups || fail readdirplus_no_lookups "lookups=$lk"
 eq readdirplus_content "$(cat $Q/hostdir/h-7)" abcd
 
+# ---- directory prefetch: uncached stats by name in a directory nobody listed ----
+# (a mount of its own with 10 s timeouts, so the snapshot outlives every step here)
+mkdir -p /mnt/pf
+t mount_prefetch mount -t qtfs -o "$OPTS,attr_timeout=10,entry_timeout=10" "$qt_export" /mnt/pf
+/bin/qtfs-nlctl clear > /dev/null
+t prefetch_stats qtfs-bench -n 300 stat /mnt/pf/pf
+lk=$(nl_sent lookup); rd=$(nl_sent readdir)
+echo "INFO prefetch: 300 uncached stats took ${lk:-0} lookups, ${rd:-0} readdirs"
+# pf and files are looked up, the first miss in files too, the second fetches the listing
+[ "${lk:-0}" -le 4 ] && [ "${rd:-0}" -ge 1 ] && pass prefetch_few_lookups || fail prefetch_few_lookups "lookups=$lk readdirs=$rd"
+eq prefetch_size "$(stat -c %s /mnt/pf/pf/files/f00123)" 4096
+# a name the listing does not have: ENOENT with no LOOKUP while the snapshot is fresh
+f prefetch_absent stat /mnt/pf/pf/files/zz-absent
+eq prefetch_absent_no_lookup "$(nl_sent lookup)" "$lk"
+# a change through this mount makes the snapshot stale: the next miss asks the server
+echo changed > /mnt/pf/pf/files/f00007
+f prefetch_absent_after_change stat /mnt/pf/pf/files/zz-absent-2
+eq prefetch_stale_after_change "$(nl_sent lookup)" "$((lk + 1))"
+eq prefetch_changed_size "$(stat -c %s /mnt/pf/pf/files/f00007)" 8
+t umount_prefetch umount /mnt/pf
+t mount_noprefetch mount -t qtfs -o "$OPTS,noprefetch" "$qt_export" /mnt/x
+grep -q ' /mnt/x qtfs .*,noprefetch' /proc/mounts && pass noprefetch_shown || fail noprefetch_shown "$(grep ' /mnt/x ' /proc/mounts)"
+/bin/qtfs-nlctl clear > /dev/null
+t noprefetch_stats qtfs-bench -n 50 stat /mnt/x/pf
+eq noprefetch_lookups "$(nl_sent lookup)" 52
+t umount_noprefetch umount /mnt/x
+
 # ---- xattr ----
 t xattr_set $H xset $Q/hello.txt user.qtfs hello
 eq xattr_get "$($H xget $Q/hello.txt user.qtfs)" hello
@@ -169,6 +253,15 @@ sleep 1
 echo via-fifo | timeout 20 tee $Q/fifo > /dev/null
 wait $rdr
 eq fifo_transfer "$(cat /tmp/fifo.out)" via-fifo
+# poll(2) on a fifo: the reader's open blocks until the writer comes, poll reports POLLIN
+mkfifo $Q/fifo-poll
+rm -f /tmp/poll.out
+(timeout 20 $H pollread $Q/fifo-poll > /tmp/poll.out) &
+rdr=$!
+sleep 1
+echo polled | timeout 20 tee $Q/fifo-poll > /dev/null
+wait $rdr
+eq fifo_poll "$(cat /tmp/poll.out)" "revents=POLLIN data=polled"
 mkfifo $Q/fifo2
 cat $Q/fifo2 > /dev/null &
 blk=$!
@@ -245,7 +338,8 @@ fi
 
 # ---- a hostile server: every bad answer fails the call, never the kernel ----
 if [ -n "$qt_hport" ]; then
-	HO="server=10.0.2.2,port=$qt_hport,conn_timeout=5"
+	# noprefetch: every stat below must be the LOOKUP the hostile answer is made for
+	HO="server=10.0.2.2,port=$qt_hport,conn_timeout=5,noprefetch"
 	f hostile_bad_magic mount -t qtfs -o "$HO" /h /mnt/x
 	f hostile_status_not_errno mount -t qtfs -o "$HO" /h /mnt/x
 	f hostile_root_not_dir mount -t qtfs -o "$HO" /h /mnt/x
@@ -261,18 +355,31 @@ if [ -n "$qt_hport" ]; then
 	t hostile_umount umount /mnt/x
 fi
 
-# ---- optional micro-benchmark (VM_BENCH=1 on the host; TCG: compare, do not quote) ----
+# ---- optional benchmark (VM_BENCH=1 on the host; TCG: compare columns, do not quote) ----
+# The metadata workloads of scripts/bench.sh (bench/qtfs-bench.c), each on a fresh mount:
+# qtfs.ko and qtfs-fuse, each with and without directory prefetch, against the same server.
+# bench_mount TARGET: mounts the bench export on /mnt/b the TARGET's way
+bench_mount() {
+	case $1 in
+	kmod) mount -t qtfs -o "$OPTS" "$qt_export/bench" /mnt/b ;;
+	kmod-noprefetch) mount -t qtfs -o "$OPTS,noprefetch" "$qt_export/bench" /mnt/b ;;
+	fuse) /sbin/mount.qtfs "$qt_export/bench" /mnt/b -o "$HS,fuse" ;;
+	fuse-noprefetch) /sbin/mount.qtfs "$qt_export/bench" /mnt/b -o "$HS,fuse,noprefetch" ;;
+	esac
+}
 if [ "$qt_bench" = 1 ]; then
-	mkdir -p $Q/bench /tmp/bench
-	echo "INFO bench --- tmpfs in the guest (the ceiling under this emulation)"
-	$H bench /tmp/bench 200 32
-	echo "INFO bench --- qtfs.ko, default timeouts"
-	$H bench $Q/bench 200 32
-	mount -t qtfs -o "$OPTS,attr_timeout_ms=0,entry_timeout_ms=0" "$qt_export" /mnt/x
-	echo "INFO bench --- qtfs.ko, no attribute or entry caching"
-	$H bench /mnt/x/bench 200 8
-	umount /mnt/x
-	rmdir $Q/bench
+	mkdir -p $Q/bench /mnt/b
+	qtfs-bench -n "$qt_bench_files" setup $Q/bench > /dev/null || fail bench_setup "qtfs-bench setup"
+	for round in $(seq "${qt_bench_rounds:-3}"); do
+		for w in stat read4k; do
+			for target in kmod fuse kmod-noprefetch fuse-noprefetch; do
+				bench_mount $target || { fail bench_mount "$target"; continue; }
+				echo 3 > /proc/sys/vm/drop_caches
+				qtfs-bench -n "$qt_bench_files" -l "$target" $w /mnt/b | sed "s/^/INFO bench r$round /"
+				umount /mnt/b
+			done
+		done
+	done
 fi
 
 # ---- generic netlink ----
@@ -285,6 +392,31 @@ echo "$stats" | grep -q '^op lookup .*sent [1-9]' && pass nl_stats || fail nl_st
 t nl_loglevel /bin/qtfs-nlctl loglevel 2
 t nl_clear /bin/qtfs-nlctl clear
 eq nl_cleared "$(/bin/qtfs-nlctl stats | grep -c '^op ')" 0
+
+# ---- qtinfo kmod (CNetlink + libnl, the same family) ----
+st=$(qtinfo kmod status 2>&1)
+case "$st" in *"mount $qt_export server 10.0.2.2:$qt_port state up"*) pass qtinfo_status ;; *) fail qtinfo_status "$st" ;; esac
+cat $Q/hello.txt > /dev/null
+qtinfo kmod stats 2>&1 | grep -qE '^op (getattr|lookup|open) sent [1-9]' && pass qtinfo_stats || fail qtinfo_stats "$(qtinfo kmod stats 2>&1 | head -c 150)"
+t qtinfo_loglevel qtinfo kmod loglevel info
+eq qtinfo_loglevel_set "$(qtinfo kmod status | sed -n 's/^log_level //p')" info
+eq qtinfo_loglevel_param "$(cat /sys/module/qtfs/parameters/log_level)" 3
+qtinfo kmod loglevel warn > /dev/null
+t qtinfo_clear qtinfo kmod clear
+eq qtinfo_cleared "$(qtinfo kmod stats | grep -c '^op ')" 0
+o=$($H runas 1000 1000 - qtinfo kmod status 2>&1)
+case "$?:$o" in 1:*CAP_NET_ADMIN*) pass qtinfo_admin_only ;; *) fail qtinfo_admin_only "$o" ;; esac
+f qtinfo_bad_level qtinfo kmod loglevel loud
+# the same through qtinfo's component list (KmodSource: role kmod, address netlink:qtfs)
+case "$(qtinfo 2>&1)" in *"kmod"*"kmod"*"netlink:qtfs, mounts:"*"10.0.2.2:$qt_port:$qt_export"*) pass qtinfo_lists_kmod ;; *) fail qtinfo_lists_kmod "$(qtinfo 2>&1 | head -c 300)" ;; esac
+t qtinfo_component_loglevel qtinfo -C kmod -l DEBUG
+eq qtinfo_component_loglevel_set "$(cat /sys/module/qtfs/parameters/log_level)" 4
+qtinfo -C kmod -l WARN > /dev/null
+cat $Q/hello.txt > /dev/null
+qtinfo -C kmod --stats 2>&1 | grep -qE '^ +open_read +[1-9]' && pass qtinfo_component_stats || fail qtinfo_component_stats "$(qtinfo -C kmod --stats 2>&1 | head -c 300)"
+t qtinfo_component_clear qtinfo -C kmod -c
+o=$($H runas 1000 1000 - qtinfo -C kmod --status 2>&1)
+case "$?:$o" in 1:*CAP_NET_ADMIN*) pass qtinfo_component_admin_only ;; *) fail qtinfo_component_admin_only "$o" ;; esac
 
 # ---- stress: many processes, some killed mid-request ----
 mkdir $Q/stress
@@ -305,9 +437,10 @@ eq stress_content "$(cat $Q/stress/f3)" "3-39"
 mkfifo $Q/fifo4
 cat $Q/fifo4 > /dev/null 2>&1 &
 inflight=$!
-exec 7< $Q/hello.txt
+# read-write: a read-only open of a small file has its content already (OPEN_READ)
+exec 7<> $Q/hello.txt
 echo swap-old > $Q/swap.txt
-exec 9< $Q/swap.txt
+exec 9<> $Q/swap.txt
 echo "QTFS-RESTART-SERVER"
 sleep 2
 ok=0
@@ -331,6 +464,12 @@ t umount umount $Q
 eq no_request_leak "$(/bin/qtfs-nlctl status | sed -n 's/^live_requests //p')" 0
 t rmmod rmmod qtfs
 f module_gone grep -qw qtfs /proc/filesystems
+o=$(qtinfo kmod status 2>&1)
+case "$?:$o" in 1:*"not loaded"*) pass qtinfo_not_loaded ;; *) fail qtinfo_not_loaded "$o" ;; esac
+t helper_fuse_without_module /sbin/mount.qtfs "$qt_export" /mnt/hk -o "server=10.0.2.2:$qt_port"
+eq helper_fuse_without_module_type "$(grep ' /mnt/hk ' /proc/mounts | cut -d' ' -f3)" fuse.qtfs
+eq helper_fuse_without_module_read "$(cat /mnt/hk/hello.txt)" "hello from host"
+t helper_fuse_without_module_umount umount /mnt/hk
 dmesg | grep -E 'BUG|Oops|WARNING|leak|qtfs' | grep -vi 'command line' | head -40 | sed 's/^/DMESG /'
 dmesg | grep -qE 'BUG|Oops|WARNING:' && fail dmesg_clean "kernel complained" || pass dmesg_clean
 echo "QTFS-VM-DONE"

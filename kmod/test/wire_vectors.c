@@ -187,6 +187,37 @@ static void builtin_checks(void)
 		      "builtin: lying readdir count refused");
 	}
 	CHECK(qtfs_layout(QTFS_KIND_REQ, 41) == NULL, "builtin: reserved opcode has no layout");
+	/* an AUTH_CHALLENGE answer one byte short of its two 32-byte fields */
+	memset(buf, 0, 64);
+	CHECK(qtfs_decode(buf, 63, QTFS_KIND_RSP, QTFS_OP_AUTH_CHALLENGE, &d) == -EPROTO,
+	      "builtin: short auth challenge refused");
+	CHECK(qtfs_decode(buf, 64, QTFS_KIND_RSP, QTFS_OP_AUTH_CHALLENGE, &d) == 0,
+	      "builtin: auth challenge answer decodes");
+}
+
+/* The transcripts of the authentication example (docs/protocol.md): the bytes
+ * qtfs_auth_transcript builds must equal auth-server/auth-client.transcript. */
+static void check_transcripts(const char *dir)
+{
+	static const char *const file[2] = { "auth-server.transcript", "auth-client.transcript" };
+	unsigned char want[256], got[QTFS_AUTH_TRANSCRIPT_LEN], nc[QTFS_AUTH_NONCE], ns[QTFS_AUTH_NONCE];
+	char path[4096];
+	int role, i;
+	long n;
+
+	for (i = 0; i < QTFS_AUTH_NONCE; i++) {
+		nc[i] = 0x40 + i;
+		ns[i] = 0x80 + i;
+	}
+	for (role = 1; role <= 2; role++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, file[role - 1]);
+		n = read_vec(path, want, sizeof(want));
+		if (n < 0)
+			continue;	/* vectors without authentication */
+		qtfs_auth_transcript(got, role, 1, QTFS_AUTH_METHOD_HMAC_SHA256, nc, ns);
+		CHECK(n == (long)sizeof(got) && !memcmp(want, got, sizeof(got)),
+		      "%s: transcript differs", file[role - 1]);
+	}
 }
 
 int main(int argc, char **argv)
@@ -210,6 +241,7 @@ int main(int argc, char **argv)
 			free(names[i]);
 		}
 		free(names);
+		check_transcripts(dir);
 		printf("%d vector files checked\n", files);
 	}
 	printf("%d passed, %d failed\n", passed, failed);

@@ -1,0 +1,53 @@
+// Client of the qtfs.ko generic netlink family "qtfs" (kmod/qtfs_genl.h), for qtinfo
+// and kmod/tools/qtfs-nlctl. libnl stays inside qtfs_nl.c: this header is plain C.
+#ifndef CNETLINK_H
+#define CNETLINK_H
+
+#include <stdint.h>
+
+enum qtfs_nl_result {
+    QTFS_NL_OK = 0,
+    QTFS_NL_NO_SOCKET = 1,   // cannot open a generic netlink socket
+    QTFS_NL_NO_FAMILY = 2,   // family "qtfs" unknown: qtfs.ko is not loaded
+    QTFS_NL_DENIED = 3,      // the kernel refused: CAP_NET_ADMIN is needed
+    QTFS_NL_FAILED = 4,      // anything else; see error
+};
+
+struct qtfs_nl_mount {
+    char source[4096];
+    char server[64];
+    uint32_t state;          // 0 down, 1 up, 2 dead
+    uint32_t inflight;
+    uint32_t export_id;
+    uint64_t reconnects;
+};
+
+struct qtfs_nl_op {
+    uint32_t code;
+    char name[32];
+    uint64_t sent;
+    uint64_t errors;
+    uint64_t interrupted;
+    uint64_t latency_ns;
+};
+
+struct qtfs_nl_reply {
+    int has_status;          // log_level, late_replies, live_requests are set
+    uint32_t log_level;
+    uint64_t late_replies;
+    uint64_t live_requests;
+    uint32_t mount_count;
+    struct qtfs_nl_mount *mounts;
+    uint32_t op_count;
+    struct qtfs_nl_op *ops;
+    char error[160];
+};
+
+// Each call fills *out (free it with qtfs_nl_reply_free, whatever the result).
+enum qtfs_nl_result qtfs_nl_get_status(struct qtfs_nl_reply *out);
+enum qtfs_nl_result qtfs_nl_get_stats(struct qtfs_nl_reply *out);
+enum qtfs_nl_result qtfs_nl_clear_stats(struct qtfs_nl_reply *out);
+enum qtfs_nl_result qtfs_nl_set_log_level(uint32_t level, struct qtfs_nl_reply *out);
+void qtfs_nl_reply_free(struct qtfs_nl_reply *out);
+
+#endif

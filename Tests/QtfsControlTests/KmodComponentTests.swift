@@ -1,0 +1,64 @@
+import QtfsControl
+import XCTest
+@testable import Qtinfo
+
+/// qtfs.ko as a qtinfo component: the mapping of the module's netlink answers onto the
+/// control protocol (the netlink exchange itself runs in the kmod VM test).
+final class KmodComponentTests: XCTestCase {
+    typealias K = KernelModuleSource
+
+    func testStatusHasOneConnectionPerMount() {
+        let s = K.Status(logLevel: .info, lateReplies: 2, liveRequests: 0, mounts: [
+            K.Mount(source: "/srv", server: "10.0.2.2:12345", state: .up, inflight: 3, exportID: 1, reconnects: 0),
+            K.Mount(source: "/proc", server: "10.0.2.2:12345", state: .dead, inflight: 0, exportID: 2, reconnects: 1),
+        ])
+        let r = KmodComponent.report(s)
+        XCTAssertEqual(r.role, "kmod")
+        XCTAssertEqual(r.logLevel, "INFO")
+        XCTAssertEqual(r.requestsInFlight, 3)
+        XCTAssertEqual(r.connections.map(\.state), ["active", "reconnecting"])
+        XCTAssertEqual(r.connections.map(\.peer), ["10.0.2.2:12345 /srv", "10.0.2.2:12345 /proc"])
+        XCTAssertEqual(r.exports ?? [], ["10.0.2.2:12345:/srv", "10.0.2.2:12345:/proc"])
+        XCTAssertEqual(TextOutput.location(r), "netlink:qtfs, mounts: 10.0.2.2:12345:/srv,10.0.2.2:12345:/proc")
+    }
+
+    func testStatsKeepCountErrorsAndTotal() {
+        let o = K.OpStats(code: 10, name: "lookup", sent: 10, errors: 1, interrupted: 2, latencyNs: 7000)
+        let r = KmodComponent.report(o)
+        XCTAssertEqual(r.op, "lookup")
+        XCTAssertEqual(r.count, 10)
+        XCTAssertEqual(r.errors, 3)
+        XCTAssertEqual(r.totalNanos, 7000)
+        XCTAssertEqual(r.p50Nanos, 0)
+        XCTAssertEqual(o.meanLatencyNs, 1000)
+    }
+
+    func testLogLevelNames() {
+        XCTAssertEqual(KmodComponent.kernelLevel("DEBUG"), .debug)
+        XCTAssertEqual(KmodComponent.kernelLevel("trace"), .debug)
+        XCTAssertEqual(KmodComponent.kernelLevel("NONE"), K.LogLevel.none)
+        XCTAssertEqual(KmodComponent.kernelLevel("3"), .info)
+        XCTAssertNil(KmodComponent.kernelLevel("loud"))
+        XCTAssertEqual(KmodComponent.levelName(.warn), "WARN")
+    }
+
+    func testWhitelistAndBadLevelAreRefusedWithoutTheKernel() throws {
+        let c = KmodComponent()
+        let w = try c.send(ControlRequest(command: .whitelistList))
+        XCTAssertFalse(w.ok)
+        XCTAssertTrue(w.error?.contains("qtfs-server") == true)
+        let l = try c.send(ControlRequest(command: .setLogLevel, level: "loud"))
+        XCTAssertFalse(l.ok)
+    }
+
+    func testDiscoveredOnlyWhenTheKernelListsQtfs() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kmod-src-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let with = dir.appendingPathComponent("with"), without = dir.appendingPathComponent("without")
+        try "nodev\tproc\nnodev\tqtfs\n".write(to: with, atomically: true, encoding: .utf8)
+        try "nodev\tproc\nnodev\tfuse\n".write(to: without, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try KmodSource(filesystems: with.path).discover().map(\.name), ["kmod"])
+        XCTAssertTrue(try KmodSource(filesystems: without.path).discover().isEmpty)
+    }
+}

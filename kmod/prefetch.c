@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Directory attribute prefetch for uncached lookups, as qtfs-fuse does it
+ * (docs/client.md): when a directory sees its second LOOKUP miss within the
+ * lifetime, its whole listing with attributes is read once (OPENDIR + READDIR
+ * plus) and the next lookups in it are answered from that snapshot, with no round
+ * trip, while it is younger than min(entry, attr timeout). Any change sent through
+ * this mount (a modifying request starting or ending) makes every snapshot stale;
+ * a snapshot answers only the credentials it was read with. Pseudo files and
+ * `proc` mounts never use it; `noprefetch` turns it off.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cred.h>
+#include <linux/slab.h>
+#include <linux/bsearch.h>
+#include <linux/sort.h>
+#include <linux/stringhash.h>
+#include "qtfs.h"
+
+#define QTFS_SNAP_MAX_ENTRIES	16384
+#define QTFS_SNAP_MAX_READS	64
+#define QTFS_SNAP_READ_BYTES	(256u * 1024u)
+
+static void qtfs_snap_clear(struct qtfs_snap *s)
+{
+	kvfree(s->ents);
+	kvfree(s->names);
+	if (s->groups)
+		put_group_info(s->groups);
+	memset(s, 0, sizeof(*s));
+}
+
+void qtfs_prefetch_destroy(struct qtfs_sb *sbi)
+{
+	int i;
+
+	for (i = 0; i < QTFS_SNAP_SLOTS; i++)
+		qtfs_snap_clear(&sbi->snaps[i]);
+}
+
+/* Called when a request starts and when it ends: a change makes every snapshot stale. */
+void qtfs_prefetch_changed(struct qtfs_sb *sbi, u16 op, const struct qtfs_msg *m)
+{
+	switch (op) {
+	case QTFS_OP_OPEN:
+		if (!(m->flags & O_TRUNC))
+			return;
+		fallthrough;
+	case QTFS_OP_SETATTR: case QTFS_OP_MKNOD: case QTFS_OP_MKDIR: case QTFS_OP_UNLINK:
+	case QTFS_OP_RMDIR: case QTFS_OP_SYMLINK: case QTFS_OP_RENAME: case QTFS_OP_LINK:
+	case QTFS_OP_CREATE: case QTFS_OP_WRITE: case QTFS_OP_FALLOCATE:
+	case QTFS_OP_SETXATTR: case QTFS_OP_REMOVEXATTR:
+		atomic64_inc(&sbi->change_gen);
+	}
+}
+
+static int qtfs_snap_cmp(const void *a, const void *b)
+{
+	const struct qtfs_snap_ent *x = a, *y = b;
+
+	if (x->hash != y->hash)
+		return x->hash < y->hash ? -1 : 1;
+	if (x->name_len != y->name_len)
+		return x->name_len < y->name_len ? -1 : 1;
+	return memcmp(x->name, y->name, x->name_len);
+}
+
+static unsigned long qtfs_snap_life(struct qtfs_sb *sbi)
+{
+	return msecs_to_jiffies(min(sbi->opts.entry_timeout_ms, sbi->opts.attr_timeout_ms));
+}
+
+static bool qtfs_snap_same_caller(const struct qtfs_snap *s, const struct cred *c)
+{
+	return uid_eq(s->uid, c->fsuid) && gid_eq(s->gid, c->fsgid) && s->groups == c->group_info;
+}
+
+/* 0 and *a: listed; -ENOENT: not in the listing; 1: the snapshot cannot say. */
+static int qtfs_snap_answer(struct qtfs_sb *sbi, struct qtfs_snap *s, const struct qstr *name,
+			    struct qtfs_attr *a)
+{
+	struct qtfs_snap_ent key = { .hash = name->hash, .name_len = name->len,
+				     .name = (const char *)name->name };
+	struct qtfs_snap_ent *e;
+
+	if (!s->fetched || time_after_eq(jiffies, s->fetched + qtfs_snap_life(sbi)) ||
+	    s->gen != atomic64_read(&sbi->change_gen) ||
+	    !qtfs_snap_same_caller(s, current_cred()))
+		return 1;
+	e = bsearch(&key, s->ents, s->count, sizeof(*e), qtfs_snap_cmp);
+	if (!e)
+		return -ENOENT;
+	if (!e->usable)
+		return 1;
+	*a = e->attr;
+	return 0;
+}
+
+/* The slot of directory (hdev, hino), or the least recently fetched one, reset. */
+static struct qtfs_snap *qtfs_snap_slot(struct qtfs_sb *sbi, struct qtfs_inode *qi)
+{
+	struct qtfs_snap *s, *victim = NULL;
+	int i;
+
+	for (i = 0; i < QTFS_SNAP_SLOTS; i++) {
+		s = &sbi->snaps[i];
+		if (s->hino == qi->hino && s->hdev == qi->hdev)
+			return s;
+		if (!s->fetching && (!victim || time_before(s->first_miss, victim->first_miss)))
+			victim = s;
+	}
+	if (!victim)
+		return NULL;
+	qtfs_snap_clear(victim);
+	victim->hdev = qi->hdev;
+	victim->hino = qi->hino;
+	return victim;
+}
+
+/* Counts the READDIR answers' entries (all of them, up to the limit). */
+static u32 qtfs_snap_count(struct qtfs_req **reads, int n, size_t *name_bytes)
+{
+	struct qtfs_dirent e;
+	u32 count = 0;
+	int i;
+
+	*name_bytes = 0;
+	for (i = 0; i < n; i++) {
+		struct qtfs_rbuf r = { .p = reads[i]->out.data.p, .len = reads[i]->out.data.len };
+		u32 k;
+
+		for (k = 0; k < reads[i]->out.count && !qtfs_dirent_next(&r, &e); k++) {
+			count++;
+			*name_bytes += e.name.len;
+		}
+	}
+	return count;
+}
+
+/* Builds the sorted snapshot of the READDIR answers into s (not yet published). */
+static int qtfs_snap_build(struct qtfs_snap *s, const struct dentry *dir,
+			   struct qtfs_req **reads, int n)
+{
+	size_t name_bytes, off = 0;
+	struct qtfs_dirent e;
+	u32 count = qtfs_snap_count(reads, n, &name_bytes), j = 0;
+	int i;
+
+	s->ents = kvmalloc_array(count ?: 1, sizeof(*s->ents), GFP_KERNEL);
+	s->names = kvmalloc(name_bytes ?: 1, GFP_KERNEL);
+	if (!s->ents || !s->names)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		struct qtfs_rbuf r = { .p = reads[i]->out.data.p, .len = reads[i]->out.data.len };
+		u32 k;
+
+		for (k = 0; k < reads[i]->out.count && j < count && !qtfs_dirent_next(&r, &e); k++) {
+			struct qtfs_snap_ent *se = &s->ents[j++];
+
+			memcpy(s->names + off, e.name.p, e.name.len);
+			se->name = s->names + off;
+			se->name_len = e.name.len;
+			se->hash = full_name_hash(dir, se->name, se->name_len);
+			se->usable = e.hasattr && !(e.attr.flags & QTFS_ATTR_PSEUDO) &&
+				     !memchr(e.name.p, '/', e.name.len);
+			se->attr = e.attr;
+			off += e.name.len;
+		}
+	}
+	s->count = j;
+	sort(s->ents, s->count, sizeof(*s->ents), qtfs_snap_cmp, NULL);
+	return 0;
+}
+
+static u64 qtfs_snap_last_cookie(const struct qtfs_msg *out)
+{
+	struct qtfs_rbuf r = { .p = out->data.p, .len = out->data.len };
+	struct qtfs_dirent e;
+	u64 cookie = 0;
+	u32 k;
+
+	for (k = 0; k < out->count && !qtfs_dirent_next(&r, &e); k++)
+		cookie = e.cookie;
+	return cookie;
+}
+
+/* OPENDIR + READDIR plus until the end; 0 with the answers in reads[0..*n). */
+static int qtfs_snap_read(struct qtfs_sb *sbi, struct dentry *dir, struct qtfs_req **reads, int *n)
+{
+	struct qtfs_path p;
+	struct qtfs_req *req;
+	struct qtfs_msg *m;
+	u32 entries = 0, gen;
+	u64 handle;
+	int err;
+
+	*n = 0;
+	m = qtfs_msg_for(sbi, dir, &p, &err);
+	if (!m)
+		return err;
+	err = qtfs_call(sbi, QTFS_OP_OPENDIR, m, &req);
+	if (err)
+		goto out;
+	handle = req->out.handle;
+	gen = req->gen;
+	qtfs_req_put(req);
+	do {
+		memset(m, 0, sizeof(*m));
+		m->handle = handle;
+		m->cookie = *n ? qtfs_snap_last_cookie(&reads[*n - 1]->out) : 0;
+		m->max_bytes = min(QTFS_SNAP_READ_BYTES, READ_ONCE(sbi->conn.io_chunk));
+		m->plus = 1;
+		err = qtfs_call(sbi, QTFS_OP_READDIR, m, &req);
+		if (err)
+			break;
+		reads[(*n)++] = req;
+		entries += req->out.count;
+		if (req->out.eof)
+			break;
+		err = -E2BIG;	/* too large to snapshot: plain lookups */
+	} while (req->out.count && *n < QTFS_SNAP_MAX_READS && entries < QTFS_SNAP_MAX_ENTRIES);
+	if (*n && reads[*n - 1]->out.eof)
+		err = 0;
+	qtfs_call_async(&sbi->conn, QTFS_OP_RELEASEDIR, handle, gen);
+out:
+	qtfs_msg_done(m, &p);
+	return err;
+}
+
+static int qtfs_snap_fetch(struct qtfs_sb *sbi, struct dentry *dir, struct qtfs_snap *s)
+{
+	struct qtfs_req **reads = kcalloc(QTFS_SNAP_MAX_READS, sizeof(*reads), GFP_KERNEL);
+	int i, n = 0, err = -ENOMEM;
+
+	if (!reads)
+		return err;
+	err = qtfs_snap_read(sbi, dir, reads, &n);
+	if (!err)
+		err = qtfs_snap_build(s, dir, reads, n);
+	for (i = 0; i < n; i++)
+		qtfs_req_put(reads[i]);
+	kfree(reads);
+	return err;
+}
+
+/* Moves a fetched listing into slot s (snap_lock held). */
+static void qtfs_snap_publish(struct qtfs_snap *s, struct qtfs_snap *fresh, s64 gen)
+{
+	swap(s->ents, fresh->ents);
+	swap(s->names, fresh->names);
+	swap(s->groups, fresh->groups);
+	s->count = fresh->count;
+	s->gen = gen;
+	s->uid = current_fsuid();
+	s->gid = current_fsgid();
+	s->groups = get_group_info(current_cred()->group_info);
+	s->fetched = jiffies ?: 1;
+}
+
+/*
+ * The answer for lookup d in dir from a snapshot, fetching it on the second miss:
+ * 0 with *a (found), -ENOENT (not there), or 1 (ask the server with LOOKUP).
+ */
+int qtfs_prefetch_lookup(struct inode *dir, struct dentry *d, struct qtfs_attr *a)
+{
+	struct qtfs_sb *sbi = QTFS_SB(dir->i_sb);
+	unsigned long life = qtfs_snap_life(sbi);
+	struct qtfs_snap *s, fresh = { 0 };
+	int ans = 1, err;
+	s64 gen;
+
+	if (sbi->opts.noprefetch || sbi->opts.proc || !life || qtfs_pseudo(dir))
+		return 1;
+	mutex_lock(&sbi->snap_lock);
+	s = qtfs_snap_slot(sbi, QTFS_I(dir));
+	if (!s)
+		goto out_unlock;
+	ans = qtfs_snap_answer(sbi, s, &d->d_name, a);
+	if (ans != 1 || s->fetching)
+		goto out_unlock;
+	if (!s->misses || time_after_eq(jiffies, s->first_miss + life)) {
+		s->first_miss = jiffies;
+		s->misses = 0;
+	}
+	if (++s->misses < 2)
+		goto out_unlock;
+	s->fetching = true;
+	gen = atomic64_read(&sbi->change_gen);
+	mutex_unlock(&sbi->snap_lock);
+
+	err = qtfs_snap_fetch(sbi, d->d_parent, &fresh);
+
+	mutex_lock(&sbi->snap_lock);
+	s->fetching = false;
+	s->misses = 0;
+	if (!err && gen == atomic64_read(&sbi->change_gen)) {
+		qtfs_snap_publish(s, &fresh, gen);
+		ans = qtfs_snap_answer(sbi, s, &d->d_name, a);
+	}
+	mutex_unlock(&sbi->snap_lock);
+	kvfree(fresh.ents);	/* the old listing, or the unused new one */
+	kvfree(fresh.names);
+	if (fresh.groups)
+		put_group_info(fresh.groups);
+	return ans;
+out_unlock:
+	mutex_unlock(&sbi->snap_lock);
+	return ans;
+}
