@@ -11,6 +11,7 @@ struct Options {
     var proc = false
     var localProc = "/local_proc"
     var writeback = false
+    var readaheadKB = 1024   // the mount's kernel readahead: one 1 MiB READ (0: kernel default)
     var prefetch = true    // directory attribute prefetch for uncached lookups
     var remoteFifos = true // host fifos shown as regular files served by the host (FifoOps)
     var bridges: [BridgeSpec] = []   // unix sockets: local path -> host socket
@@ -69,6 +70,11 @@ extension Options {
         case "local_proc": localProc = try need()
         case "writeback": writeback = true
         case "no_writeback": writeback = false
+        case "readahead_kb":
+            guard let n = Int(try need()), (0...65536).contains(n) else {
+                throw UsageError(message: "readahead_kb must be a number of KiB from 0 to 65536 (0 keeps the kernel's default)")
+            }
+            readaheadKB = n
         case "prefetch": prefetch = true
         case "noprefetch", "no_prefetch": prefetch = false
         case "localfifo": remoteFifos = false

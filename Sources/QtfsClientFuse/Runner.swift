@@ -50,6 +50,9 @@ enum Runner {
             return fail("cannot mount on \(o.mountpoint) — is /dev/fuse present (modprobe fuse) and are you root or is fusermount3 installed?")
         }
         if o.verbose { Sys.printError("qtfs-fuse: mounted \(o.server):\(o.source) on \(o.mountpoint)") }
+        if !Readahead.set(mountpoint: o.mountpoint, kb: o.readaheadKB), o.verbose, o.readaheadKB > 0 {
+            Sys.printError("qtfs-fuse: kernel readahead left at its default (read_ahead_kb needs root)")
+        }
         let bridges: [SocketBridge], serves: [SocketServe]
         do {
             bridges = try o.bridges.map { try SocketBridge($0, server: o.server) }

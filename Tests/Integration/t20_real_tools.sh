@@ -4,6 +4,9 @@ source "$(dirname "$0")/lib.sh"
 mkdir -p "$WORK/export" "$WORK/local"
 start_server "$WORK/export"
 mount_qtfs "$WORK/export" "$WORK/mnt"
+# The mount raised its kernel readahead to one 1 MiB READ (readahead_kb, docs/client.md).
+ra=$(cat "/sys/class/bdi/$(stat -c %Hd:%Ld "$WORK/mnt")/read_ahead_kb")
+[ "$ra" = 1024 ] || fail "read_ahead_kb of the mount is $ra, expected 1024"
 M=$WORK/mnt
 
 # A real tree with symlinks, permissions and nested directories: this repository's sources
