@@ -16,10 +16,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // Wire protocol v1: framing, messages, codec. No io_uring, FUSE or Foundation.
         .target(name: "QtfsProtocol"),
+        // Authentication handshake: key files, HMAC-SHA256 proofs (docs/protocol.md).
+        .target(name: "QtfsAuth", dependencies: ["QtfsProtocol", .product(name: "Crypto", package: "swift-crypto")]),
         // Thin C shims.
         .target(name: "CQtfsUring", linkerSettings: [.linkedLibrary("uring")]),
         .target(name: "CFuse", linkerSettings: [.linkedLibrary("fuse3")]),
@@ -44,7 +47,7 @@ let package = Package(
         .target(
             name: "QtfsServerCore",
             dependencies: [
-                "QtfsProtocol", "CQtfsUring", "CQtfsSys", "QtfsControl", "QtfsRelay",
+                "QtfsProtocol", "QtfsAuth", "CQtfsUring", "CQtfsSys", "QtfsControl", "QtfsRelay",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(
@@ -57,7 +60,7 @@ let package = Package(
         .target(
             name: "QtfsClient",
             dependencies: [
-                "QtfsProtocol", "CQtfsSys", "QtfsRelay",
+                "QtfsProtocol", "QtfsAuth", "CQtfsSys", "QtfsRelay",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(
@@ -75,7 +78,7 @@ let package = Package(
         .testTarget(name: "QtfsProtocolTests", dependencies: ["QtfsProtocol"]),
         .testTarget(name: "QtfsServerTests", dependencies: ["QtfsServerCore", "QtfsProtocol", "CQtfsSys"]),
         .testTarget(name: "QtfsClientTests", dependencies: ["QtfsClient", "QtfsProtocol"]),
-        .testTarget(name: "QtfsControlTests", dependencies: ["QtfsControl", "Qtinfo"]),
+                "QtfsProtocol", "QtfsAuth", "CQtfsUring", "CQtfsSys", "QtfsControl",
     ],
     swiftLanguageModes: [.v5]
 )

@@ -86,8 +86,8 @@ public struct FrameHeader: Equatable, Sendable {
 /// Explicit opcode numbers; never renumber. Gaps are reserved (docs/protocol.md).
 public enum Opcode: UInt16, CaseIterable, Sendable {
     case hello = 1
-    case authChallenge = 2   // reserved for the authentication issue
-    case authResponse = 3    // reserved for the authentication issue
+    case authChallenge = 2   // docs/protocol.md, "Authentication"
+    case authResponse = 3
     case mount = 4
     case cancel = 5          // stop a request still waiting (fifo open/read/write, poll)
     case poll = 6            // readiness of a handle, optionally armed for a POLL_READY event

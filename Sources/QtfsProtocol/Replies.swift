@@ -1,8 +1,10 @@
 // Response bodies (sent only with status 0; an error response has an empty payload).
 
 public struct HelloReply: WirePayload {
-    /// The server will ask for authentication before MOUNT (reserved for the security issue).
+    /// Server: authentication (AUTH_CHALLENGE, AUTH_RESPONSE) must succeed before MOUNT.
     public static let capAuthRequired: UInt64 = 1
+    /// Reserved: both sides speak TLS after HELLO (docs/protocol.md, "Adding TLS").
+    public static let capTLS: UInt64 = 2
     public var version: UInt16
     public var capabilities: UInt64
     public var maxPayload: UInt32

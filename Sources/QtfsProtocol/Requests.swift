@@ -2,6 +2,8 @@
 // operation's semantics and errors.
 
 public struct HelloRequest: WirePayload {
+    /// Client: it can authenticate (informational, docs/protocol.md "Version negotiation").
+    public static let capAuthCapable: UInt64 = 1
     public var minVersion: UInt16
     public var maxVersion: UInt16
     public var capabilities: UInt64

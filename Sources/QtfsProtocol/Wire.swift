@@ -144,6 +144,11 @@ public struct WireReader {
         if slice.contains(0) { throw WireError.invalid(field: field) }
         return Array(slice)
     }
+    /// Exactly `n` bytes with no length prefix (nonces, proofs).
+    public mutating func fixed(_ n: Int, _ field: String) throws -> [UInt8] {
+        let at = try take(n, field)
+        return Array(bytes[at..<(at + n)])
+    }
     public mutating func blob(_ field: String, limit: Int) throws -> [UInt8] {
         let n = Int(try u32(field))
         guard n <= limit else { throw WireError.tooLong(field: field, length: n, limit: limit) }

@@ -34,7 +34,9 @@ enum Samples {
                                nlink: 1, uid: 0, gid: 0, blksize: 1024, flags: Attr.flagPseudo,
                                atime: time, mtime: time, ctime: time)
 
-    static let all: [Sample] = [
+    static let all: [Sample] = core + AuthSamples.frames
+
+    static let core: [Sample] = [
         Sample("hello.request", .request, .hello, id: 1, HelloRequest(capabilities: 0, clientName: "qtfs-fuse")),
         Sample("hello.response", .response, .hello, id: 1, HelloReply(version: 1, capabilities: 0, serverName: "qtfs-server")),
         Sample("mount.request", .request, .mount, id: 2, MountRequest(caller: .root, path: "/srv/data")),

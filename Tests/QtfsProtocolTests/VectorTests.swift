@@ -3,11 +3,11 @@ import XCTest
 @testable import QtfsProtocol
 
 final class VectorTests: XCTestCase {
-    /// Every opcode except the reserved authentication ones has a request vector (an
-    /// event opcode, sent only by the server, an event vector).
+    /// Every opcode has a request vector (an event opcode, sent only by the server, an
+    /// event vector).
     func testEveryOpcodeHasARequestVector() {
         let covered = Set(Samples.all.filter { $0.kind == .request || $0.kind == .event }.map(\.opcode))
-        let expected = Set(Opcode.allCases).subtracting([.authChallenge, .authResponse])
+        let expected = Set(Opcode.allCases)
         XCTAssertEqual(expected.subtracting(covered), [], "opcodes without a request vector")
     }
 
@@ -32,6 +32,21 @@ final class VectorTests: XCTestCase {
             XCTAssertEqual(Int(header.length), bytes.count - Wire.headerSize, s.name)
             let decoded = try s.decode(Array(bytes[Wire.headerSize...]))
             XCTAssertTrue(s.isEqual(decoded), "\(s.name): decoded \(decoded) != \(s.payload)")
+        }
+    }
+
+    /// The bytes each authentication proof covers, as annotated files next to the frames
+    /// (`.transcript`, not `.vec`: they are not frames).
+    func testAuthTranscriptVectors() throws {
+        for role in [Auth.Role.server, .client] {
+            let w = AuthSamples.transcript(role)
+            let path = "\(VectorFiles.directory)/auth-\(role).transcript"
+            if ProcessInfo.processInfo.environment["QTFS_WRITE_VECTORS"] == "1" {
+                let title = "auth-\(role).transcript: the bytes HMAC-SHA256(key 00 01 .. 1f) covers for the \(role) proof"
+                try VectorFiles.render(title: title, w).write(toFile: path, atomically: true, encoding: .utf8)
+            }
+            let bytes = try XCTUnwrap(VectorFiles.parse(try String(contentsOfFile: path, encoding: .utf8)))
+            XCTAssertEqual(bytes, w.bytes, "\(path) drifted from Auth.transcript")
         }
     }
 
