@@ -53,7 +53,7 @@ let package = Package(
         .executableTarget(
             name: "QtfsServer",
             dependencies: [
-                "QtfsServerCore", "QtfsControl", "QtfsMetrics",
+                "QtfsServerCore", "QtfsControl", "QtfsMetrics", "QtfsAuth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -66,7 +66,7 @@ let package = Package(
         .executableTarget(
             name: "QtfsClientFuse",
             dependencies: [
-                "QtfsClient", "CFuse", "CQtfsSys", "QtfsControl",
+                "QtfsClient", "QtfsAuth", "CFuse", "CQtfsSys", "QtfsControl",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(

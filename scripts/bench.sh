@@ -140,7 +140,8 @@ EOF
 fi
 
 if [ -n "$QTFS_BIN" ]; then
-    "$QTFS_BIN/qtfs-server" --listen 127.0.0.1 --port "$QTFS_PORT" \
+    "$QTFS_BIN/qtfs-server" --generate-key "$W/qtfs.key" >/dev/null
+    "$QTFS_BIN/qtfs-server" --listen 127.0.0.1 --port "$QTFS_PORT" --key "$W/qtfs.key" \
         --export "$W/data" --export /proc --export "$CGROUP_ROOT" >"$W/log/qtfs-server.log" 2>&1 &
     PIDS+=($!); SERVER_PID[qtfs]=$!
     if ! wait_port "$QTFS_PORT" $!; then
@@ -173,7 +174,7 @@ mount_fresh() {
     qtfs)
         [ -n "$QTFS_BIN" ] || return 1
         local o=""; [ "$src" = /proc ] && o=",proc"
-        "$QTFS_BIN/qtfs-fuse" -f -o "server=127.0.0.1:$QTFS_PORT$o" "$src" "$mnt" >>"$log" 2>&1 & ;;
+        "$QTFS_BIN/qtfs-fuse" -f -o "server=127.0.0.1:$QTFS_PORT,key=$W/qtfs.key$o" "$src" "$mnt" >>"$log" 2>&1 & ;;
     esac
     FUSE_PID[$mnt]=$!
     local i

@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 MNT=${QTFS_DEMO_MNT:-/mnt/qtfs-demo}
 PORT=${QTFS_DEMO_PORT:-12345}
 STATE=/tmp/qtfs-demo
+KEY=$STATE/qtfs.key   # the demo's pre-shared key; a real host keeps it as /etc/qtfs/qtfs.key
 BIN=$PWD/.build/release
 
 stop() {
@@ -31,13 +32,14 @@ mkdir -p "$STATE" "$MNT"
 if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
     echo "Port $PORT is already in use. Stop what uses it, or run: QTFS_DEMO_PORT=12400 $0" >&2; exit 1
 fi
-"$BIN/qtfs-server" --listen 127.0.0.1 --port "$PORT" --export / >"$STATE/server.log" 2>&1 &
+[ -f "$KEY" ] || "$BIN/qtfs-server" --generate-key "$KEY"
+"$BIN/qtfs-server" --listen 127.0.0.1 --port "$PORT" --key "$KEY" --export / >"$STATE/server.log" 2>&1 &
 echo $! > "$STATE/server.pid"
 for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
 
 echo "== 4. qtfs-fuse: host / on $MNT, host /proc on $MNT/proc"
-"$BIN/qtfs-fuse" -o "server=127.0.0.1:$PORT" / "$MNT"
-"$BIN/qtfs-fuse" -o "server=127.0.0.1:$PORT,proc" /proc "$MNT/proc"
+"$BIN/qtfs-fuse" -o "server=127.0.0.1:$PORT,key=$KEY" / "$MNT"
+"$BIN/qtfs-fuse" -o "server=127.0.0.1:$PORT,key=$KEY,proc" /proc "$MNT/proc"
 
 show() { echo; echo "\$ $*"; "$@"; }
 show ls "$MNT"
@@ -47,5 +49,5 @@ show cat "$MNT/proc/loadavg"
 show grep -E "^(Name|Pid|State)" "$MNT/proc/1/status"
 show df -h "$MNT"
 echo
-echo "The host's / is mounted on $MNT (server log: $STATE/server.log)."
+echo "The host's / is mounted on $MNT (server log: $STATE/server.log; both sides authenticate with the key $KEY)."
 echo "Unmount and stop with: $0 stop   (or: umount $MNT/proc $MNT; kill \$(cat $STATE/server.pid))"

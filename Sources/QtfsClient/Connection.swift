@@ -34,13 +34,8 @@ public final class Connection: @unchecked Sendable {
     /// Times the reader role went to another waiter (for tests and tuning).
     var handoverCount: Int { state.withLock { handovers } }
 
-    /// HELLO: must be the first call on the connection.
-    public func handshake(clientName: String) throws {
-        let r = call(.hello) { HelloRequest(clientName: clientName).encode(into: &$0) }
-        let h = try r.decode(HelloReply.self)
-        guard h.version == Wire.version else { throw FSError(LinuxErrno.EPROTO) }
-        hello = h
-    }
+    /// Records the server's HELLO answer (Handshake.swift).
+    func setHello(_ h: HelloReply) { hello = h }
 
     /// Sends one request and blocks until its response (or EIO if the connection dies).
     /// `tail` is appended to the payload without copying (WRITE data).

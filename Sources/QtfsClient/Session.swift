@@ -3,6 +3,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import QtfsAuth
 import QtfsProtocol
 import Synchronization
 
@@ -49,14 +50,17 @@ public final class Session: @unchecked Sendable {
         self.conns = conns; self.export = export; self.base = base; self.root = root
     }
 
-    /// Connects `count` connections, says HELLO on each and MOUNTs `hostPath`.
+    /// Connects `count` connections, does the handshake (HELLO, authentication with
+    /// `key`) on each and MOUNTs `hostPath`.
     public static func open(_ addr: ServerAddress, hostPath: String, count: Int,
-                            caller: Caller, clientName: String = "qtfs-fuse") throws -> Session {
+                            caller: Caller, clientName: String = "qtfs-fuse", key: AuthKey? = nil) throws -> Session {
         var conns: [Connection] = []
         for _ in 0..<max(1, count) {
             let c = Connection(socket: try Dial.tcp(host: addr.host, port: addr.port))
-            do { try c.handshake(clientName: clientName) } catch {
+            do { try c.handshake(clientName: clientName, key: key, server: "server \(addr)") } catch {
                 c.shutdownNow()
+                conns.forEach { $0.shutdownNow() }
+                if error is ConnectError { throw error }
                 throw ConnectError("server at \(addr) did not complete HELLO (\(errnoName(error))) — is it a qtfs-server speaking protocol v1?")
             }
             conns.append(c)

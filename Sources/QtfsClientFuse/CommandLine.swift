@@ -82,6 +82,7 @@ Options (-o, comma-separated):
   allow_other          let other users access the mount (default when run as root)
   debug                FUSE debug output
   fsname=NAME          name shown in /proc/mounts (default SERVER:HOST_PATH)
+  key=FILE             pre-shared key file (mode 0600) for a server started with --key
   rw, ro, nosuid, nodev, noexec, sync, noatime, dirsync ...   mount flags, passed on
   _netdev, defaults, auto, noauto, user, nofail, x-*   accepted and ignored (fstab)
 

@@ -19,6 +19,7 @@ struct Options {
     var allowOther = Sys.isRoot
     var debug = false
     var fsname: String?
+    var keyFile: String?   // pre-shared key for the authentication handshake
     var foreground = false
     var fake = false       // mount.qtfs -f: do everything but mount
     var sloppy = false     // mount.qtfs -s: ignore unknown options
@@ -92,6 +93,7 @@ extension Options {
         case "no_allow_other": allowOther = false
         case "debug": debug = true
         case "fsname": fsname = try need()
+        case "key": keyFile = try need()
         default: try applyMountWord(key)
         }
     }

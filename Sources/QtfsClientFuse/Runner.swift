@@ -1,6 +1,7 @@
 // Connect, mount, serve: the life of one qtfs-fuse process.
 import CFuse
 import CQtfsSys
+import QtfsAuth
 import QtfsClient
 import QtfsProtocol
 
@@ -23,9 +24,10 @@ enum Runner {
         }
         let session: Session
         do {
-            session = try Session.open(o.server, hostPath: o.source, count: o.conns, caller: Sys.currentCaller())
+            let key = try o.keyFile.map { try AuthKey.load(path: $0) }
+            session = try Session.open(o.server, hostPath: o.source, count: o.conns, caller: Sys.currentCaller(), key: key)
         } catch {
-            return fail((error as? ConnectError)?.description ?? "\(error)")
+            return fail((error as? ConnectError)?.description ?? (error as? AuthKeyError)?.description ?? "\(error)")
         }
         if o.fake { Daemon.report(report, status: 0); session.close(); return 0 }
         FS.shared = FS(session: session, opts: o)

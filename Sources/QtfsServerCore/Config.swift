@@ -1,6 +1,7 @@
 // Server configuration: what the CLI and the config file fill in.
 internal import CQtfsSys
 import Logging
+import QtfsProtocol
 
 public struct ExportConfig: Equatable, Sendable {
     /// Absolute host directory exported.
@@ -41,7 +42,34 @@ public struct ServerConfig: Equatable, Sendable {
     /// form). Empty: none.
     public var unixListen: [String] = []
 
+    // Security (docs/server.md, "Security"). The command line refuses to start with
+    // neither a key nor `--no-auth`; the library serves without authentication when
+    // `authKeyFile` is nil (in-process tests).
+    /// Pre-shared key file for the authentication handshake (mode 0600).
+    public var authKeyFile: String?
+    /// Explicitly serving without authentication (`--no-auth`, `auth = none`).
+    public var noAuth: Bool = false
+    /// Client addresses allowed to connect ("192.0.2.7", "10.0.0.0/8", "fd00::/8"); empty = any.
+    public var allowedClients: [String] = []
+    /// Upstream-format whitelist (`/etc/qtfs/whitelist`); nil = every operation allowed.
+    public var whitelistFile: String?
+
+    // Limits (docs/server.md, "Limits").
+    /// Largest frame payload accepted; bigger headers close the connection.
+    public var maxFrame: Int = Wire.maxPayload
+    /// Open handles (files and directories) per connection; more answer EMFILE.
+    public var maxHandles: Int = 4096
+    /// Connections from one client address; more are closed at once.
+    public var maxConnectionsPerAddress: Int = 256
+    /// Seconds a connection may take to finish HELLO and authentication.
+    public var handshakeTimeout: Int = 10
+    /// Seconds without any request before a connection with nothing in flight is closed; 0 = never.
+    public var idleTimeout: Int = 0
+
     public init() {}
+
+    /// A frame must at least carry a 64 KiB READ/WRITE; at most what the protocol allows.
+    public static let maxFrameRange = (64 * 1024 + 4096)...Wire.maxPayload
 }
 
 /// A configuration mistake, worded for the person who made it.

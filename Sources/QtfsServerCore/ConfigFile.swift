@@ -63,6 +63,19 @@ extension ServerConfig {
         case "max_in_flight": maxInFlight = try Self.number(value, at, key, in: 1...65536)
         case "metrics_listen": metricsListen = value.isEmpty ? nil : value
         case "socket_buffer": socketBuffer = try Self.number(value, at, key, in: 4096...(256 << 20))
+        case "key_file": authKeyFile = value
+        case "auth":
+            guard value == "none" || value == "hmac" else {
+                throw ConfigError("\(at): auth = '\(value)' unknown; use auth = hmac (with key_file) or auth = none (loopback testing)")
+            }
+            noAuth = value == "none"
+        case "allow_clients": allowedClients = value.split(separator: ",").map { String($0).trimmed }.filter { !$0.isEmpty }
+        case "whitelist": whitelistFile = value
+        case "max_frame": maxFrame = try Self.number(value, at, key, in: ServerConfig.maxFrameRange)
+        case "max_handles": maxHandles = try Self.number(value, at, key, in: 1...1_000_000)
+        case "max_connections_per_address": maxConnectionsPerAddress = try Self.number(value, at, key, in: 1...1_000_000)
+        case "handshake_timeout": handshakeTimeout = try Self.number(value, at, key, in: 1...3600)
+        case "idle_timeout": idleTimeout = try Self.number(value, at, key, in: 0...86400 * 7)
         case "log_level":
             guard let l = Logger.Level(rawValue: value) else {
                 throw ConfigError("\(at): log_level '\(value)' unknown; use trace, debug, info, notice, warning, error or critical")

@@ -3,6 +3,7 @@
 import Glibc
 internal import CQtfsSys
 import QtfsControl
+import QtfsAuth
 
 final class Connection {
     static let maxIov = 64
@@ -10,7 +11,7 @@ final class Connection {
     let id: UInt64
     let fd: Int32
     let peer: String
-    let handles = HandleTable()
+    let handles: HandleTable
     /// Traffic counters read by the control endpoint.
     let cell: ConnectionCell
     /// Start time of each request being served, by request id (statistics).
@@ -18,6 +19,14 @@ final class Connection {
     var recv = RecvBuffer()
 
     var helloDone = false
+    /// Authentication done (or not required); see EngineAuth.swift.
+    var authenticated = false
+    var authExchange: ServerAuthExchange?
+    /// The client said in HELLO that it can authenticate (for a clearer log line).
+    var clientCanAuth = false
+    /// Monotonic seconds: when accepted, and when data last arrived (timeouts).
+    let openedAt = Engine.monotonicSeconds()
+    var lastActive = Engine.monotonicSeconds()
     var closing = false
     var closeAfterSend = false
     private(set) var fdClosed = false
@@ -41,9 +50,10 @@ final class Connection {
     let iov = UnsafeMutablePointer<iovec>.allocate(capacity: Connection.maxIov)
     let msg = UnsafeMutablePointer<msghdr>.allocate(capacity: 1)
 
-    init(id: UInt64, fd: Int32, peer: String) {
+    init(id: UInt64, fd: Int32, peer: String, maxHandles: Int = Int.max) {
         self.id = id; self.fd = fd; self.peer = peer
         cell = ConnectionCell(id: id, peer: peer)
+        handles = HandleTable(limit: maxHandles)
         msg.initialize(to: msghdr())
     }
 

@@ -45,6 +45,9 @@ struct Dispatcher: @unchecked Sendable {
         } catch is NeedsWorker {
             return nil
         } catch let e as FsError {
+            if e.errno == EMFILE {   // the connection's max_handles, or the server's own fd limit
+                logger.warning("too many open files", metadata: ["conn.id": "\(job.conn)", "req.op": "\(job.opcode)"])
+            }
             return FrameHeader.errorFrame(opcode: job.opcode, id: job.id, errno: e.errno)
         } catch let e as WireError {
             logger.debug("bad payload", metadata: ["req.op": "\(job.opcode)", "req.id": "\(job.id)", "error": "\(e)"])

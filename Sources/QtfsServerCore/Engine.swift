@@ -14,6 +14,7 @@ final class Engine {
     enum Op {
         case accept
         case acceptRetry
+        case tick
         case wake
         case cancel
         case recv(Connection)
@@ -40,6 +41,7 @@ final class Engine {
     let connRegistry: ConnectionRegistry
     /// Fifo opens waiting for their other end, armed polls (EngineStreams.swift).
     let streams = StreamState()
+    let admission: Admission
     var conns: [UInt64: Connection] = [:]
     private var nextConn: UInt64 = 1
     private(set) var ops: [Op?] = []
@@ -60,8 +62,9 @@ final class Engine {
     }
 
     init(listenFd: Int32, config: ServerConfig, logger: Logger, pool: WorkerPool, dispatcher: Dispatcher,
-         completions: Completions, opStats: StatsRegistry, connRegistry: ConnectionRegistry) throws {
-        self.listenFd = listenFd; self.config = config; self.logger = logger
+         completions: Completions, opStats: StatsRegistry, connRegistry: ConnectionRegistry,
+         admission: Admission) throws {
+        self.listenFd = listenFd; self.config = config; self.logger = logger; self.admission = admission
         self.pool = pool; self.dispatcher = dispatcher; self.completions = completions
         self.opStats = opStats; self.connRegistry = connRegistry
         var err: Int32 = 0
@@ -84,6 +87,7 @@ final class Engine {
     func run() {
         armAccept()
         armWake()
+        armTick()
         var uds = [UInt64](repeating: 0, count: 64), res = [Int32](repeating: 0, count: 64)
         while !stopping {
             let r = qtfs_uring_submit_wait(ring, -1)
@@ -146,6 +150,7 @@ final class Engine {
         switch op {
         case .accept: accepted(res)
         case .acceptRetry: if !stopping { armAccept() }
+        case .tick: if !stopping { checkTimeouts(); armTick() }
         case .wake: woke()
         case .cancel: break
         case .recv(let c): received(c, res)
@@ -203,8 +208,10 @@ final class Engine {
             close(fd)
             return
         }
+        guard admit(fd, peer) else { close(fd); return }
         tune(fd)
-        let c = Connection(id: nextConn, fd: fd, peer: peer)
+        let c = Connection(id: nextConn, fd: fd, peer: peer, maxHandles: config.maxHandles)
+        c.authenticated = admission.key == nil
         nextConn += 1
         conns[c.id] = c
         connRegistry.add(c.cell)

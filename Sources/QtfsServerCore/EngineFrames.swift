@@ -13,9 +13,13 @@ extension Engine {
     static let stealThreshold = 64 * 1024
 
     func handleFrame(_ c: Connection, _ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {
+        if c.closeAfterSend { return }   // refused: nothing after that is looked at
         if !c.helloDone && h.opcode != Opcode.hello.rawValue {
             logger.warning("request before HELLO, closing", metadata: ["conn.peer": "\(c.peer)", "req.op": "\(h.opcode)"])
             return closeConnection(c, reason: "no HELLO")
+        }
+        if h.opcode != Opcode.hello.rawValue && (!c.authenticated || h.opcode <= Opcode.authResponse.rawValue) {
+            return authenticate(c, h, payload)
         }
         logger.trace("request", metadata: ["conn.peer": "\(c.peer)", "req.op": "\(h.opcode)", "req.id": "\(h.id)", "req.len": "\(h.length)"])
         requestTaken(c, h)
@@ -64,8 +68,9 @@ extension Engine {
             return fail(c, h, EPROTO)
         }
         c.helloDone = true
+        c.clientCanAuth = req.capabilities & HelloRequest.capAuthCapable != 0
         logger.debug("hello", metadata: ["conn.peer": "\(c.peer)", "client": "\(req.clientName)"])
-        reply(c, h, .hello, HelloReply(version: 1, capabilities: 0, maxPayload: UInt32(Wire.maxPayload), serverName: Engine.serverName))
+        reply(c, h, .hello, HelloReply(version: 1, capabilities: helloCapabilities, maxPayload: UInt32(config.maxFrame), serverName: Engine.serverName))
     }
 
     /// FLUSH, RELEASE, RELEASEDIR: table look-ups, answered at once.

@@ -36,6 +36,7 @@ extension Engine {
         }
         c.recv.end += Int(res)
         c.cell.received(Int(res))
+        c.lastActive = Engine.monotonicSeconds()
         pump(c)
     }
 
@@ -49,6 +50,7 @@ extension Engine {
             do {
                 header = try FrameHeader.decode(UnsafeRawBufferPointer(start: b.base + b.start, count: Wire.headerSize))
                 guard header.kind == .request else { throw FrameHeader.DecodeError.badKind(header.kind.rawValue) }
+                guard header.length <= config.maxFrame else { throw FrameHeader.DecodeError.oversized(header.length) }
             } catch {
                 logger.warning("bad frame header, closing", metadata: ["conn.peer": "\(c.peer)", "error": "\(error)"])
                 return closeConnection(c, reason: "bad header")

@@ -73,7 +73,7 @@ extension Backend {
         try at(r.caller, r.target) { e, t in
             let fd = try t.withName { n in try sys { openat(t.dir, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) } }
             let h = OpenHandle(fd: fd, isDirectory: true, nonSeekable: false, export: e)
-            guard let id = handles.add(h) else { throw FsError(EBADF) }
+            let id = try handles.add(h)
             return OpenReply(handle: id, flags: 0)
         }
     }
@@ -89,7 +89,7 @@ extension Backend {
         var flags: UInt32 = 0
         if streaming { flags |= OpenReply.nonSeekable | OpenReply.directIO }
         if type == S_IFBLK || pseudo.isPseudo(dev: UInt64(st.st_dev), fd: fd) { flags |= OpenReply.directIO }
-        guard let id = handles.add(h) else { throw FsError(EBADF) }
+        let id = try handles.add(h)
         return (id, flags)
     }
 

@@ -24,15 +24,21 @@ final class OpenHandle: @unchecked Sendable {
 }
 
 final class HandleTable: @unchecked Sendable {
+    /// Open handles allowed at once (`max_handles`); more answer EMFILE.
+    let limit: Int
     private let lock = Lock()
     private var next: UInt64 = 1
     private var open: [UInt64: OpenHandle] = [:]
     private var closed = false
 
-    /// Adds a handle; nil when the connection is already gone (the handle is then dropped).
-    func add(_ h: OpenHandle) -> UInt64? {
-        lock.withLock {
-            guard !closed else { return nil }
+    init(limit: Int = Int.max) { self.limit = limit }
+
+    /// Adds a handle. EBADF when the connection is already gone, EMFILE at the limit (the
+    /// handle is then dropped, closing its fd).
+    func add(_ h: OpenHandle) throws -> UInt64 {
+        try lock.withLock {
+            guard !closed else { throw FsError(EBADF) }
+            guard open.count < limit else { throw FsError(EMFILE) }
             let id = next
             next &+= 1
             open[id] = h

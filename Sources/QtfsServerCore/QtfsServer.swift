@@ -10,6 +10,7 @@ public final class QtfsServer: @unchecked Sendable {
     public let config: ServerConfig
     private let logger: Logger
     private let backend: Backend
+    private let admission: Admission
     private var engine: Engine?
     private var pool: WorkerPool?
     private var loopThread: pthread_t?
@@ -29,6 +30,7 @@ public final class QtfsServer: @unchecked Sendable {
         self.logger = logger
         opStats = StatsRegistry(names: Engine.opNames, mirror: statsMirror)
         backend = Backend(exports: try Exports(config.exports))
+        admission = try Admission(config)
     }
 
     /// Binds the listening socket and starts serving on background threads.
@@ -46,7 +48,8 @@ public final class QtfsServer: @unchecked Sendable {
         let engine: Engine
         do {
             engine = try Engine(listenFd: fd, config: config, logger: logger, pool: pool, dispatcher: dispatcher,
-                                completions: completions, opStats: opStats, connRegistry: connections)
+                                completions: completions, opStats: opStats, connRegistry: connections,
+                                admission: admission)
         } catch {
             close(fd); pool.stop(); throw error
         }
@@ -59,6 +62,7 @@ public final class QtfsServer: @unchecked Sendable {
             finishedCond.broadcast()
         }
         logger.info("serving", metadata: ["listen": "\(config.listen):\(bound)",
+                                          "auth": "\(admission.key == nil ? "none" : "hmac-sha256")",
                                           "exports": "\(config.exports.map(\.path))", "workers": "\(config.workers)"])
     }
 

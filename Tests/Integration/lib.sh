@@ -25,13 +25,17 @@ free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
+# Every test authenticates with a fresh key, as a real deployment does.
+KEY=$WORK/qtfs.key
+"$BIN/qtfs-server" --generate-key "$KEY" >/dev/null
+
 # start_server EXPORT...: starts qtfs-server on a free loopback port, sets PORT.
 start_server() {
     PORT=$(free_port)
     local args=() e
     for e in "$@"; do args+=(--export "$e"); done
     # SERVER_ARGS: extra qtfs-server options from the test (word-split on purpose).
-    "$BIN/qtfs-server" --listen 127.0.0.1 --port "$PORT" "${args[@]}" ${SERVER_ARGS:-} >"$WORK/server.log" 2>&1 &
+    "$BIN/qtfs-server" --listen 127.0.0.1 --port "$PORT" --key "$KEY" "${args[@]}" ${SERVER_ARGS:-} >"$WORK/server.log" 2>&1 &
     SERVER_PID=$!
     local i
     for i in $(seq 1 100); do
@@ -42,11 +46,11 @@ start_server() {
     fail "qtfs-server did not listen on $PORT"
 }
 
-# mount_qtfs HOSTPATH MOUNTPOINT [extra -o options]: FUSE mount, waits until it is up.
+# mount_qtfs HOSTPATH MOUNTPOINT [extra -o options]: FUSE mount with the test key, waits until it is up.
 mount_qtfs() {
     local src=$1 dst=$2 opts=${3:-}
     mkdir -p "$dst"
-    "$BIN/qtfs-fuse" -o "server=127.0.0.1:$PORT${opts:+,$opts}" "$src" "$dst" >"$WORK/fuse-$(basename "$dst").log" 2>&1 &
+    "$BIN/qtfs-fuse" -o "server=127.0.0.1:$PORT,key=$KEY${opts:+,$opts}" "$src" "$dst" >"$WORK/fuse-$(basename "$dst").log" 2>&1 &
     MOUNTS+=("$dst")
     local i
     for i in $(seq 1 100); do

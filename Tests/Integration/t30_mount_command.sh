@@ -15,14 +15,14 @@ mkdir -p "$WORK/export/data" "$WORK/mnt" "$WORK/mnt2"
 echo "from host" > "$WORK/export/data/hello"
 start_server "$WORK/export"
 
-mount -t qtfs -o "server=127.0.0.1:$PORT" "$WORK/export/data" "$WORK/mnt"
+mount -t qtfs -o "server=127.0.0.1:$PORT,key=$KEY" "$WORK/export/data" "$WORK/mnt"
 MOUNTS+=("$WORK/mnt")
 [ "$(cat "$WORK/mnt/hello")" = "from host" ] || fail "mount -t qtfs: content"
 grep -q " $WORK/mnt fuse" /proc/mounts || fail "mount not in /proc/mounts"
 umount "$WORK/mnt"
 ! mountpoint -q "$WORK/mnt" || fail "umount left the mount"
 
-printf '%s %s qtfs server=127.0.0.1:%s,_netdev 0 0\n' "$WORK/export/data" "$WORK/mnt2" "$PORT" > "$WORK/fstab"
+printf '%s %s qtfs server=127.0.0.1:%s,key=%s,_netdev 0 0\n' "$WORK/export/data" "$WORK/mnt2" "$PORT" "$KEY" > "$WORK/fstab"
 mount -T "$WORK/fstab" "$WORK/mnt2"
 MOUNTS+=("$WORK/mnt2")
 [ "$(cat "$WORK/mnt2/hello")" = "from host" ] || fail "fstab mount: content"

@@ -28,7 +28,7 @@ in_dpu() { nsenter --net="/var/run/netns/$DPU_NS" "$@"; }
 
 PORT=12345
 # nsenter itself, not the in_host function: $! must be the server (it execs), not a subshell.
-nsenter --net="/var/run/netns/$HOST_NS" "$BIN/qtfs-server" --listen "$HOST_IP" --port "$PORT" --export / >"$WORK/server.log" 2>&1 &
+nsenter --net="/var/run/netns/$HOST_NS" "$BIN/qtfs-server" --listen "$HOST_IP" --port "$PORT" --key "$KEY" --allow-client "$DPU_IP" --export / >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 100); do in_dpu bash -c "exec 3<>/dev/tcp/$HOST_IP/$PORT" 2>/dev/null && break; sleep 0.1; done
 
@@ -44,7 +44,7 @@ mknod -m 666 "$ROOT/dev/null" c 1 3
 mount -t proc proc "$ROOT/local_proc"
 
 log "mount the host's /proc, /sys and cgroups from the DPU namespace"
-qmount() { in_dpu "$BIN/qtfs-fuse" -o "server=$HOST_IP:$PORT${3:+,$3}" "$1" "$2"; MOUNTS+=("$2"); }
+qmount() { in_dpu "$BIN/qtfs-fuse" -o "server=$HOST_IP:$PORT,key=$KEY${3:+,$3}" "$1" "$2"; MOUNTS+=("$2"); }
 qmount /proc "$ROOT/proc" "proc,local_proc=/local_proc"
 qmount /sys "$ROOT/sys"
 qmount /sys/fs/cgroup "$ROOT/sys/fs/cgroup"

@@ -17,8 +17,10 @@ struct QtfsServerCommand: ParsableCommand {
             export. Options given here override the config file (docs/server.md).
 
             Examples:
-              qtfs-server --export /
-              qtfs-server --listen 0.0.0.0 --port 12345 --export /srv:ro,root_squash
+              qtfs-server --generate-key /etc/qtfs/qtfs.key
+              qtfs-server --key /etc/qtfs/qtfs.key --export /
+              qtfs-server --no-auth --export /tmp/scratch            # loopback testing only
+              qtfs-server --key /etc/qtfs/qtfs.key --listen 0.0.0.0 --allow-client 192.0.2.0/24 --export /srv:ro,root_squash
               qtfs-server --config /etc/qtfs/server.conf --log-level debug
             """)
 
@@ -56,6 +58,8 @@ struct QtfsServerCommand: ParsableCommand {
                                valueName: "host:port"))
     var metricsListen: String?
 
+    @OptionGroup var security: SecurityOptions
+
     func validate() throws {
         if let workers, !(1...1024).contains(workers) { throw ValidationError("--workers must be between 1 and 1024") }
         if let logLevel, Logger.Level(rawValue: logLevel) == nil {
@@ -64,6 +68,7 @@ struct QtfsServerCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let path = security.generateKey { return try SecurityOptions.generate(path) }
         let cfg = try buildConfig()
         let level = LogLevelHandle(cfg.logLevel)   // shared with qtinfo -l
         ControlledLogHandler.bootstrap(level)
@@ -101,6 +106,7 @@ struct QtfsServerCommand: ParsableCommand {
         if let workers { cfg.workers = workers }
         if let logLevel, let l = Logger.Level(rawValue: logLevel) { cfg.logLevel = l }
         if let metricsListen { cfg.metricsListen = metricsListen }
+        try security.apply(to: &cfg)
         return cfg
     }
 }
