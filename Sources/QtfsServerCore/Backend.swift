@@ -7,18 +7,30 @@ import QtfsProtocol
 final class Backend: @unchecked Sendable {
     let exports: Exports
     let pseudo = PseudoCache()
+    /// nil: every operation allowed (no whitelist configured).
+    let whitelist: Whitelist?
 
-    init(exports: Exports) { self.exports = exports }
+    init(exports: Exports, whitelist: Whitelist? = nil) { self.exports = exports; self.whitelist = whitelist }
 
     /// Looks up the export, refuses writes to a read-only one, switches to the caller's
-    /// credentials and resolves the path beneath the export, then runs `body`.
-    func at<T>(_ caller: Caller, _ target: Target, write: Bool = false,
+    /// credentials, resolves the path beneath the export and checks the whitelist `gate`
+    /// on the resolved location, then runs `body`.
+    func at<T>(_ caller: Caller, _ target: Target, write: Bool = false, gate: [Whitelist.Kind] = [],
                _ body: (Export, borrowing Resolved) throws -> T) throws -> T {
         let e = try exports.get(target.export)
         if write && e.readOnly { throw FsError(EROFS) }
         return try Credentials.asCaller(caller, squash: e.rootSquash) {
             let r = try PathCheck.resolve(e, target.path)
+            try require(gate, r)
             return try body(e, r)
+        }
+    }
+
+    /// Throws `WhitelistDenial` unless every kind in `gate` allows the resolved location.
+    func require(_ gate: [Whitelist.Kind], _ r: borrowing Resolved) throws {
+        guard let whitelist else { return }
+        for kind in gate where !r.withName({ whitelist.allows(kind, dir: r.dir, name: $0) }) {
+            throw WhitelistDenial(kind: kind)
         }
     }
 

@@ -14,7 +14,7 @@ extension Backend {
     /// file or directory is closed again and handed to a worker (`NeedsWorker`).
     func open(_ r: OpenRequest, _ handles: HandleTable, onLoop: Bool = false) throws -> OpenReply {
         let flags = (Int32(bitPattern: r.flags) & ~Backend.stripped) | O_NOFOLLOW | O_CLOEXEC
-        return try at(r.caller, r.target, write: Backend.writes(flags)) { e, t in
+        return try at(r.caller, r.target, write: Backend.writes(flags), gate: Backend.openGate(flags)) { e, t in
             // On a worker, a fifo without a peer blocks here: it holds this one worker until
             // a peer comes (or forever). Not the loop, not other workers.
             let fd = try loopSafe(onLoop, flags, fifo: e) { f in try t.withName { n in try sys { openat(t.dir, n, f) } } }
@@ -59,7 +59,7 @@ extension Backend {
     func create(_ r: CreateRequest, _ handles: HandleTable, onLoop: Bool = false) throws -> CreateReply {
         let flags = (Int32(bitPattern: r.flags) & ~(O_NOCTTY | O_DIRECT)) | O_CREAT | O_NOFOLLOW | O_CLOEXEC
         let mode = r.mode & 0o7777 & ~r.umask
-        return try at(r.caller, r.target, write: true) { e, t in
+        return try at(r.caller, r.target, write: true, gate: [.create]) { e, t in
             // One openat: with O_EXCL the existence check and the creation are atomic.
             let fd = try loopSafe(onLoop, flags) { f in try t.withName { n in try sys { openat(t.dir, n, f, mode) } } }
             let attr: Attr
@@ -70,7 +70,7 @@ extension Backend {
     }
 
     func opendir(_ r: PathRequest, _ handles: HandleTable) throws -> OpenReply {
-        try at(r.caller, r.target) { e, t in
+        try at(r.caller, r.target, gate: [.readdir]) { e, t in
             let fd = try t.withName { n in try sys { openat(t.dir, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) } }
             let h = OpenHandle(fd: fd, isDirectory: true, nonSeekable: false, export: e)
             let id = try handles.add(h)
@@ -91,6 +91,12 @@ extension Backend {
         if type == S_IFBLK || pseudo.isPseudo(dev: UInt64(st.st_dev), fd: fd) { flags |= OpenReply.directIO }
         let id = try handles.add(h)
         return (id, flags)
+    }
+
+    /// Whitelist kinds an OPEN needs: Open, plus Read and/or Write by its access mode.
+    static func openGate(_ flags: Int32) -> [Whitelist.Kind] {
+        let mode = flags & O_ACCMODE
+        return [.open] + (mode != O_WRONLY ? [.read] : []) + (writes(flags) ? [.write] : [])
     }
 
     static func writes(_ flags: Int32) -> Bool {

@@ -5,7 +5,7 @@ import QtfsProtocol
 
 extension Backend {
     func mknod(_ r: MknodRequest) throws -> AttrReply {
-        try at(r.caller, r.target, write: true) { _, t in
+        try at(r.caller, r.target, write: true, gate: [.create]) { _, t in
             let mode = r.mode & ~(r.umask & 0o7777)
             try t.withName { n in try sys { mknodat(t.dir, n, mode, dev_t(r.rdev)) } }
             return AttrReply(attr: try attr(t))
@@ -13,7 +13,7 @@ extension Backend {
     }
 
     func mkdir(_ r: MkdirRequest) throws -> AttrReply {
-        try at(r.caller, r.target, write: true) { _, t in
+        try at(r.caller, r.target, write: true, gate: [.mkdir]) { _, t in
             let mode = r.mode & 0o7777 & ~r.umask
             try t.withName { n in try sys { mkdirat(t.dir, n, mode) } }
             return AttrReply(attr: try attr(t))
@@ -21,14 +21,14 @@ extension Backend {
     }
 
     func unlink(_ r: PathRequest, directory: Bool) throws -> EmptyReply {
-        try at(r.caller, r.target, write: true) { _, t in
+        try at(r.caller, r.target, write: true, gate: [directory ? .rmdir : .unlink]) { _, t in
             try t.withName { n in try sys { unlinkat(t.dir, n, directory ? AT_REMOVEDIR : 0) } }
             return EmptyReply()
         }
     }
 
     func symlink(_ r: SymlinkRequest) throws -> AttrReply {
-        try at(r.caller, r.target, write: true) { _, t in
+        try at(r.caller, r.target, write: true, gate: [.create]) { _, t in
             try r.linkTarget.withCStr { contents in
                 try t.withName { n in try sys { symlinkat(contents, t.dir, n) } }
             }
@@ -38,8 +38,9 @@ extension Backend {
 
     func rename(_ r: TwoPathRequest) throws -> EmptyReply {
         guard r.from.export == r.to.export else { throw FsError(EXDEV) }
-        return try at(r.caller, r.from, write: true) { e, from in
+        return try at(r.caller, r.from, write: true, gate: [.rename]) { e, from in
             let to = try PathCheck.resolve(e, r.to.path)
+            try require([.rename], to)
             try from.withName { a in
                 try to.withName { b in try sys { qtfs_renameat2(from.dir, a, to.dir, b, r.flags) } }
             }
@@ -50,8 +51,10 @@ extension Backend {
     func link(_ r: TwoPathRequest) throws -> AttrReply {
         guard r.flags == 0 else { throw FsError(EINVAL) }
         guard r.from.export == r.to.export else { throw FsError(EXDEV) }
-        return try at(r.caller, r.from, write: true) { e, from in
+        // A new name for a file: it must be one the client may open, in a place it may create in.
+        return try at(r.caller, r.from, write: true, gate: [.open]) { e, from in
             let to = try PathCheck.resolve(e, r.to.path)
+            try require([.create], to)
             try from.withName { a in
                 try to.withName { b in try sys { linkat(from.dir, a, to.dir, b, 0) } }
             }

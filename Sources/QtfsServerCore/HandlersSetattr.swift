@@ -17,7 +17,7 @@ extension Backend {
         } else {
             handle = nil
         }
-        return try at(r.caller, r.target, write: true) { _, t in
+        return try at(r.caller, r.target, write: true, gate: [.setattr]) { _, t in
             let fd = try handle.map { h in try sys { dup(h.fd) } } ?? openPath(t)
             defer { close(fd) }
             try apply(r, fd: fd, viaHandle: handle != nil, t)

@@ -16,7 +16,7 @@ extension Backend {
     }
 
     func getxattr(_ r: XattrGetRequest) throws -> XattrReply {
-        try at(r.caller, r.target) { _, t in
+        try at(r.caller, r.target, gate: [.read]) { _, t in
             try withXattrPath(t, ifSymlink: { throw FsError(ENODATA) }) { path in
                 try r.name.withCStr { name in
                     var buf = [UInt8](repeating: 0, count: Int(r.size))
@@ -28,7 +28,7 @@ extension Backend {
     }
 
     func listxattr(_ r: XattrGetRequest) throws -> XattrReply {
-        try at(r.caller, r.target) { _, t in
+        try at(r.caller, r.target, gate: [.read]) { _, t in
             try withXattrPath(t, ifSymlink: { XattrReply(size: 0, data: []) }) { path in
                 var buf = [UInt8](repeating: 0, count: Int(r.size))
                 let n = try sys { buf.withUnsafeMutableBytes { CQtfsSys.listxattr(path, $0.baseAddress, $0.count) } }
@@ -38,7 +38,7 @@ extension Backend {
     }
 
     func setxattr(_ r: SetxattrRequest) throws -> EmptyReply {
-        try at(r.caller, r.target, write: true) { _, t in
+        try at(r.caller, r.target, write: true, gate: [.setxattr]) { _, t in
             try withXattrPath(t, ifSymlink: { throw FsError(EPERM) }) { path in
                 try r.name.withCStr { name in
                     try sys { r.value.withUnsafeBytes { CQtfsSys.setxattr(path, name, $0.baseAddress, $0.count, Int32(r.flags)) } }
@@ -49,7 +49,7 @@ extension Backend {
     }
 
     func removexattr(_ r: RemovexattrRequest) throws -> EmptyReply {
-        try at(r.caller, r.target, write: true) { _, t in
+        try at(r.caller, r.target, write: true, gate: [.setxattr]) { _, t in
             try withXattrPath(t, ifSymlink: { throw FsError(EPERM) }) { path in
                 try r.name.withCStr { name in try sys { CQtfsSys.removexattr(path, name) } }
                 return EmptyReply()

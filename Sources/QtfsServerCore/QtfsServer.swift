@@ -11,6 +11,8 @@ public final class QtfsServer: @unchecked Sendable {
     private let logger: Logger
     private let backend: Backend
     private let admission: Admission
+    /// The loaded whitelist (`whitelistFile`), editable at run time; nil when none.
+    public let whitelist: Whitelist?
     private var engine: Engine?
     private var pool: WorkerPool?
     private var loopThread: pthread_t?
@@ -29,7 +31,8 @@ public final class QtfsServer: @unchecked Sendable {
         self.config = config
         self.logger = logger
         opStats = StatsRegistry(names: Engine.opNames, mirror: statsMirror)
-        backend = Backend(exports: try Exports(config.exports))
+        whitelist = try config.whitelistFile.map { try Whitelist(file: $0) }
+        backend = Backend(exports: try Exports(config.exports), whitelist: whitelist)
         admission = try Admission(config)
     }
 

@@ -1,48 +1,12 @@
 #!/usr/bin/env python3
 """Hostile frames from a raw client: the server answers errors or closes that one
 connection, and keeps serving a well-behaved connection throughout."""
-import os, socket, struct, subprocess, sys, tempfile, time
-
-MAGIC = 0x53465451
-BIN = os.environ.get("QTFS_BIN", os.path.join(os.path.dirname(__file__), "../../.build/release"))
-
-def frame(op, rid, payload=b"", magic=MAGIC, version=1, kind=0, length=None):
-    n = len(payload) if length is None else length
-    return struct.pack("<IBBHQII", magic, version, kind, op, rid, n, 0) + payload
-
-def caller(): return struct.pack("<IIIH", 0, 0, 0, 0)
-def bytes16(b): return struct.pack("<H", len(b)) + b
-def target(path): return struct.pack("<I", 0) + bytes16(path)
-
-def recv_frame(s):
-    hdr = b""
-    while len(hdr) < 24:
-        chunk = s.recv(24 - len(hdr))
-        if not chunk: return None
-        hdr += chunk
-    magic, ver, kind, op, rid, n, status = struct.unpack("<IBBHQII", hdr)
-    body = b""
-    while len(body) < n:
-        chunk = s.recv(n - len(body))
-        if not chunk: return None
-        body += chunk
-    return op, rid, status, body
+import os, socket, struct, sys, tempfile, time
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from qtfs_raw import Server, caller, bytes16, target, frame, recv_frame, closed, connect as raw_connect
 
 def connect(port, hello=True):
-    s = socket.create_connection(("127.0.0.1", port), timeout=5)
-    if hello:
-        s.sendall(frame(1, 1, struct.pack("<HHQ", 1, 1, 0) + bytes16(b"hostile-test")))
-        assert recv_frame(s)[2] == 0, "HELLO failed"
-        s.sendall(frame(4, 2, caller() + bytes16(EXPORT.encode())))
-        r = recv_frame(s)
-        assert r and r[2] == 0, f"MOUNT failed: {r}"
-    return s
-
-def closed(s):
-    try:
-        return recv_frame(s) is None
-    except (ConnectionResetError, socket.timeout):
-        return True
+    return raw_connect(port, srv.key, EXPORT if hello else None, do_hello=hello)
 
 def status_of(s, op, payload, rid=99):
     s.sendall(frame(op, rid, payload))
@@ -63,14 +27,9 @@ os.makedirs(EXPORT + "/dir")
 open(EXPORT + "/dir/file", "w").write("x")
 os.symlink("/etc", EXPORT + "/escape")
 os.symlink("..", EXPORT + "/dir/up")
-with socket.socket() as probe:
-    probe.bind(("127.0.0.1", 0)); port = probe.getsockname()[1]
-server = subprocess.Popen([f"{BIN}/qtfs-server", "--listen", "127.0.0.1", "--port", str(port), "--export", EXPORT],
-                          stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "server.log"), "w"))
+srv = Server([EXPORT], work=work)
+server, port = srv.proc, srv.port
 try:
-    for _ in range(100):
-        try: socket.create_connection(("127.0.0.1", port), timeout=1).close(); break
-        except OSError: time.sleep(0.1)
     good = connect(port)
     lookup = lambda p: status_of(good, 10, caller() + target(p))
     check("good connection works", lookup(b"dir/file") == 0)
