@@ -42,8 +42,10 @@ def closed(s):
     try:
         while True:
             if recv_frame(s) is None: return True
-    except (ConnectionResetError, socket.timeout):
+    except ConnectionResetError:
         return True
+    except socket.timeout:
+        return False   # still open
 
 def transcript(role, cn, sn, version=1, method=1, binding=b""):
     return LABEL + struct.pack("<BHH", role, version, method) + cn + sn + bytes16(binding)
