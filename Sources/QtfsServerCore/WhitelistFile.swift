@@ -53,7 +53,8 @@ extension Whitelist {
     }
 
     static func validate(_ path: String, adding kind: Kind, to list: [String], at: String) throws {
-        guard path.hasPrefix("/") else { throw ConfigError("\(at): whitelist path '\(path)' must be absolute") }
+        // [Kill] lists process names (upstream matches a task's comm); the rest are host paths.
+        guard path.hasPrefix("/") || kind == .kill else { throw ConfigError("\(at): whitelist path '\(path)' must be absolute") }
         guard path.utf8.count <= maxItemLength else { throw ConfigError("\(at): whitelist path longer than \(maxItemLength) bytes") }
         guard !list.contains(path) else { throw ConfigError("\(at): '\(path)' is listed twice in [\(kind.rawValue)]") }
         guard list.count < maxItems else { throw ConfigError("\(at): more than \(maxItems) paths in [\(kind.rawValue)]") }
