@@ -85,9 +85,12 @@ def connect(port, key=None, mount=None, do_hello=True, timeout=10):
 class Client:
     """One authenticated, mounted connection with request helpers."""
     def __init__(self, port, key, mount, uid=0, gid=0):
-        self.s = connect(port, key, mount)
+        self.s = connect(port, key)
         self.caller = caller(uid, gid)
         self.rid = 100
+        st, body = self.call("mount", caller() + bytes16(mount.encode()))
+        assert st == 0, f"MOUNT {mount} failed: {st}"
+        self.export = struct.unpack("<I", body[:4])[0]
     def call(self, op, payload):
         self.rid += 1
         self.s.sendall(frame(OP[op] if isinstance(op, str) else op, self.rid, payload))
@@ -96,7 +99,7 @@ class Client:
         assert r[1] == self.rid, "id not echoed"
         return r[2], r[3]
     def status(self, op, payload): return self.call(op, payload)[0]
-    def path(self, op, p, extra=b""): return self.status(op, self.caller + target(p) + extra)
+    def path(self, op, p, extra=b""): return self.status(op, self.caller + target(p, self.export) + extra)
 
 def read_key(path):
     return bytes.fromhex("".join(open(path).read().split()))
