@@ -61,6 +61,18 @@ try:
     check("symlink itself can be looked up", lookup(b"escape") == 0)
     check("unknown export id: refused", status_of(good, 10, caller() + struct.pack("<I", 77) + bytes16(b"x")) != 0)
     check("unknown handle: EBADF", status_of(good, 23, struct.pack("<QQI", 12345, 0, 10)) == 9)
+    # Every fuzz-corpus frame (mutated vectors, Tests/FuzzCorpus) on its own connection.
+    corpus = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../FuzzCorpus")
+    sent = 0
+    for name in sorted(os.listdir(corpus)):
+        if not name.endswith(".bin"): continue
+        s = connect(port)
+        s.settimeout(2)
+        s.sendall(open(os.path.join(corpus, name), "rb").read())
+        try: recv_frame(s)
+        except (socket.timeout, ConnectionResetError): pass
+        s.close(); sent += 1
+    check(f"{sent} fuzz-corpus frames: server still serves", sent > 100 and lookup(b"dir/file") == 0)
     check("server still running", server.poll() is None)
 finally:
     server.terminate(); server.wait()
