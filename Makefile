@@ -6,12 +6,17 @@ BUILD_DIR ?= .build/release
 UNITDIR ?= /etc/systemd/system
 CONFDIR ?= /etc/qtfs
 
-.PHONY: build install install-bin uninstall test demo bench kmod
+.PHONY: build install install-bin install-key uninstall test demo bench kmod
 
 build:
 	swift build -c release
 
-install: build install-bin
+install: build install-bin install-key
+
+# A fresh pre-shared key for the authentication handshake, unless one exists: copy it to
+# each client (qtfs-fuse -o key=FILE). Kept by uninstall, like an edited configuration.
+install-key:
+	[ -e $(DESTDIR)$(CONFDIR)/qtfs.key ] || $(BUILD_DIR)/qtfs-server --generate-key $(DESTDIR)$(CONFDIR)/qtfs.key
 
 # Installs already-built binaries (from BUILD_DIR), the mount helper, the systemd unit
 # and an example configuration (never overwriting an existing one).

@@ -27,6 +27,8 @@ final class Connection {
     /// Monotonic seconds: when accepted, and when data last arrived (timeouts).
     let openedAt = Engine.monotonicSeconds()
     var lastActive = Engine.monotonicSeconds()
+    /// The in-flight throttle was logged (once per connection).
+    var throttleLogged = false
     var closing = false
     var closeAfterSend = false
     private(set) var fdClosed = false

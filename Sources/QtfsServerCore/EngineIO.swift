@@ -62,7 +62,11 @@ extension Engine {
             handleFrame(c, header, payload)
         }
         if c.recv.start == c.recv.end { c.recv.start = 0; c.recv.end = 0 }
-        if underLimits(c) { armRecv(c) }
+        if underLimits(c) { armRecv(c) } else if !c.throttleLogged && !c.closing {
+            c.throttleLogged = true   // once per connection: a busy client hits this all the time
+            logger.info("request limit reached, not reading until answers drain",
+                        metadata: ["conn.peer": "\(c.peer)", "in_flight": "\(c.inFlight)", "limit": "\(config.maxInFlight)"])
+        }
     }
 
     /// Queues a response and starts sending if nothing is on the way.

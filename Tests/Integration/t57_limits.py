@@ -75,9 +75,11 @@ try:
     check("idle close: logged", "idle connection, closing" in idle.log_text())
     idle.stop()
 
-    # In flight (2): 300 pipelined requests are all answered — the server throttles, it does not drop.
+    # In flight (2): 300 pipelined SETATTRs (worker operations) are all answered — the
+    # server throttles, it does not drop.
     c = Client(srv.port, srv.key, EX)
-    c.s.sendall(b"".join(frame(OP["lookup"], 1000 + i, caller() + target(b"f1")) for i in range(300)))
+    chmod = struct.pack("<QIIIIQqIqI", 0, 1, 0o644, 0, 0, 0, 0, 0, 0, 0)
+    c.s.sendall(b"".join(frame(OP["setattr"], 1000 + i, caller() + target(b"f1") + chmod) for i in range(300)))
     answers = [recv_frame(c.s) for _ in range(300)]
     check("300 pipelined requests over max_in_flight=2: all answered",
           all(a and a[2] == 0 for a in answers) and sorted(a[1] for a in answers) == list(range(1000, 1300)))
@@ -97,6 +99,7 @@ try:
     print(f"flood: {sent >> 20} MiB accepted by the socket before it blocked; server RSS {before} -> {after} KiB")
     check("flood: the server stopped reading (socket blocked)", sent < 400 << 20)
     check("flood: server memory grew by less than 64 MiB", after - before < 64 * 1024)
+    check("flood: the throttle is logged", "request limit reached" in srv.log_text())
     check("server alive", srv.alive())
 finally:
     srv.stop()
