@@ -11,6 +11,7 @@ extension Engine {
     /// WRITE data at least this big is written from the receive buffer itself (the
     /// connection gets a fresh one) instead of being copied.
     static let stealThreshold = 64 * 1024
+    static let authOps: Set<UInt16> = [Opcode.authChallenge.rawValue, Opcode.authResponse.rawValue]
 
     func handleFrame(_ c: Connection, _ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {
         if c.closeAfterSend { return }   // refused: nothing after that is looked at
@@ -18,7 +19,7 @@ extension Engine {
             logger.warning("request before HELLO, closing", metadata: ["conn.peer": "\(c.peer)", "req.op": "\(h.opcode)"])
             return closeConnection(c, reason: "no HELLO")
         }
-        if h.opcode != Opcode.hello.rawValue && (!c.authenticated || h.opcode <= Opcode.authResponse.rawValue) {
+        if h.opcode != Opcode.hello.rawValue && (!c.authenticated || Engine.authOps.contains(h.opcode)) {
             return authenticate(c, h, payload)
         }
         logger.trace("request", metadata: ["conn.peer": "\(c.peer)", "req.op": "\(h.opcode)", "req.id": "\(h.id)", "req.len": "\(h.length)"])
