@@ -27,19 +27,20 @@ os.symlink("/proc/self/root", os.path.join(EX, "procroot"))
 os.symlink(OUT, os.path.join(EX, "swaplink"))
 # A bind mount of a directory outside the export's own tree, and an export that is itself
 # a bind mount of a subdirectory (its ".." is not the real parent).
-subprocess.run(["mount", "--bind", OUT, os.path.join(EX, "mnt")], check=True)
 BEX = os.path.join(work, "bindexport")
 os.makedirs(BEX)
-subprocess.run(["mount", "--bind", os.path.join(EX, "real/inner"), BEX], check=True)
-srv = Server([EX, "/proc", BEX], work=work)
-pid = srv.proc.pid
+srv = None
 
 def cleanup():
-    srv.stop()
+    if srv: srv.stop()
     for m in (os.path.join(EX, "mnt"), BEX):
-        subprocess.run(["umount", "-l", m], check=False)
+        subprocess.run(["umount", "-l", m], check=False, stderr=subprocess.DEVNULL)
 
 try:
+    subprocess.run(["mount", "--bind", OUT, os.path.join(EX, "mnt")], check=True)
+    subprocess.run(["mount", "--bind", os.path.join(EX, "real/inner"), BEX], check=True)
+    srv = Server([EX, "/proc", BEX], work=work)
+    pid = srv.proc.pid
     c = Client(srv.port, srv.key, EX)
     other = Client(srv.port, srv.key, EX)
     U = lambda *a: struct.pack("<" + "I" * len(a), *a)

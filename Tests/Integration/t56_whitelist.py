@@ -17,7 +17,6 @@ for d in ("ok", "no", "okay-not"):
     open(os.path.join(EX, d, "f"), "w").write("x")
     os.setxattr(os.path.join(EX, d, "f"), "user.t", b"1")
 os.symlink(os.path.join(EX, "ok"), os.path.join(work, "oklink"))   # a listed path given as a symlink
-subprocess.run(["mount", "--bind", os.path.join(EX, "no"), os.path.join(EX, "bindno")], check=True)
 wl = os.path.join(work, "whitelist")
 kinds = ["Open", "Write", "Read", "Readdir", "Mkdir", "Rmdir", "Create", "Unlink", "Rename", "Setattr", "Setxattr"]
 with open(wl, "w") as f:
@@ -25,8 +24,10 @@ with open(wl, "w") as f:
     for k in kinds:
         f.write(f"[{k}]\nPath={work}/oklink;/var/lib/libvirt/qemu\n")   # second entry: absent path
     f.write(f"[Mount]\nPath={EX}\n[Kill]\nPath=qemu-kvm\n")
-srv = Server([EX], extra=["--whitelist", wl], work=work)
+srv = None
 try:
+    subprocess.run(["mount", "--bind", os.path.join(EX, "no"), os.path.join(EX, "bindno")], check=True)
+    srv = Server([EX], extra=["--whitelist", wl], work=work)
     c = Client(srv.port, srv.key, EX)
     U = lambda *a: struct.pack("<" + "I" * len(a), *a)
     def ops(d):
@@ -93,6 +94,6 @@ try:
                         "--no-auth", "--port", "0", "--export", EX, "--whitelist", wl], capture_output=True, text=True, timeout=30)
     check("unknown group: refuses to start, names the line", r.returncode != 0 and "whitelist:1" in r.stderr and "[Opn]" in r.stderr)
 finally:
-    srv.stop() if srv.alive() else None
+    if srv and srv.alive(): srv.stop()
     subprocess.run(["umount", "-l", os.path.join(EX, "bindno")], check=False)
 check.exit()
