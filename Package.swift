@@ -78,7 +78,8 @@ let package = Package(
         .testTarget(name: "QtfsProtocolTests", dependencies: ["QtfsProtocol"]),
         .testTarget(name: "QtfsServerTests", dependencies: ["QtfsServerCore", "QtfsProtocol", "CQtfsSys"]),
         .testTarget(name: "QtfsClientTests", dependencies: ["QtfsClient", "QtfsProtocol"]),
-                "QtfsProtocol", "QtfsAuth", "CQtfsUring", "CQtfsSys", "QtfsControl",
+        .testTarget(name: "QtfsControlTests", dependencies: ["QtfsControl", "Qtinfo"]),
+        .testTarget(name: "QtfsAuthTests", dependencies: ["QtfsAuth", "QtfsProtocol"]),
     ],
     swiftLanguageModes: [.v5]
 )

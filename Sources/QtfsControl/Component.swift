@@ -89,7 +89,7 @@ public final class ControlTarget: Sendable {
     private func requireWhitelist() throws -> any WhitelistControl {
         guard let whitelist else {
             throw ControlError(role == "server"
-                ? "this qtfs-server has no whitelist support yet; restrict clients with --export options instead"
+                ? "this qtfs-server runs without a whitelist; start it with --whitelist FILE (e.g. /etc/qtfs/whitelist) to edit one"
                 : "a qtfs-fuse mount has no whitelist; whitelists belong to qtfs-server (use --component server-PID)")
         }
         return whitelist

@@ -83,7 +83,7 @@ struct QtfsServerCommand: ParsableCommand {
         let mirror = cfg.metricsListen.map { _ in PrometheusMirror(prefix: "qtfs_server", ops: QtfsServer.opNames) }
         let server = try QtfsServer(config: cfg, logger: logger, statsMirror: mirror)
         try server.start()
-        let endpoints = try Endpoints.start(server.controlTarget(logLevel: level), metricsAddress: cfg.metricsListen,
+        let endpoints = try Endpoints.start(server.controlTarget(logLevel: level, whitelist: server.whitelist), metricsAddress: cfg.metricsListen,
                                             mirror: mirror, logger: logger)
         defer { endpoints.stop() }
         // If the loop ends by itself (fatal io_uring error), wake the main thread too.

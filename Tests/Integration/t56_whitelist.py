@@ -6,10 +6,11 @@ matching follows the location: a listed path given through a symlink or a bind m
 counts, a listed path's string prefix does not."""
 import os, struct, subprocess, sys, tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from qtfs_raw import E, Checks, Client, Server, bytes16, caller, connect, recv_frame, frame, OP, target
+from qtfs_raw import BIN, E, Checks, Client, Server, bytes16, caller, connect, recv_frame, frame, OP, target
 
 check = Checks()
 work = tempfile.mkdtemp(prefix="qtfs-wl.")
+os.environ["QTFS_CONTROL_DIR"] = os.path.join(work, "ctl")   # private control sockets for qtinfo
 EX = os.path.join(work, "export")
 for d in ("ok/sub", "no/sub", "okay-not", "bindno"):
     os.makedirs(os.path.join(EX, d))
@@ -72,6 +73,20 @@ try:
     check("MOUNT beneath [Mount]: allowed", st == 0)
     log = srv.log_text()
     check("denials are logged with their group", "refused by the whitelist" in log and "Rename" in log)
+
+    # qtinfo edits the live whitelist through the control endpoint; the file changes only on save.
+    Q = lambda *a: subprocess.run([f"{BIN}/qtinfo", "-C", f"server-{srv.proc.pid}", *a], capture_output=True, text=True, timeout=30)
+    r = Q("-z", "open")
+    check("qtinfo -z open lists the entries", r.returncode == 0 and f"{work}/oklink" in r.stdout)
+    check("refused before qtinfo adds the place", c.path("open", b"no/f", U(os.O_RDONLY)) == E["EACCES"])
+    for t in ("open", "read"):
+        Q("-w", t, "-x", os.path.join(EX, "no"))
+    check("after qtinfo -w open/read -x: allowed at once", c.path("open", b"no/f", U(os.O_RDONLY)) == 0)
+    check("not saved yet", os.path.join(EX, "no") not in open(wl).read())
+    r = Q("--whitelist-save")
+    check("qtinfo --whitelist-save writes the file", r.returncode == 0 and os.path.join(EX, "no") in open(wl).read())
+    r = Q("-w", "open", "-y", "2")
+    check("qtinfo -w open -y 2 removes it: refused again", r.returncode == 0 and c.path("open", b"no/f", U(os.O_RDONLY)) == E["EACCES"])
     srv.stop()
 
     # [Mount] limited to ok/: mounting the export root is refused; a file without [Mount] too.

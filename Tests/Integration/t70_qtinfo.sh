@@ -138,7 +138,7 @@ expect_error() {  # expect_error PATTERN qtinfo-args...
 expect_error "unknown log level 'DEBG'; use NONE, ERROR, WARN, INFO, DEBUG" -l DEBG
 expect_error "unknown component 'nosuch'" -C nosuch --status
 expect_error "unknown whitelist type 'opne'" -w opne -x /tmp
-expect_error "this qtfs-server has no whitelist support yet" -z
+expect_error "this qtfs-server runs without a whitelist; start it with --whitelist FILE" -z
 python3 -c "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])" "$QTFS_CONTROL_DIR/fuse-999999999.sock"
 expect_error "stale control socket .*fuse-999999999.sock: process 999999999 is gone (crashed?); remove it with: rm " -C fuse-999999999
 "$Q" > "$WORK/list.txt" 2> "$WORK/err.txt" && fail "qtinfo alone exited 0 with a stale socket"

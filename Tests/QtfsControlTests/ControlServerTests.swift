@@ -48,7 +48,7 @@ final class ControlServerTests: XCTestCase {
         XCTAssertEqual(level.loggerLevel, .debug)
         let wl = try ControlClient.call(socket: server.path, ControlRequest(command: .whitelistList))
         XCTAssertFalse(wl.ok)
-        XCTAssertTrue(wl.error?.contains("no whitelist support") == true)
+        XCTAssertTrue(wl.error?.contains("runs without a whitelist") == true)
     }
 
     /// Garbage and a silent client get an error or a timeout, and the next client is served.
