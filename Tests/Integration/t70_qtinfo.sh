@@ -13,7 +13,7 @@ mkdir -p "$WORK/export/full" "$WORK/mnt"
 touch "$WORK/export/full/keep"
 start_server "$WORK/export"
 # Foreground, so that the client's log is kept.
-"$BIN/qtfs-fuse" -f -o "server=127.0.0.1:$PORT" "$WORK/export" "$WORK/mnt" >"$WORK/fuse.log" 2>&1 &
+"$BIN/qtfs-fuse" -f -o "server=127.0.0.1:$PORT,key=$KEY" "$WORK/export" "$WORK/mnt" >"$WORK/fuse.log" 2>&1 &
 FUSE_PID=$!
 MOUNTS+=("$WORK/mnt")
 for i in $(seq 1 100); do mountpoint -q "$WORK/mnt" && break; sleep 0.1; done
