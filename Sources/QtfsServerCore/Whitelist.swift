@@ -69,8 +69,10 @@ public final class Whitelist: @unchecked Sendable {
         }
     }
 
-    /// Writes the current entries back to `file` (atomically: a temporary file renamed).
-    public func save() throws {
+    /// Writes the current entries back to `file` (atomically: a temporary file renamed);
+    /// returns the file's path.
+    @discardableResult
+    public func save() throws -> String {
         guard let file else { throw ConfigError("this whitelist was not loaded from a file; nowhere to save it") }
         let text = Array(lock.withLock { Whitelist.render(paths) }.utf8)
         let tmp = file + ".tmp"
@@ -82,6 +84,7 @@ public final class Whitelist: @unchecked Sendable {
             unlink(tmp)
             throw ConfigError("cannot save whitelist \(file): \(String(cString: strerror(errno)))")
         }
+        return file
     }
 
     /// The resolved places of one kind, refreshed first when `refresh` is set.

@@ -33,9 +33,4 @@ extension Whitelist: WhitelistControl {
         }
         try remove(index: ofKind[index].index)
     }
-
-    public func save() throws -> String {
-        do { try save() as Void } catch let e as ConfigError { throw ControlError(e.description) }
-        return file ?? ""
-    }
 }
