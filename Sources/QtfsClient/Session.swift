@@ -43,11 +43,14 @@ public final class Session: @unchecked Sendable {
     /// The mounted directory relative to the export root ("" = the export root).
     public let base: [UInt8]
     public let root: Attr
+    /// The key every new connection authenticates with (reconnects call
+    /// `Connection.handshake(clientName:key:server:)` with it); nil for a --no-auth server.
+    public let key: AuthKey?
     private let next = Atomic<Int>(0)
 
-    public init(conns: [Connection], export: UInt32, base: [UInt8], root: Attr) {
+    public init(conns: [Connection], export: UInt32, base: [UInt8], root: Attr, key: AuthKey? = nil) {
         precondition(!conns.isEmpty)
-        self.conns = conns; self.export = export; self.base = base; self.root = root
+        self.conns = conns; self.export = export; self.base = base; self.root = root; self.key = key
     }
 
     /// Connects `count` connections, does the handshake (HELLO, authentication with
@@ -68,7 +71,7 @@ public final class Session: @unchecked Sendable {
         let r = conns[0].call(.mount) { MountRequest(caller: caller, path: hostPath).encode(into: &$0) }
         do {
             let m = try r.decode(MountReply.self)
-            return Session(conns: conns, export: m.export, base: m.base, root: m.root)
+            return Session(conns: conns, export: m.export, base: m.base, root: m.root, key: key)
         } catch {
             conns.forEach { $0.shutdownNow() }
             throw ConnectError(mountHint(error, hostPath, addr), errno: (error as? FSError)?.errno ?? LinuxErrno.EIO)
