@@ -4,10 +4,17 @@
 import QtfsAuth
 import QtfsProtocol
 
+/// The key every connection of this process authenticates with unless told otherwise:
+/// qtfs-fuse sets it once at start from `-o key=`, so its mount, stream (fifo) and socket
+/// bridge connections, and reconnects, all authenticate the same way.
+public enum ClientAuth {
+    nonisolated(unsafe) public static var processKey: AuthKey?
+}
+
 extension Connection {
     /// HELLO and, with a key, the challenge-response. Throws `ConnectError` with a text a
     /// person can act on, or `FSError` when the peer does not speak protocol v1.
-    public func handshake(clientName: String, key: AuthKey? = nil, server: String = "server") throws {
+    public func handshake(clientName: String, key: AuthKey? = ClientAuth.processKey, server: String = "server") throws {
         let caps = key == nil ? 0 : HelloRequest.capAuthCapable
         let h = try call(.hello) { HelloRequest(capabilities: caps, clientName: clientName).encode(into: &$0) }
             .decode(HelloReply.self)

@@ -25,6 +25,7 @@ enum Runner {
         let session: Session
         do {
             let key = try o.keyFile.map { try AuthKey.load(path: $0) }
+            ClientAuth.processKey = key   // stream and socket-bridge connections authenticate too
             session = try Session.open(o.server, hostPath: o.source, count: o.conns, caller: Sys.currentCaller(), key: key)
         } catch {
             return fail((error as? ConnectError)?.description ?? (error as? AuthKeyError)?.description ?? "\(error)")

@@ -52,7 +52,7 @@ for i in $(seq 1 100); do [ -e "$H/ready" ] && [ -e "$D/ready" ] && break; sleep
 
 # The server allows connects beneath $H/ and listening at $H/from-dpu-*.
 PORT=$(free_port)
-"$BIN/qtfs-server" --listen 127.0.0.1 --port "$PORT" --export "$EXP" \
+"$BIN/qtfs-server" --listen 127.0.0.1 --port "$PORT" --key "$KEY" --export "$EXP" \
     --unix-connect "$H/" --unix-listen "$H/from-dpu-echo.sock" --unix-listen "$H/from-dpu-seq.sock" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for i in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
@@ -135,7 +135,7 @@ PY
 grep -q "not allowed" "$WORK/server.log" || fail "no log line for the refused path"
 
 log "a listen path outside unix_listen is refused with a clear message"
-if timeout 20 "$BIN/qtfs-fuse" -f -o "server=127.0.0.1:$PORT,unix_serve=$H/other.sock:$D/echo.sock" "$EXP" "$WORK/mnt2" 2>"$WORK/refused.log"; then
+if timeout 20 "$BIN/qtfs-fuse" -f -o "server=127.0.0.1:$PORT,key=$KEY,unix_serve=$H/other.sock:$D/echo.sock" "$EXP" "$WORK/mnt2" 2>"$WORK/refused.log"; then
     fail "mount with a forbidden unix_serve succeeded"
 fi
 grep -q "unix_listen" "$WORK/refused.log" || fail "refusal does not say what to do: $(cat "$WORK/refused.log")"

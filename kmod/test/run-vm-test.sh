@@ -160,8 +160,7 @@ for d in /sys/fs/cgroup/pids /sys/fs/cgroup/unified /sys/fs/cgroup; do
 done
 [ -n "$CG_DIR" ] && EXPORT_ARGS+=(--export "$CG_DIR")
 start_server() {
-	# --no-auth: loopback (qemu user networking); the module's handshake lands separately.
-	"$SERVER" --listen 127.0.0.1 --port "$PORT" --no-auth "${EXPORT_ARGS[@]}" >>"$WORK/server.log" 2>&1 &
+	"$SERVER" --listen 127.0.0.1 --port "$PORT" "${EXPORT_ARGS[@]}" >>"$WORK/server.log" 2>&1 &
 	SERVER_PID=$!
 	for _ in $(seq 50); do
 		(exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && return 0
