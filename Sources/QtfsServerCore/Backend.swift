@@ -21,16 +21,17 @@ final class Backend: @unchecked Sendable {
         if write && e.readOnly { throw FsError(EROFS) }
         return try Credentials.asCaller(caller, squash: e.rootSquash) {
             let r = try PathCheck.resolve(e, target.path)
-            try require(gate, r)
+            try require(gate, r, target.path)
             return try body(e, r)
         }
     }
 
-    /// Throws `WhitelistDenial` unless every kind in `gate` allows the resolved location.
-    func require(_ gate: [Whitelist.Kind], _ r: borrowing Resolved) throws {
+    /// EACCES (logged) unless every kind in `gate` allows the resolved location; `path`
+    /// (export-relative) is for the log line only.
+    func require(_ gate: [Whitelist.Kind], _ r: borrowing Resolved, _ path: [UInt8]) throws {
         guard let whitelist else { return }
         for kind in gate where !r.withName({ whitelist.allows(kind, dir: r.dir, name: $0) }) {
-            throw WhitelistDenial(kind: kind)
+            throw whitelist.denied(kind, path)
         }
     }
 

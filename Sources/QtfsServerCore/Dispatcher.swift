@@ -49,9 +49,6 @@ struct Dispatcher: @unchecked Sendable {
                 logger.warning("too many open files", metadata: ["conn.id": "\(job.conn)", "req.op": "\(job.opcode)"])
             }
             return FrameHeader.errorFrame(opcode: job.opcode, id: job.id, errno: e.errno)
-        } catch let d as WhitelistDenial {
-            logger.notice("refused by the whitelist", metadata: ["conn.id": "\(job.conn)", "req.op": "\(job.opcode)", "whitelist": "\(d.kind.rawValue)"])
-            return FrameHeader.errorFrame(opcode: job.opcode, id: job.id, errno: EACCES)
         } catch let e as WireError {
             logger.debug("bad payload", metadata: ["req.op": "\(job.opcode)", "req.id": "\(job.id)", "error": "\(e)"])
             return FrameHeader.errorFrame(opcode: job.opcode, id: job.id, errno: e.errno)

@@ -10,7 +10,7 @@ extension Backend {
             _ = try PathCheck.validate(rel)
             let fd = rel.isEmpty ? try sys { dup(e.fd) } : try PathCheck.openBeneath(e.fd, rel[...])
             defer { close(fd) }
-            if let whitelist, !whitelist.allows(.mount, dir: fd, name: nil) { throw WhitelistDenial(kind: .mount) }
+            if let whitelist, !whitelist.allows(.mount, dir: fd, name: nil) { throw whitelist.denied(.mount, r.path) }
             try sys { faccessat(fd, ".", X_OK, AT_EACCESS) }
             return try pseudo.attr(fd: fd)
         }

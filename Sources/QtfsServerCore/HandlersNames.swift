@@ -40,7 +40,7 @@ extension Backend {
         guard r.from.export == r.to.export else { throw FsError(EXDEV) }
         return try at(r.caller, r.from, write: true, gate: [.rename]) { e, from in
             let to = try PathCheck.resolve(e, r.to.path)
-            try require([.rename], to)
+            try require([.rename], to, r.to.path)
             try from.withName { a in
                 try to.withName { b in try sys { qtfs_renameat2(from.dir, a, to.dir, b, r.flags) } }
             }
@@ -54,7 +54,7 @@ extension Backend {
         // A new name for a file: it must be one the client may open, in a place it may create in.
         return try at(r.caller, r.from, write: true, gate: [.open]) { e, from in
             let to = try PathCheck.resolve(e, r.to.path)
-            try require([.create], to)
+            try require([.create], to, r.to.path)
             try from.withName { a in
                 try to.withName { b in try sys { linkat(from.dir, a, to.dir, b, 0) } }
             }

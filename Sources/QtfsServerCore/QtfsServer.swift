@@ -32,6 +32,7 @@ public final class QtfsServer: @unchecked Sendable {
         self.logger = logger
         opStats = StatsRegistry(names: Engine.opNames, mirror: statsMirror)
         whitelist = try config.whitelistFile.map { try Whitelist(file: $0) }
+        whitelist?.logger = logger
         backend = Backend(exports: try Exports(config.exports), whitelist: whitelist)
         admission = try Admission(config)
     }

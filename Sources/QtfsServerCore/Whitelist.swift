@@ -3,6 +3,7 @@
 // asked (`save`). Matching is by location, never by path string (WhitelistMatch.swift).
 import Glibc
 internal import CQtfsSys
+import Logging
 
 public final class Whitelist: @unchecked Sendable {
     public struct Entry: Equatable, Sendable {
@@ -13,6 +14,8 @@ public final class Whitelist: @unchecked Sendable {
 
     /// Where `save()` writes; nil for a whitelist built from text.
     public let file: String?
+    /// Refusals are logged here (set by the server).
+    var logger: Logger?
     private let lock = Lock()
     private var paths: [Kind: [String]] = [:]      // protected by lock
     private var places: [Kind: [Place]] = [:]      // protected by lock; resolved paths
@@ -87,6 +90,14 @@ public final class Whitelist: @unchecked Sendable {
         return file
     }
 
+    /// A refusal: logged, answered EACCES (every request path, worker or loop, maps FsError).
+    func denied(_ kind: Kind, _ path: [UInt8]) -> FsError {
+        logger?.notice("refused by the whitelist", metadata: [
+            "whitelist": "\(kind.rawValue)", "path": "\(String(decoding: path, as: UTF8.self))",
+        ])
+        return FsError(EACCES)
+    }
+
     /// The resolved places of one kind, refreshed first when `refresh` is set.
     func places(_ kind: Kind, refresh: Bool) -> [Place] {
         lock.withLock {
@@ -94,11 +105,6 @@ public final class Whitelist: @unchecked Sendable {
             return places[kind] ?? []
         }
     }
-}
-
-/// An operation refused because its location is not whitelisted: answered EACCES and logged.
-struct WhitelistDenial: Error {
-    let kind: Whitelist.Kind
 }
 
 /// A whitelisted location held open (O_PATH), so its identity cannot be reused by

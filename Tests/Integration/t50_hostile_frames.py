@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Hostile frames from a raw client: the server answers errors or closes that one
 connection, and keeps serving a well-behaved connection throughout."""
-import os, socket, struct, sys, tempfile, time
+import os, socket, struct, sys, tempfile, time, shutil
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from qtfs_raw import Server, caller, bytes16, target, frame, recv_frame, closed, connect as raw_connect
 
@@ -76,5 +76,6 @@ try:
     check("server still running", server.poll() is None)
 finally:
     server.terminate(); server.wait()
+    shutil.rmtree(work, ignore_errors=True)
 print(f"{len(failures)} failed")
 sys.exit(1 if failures else 0)

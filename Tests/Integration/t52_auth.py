@@ -3,7 +3,7 @@
 key gets in, every wrong or out-of-order step is refused before any file operation, logged
 with the peer's address, and the connection closed; the start policy, key file modes, the
 address allow-list, the handshake timeout, and qtfs-fuse's key= option."""
-import hashlib, hmac, os, socket, struct, subprocess, sys, tempfile
+import hashlib, hmac, os, socket, struct, subprocess, sys, tempfile, shutil
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from qtfs_raw import (BIN, E, OP, Checks, Server, authenticate, bytes16, caller, closed, connect, frame, hello,
                       recv_frame, target, transcript)
@@ -150,4 +150,5 @@ try:
     check("no mount was left", subprocess.run(["mountpoint", "-q", mnt]).returncode != 0)
 finally:
     srv.stop(); nokey.stop()
+    shutil.rmtree(work, ignore_errors=True)
 check.exit()

@@ -4,7 +4,7 @@ errno (`..`, absolute paths, symlinks absolute and relative, /proc magic links, 
 mounts, overlong and NUL-bearing names, bad handles and export ids), then a race that
 swaps a directory and a symlink to the outside (renameat2 RENAME_EXCHANGE) while three
 connections keep opening and reading through it: nothing outside the export is reached."""
-import ctypes, os, struct, subprocess, sys, tempfile, threading
+import ctypes, os, struct, subprocess, sys, tempfile, threading, shutil
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from qtfs_raw import E, Checks, Client, Server, bytes16, caller, target
 
@@ -181,4 +181,5 @@ try:
     check("server alive after the race", srv.alive())
 finally:
     cleanup()
+    shutil.rmtree(work, ignore_errors=True)   # every mount above was of a directory in work
 check.exit()

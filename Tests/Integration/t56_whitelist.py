@@ -4,7 +4,7 @@ gated operation is allowed beneath a listed directory and refused (EACCES, logge
 elsewhere — including symlink, link, rename's target, xattr get/list and MOUNT — and
 matching follows the location: a listed path given through a symlink or a bind mount
 counts, a listed path's string prefix does not."""
-import os, struct, subprocess, sys, tempfile
+import os, struct, subprocess, sys, tempfile, shutil
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from qtfs_raw import BIN, E, Checks, Client, Server, bytes16, caller, connect, recv_frame, frame, OP, target
 
@@ -111,4 +111,5 @@ try:
 finally:
     if srv and srv.alive(): srv.stop()
     subprocess.run(["umount", "-l", os.path.join(EX, "bindno")], check=False)
+    shutil.rmtree(work, ignore_errors=True)
 check.exit()

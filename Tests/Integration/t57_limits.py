@@ -3,7 +3,7 @@
 open handles per connection, connections per address, idle timeout, requests in flight.
 Exceeding one gives a clear errno or a closed connection plus a log line; a client that
 floods requests without reading answers does not grow the server's memory."""
-import os, socket, struct, sys, tempfile, time
+import os, socket, struct, sys, tempfile, time, shutil
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from qtfs_raw import E, OP, Checks, Client, Server, caller, closed, connect, frame, hello, recv_frame, target
 
@@ -103,4 +103,5 @@ try:
     check("server alive", srv.alive())
 finally:
     srv.stop()
+    shutil.rmtree(work, ignore_errors=True)
 check.exit()

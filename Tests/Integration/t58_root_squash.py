@@ -2,7 +2,7 @@
 """Root squash per export (`--export DIR:root_squash`, `root_squash = yes`): uid 0 acts as
 65534/65534 on that export only; other users keep their identity. Checked with the raw
 protocol and through a real qtfs-fuse mount."""
-import os, struct, subprocess, sys, tempfile, time
+import os, struct, subprocess, sys, tempfile, time, shutil
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from qtfs_raw import BIN, E, Checks, Client, Server, caller, target
 
@@ -47,4 +47,5 @@ try:
 finally:
     subprocess.run(["fusermount3", "-uz", mnt], capture_output=True)
     srv.stop()
+    shutil.rmtree(work, ignore_errors=True)
 check.exit()
