@@ -28,6 +28,7 @@ enum Runner {
             return fail((error as? ConnectError)?.description ?? "\(error)")
         }
         if o.fake { Daemon.report(report, status: 0); session.close(); return 0 }
+        session.policy = o.retryPolicy
         FS.shared = FS(session: session, opts: o)
         let rc = serve(o, report, fail)
         session.close()

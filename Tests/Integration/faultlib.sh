@@ -1,0 +1,36 @@
+# Helpers for the fault tests (t7x): restarting the server on its port, counting its fds.
+# Sourced after lib.sh.
+
+# restart_server EXPORT...: starts qtfs-server again on $PORT (after kill -9), sets SERVER_PID.
+restart_server() {
+    local args=() e i
+    for e in "$@"; do args+=(--export "$e"); done
+    for i in $(seq 1 100); do
+        "$BIN/qtfs-server" --listen 127.0.0.1 --port "$PORT" "${args[@]}" >>"$WORK/server.log" 2>&1 &
+        SERVER_PID=$!
+        local j
+        for j in $(seq 1 20); do
+            (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && return 0
+            kill -0 "$SERVER_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null || true
+        sleep 0.2   # the port may still be held by the dead process's sockets
+    done
+    fail "qtfs-server did not restart on $PORT"
+}
+
+# fd_count PID: open file descriptors of a process.
+fd_count() { ls "/proc/$1/fd" | wc -l; }
+
+# fuse_pid MOUNTPOINT: the qtfs-fuse process serving a mount.
+fuse_pid() { pgrep -f -x "$BIN/qtfs-fuse .* $1" | head -1; }
+
+# wait_for CONDITION-COMMAND...: polls up to ~60 s (no timing is asserted, only progress).
+wait_for() {
+    local i
+    for i in $(seq 1 600); do "$@" && return 0; sleep 0.1; done
+    return 1
+}
+
+size_of() { stat -c %s "$1" 2>/dev/null || echo 0; }
