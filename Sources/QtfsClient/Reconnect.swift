@@ -74,7 +74,7 @@ extension Session {
                 let c = try Session.connect(address, clientName: clientName, timeout: Reconnector.dialTimeout)
                 let m = try Session.mount(c, hostPath: hostPath, caller: mountCaller)
                 if m.export != export {
-                    Sys.printError("qtfs-fuse: \(address) now numbers export \(hostPath) \(m.export) (was \(export)); following it")
+                    report("qtfs-fuse: \(address) now numbers export \(hostPath) \(m.export) (was \(export)); following it")
                     adoptExport(m.export)
                 }
                 replace(i, with: c)
@@ -116,7 +116,7 @@ final class Reconnector: @unchecked Sendable {
 
     func note(failure: Error) {
         let text = (failure as? ConnectError)?.description ?? errnoName(failure)
-        if text != lastError { Sys.printError("qtfs-fuse: reconnect to \(session.address) failed: \(text); retrying") }
+        if text != lastError { report("qtfs-fuse: reconnect to \(session.address) failed: \(text); retrying") }
         lastError = text
     }
 
@@ -135,7 +135,7 @@ final class Reconnector: @unchecked Sendable {
         while let _ = nextRound() {
             var delay = 0.1
             outageStart = Clock.now()
-            Sys.printError("qtfs-fuse: lost a connection to \(session.address); reconnecting")
+            report("qtfs-fuse: lost a connection to \(session.address); reconnecting")
             while !session.reviveDead() {
                 if isStopped { return }
                 var ts = timespec(tv_sec: Int(delay), tv_nsec: Int((delay - delay.rounded(.down)) * 1e9))
@@ -143,7 +143,7 @@ final class Reconnector: @unchecked Sendable {
                 delay = min(delay * 2, 2)
             }
             let took = Clock.now() - (outageStart ?? Clock.now())
-            Sys.printError("qtfs-fuse: reconnected to \(session.address) after \(Int(took * 1000)) ms")
+            report("qtfs-fuse: reconnected to \(session.address) after \(Int(took * 1000)) ms")
             lastError = ""
         }
     }
@@ -158,5 +158,20 @@ final class Reconnector: @unchecked Sendable {
         if stopped { return nil }
         wanted = false
         return ()
+    }
+}
+
+/// Connection events go to stderr (foreground) and to syslog (a daemonized qtfs-fuse has
+/// no stderr), as the kernel logs NFS "server not responding" / "OK".
+func report(_ line: String) {
+    Sys.printError(line)
+    withVaList([]) { args in line.replacingOccurrences("%", "%%").withCString { vsyslog(LOG_WARNING | LOG_DAEMON, $0, args) } }
+}
+
+extension String {
+    func replacingOccurrences(_ a: Character, _ b: String) -> String {
+        var out = ""
+        for ch in self { if ch == a { out += b } else { out.append(ch) } }
+        return out
     }
 }

@@ -34,3 +34,13 @@ wait_for() {
 }
 
 size_of() { stat -c %s "$1" 2>/dev/null || echo 0; }
+
+# mount_fg HOSTPATH MOUNTPOINT [OPTIONS]: qtfs-fuse in the foreground (its log, including
+# reconnect messages, goes to $WORK/fuse-NAME.log); waits until mounted.
+mount_fg() {
+    local src=$1 dst=$2 opts=${3:-}
+    mkdir -p "$dst"
+    "$BIN/qtfs-fuse" -f -o "server=127.0.0.1:$PORT${opts:+,$opts}" "$src" "$dst" >"$WORK/fuse-$(basename "$dst").log" 2>&1 &
+    MOUNTS+=("$dst")
+    wait_for mountpoint -q "$dst" || fail "qtfs-fuse did not mount $src on $dst: $(cat "$WORK/fuse-$(basename "$dst").log")"
+}

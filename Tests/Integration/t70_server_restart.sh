@@ -10,7 +10,7 @@ for d in a b c d; do mkdir -p "$WORK/export/tree/$d"; for f in 1 2 3 4 5 6 7 8; 
 head -c 1073741824 /dev/urandom > "$WORK/export/src"
 SUM=$(sha256sum < "$WORK/export/src" | cut -d' ' -f1)
 start_server "$WORK/export"
-mount_qtfs "$WORK/export" "$WORK/mnt"
+mount_fg "$WORK/export" "$WORK/mnt"
 M=$WORK/mnt
 
 log "lister: ls -lR in a loop; copier: cp of 1 GiB, both through the mount"
