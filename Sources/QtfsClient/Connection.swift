@@ -181,6 +181,17 @@ public final class Connection: @unchecked Sendable {
         }
     }
 
+    /// False (and the connection marked dead) if the server has already closed it. Checked
+    /// before a request that cannot be repeated, so that a connection dropped while idle
+    /// (server restart, idle timeout) does not make its outcome look unknown.
+    public func peerStillOpen() -> Bool {
+        let gone = Int16(Self.pollRdHup) | Int16(POLLHUP) | Int16(POLLERR)
+        var p = pollfd(fd: fd, events: Int16(Self.pollRdHup), revents: 0)
+        if poll(&p, 1, 0) > 0, p.revents & gone != 0 { die(); return false }
+        return isAlive
+    }
+    private static let pollRdHup: Int32 = 0x2000   // POLLRDHUP (GNU-only in <poll.h>)
+
     /// Closes the connection: pending and later calls fail with EIO.
     public func shutdownNow() { die() }
 

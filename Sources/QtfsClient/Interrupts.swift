@@ -15,7 +15,11 @@ public enum Interrupts {
     }
 
     /// The request is answered: a late interrupt for it must not hit the next one.
-    public static func disarm() { Waiter.current().armed.store(0, ordering: .releasing) }
+    public static func disarm() {
+        let w = Waiter.current()
+        w.armed.store(0, ordering: .releasing)
+        w.interrupted.store(false, ordering: .releasing)
+    }
 
     /// Called from the interrupt callback: stops the thread's wait if it still serves `token`.
     public static func fire(_ context: UnsafeMutableRawPointer, token: UInt) {

@@ -52,6 +52,13 @@ extension Session {
         }
     }
 
+    /// `c`, unless the request cannot be repeated and the server has closed `c` meanwhile:
+    /// then it is sent elsewhere (as a request that never left).
+    func ready(_ c: Connection, for replay: Replay) throws(Abort) -> Connection {
+        if replay == .unsafe && !c.peerStillOpen() { throw Abort(reply: .notSent) }
+        return c
+    }
+
     /// Waits until some connection is alive again.
     func awaitLive() throws(Abort) -> Connection {
         let w = Waiter.current()

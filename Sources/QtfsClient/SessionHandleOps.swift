@@ -11,7 +11,7 @@ extension Session {
                   _ build: (UInt64, inout WireWriter) -> Void) -> Reply {
         run(replay) { () throws(Abort) -> Reply in
             let (c, id) = try h.current(self)
-            return c.call(op, tail: tail) { build(id, &$0) }
+            return try ready(c, for: replay).call(op, tail: tail) { build(id, &$0) }
         }
     }
 
@@ -20,7 +20,7 @@ extension Session {
         throws -> (Connection, R) {
         var used: Connection?
         let r = run(replay) { () throws(Abort) -> Reply in
-            let c = try pathConn()
+            let c = try ready(pathConn(), for: replay)
             used = c
             return c.call(op, body)
         }

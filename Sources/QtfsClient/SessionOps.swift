@@ -6,7 +6,7 @@ import QtfsProtocol
 extension Session {
     func onPath<P: WirePayload>(_ op: Opcode, _ req: P, _ replay: Replay = .safe) -> Reply {
         run(replay) { () throws(Abort) -> Reply in
-            try pathConn().call(op) { req.encode(into: &$0) }
+            try ready(pathConn(), for: replay).call(op) { req.encode(into: &$0) }
         }
     }
 
