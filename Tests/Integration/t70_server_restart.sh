@@ -23,10 +23,11 @@ LISTER=$!
 cp "$M/src" "$M/dst" 2> "$WORK/cp.err" &
 CP=$!
 
-half() { [ "$(size_of "$WORK/export/dst")" -gt 268435456 ] || ! kill -0 $CP 2>/dev/null; }
+listings() { cat "$WORK/lister.count" 2>/dev/null || echo 0; }
+half() { { [ "$(size_of "$WORK/export/dst")" -gt 268435456 ] && [ "$(listings)" -gt 0 ]; } || ! kill -0 $CP 2>/dev/null; }
 wait_for half || fail "the copy made no progress"
 kill -0 $CP 2>/dev/null || fail "cp ended before the server was killed (too fast to test; $(size_of "$WORK/export/dst") bytes)"
-BEFORE=$(cat "$WORK/lister.count")
+BEFORE=$(listings)
 log "kill -9 the server at $(size_of "$WORK/export/dst") bytes copied, $BEFORE listings"
 kill -9 "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
 sleep 1   # the server stays away a moment: requests in flight fail, new ones queue
@@ -34,13 +35,14 @@ restart_server "$WORK/export"
 log "server restarted (pid $SERVER_PID)"
 
 wait $CP || fail "cp failed after the server restart: $(cat "$WORK/cp.err")"
-more_listings() { [ "$(cat "$WORK/lister.count")" -gt $((BEFORE + 3)) ]; }
+more_listings() { [ "$(listings)" -gt $((BEFORE + 3)) ]; }
 wait_for more_listings || fail "the lister did not continue after the restart"
 touch "$WORK/stop"; wait $LISTER
 [ ! -s "$WORK/lister.err" ] || fail "the lister saw errors: $(head -5 "$WORK/lister.err")"
 [ "$(sha256sum < "$WORK/export/dst" | cut -d' ' -f1)" = "$SUM" ] || fail "copy checksum differs on the host"
 [ "$(sha256sum < "$M/dst" | cut -d' ' -f1)" = "$SUM" ] || fail "copy checksum differs through the mount"
 grep -q "reconnected to" "$WORK"/fuse-mnt.log || fail "qtfs-fuse did not log a reconnect: $(cat "$WORK"/fuse-mnt.log)"
-log "ok: $(grep -c "reconnected to" "$WORK"/fuse-mnt.log) reconnect(s), $(cat "$WORK/lister.count") listings, checksum $SUM"
+grep "qtfs-fuse:" "$WORK"/fuse-mnt.log | sort | uniq -c | sed 's/^/    /' >&2
+log "ok: $(grep -c "reconnected to" "$WORK"/fuse-mnt.log) reconnect round(s), $(listings) listings without error, checksum $SUM"
 rm -f "$WORK/export/src" "$WORK/export/dst"
 server_alive
