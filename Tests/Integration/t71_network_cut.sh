@@ -7,10 +7,19 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/faultlib.sh"
 command -v ip >/dev/null || { log "skip: no ip(8)"; exit 77; }
 NS=qtfsft$$; A=qfa$$; B=qfb$$; NET=10.$((200 + $$ % 50)).$(($$ % 250)); SERVER_NS_PID=""
+FUSE_PIDS=(); BG_PIDS=()
 ip netns add "$NS" || { log "skip: cannot create network namespaces"; exit 77; }
+# On any exit: nothing may stay blocked on a hard mount whose server is gone for good.
 net_cleanup() {
+    set +e
+    local p
+    for p in "${BG_PIDS[@]:-}"; do [ -n "$p" ] && { pkill -9 -P "$p"; kill -9 "$p"; } 2>/dev/null; done
+    for p in "${FUSE_PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done
     [ -n "$SERVER_NS_PID" ] && kill "$SERVER_NS_PID" 2>/dev/null
-    ip link del "$A" 2>/dev/null; ip netns del "$NS" 2>/dev/null; cleanup
+    cleanup
+    for p in "${FUSE_PIDS[@]:-}"; do [ -n "$p" ] && kill -9 "$p" 2>/dev/null; done
+    ip link del "$A" 2>/dev/null; ip netns del "$NS" 2>/dev/null
+    true
 }
 trap net_cleanup EXIT
 ip link add "$A" type veth peer name "$B"
@@ -28,9 +37,9 @@ SERVER_NS_PID=$!
 wait_for bash -c "exec 3<>/dev/tcp/$NET.2/$PORT" 2>/dev/null || fail "server in namespace $NS did not listen"
 mnt() {  # mnt NAME OPTIONS: like mount_qtfs, against the namespaced server, no caching
     mkdir -p "$WORK/$1"
-    "$BIN/qtfs-fuse" -o "server=$NET.2:$PORT,entry_timeout=0,attr_timeout=0,noprefetch${2:+,$2}" "$WORK/export" "$WORK/$1" >"$WORK/fuse-$1.log" 2>&1
-    MOUNTS+=("$WORK/$1")
-    mountpoint -q "$WORK/$1" || fail "mount $1 failed: $(cat "$WORK/fuse-$1.log")"
+    "$BIN/qtfs-fuse" -f -o "server=$NET.2:$PORT,entry_timeout=0,attr_timeout=0,noprefetch${2:+,$2}" "$WORK/export" "$WORK/$1" >"$WORK/fuse-$1.log" 2>&1 &
+    FUSE_PIDS+=($!); MOUNTS+=("$WORK/$1")
+    wait_for mountpoint -q "$WORK/$1" || fail "mount $1 failed: $(cat "$WORK/fuse-$1.log")"
 }
 mnt hard ""
 mnt soft "soft,timeo=3"
@@ -41,14 +50,14 @@ log "cut: ip link set $A down"
 ip link set "$A" down
 CUT_AT=$(date +%s.%N)
 ( set +e; cat "$WORK/hard/f" > "$WORK/hard.out" 2>&1; echo $? > "$WORK/hard.rc" ) &
-HARD=$!
+HARD=$!; BG_PIDS+=($!)
 ( set +e; stat -c %s "$WORK/hard/f" > "$WORK/hardstat.out" 2>&1; echo $? > "$WORK/hardstat.rc" ) &
-HARDSTAT=$!
+HARDSTAT=$!; BG_PIDS+=($!)
 ( set +e; start=$(date +%s.%N); stat "$WORK/soft/f" > "$WORK/soft.out" 2>&1; echo $? > "$WORK/soft.rc"
   echo "$start $(date +%s.%N)" > "$WORK/soft.time" ) &
-SOFT=$!
+SOFT=$!; BG_PIDS+=($!)
 stat "$WORK/victim/f" >/dev/null 2>&1 &
-VICTIM=$!
+VICTIM=$!; BG_PIDS+=($!)
 
 wait $SOFT || true
 [ "$(ip -o link show "$A" | grep -c 'state DOWN')" = 1 ] || fail "the link came back before the soft operation ended"
