@@ -1,6 +1,20 @@
 # Helpers for the fault tests (t7x): restarting the server on its port, counting its fds.
 # Sourced after lib.sh.
 
+# Processes a fault test started: on any exit they are killed, so nothing stays blocked on
+# a hard mount whose server is gone for good (BG_PIDS: their children too).
+FUSE_PIDS=(); BG_PIDS=()
+fault_cleanup() {
+    set +e
+    local p
+    for p in "${BG_PIDS[@]:-}"; do [ -n "$p" ] && { pkill -9 -P "$p"; kill -9 "$p"; } 2>/dev/null; done
+    for p in "${FUSE_PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done
+    cleanup
+    for p in "${FUSE_PIDS[@]:-}"; do [ -n "$p" ] && kill -9 "$p" 2>/dev/null; done
+    true
+}
+trap fault_cleanup EXIT
+
 # restart_server EXPORT...: starts qtfs-server again on $PORT (after kill -9), sets SERVER_PID.
 restart_server() {
     local args=() e i
@@ -41,6 +55,6 @@ mount_fg() {
     local src=$1 dst=$2 opts=${3:-}
     mkdir -p "$dst"
     "$BIN/qtfs-fuse" -f -o "server=127.0.0.1:$PORT${opts:+,$opts}" "$src" "$dst" >"$WORK/fuse-$(basename "$dst").log" 2>&1 &
-    MOUNTS+=("$dst")
+    MOUNTS+=("$dst"); FUSE_PIDS+=($!)
     wait_for mountpoint -q "$dst" || fail "qtfs-fuse did not mount $src on $dst: $(cat "$WORK/fuse-$(basename "$dst").log")"
 }

@@ -19,9 +19,9 @@ log "lister: ls -lR in a loop; copier: cp of 1 GiB, both through the mount"
       [ "$(printf '%s\n' "$out" | grep -c '^-')" = 32 ] || echo "ls saw $(printf '%s\n' "$out" | grep -c '^-') files" >> "$WORK/lister.err"
       n=$((n + 1)); echo $n > "$WORK/lister.count"
   done ) &
-LISTER=$!
+LISTER=$!; BG_PIDS+=($!)
 cp "$M/src" "$M/dst" 2> "$WORK/cp.err" &
-CP=$!
+CP=$!; BG_PIDS+=($!)
 
 listings() { cat "$WORK/lister.count" 2>/dev/null || echo 0; }
 half() { { [ "$(size_of "$WORK/export/dst")" -gt 268435456 ] && [ "$(listings)" -gt 0 ]; } || ! kill -0 $CP 2>/dev/null; }

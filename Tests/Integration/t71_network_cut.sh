@@ -7,17 +7,10 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/faultlib.sh"
 command -v ip >/dev/null || { log "skip: no ip(8)"; exit 77; }
 NS=qtfsft$$; A=qfa$$; B=qfb$$; NET=10.$((200 + $$ % 50)).$(($$ % 250)); SERVER_NS_PID=""
-FUSE_PIDS=(); BG_PIDS=()
 ip netns add "$NS" || { log "skip: cannot create network namespaces"; exit 77; }
-# On any exit: nothing may stay blocked on a hard mount whose server is gone for good.
 net_cleanup() {
-    set +e
-    local p
-    for p in "${BG_PIDS[@]:-}"; do [ -n "$p" ] && { pkill -9 -P "$p"; kill -9 "$p"; } 2>/dev/null; done
-    for p in "${FUSE_PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done
+    fault_cleanup
     [ -n "$SERVER_NS_PID" ] && kill "$SERVER_NS_PID" 2>/dev/null
-    cleanup
-    for p in "${FUSE_PIDS[@]:-}"; do [ -n "$p" ] && kill -9 "$p" 2>/dev/null; done
     ip link del "$A" 2>/dev/null; ip netns del "$NS" 2>/dev/null
     true
 }

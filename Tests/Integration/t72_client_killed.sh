@@ -24,7 +24,7 @@ for d in dirs: next(d)
 open(sys.argv[2], "w").close()
 time.sleep(600)
 PY
-HOLDER=$!
+HOLDER=$!; BG_PIDS+=($!)
 wait_for test -e "$WORK/holding" || fail "could not open files through the mount"
 HELD=$(fd_count "$SERVER_PID")
 [ "$HELD" -ge $((BASE + 8 + 25)) ] || fail "server holds $HELD fds with the client's files open (before: $BASE): expected 8 connections and 25+ handles"

@@ -7,7 +7,7 @@ mkdir -p "$WORK/small" "$WORK/data" "$WORK/robind"
 mount -t tmpfs -o size=8m qtfs-faults-small "$WORK/small" || { log "skip: cannot mount tmpfs"; exit 77; }
 echo "kept" > "$WORK/data/old"
 mount --bind "$WORK/data" "$WORK/robind" && mount -o remount,bind,ro "$WORK/robind" || fail "read-only bind mount"
-umount_extra() { umount -l "$WORK/robind" 2>/dev/null; umount -l "$WORK/small" 2>/dev/null; cleanup; }
+umount_extra() { umount -l "$WORK/robind" 2>/dev/null; umount -l "$WORK/small" 2>/dev/null; fault_cleanup; }
 trap umount_extra EXIT
 start_server "$WORK/small" "$WORK/data:ro" "$WORK/robind"
 mount_fg "$WORK/small" "$WORK/full"
