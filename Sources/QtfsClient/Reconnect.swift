@@ -98,7 +98,8 @@ extension Session {
 /// redials with exponential backoff (0.1 s doubling to 2 s) until all are alive again.
 final class Reconnector: @unchecked Sendable {
     static let dialTimeout = 5.0
-    private unowned let session: Session
+    private weak var session: Session?   // the thread stops once it is gone
+    private let address: ServerAddress
     private let lock = PMutex()
     private let cond = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private var wanted = false, stopped = false, started = false   // protected by lock
@@ -106,6 +107,7 @@ final class Reconnector: @unchecked Sendable {
 
     init(_ s: Session) {
         session = s
+        address = s.address
         pthread_cond_init(cond, nil)
     }
 
@@ -123,7 +125,7 @@ final class Reconnector: @unchecked Sendable {
 
     func note(failure: Error) {
         let text = (failure as? ConnectError)?.description ?? errnoName(failure)
-        if text != lastError { report("qtfs-fuse: reconnect to \(session.address) failed: \(text); retrying") }
+        if text != lastError { report("qtfs-fuse: reconnect to \(address) failed: \(text); retrying") }
         lastError = text
     }
 
@@ -142,15 +144,16 @@ final class Reconnector: @unchecked Sendable {
         while let _ = nextRound() {
             var delay = 0.1
             outageStart = Clock.now()
-            report("qtfs-fuse: lost a connection to \(session.address); reconnecting")
-            while !session.reviveDead() {
+            report("qtfs-fuse: lost a connection to \(address); reconnecting")
+            while !(session?.reviveDead() ?? true) {
                 if isStopped { return }
                 var ts = timespec(tv_sec: Int(delay), tv_nsec: Int((delay - delay.rounded(.down)) * 1e9))
                 nanosleep(&ts, nil)
                 delay = min(delay * 2, 2)
             }
             let took = Clock.now() - (outageStart ?? Clock.now())
-            report("qtfs-fuse: reconnected to \(session.address) after \(Int(took * 1000)) ms")
+            if isStopped || session == nil { return }
+            report("qtfs-fuse: reconnected to \(address) after \(Int(took * 1000)) ms")
             lastError = ""
         }
     }

@@ -54,6 +54,7 @@ public final class Session: @unchecked Sendable {
         reconnector = Reconnector(self)
         for c in conns { watch(c) }
     }
+    deinit { reconnector.stop() }
 
     /// The current connections (a dead one stays until it is replaced).
     public var conns: [Connection] { slotLock.withLock { slots } }
