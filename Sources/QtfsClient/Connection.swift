@@ -149,17 +149,18 @@ public final class Connection: @unchecked Sendable {
     }
 
     /// Polls the socket and the wake eventfd until the socket is readable (true) or `w`
-    /// must stop waiting (false).
+    /// must stop waiting (false). One poll per batch of frames: small next to a round trip.
     private func waitReadable(_ w: Waiter) -> Bool {
-        while true {
-            if w.reasonToStop() != nil { return false }
-            var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: wakeFd, events: Int16(POLLIN), revents: 0)]
-            let ms = w.deadline.map { max(0, Int32(min(($0 - Clock.now()) * 1000 + 1, 60_000))) } ?? -1
-            let n = poll(&fds, 2, ms)
-            if n < 0 && errno != EINTR { return true }   // let recv report the error
-            if fds[1].revents != 0 { var v: UInt64 = 0; _ = read(wakeFd, &v, 8) }
-            if fds[0].revents != 0 { return true }
+        withUnsafeTemporaryAllocation(of: pollfd.self, capacity: 2) { fds in
+            while true {
+                if w.reasonToStop() != nil { return false }
+                fds[0] = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                fds[1] = pollfd(fd: wakeFd, events: Int16(POLLIN), revents: 0)
+                let ms = w.deadline.map { max(0, Int32(min(($0 - Clock.now()) * 1000 + 1, 60_000))) } ?? -1
+                if poll(fds.baseAddress, 2, ms) < 0 && errno != EINTR { return true }   // recv reports it
+                if fds[1].revents != 0 { var v: UInt64 = 0; _ = read(wakeFd, &v, 8) }
+                if fds[0].revents != 0 { return true }
+            }
         }
     }
 
