@@ -1,4 +1,4 @@
-# Helpers for the fault tests (t7x): restarting the server on its port, counting its fds.
+# Helpers for the fault tests (t80–t84): restarting the server on its port, counting its fds.
 # Sourced after lib.sh.
 
 # Processes a fault test started: on any exit they are killed, so nothing stays blocked on
