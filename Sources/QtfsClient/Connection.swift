@@ -106,7 +106,7 @@ public final class Connection: @unchecked Sendable {
                 return giveUp
             }
             if readerBusy {
-                Self.wait(w.cond, state.raw, until: w.deadline)
+                Self.wait(w.cond, state.raw, until: w.deadline ?? Clock.now() + Interrupts.recheck)
                 continue
             }
             readerBusy = true
@@ -120,8 +120,7 @@ public final class Connection: @unchecked Sendable {
 
     /// Waits on `cond` until signalled or the deadline (CLOCK_MONOTONIC seconds).
     private static func wait(_ cond: UnsafeMutablePointer<pthread_cond_t>,
-                             _ m: UnsafeMutablePointer<pthread_mutex_t>, until deadline: Double?) {
-        guard let deadline else { pthread_cond_wait(cond, m); return }
+                             _ m: UnsafeMutablePointer<pthread_mutex_t>, until deadline: Double) {
         var ts = Clock.realtime(after: deadline - Clock.now())
         pthread_cond_timedwait(cond, m, &ts)
     }
@@ -156,7 +155,8 @@ public final class Connection: @unchecked Sendable {
                 if w.reasonToStop() != nil { return false }
                 fds[0] = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
                 fds[1] = pollfd(fd: wakeFd, events: Int16(POLLIN), revents: 0)
-                let ms = w.deadline.map { max(0, Int32(min(($0 - Clock.now()) * 1000 + 1, 60_000))) } ?? -1
+                let until = w.deadline ?? Clock.now() + Interrupts.recheck
+                let ms = max(0, Int32(min((until - Clock.now()) * 1000 + 1, 60_000)))
                 if poll(fds.baseAddress, 2, ms) < 0 && errno != EINTR { return true }   // recv reports it
                 if fds[1].revents != 0 { var v: UInt64 = 0; _ = read(wakeFd, &v, 8) }
                 if fds[0].revents != 0 { return true }

@@ -90,7 +90,9 @@ final class Waiter: @unchecked Sendable {
 extension Waiter {
     /// Why this thread must stop waiting now (interrupt, passed deadline), or nil.
     func reasonToStop() -> Reply? {
-        if interrupted.load(ordering: .acquiring) { return .interrupted }
+        if interrupted.load(ordering: .acquiring) || Interrupts.abandoned.load(ordering: .acquiring) {
+            return .interrupted
+        }
         if let d = deadline, Clock.now() >= d { return .timedOut }
         return nil
     }

@@ -69,7 +69,9 @@ enum Runner {
         let cfg = fuse_loop_cfg_create()
         fuse_loop_cfg_set_max_threads(cfg, 64)
         fuse_loop_cfg_set_idle_threads(cfg, 16)
+        let watcher = ExitWatcher { fuse_session_exited(se) != 0 }
         let rc = fuse_session_loop_mt_312(se, UnsafeMutableRawPointer(cfg))
+        watcher.stop()
         fuse_loop_cfg_destroy(cfg)
         fuse_session_unmount(se)
         return rc == 0 ? 0 : 1

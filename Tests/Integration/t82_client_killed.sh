@@ -38,3 +38,18 @@ wait_for back_to_base || fail "server still holds $(fd_count "$SERVER_PID") fds 
 grep -q "connection closed" "$WORK/server.log" || fail "server did not log the closed connections"
 log "server fds back to $(fd_count "$SERVER_PID") after kill -9 of the client"
 server_alive
+
+log "SIGTERM stops qtfs-fuse even while a hard mount waits for a server that is gone"
+mount_fg "$WORK/export" "$WORK/mnt2" entry_timeout=0,attr_timeout=0
+FUSE2=$!
+[ "$(cat "$WORK/mnt2/d/f1")" = 1 ] || fail "second mount unusable"
+kill -9 "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
+( set +e; stat "$WORK/mnt2/d/f2" > "$WORK/stat.out" 2>&1; echo $? > "$WORK/stat.rc" ) &
+STATTER=$!; BG_PIDS+=($!)
+blocked() { local c; c=$(pgrep -P "$STATTER") && grep -q request_wait_answer "/proc/$c/wchan"; }
+wait_for blocked || fail "stat did not wait for the server"
+kill -TERM "$FUSE2"
+wait_for bash -c "! kill -0 $FUSE2 2>/dev/null" || fail "qtfs-fuse ignored SIGTERM while a request waited for the server"
+wait "$STATTER" || true
+[ "$(cat "$WORK/stat.rc")" != 0 ] || fail "stat succeeded without a server"
+log "qtfs-fuse exited; the waiting stat got: $(cat "$WORK/stat.out")"
