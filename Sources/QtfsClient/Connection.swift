@@ -7,6 +7,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CQtfsSys
 import QtfsProtocol
 
 public final class Connection: @unchecked Sendable {
@@ -19,6 +20,8 @@ public final class Connection: @unchecked Sendable {
     private let reader: FrameReader                // used only by the role holder
     private let sendLock = PMutex()
     private var handovers = 0                      // protected by state
+    private var leader: Waiter?                    // protected by state: the role holder
+    private let wakeFd = eventfd(0, Int32(EFD_CLOEXEC | EFD_NONBLOCK))   // wakes the role holder
     /// Called once, from the thread that saw the connection die. Seam for reconnect.
     public var onDeath: (@Sendable (Connection) -> Void)?
     public private(set) var hello: HelloReply?
@@ -28,7 +31,7 @@ public final class Connection: @unchecked Sendable {
         self.fd = fd
         reader = FrameReader(fd: fd)
     }
-    deinit { close(fd) }
+    deinit { close(fd); close(wakeFd) }
 
     public var isAlive: Bool { state.withLock { !dead } }
     /// Times the reader role went to another waiter (for tests and tuning).
@@ -37,19 +40,27 @@ public final class Connection: @unchecked Sendable {
     /// Records the server's HELLO answer (Handshake.swift).
     func setHello(_ h: HelloReply) { hello = h }
 
-    /// Sends one request and blocks until its response (or EIO if the connection dies).
-    /// `tail` is appended to the payload without copying (WRITE data).
+    /// Sends one request and blocks until its response. Without one, the reply carries a
+    /// `failure`: the connection died (before or after sending), the calling thread's
+    /// deadline passed (soft mounts) or it was interrupted. `tail` is appended to the
+    /// payload without copying (WRITE data).
     public func call(_ op: Opcode, tail: UnsafeRawBufferPointer? = nil,
                      _ body: (inout WireWriter) -> Void) -> Reply {
         let w = Waiter.current()
         state.lock()
-        if dead { state.unlock(); return .eio }
+        if dead { state.unlock(); return .notSent }
         let id = nextId
         nextId &+= 1
         pending[id] = w
         state.unlock()
-        if !send(op, id, tail, body) { die() }
-        return wait(w)
+        if !send(op, id, tail, body) {
+            die()   // a frame not fully sent cannot have been executed
+            state.withLock { _ = w.take() }
+            return .notSent
+        }
+        w.waitingOn.withLock { $0 = self }
+        defer { w.waitingOn.withLock { $0 = nil } }
+        return wait(w, id)
     }
 
     /// Sends one request without waiting for its answer, which is read and dropped later
@@ -78,17 +89,23 @@ public final class Connection: @unchecked Sendable {
         return sendFrame(wr.bytes, tail)
     }
 
-    /// Blocks until `w` has its reply, reading the socket whenever the role is free.
-    private func wait(_ w: Waiter) -> Reply {
+    /// Blocks until `w` has its reply, reading the socket whenever the role is free. Gives
+    /// up at the waiter's deadline or on its interrupt (its answer is then dropped on arrival).
+    private func wait(_ w: Waiter, _ id: UInt64) -> Reply {
         state.lock()
         defer { state.unlock() }
         while !w.done {
             if dead { return .eio }   // die() completed everyone; a late registrant lands here
+            if let giveUp = w.reasonToStop() {
+                pending[id] = nil
+                return giveUp
+            }
             if readerBusy {
-                pthread_cond_wait(w.cond, state.raw)
+                Self.wait(w.cond, state.raw, until: w.deadline ?? Clock.now() + Interrupts.recheck)
                 continue
             }
             readerBusy = true
+            leader = w
             state.unlock()
             readUntilAnswered(w)
             state.lock()
@@ -96,14 +113,25 @@ public final class Connection: @unchecked Sendable {
         return w.take()
     }
 
-    /// Holds the reader role until `w` is answered or the connection dies, then passes
-    /// the role on. Called without the state lock.
+    /// Waits on `cond` until signalled or the deadline (CLOCK_MONOTONIC seconds).
+    private static func wait(_ cond: UnsafeMutablePointer<pthread_cond_t>,
+                             _ m: UnsafeMutablePointer<pthread_mutex_t>, until deadline: Double) {
+        var ts = Clock.realtime(after: deadline - Clock.now())
+        pthread_cond_timedwait(cond, m, &ts)
+    }
+
+    /// Holds the reader role until `w` is answered, gives up (deadline, interrupt) or the
+    /// connection dies, then passes the role on. Called without the state lock.
     private func readUntilAnswered(_ w: Waiter) {
         while true {
+            if !reader.hasBufferedBytes && !waitReadable(w) {
+                state.withLock { passRoleLocked() }   // w gives up; wait() says why
+                return
+            }
             guard let (h, payload) = reader.next() else { die(); return }
             guard h.kind == .response else { continue }   // events are reserved in v1
             state.lock()
-            let target = pending.removeValue(forKey: h.id)   // nil: a posted request's answer
+            let target = pending.removeValue(forKey: h.id)   // nil: a posted or abandoned request
             target?.complete(Reply(status: Int32(bitPattern: h.status), payload: payload))
             if target === w {
                 passRoleLocked()
@@ -114,14 +142,51 @@ public final class Connection: @unchecked Sendable {
         }
     }
 
+    /// Polls the socket and the wake eventfd until the socket is readable (true) or `w`
+    /// must stop waiting (false). One poll per batch of frames: small next to a round trip.
+    private func waitReadable(_ w: Waiter) -> Bool {
+        withUnsafeTemporaryAllocation(of: pollfd.self, capacity: 2) { fds in
+            while true {
+                if w.reasonToStop() != nil { return false }
+                fds[0] = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                fds[1] = pollfd(fd: wakeFd, events: Int16(POLLIN), revents: 0)
+                let until = w.deadline ?? Clock.now() + Interrupts.recheck
+                let ms = max(0, Int32(min((until - Clock.now()) * 1000 + 1, 60_000)))
+                if poll(fds.baseAddress, 2, ms) < 0 && errno != EINTR { return true }   // recv reports it
+                if fds[1].revents != 0 { var v: UInt64 = 0; _ = read(wakeFd, &v, 8) }
+                if fds[0].revents != 0 { return true }
+            }
+        }
+    }
+
+    /// An interrupt arrived for `w` (another thread): wake it wherever it waits here.
+    func wake(_ w: Waiter) {
+        state.withLock {
+            pthread_cond_signal(w.cond)
+            if leader === w { var one: UInt64 = 1; _ = write(wakeFd, &one, 8) }
+        }
+    }
+
     /// Frees the reader role and wakes one waiter to take it, if any is waiting.
     private func passRoleLocked() {
         readerBusy = false
+        leader = nil
         if let (_, next) = pending.first {
             handovers += 1
             pthread_cond_signal(next.cond)
         }
     }
+
+    /// False (and the connection marked dead) if the server has already closed it. Checked
+    /// before a request that cannot be repeated, so that a connection dropped while idle
+    /// (server restart, idle timeout) does not make its outcome look unknown.
+    public func peerStillOpen() -> Bool {
+        let gone = Int16(Self.pollRdHup) | Int16(POLLHUP) | Int16(POLLERR)
+        var p = pollfd(fd: fd, events: Int16(Self.pollRdHup), revents: 0)
+        if poll(&p, 1, 0) > 0, p.revents & gone != 0 { die(); return false }
+        return isAlive
+    }
+    private static let pollRdHup: Int32 = 0x2000   // POLLRDHUP (GNU-only in <poll.h>)
 
     /// Closes the connection: pending and later calls fail with EIO.
     public func shutdownNow() { die() }
@@ -134,12 +199,13 @@ public final class Connection: @unchecked Sendable {
         }
     }
 
-    /// Marks the connection dead and fails everything in flight with EIO.
+    /// Marks the connection dead and fails everything in flight with EIO (`.lost`).
     func die() {
         state.lock()
         if dead { state.unlock(); return }
         dead = true
         readerBusy = false
+        leader = nil
         for (_, w) in pending { w.complete(.eio) }
         pending = [:]
         state.unlock()

@@ -14,7 +14,8 @@ public struct ConnectError: Error, CustomStringConvertible, Sendable {
 
 public enum Dial {
     /// Connects to host:port (name or numeric, IPv4 or IPv6) and sets TCP_NODELAY.
-    public static func tcp(host: String, port: UInt16) throws -> Int32 {
+    /// `timeout` bounds each connect attempt (reconnects); nil leaves the kernel's.
+    public static func tcp(host: String, port: UInt16, timeout: Double? = nil) throws -> Int32 {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
@@ -30,7 +31,9 @@ public enum Dial {
             let fd = socket(a.pointee.ai_family, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
             if fd >= 0 {
                 setBuffers(fd)
+                if let timeout { setSendTimeout(fd, timeout) }   // Linux applies it to connect
                 if connect(fd, a.pointee.ai_addr, a.pointee.ai_addrlen) == 0 {
+                    if timeout != nil { setSendTimeout(fd, 0) }
                     var one: Int32 = 1
                     setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
                     return fd
@@ -53,6 +56,11 @@ public enum Dial {
         where setsockopt(fd, SOL_SOCKET, force, &size, len) != 0 {
             setsockopt(fd, SOL_SOCKET, plain, &size, len)
         }
+    }
+
+    static func setSendTimeout(_ fd: Int32, _ seconds: Double) {
+        var tv = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - seconds.rounded(.down)) * 1e6))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
     }
 
     static func describe(_ err: Int32, host: String, port: UInt16) -> String {

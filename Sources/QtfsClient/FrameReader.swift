@@ -14,6 +14,9 @@ final class FrameReader {
     private var start = 0, end = 0   // unparsed bytes are buf[start..<end]
 
     init(fd: Int32) { self.fd = fd }
+
+    /// Bytes of a next frame already received (then `next` needs no poll first).
+    var hasBufferedBytes: Bool { end > start }
     deinit { buf.deallocate() }
 
     /// The next frame; nil at EOF, on an error or a bad header (the stream is then useless).

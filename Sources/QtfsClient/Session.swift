@@ -7,13 +7,6 @@ import QtfsAuth
 import QtfsProtocol
 import Synchronization
 
-/// A server handle together with the connection it belongs to.
-public struct RemoteHandle: Equatable, Sendable {
-    public let conn: Int
-    public let id: UInt64
-    public init(conn: Int, id: UInt64) { self.conn = conn; self.id = id }
-}
-
 public struct ServerAddress: Equatable, Sendable, CustomStringConvertible {
     public var host: String
     public var port: UInt16
@@ -38,8 +31,16 @@ public struct ServerAddress: Equatable, Sendable, CustomStringConvertible {
 }
 
 public final class Session: @unchecked Sendable {
-    public let conns: [Connection]
-    public let export: UInt32
+    /// Where and how to (re)connect; kept for reconnects.
+    public let address: ServerAddress
+    public let hostPath: String
+    let clientName: String
+    let mountCaller: Caller
+    /// hard (wait forever) or soft (give up after a time); set before the first operation.
+    public var policy = RetryPolicy.hard
+    private let slotLock = PMutex()
+    private var slots: [Connection]          // protected by slotLock; replaced on reconnect
+    private let exportId: Atomic<UInt32>
     /// The mounted directory relative to the export root ("" = the export root).
     public let base: [UInt8]
     public let root: Attr
@@ -47,35 +48,51 @@ public final class Session: @unchecked Sendable {
     /// `Connection.handshake(clientName:key:server:)` with it); nil for a --no-auth server.
     public let key: AuthKey?
     private let next = Atomic<Int>(0)
+    private(set) var reconnector: Reconnector!
 
-    public init(conns: [Connection], export: UInt32, base: [UInt8], root: Attr, key: AuthKey? = nil) {
+    init(_ addr: ServerAddress, hostPath: String, clientName: String, caller: Caller,
+         conns: [Connection], mount m: MountReply, key: AuthKey?) {
         precondition(!conns.isEmpty)
-        self.conns = conns; self.export = export; self.base = base; self.root = root; self.key = key
+        address = addr; self.hostPath = hostPath; self.clientName = clientName; mountCaller = caller
+        slots = conns; exportId = Atomic(m.export); base = m.base; root = m.root; self.key = key
+        reconnector = Reconnector(self)
+        for c in conns { watch(c) }
     }
+    deinit { reconnector.stop() }
+
+    /// The current connections (a dead one stays until it is replaced).
+    public var conns: [Connection] { slotLock.withLock { slots } }
+    public var export: UInt32 { exportId.load(ordering: .relaxed) }
 
     /// Connects `count` connections, does the handshake (HELLO, authentication with
     /// `key`) on each and MOUNTs `hostPath`.
     public static func open(_ addr: ServerAddress, hostPath: String, count: Int,
                             caller: Caller, clientName: String = "qtfs-fuse", key: AuthKey? = nil) throws -> Session {
         var conns: [Connection] = []
-        for _ in 0..<max(1, count) {
-            let c = Connection(socket: try Dial.tcp(host: addr.host, port: addr.port))
-            do { try c.handshake(clientName: clientName, key: key, server: "server \(addr)") } catch {
-                c.shutdownNow()
-                conns.forEach { $0.shutdownNow() }
-                if error is ConnectError { throw error }
-                throw ConnectError("server at \(addr) did not complete HELLO (\(errnoName(error))) — is it a qtfs-server speaking protocol v1?")
-            }
-            conns.append(c)
-        }
-        let r = conns[0].call(.mount) { MountRequest(caller: caller, path: hostPath).encode(into: &$0) }
+        for _ in 0..<max(1, count) { conns.append(try connect(addr, clientName: clientName, key: key)) }
         do {
-            let m = try r.decode(MountReply.self)
-            return Session(conns: conns, export: m.export, base: m.base, root: m.root, key: key)
+            let m = try mount(conns[0], hostPath: hostPath, caller: caller)
+            return Session(addr, hostPath: hostPath, clientName: clientName, caller: caller, conns: conns, mount: m, key: key)
         } catch {
             conns.forEach { $0.shutdownNow() }
             throw ConnectError(mountHint(error, hostPath, addr), errno: (error as? FSError)?.errno ?? LinuxErrno.EIO)
         }
+    }
+
+    /// One connection: TCP, then the handshake. Used at mount time and by every reconnect.
+    static func connect(_ addr: ServerAddress, clientName: String, key: AuthKey?,
+                        timeout: Double? = nil) throws -> Connection {
+        let c = Connection(socket: try Dial.tcp(host: addr.host, port: addr.port, timeout: timeout))
+        do { try c.handshake(clientName: clientName, key: key, server: "server \(addr)") } catch {
+            c.shutdownNow()
+            if error is ConnectError { throw error }   // authentication: says what to do itself
+            throw ConnectError("server at \(addr) did not complete HELLO (\(errnoName(error))) — is it a qtfs-server speaking protocol v1?")
+        }
+        return c
+    }
+
+    static func mount(_ c: Connection, hostPath: String, caller: Caller) throws -> MountReply {
+        try c.call(.mount) { MountRequest(caller: caller, path: hostPath).encode(into: &$0) }.decode(MountReply.self)
     }
 
     static func mountHint(_ e: Error, _ path: String, _ addr: ServerAddress) -> String {
@@ -91,20 +108,33 @@ public final class Session: @unchecked Sendable {
         return "server \(addr) refused to mount host path \(path): \(why)"
     }
 
-    /// The connection for a path operation: round-robin, skipping dead connections.
-    public func pathConn() -> Connection { conns[pathConnIndex()] }
-
-    /// Index of the next live connection (all dead: any, whose calls fail with EIO).
-    public func pathConnIndex() -> Int {
-        let n = conns.count
+    /// A live connection for a path operation, round-robin; waits for a reconnect when
+    /// none is alive (see `awaitLive`).
+    func pathConn() throws(Abort) -> Connection {
+        let all = conns
         let start = next.add(1, ordering: .relaxed).oldValue
-        for i in 0..<n where conns[(start &+ i) % n].isAlive { return (start &+ i) % n }
-        return start % n
+        for i in 0..<all.count where all[(start &+ i) % all.count].isAlive { return all[(start &+ i) % all.count] }
+        return try awaitLive()
+    }
+
+    /// Installs a fresh connection in place of the dead one at `index`.
+    func replace(_ index: Int, with c: Connection) {
+        watch(c)
+        slotLock.withLock { slots[index] = c }
+    }
+
+    func adoptExport(_ id: UInt32) { exportId.store(id, ordering: .relaxed) }
+
+    private func watch(_ c: Connection) {
+        c.onDeath = { [weak self] _ in self?.reconnector.wake() }
     }
 
     public func target(_ path: [UInt8]) -> Target { Target(export: export, path: path) }
 
-    public func close() { conns.forEach { $0.shutdownNow() } }
+    public func close() {
+        reconnector.stop()
+        conns.forEach { $0.shutdownNow() }
+    }
 }
 
 func errnoName(_ e: Error) -> String {

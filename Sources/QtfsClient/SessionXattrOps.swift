@@ -16,12 +16,12 @@ extension Session {
     public func setxattr(_ c: Caller, _ path: [UInt8], name: [UInt8], value: [UInt8], flags: UInt32) throws {
         var req = SetxattrRequest(caller: c, target: target(path), name: "", flags: flags, value: value)
         req.name = name
-        try onPath(.setxattr, req).check()
+        try onPath(.setxattr, req, flags & 1 != 0 ? .unsafe : .safe).check()   // XATTR_CREATE fails the second time
     }
 
     public func removexattr(_ c: Caller, _ path: [UInt8], name: [UInt8]) throws {
         var req = RemovexattrRequest(caller: c, target: target(path), name: "")
         req.name = name
-        try onPath(.removexattr, req).check()
+        try onPath(.removexattr, req, .unsafe).check()
     }
 }

@@ -3,6 +3,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 
 public final class PMutex: @unchecked Sendable {
     let raw: UnsafeMutablePointer<pthread_mutex_t>
@@ -33,6 +34,15 @@ final class Waiter: @unchecked Sendable {
     let cond: UnsafeMutablePointer<pthread_cond_t>
     var done = false
     var reply = Reply(status: 0, payload: [])
+    /// Give up waiting at this CLOCK_MONOTONIC time (soft mounts); nil waits forever.
+    /// Set by the thread itself around one operation.
+    var deadline: Double?
+    /// Set by a FUSE interrupt (another thread): the operation ends with EINTR.
+    let interrupted = Atomic<Bool>(false)
+    /// The connection this thread is waiting on, for the interrupt to wake it.
+    let waitingOn = Mutex<Connection?>(nil)
+    /// Token of the request (FUSE req pointer) the interrupt belongs to; 0 when none.
+    let armed = Atomic<UInt>(0)
 
     init() {
         cond = .allocate(capacity: 1)
@@ -74,5 +84,43 @@ final class Waiter: @unchecked Sendable {
         let w = Waiter()
         pthread_setspecific(key, Unmanaged.passRetained(w).toOpaque())
         return w
+    }
+}
+
+extension Waiter {
+    /// Why this thread must stop waiting now (interrupt, passed deadline), or nil.
+    func reasonToStop() -> Reply? {
+        if interrupted.load(ordering: .acquiring) || Interrupts.abandoned.load(ordering: .acquiring) {
+            return .interrupted
+        }
+        if let d = deadline, Clock.now() >= d { return .timedOut }
+        return nil
+    }
+}
+
+/// Monotonic time in seconds, and conversions for pthread timed waits.
+public enum Clock {
+    public static func now() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+
+    /// CLOCK_REALTIME `seconds` from now (pthread_cond_timedwait's default clock).
+    static func realtime(after seconds: Double) -> timespec {
+        var t = timespec()
+        clock_gettime(CLOCK_REALTIME, &t)
+        let s = max(0, min(seconds, 3600))
+        let ns = Int(t.tv_nsec) + Int((s - s.rounded(.down)) * 1e9)
+        return timespec(tv_sec: t.tv_sec + Int(s) + ns / 1_000_000_000, tv_nsec: ns % 1_000_000_000)
+    }
+
+    /// Sleeps up to `seconds`, in short slices, returning early when `w` must stop.
+    static func sleep(_ seconds: Double, unless w: Waiter) {
+        let end = now() + seconds
+        while now() < end, w.reasonToStop() == nil {
+            var ts = timespec(tv_sec: 0, tv_nsec: Int(min(end - now(), 0.05) * 1e9))
+            nanosleep(&ts, nil)
+        }
     }
 }

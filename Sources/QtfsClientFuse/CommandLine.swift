@@ -83,6 +83,10 @@ Options (-o, comma-separated):
   debug                FUSE debug output
   fsname=NAME          name shown in /proc/mounts (default SERVER:HOST_PATH)
   key=FILE             pre-shared key file (mode 0600) for a server started with --key
+  hard                 when the server is unreachable, wait for it forever (default);
+                       lost connections are redialled, a signal (Ctrl-C, kill) ends the wait
+  soft                 give up instead: the operation fails with ETIMEDOUT after timeo
+  timeo=S              seconds a soft mount waits for an answer (default 30)
   rw, ro, nosuid, nodev, noexec, sync, noatime, dirsync ...   mount flags, passed on
   _netdev, defaults, auto, noauto, user, nofail, x-*   accepted and ignored (fstab)
 

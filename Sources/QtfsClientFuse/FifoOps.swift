@@ -17,7 +17,7 @@ final class FifoFile: OpenFile, @unchecked Sendable {
 
     init(channel: StreamChannel, handle: UInt64) {
         self.channel = channel; self.handle = handle
-        super.init(RemoteHandle(conn: -1, id: handle))
+        super.init(streamHandle: ())
     }
 
     /// Keeps the kernel's newest poll handle (one notification wakes every waiter).

@@ -43,13 +43,21 @@ let ESTALE_: Int32 = 116
 
 /// Runs a handler body; a thrown FSError (or anything else, as EIO) becomes the reply.
 /// The body must send its own reply as its last step, so exactly one reply goes out.
+/// A FUSE interrupt for the request ends its wait for the server with EINTR.
 @inline(__always)
 func handle(_ req: fuse_req_t?, _ body: () throws -> Void) {
+    let token = UInt(bitPattern: req)
+    fuse_req_interrupt_func(req, onInterrupt, Interrupts.arm(token: token))
+    defer { Interrupts.disarm() }
     do { try body() } catch {
         let e = (error as? FSError)?.errno ?? EIO
         ReplyErrno.set(e)   // for the statistics (FuseStats)
         fuse_reply_err(req, e)
     }
+}
+
+private let onInterrupt: fuse_interrupt_func_t = { req, context in
+    if let context { Interrupts.fire(context, token: UInt(bitPattern: req)) }
 }
 
 /// Who is asking: uid, gid, pid from the request, plus supplementary groups for non-root.

@@ -9,7 +9,7 @@ enum DirOps {
         let fs = FS.shared!
         handle(req) {
             let h = try fs.session.opendir(caller(req), try fs.path(ino))
-            OpenDir(h).attach(fi!)
+            OpenDir(h, ino: ino, fs).attach(fi!)
             cacheListing(fs, ino, fi!)
             if fuse_reply_open(req, fi) != 0 {
                 if let d = OpenFile.detach(fi!) { fs.session.releasedir(d.remote) }

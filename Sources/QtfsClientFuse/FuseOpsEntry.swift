@@ -33,7 +33,7 @@ enum EntryOps {
         handle(req) {
             let remote = fi.flatMap { OpenFile.from($0)?.remote }
             var r = SetattrRequest(caller: caller(req), target: fs.session.target(try fs.path(ino)),
-                                   handle: remote?.id ?? 0, valid: [])
+                                   valid: [])
             fill(&r, attr!.pointee, toSet)
             let a = try fs.session.setattr(r, handle: remote)
             fs.childChanged(ino)

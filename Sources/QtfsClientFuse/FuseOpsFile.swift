@@ -17,13 +17,13 @@ enum FileOps {
             if fi.pointee.flags & O_TRUNC != 0 { fs.childChanged(ino) }
             setOpenFlags(fs, fi, openFlags, keep: keep, pseudo: pseudo)
             let direct = fi.pointee.direct_io != 0
-            OpenFile(h, content: content.map { OpenContent($0, sequential: direct) }).attach(fi)
+            OpenFile(h, ino: ino, fs, content: content.map { OpenContent($0, sequential: direct) }).attach(fi)
             if fuse_reply_open(req, fi) != 0 { closeAfterInterrupt(fs, fi) }
         }
     }
 
     private static func openMaybeReading(_ fs: FS, _ c: Caller, _ path: [UInt8], _ flags: UInt32,
-                                         _ wantContent: Bool) throws -> (RemoteHandle, UInt32, [UInt8]?) {
+                                         _ wantContent: Bool) throws -> (OpenHandle, UInt32, [UInt8]?) {
         if wantContent { return try fs.session.openRead(c, path, flags: flags, maxBytes: OpenContent.maxBytes) }
         let (h, f) = try fs.session.open(c, path, flags: flags)
         return (h, f, nil)
@@ -39,7 +39,7 @@ enum FileOps {
             var e = fs.entry(fs.nodes.found(parent: UInt64(parent), name: n, attr: r.attr), r.attr)
             _ = fs.nodes.openedKeepsCache(UInt64(e.ino))
             setOpenFlags(fs, fi, r.flags, keep: false, pseudo: r.attr.isPseudo)
-            OpenFile(h).attach(fi)
+            OpenFile(h, ino: fuse_ino_t(e.ino), fs).attach(fi)
             if fuse_reply_create(req, &e, fi) != 0 {
                 fs.nodes.forget(UInt64(e.ino), 1)
                 closeAfterInterrupt(fs, fi)

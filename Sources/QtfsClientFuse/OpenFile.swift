@@ -4,10 +4,19 @@ import QtfsClient
 import QtfsProtocol
 
 class OpenFile {
-    let remote: RemoteHandle
+    /// nil only for host fifos (FifoFile), whose handle lives on the stream channel.
+    let remote: OpenHandle!
     /// The content that came with the open, if any (OPEN_READ).
     let content: OpenContent?
-    init(_ remote: RemoteHandle, content: OpenContent? = nil) { self.remote = remote; self.content = content }
+    /// `ino`'s current path is where the handle is re-opened after a reconnect.
+    init(_ remote: OpenHandle, ino: fuse_ino_t, _ fs: FS, content: OpenContent? = nil) {
+        self.remote = remote
+        self.content = content
+        let nodes = fs.nodes
+        remote.path = { nodes.path(UInt64(ino)) }
+    }
+    /// A file without a session handle (FifoFile).
+    init(streamHandle: ()) { remote = nil; content = nil }
 
     /// Stores a retained reference in fi->fh.
     func attach(_ fi: UnsafeMutablePointer<fuse_file_info>) {

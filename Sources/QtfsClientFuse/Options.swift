@@ -16,6 +16,8 @@ struct Options {
     var remoteFifos = true // host fifos shown as regular files served by the host (FifoOps)
     var bridges: [BridgeSpec] = []   // unix sockets: local path -> host socket
     var serves: [BridgeSpec] = []    // unix sockets: host path -> DPU socket (localPath)
+    var soft = false       // give up after `timeo` seconds instead of waiting for the server
+    var timeo = 30.0
     var allowOther = Sys.isRoot
     var debug = false
     var fsname: String?
@@ -36,6 +38,11 @@ struct Options {
         "group", "relatime", "norelatime", "strictatime", "nostrictatime", "lazytime", "nolazytime",
         "loud", "silent", "nodefaults", "fuse",   // "fuse": mount.qtfs uses FUSE
     ]
+}
+
+extension Options {
+    /// hard: wait for the server forever (interruptible); soft: ETIMEDOUT after timeo.
+    var retryPolicy: RetryPolicy { soft ? .soft(max(timeo, 0.1)) : .hard }
 }
 
 struct UsageError: Error { let message: String }
@@ -94,6 +101,9 @@ extension Options {
         case "debug": debug = true
         case "fsname": fsname = try need()
         case "key": keyFile = try need()
+        case "soft": soft = true
+        case "hard": soft = false
+        case "timeo": timeo = try seconds(key, need())
         default: try applyMountWord(key)
         }
     }

@@ -31,6 +31,7 @@ enum Runner {
             return fail((error as? ConnectError)?.description ?? (error as? AuthKeyError)?.description ?? "\(error)")
         }
         if o.fake { Daemon.report(report, status: 0); session.close(); return 0 }
+        session.policy = o.retryPolicy
         FS.shared = FS(session: session, opts: o)
         let rc = serve(o, report, fail)
         session.close()
@@ -71,7 +72,9 @@ enum Runner {
         let cfg = fuse_loop_cfg_create()
         fuse_loop_cfg_set_max_threads(cfg, 64)
         fuse_loop_cfg_set_idle_threads(cfg, 16)
+        let watcher = ExitWatcher { fuse_session_exited(se) != 0 }
         let rc = fuse_session_loop_mt_312(se, UnsafeMutableRawPointer(cfg))
+        watcher.stop()
         fuse_loop_cfg_destroy(cfg)
         fuse_session_unmount(se)
         return rc == 0 ? 0 : 1

@@ -1,0 +1,187 @@
+// Surviving a lost connection (server restart, network cut, reset): a background thread
+// redials dead connections with backoff, redoes the handshake and MOUNT; callers wait for
+// a live connection (forever on hard mounts, until `timeo` on soft ones, always
+// interruptible) and resend what is safe to resend (docs/client.md, "Faults").
+#if canImport(Glibc)
+import Glibc
+#endif
+import QtfsProtocol
+
+/// NFS-style hard/soft behaviour when the server does not answer.
+public struct RetryPolicy: Sendable, Equatable {
+    /// Seconds an operation may wait for its answer (including reconnects); nil: forever.
+    public var timeout: Double?
+    public static let hard = RetryPolicy(timeout: nil)
+    public static func soft(_ seconds: Double) -> RetryPolicy { RetryPolicy(timeout: seconds) }
+}
+
+/// Whether a request may be sent again after its connection died with it in flight.
+public enum Replay: Sendable {
+    case safe     // repeating it gives the same result (reads, lookups, writes at an offset)
+    case unsafe   // the first attempt may have taken effect (create O_EXCL, rename, unlink…)
+}
+
+/// An operation ends without an answer from the server; `reply` says why.
+struct Abort: Error { let reply: Reply }
+
+/// errno for an unsafe request whose connection died after it was sent: the caller must
+/// check whether it happened (an ECONNRESET "connection reset by peer" says exactly that).
+public let errnoOutcomeUnknown: Int32 = ECONNRESET
+
+extension Session {
+    /// Sends a request until it has an answer. A request that never left is sent again once
+    /// a connection is back; one lost in flight is sent again only if `replay` is `.safe`.
+    /// The soft-mount deadline covers the whole operation, reconnects included.
+    func run(_ replay: Replay, _ attempt: () throws(Abort) -> Reply) -> Reply {
+        let w = Waiter.current()
+        let outer = w.deadline
+        if outer == nil, let t = policy.timeout { w.deadline = Clock.now() + t }
+        defer { w.deadline = outer }
+        while true {
+            let r: Reply
+            do { r = try attempt() } catch {
+                if error.reply.failure == .notSent { continue }
+                return error.reply
+            }
+            switch r.failure {
+            case nil, .timedOut?, .interrupted?: return r
+            case .notSent?: continue
+            case .lost?:
+                if replay == .unsafe { return Reply(status: errnoOutcomeUnknown, payload: []) }
+            }
+        }
+    }
+
+    /// `c`, unless the request cannot be repeated and the server has closed `c` meanwhile:
+    /// then it is sent elsewhere (as a request that never left).
+    func ready(_ c: Connection, for replay: Replay) throws(Abort) -> Connection {
+        if replay == .unsafe && !c.peerStillOpen() { throw Abort(reply: .notSent) }
+        return c
+    }
+
+    /// Waits until some connection is alive again.
+    func awaitLive() throws(Abort) -> Connection {
+        let w = Waiter.current()
+        reconnector.wake()
+        while true {
+            if let c = conns.first(where: { $0.isAlive }) { return c }
+            if let stop = w.reasonToStop() { throw Abort(reply: stop) }
+            Clock.sleep(0.05, unless: w)
+        }
+    }
+
+    /// Redials every dead connection once; true when all are alive.
+    func reviveDead() -> Bool {
+        let w = Waiter.current()   // the reconnect thread's: HELLO and MOUNT must not hang
+        w.deadline = Clock.now() + 2 * Reconnector.dialTimeout
+        defer { w.deadline = nil }
+        var allAlive = true
+        for (i, old) in conns.enumerated() where !old.isAlive {
+            do {
+                let c = try Session.connect(address, clientName: clientName, key: key, timeout: Reconnector.dialTimeout)
+                let m = try Session.mount(c, hostPath: hostPath, caller: mountCaller)
+                if m.export != export {
+                    report("qtfs-fuse: \(address) now numbers export \(hostPath) \(m.export) (was \(export)); following it")
+                    adoptExport(m.export)
+                }
+                replace(i, with: c)
+            } catch {
+                allAlive = false
+                reconnector.note(failure: error)
+            }
+        }
+        return allAlive
+    }
+}
+
+/// The thread that brings dead connections back: woken by a connection's death, it
+/// redials with exponential backoff (0.1 s doubling to 2 s) until all are alive again.
+final class Reconnector: @unchecked Sendable {
+    static let dialTimeout = 5.0
+    private weak var session: Session?   // the thread stops once it is gone
+    private let address: ServerAddress
+    private let lock = PMutex()
+    private let cond = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private var wanted = false, stopped = false, started = false   // protected by lock
+    private var outageStart: Double?, lastError = ""                // reconnect thread only
+
+    init(_ s: Session) {
+        session = s
+        address = s.address
+        pthread_cond_init(cond, nil)
+    }
+
+    /// A connection died (or a caller found none alive): start reconnecting.
+    func wake() {
+        lock.withLock {
+            if stopped { return }
+            wanted = true
+            if !started { started = true; startThread() }
+            pthread_cond_signal(cond)
+        }
+    }
+
+    func stop() { lock.withLock { stopped = true; pthread_cond_signal(cond) } }
+
+    func note(failure: Error) {
+        let text = (failure as? ConnectError)?.description ?? errnoName(failure)
+        if text != lastError { report("qtfs-fuse: reconnect to \(address) failed: \(text); retrying") }
+        lastError = text
+    }
+
+    private func startThread() {
+        let me = Unmanaged.passRetained(self).toOpaque()
+        var t = pthread_t()
+        pthread_create(&t, nil, { p in
+            let r = Unmanaged<Reconnector>.fromOpaque(p!).takeRetainedValue()
+            r.loop()
+            return nil
+        }, me)
+        pthread_detach(t)
+    }
+
+    private func loop() {
+        while let _ = nextRound() {
+            var delay = 0.1
+            outageStart = Clock.now()
+            report("qtfs-fuse: lost a connection to \(address); reconnecting")
+            while !(session?.reviveDead() ?? true) {
+                if isStopped { return }
+                var ts = timespec(tv_sec: Int(delay), tv_nsec: Int((delay - delay.rounded(.down)) * 1e9))
+                nanosleep(&ts, nil)
+                delay = min(delay * 2, 2)
+            }
+            let took = Clock.now() - (outageStart ?? Clock.now())
+            if isStopped || session == nil { return }
+            report("qtfs-fuse: reconnected to \(address) after \(Int(took * 1000)) ms")
+            lastError = ""
+        }
+    }
+
+    private var isStopped: Bool { lock.withLock { stopped } }
+
+    /// Blocks until a reconnect is wanted; nil once stopped.
+    private func nextRound() -> Void? {
+        lock.lock()
+        defer { lock.unlock() }
+        while !wanted && !stopped { pthread_cond_wait(cond, lock.raw) }
+        if stopped { return nil }
+        wanted = false
+        return ()
+    }
+}
+
+/// Connection events go to stderr (foreground) and to syslog (a daemonized qtfs-fuse has
+/// no stderr), as the kernel logs NFS "server not responding" / "OK".
+func report(_ line: String) {
+    Sys.printError(line)
+    withVaList([]) { args in line.replacingOccurrences("%", "%%").withCString { vsyslog(LOG_WARNING | LOG_DAEMON, $0, args) } }
+}
+
+extension String {
+    func replacingOccurrences(_ a: Character, _ b: String) -> String {
+        var out = ""
+        for ch in self { if ch == a { out += b } else { out.append(ch) } }
+        return out
+    }
+}
