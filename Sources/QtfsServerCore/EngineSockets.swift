@@ -40,7 +40,25 @@ extension Engine {
             fail(c, h, EACCES)
             return nil
         }
+        guard whitelistAllowsSocket(path) else {
+            logger.warning("socket bridge: path not in the whitelist's [Udsconnect]", metadata: ["conn.peer": "\(c.peer)", "path": "\(path)"])
+            fail(c, h, EACCES)
+            return nil
+        }
         return (req, path)
+    }
+
+    /// With a whitelist, a bridged socket must also lie at or beneath a [Udsconnect] place
+    /// (checked on its resolved parent directory, as every whitelist check is).
+    private func whitelistAllowsSocket(_ path: String) -> Bool {
+        guard let wl = dispatcher.backend.whitelist else { return true }
+        let slash = path.lastIndex(of: "/") ?? path.startIndex
+        let dir = path[..<slash].isEmpty ? "/" : String(path[..<slash])
+        let name = String(path[path.index(after: slash)...])
+        let fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        return name.withCString { wl.allows(.udsconnect, dir: fd, name: $0) }
     }
 
     /// Exact paths, or directories given with a trailing "/" (then anything beneath).

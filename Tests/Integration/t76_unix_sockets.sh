@@ -140,4 +140,26 @@ if timeout 20 "$BIN/qtfs-fuse" -f -o "server=127.0.0.1:$PORT,key=$KEY,unix_serve
 fi
 grep -q "unix_listen" "$WORK/refused.log" || fail "refusal does not say what to do: $(cat "$WORK/refused.log")"
 server_alive
+
+log "with a whitelist, bridged sockets must also be in its [Udsconnect] group"
+printf '[Open]\nPath=%s\n[Readdir]\nPath=%s\n[Mount]\nPath=%s\n[Udsconnect]\nPath=%s\n' "$EXP" "$EXP" "$EXP" "$H/api.sock" >"$WORK/whitelist"
+PORT2=$(free_port)
+"$BIN/qtfs-server" --listen 127.0.0.1 --port "$PORT2" --key "$KEY" --export "$EXP" --unix-connect "$H/" \
+    --whitelist "$WORK/whitelist" >"$WORK/server2.log" 2>&1 &
+PIDS+=($!)
+for i in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT2") 2>/dev/null && break; sleep 0.1; done
+PORT=$PORT2 mount_qtfs "$EXP" "$WORK/mnt3" "unix_bridge=$D/wl-api.sock:$H/api.sock,unix_bridge=$D/wl-echo.sock:$H/echo.sock"
+out=$(timeout 20 curl -s --unix-socket "$D/wl-api.sock" http://localhost/wl) || fail "curl through a whitelisted socket failed"
+[ "$out" = "host api says hi /wl" ] || fail "curl through a whitelisted socket got '$out'"
+python3 - <<PY || fail "a socket outside [Udsconnect] carried data"
+import socket
+s = socket.socket(socket.AF_UNIX); s.settimeout(20); s.connect("$D/wl-echo.sock")
+try:
+    s.sendall(b"x")
+    got = s.recv(10)
+except (ConnectionResetError, BrokenPipeError):
+    got = b""   # closed with our byte unread: a reset, no data either
+assert got == b""
+PY
+grep -q "Udsconnect" "$WORK/server2.log" || fail "no log line for the socket outside [Udsconnect]"
 log "PASS"
