@@ -232,6 +232,22 @@ void qtfs_conn_fail(struct qtfs_conn *c, int err)
 	}
 }
 
+/* An event frame (server push): POLL_READY wakes pollers; others are skipped. */
+static int qtfs_rx_event(struct qtfs_conn *c, const struct qtfs_hdr *h)
+{
+	u8 payload[64];
+
+	if (h->length > sizeof(payload)) {
+		qtfs_err_rl("event %u with %u bytes from server, closing connection\n", h->opcode, h->length);
+		return -EPROTO;
+	}
+	if (h->length && qtfs_sock_recv(c->sock, payload, h->length))
+		return -EPROTO;
+	if (h->opcode == QTFS_OP_POLL_READY)
+		qtfs_poll_ready(c->sbi, payload, h->length);
+	return 0;
+}
+
 static int qtfs_rx_one(struct qtfs_conn *c)
 {
 	u8 hdrbuf[QTFS_HDR_SIZE];
@@ -244,6 +260,8 @@ static int qtfs_rx_one(struct qtfs_conn *c)
 	if (err)
 		return err;
 	err = qtfs_hdr_decode(hdrbuf, &h);
+	if (!err && h.kind == QTFS_KIND_EVENT)
+		return qtfs_rx_event(c, &h);
 	if (err || h.kind != QTFS_KIND_RSP) {
 		qtfs_err_rl("bad frame header from server, closing connection\n");
 		return -EPROTO;

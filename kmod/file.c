@@ -28,6 +28,8 @@ static struct qtfs_file *qtfs_file_new(u64 handle, u32 open_flags, u32 gen)
 	if (qf) {
 		mutex_init(&qf->reopen_lock);
 		mutex_init(&qf->content_lock);
+		init_waitqueue_head(&qf->poll_wq);
+		INIT_LIST_HEAD(&qf->poll_node);
 		qf->handle = handle;
 		qf->open_flags = open_flags;
 		qf->gen = gen;
@@ -173,6 +175,7 @@ static int qtfs_file_release(struct inode *inode, struct file *file)
 	struct qtfs_file *qf = file->private_data;
 
 	if (qf) {
+		qtfs_poll_release(QTFS_SB(inode->i_sb), qf);
 		qtfs_call_async(&QTFS_SB(inode->i_sb)->conn, QTFS_OP_RELEASE, qf->handle, qf->gen);
 		kvfree(qf->content);
 	}
@@ -492,9 +495,13 @@ static long qtfs_fallocate(struct file *file, int mode, loff_t offset, loff_t le
 	return err;
 }
 
-/* No server push yet: a remote file is always ready; reads block (killably). */
+/* Fifos and other streams ask the host (poll.c); a regular file is always ready. */
 static __poll_t qtfs_poll(struct file *file, struct poll_table_struct *wait)
 {
+	struct qtfs_file *qf = file->private_data;
+
+	if (qf && (qf->open_flags & QTFS_OPEN_NONSEEKABLE))
+		return qtfs_poll_remote(file, wait);
 	return EPOLLIN | EPOLLOUT | EPOLLRDNORM | EPOLLWRNORM;
 }
 

@@ -172,6 +172,12 @@ void qtfs_call_async(struct qtfs_conn *c, u16 op, u64 handle, u32 gen);
 void qtfs_req_put(struct qtfs_req *req);
 void qtfs_req_finish(struct qtfs_conn *c, struct qtfs_req *req, int err, u8 *rsp, u32 len);
 struct qtfs_msg *qtfs_msg_alloc(void);
+
+/* poll.c */
+struct qtfs_file;
+__poll_t qtfs_poll_remote(struct file *file, struct poll_table_struct *wait);
+void qtfs_poll_ready(struct qtfs_sb *sbi, const u8 *payload, u32 len);
+void qtfs_poll_release(struct qtfs_sb *sbi, struct qtfs_file *qf);
 void qtfs_fill_caller(struct qtfs_caller *c);
 void qtfs_fill_caller_cred(struct qtfs_caller *c, const struct cred *cred);
 
@@ -187,6 +193,8 @@ struct qtfs_sb {
 	struct qtfs_snap snaps[QTFS_SNAP_SLOTS];
 	atomic64_t change_gen;		/* bumped around every modifying request */
 	bool no_open_read;		/* the server answered OPEN_READ with ENOSYS */
+	spinlock_t poll_lock;		/* protects pollers */
+	struct list_head pollers;	/* files with an armed host poll watch (poll.c) */
 };
 
 struct qtfs_inode {
@@ -210,6 +218,9 @@ struct qtfs_file {
 	u8 *content;
 	u32 content_len, content_next;
 	s64 content_gen;		/* sbi->change_gen at open: a change here drops it */
+	/* fifos: readiness pushed by the server (poll.c) */
+	wait_queue_head_t poll_wq;
+	struct list_head poll_node;	/* in sbi->pollers while a watch is armed */
 };
 
 static inline struct qtfs_sb *QTFS_SB(struct super_block *sb) { return sb->s_fs_info; }

@@ -317,6 +317,8 @@ static int qtfs_init_fs_context(struct fs_context *fc)
 	sbi->opts.req_timeout = QTFS_DEF_REQ_TIMEOUT;
 	INIT_LIST_HEAD(&sbi->node);
 	mutex_init(&sbi->snap_lock);
+	spin_lock_init(&sbi->poll_lock);
+	INIT_LIST_HEAD(&sbi->pollers);
 	qtfs_conn_init(&sbi->conn, sbi);
 	fc->s_fs_info = sbi;
 	fc->ops = &qtfs_context_ops;

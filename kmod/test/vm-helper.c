@@ -8,6 +8,8 @@
  *   mmapcat FILE                      print FILE through a read-only mmap
  *   seek FILE data|hole|end OFFSET    print lseek's answer
  *   pollread FIFO                     blocking open, poll(POLLIN), read: "revents=POLLIN data=..."
+ *   pollpush FIFO                     poll waits while the fifo is empty and is woken by a
+ *                                     write 0.3 s later: "idle=0 ready=POLLIN"
  * Failures print "err=N" (errno) and exit 1.
  */
 #define _GNU_SOURCE
@@ -20,6 +22,7 @@
 #include <poll.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -137,6 +140,31 @@ static int pollread(const char *file)
 	return 0;
 }
 
+/* Readiness pushed by the server: an empty fifo is not ready, a later write wakes poll. */
+static int pollpush(const char *file)
+{
+	struct pollfd p = { .events = POLLIN };
+	pid_t child;
+	int idle, ready;
+
+	p.fd = open(file, O_RDWR);	/* both ends: the open does not wait */
+	if (p.fd < 0)
+		return fail();
+	idle = poll(&p, 1, 300);
+	child = fork();
+	if (child < 0)
+		return fail();
+	if (child == 0) {
+		usleep(300000);
+		_exit(write(p.fd, "x", 1) == 1 ? 0 : 1);
+	}
+	ready = poll(&p, 1, 10000);
+	waitpid(child, NULL, 0);
+	printf("idle=%d ready=%s\n", idle, ready == 1 && (p.revents & POLLIN) ? "POLLIN" : "none");
+	close(p.fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
@@ -162,6 +190,8 @@ int main(int argc, char **argv)
 		return seekcmd(argv);
 	if (!strcmp(cmd, "pollread") && argc >= 2)
 		return pollread(argv[1]);
+	if (!strcmp(cmd, "pollpush") && argc >= 2)
+		return pollpush(argv[1]);
 	fprintf(stderr, "usage: see the comment at the top of vm-helper.c\n");
 	return 2;
 }

@@ -262,6 +262,9 @@ sleep 1
 echo polled | timeout 20 tee $Q/fifo-poll > /dev/null
 wait $rdr
 eq fifo_poll "$(cat /tmp/poll.out)" "revents=POLLIN data=polled"
+# readiness comes from the host: an empty fifo is not ready; the POLL_READY event wakes poll
+mkfifo $Q/fifo-push
+eq fifo_poll_push "$(timeout 20 $H pollpush $Q/fifo-push)" "idle=0 ready=POLLIN"
 mkfifo $Q/fifo2
 cat $Q/fifo2 > /dev/null &
 blk=$!
