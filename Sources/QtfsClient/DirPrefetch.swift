@@ -108,15 +108,16 @@ public final class DirPrefetch: @unchecked Sendable {
     public func note(_ dir: UInt64, _ name: [UInt8], _ answer: Answer) {
         guard active.load(ordering: .relaxed) > 0 else { return }
         lock.withLock {
-            guard var d = dirs[dir] else { return }
-            if d.fetching { dropLocked(dir); return }
-            guard d.snapshot != nil else { return }
+            guard let fetching = dirs[dir]?.fetching else { return }
+            if fetching { dropLocked(dir); return }
+            guard dirs[dir]?.snapshot != nil else { return }
+            // Mutated in place: a local copy of the entry would make every change copy
+            // the whole snapshot (copy-on-write), O(entries) per create or unlink.
             switch answer {
-            case .found(let a): d.snapshot![name] = .some(a)
-            case .absent: d.snapshot![name] = nil
-            case .unknown: d.snapshot![name] = .some(nil)
+            case .found(let a): dirs[dir]!.snapshot![name] = .some(a)
+            case .absent: dirs[dir]!.snapshot![name] = nil
+            case .unknown: dirs[dir]!.snapshot![name] = .some(nil)
             }
-            dirs[dir] = d
         }
     }
 
