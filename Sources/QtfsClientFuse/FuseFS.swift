@@ -14,6 +14,8 @@ final class FS: @unchecked Sendable {
     let proc: ProcMode?
     /// Directory snapshots for lookups (nil: off, or a timeout is 0 so nothing may be cached).
     let prefetch: DirPrefetch?
+    /// Files known to have no security.capability (asked before every write).
+    let noCaps: NoCapsCache?
     var writeback = false       // set in init, once the kernel agreed
     var fuseSession: OpaquePointer?
 
@@ -25,6 +27,7 @@ final class FS: @unchecked Sendable {
         proc = opts.proc ? ProcMode(localProc: opts.localProc, mountpoint: opts.mountpoint) : nil
         let life = min(opts.entryTimeout, opts.attrTimeout)
         prefetch = opts.prefetch && life > 0 ? DirPrefetch(lifetime: life) : nil
+        noCaps = NoCapsCache(lifetime: opts.attrTimeout)
     }
 
     /// This client created, removed or renamed `name` in `dir`: keep its snapshot in step.

@@ -38,6 +38,7 @@ enum FileOps {
             fs.dirChanged(parent, n, .found(r.attr))
             var e = fs.entry(fs.nodes.found(parent: UInt64(parent), name: n, attr: r.attr), r.attr)
             _ = fs.nodes.openedKeepsCache(UInt64(e.ino))
+            if !r.attr.isPseudo { fs.noCaps?.noteAbsent(UInt64(e.ino)) }   // a new file has none
             setOpenFlags(fs, fi, r.flags, keep: false, pseudo: r.attr.isPseudo)
             OpenFile(h, ino: fuse_ino_t(e.ino), fs).attach(fi)
             if fuse_reply_create(req, &e, fi) != 0 {

@@ -37,9 +37,15 @@ enum MiscOps {
         let fs = FS.shared!
         if fs.proc?.isSynthetic(ino) == true { fuse_reply_err(req, ENODATA); return }
         handle(req) {
+            let n = bytes(name), isCaps = n == NoCapsCache.name
+            if isCaps, fs.noCaps?.knowsAbsent(UInt64(ino)) == true { throw FSError(ENODATA) }
             let want = UInt32(min(size, Wire.maxXattrValue))
-            let r = try fs.session.getxattr(caller(req), try fs.path(ino), name: bytes(name), size: want)
-            replyXattr(req, r, size)
+            do {
+                replyXattr(req, try fs.session.getxattr(caller(req), try fs.path(ino), name: n, size: want), size)
+            } catch let e as FSError where e.errno == ENODATA && isCaps && !fs.nodes.isPseudo(UInt64(ino)) {
+                fs.noCaps?.noteAbsent(UInt64(ino))
+                throw e
+            }
         }
     }
 
@@ -66,6 +72,7 @@ enum MiscOps {
             let v = value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) } ?? []
             try fs.session.setxattr(caller(req), try fs.path(ino), name: bytes(name), value: v,
                                     flags: UInt32(bitPattern: flags) & 3)
+            fs.noCaps?.forget(UInt64(ino))
             fs.childChanged(ino)   // ctime
             fuse_reply_err(req, 0)
         }
@@ -75,6 +82,7 @@ enum MiscOps {
         let fs = FS.shared!
         handle(req) {
             try fs.session.removexattr(caller(req), try fs.path(ino), name: bytes(name))
+            fs.noCaps?.forget(UInt64(ino))
             fs.childChanged(ino)
             fuse_reply_err(req, 0)
         }

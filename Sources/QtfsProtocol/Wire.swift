@@ -20,7 +20,8 @@ public enum WireError: Error, Equatable, Sendable {
 }
 
 /// Appends fields to a byte buffer. When `trace` is on, each field is also recorded with
-/// its label so the test-vector generator can annotate bytes.
+/// its label so the test-vector generator can annotate bytes. Labels are autoclosures:
+/// built only when tracing, never on the hot path (interpolating an enum uses reflection).
 public struct WireWriter {
     public private(set) var bytes: [UInt8]
     public var trace: [(label: String, range: Range<Int>)]? = nil
@@ -32,32 +33,32 @@ public struct WireWriter {
     }
 
     @inline(__always)
-    private mutating func note(_ label: String, from start: Int) {
-        if trace != nil { trace!.append((label, start..<bytes.count)) }
+    private mutating func note(_ label: () -> String, from start: Int) {
+        if trace != nil { trace!.append((label(), start..<bytes.count)) }
     }
 
-    public mutating func u8(_ v: UInt8, _ label: String = "") {
+    public mutating func u8(_ v: UInt8, _ label: @autoclosure () -> String = "") {
         let s = bytes.count; bytes.append(v); note(label, from: s)
     }
-    public mutating func u16(_ v: UInt16, _ label: String = "") {
+    public mutating func u16(_ v: UInt16, _ label: @autoclosure () -> String = "") {
         let s = bytes.count
         withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) }
         note(label, from: s)
     }
-    public mutating func u32(_ v: UInt32, _ label: String = "") {
+    public mutating func u32(_ v: UInt32, _ label: @autoclosure () -> String = "") {
         let s = bytes.count
         withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) }
         note(label, from: s)
     }
-    public mutating func u64(_ v: UInt64, _ label: String = "") {
+    public mutating func u64(_ v: UInt64, _ label: @autoclosure () -> String = "") {
         let s = bytes.count
         withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) }
         note(label, from: s)
     }
-    public mutating func i32(_ v: Int32, _ label: String = "") { u32(UInt32(bitPattern: v), label) }
-    public mutating func i64(_ v: Int64, _ label: String = "") { u64(UInt64(bitPattern: v), label) }
+    public mutating func i32(_ v: Int32, _ label: @autoclosure () -> String = "") { u32(UInt32(bitPattern: v), label()) }
+    public mutating func i64(_ v: Int64, _ label: @autoclosure () -> String = "") { u64(UInt64(bitPattern: v), label()) }
 
-    public mutating func string(_ v: String, _ label: String = "") {
+    public mutating func string(_ v: String, _ label: @autoclosure () -> String = "") {
         var utf8 = Array(v.utf8)
         if utf8.count > Int(UInt16.max) { utf8 = Array(utf8.prefix(Int(UInt16.max))) }
         let s = bytes.count
@@ -67,21 +68,21 @@ public struct WireWriter {
     }
     /// A u16-length byte string: file names and paths travel as bytes, since Linux names
     /// need not be valid UTF-8.
-    public mutating func bytes16(_ v: [UInt8], _ label: String = "") {
+    public mutating func bytes16(_ v: [UInt8], _ label: @autoclosure () -> String = "") {
         let s = bytes.count
         let n = min(v.count, Int(UInt16.max))
         withUnsafeBytes(of: UInt16(n).littleEndian) { bytes.append(contentsOf: $0) }
         bytes.append(contentsOf: v.prefix(n))
         note(label, from: s)
     }
-    public mutating func blob(_ v: [UInt8], _ label: String = "") {
+    public mutating func blob(_ v: [UInt8], _ label: @autoclosure () -> String = "") {
         let s = bytes.count
         withUnsafeBytes(of: UInt32(v.count).littleEndian) { bytes.append(contentsOf: $0) }
         bytes.append(contentsOf: v)
         note(label, from: s)
     }
     /// Raw bytes with no length prefix (the tail of READ responses and WRITE requests).
-    public mutating func raw<C: Collection>(_ v: C, _ label: String = "") where C.Element == UInt8 {
+    public mutating func raw<C: Collection>(_ v: C, _ label: @autoclosure () -> String = "") where C.Element == UInt8 {
         let s = bytes.count; bytes.append(contentsOf: v); note(label, from: s)
     }
     public mutating func patchU32(at offset: Int, _ v: UInt32) {

@@ -11,6 +11,8 @@ extension Engine {
     /// WRITE data at least this big is written from the receive buffer itself (the
     /// connection gets a fresh one) instead of being copied.
     static let stealThreshold = 64 * 1024
+    /// READ/WRITE of tmpfs files up to this size are copied on the loop (OpenHandle.memoryBacked).
+    static let inlineMemoryIO = 128 * 1024
     static let authOps: Set<UInt16> = [Opcode.authChallenge.rawValue, Opcode.authResponse.rawValue]
 
     func handleFrame(_ c: Connection, _ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {
@@ -102,6 +104,10 @@ extension Engine {
             ? OutBuffer(pooled: BufferPool.shared.take(), count: Wire.headerSize + size)
             : OutBuffer(copying: [UInt8](repeating: 0, count: Wire.headerSize + size))
         let off = handle.nonSeekable ? UInt64.max : req.offset
+        if handle.memoryBacked && size <= Engine.inlineMemoryIO {
+            let n = pread(handle.fd, buffer.base + Wire.headerSize, size, off_t(Int64(bitPattern: off)))
+            return answerRead(c, h.id, buffer, n >= 0 ? Int32(n) : -errno)
+        }
         let op = ReadOp(id: h.id, handle: handle, buffer: buffer)
         // Data lands right after the header: the answer is this one buffer, sent as is.
         guard submit(.read(c, op), { qtfs_uring_read(ring, handle.fd, buffer.base + Wire.headerSize, UInt32(size), off, $0) }) else {
@@ -115,10 +121,14 @@ extension Engine {
         c.inFlight -= 1
         c.ioBytes -= op.buffer.count
         defer { pump(c) }
-        guard res >= 0 else { return fail(c, FrameHeader(kind: .request, opcode: Opcode.read.rawValue, id: op.id, length: 0), Engine.cancelledAsEINTR(res)) }
-        let b = op.buffer
+        answerRead(c, op.id, op.buffer, res)
+    }
+
+    /// `res`: bytes read into `b` after its header, or -errno.
+    private func answerRead(_ c: Connection, _ id: UInt64, _ b: OutBuffer, _ res: Int32) {
+        guard res >= 0 else { return fail(c, FrameHeader(kind: .request, opcode: Opcode.read.rawValue, id: id, length: 0), Engine.cancelledAsEINTR(res)) }
         b.count = Wire.headerSize + Int(res)
-        Engine.storeHeader(b.base, opcode: Opcode.read.rawValue, id: op.id, length: UInt32(res))
+        Engine.storeHeader(b.base, opcode: Opcode.read.rawValue, id: id, length: UInt32(res))
         send(c, b)
     }
 
@@ -131,6 +141,10 @@ extension Engine {
         if handle.isDirectory { return fail(c, h, EISDIR) }
         if handle.isFifo { return fifoWrite(c, h, handle, data, noWait: offset & StreamOffset.noWait != 0) }
         if !handle.nonSeekable && offset > UInt64(Int64.max) { return fail(c, h, EINVAL) }
+        if handle.memoryBacked && data.count <= Engine.inlineMemoryIO {
+            let n = pwrite(handle.fd, data.baseAddress, data.count, off_t(Int64(bitPattern: offset)))
+            return answerWrite(c, h.id, n >= 0 ? Int32(n) : -errno)
+        }
         let (keep, ptr) = stableCopy(c, data)
         let off = handle.nonSeekable ? UInt64.max : offset
         let op = WriteOp(id: h.id, handle: handle, keep: keep, bytes: data.count)
@@ -162,7 +176,11 @@ extension Engine {
         c.inFlight -= 1
         c.ioBytes -= op.bytes
         defer { pump(c) }
-        let h = FrameHeader(kind: .request, opcode: Opcode.write.rawValue, id: op.id, length: 0)
+        answerWrite(c, op.id, res)
+    }
+
+    private func answerWrite(_ c: Connection, _ id: UInt64, _ res: Int32) {
+        let h = FrameHeader(kind: .request, opcode: Opcode.write.rawValue, id: id, length: 0)
         guard res >= 0 else { return fail(c, h, Engine.cancelledAsEINTR(res)) }
         reply(c, h, .write, WriteReply(written: UInt32(res)))
     }

@@ -88,7 +88,9 @@ extension Backend {
         h.isFifo = type == S_IFIFO && fcntl(fd, F_GETFL) & O_NONBLOCK != 0
         var flags: UInt32 = 0
         if streaming { flags |= OpenReply.nonSeekable | OpenReply.directIO }
-        if type == S_IFBLK || pseudo.isPseudo(dev: UInt64(st.st_dev), fd: fd) { flags |= OpenReply.directIO }
+        let kind = pseudo.kind(dev: UInt64(st.st_dev), fd: fd)
+        h.memoryBacked = kind == .memory && type == S_IFREG
+        if type == S_IFBLK || kind == .pseudo { flags |= OpenReply.directIO }
         let id = try handles.add(h)
         return (id, flags)
     }

@@ -5,9 +5,10 @@ internal import CQtfsSys
 import QtfsProtocol
 
 extension Backend {
-    /// On the loop only an ordinary file whose pages are all in memory is read (RWF_NOWAIT);
-    /// a pseudo file is closed again and the request goes to a worker, because reading
-    /// /proc/PID/cmdline can wait on the target process's memory lock.
+    /// On the loop only an ordinary file whose pages are all in memory is read (RWF_NOWAIT,
+    /// or any tmpfs file); otherwise the file is closed again and the request goes to a
+    /// worker, which reads it blocking: open+read stays one round trip. Pseudo files always
+    /// go to a worker, because reading /proc/PID/cmdline can wait on the target's memory lock.
     func openRead(_ r: OpenReadRequest, _ handles: HandleTable, onLoop: Bool) throws -> OpenReadReply {
         let opened = try open(r.open, handles, onLoop: onLoop)
         let flags = Int32(bitPattern: r.open.flags)
@@ -17,46 +18,62 @@ extension Backend {
             return OpenReadReply(opened, content: [])
         }
         let pseudo = opened.flags & OpenReply.directIO != 0
-        if pseudo && onLoop {
+        let read = pseudo ? (onLoop ? .needsWorker : Self.wholePseudo(h.fd, Int(r.maxBytes)))
+                          : Self.wholeOrdinary(h.fd, Int(r.maxBytes), nowait: onLoop && !h.memoryBacked)
+        let content: [UInt8]
+        switch read {
+        case .content(let c): content = c
+        case .none: return OpenReadReply(opened, content: [])
+        case .needsWorker:
             _ = handles.remove(opened.handle)
             throw NeedsWorker()
-        }
-        guard let content = pseudo ? Self.wholePseudo(h.fd, Int(r.maxBytes))
-                                   : Self.wholeCached(h.fd, Int(r.maxBytes)) else {
-            return OpenReadReply(opened, content: [])
         }
         return OpenReadReply(OpenReply(handle: opened.handle, flags: opened.flags | OpenReadReply.hasContent),
                              content: content)
     }
 
-    /// An ordinary file's content if it is at most `max` bytes and already in memory.
-    private static func wholeCached(_ fd: Int32, _ max: Int) -> [UInt8]? {
+    enum WholeRead { case content([UInt8]), none, needsWorker }
+
+    /// An ordinary file's content if it is at most `max` bytes. `nowait`: only pages already
+    /// in memory are read (false for tmpfs, which has no RWF_NOWAIT and never waits on a device).
+    private static func wholeOrdinary(_ fd: Int32, _ max: Int, nowait: Bool) -> WholeRead {
         var st = stat()
-        guard fstat(fd, &st) == 0, st.st_size <= max else { return nil }
+        guard fstat(fd, &st) == 0, st.st_size <= max else { return .none }
         let size = Int(st.st_size)
         var buf = [UInt8](repeating: 0, count: size + 1)   // one more: a file that grew meanwhile is refused
-        let n = buf.withUnsafeMutableBytes { qtfs_pread_nowait(fd, $0.baseAddress, UInt($0.count), 0) }
-        guard n >= 0, n <= size else { return nil }
+        let n = read(fd, &buf, nowait: nowait)
+        if n < 0 && nowait && (errno == EAGAIN || errno == EOPNOTSUPP) { return .needsWorker }
+        guard n >= 0, n <= size else { return .none }
         buf.removeLast(buf.count - n)
-        return buf
+        return .content(buf)
+    }
+
+    private static func read(_ fd: Int32, _ buf: inout [UInt8], nowait: Bool) -> Int {
+        var n: Int
+        repeat {
+            n = buf.withUnsafeMutableBytes {
+                nowait ? qtfs_pread_nowait(fd, $0.baseAddress, UInt($0.count), 0) : pread(fd, $0.baseAddress, $0.count, 0)
+            }
+        } while n < 0 && errno == EINTR
+        return n
     }
 
     /// A pseudo file's content if it is at most `max` bytes, read without blocking (a file
     /// like /proc/kmsg that would wait for data gives none). Its size says nothing (0 or
     /// 4096), so it is read until a read returns 0.
-    private static func wholePseudo(_ fd: Int32, _ max: Int) -> [UInt8]? {
+    private static func wholePseudo(_ fd: Int32, _ max: Int) -> WholeRead {
         let old = fcntl(fd, F_GETFL)
-        guard old >= 0, fcntl(fd, F_SETFL, old | O_NONBLOCK) == 0 else { return nil }
+        guard old >= 0, fcntl(fd, F_SETFL, old | O_NONBLOCK) == 0 else { return .none }
         defer { _ = fcntl(fd, F_SETFL, old) }
         var buf = [UInt8](repeating: 0, count: max + 1)
         var used = 0
         while used < buf.count {
             let n = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + used, $0.count - used, off_t(used)) }
             if n < 0 && errno == EINTR { continue }
-            guard n >= 0 else { return nil }
-            if n == 0 { return Array(buf[..<used]) }
+            guard n >= 0 else { return .none }
+            if n == 0 { return .content(Array(buf[..<used])) }
             used += n
         }
-        return nil   // more than max bytes
+        return .none   // more than max bytes
     }
 }

@@ -14,6 +14,10 @@ final class OpenHandle: @unchecked Sendable {
     /// A fifo opened on the loop: its fd stays O_NONBLOCK and reads and writes wait for
     /// readiness on the loop (EngineFifoIO.swift) instead of in the ring.
     var isFifo = false
+    /// A regular file on tmpfs or ramfs: its small reads and writes are done on the loop.
+    /// io_uring would hand each to a worker thread (tmpfs has no non-blocking mode), which
+    /// costs two thread switches per request for a copy of a few pages.
+    var memoryBacked = false
     /// Serialises READDIR on a directory handle (it seeks the shared fd offset).
     let dirLock = Lock()
 

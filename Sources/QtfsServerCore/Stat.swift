@@ -3,31 +3,46 @@ import Glibc
 internal import CQtfsSys
 import QtfsProtocol
 
+/// What kind of file system a device holds, as far as serving it goes.
+enum FsKind {
+    /// proc, sysfs, cgroup…: sizes mean nothing, content changes on every read.
+    case pseudo
+    /// tmpfs, ramfs: reads and writes copy memory and never wait for a device.
+    case memory
+    case ordinary
+}
+
+/// The file system kind of each st_dev, found by statfs magic the first time it is seen.
 final class PseudoCache: @unchecked Sendable {
     /// statfs f_type of proc, sysfs, cgroup, cgroup2, debugfs, tracefs, securityfs, configfs, bpf.
     static let magics: Set<Int> = [0x9fa0, 0x6265_6572, 0x27e0eb, 0x6367_7270, 0x6467_6720,
                                    0x7472_6163, 0x7363_6673, 0x6265_6570, 0xcafe_4a11]
+    /// TMPFS_MAGIC, RAMFS_MAGIC.
+    static let memoryMagics: Set<Int> = [0x0102_1994, 0x8584_58f6]
     private let lock = Lock()
-    private var byDev: [UInt64: Bool] = [:]
+    private var byDev: [UInt64: FsKind] = [:]
 
-    /// Whether `dev` is a pseudo file system; `fd` (any fd on that file system, O_PATH is
-    /// fine) is only used the first time a dev is seen.
-    func isPseudo(dev: UInt64, probe: () -> Int32) -> Bool {
+    /// The kind of `dev`; `fd` (any fd on that file system, O_PATH is fine) is only used
+    /// the first time a dev is seen.
+    func kind(dev: UInt64, probe: () -> Int32) -> FsKind {
         if let known = lock.withLock({ byDev[dev] }) { return known }
         let fd = probe()
-        guard fd >= 0 else { return false }
+        guard fd >= 0 else { return .ordinary }
         defer { close(fd) }
         var sfs = statfs()
-        guard fstatfs(fd, &sfs) == 0 else { return false }
-        let pseudo = PseudoCache.magics.contains(Int(sfs.f_type))
-        lock.withLock { byDev[dev] = pseudo }
-        return pseudo
+        guard fstatfs(fd, &sfs) == 0 else { return .ordinary }
+        let magic = Int(sfs.f_type)
+        let kind: FsKind = PseudoCache.magics.contains(magic) ? .pseudo
+            : PseudoCache.memoryMagics.contains(magic) ? .memory : .ordinary
+        lock.withLock { byDev[dev] = kind }
+        return kind
     }
 
+    func isPseudo(dev: UInt64, probe: () -> Int32) -> Bool { kind(dev: dev, probe: probe) == .pseudo }
+
     /// Same, for a file known by an open fd.
-    func isPseudo(dev: UInt64, fd: Int32) -> Bool {
-        isPseudo(dev: dev) { dup(fd) }
-    }
+    func kind(dev: UInt64, fd: Int32) -> FsKind { kind(dev: dev) { dup(fd) } }
+    func isPseudo(dev: UInt64, fd: Int32) -> Bool { kind(dev: dev, fd: fd) == .pseudo }
 }
 
 enum Stat {

@@ -13,6 +13,7 @@ import errno
 import hashlib
 import os
 import stat
+import struct
 import sys
 
 libc = ctypes.CDLL(None, use_errno=True)
@@ -67,6 +68,13 @@ def op_setxattr(p, n, v, flags=0): os.setxattr(p, n, v.encode(), flags)
 def op_getxattr(p, n): return os.getxattr(p, n).decode()
 def op_listxattr(p): return sorted(x for x in os.listxattr(p) if x.startswith("user."))
 def op_removexattr(p, n): os.removexattr(p, n)
+
+
+# security.capability, as setcap writes it: VFS_CAP_REVISION_2 with the effective bit,
+# CAP_NET_RAW (13) permitted. The kernel removes it on any write to the file.
+CAP_NET_RAW_EP = struct.pack("<5I", 0x02000001, 1 << 13, 0, 0, 0)
+def op_setcap(p): os.setxattr(p, "security.capability", CAP_NET_RAW_EP)
+def op_getcap(p): return os.getxattr(p, "security.capability").hex()
 
 
 def op_create(p, mode, excl=True):
@@ -248,6 +256,13 @@ STEPS = [
     ("root", op_listxattr, "@d/g"),
     ("root", op_removexattr, "@d/g", "user.color"),
     ("root", op_getxattr, "@d/g", "user.color"),            # ENODATA
+    ("root", op_create, "@d/capped", 0o755),
+    ("root", op_getcap, "@d/capped"),                       # ENODATA (qtfs-fuse remembers it)
+    ("root", op_setcap, "@d/capped"),
+    ("root", op_getcap, "@d/capped"),                       # the new value, not the remembered absence
+    ("root", op_append, "@d/capped", "x"),
+    ("root", op_getcap, "@d/capped"),                       # ENODATA: a write removes it
+    ("root", op_setcap, "@d/capped"),
     ("root", op_ftruncate_after_chmod, "@d/ro"),
     ("root", op_read_unlinked, "@d/gone"),
     ("root", op_sparse_seek, "@d/sparse"),
