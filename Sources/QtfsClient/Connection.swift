@@ -9,6 +9,7 @@ import Glibc
 #endif
 import CQtfsSys
 import QtfsProtocol
+import Synchronization
 
 public final class Connection: @unchecked Sendable {
     public let fd: Int32
@@ -22,6 +23,10 @@ public final class Connection: @unchecked Sendable {
     private var handovers = 0                      // protected by state
     private var leader: Waiter?                    // protected by state: the role holder
     private let wakeFd = eventfd(0, Int32(EFD_CLOEXEC | EFD_NONBLOCK))   // wakes the role holder
+    /// `dead`, readable without the state lock (qtinfo, picking a connection).
+    private let closed = Atomic<Bool>(false)
+    /// Calls sent (or being sent) and not yet answered: read by qtinfo without a lock.
+    private let waiting = Atomic<Int>(0)
     /// Called once, from the thread that saw the connection die. Seam for reconnect.
     public var onDeath: (@Sendable (Connection) -> Void)?
     public private(set) var hello: HelloReply?
@@ -33,7 +38,9 @@ public final class Connection: @unchecked Sendable {
     }
     deinit { close(fd); close(wakeFd) }
 
-    public var isAlive: Bool { state.withLock { !dead } }
+    public var isAlive: Bool { !closed.load(ordering: .relaxed) }
+    /// Requests waiting for their answer on this connection (`post`ed ones are not counted).
+    public var requestsInFlight: Int { waiting.load(ordering: .relaxed) }
     /// Times the reader role went to another waiter (for tests and tuning).
     var handoverCount: Int { state.withLock { handovers } }
 
@@ -53,6 +60,8 @@ public final class Connection: @unchecked Sendable {
         nextId &+= 1
         pending[id] = w
         state.unlock()
+        waiting.wrappingAdd(1, ordering: .relaxed)
+        defer { waiting.wrappingSubtract(1, ordering: .relaxed) }
         if !send(op, id, tail, body) {
             die()   // a frame not fully sent cannot have been executed
             state.withLock { _ = w.take() }
@@ -181,10 +190,16 @@ public final class Connection: @unchecked Sendable {
     /// before a request that cannot be repeated, so that a connection dropped while idle
     /// (server restart, idle timeout) does not make its outcome look unknown.
     public func peerStillOpen() -> Bool {
+        if peerHasClosed { die(); return false }
+        return isAlive
+    }
+
+    /// The server closed or reset the socket, whether or not this side has noticed yet
+    /// (a zero-timeout poll: no lock, no wait).
+    public var peerHasClosed: Bool {
         let gone = Int16(Self.pollRdHup) | Int16(POLLHUP) | Int16(POLLERR)
         var p = pollfd(fd: fd, events: Int16(Self.pollRdHup), revents: 0)
-        if poll(&p, 1, 0) > 0, p.revents & gone != 0 { die(); return false }
-        return isAlive
+        return poll(&p, 1, 0) > 0 && p.revents & gone != 0
     }
     private static let pollRdHup: Int32 = 0x2000   // POLLRDHUP (GNU-only in <poll.h>)
 
@@ -204,6 +219,7 @@ public final class Connection: @unchecked Sendable {
         state.lock()
         if dead { state.unlock(); return }
         dead = true
+        closed.store(true, ordering: .relaxed)
         readerBusy = false
         leader = nil
         for (_, w) in pending { w.complete(.eio) }

@@ -77,6 +77,8 @@ extension Session {
         defer { w.deadline = nil }
         var allAlive = true
         for (i, old) in conns.enumerated() where !old.isAlive {
+            dialing.store(i, ordering: .relaxed)
+            defer { dialing.store(-1, ordering: .relaxed) }
             do {
                 let c = try Session.connect(address, clientName: clientName, key: key, timeout: Reconnector.dialTimeout)
                 let m = try Session.mount(c, hostPath: hostPath, caller: mountCaller)

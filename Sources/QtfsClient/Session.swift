@@ -49,6 +49,10 @@ public final class Session: @unchecked Sendable {
     public let key: AuthKey?
     private let next = Atomic<Int>(0)
     private(set) var reconnector: Reconnector!
+    /// The slot the reconnect thread is dialling now (-1: none), and whether `close` was
+    /// called: read by `health` (SessionHealth.swift).
+    let dialing = Atomic<Int>(-1)
+    let isClosed = Atomic<Bool>(false)
 
     init(_ addr: ServerAddress, hostPath: String, clientName: String, caller: Caller,
          conns: [Connection], mount m: MountReply, key: AuthKey?) {
@@ -132,6 +136,7 @@ public final class Session: @unchecked Sendable {
     public func target(_ path: [UInt8]) -> Target { Target(export: export, path: path) }
 
     public func close() {
+        isClosed.store(true, ordering: .relaxed)
         reconnector.stop()
         conns.forEach { $0.shutdownNow() }
     }

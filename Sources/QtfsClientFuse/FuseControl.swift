@@ -43,11 +43,14 @@ enum FuseControl {
         }
     }
 
+    /// One report per connection slot, numbered from 1. Reads atomics and the kernel's TCP
+    /// counters only: answers at once while the session reconnects.
     private static func reports(_ session: Session, _ server: String) -> [ConnectionReport] {
-        session.conns.enumerated().map { i, c in
-            let bytes = TcpInfo.bytes(c.fd)
-            return ConnectionReport(id: UInt64(i + 1), peer: server, state: c.isAlive ? "active" : "closed",
-                                    requestsInFlight: 0, bytesIn: bytes?.received ?? 0, bytesOut: bytes?.acked ?? 0)
+        session.health.enumerated().map { i, h in
+            let bytes = TcpInfo.bytes(h.connection.fd)
+            return ConnectionReport(id: UInt64(i + 1), peer: server, state: h.phase.rawValue,
+                                    requestsInFlight: UInt64(h.requestsInFlight),
+                                    bytesIn: bytes?.received ?? 0, bytesOut: bytes?.acked ?? 0)
         }
     }
 }
