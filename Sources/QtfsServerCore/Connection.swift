@@ -30,7 +30,8 @@ final class Connection {
     /// The in-flight throttle was logged (once per connection).
     var throttleLogged = false
     var closing = false
-    var closeAfterSend = false
+    /// Refused: closed once its last answer is sent (qtinfo shows it `closed` meanwhile).
+    var closeAfterSend = false { didSet { if closeAfterSend { cell.state = .closed } } }
     private(set) var fdClosed = false
     /// io_uring ops referring to this connection; its fd is closed when this drops to 0.
     var opsInRing = 0
@@ -54,7 +55,7 @@ final class Connection {
 
     init(id: UInt64, fd: Int32, peer: String, maxHandles: Int = Int.max) {
         self.id = id; self.fd = fd; self.peer = peer
-        cell = ConnectionCell(id: id, peer: peer)
+        cell = ConnectionCell(id: id, peer: peer, state: .connecting)
         handles = HandleTable(limit: maxHandles)
         msg.initialize(to: msghdr())
     }

@@ -32,6 +32,7 @@ extension Engine {
             }
             c.authenticated = true
             c.authExchange = nil
+            handshakeProgressed(c)
             logger.info("client authenticated", metadata: ["conn.peer": "\(c.peer)", "conn.id": "\(c.id)"])
             reply(c, h, .authResponse, EmptyReply())
         default:

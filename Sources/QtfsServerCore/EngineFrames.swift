@@ -71,6 +71,7 @@ extension Engine {
             return fail(c, h, EPROTO)
         }
         c.helloDone = true
+        handshakeProgressed(c)
         c.clientCanAuth = req.capabilities & HelloRequest.capAuthCapable != 0
         logger.debug("hello", metadata: ["conn.peer": "\(c.peer)", "client": "\(req.clientName)"])
         reply(c, h, .hello, HelloReply(version: 1, capabilities: helloCapabilities, maxPayload: UInt32(config.maxFrame), serverName: Engine.serverName))

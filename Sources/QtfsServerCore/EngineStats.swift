@@ -1,7 +1,8 @@
 // What the event loop tells the control endpoint: each request's opcode, errno and
 // latency (from the frame taken off the wire to its answer queued for sending), and each
-// connection's traffic. A dictionary insert and remove per request, two clock reads and
-// a few relaxed atomic adds: nothing measurable against a network round trip.
+// connection's traffic and handshake state. A dictionary insert and remove per request,
+// two clock reads and a few relaxed atomic adds: nothing measurable against a network
+// round trip.
 import QtfsControl
 import QtfsProtocol
 
@@ -12,6 +13,12 @@ extension Engine {
         for op in Opcode.allCases { names[Int(op.rawValue)] = "\(op)" }
         return names
     }()
+
+    /// A connection is `connecting` from accept until HELLO and (when the server asks for
+    /// it) authentication are done, then `active`.
+    func handshakeProgressed(_ c: Connection) {
+        if c.helloDone && c.authenticated { c.cell.state = .active }
+    }
 
     func requestTaken(_ c: Connection, _ h: FrameHeader) {
         if c.started.updateValue(MonotonicClock.nanos(), forKey: h.id) == nil { c.cell.requestStarted() }
