@@ -1,22 +1,24 @@
-// The caller's end of a control socket: connect, send one request, read one answer.
+// The caller's end of a control socket: connect, send one request, read one answer, all
+// within one deadline (a stopped or hung component costs the caller that long, no more).
 // Errors are one line saying what went wrong and what to do.
 import Foundation
 import Glibc
 
 public enum ControlClient {
-    public static func call(socket path: String, _ req: ControlRequest, timeoutSeconds: Int = 5) throws -> ControlResponse {
+    public static func call(socket path: String, _ req: ControlRequest, timeoutSeconds: Double = 5) throws -> ControlResponse {
+        let deadline = Deadline(seconds: timeoutSeconds)
         let fd = try StreamSocket.make()
         defer { close(fd) }
-        StreamSocket.setTimeouts(fd, seconds: timeoutSeconds)
+        let limit = timeoutSeconds == timeoutSeconds.rounded() ? "\(Int(timeoutSeconds))" : "\(timeoutSeconds)"
+        let hung = ControlError("\(path) did not answer within \(limit) s; the component may be hung or stopped (check its log and its process state)")
+        guard deadline.arm(fd) else { throw hung }
         let rc = StreamSocket.withAddress(path) { connect(fd, $0, $1) }
         guard let rc else { throw ControlError("control socket path \(path) is too long") }
-        if rc != 0 { throw connectError(path, errno) }
+        if rc != 0 { throw errno == EAGAIN || errno == EINPROGRESS ? hung : connectError(path, errno) }
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard StreamSocket.writeAll(fd, Array(try enc.encode(req)) + [UInt8(ascii: "\n")]),
-              let bytes = StreamSocket.readMessage(fd) else {
-            throw ControlError("\(path) did not answer within \(timeoutSeconds) s; the component may be hung (check its log)")
-        }
+        guard StreamSocket.writeAll(fd, Array(try enc.encode(req)) + [UInt8(ascii: "\n")], deadline: deadline),
+              let bytes = StreamSocket.readMessage(fd, deadline: deadline) else { throw hung }
         do {
             return try JSONDecoder().decode(ControlResponse.self, from: Data(bytes))
         } catch {

@@ -1,7 +1,7 @@
 // The control endpoint of one process: a unix socket (mode 0600) served by its own
 // thread, off the io_uring loop and the FUSE threads. Each client gets one request and
-// one answer; reads and writes are bounded in size and time (2 s), so a stuck or hostile
-// control client delays only other control clients, never the file service.
+// one answer, bounded in size and in time (2 s for both together), so a stuck or
+// hostile control client delays only other control clients, never the file service.
 import Foundation
 import Glibc
 import Logging
@@ -66,7 +66,8 @@ public final class ControlServer: @unchecked Sendable {
             _ = StreamSocket.writeAll(c, ControlServer.encode(.failure("permission denied: only root may use the qtfs control socket")))
             return
         }
-        guard let bytes = StreamSocket.readMessage(c) else {
+        let deadline = Deadline(seconds: ControlServer.clientSeconds)
+        guard let bytes = StreamSocket.readMessage(c, deadline: deadline) else {
             logger.debug("control client sent nothing usable (timeout, oversize or error)")
             return
         }
@@ -80,8 +81,11 @@ public final class ControlServer: @unchecked Sendable {
         } else {
             answer = .failure("malformed control request; qtinfo and this component may be different versions")
         }
-        _ = StreamSocket.writeAll(c, ControlServer.encode(answer))
+        _ = StreamSocket.writeAll(c, ControlServer.encode(answer), deadline: deadline)
     }
+
+    /// The most one control client may take: request in, answer out.
+    static let clientSeconds = 2.0
 
     static func encode(_ r: ControlResponse) -> [UInt8] {
         let enc = JSONEncoder()

@@ -2,6 +2,25 @@
 // transport on both ends.
 import Glibc
 
+/// When a whole exchange (connect, send, receive) gives up. Each blocking call gets the
+/// time left as its socket timeout, so a peer that trickles bytes cannot stretch it.
+public struct Deadline: Sendable {
+    let end: UInt64
+
+    public init(seconds: Double) { end = MonotonicClock.nanos() &+ UInt64(max(0, seconds) * 1e9) }
+
+    /// Sets `fd`'s send and receive timeouts (they also bound a unix connect) to the time
+    /// left; false once none is left.
+    func arm(_ fd: Int32) -> Bool {
+        let now = MonotonicClock.nanos()
+        guard end > now, end - now >= 1000 else { return false }   // a zero timeval would mean "never"
+        let left = end - now
+        var tv = timeval(tv_sec: Int(left / 1_000_000_000), tv_usec: Int(left % 1_000_000_000 / 1000))
+        let size = socklen_t(MemoryLayout<timeval>.size)
+        return setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, size) == 0 && setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, size) == 0
+    }
+}
+
 public enum StreamSocket {
     /// Largest request or response accepted, bytes.
     static let maxMessage = 4 << 20
@@ -35,11 +54,12 @@ public enum StreamSocket {
     }
 
     /// Reads one newline-terminated message (or up to EOF), at most `maxMessage` bytes.
-    /// nil on timeout, error or oversize.
-    static func readMessage(_ fd: Int32) -> [UInt8]? {
+    /// nil on timeout (the socket's, or `deadline`), error or oversize.
+    static func readMessage(_ fd: Int32, deadline: Deadline? = nil) -> [UInt8]? {
         var data: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16 * 1024)
         while data.count <= maxMessage {
+            if let deadline, !deadline.arm(fd) { return nil }
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n < 0 && errno == EINTR { continue }
             if n < 0 { return nil }
@@ -50,9 +70,11 @@ public enum StreamSocket {
         return nil
     }
 
-    public static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
+    /// Sends all of `bytes`; false on error or timeout (the socket's, or `deadline`).
+    public static func writeAll(_ fd: Int32, _ bytes: [UInt8], deadline: Deadline? = nil) -> Bool {
         var off = 0
         while off < bytes.count {
+            if let deadline, !deadline.arm(fd) { return false }
             let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + off, bytes.count - off, Int32(MSG_NOSIGNAL)) }
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { return false }

@@ -75,6 +75,6 @@ public final class MetricsEndpoint: @unchecked Sendable {
         } else {
             response = "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 22\r\nConnection: close\r\n\r\nonly /metrics is here\n"
         }
-        _ = StreamSocket.writeAll(c, Array(response.utf8))
+        _ = StreamSocket.writeAll(c, Array(response.utf8), deadline: Deadline(seconds: 2))
     }
 }

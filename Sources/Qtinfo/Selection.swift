@@ -39,7 +39,13 @@ enum Selection {
         }
     }
 
-    private static func canonical(_ p: String) -> String {
-        (p as NSString).standardizingPath
+    /// `p` with "//", "." and ".." resolved on the string alone. Nothing is looked up on
+    /// disk: a stat of the mount point would hang while a hard mount's server is down.
+    static func canonical(_ p: String) -> String {
+        var parts: [Substring] = []
+        for part in p.split(separator: "/") where part != "." {
+            if part == ".." { _ = parts.popLast() } else { parts.append(part) }
+        }
+        return "/" + parts.joined(separator: "/")
     }
 }
