@@ -65,24 +65,25 @@ enum FifoOps {
     /// As `call`; `done` also learns whether the request was interrupted meanwhile.
     private static func callNoting(_ req: fuse_req_t?, _ op: Opcode, tail: UnsafeRawBufferPointer? = nil,
                                    _ body: (inout WireWriter) -> Void, done: @escaping (Reply, Bool) -> Void) {
-        guard let ch = FS.shared.streamChannel() else { fuse_reply_err(req, EIO); return }
+        guard let ch = FS.shared.streamChannel() else { replyErr(req, EIO); return }
         let id = StreamChannel.reserveId()
         // Before sending: an interrupt that comes first is remembered by the channel.
         fuse_req_interrupt_func(req, { _, data in
             FS.shared.currentStreamChannel()?.cancel(UInt64(UInt(bitPattern: data)))
         }, UnsafeMutableRawPointer(bitPattern: UInt(id)))
+        LateReplies.expect(req)   // answered from the channel's thread
         ch.start(id: id, op, tail: tail, body) { reply in done(reply, ch.wasCancelled(id)) }
     }
 
     static func open(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>) {
         let fs = FS.shared!
         let path: [UInt8]
-        do { path = try fs.path(ino) } catch { fuse_reply_err(req, (error as? FSError)?.errno ?? EIO); return }
+        do { path = try fs.path(ino) } catch { replyErr(req, (error as? FSError)?.errno ?? EIO); return }
         var info = fi.pointee   // fi lives in libfuse's stack frame: the answer comes later
         let r = OpenRequest(caller: caller(req), target: fs.session.target(path), flags: UInt32(bitPattern: info.flags))
         call(req, .open, { r.encode(into: &$0) }) { reply in
             guard let ch = fs.currentStreamChannel(), let o = try? reply.decode(OpenReply.self) else {
-                fuse_reply_err(req, reply.status != 0 ? reply.status : EIO); return
+                replyErr(req, reply.status != 0 ? reply.status : EIO); return
             }
             info.direct_io = 1
             info.nonseekable = 1
@@ -90,6 +91,7 @@ enum FifoOps {
             let f = FifoFile(channel: ch, handle: o.handle)
             f.attach(&info)
             FifoRegistry.shared.add(f)
+            noteReply(req, 0)
             if fuse_reply_open(req, &info) != 0 {   // the opener is gone (interrupted)
                 FifoRegistry.shared.remove(f)
                 _ = OpenFile.detach(&info)
@@ -102,7 +104,8 @@ enum FifoOps {
         let nowait = flags & O_NONBLOCK != 0
         let r = ReadRequest(handle: f.handle, offset: nowait ? StreamOffset.noWait : 0, size: UInt32(min(size, Wire.maxIOSize)))
         call(req, .read, { r.encode(into: &$0) }) { reply in
-            guard reply.status == 0 else { fuse_reply_err(req, reply.status); return }
+            guard reply.status == 0 else { replyErr(req, reply.status); return }
+            noteReply(req, 0)
             reply.payload.withUnsafeBytes { _ = fuse_reply_buf(req, $0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count) }
         }
     }
@@ -117,12 +120,12 @@ enum FifoOps {
                 w.u64(f.handle); w.u64(nowait ? StreamOffset.noWait : 0)
             }) { reply, interrupted in
                 if reply.status != 0 {
-                    if done > 0 { fuse_reply_write(req, done); return }
+                    if done > 0 { noteReply(req, 0); fuse_reply_write(req, done); return }
                     if reply.status == EPIPE { kill(pid, SIGPIPE) }
-                    fuse_reply_err(req, reply.status); return
+                    replyErr(req, reply.status); return
                 }
                 let n = done + Int((try? reply.decode(WriteReply.self).written) ?? 0)
-                if n >= data.count || nowait || interrupted || n == done { fuse_reply_write(req, n) } else { step(n) }
+                if n >= data.count || nowait || interrupted || n == done { noteReply(req, 0); fuse_reply_write(req, n) } else { step(n) }
             } }
         }
         step(0)
@@ -146,7 +149,8 @@ enum FifoOps {
         let events = fi.pointee.poll_events != 0 ? fi.pointee.poll_events : UInt32(POLLIN | POLLOUT)
         let r = PollRequest(handle: f.handle, events: events, notify: ph != nil)
         call(req, .poll, { r.encode(into: &$0) }) { reply in
-            guard let p = try? reply.decode(PollReply.self) else { fuse_reply_err(req, reply.status != 0 ? reply.status : EIO); return }
+            guard let p = try? reply.decode(PollReply.self) else { replyErr(req, reply.status != 0 ? reply.status : EIO); return }
+            noteReply(req, 0)
             fuse_reply_poll(req, p.revents)
         }
     }

@@ -53,9 +53,7 @@ func handle(_ req: fuse_req_t?, _ body: () throws -> Void) {
     fuse_req_interrupt_func(req, onInterrupt, Interrupts.arm(token: token))
     defer { Interrupts.disarm() }
     do { try body() } catch {
-        let e = (error as? FSError)?.errno ?? EIO
-        ReplyErrno.set(e)   // for the statistics (FuseStats)
-        fuse_reply_err(req, e)
+        replyErr(req, (error as? FSError)?.errno ?? EIO)
     }
 }
 

@@ -101,8 +101,8 @@ enum DirOps {
 
     /// Fire-and-forget, like release.
     static func releasedir(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
-        guard let d = OpenFile.detach(fi!) else { fuse_reply_err(req, EBADF); return }
+        guard let d = OpenFile.detach(fi!) else { replyErr(req, EBADF); return }
         FS.shared.session.releasedir(d.remote)
-        fuse_reply_err(req, 0)
+        replyErr(req, 0)
     }
 }

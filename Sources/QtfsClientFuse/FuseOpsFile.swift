@@ -105,7 +105,7 @@ enum FileOps {
     /// FLUSH costs no round trip: every WRITE was already made on the host, and the server
     /// would only check the handle (docs/client.md).
     static func flush(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
-        fuse_reply_err(req, 0)
+        replyErr(req, 0)
     }
 
     static func fsync(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ datasync: Int32, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
@@ -113,15 +113,15 @@ enum FileOps {
         handle(req) {
             guard let f = OpenFile.from(fi!) else { throw FSError(EBADF) }
             try fs.session.fsync(f.remote, dataOnly: datasync != 0)
-            fuse_reply_err(req, 0)
+            replyErr(req, 0)
         }
     }
 
     /// Fire-and-forget: the kernel has its answer without waiting for the server's.
     static func release(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
-        guard let f = OpenFile.detach(fi!) else { fuse_reply_err(req, EBADF); return }
+        guard let f = OpenFile.detach(fi!) else { replyErr(req, EBADF); return }
         if let fifo = f as? FifoFile { FifoOps.release(fifo) } else { FS.shared.session.release(f.remote) }
-        fuse_reply_err(req, 0)
+        replyErr(req, 0)
     }
 
     static func lseek(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ off: off_t, _ whence: Int32,
@@ -141,7 +141,7 @@ enum FileOps {
             guard let f = OpenFile.from(fi!) else { throw FSError(EBADF) }
             try fs.session.fallocate(f.remote, mode: UInt32(bitPattern: mode), offset: UInt64(off), length: UInt64(len))
             fs.childChanged(ino)
-            fuse_reply_err(req, 0)
+            replyErr(req, 0)
         }
     }
 }

@@ -26,16 +26,16 @@ enum MiscOps {
 
     static func access(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ mask: Int32) {
         let fs = FS.shared!
-        if let proc = fs.proc, proc.isSynthetic(ino) { fuse_reply_err(req, 0); return }
+        if let proc = fs.proc, proc.isSynthetic(ino) { replyErr(req, 0); return }
         handle(req) {
             try fs.session.access(caller(req), try fs.path(ino), mask: UInt32(mask & 7))
-            fuse_reply_err(req, 0)
+            replyErr(req, 0)
         }
     }
 
     static func getxattr(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ name: UnsafePointer<CChar>?, _ size: Int) {
         let fs = FS.shared!
-        if fs.proc?.isSynthetic(ino) == true { fuse_reply_err(req, ENODATA); return }
+        if fs.proc?.isSynthetic(ino) == true { replyErr(req, ENODATA); return }
         handle(req) {
             let n = bytes(name), isCaps = n == NoCapsCache.name
             if isCaps, fs.noCaps?.knowsAbsent(UInt64(ino)) == true { throw FSError(ENODATA) }
@@ -74,7 +74,7 @@ enum MiscOps {
                                     flags: UInt32(bitPattern: flags) & 3)
             fs.noCaps?.forget(UInt64(ino))
             fs.childChanged(ino)   // ctime
-            fuse_reply_err(req, 0)
+            replyErr(req, 0)
         }
     }
 
@@ -84,7 +84,7 @@ enum MiscOps {
             try fs.session.removexattr(caller(req), try fs.path(ino), name: bytes(name))
             fs.noCaps?.forget(UInt64(ino))
             fs.childChanged(ino)
-            fuse_reply_err(req, 0)
+            replyErr(req, 0)
         }
     }
 }

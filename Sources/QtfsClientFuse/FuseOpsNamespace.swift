@@ -36,7 +36,7 @@ enum NamespaceOps {
             if let se = fs.fuseSession {
                 for id in otherLinks { fuse_lowlevel_notify_inval_inode(se, fuse_ino_t(id), -1, 0) }
             }
-            fuse_reply_err(req, 0)
+            replyErr(req, 0)
         }
     }
 
@@ -46,7 +46,7 @@ enum NamespaceOps {
             try fs.session.rmdir(caller(req), try fs.path(parent, n))
             fs.dirChanged(parent, n, .absent)
             fs.nodes.removed(parent: UInt64(parent), name: n)
-            fuse_reply_err(req, 0)
+            replyErr(req, 0)
         }
     }
 
@@ -70,7 +70,7 @@ enum NamespaceOps {
             fs.dirChanged(parent, n1, flags & 2 != 0 ? .unknown : .absent)
             fs.dirChanged(newparent, n2, .unknown)
             fs.nodes.renamed(UInt64(parent), n1, UInt64(newparent), n2, exchange: flags & 2 != 0)
-            fuse_reply_err(req, 0)
+            replyErr(req, 0)
         }
     }
 

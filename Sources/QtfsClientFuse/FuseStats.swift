@@ -1,6 +1,9 @@
 // Per-operation statistics of this mount, recorded around every libfuse callback: the
-// time from the kernel's request to the handler's reply, and the errno a failing handler
-// answered (taken from `handle`, through a thread-local: a callback runs on one thread).
+// time from the kernel's request to the handler's reply, and the errno it replied with.
+// Every error reply goes through `replyErr`, the one place that notes the errno: in this
+// thread's record, without a lock, for a handler that answers before returning (nearly
+// all); at the reply itself for a request answered later from another thread (host fifos).
+import CFuse
 import Glibc
 import QtfsControl
 import Synchronization
@@ -14,38 +17,94 @@ enum FuseOp: Int, CaseIterable {
 
 enum FuseStats {
     static let registry = StatsRegistry(names: FuseOp.allCases.map { "\($0)" })
-    /// FUSE requests being handled right now.
+    /// FUSE requests being handled right now (waiting for a reconnect included).
     static let inFlight = Atomic<UInt64>(0)
+
+    static func record(_ op: FuseOp, errno: Int32, since t0: UInt64) {
+        registry.record(op.rawValue, errno: errno, nanos: MonotonicClock.nanos() &- t0)
+        if errno != 0 { FuseLog.requestFailed(op, errno) }
+    }
 }
 
 /// Runs one libfuse callback, counting it.
 @inline(__always)
 func timed(_ op: FuseOp, _ body: () -> Void) {
-    let t0 = MonotonicClock.nanos()
-    _ = ReplyErrno.take()   // drop a value left by a handler that ran outside `timed`
+    let r = CallbackRecord.current()
+    r.start(op)
     FuseStats.inFlight.wrappingAdd(1, ordering: .relaxed)
     body()
+    r.running = false
+    if r.answeredLater { return }   // counted at its reply (LateReplies)
     FuseStats.inFlight.wrappingSubtract(1, ordering: .relaxed)
-    let err = ReplyErrno.take()
-    FuseStats.registry.record(op.rawValue, errno: err, nanos: MonotonicClock.nanos() &- t0)
-    if err != 0 { FuseLog.requestFailed(op, err) }
+    FuseStats.record(op, errno: r.errno, since: r.started)
 }
 
-/// The errno the current thread's handler replied with (0: success).
-enum ReplyErrno {
-    static let key: pthread_key_t = {
+/// Answers `req` with `e` (0: success without data). The only call of fuse_reply_err.
+func replyErr(_ req: fuse_req_t?, _ e: Int32) {
+    noteReply(req, e)
+    fuse_reply_err(req, e)
+}
+
+/// Notes how `req` was answered: call it before any reply to a request `LateReplies`
+/// expects (`replyErr` does it for error replies).
+func noteReply(_ req: fuse_req_t?, _ e: Int32) {
+    let r = CallbackRecord.current()
+    if r.running && !r.answeredLater { r.errno = e } else { LateReplies.answered(req, errno: e) }
+}
+
+/// The callback running on this thread (libfuse runs one at a time per thread).
+final class CallbackRecord {
+    private(set) var op = FuseOp.lookup
+    private(set) var started: UInt64 = 0
+    var errno: Int32 = 0
+    /// Inside `timed`.
+    var running = false
+    /// Its reply comes later, from another thread (LateReplies).
+    var answeredLater = false
+
+    @inline(__always)
+    func start(_ op: FuseOp) {
+        self.op = op
+        errno = 0
+        answeredLater = false
+        running = true
+        started = MonotonicClock.nanos()
+    }
+
+    private static let key: pthread_key_t = {
         var k = pthread_key_t()
-        pthread_key_create(&k, nil)
+        pthread_key_create(&k) { p in
+            if let p { Unmanaged<CallbackRecord>.fromOpaque(p).release() }
+        }
         return k
     }()
 
-    @inline(__always)
-    static func set(_ e: Int32) { pthread_setspecific(key, UnsafeRawPointer(bitPattern: Int(e))) }
+    static func current() -> CallbackRecord {
+        if let p = pthread_getspecific(key) { return Unmanaged<CallbackRecord>.fromOpaque(p).takeUnretainedValue() }
+        let r = CallbackRecord()
+        pthread_setspecific(key, Unmanaged.passRetained(r).toOpaque())
+        return r
+    }
+}
 
-    @inline(__always)
-    static func take() -> Int32 {
-        guard let p = pthread_getspecific(key) else { return 0 }
-        set(0)
-        return Int32(truncatingIfNeeded: Int(bitPattern: p))
+/// Requests answered after their callback returned: host fifo operations, answered from
+/// the stream channel's thread. They stay in flight until then. Rare: a lock is fine.
+enum LateReplies {
+    private static let pending = Mutex<[UInt: (FuseOp, UInt64)]>([:])
+
+    /// The callback running `req` on this thread leaves its reply to another thread.
+    /// Does nothing outside a callback (a continuation of a request already expected).
+    static func expect(_ req: fuse_req_t?) {
+        let r = CallbackRecord.current()
+        guard r.running, !r.answeredLater else { return }
+        r.answeredLater = true
+        let entry = (r.op, r.started)
+        pending.withLock { $0[UInt(bitPattern: req)] = entry }
+    }
+
+    static func answered(_ req: fuse_req_t?, errno: Int32) {
+        guard let (op, t0) = pending.withLock({ $0.removeValue(forKey: UInt(bitPattern: req)) }) else { return }
+        FuseStats.inFlight.wrappingSubtract(1, ordering: .relaxed)
+        FuseStats.record(op, errno: errno, since: t0)
     }
 }
