@@ -110,6 +110,42 @@ n=$(wc -l < "$WORK/server.log")
 [ "$(wc -l < "$WORK/server.log")" = "$n" ] || fail "server logged at level NONE"
 "$Q" -l INFO > /dev/null || fail "qtinfo -l INFO everywhere"
 
+log "answers that never reach the server are counted too: errors the mount gives itself, fifo answers from the channel thread"
+mkfifo "$WORK/export/fifo"
+mkdir -p "$WORK/procmnt"
+"$BIN/qtfs-fuse" -o "server=127.0.0.1:$PORT,key=$KEY,proc" "$WORK/export" "$WORK/procmnt" >"$WORK/fuse-proc.log" 2>&1
+MOUNTS+=("$WORK/procmnt")
+"$Q" -c -C "$FUSE" > /dev/null || fail "qtinfo -c on the mount"
+python3 - "$M" "$WORK/procmnt" <<'PY' || fail "fifo and xattr calls through the mounts"
+import errno, os, sys
+m, procmnt = sys.argv[1:]
+try:
+    os.open(m + "/fifo", os.O_WRONLY | os.O_NONBLOCK); sys.exit("fifo writer opened without a reader")
+except OSError as e:
+    assert e.errno == errno.ENXIO, e
+r = os.open(m + "/fifo", os.O_RDONLY | os.O_NONBLOCK)
+w = os.open(m + "/fifo", os.O_WRONLY)
+assert os.write(w, b"x") == 1 and os.read(r, 1) == b"x"
+os.close(w); os.close(r)
+try:   # a synthetic link of -o proc has no xattrs: ENODATA from the mount itself
+    os.getxattr(procmnt + "/mounts", "trusted.qtfs", follow_symlinks=False); sys.exit("xattr on a synthetic link")
+except OSError as e:
+    assert e.errno == errno.ENODATA, e
+PY
+"$Q" --all --json -C "$FUSE" > "$WORK/all.json" || fail "qtinfo --all --json on the mount"
+check "$FUSE" 'ops["open"]["count"]' 3
+check "$FUSE" 'ops["open"]["errnos"]' "{'ENXIO': 1}"
+check "$FUSE" 'ops["write"]["count"]' 1
+check "$FUSE" 'ops["read"]["count"]' 1
+check "$FUSE" 'c["status"]["requestsInFlight"]' 0
+"$Q" --stats --json -C "$WORK/procmnt" > "$WORK/proc.json" || fail "qtinfo --stats on the proc mount"
+python3 -c '
+import json, sys
+c = json.load(open(sys.argv[1]))["components"][0]
+ops = {o["op"]: o for o in c["stats"]}
+assert ops["getxattr"]["errnos"] == {"ENODATA": 1}, ops.get("getxattr")' "$WORK/proc.json" || fail "ENODATA of the proc mount not counted"
+fusermount3 -u "$WORK/procmnt"
+
 log "a misbehaving control client does not disturb the file service"
 python3 - "$QTFS_CONTROL_DIR/$SRV.sock" <<'PY' &
 import socket, sys, time
