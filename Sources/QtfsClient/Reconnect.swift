@@ -59,12 +59,14 @@ extension Session {
         return c
     }
 
-    /// Waits until some connection is alive again.
+    /// Waits until some connection is alive again (EIO once the session is closed: then
+    /// none will be).
     func awaitLive() throws(Abort) -> Connection {
         let w = Waiter.current()
         reconnector.wake()
         while true {
             if let c = conns.first(where: { $0.isAlive }) { return c }
+            if isClosed.load(ordering: .relaxed) { throw Abort(reply: .eio) }
             if let stop = w.reasonToStop() { throw Abort(reply: stop) }
             Clock.sleep(0.05, unless: w)
         }
