@@ -20,7 +20,7 @@ trap cleanup EXIT
 mkdir -p "$W/exp" "$W/mnt" "$W/host" "$W/dpu"
 mkfifo "$W/exp/a" "$W/exp/b"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$BIN/qtfs-server" --listen 127.0.0.1 --port "$PORT" --export "$W/exp" --unix-connect "$W/host/" >"$W/server.log" 2>&1 &
+"$BIN/qtfs-server" --listen 127.0.0.1 --port "$PORT" --no-auth --export "$W/exp" --unix-connect "$W/host/" >"$W/server.log" 2>&1 &
 PIDS+=($!)
 for i in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
 "$BIN/qtfs-fuse" -o "server=127.0.0.1:$PORT,unix_bridge=$W/dpu/echo.sock:$W/host/echo.sock" "$W/exp" "$W/mnt"
