@@ -10,7 +10,7 @@ extension Backend {
     /// worker, which reads it blocking: open+read stays one round trip. Pseudo files always
     /// go to a worker, because reading /proc/PID/cmdline can wait on the target's memory lock.
     func openRead(_ r: OpenReadRequest, _ handles: HandleTable, onLoop: Bool) throws -> OpenReadReply {
-        let opened = try open(r.open, handles, onLoop: onLoop)
+        let opened = try open(r.open, handles, onLoop: onLoop, pseudoToWorker: true)
         let flags = Int32(bitPattern: r.open.flags)
         let readOnly = flags & O_ACCMODE == O_RDONLY && flags & O_TRUNC == 0
         guard readOnly, r.maxBytes > 0, opened.flags & OpenReply.nonSeekable == 0,
