@@ -22,11 +22,11 @@ struct Dispatcher: @unchecked Sendable {
     static let handleOps: Set<Opcode> = [.readdir, .fsync, .lseek, .fallocate]
     /// Run on the event loop itself: on local file systems they take a few microseconds,
     /// less than the two thread hand-offs a worker costs. What may block for long stays on
-    /// workers: FSYNC, FALLOCATE, SETATTR (truncate), RENAME and UNLINK (freeing large
-    /// files), MOUNT, and OPEN of anything but a regular file or directory.
+    /// workers: FSYNC, FALLOCATE, SETATTR (truncate), RENAME, UNLINK except of small tmpfs
+    /// files (freeing large files), MOUNT, and OPEN of anything but a regular file or directory.
     static let inlineOps: Set<UInt16> = Set([Opcode.lookup, .getattr, .readlink, .access, .statfs, .open, .openRead,
                                              .opendir, .readdir, .getxattr, .listxattr, .create, .mkdir,
-                                             .mknod, .symlink, .link, .lseek].map(\.rawValue))
+                                             .mknod, .symlink, .link, .lseek, .unlink].map(\.rawValue))
     let backend: Backend
     let logger: Logger
 
@@ -73,7 +73,7 @@ struct Dispatcher: @unchecked Sendable {
         case .readlink: return reply(try b.readlink(.decode(p)))
         case .mknod: return reply(try b.mknod(.decode(p)))
         case .mkdir: return reply(try b.mkdir(.decode(p)))
-        case .unlink: return reply(try b.unlink(.decode(p), directory: false))
+        case .unlink: return reply(try b.unlink(.decode(p), directory: false, onLoop: inline))
         case .rmdir: return reply(try b.unlink(.decode(p), directory: true))
         case .symlink: return reply(try b.symlink(.decode(p)))
         case .rename: return reply(try b.rename(.decode(p)))

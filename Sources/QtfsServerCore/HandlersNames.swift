@@ -20,12 +20,24 @@ extension Backend {
         }
     }
 
-    func unlink(_ r: PathRequest, directory: Bool) throws -> EmptyReply {
+    /// `onLoop`: only an unlink that frees little memory and waits for no device stays on
+    /// the loop (a small file on tmpfs); anything else goes to a worker.
+    func unlink(_ r: PathRequest, directory: Bool, onLoop: Bool = false) throws -> EmptyReply {
         try at(r.caller, r.target, write: true, gate: [directory ? .rmdir : .unlink]) { _, t in
+            if onLoop && !(try t.withName { n in isCheapUnlink(t.dir, n) }) { throw NeedsWorker() }
             try t.withName { n in try sys { unlinkat(t.dir, n, directory ? AT_REMOVEDIR : 0) } }
             return EmptyReply()
         }
     }
+
+    private func isCheapUnlink(_ dir: Int32, _ name: UnsafePointer<CChar>) -> Bool {
+        var d = stat(), st = stat()
+        guard fstat(dir, &d) == 0, pseudo.kind(dev: UInt64(d.st_dev), fd: dir) == .memory,
+              fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { return false }
+        return Stat.type(st.st_mode) != S_IFREG || st.st_size <= Backend.cheapUnlinkBytes || st.st_nlink > 1
+    }
+    /// A tmpfs file up to this size is unlinked on the loop: freeing its pages takes microseconds.
+    static let cheapUnlinkBytes = 1 << 20
 
     func symlink(_ r: SymlinkRequest) throws -> AttrReply {
         try at(r.caller, r.target, write: true, gate: [.create]) { _, t in
