@@ -6,11 +6,12 @@
 #include "qtfs.h"
 #include "qtfs_genl.h"
 
-struct qtfs_opstat qtfs_stats[QTFS_OP_MAX];
 atomic64_t qtfs_late_replies;
 atomic64_t qtfs_live_reqs;
 
 static struct genl_family qtfs_genl_family;
+
+#define QTFS_GENL_REPLY_MAX	(1024 * 1024)
 
 static const struct nla_policy qtfs_genl_policy[QTFS_A_MAX + 1] = {
 	[QTFS_A_LOG_LEVEL] = NLA_POLICY_MAX(NLA_U32, QTFS_LOG_DEBUG),
@@ -39,6 +40,43 @@ static int qtfs_put_mount(struct sk_buff *skb, struct qtfs_sb *sbi)
 	return 0;
 }
 
+/* The histogram up to its last non-empty bucket (none: nothing answered). */
+static int qtfs_put_histogram(struct sk_buff *skb, struct qtfs_opstat *s)
+{
+	u64 counts[QTFS_HIST_MAX_BUCKETS];
+	int i, used = 0;
+
+	for (i = 0; i < QTFS_HIST_MAX_BUCKETS; i++) {
+		counts[i] = atomic64_read(&s->hist[i]);
+		if (counts[i])
+			used = i + 1;
+	}
+	return used ? nla_put(skb, QTFS_A_OP_HISTOGRAM, used * sizeof(u64), counts) : 0;
+}
+
+/* One QTFS_A_OP_ERRNO per errno seen, and QTFS_A_OP_FAILED: their sum. */
+static int qtfs_put_errnos(struct sk_buff *skb, struct qtfs_opstat *s)
+{
+	struct nlattr *nest;
+	u64 n, failed = 0;
+	int e;
+
+	for (e = 0; e < QTFS_ERRNO_SLOTS; e++) {
+		n = atomic64_read(&s->errnos[e]);
+		if (!n)
+			continue;
+		failed += n;
+		nest = nla_nest_start(skb, QTFS_A_OP_ERRNO);
+		if (!nest)
+			return -EMSGSIZE;
+		if (nla_put_u32(skb, QTFS_A_ERRNO_CODE, e) ||
+		    nla_put_u64_64bit(skb, QTFS_A_ERRNO_COUNT, n, QTFS_A_ERRNO_PAD))
+			return -EMSGSIZE;
+		nla_nest_end(skb, nest);
+	}
+	return nla_put_u64_64bit(skb, QTFS_A_OP_FAILED, failed, QTFS_A_OP_PAD);
+}
+
 static int qtfs_put_op(struct sk_buff *skb, u16 op)
 {
 	struct qtfs_opstat *s = &qtfs_stats[op];
@@ -53,7 +91,9 @@ static int qtfs_put_op(struct sk_buff *skb, u16 op)
 	    nla_put_u64_64bit(skb, QTFS_A_OP_INTERRUPTED, atomic64_read(&s->interrupted),
 			      QTFS_A_OP_PAD) ||
 	    nla_put_u64_64bit(skb, QTFS_A_OP_LATENCY_NS, atomic64_read(&s->lat_ns),
-			      QTFS_A_OP_PAD)) {
+			      QTFS_A_OP_PAD) ||
+	    nla_put_u64_64bit(skb, QTFS_A_OP_MAX_NS, atomic64_read(&s->max_ns), QTFS_A_OP_PAD) ||
+	    qtfs_put_histogram(skb, s) || qtfs_put_errnos(skb, s)) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
 	}
@@ -61,11 +101,11 @@ static int qtfs_put_op(struct sk_buff *skb, u16 op)
 	return 0;
 }
 
-/* Builds and sends the reply of cmd; fill() adds its attributes. */
-static int qtfs_genl_reply(struct genl_info *info, u8 cmd,
-			   int (*fill)(struct sk_buff *skb))
+/* Builds and sends the reply of cmd in size bytes; fill() adds its attributes. */
+static int qtfs_genl_reply_sized(struct genl_info *info, u8 cmd,
+				 int (*fill)(struct sk_buff *skb), size_t size)
 {
-	struct sk_buff *skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	struct sk_buff *skb = genlmsg_new(size, GFP_KERNEL);
 	void *hdr;
 	int err;
 
@@ -83,6 +123,25 @@ static int qtfs_genl_reply(struct genl_info *info, u8 cmd,
 out_free:
 	nlmsg_free(skb);
 	return err;
+}
+
+/*
+ * As qtfs_genl_reply_sized, in a buffer grown until the reply fits: statistics
+ * with histograms and errno counts of many opcodes outgrow one page (the
+ * largest possible, every opcode with every errno, is about 250 KiB).
+ */
+static int qtfs_genl_reply(struct genl_info *info, u8 cmd,
+			   int (*fill)(struct sk_buff *skb))
+{
+	size_t size = NLMSG_GOODSIZE;
+	int err;
+
+	for (;;) {
+		err = qtfs_genl_reply_sized(info, cmd, fill, size);
+		if (err != -EMSGSIZE || size > QTFS_GENL_REPLY_MAX / 4)
+			return err;
+		size *= 4;
+	}
 }
 
 static int qtfs_fill_status(struct sk_buff *skb)
@@ -133,14 +192,7 @@ static int qtfs_cmd_stats(struct sk_buff *skb, struct genl_info *info)
 
 static int qtfs_cmd_clear(struct sk_buff *skb, struct genl_info *info)
 {
-	int i;
-
-	for (i = 0; i < QTFS_OP_MAX; i++) {
-		atomic64_set(&qtfs_stats[i].sent, 0);
-		atomic64_set(&qtfs_stats[i].errors, 0);
-		atomic64_set(&qtfs_stats[i].interrupted, 0);
-		atomic64_set(&qtfs_stats[i].lat_ns, 0);
-	}
+	qtfs_stats_clear();
 	atomic64_set(&qtfs_late_replies, 0);
 	return qtfs_genl_reply(info, QTFS_CMD_CLEAR_STATS, qtfs_fill_none);
 }

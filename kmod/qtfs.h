@@ -15,6 +15,7 @@
 #include <linux/uio.h>
 #include <linux/in.h>
 #include "qtfs_wire.h"
+#include "qtfs_genl.h"
 
 #define QTFS_SUPER_MAGIC	0x51544653	/* "QTFS" */
 #define QTFS_IO_CHUNK		(256u * 1024u)	/* bytes per READ/WRITE request */
@@ -40,11 +41,18 @@ extern int qtfs_log_level;
 #define qtfs_warn_rl(fmt, ...) do { if (qtfs_log_level >= QTFS_LOG_WARN) pr_warn_ratelimited(fmt, ##__VA_ARGS__); } while (0)
 #define qtfs_dbg(fmt, ...) do { if (qtfs_log_level >= QTFS_LOG_DEBUG) pr_info(fmt, ##__VA_ARGS__); } while (0)
 
-/* ---- statistics (netlink.c) ---- */
+/* ---- statistics (stats.c; read over netlink.c) ---- */
+#define QTFS_ERRNO_SLOTS	134	/* errno 1..133; slot 0 counts any other value */
 struct qtfs_opstat {
 	atomic64_t sent, errors, interrupted, lat_ns;
+	atomic64_t max_ns;				/* slowest answered request */
+	atomic64_t hist[QTFS_HIST_MAX_BUCKETS];	/* answered requests by latency */
+	atomic64_t errnos[QTFS_ERRNO_SLOTS];		/* failed requests by errno */
 };
 extern struct qtfs_opstat qtfs_stats[QTFS_OP_MAX];
+void qtfs_stat_answered(u16 op, u64 ns);
+void qtfs_stat_failed(u16 op, int err);
+void qtfs_stats_clear(void);
 extern atomic64_t qtfs_late_replies;
 extern atomic64_t qtfs_live_reqs;
 extern struct workqueue_struct *qtfs_wq;	/* late releases (req.c) */

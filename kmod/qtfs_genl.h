@@ -55,8 +55,28 @@ enum qtfs_genl_op_attr {
 	QTFS_A_OP_ERRORS,	/* u64: answered with an error (ENOENT not counted) or failed */
 	QTFS_A_OP_INTERRUPTED,	/* u64: waiter left on a signal or req_timeout */
 	QTFS_A_OP_LATENCY_NS,	/* u64: total round-trip time of answered requests */
+	QTFS_A_OP_MAX_NS,	/* u64: slowest answered request */
+	QTFS_A_OP_FAILED,	/* u64: failed requests, every errno (ENOENT, interrupted too) */
+	QTFS_A_OP_HISTOGRAM,	/* binary: u64 (host order) per log2 bucket, see below */
+	QTFS_A_OP_ERRNO,	/* nested QTFS_A_ERRNO_*, repeated per errno seen */
 	__QTFS_A_OP_MAX,
 };
 #define QTFS_A_OP_MAX (__QTFS_A_OP_MAX - 1)
+
+/*
+ * QTFS_A_OP_HISTOGRAM: element i counts answered requests that took 2^i to
+ * 2^(i+1)-1 ns; the last of QTFS_HIST_MAX_BUCKETS also holds anything slower.
+ * Trailing empty buckets are left out (absent: nothing answered).
+ */
+#define QTFS_HIST_MAX_BUCKETS	40
+
+enum qtfs_genl_errno_attr {
+	QTFS_A_ERRNO_UNSPEC,
+	QTFS_A_ERRNO_PAD,
+	QTFS_A_ERRNO_CODE,	/* u32: positive errno; 0 = outside 1..133 */
+	QTFS_A_ERRNO_COUNT,	/* u64: failed requests with that errno */
+	__QTFS_A_ERRNO_MAX,
+};
+#define QTFS_A_ERRNO_MAX (__QTFS_A_ERRNO_MAX - 1)
 
 #endif /* QTFS_GENL_H */

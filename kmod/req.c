@@ -272,7 +272,7 @@ static int qtfs_call_once(struct qtfs_sb *sbi, u16 op, struct qtfs_msg *m, struc
 	err = qtfs_req_wait(sbi, req);
 	if (err)
 		goto out_put;
-	atomic64_add(ktime_to_ns(ktime_sub(ktime_get(), req->start)), &qtfs_stats[op].lat_ns);
+	qtfs_stat_answered(op, ktime_to_ns(ktime_sub(ktime_get(), req->start)));
 	err = req->err;
 	if (!err)
 		err = qtfs_decode(req->rsp, req->rsp_len, QTFS_KIND_RSP, op, &req->out);
@@ -281,6 +281,8 @@ static int qtfs_call_once(struct qtfs_sb *sbi, u16 op, struct qtfs_msg *m, struc
 	*reqp = req;
 	return 0;
 out_put:
+	if (err)
+		qtfs_stat_failed(op, err);
 	if (err && err != -ENOENT)
 		atomic64_inc(&qtfs_stats[op].errors);
 	qtfs_req_put(req);

@@ -48,6 +48,31 @@ static int add_mount(struct qtfs_nl_reply *r, struct nlattr *nest)
     return NL_OK;
 }
 
+/* The histogram's buckets as sent (trailing empty ones are left out). */
+static void copy_histogram(struct qtfs_nl_op *o, struct nlattr *a)
+{
+    size_t n = a ? (size_t)nla_len(a) / sizeof(uint64_t) : 0;
+
+    if (n > QTFS_NL_HIST_BUCKETS)
+        n = QTFS_NL_HIST_BUCKETS;
+    if (n)
+        memcpy(o->histogram, nla_data(a), n * sizeof(uint64_t));
+}
+
+/* Each QTFS_A_OP_ERRNO of the op's nest into o->errnos[code]. */
+static void copy_errnos(struct qtfs_nl_op *o, struct nlattr *op_nest)
+{
+    struct nlattr *a, *tb[QTFS_A_ERRNO_MAX + 1];
+    int rem;
+
+    nla_for_each_nested(a, op_nest, rem) {
+        if (nla_type(a) != QTFS_A_OP_ERRNO || nla_parse_nested(tb, QTFS_A_ERRNO_MAX, a, NULL))
+            continue;
+        uint32_t code = u32_or_0(tb[QTFS_A_ERRNO_CODE]);
+        o->errnos[code < QTFS_NL_ERRNO_SLOTS ? code : 0] += u64_or_0(tb[QTFS_A_ERRNO_COUNT]);
+    }
+}
+
 static int add_op(struct qtfs_nl_reply *r, struct nlattr *nest)
 {
     struct nlattr *tb[QTFS_A_OP_MAX + 1];
@@ -63,6 +88,11 @@ static int add_op(struct qtfs_nl_reply *r, struct nlattr *nest)
     o->errors = u64_or_0(tb[QTFS_A_OP_ERRORS]);
     o->interrupted = u64_or_0(tb[QTFS_A_OP_INTERRUPTED]);
     o->latency_ns = u64_or_0(tb[QTFS_A_OP_LATENCY_NS]);
+    o->has_detail = tb[QTFS_A_OP_FAILED] != NULL;
+    o->max_ns = u64_or_0(tb[QTFS_A_OP_MAX_NS]);
+    o->failed = u64_or_0(tb[QTFS_A_OP_FAILED]);
+    copy_histogram(o, tb[QTFS_A_OP_HISTOGRAM]);
+    copy_errnos(o, nest);
     return NL_OK;
 }
 
@@ -104,6 +134,7 @@ static enum qtfs_nl_result exchange(struct nl_sock *sk, uint8_t cmd, int64_t lev
     if (family < 0)
         return fail(r, QTFS_NL_NO_FAMILY, "family " QTFS_GENL_NAME, family);
     nl_socket_disable_auto_ack(sk);   /* every command answers with one reply */
+    nl_socket_enable_msg_peek(sk);    /* statistics can outgrow the default buffer */
     nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, on_reply, r);
     msg = nlmsg_alloc();
     if (!msg)

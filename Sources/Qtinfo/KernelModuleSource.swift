@@ -37,10 +37,22 @@ struct KernelModuleSource {
         var errors: UInt64
         var interrupted: UInt64
         var latencyNs: UInt64
+        /// What modules with per-errno counts and a histogram send (nil from older ones).
+        var detail: Detail? = nil
+
+        struct Detail: Equatable {
+            var maxNs: UInt64
+            /// Every failed request, ENOENT and interrupted waits included.
+            var failed: UInt64
+            /// Answered requests per log2 bucket, OpCounters' layout (docs/qtinfo.md).
+            var histogram: [UInt64]
+            /// Failed requests by errno (0: a value outside 1...133).
+            var errnos: [Int32: UInt64]
+        }
 
         /// Mean round trip of the answered requests, if any were answered.
         var meanLatencyNs: UInt64? {
-            let answered = sent &- errors &- interrupted
+            let answered = detail.map { $0.histogram.reduce(0, +) } ?? (sent &- errors &- interrupted)
             return answered > 0 && answered <= sent ? latencyNs / answered : nil
         }
     }
@@ -100,11 +112,26 @@ struct KernelModuleSource {
         let ops = (0..<Int(raw.op_count)).map { i -> OpStats in
             let o = raw.ops[i]
             return OpStats(code: o.code, name: cString(o.name), sent: o.sent, errors: o.errors,
-                           interrupted: o.interrupted, latencyNs: o.latency_ns)
+                           interrupted: o.interrupted, latencyNs: o.latency_ns,
+                           detail: o.has_detail != 0 ? Self.detail(o) : nil)
         }
         return Reply(logLevel: raw.log_level, lateReplies: raw.late_replies,
                      liveRequests: raw.live_requests, mounts: mounts, ops: ops)
     }
+}
+
+extension KernelModuleSource {
+    fileprivate static func detail(_ o: qtfs_nl_op) -> OpStats.Detail {
+        let hist = u64Array(o.histogram)
+        var errnos: [Int32: UInt64] = [:]
+        for (code, n) in u64Array(o.errnos).enumerated() where n > 0 { errnos[Int32(code)] = n }
+        return OpStats.Detail(maxNs: o.max_ns, failed: o.failed, histogram: hist, errnos: errnos)
+    }
+}
+
+/// A C uint64_t array imported as a tuple.
+private func u64Array<T>(_ tuple: T) -> [UInt64] {
+    withUnsafeBytes(of: tuple) { Array($0.bindMemory(to: UInt64.self)) }
 }
 
 /// A NUL-terminated C char array imported as a tuple.

@@ -67,10 +67,19 @@ enum KmodReport {
         return out
     }
 
+    /// One line per op; a module with histograms adds p50/p99/max (µs) and
+    /// `errnos NAME:COUNT,…` (every failure, ENOENT included; `-` for none).
     static func stats(_ ops: [KernelModuleSource.OpStats]) -> String {
         ops.map { o in
             let mean = o.meanLatencyNs.map { "\($0 / 1000)" } ?? "-"
-            return "op \(o.name) sent \(o.sent) errors \(o.errors) interrupted \(o.interrupted) mean_us \(mean)\n"
+            var line = "op \(o.name) sent \(o.sent) errors \(o.errors) interrupted \(o.interrupted) mean_us \(mean)"
+            if o.detail != nil {
+                let r = KmodComponent.report(o)
+                let errnos = r.errnos.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: ",")
+                line += " p50_us \(r.p50Nanos / 1000) p99_us \(r.p99Nanos / 1000) max_us \(r.maxNanos / 1000)"
+                line += " errnos \(errnos.isEmpty ? "-" : errnos)"
+            }
+            return line + "\n"
         }.joined()
     }
 }

@@ -74,10 +74,18 @@ struct KmodComponent: QtfsComponent {
         }
     }
 
-    /// Count, errors (interrupted waits included) and total time. The module keeps neither
-    /// errno counts nor a histogram: errnos is empty and p50/p99/max are 0.
+    /// As the other components: every failure counted by errno, p50/p99 from the module's
+    /// histogram (same buckets as OpCounters). A module without them (older build) gives
+    /// count, errors (interrupted waits included) and total time only.
     static func report(_ o: KernelModuleSource.OpStats) -> OpStatsReport {
-        OpStatsReport(op: o.name, count: o.sent, errors: o.errors + o.interrupted, errnos: [:],
-                      totalNanos: o.latencyNs, maxNanos: 0, histogram: [])
+        guard let d = o.detail else {
+            return OpStatsReport(op: o.name, count: o.sent, errors: o.errors, errnos: [:],
+                                 totalNanos: o.latencyNs, maxNanos: 0, histogram: [])
+        }
+        var errnos: [String: UInt64] = [:]
+        for (code, n) in d.errnos { errnos[ErrnoNames.name(code), default: 0] += n }
+        let hist = d.histogram + Array(repeating: 0, count: max(0, OpCounters.bucketCount - d.histogram.count))
+        return OpStatsReport(op: o.name, count: o.sent, errors: d.failed, errnos: errnos,
+                             totalNanos: o.latencyNs, maxNanos: d.maxNs, histogram: hist)
     }
 }

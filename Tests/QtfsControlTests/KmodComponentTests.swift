@@ -22,15 +22,43 @@ final class KmodComponentTests: XCTestCase {
         XCTAssertEqual(TextOutput.location(r), "netlink:qtfs, mounts: 10.0.2.2:12345:/srv,10.0.2.2:12345:/proc")
     }
 
-    func testStatsKeepCountErrorsAndTotal() {
-        let o = K.OpStats(code: 10, name: "lookup", sent: 10, errors: 1, interrupted: 2, latencyNs: 7000)
+    /// A module without histograms: its `errors` already counts interrupted waits.
+    func testStatsOfAnOlderModuleKeepCountErrorsAndTotal() {
+        let o = K.OpStats(code: 10, name: "lookup", sent: 10, errors: 3, interrupted: 2, latencyNs: 7000)
         let r = KmodComponent.report(o)
         XCTAssertEqual(r.op, "lookup")
         XCTAssertEqual(r.count, 10)
         XCTAssertEqual(r.errors, 3)
         XCTAssertEqual(r.totalNanos, 7000)
         XCTAssertEqual(r.p50Nanos, 0)
-        XCTAssertEqual(o.meanLatencyNs, 1000)
+        XCTAssertEqual(o.meanLatencyNs, 1400)
+    }
+
+    /// 8 answers: 6 in bucket 10 (1024…2047 ns), 2 in bucket 20; 3 failures.
+    static let detailed = K.OpStats(
+        code: 10, name: "lookup", sent: 10, errors: 1, interrupted: 1, latencyNs: 2_100_000,
+        detail: K.OpStats.Detail(maxNs: 1_500_000, failed: 3,
+                                 histogram: Array(repeating: 0, count: 10) + [6] + Array(repeating: 0, count: 9) + [2],
+                                 errnos: [2: 2, 4: 1]))
+
+    func testStatsWithHistogramAndErrnosAreReportedAsTheOtherComponents() {
+        let r = KmodComponent.report(Self.detailed)
+        XCTAssertEqual(r.errors, 3)
+        XCTAssertEqual(r.errnos, ["ENOENT": 2, "EINTR": 1])
+        XCTAssertEqual(r.histogram.count, OpCounters.bucketCount)
+        XCTAssertEqual(r.histogram[10], 6)
+        XCTAssertEqual(r.p50Nanos, 2047)
+        XCTAssertEqual(r.p99Nanos, 1_500_000)      // bucket 20's bound, capped at max
+        XCTAssertEqual(r.maxNanos, 1_500_000)
+        XCTAssertEqual(Self.detailed.meanLatencyNs, 2_100_000 / 8)
+    }
+
+    func testKmodStatsLineCarriesPercentilesAndErrnos() {
+        XCTAssertEqual(KmodReport.stats([Self.detailed]),
+                       "op lookup sent 10 errors 1 interrupted 1 mean_us 262 p50_us 2 p99_us 1500 max_us 1500 errnos EINTR:1,ENOENT:2\n")
+        XCTAssertEqual(KmodReport.stats([K.OpStats(code: 1, name: "statfs", sent: 1, errors: 0, interrupted: 0, latencyNs: 5000,
+                                                   detail: .init(maxNs: 5000, failed: 0, histogram: [], errnos: [:]))]),
+                       "op statfs sent 1 errors 0 interrupted 0 mean_us - p50_us 0 p99_us 0 max_us 5 errnos -\n")
     }
 
     func testLogLevelNames() {

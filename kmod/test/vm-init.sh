@@ -391,6 +391,7 @@ case "$st" in *"mount $qt_export server 10.0.2.2:$qt_port state 1"*) pass nl_sta
 late=$(echo "$st" | sed -n 's/^late_replies //p')
 [ "${late:-0}" -ge 1 ] && pass abandoned_reply_cleaned || fail abandoned_reply_cleaned "late_replies=$late"
 stats=$(/bin/qtfs-nlctl stats 2>&1)
+echo "INFO netlink stats: $(echo "$stats" | grep -c '^op ') ops in one reply"
 echo "$stats" | grep -q '^op lookup .*sent [1-9]' && pass nl_stats || fail nl_stats "$(echo $stats | head -c 150)"
 t nl_loglevel /bin/qtfs-nlctl loglevel 2
 t nl_clear /bin/qtfs-nlctl clear
@@ -418,6 +419,33 @@ qtinfo -C kmod -l WARN > /dev/null
 cat $Q/hello.txt > /dev/null
 qtinfo -C kmod --stats 2>&1 | grep -qE '^ +open_read +[1-9]' && pass qtinfo_component_stats || fail qtinfo_component_stats "$(qtinfo -C kmod --stats 2>&1 | head -c 300)"
 t qtinfo_component_clear qtinfo -C kmod -c
+
+# ---- latency histograms and errno counts of the module (qtfs_stat_*, stats.c) ----
+mkdir $Q/kstat
+stat $Q/kstat/missing > /dev/null 2>&1	# first miss in a new directory: LOOKUP answered ENOENT
+$H seek $Q/big.bin end 0 > /dev/null	# SEEK_END refreshes the size: GETATTR
+ks=$(qtinfo kmod stats 2>&1)
+echo "$ks" | grep -E '^op (lookup|getattr) ' | sed 's/^/INFO kmod stats: /'
+kfield() { echo "$ks" | sed -n "s/^op $1 .* $2 \([^ ]*\).*/\1/p"; }
+for op in lookup getattr; do
+	kp=$(kfield $op p50_us)
+	[ "${kp:-0}" -ge 1 ] && pass kmod_${op}_p50 || fail kmod_${op}_p50 "p50_us '$kp': $(echo "$ks" | grep "^op $op ")"
+	[ "$(kfield $op max_us)" -ge "${kp:-1}" ] 2>/dev/null && pass kmod_${op}_max || fail kmod_${op}_max "$(echo "$ks" | grep "^op $op ")"
+done
+case "$(kfield lookup errnos)" in *ENOENT:[1-9]*) pass kmod_lookup_enoent ;; *) fail kmod_lookup_enoent "$(echo "$ks" | grep '^op lookup ')" ;; esac
+# the same numbers in qtinfo's table (KmodComponent fills OpStatsReport as the other components)
+row=$(qtinfo -C kmod --stats 2>&1 | awk '$1 == "lookup"')
+case "$row" in *ENOENT:[1-9]*) pass qtinfo_component_enoent ;; *) fail qtinfo_component_enoent "$row" ;; esac
+echo "$row" | awk '{ exit !($4 != "0ns" && $5 != "0ns" && $6 != "0ns") }' && pass qtinfo_component_p50 || fail qtinfo_component_p50 "$row"
+qtinfo -C kmod --stats --json 2>&1 | grep -q '"ENOENT" *: *[1-9]' && pass qtinfo_component_json_errnos || fail qtinfo_component_json_errnos "$(qtinfo -C kmod --stats --json 2>&1 | head -c 300)"
+# -c clears histograms and errno tables too: afterwards they hold only what followed
+mkdir $Q/kstat2	# a new directory again: a second miss in one would fetch its listing instead
+t kmod_detail_clear qtinfo -C kmod -c
+$H seek $Q/big.bin end 0 > /dev/null
+stat $Q/kstat2/missing > /dev/null 2>&1
+ga=$(/bin/qtfs-nlctl stats | sed -n 's/^op getattr *sent \([0-9]*\) .* answered \([0-9]*\).*/\1:\2/p')
+case "$ga" in [1-9]*) eq kmod_hist_cleared "${ga#*:}" "${ga%%:*}" ;; *) fail kmod_hist_cleared "no getattr: '$ga'" ;; esac
+eq kmod_errnos_cleared "$(qtinfo kmod stats | sed -n 's/^op lookup .* errnos \([^ ]*\).*/\1/p')" ENOENT:1
 o=$($H runas 1000 1000 - qtinfo -C kmod --status 2>&1)
 case "$?:$o" in 1:*CAP_NET_ADMIN*) pass qtinfo_component_admin_only ;; *) fail qtinfo_component_admin_only "$o" ;; esac
 

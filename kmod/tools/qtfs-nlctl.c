@@ -4,12 +4,24 @@
  * and for hosts without qtinfo. The exchange itself is Sources/CNetlink/qtfs_nl.c,
  * shared with qtinfo.
  *   qtfs-nlctl status | stats | clear | loglevel N
- * Prints "key value" lines; exits non-zero on any error.
+ * Prints "key value" lines (an op's "answered": its latency histogram's total);
+ * exits non-zero on any error.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "CNetlink.h"
+
+/* Requests of o that got an answer: the histogram's total. */
+static unsigned long long answered(const struct qtfs_nl_op *o)
+{
+	unsigned long long n = 0;
+	int i;
+
+	for (i = 0; i < QTFS_NL_HIST_BUCKETS; i++)
+		n += o->histogram[i];
+	return n;
+}
 
 static void print_reply(const struct qtfs_nl_reply *r)
 {
@@ -24,11 +36,14 @@ static void print_reply(const struct qtfs_nl_reply *r)
 		       r->mounts[i].inflight, (unsigned long long)r->mounts[i].reconnects,
 		       r->mounts[i].export_id);
 	for (i = 0; i < r->op_count; i++)
-		printf("op %-12s sent %llu errors %llu interrupted %llu latency_ns %llu\n",
+		printf("op %-12s sent %llu errors %llu interrupted %llu latency_ns %llu"
+		       " max_ns %llu failed %llu answered %llu\n",
 		       r->ops[i].name, (unsigned long long)r->ops[i].sent,
 		       (unsigned long long)r->ops[i].errors,
 		       (unsigned long long)r->ops[i].interrupted,
-		       (unsigned long long)r->ops[i].latency_ns);
+		       (unsigned long long)r->ops[i].latency_ns,
+		       (unsigned long long)r->ops[i].max_ns,
+		       (unsigned long long)r->ops[i].failed, answered(&r->ops[i]));
 }
 
 int main(int argc, char **argv)

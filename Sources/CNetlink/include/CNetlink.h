@@ -22,13 +22,23 @@ struct qtfs_nl_mount {
     uint64_t reconnects;
 };
 
+#define QTFS_NL_HIST_BUCKETS 40    // QTFS_HIST_MAX_BUCKETS of kmod/qtfs_genl.h
+#define QTFS_NL_ERRNO_SLOTS 134    // errno 1..133; slot 0: any other value
+
 struct qtfs_nl_op {
     uint32_t code;
     char name[32];
     uint64_t sent;
-    uint64_t errors;
+    uint64_t errors;         // failed other than ENOENT (interrupted included)
     uint64_t interrupted;
     uint64_t latency_ns;
+    // From modules that send them (has_detail): slowest answer, all failures,
+    // log2 latency histogram of answered requests, failures by errno.
+    int has_detail;
+    uint64_t max_ns;
+    uint64_t failed;
+    uint64_t histogram[QTFS_NL_HIST_BUCKETS];
+    uint64_t errnos[QTFS_NL_ERRNO_SLOTS];
 };
 
 struct qtfs_nl_reply {
