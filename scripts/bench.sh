@@ -211,13 +211,15 @@ drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches; }
 # usage PID...: "CPU-ticks context-switches" of these processes and all their descendants
 # (threads included): the cost of serving a mount, outside the benchmark process itself.
 usage() {
-    local p st cpu=0 cs=0 kids
+    local p st cpu=0 cs=0 kids x
     for p in "$@"; do
         [ -r "/proc/$p/stat" ] || continue
         st=$(cat "/proc/$p/stat" 2>/dev/null) || continue
         st=${st##*) }
         cpu=$((cpu + $(echo "$st" | awk '{print $12 + $13}')))
-        cs=$((cs + $(cat /proc/"$p"/task/*/status 2>/dev/null | awk '/ctxt_switches/ {s += $2} END {print s + 0}')))
+        # A process that ends meanwhile fails the cat; that must not end the benchmark (set -e).
+        x=$(cat /proc/"$p"/task/*/status 2>/dev/null | awk '/ctxt_switches/ {s += $2} END {print s + 0}') || true
+        cs=$((cs + ${x:-0}))
         kids=$(ps -o pid= --ppid "$p" | tr "\n" " " || true)
         if [ -n "$kids" ]; then
             # shellcheck disable=SC2086
