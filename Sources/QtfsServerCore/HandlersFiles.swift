@@ -18,7 +18,7 @@ extension Backend {
               pseudoToWorker: Bool = false) throws -> OpenReply {
         let flags = (Int32(bitPattern: r.flags) & ~Backend.stripped) | O_NOFOLLOW | O_CLOEXEC
         return try at(r.caller, r.target, write: Backend.writes(flags), gate: Backend.openGate(flags)) { e, t in
-            if onLoop && pseudoToWorker && isPseudoDir(t.dir) { throw NeedsWorker() }
+            if onLoop && pseudoToWorker && pseudo.kind(of: t.dir) == .pseudo { throw NeedsWorker() }
             // On a worker, a fifo without a peer blocks here: it holds this one worker until
             // a peer comes (or forever). Not the loop, not other workers.
             let fd = try loopSafe(onLoop, flags, fifo: e) { f in try t.withName { n in try sys { openat(t.dir, n, f) } } }
@@ -97,11 +97,6 @@ extension Backend {
         if type == S_IFBLK || kind == .pseudo { flags |= OpenReply.directIO }
         let id = try handles.add(h)
         return (id, flags)
-    }
-
-    private func isPseudoDir(_ dir: Int32) -> Bool {
-        var st = stat()
-        return fstat(dir, &st) == 0 && pseudo.kind(dev: UInt64(st.st_dev), fd: dir) == .pseudo
     }
 
     /// Whitelist kinds an OPEN needs: Open, plus Read and/or Write by its access mode.

@@ -31,9 +31,8 @@ extension Backend {
     }
 
     private func isCheapUnlink(_ dir: Int32, _ name: UnsafePointer<CChar>) -> Bool {
-        var d = stat(), st = stat()
-        guard fstat(dir, &d) == 0, pseudo.kind(dev: UInt64(d.st_dev), fd: dir) == .memory,
-              fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { return false }
+        var st = stat()
+        guard pseudo.kind(of: dir) == .memory, fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { return false }
         return Stat.type(st.st_mode) != S_IFREG || st.st_size <= Backend.cheapUnlinkBytes || st.st_nlink > 1
     }
     /// A tmpfs file up to this size is unlinked on the loop: freeing its pages takes microseconds.

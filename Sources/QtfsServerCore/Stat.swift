@@ -43,6 +43,12 @@ final class PseudoCache: @unchecked Sendable {
     /// Same, for a file known by an open fd.
     func kind(dev: UInt64, fd: Int32) -> FsKind { kind(dev: dev) { dup(fd) } }
     func isPseudo(dev: UInt64, fd: Int32) -> Bool { kind(dev: dev, fd: fd) == .pseudo }
+
+    /// The kind of the file system an open fd (a directory, say) lives on.
+    func kind(of fd: Int32) -> FsKind {
+        var st = stat()
+        return fstat(fd, &st) == 0 ? kind(dev: UInt64(st.st_dev), fd: fd) : .ordinary
+    }
 }
 
 enum Stat {
