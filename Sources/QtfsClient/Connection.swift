@@ -22,6 +22,10 @@ public final class Connection: @unchecked Sendable {
     private let sendLock = PMutex()
     private var handovers = 0                      // protected by state
     private var leader: Waiter?                    // protected by state: the role holder
+    /// Answers of `postTracked` requests go to these, by id (protected by state).
+    private var callbacks: [UInt64: (Reply) -> Void] = [:]
+    /// Threads in `waitUntil`, with their condition and pending id (protected by state).
+    private var conditionWaiters: [(Waiter, UInt64, () -> Bool)] = []
     private let wakeFd = eventfd(0, Int32(EFD_CLOEXEC | EFD_NONBLOCK))   // wakes the role holder
     /// `dead`, readable without the state lock (qtinfo, picking a connection).
     private let closed = Atomic<Bool>(false)
@@ -86,6 +90,52 @@ public final class Connection: @unchecked Sendable {
         return true
     }
 
+    /// Sends a request whose answer goes to `onAnswer` rather than to a waiting caller.
+    /// `onAnswer` runs on whichever thread reads the answer, with this connection's state
+    /// lock held: it must be short and take only leaf locks. A connection that dies first
+    /// answers with `Reply.eio` (failure `.lost`). False (and no call) if it was dead already.
+    public func postTracked(_ op: Opcode, tail: UnsafeRawBufferPointer?, _ body: (inout WireWriter) -> Void,
+                            onAnswer: @escaping (Reply) -> Void) -> Bool {
+        state.lock()
+        if dead { state.unlock(); return false }
+        let id = nextId
+        nextId &+= 1
+        callbacks[id] = onAnswer
+        state.unlock()
+        if !send(op, id, tail, body) { die() }   // die() answers it with .eio
+        return true
+    }
+
+    /// Blocks until `isDone` holds, reading answers meanwhile (so tracked answers arrive
+    /// even when no other caller waits). `isDone` is evaluated with the state lock held,
+    /// after each tracked answer. Returns nil when it holds, else why the wait ended: the
+    /// connection died, or this thread's deadline or interrupt.
+    public func waitUntil(_ isDone: @escaping () -> Bool) -> Reply? {
+        let w = Waiter.current()
+        state.lock()
+        if isDone() { state.unlock(); return nil }
+        if dead { state.unlock(); return .eio }
+        let id = nextId   // an id the server never answers: it only places w among the waiters
+        nextId &+= 1
+        pending[id] = w
+        conditionWaiters.append((w, id, isDone))
+        state.unlock()
+        let r = wait(w, id)
+        state.withLock {
+            pending[id] = nil
+            conditionWaiters.removeAll { $0.0 === w }
+        }
+        return r.failure == nil && r.status == 0 ? nil : r
+    }
+
+    /// After a tracked answer: completes the condition waiters whose condition now holds.
+    private func completeSatisfiedLocked() {
+        for (w, id, isDone) in conditionWaiters where !w.done && isDone() {
+            pending[id] = nil
+            w.complete(Reply(status: 0, payload: []))
+        }
+    }
+
     private func send(_ op: Opcode, _ id: UInt64, _ tail: UnsafeRawBufferPointer?,
                       _ body: (inout WireWriter) -> Void) -> Bool {
         var wr = WireWriter(capacity: 256)
@@ -141,8 +191,13 @@ public final class Connection: @unchecked Sendable {
             guard h.kind == .response else { continue }   // events are reserved in v1
             state.lock()
             let target = pending.removeValue(forKey: h.id)   // nil: a posted or abandoned request
-            target?.complete(Reply(status: Int32(bitPattern: h.status), payload: payload))
-            if target === w {
+            let reply = Reply(status: Int32(bitPattern: h.status), payload: payload)
+            target?.complete(reply)
+            if target == nil, let onAnswer = callbacks.removeValue(forKey: h.id) {
+                onAnswer(reply)
+                completeSatisfiedLocked()
+            }
+            if target === w || w.done {
                 passRoleLocked()
                 state.unlock()
                 return
@@ -224,6 +279,8 @@ public final class Connection: @unchecked Sendable {
         leader = nil
         for (_, w) in pending { w.complete(.eio) }
         pending = [:]
+        for (_, onAnswer) in callbacks { onAnswer(.eio) }
+        callbacks = [:]
         state.unlock()
         shutdown(fd, Int32(SHUT_RDWR))
         onDeath?(self)

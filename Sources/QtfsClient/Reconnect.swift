@@ -37,6 +37,10 @@ extension Session {
         let outer = w.deadline
         if outer == nil, let t = policy.timeout { w.deadline = Clock.now() + t }
         defer { w.deadline = outer }
+        // No request may overtake a write answered early (it could see the old data or size).
+        do { try writeBehind.settle(self) } catch {
+            return Reply(status: (error as? FSError)?.errno ?? EIO, payload: [])
+        }
         while true {
             let r: Reply
             do { r = try attempt() } catch {

@@ -53,6 +53,8 @@ public final class Session: @unchecked Sendable {
     /// called: read by `health` (SessionHealth.swift).
     let dialing = Atomic<Int>(-1)
     let isClosed = Atomic<Bool>(false)
+    /// Streaming writes answered before the server's answer (WriteBehind.swift).
+    let writeBehind = WriteBehind()
 
     init(_ addr: ServerAddress, hostPath: String, clientName: String, caller: Caller,
          conns: [Connection], mount m: MountReply, key: AuthKey?) {

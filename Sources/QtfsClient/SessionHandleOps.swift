@@ -74,8 +74,18 @@ extension Session {
         return try r.decode(WriteReply.self).written
     }
 
+    /// Sends a large write without waiting for its answer (WriteBehind.swift); false when
+    /// it must be sent with `write` instead. Throws an error an earlier such write got.
+    public func writeBehind(_ h: OpenHandle, offset: UInt64, data: UnsafeRawBufferPointer) throws -> Bool {
+        if let e = writeBehind.takeError(h) { throw FSError(e) }
+        return writeBehind.write(self, h, offset: offset, data: data)
+    }
+
+    /// Close: waits for the handle's writes still in flight and reports their first error.
+    /// Without any, costs no round trip (every other WRITE was answered already).
     public func flush(_ h: OpenHandle) throws {
-        try onHandle(.flush, h) { HandleRequest(handle: $0).encode(into: &$1) }.check()
+        try writeBehind.settle(self)
+        if let e = writeBehind.takeError(h) { throw FSError(e) }
     }
 
     /// RELEASE and RELEASEDIR are sent without waiting: the kernel gets its answer at once,
@@ -83,6 +93,8 @@ extension Session {
     /// They go on the handle's connection, after its earlier requests; a handle whose
     /// connection died is already closed on the server.
     public func release(_ h: OpenHandle) {
+        try? writeBehind.settle(self)
+        _ = writeBehind.takeError(h)
         guard let (c, id) = h.live else { return }
         c.post(h.isDir ? .releasedir : .release) { HandleRequest(handle: id).encode(into: &$0) }
     }
@@ -90,6 +102,7 @@ extension Session {
 
     public func fsync(_ h: OpenHandle, dataOnly: Bool) throws {
         try onHandle(.fsync, h) { FsyncRequest(handle: $0, dataOnly: dataOnly).encode(into: &$1) }.check()
+        if let e = writeBehind.takeError(h) { throw FSError(e) }
     }
 
     public func readdir(_ h: OpenHandle, cookie: UInt64, maxBytes: UInt32, plus: Bool) throws -> ReaddirReply {

@@ -43,6 +43,8 @@ final class Waiter: @unchecked Sendable {
     let waitingOn = Mutex<Connection?>(nil)
     /// Token of the request (FUSE req pointer) the interrupt belongs to; 0 when none.
     let armed = Atomic<UInt>(0)
+    /// This thread is settling writes behind (WriteBehind.swift): its own requests go straight out.
+    var settling = false
 
     init() {
         cond = .allocate(capacity: 1)

@@ -78,6 +78,8 @@ Options (-o, comma-separated):
   local_proc=PATH      where the DPU's own procfs is mounted (default /local_proc)
   writeback            kernel write-back caching (faster writes, weaker coherence)
   no_writeback         write-through (default)
+  no_write_behind      wait for the host's answer to every write (default: writes of
+                       64 KiB or more are answered at once; errors come at close/fsync)
   readahead_kb=N       kernel readahead of the mount in KiB (default 1024: one 1 MiB READ; 0 keeps the kernel's 128)
   allow_other          let other users access the mount (default when run as root)
   debug                FUSE debug output

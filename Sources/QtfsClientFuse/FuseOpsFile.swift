@@ -64,6 +64,9 @@ enum FileOps {
         fi.pointee.direct_io = direct ? 1 : 0
         fi.pointee.nonseekable = flags & OpenReply.nonSeekable != 0 ? 1 : 0
         fi.pointee.keep_cache = !direct && (keep || flags & OpenReply.keepCache != 0) ? 1 : 0
+        // A read-only file's FLUSH has nothing to do (see `flush`): the kernel may skip it
+        // on close, which saves a trip through the FUSE daemon per close(2).
+        fi.pointee.noflush = fi.pointee.flags & O_ACCMODE == O_RDONLY ? 1 : 0
     }
 
     /// The open was interrupted and the kernel will never release this handle.
@@ -95,17 +98,34 @@ enum FileOps {
             if let fifo = f as? FifoFile {
                 return FifoOps.write(req, fifo, Array(UnsafeRawBufferPointer(start: buf, count: size)), fi!.pointee.flags)
             }
-            let n = try fs.session.write(f.remote, offset: UInt64(off),
-                                         data: UnsafeRawBufferPointer(start: buf, count: min(size, Wire.maxIOSize)))
+            let data = UnsafeRawBufferPointer(start: buf, count: min(size, Wire.maxIOSize))
+            if mayWriteBehind(fs, ino, fi!), try fs.session.writeBehind(f.remote, offset: UInt64(off), data: data) {
+                fs.childChanged(ino)
+                fuse_reply_write(req, data.count)
+                return
+            }
+            let n = try fs.session.write(f.remote, offset: UInt64(off), data: data)
             fs.childChanged(ino)
             fuse_reply_write(req, Int(n))
         }
     }
 
-    /// FLUSH costs no round trip: every WRITE was already made on the host, and the server
-    /// would only check the handle (docs/client.md).
+    /// Writes may be answered early (WriteBehind.swift) unless the program asked for
+    /// O_SYNC/O_DSYNC, the file is a pseudo file (a control file acts on the write), or the
+    /// kernel already writes behind by itself (writeback caching).
+    private static func mayWriteBehind(_ fs: FS, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>) -> Bool {
+        !fs.writeback && fs.opts.writeBehind && fi.pointee.flags & (O_SYNC | O_DSYNC) == 0
+            && !fs.nodes.isPseudo(UInt64(ino))
+    }
+
+    /// FLUSH waits for writes still in flight and reports their error; the server would
+    /// only check the handle, so it costs no round trip (docs/client.md).
     static func flush(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
-        replyErr(req, 0)
+        let fs = FS.shared!
+        handle(req) {
+            if let f = OpenFile.from(fi!), !(f is FifoFile) { try fs.session.flush(f.remote) }
+            replyErr(req, 0)
+        }
     }
 
     static func fsync(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ datasync: Int32, _ fi: UnsafeMutablePointer<fuse_file_info>?) {

@@ -11,6 +11,7 @@ struct Options {
     var proc = false
     var localProc = "/local_proc"
     var writeback = false
+    var writeBehind = true  // large writes answered before the host's answer (WriteBehind.swift)
     var readaheadKB = 1024   // the mount's kernel readahead: one 1 MiB READ (0: kernel default)
     var prefetch = true    // directory attribute prefetch for uncached lookups
     var remoteFifos = true // host fifos shown as regular files served by the host (FifoOps)
@@ -78,6 +79,8 @@ extension Options {
         case "local_proc": localProc = try need()
         case "writeback": writeback = true
         case "no_writeback": writeback = false
+        case "write_behind": writeBehind = true
+        case "no_write_behind": writeBehind = false
         case "readahead_kb":
             guard let n = Int(try need()), (0...65536).contains(n) else {
                 throw UsageError(message: "readahead_kb must be a number of KiB from 0 to 65536 (0 keeps the kernel's default)")
