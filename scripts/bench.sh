@@ -85,6 +85,8 @@ fail_note() { printf -- '- %s\n' "$*" >>"$ERRORS"; log "$*"; }
 # ---- builds ---------------------------------------------------------------------------------
 BENCH=$W/qtfs-bench
 gcc -O2 -Wall -Werror -o "$BENCH" "$ROOT/bench/qtfs-bench.c"
+RTT=$W/tcp-rtt
+gcc -O2 -Wall -Werror -o "$RTT" "$ROOT/bench/tcp-rtt.c"
 
 PLL=$W/passthrough_ll
 EX=/usr/share/doc/libfuse3-dev/examples
@@ -273,6 +275,11 @@ LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 log "setup: $FILES files of 4 KiB in $W/data/files ($BACKING)"
 "$BENCH" -n "$FILES" setup "$W/data" >/dev/null
 START=$(date +%s)
+# The loopback round trip under every qtfs request, alone (bench/tcp-rtt.c): as the
+# scheduler places the two processes, and both on CPU 0. Before and after the workloads.
+rtt_probe() { echo "$("$RTT" | cut -d' ' -f2) $("$RTT" -c 0 | cut -d' ' -f2)"; }
+RTT_BEFORE=$(rtt_probe)
+
 D=$W/data
 # Workload-major order: all targets run one workload before the next, so that load from other
 # work on the machine falls on every column alike; each round repeats the whole set.
@@ -295,6 +302,7 @@ for round in $(seq 1 "$ROUNDS"); do
     for t in $TARGETS; do run "$t" cgroup "$CGROUP_ROOT" "" -r "$CGROUP_REPS"; done
 done
 for m in "$W"/mnt/*; do if [ -e "$m" ]; then unmount "$m"; fi; done
+RTT_AFTER=$(rtt_probe)
 ELAPSED=$(( $(date +%s) - START ))
 
 # ---- table ----------------------------------------------------------------------------------
@@ -398,6 +406,29 @@ spread() {
     }' "$RESULTS"
 }
 
+# What a workload costs at least on this machine: passthrough_ll's time for it (the FUSE part,
+# with no network) plus the round trips qtfs must wait for, at the loopback round trip
+# measured before and after the workloads (the smaller of the two). Compared with what the
+# 3× sshfs target allows.
+floors() {
+    local rtt
+    rtt=$(echo "$RTT_BEFORE $RTT_AFTER" | awk '{ print ($1 < $3) ? $1 : $3 }')
+    awk -v rtt="$rtt" '
+    { if ($3 != "FAIL") us[$1, $2] = $4 }
+    END {
+        split("unlink create", W, " "); trips["unlink"] = 1; trips["create"] = 2
+        why["unlink"] = "UNLINK (its LOOKUP is answered from the prefetched directory)"
+        why["create"] = "CREATE, then the 4 KiB WRITE, whose result close() must report"
+        for (i = 1; i <= 2; i++) {
+            w = W[i]
+            if (!(("passthrough_ll", w) in us) || !(("sshfs", w) in us) || !(("qtfs", w) in us)) continue
+            floor = us["passthrough_ll", w] + trips[w] * rtt
+            printf "- %s: passthrough_ll %.1f µs + %d round trip(s) of %.1f µs (%s) = at least %.1f µs; qtfs %.1f µs; 3× sshfs allows %.1f µs\n",
+                w, us["passthrough_ll", w], trips[w], rtt, why[w], floor, us["qtfs", w], us["sshfs", w] / 3
+        }
+    }' <(medians)
+}
+
 targets_check() {
     awk '
     { if ($3 != "FAIL") { us[$1, $2] = $4; mb[$1, $2] = $5 } }
@@ -494,6 +525,17 @@ $(spread)
 
 $(targets_check)
 
+## Round-trip floor
+
+\`bench/tcp-rtt.c\`: two processes ping-pong 64 bytes over a loopback TCP connection
+(TCP_NODELAY), as the qtfs client and server do for every request. Median µs per round
+trip, as the scheduler places them / both pinned to CPU 0: $(echo "$RTT_BEFORE" | awk '{ print $1 " / " $2 }') before the
+workloads, $(echo "$RTT_AFTER" | awk '{ print $1 " / " $2 }') after. Waking a process on the other CPU is what costs
+most on this VM. Every request a workload must wait for costs at least one such round
+trip on top of what the FUSE path costs alone:
+
+$(floors)
+
 ## Fifos and unix sockets
 
 \`scripts/bench-streams.sh\` (BENCH_STREAM_ROUNDS=${BENCH_STREAM_ROUNDS:-2000} round trips per figure, one
@@ -541,7 +583,7 @@ EOF
   options (cache=auto, 1 s timeouts) for the data directory.
 - qtfs: one qtfs-server exporting the data directory, /proc and the cgroup root, one qtfs-fuse
   mount per workload with default options (4 connections, 1 s timeouts for ordinary files,
-  write-through; no `writeback`).
+  write-through with write-behind for writes of 64 KiB or more; no `writeback`).
 - sshfs: through a throwaway sshd on 127.0.0.1 (temporary host and client keys, temporary config,
   stock /usr/lib/openssh/sftp-server), cipher aes128-gcm@openssh.com, no compression, otherwise
   sshfs defaults. The system's sshd configuration is not touched.

@@ -141,7 +141,9 @@ for i in $(seq 200); do echo abcd >"$EXPORT/hostdir/h-$i"; done
 mkdir -p "$EXPORT/pf/files"
 head -c 4096 /dev/zero >"$WORK/4k"
 for i in $(seq 0 299); do cp "$WORK/4k" "$EXPORT/pf/files/$(printf 'f%05d' "$i")"; done
-PORT=$(( 20000 + RANDOM % 20000 * 2 ))
+# Three ports from PORT, below the ephemeral range (32768-) so that no outgoing connection
+# of another test holds one of them.
+PORT=$(( 20000 + RANDOM % 6000 * 2 ))
 EXPORT_ARGS=(--export "$EXPORT" --export /proc)
 # A cgroup directory whose children get a pids.max (v1 pids hierarchy, or v2 with
 # the pids controller enabled for children) and where we may create one.
@@ -159,16 +161,20 @@ for d in /sys/fs/cgroup/pids /sys/fs/cgroup/unified /sys/fs/cgroup; do
 	fi
 done
 [ -n "$CG_DIR" ] && EXPORT_ARGS+=(--export "$CG_DIR")
+# wait_listening PORT PID LOG: until PORT accepts connections; dies (with LOG) if PID ends or 5 s pass.
+wait_listening() {
+	for _ in $(seq 50); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		kill -0 "$2" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$3"
+	die "qtfs-server did not start on port $1"
+}
 start_server() {
 	"$SERVER" --listen 127.0.0.1 --port "$PORT" "${EXPORT_ARGS[@]}" >>"$WORK/server.log" 2>&1 &
 	SERVER_PID=$!
-	for _ in $(seq 50); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && return 0
-		kill -0 "$SERVER_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	cat "$WORK/server.log"
-	die "qtfs-server did not start on port $PORT"
+	wait_listening "$PORT" "$SERVER_PID" "$WORK/server.log"
 }
 # A server built with authentication (docs/protocol.md, "Authentication") needs --no-auth
 # to serve without a key; a second instance with a key proves the module's handshake.
@@ -182,6 +188,7 @@ if "$AUTH_SERVER" --help 2>&1 | grep -q -- '--key '; then
 	(umask 077; echo "$AKEY" >"$WORK/auth.key")
 	"$AUTH_SERVER" --listen 127.0.0.1 --port "$APORT" --key "$WORK/auth.key" --export "$EXPORT" >"$WORK/auth-server.log" 2>&1 &
 	AUTH_PID=$!
+	wait_listening "$APORT" "$AUTH_PID" "$WORK/auth-server.log"
 	log "authenticating server $AUTH_SERVER on 127.0.0.1:$APORT"
 else
 	log "$AUTH_SERVER has no --key: the authenticated mount checks are skipped (INFO line in the guest)"
