@@ -19,6 +19,9 @@ public final class ControlServer: @unchecked Sendable {
         self.target = target
         self.logger = logger
         try SocketDirectory.ensure(directory)
+        for file in SocketDirectory.removeStale(in: directory) {
+            logger.info("removed the control socket of a process that is gone", metadata: ["control.socket": "\(directory)/\(file)"])
+        }
         path = SocketDirectory.socketPath(role: target.role, in: directory)
         unlink(path)   // left by an earlier process with our pid
         fd = try StreamSocket.make()

@@ -29,6 +29,23 @@ public enum SocketDirectory {
         return Int32(name[name.index(after: dash)...])
     }
 
+    /// Removes the sockets of processes that no longer exist (killed with SIGKILL, crashed:
+    /// they could not remove their own), so that qtinfo does not list them forever.
+    /// A socket whose pid exists is kept, even if that pid now belongs to someone else:
+    /// qtinfo reports it as stale when it does not answer. Returns the names removed.
+    static func removeStale(in dir: String) -> [String] {
+        guard let d = opendir(dir) else { return [] }
+        defer { closedir(d) }
+        var removed: [String] = []
+        while let e = readdir(d) {
+            let file = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard let name = componentName(ofSocket: file), let pid = pid(ofComponent: name), pid > 0,
+                  kill(pid, 0) != 0 && errno == ESRCH else { continue }
+            if unlink("\(dir)/\(file)") == 0 { removed.append(file) }
+        }
+        return removed
+    }
+
     /// Creates the directory (mode 0700) if missing; fails if it is not a directory.
     static func ensure(_ dir: String) throws {
         if mkdir(dir, 0o700) != 0 && errno != EEXIST {

@@ -180,7 +180,14 @@ expect_error "stale control socket .*fuse-999999999.sock: process 999999999 is g
 "$Q" > "$WORK/list.txt" 2> "$WORK/err.txt" && fail "qtinfo alone exited 0 with a stale socket"
 grep -qE '^fuse-999999999 +fuse +stale ' "$WORK/list.txt" || fail "stale row missing: $(cat "$WORK/list.txt")"
 grep -qE "^$SRV +server +running" "$WORK/list.txt" || fail "live server missing from the list next to a stale socket"
-rm -f "$QTFS_CONTROL_DIR/fuse-999999999.sock"
+log "a component that starts removes the sockets of processes that are gone"
+touch "$QTFS_CONTROL_DIR/server-$SERVER_PID.sock.keep"   # not a socket name: left alone
+mount_qtfs "$WORK/export" "$WORK/mnt2"
+for i in $(seq 1 50); do [ -e "$QTFS_CONTROL_DIR/fuse-999999999.sock" ] || break; sleep 0.1; done
+[ -e "$QTFS_CONTROL_DIR/fuse-999999999.sock" ] && fail "the stale socket of a gone process survived a new mount"
+[ -S "$QTFS_CONTROL_DIR/$SRV.sock" ] || fail "the live server's socket was removed"
+[ -e "$QTFS_CONTROL_DIR/server-$SERVER_PID.sock.keep" ] || fail "a file that is not a control socket was removed"
+rm -f "$QTFS_CONTROL_DIR/server-$SERVER_PID.sock.keep"
 if id nobody >/dev/null 2>&1; then
     chmod 755 "$WORK" "$QTFS_CONTROL_DIR"
     su nobody -s /bin/sh -c "'$Q' -C '$QTFS_CONTROL_DIR/$SRV.sock' --status" > /dev/null 2> "$WORK/err.txt" && fail "nobody used the control socket"
