@@ -116,3 +116,17 @@ int qtfs_peer_cred(int fd, uint32_t *uid, uint32_t *gid, int32_t *pid) {
     *uid = c.uid; *gid = c.gid; *pid = c.pid;
     return 0;
 }
+
+int qtfs_pipe_sized(int fds[2], int size, int *capacity) {
+    if (pipe2(fds, O_CLOEXEC) != 0) return -1;
+    int got = fcntl(fds[1], F_SETPIPE_SZ, size);
+    *capacity = got > 0 ? got : fcntl(fds[1], F_GETPIPE_SZ);
+    return 0;
+}
+
+ssize_t qtfs_splice_to_pipe(int fd_in, int64_t *off_in, int pipe_out, size_t len) {
+    loff_t off = *off_in;
+    ssize_t n = splice(fd_in, &off, pipe_out, NULL, len, SPLICE_F_NONBLOCK);
+    if (n > 0) *off_in = off;
+    return n;
+}

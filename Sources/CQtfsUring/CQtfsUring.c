@@ -57,6 +57,9 @@ int qtfs_uring_write(struct io_uring *ring, int fd, const void *buf, unsigned le
 int qtfs_uring_poll_add(struct io_uring *ring, int fd, unsigned events, uint64_t ud) {
     WITH_SQE(ring, ud, io_uring_prep_poll_add(sqe, fd, events))
 }
+int qtfs_uring_splice(struct io_uring *ring, int fd_in, int64_t off_in, int fd_out, unsigned nbytes, uint64_t ud) {
+    WITH_SQE(ring, ud, io_uring_prep_splice(sqe, fd_in, off_in, fd_out, -1, nbytes, 0))
+}
 int qtfs_uring_cancel(struct io_uring *ring, uint64_t target, uint64_t ud) {
     WITH_SQE(ring, ud, io_uring_prep_cancel64(sqe, target, 0))
 }

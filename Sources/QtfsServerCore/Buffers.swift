@@ -34,6 +34,9 @@ final class OutBuffer {
     /// Bytes to send (a READ answer shrinks to the data actually read).
     var count: Int
     var sent = 0
+    /// Bytes to splice from a file once this buffer (a READ answer's header) is sent
+    /// (EngineSplice.swift); nothing else is sent on the connection until they are.
+    var spliceAfter: SpliceJob?
     private let pooled: Bool
 
     /// Takes a large buffer from the pool; the caller fills it and sets `count` via `init`.

@@ -47,6 +47,10 @@ final class Connection {
     /// against the per-connection memory budget.
     var ioBytes = 0
 
+    /// The spliced READ data being sent now (EngineSplice.swift), and the pipe it goes
+    /// through (made on the first one, closed with the connection).
+    var splicing: SpliceJob?
+    var splicePipe: (read: Int32, write: Int32, capacity: Int)?
     var sendQueue: [OutBuffer] = []
     var sendHead = 0
     var queuedBytes = 0
@@ -70,6 +74,7 @@ final class Connection {
         guard !fdClosed else { return }
         fdClosed = true
         close(fd)
+        if let p = splicePipe { close(p.read); close(p.write) }
     }
 
     func enqueue(_ b: OutBuffer) {
@@ -85,6 +90,7 @@ final class Connection {
             let b = sendQueue[i]
             iov[n] = iovec(iov_base: b.base + b.sent, iov_len: b.count - b.sent)
             n += 1; i += 1
+            if b.spliceAfter != nil { break }   // its data goes next, not the buffers after it
         }
         msg.pointee = msghdr()
         msg.pointee.msg_iov = iov
@@ -100,7 +106,10 @@ final class Connection {
             let take = min(left, b.count - b.sent)
             b.sent += take
             left -= take
-            if b.sent == b.count { queuedBytes -= b.count; sendHead += 1 }
+            if b.sent == b.count {
+                queuedBytes -= b.count; sendHead += 1
+                if let job = b.spliceAfter { splicing = job; b.spliceAfter = nil; break }
+            }
         }
         if sendHead == sendQueue.count || sendHead > 256 {
             sendQueue.removeFirst(sendHead)
@@ -111,6 +120,7 @@ final class Connection {
     var hasUnsent: Bool { sendHead < sendQueue.count }
 
     func dropQueue() {
+        splicing = nil
         sendQueue.removeAll()
         sendHead = 0
         queuedBytes = 0

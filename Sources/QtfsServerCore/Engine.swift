@@ -26,6 +26,7 @@ final class Engine {
         case poll(Connection, PollWatch)   // an armed POLL (EngineStreams.swift)
         case fifoIO(Connection, FifoIO)    // a fifo READ/WRITE waiting for readiness
         case sockAccept(Connection, SockListener)   // SOCK_LISTEN socket (EngineSockets.swift)
+        case spliceOut(Connection, SpliceJob)       // pipe -> socket (EngineSplice.swift)
     }
     struct ReadOp { let id: UInt64; let handle: OpenHandle; let buffer: OutBuffer }
     struct WriteOp { let id: UInt64; let handle: OpenHandle; let keep: AnyObject; let bytes: Int }
@@ -162,6 +163,7 @@ final class Engine {
         case .poll(let c, let w): pollFired(c, w, res)
         case .fifoIO(let c, let io): fifoReady(c, io, res)
         case .sockAccept(let c, let l): sockAccepted(c, l, res)
+        case .spliceOut(let c, let job): splicedOut(c, job, res)
         }
     }
 

@@ -101,6 +101,7 @@ extension Engine {
         if handle.isFifo { return fifoRead(c, h, handle, Int(req.size), noWait: req.offset & StreamOffset.noWait != 0) }
         if !handle.nonSeekable && req.offset > UInt64(Int64.max) { return fail(c, h, EINVAL) }
         let size = Int(req.size)
+        if answerReadBySplice(c, h.id, handle, offset: req.offset, size: size) { return }
         let buffer = size > Engine.stealThreshold
             ? OutBuffer(pooled: BufferPool.shared.take(), count: Wire.headerSize + size)
             : OutBuffer(copying: [UInt8](repeating: 0, count: Wire.headerSize + size))

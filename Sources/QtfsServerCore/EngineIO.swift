@@ -78,7 +78,7 @@ extension Engine {
     }
 
     func armSend(_ c: Connection) {
-        guard !c.sendArmed, !c.closing, c.hasUnsent else { return }
+        guard !c.sendArmed, !c.closing, c.splicing == nil, c.hasUnsent else { return }
         _ = c.prepareSend()
         if submit(.send(c), { qtfs_uring_sendmsg(ring, c.fd, c.msg, $0) }) {
             c.sendArmed = true
@@ -96,6 +96,7 @@ extension Engine {
         c.advance(Int(res))
         c.cell.sent(Int(res))
         if !c.hasUnsent && c.closeAfterSend { return closeConnection(c, reason: "handshake refused") }
+        if let job = c.splicing { return spliceNext(c, job) }
         armSend(c)
         pump(c)
     }

@@ -5,6 +5,7 @@
 // includes system headers in GNU mode gets a different fd_set, which breaks every Swift
 // file that sees both (a fresh build fails). The .c file defines it for itself; the few
 // GNU-only constants Swift needs are supplied below.
+#include <stdint.h>
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -98,4 +99,11 @@ int qtfs_inotify_watch_open(int ino_fd, const char *path);
 /// SO_PEERCRED of a unix socket (struct ucred is GNU-only for Swift's Glibc).
 int qtfs_peer_cred(int fd, uint32_t *uid, uint32_t *gid, int32_t *pid);
 
+/// A close-on-exec pipe whose capacity is raised to `size` bytes when the system allows
+/// (F_SETPIPE_SZ): 0 with fds[0] (read end) and fds[1] (write end), or -1 with errno.
+/// *capacity receives the capacity it got.
+int qtfs_pipe_sized(int fds[2], int size, int *capacity);
+/// splice(2) from `fd_in` at *off_in (advanced) into the pipe `pipe_out`, without
+/// waiting for room in the pipe (SPLICE_F_NONBLOCK). Bytes moved, or -1 with errno.
+ssize_t qtfs_splice_to_pipe(int fd_in, int64_t *off_in, int pipe_out, size_t len);
 #endif

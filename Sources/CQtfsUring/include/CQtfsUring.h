@@ -25,6 +25,9 @@ int qtfs_uring_write(struct io_uring *ring, int fd, const void *buf, unsigned le
 /// One-shot poll: completes with the ready mask (POLLIN, POLLOUT, POLLHUP...) once any of
 /// `events` (or an error/hang-up) holds.
 int qtfs_uring_poll_add(struct io_uring *ring, int fd, unsigned events, uint64_t ud);
+/// Moves up to `nbytes` from `fd_in` (at `off_in`, or -1 for a pipe) into `fd_out` (a pipe
+/// or a socket) without copying through user space. A short result is normal.
+int qtfs_uring_splice(struct io_uring *ring, int fd_in, int64_t off_in, int fd_out, unsigned nbytes, uint64_t ud);
 /// Cancels the request whose user_data is `target` (it completes with -ECANCELED).
 int qtfs_uring_cancel(struct io_uring *ring, uint64_t target, uint64_t ud);
 /// Completes after `ms` milliseconds (used to retry accept after EMFILE without spinning).
