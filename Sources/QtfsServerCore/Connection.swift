@@ -51,6 +51,7 @@ final class Connection {
     /// through (made on the first one, closed with the connection).
     var splicing: SpliceJob?
     var splicePipe: (read: Int32, write: Int32, capacity: Int)?
+    var splicePipeFailed = false
     var sendQueue: [OutBuffer] = []
     var sendHead = 0
     var queuedBytes = 0

@@ -1,8 +1,8 @@
 // Large READs of tmpfs files are answered without copying the data through this process:
-// the answer's header goes out as a normal send, then io_uring splices the file's pages
-// into a pipe and from the pipe into the socket. A copy into a buffer and a copy from it
-// into the socket are saved. Only tmpfs (memory-backed) files, where moving pages into the
-// pipe never waits for a device.
+// the answer's header goes out as a normal send, then the loop splices the file's pages
+// into a pipe and an io_uring splice moves them from the pipe into the socket. A copy into
+// a buffer and a copy from it into the socket are saved. Only tmpfs (memory-backed) files,
+// where moving pages into the pipe never waits for a device.
 //
 // The header promises a length, taken from the file's size when the READ arrives. A file
 // that shrinks before its pages are spliced cannot deliver it: the connection is closed
@@ -47,13 +47,17 @@ extension Engine {
         return true
     }
 
-    /// The connection's pipe, made on first use; nil if the system has no pipe to give.
+    /// The connection's pipe, made on first use; nil if the system has no pipe to give
+    /// (then this connection's READs are copied, and the warning is logged once).
     private func pipe(for c: Connection) -> (read: Int32, write: Int32, capacity: Int)? {
         if let p = c.splicePipe { return p }
+        if c.splicePipeFailed { return nil }
         var fds: [Int32] = [-1, -1]
         var capacity: Int32 = 0
         guard qtfs_pipe_sized(&fds, Int32(Wire.maxIOSize), &capacity) == 0 else {
-            logger.warning("cannot make a pipe for spliced reads; copying instead", metadata: ["error": "\(String(cString: strerror(errno)))"])
+            c.splicePipeFailed = true
+            logger.warning("cannot make a pipe for spliced reads; this connection's reads are copied instead",
+                           metadata: ["conn.peer": "\(c.peer)", "error": "\(String(cString: strerror(errno)))"])
             return nil
         }
         c.splicePipe = (fds[0], fds[1], Int(capacity))
