@@ -70,8 +70,10 @@ final class WriteBehind: @unchecked Sendable {
         }
         lock.lock()
         defer { lock.unlock() }
-        let overlaps = (inFlight.values + redo).contains { $0.offset < offset + UInt64(count) && offset < $0.offset + UInt64($0.count) }
-        if draining || overlaps || (active != nil && active!.handle !== h) { return nil }
+        let end = offset + UInt64(count)
+        let overlaps: (Piece) -> Bool = { $0.offset < end && offset < $0.offset + UInt64($0.count) }
+        let overlapping = inFlight.values.contains(where: overlaps) || redo.contains(where: overlaps)
+        if draining || overlapping || (active != nil && active!.handle !== h) { return nil }
         if buffers.isEmpty { allocateBuffers() }
         guard let b = freeBuffers.popLast() else { return nil }
         let seq = nextSeq

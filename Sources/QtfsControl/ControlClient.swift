@@ -33,9 +33,7 @@ public enum ControlClient {
         case EACCES, EPERM:
             return ControlError("permission denied on \(path); the control sockets are root's: run qtinfo as root")
         case ECONNREFUSED:
-            let name = SocketDirectory.componentName(ofSocket: (path as NSString).lastPathComponent) ?? path
-            let pid = SocketDirectory.pid(ofComponent: name)
-            if let pid, kill(pid, 0) != 0 && errno == ESRCH {
+            if let pid = SocketDirectory.goneOwner(ofSocket: (path as NSString).lastPathComponent) {
                 return ControlError("stale control socket \(path): process \(pid) is gone (crashed?); remove it with: rm \(path)")
             }
             return ControlError("\(path) refuses connections; the component is stopping or stuck")

@@ -39,11 +39,17 @@ public enum SocketDirectory {
         var removed: [String] = []
         while let e = readdir(d) {
             let file = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            guard let name = componentName(ofSocket: file), let pid = pid(ofComponent: name), pid > 0,
-                  kill(pid, 0) != 0 && errno == ESRCH else { continue }
-            if unlink("\(dir)/\(file)") == 0 { removed.append(file) }
+            if goneOwner(ofSocket: file) != nil && unlink("\(dir)/\(file)") == 0 { removed.append(file) }
         }
         return removed
+    }
+
+    /// The pid named by a control socket file ("fuse-1234.sock") when that process no
+    /// longer exists; nil when it does, or when the name is not a control socket's.
+    static func goneOwner(ofSocket file: String) -> Int32? {
+        guard let name = componentName(ofSocket: file), let pid = pid(ofComponent: name), pid > 0,
+              kill(pid, 0) != 0 && errno == ESRCH else { return nil }
+        return pid
     }
 
     /// Creates the directory (mode 0700) if missing; fails if it is not a directory.
