@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "qtfs-server", targets: ["QtfsServer"]),
         .executable(name: "qtfs-fuse", targets: ["QtfsClientFuse"]),
         .executable(name: "qtinfo", targets: ["Qtinfo"]),
+        .executable(name: "qtfs-rexec", targets: ["QtfsRexecCommand"]),
         .library(name: "QtfsProtocol", targets: ["QtfsProtocol"]),
     ],
     dependencies: [
@@ -21,6 +22,9 @@ let package = Package(
     targets: [
         // Wire protocol v1: framing, messages, codec. No io_uring, FUSE or Foundation.
         .target(name: "QtfsProtocol"),
+        // The system layer every other target uses: the syscall funnel and its errno type,
+        // lock, condition, threads, monotonic clock, server addresses, TCP dialing.
+        .target(name: "QtfsSystem", dependencies: ["QtfsProtocol"]),
         // Authentication handshake: key files, HMAC-SHA256 proofs (docs/protocol.md).
         .target(name: "QtfsAuth", dependencies: ["QtfsProtocol", .product(name: "Crypto", package: "swift-crypto")]),
         // Thin C shims.
@@ -37,6 +41,9 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
+        // Remote exec's channel, shared by the host (qtfs-server) and the DPU (qtfs-rexec):
+        // frames over a non-blocking socket and the credit-controlled stream pumps.
+        .target(name: "QtfsRexec", dependencies: ["QtfsProtocol", "QtfsSystem"]),
         // Byte relay for bridged unix sockets (server and client).
         .target(name: "QtfsRelay"),
         // Client of qtfs.ko's generic netlink family (libnl stays inside the .c file).
@@ -47,7 +54,7 @@ let package = Package(
         .target(
             name: "QtfsServerCore",
             dependencies: [
-                "QtfsProtocol", "QtfsAuth", "CQtfsUring", "CQtfsSys", "QtfsControl", "QtfsRelay",
+                "QtfsProtocol", "QtfsSystem", "QtfsRexec", "QtfsAuth", "CQtfsUring", "CQtfsSys", "QtfsControl", "QtfsRelay",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(
@@ -60,7 +67,7 @@ let package = Package(
         .target(
             name: "QtfsClient",
             dependencies: [
-                "QtfsProtocol", "QtfsAuth", "CQtfsSys", "QtfsRelay",
+                "QtfsProtocol", "QtfsSystem", "QtfsAuth", "CQtfsSys", "QtfsRelay",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(
@@ -69,6 +76,10 @@ let package = Package(
                 "QtfsClient", "QtfsAuth", "CFuse", "CQtfsSys", "QtfsControl",
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // qtfs-rexec (and `rexec`): run a host program from the DPU (docs/rexec.md).
+        .executableTarget(
+            name: "QtfsRexecCommand",
+            dependencies: ["QtfsClient", "QtfsProtocol", "QtfsRexec", "QtfsAuth", "CQtfsSys"]),
         .executableTarget(
             name: "Qtinfo",
             dependencies: [
@@ -80,6 +91,7 @@ let package = Package(
         .testTarget(name: "QtfsClientTests", dependencies: ["QtfsClient", "QtfsProtocol"]),
         .testTarget(name: "QtfsControlTests", dependencies: ["QtfsControl", "Qtinfo"]),
         .testTarget(name: "QtfsAuthTests", dependencies: ["QtfsAuth", "QtfsProtocol"]),
+        .testTarget(name: "QtfsRexecTests", dependencies: ["QtfsRexec", "QtfsProtocol"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -63,6 +63,8 @@ public struct StatusReport: Codable, Sendable, Equatable {
     public var server: String?
     public var source: String?
     public var mountpoint: String?
+    /// Server only: programs started through remote exec and still running.
+    public var remotePrograms: [RemoteProgramReport]?
 
     public init(role: String, pid: Int32, version: String, startedAt: Double, uptimeSeconds: Double, logLevel: String,
                 requestsInFlight: UInt64, bytesIn: UInt64, bytesOut: UInt64, connections: [ConnectionReport]) {
@@ -84,6 +86,25 @@ public struct ConnectionReport: Codable, Sendable, Equatable {
     public init(id: UInt64, peer: String, state: String, requestsInFlight: UInt64, bytesIn: UInt64, bytesOut: UInt64) {
         self.id = id; self.peer = peer; self.state = state
         self.requestsInFlight = requestsInFlight; self.bytesIn = bytesIn; self.bytesOut = bytesOut
+    }
+}
+
+/// One remote-exec program running on the host (docs/rexec.md).
+public struct RemoteProgramReport: Codable, Sendable, Equatable {
+    public var peer: String
+    public var dpuPid: UInt32
+    public var hostPid: Int32
+    public var program: String
+    public var uid: UInt32
+    /// Unix time it started.
+    public var startedAt: Double
+    public var bytesIn: UInt64
+    public var bytesOut: UInt64
+
+    public init(peer: String, dpuPid: UInt32, hostPid: Int32, program: String, uid: UInt32, startedAt: Double,
+                bytesIn: UInt64, bytesOut: UInt64) {
+        self.peer = peer; self.dpuPid = dpuPid; self.hostPid = hostPid; self.program = program; self.uid = uid
+        self.startedAt = startedAt; self.bytesIn = bytesIn; self.bytesOut = bytesOut
     }
 }
 

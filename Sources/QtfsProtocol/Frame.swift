@@ -126,4 +126,12 @@ public enum Opcode: UInt16, CaseIterable, Sendable {
     case sockAccept = 39     // turn this connection into the relay of an incoming connection
     case sockIncoming = 40   // event: a host process connected to a SOCK_LISTEN socket
     case openRead = 48      // OPEN plus the whole content of a small read-only file
+    // Remote exec (docs/protocol.md, "Remote exec"): REXEC_START turns the connection into
+    // one remote program's channel; the rest are events (kind 2) in either direction.
+    case rexecStart = 64
+    case rexecData = 65     // stdin (to the host), stdout and stderr (from it); empty = EOF
+    case rexecCredit = 66   // the receiver consumed that many bytes of a stream
+    case rexecSignal = 67   // deliver a signal to the remote program
+    case rexecWinsize = 68  // the terminal's new size (-t)
+    case rexecExit = 69     // the program ended: how, and the code or signal
 }

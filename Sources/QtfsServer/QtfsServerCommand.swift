@@ -45,6 +45,11 @@ struct QtfsServerCommand: ParsableCommand {
                                valueName: "path"))
     var unixListen: [String] = []
 
+    @Option(name: .customLong("rexec-whitelist"),
+            help: ArgumentHelp("Turn remote exec on: programs DPU callers may start, one absolute path a line (upstream's /etc/rexec/whitelist format).",
+                               valueName: "file"))
+    var rexecWhitelist: String?
+
     @Option(help: ArgumentHelp("Config file (INI-like, see docs/server.md).", valueName: "file"))
     var config: String?
 
@@ -101,6 +106,7 @@ struct QtfsServerCommand: ParsableCommand {
         if !exports.isEmpty { cfg.exports = try exports.map(ServerConfig.parseExport) }
         cfg.unixConnect += unixConnect
         cfg.unixListen += unixListen
+        if let rexecWhitelist { cfg.rexecWhitelist = rexecWhitelist }
         if let listen { cfg.listen = listen }
         if let port { cfg.port = port }
         if let workers { cfg.workers = workers }

@@ -41,6 +41,9 @@ public struct ServerConfig: Equatable, Sendable {
     /// Host paths where clients may create listening sockets through SOCK_LISTEN (same
     /// form). Empty: none.
     public var unixListen: [String] = []
+    /// Remote exec (docs/rexec.md): the whitelist of programs DPU callers may start, in
+    /// upstream's format (/etc/rexec/whitelist). nil: remote exec is off.
+    public var rexecWhitelist: String?
 
     // Security (docs/server.md, "Security"). The command line refuses to start with
     // neither a key nor `--no-auth`; the library serves without authentication when

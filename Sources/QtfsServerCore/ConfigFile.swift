@@ -57,6 +57,7 @@ extension ServerConfig {
         case "listen": listen = value
         case "unix_connect": unixConnect.append(value)
         case "unix_listen": unixListen.append(value)
+        case "rexec_whitelist": rexecWhitelist = value.isEmpty ? nil : value
         case "port": port = try Self.number(value, at, key, in: 0...65535).asUInt16
         case "workers": workers = try Self.number(value, at, key, in: 1...1024)
         case "max_connections": maxConnections = try Self.number(value, at, key, in: 1...1_000_000)

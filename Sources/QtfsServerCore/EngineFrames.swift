@@ -36,6 +36,7 @@ extension Engine {
         case .sockConnect: sockConnect(c, h, payload)
         case .sockListen: sockListen(c, h, payload)
         case .sockAccept: sockAccept(c, h, payload)
+        case .rexecStart: rexecStart(c, h, payload)
         case .open: if !openOnLoop(c, h, payload) { toWorker(c, h, payload) }
         default:
             if Dispatcher.inlineOps.contains(h.opcode) && runInline(c, h, payload) { return }

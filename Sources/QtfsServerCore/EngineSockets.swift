@@ -90,6 +90,13 @@ extension Engine {
     /// Leaves the connection to the relay: the loop forgets it without shutting the socket
     /// down (the relay has its own fd for it), then closes its own fd once no ring op uses it.
     func handOver(_ c: Connection, local: Int32, seqpacket: Bool, answer: [UInt8]) {
+        guard let (net, leftover) = detach(c) else { close(local); return }
+        Engine.relay.add(local: local, net: net, seqpacket: seqpacket, toLocal: leftover, toNet: answer)
+    }
+
+    /// Takes the connection off the loop: a new fd for its socket and the bytes already
+    /// received but not parsed; nil when no fd is left.
+    func detach(_ c: Connection) -> (Int32, [UInt8])? {
         let b = c.recv
         let leftover = b.unparsed > 0 ? Array(UnsafeRawBufferPointer(start: b.base + b.start, count: b.unparsed)) : []
         b.start = b.end
@@ -101,8 +108,7 @@ extension Engine {
         c.handles.closeAll()
         c.dropQueue()
         finishClose(c)
-        guard net >= 0 else { close(local); return }
-        Engine.relay.add(local: local, net: net, seqpacket: seqpacket, toLocal: leftover, toNet: answer)
+        return net >= 0 ? (net, leftover) : nil
     }
 }
 

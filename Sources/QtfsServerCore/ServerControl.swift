@@ -11,6 +11,10 @@ extension QtfsServer {
                              logLevel: logLevel, whitelist: whitelist) { r in
             r.listen = listen
             r.exports = exports
+            r.remotePrograms = RexecRegistry.running.map {
+                RemoteProgramReport(peer: $0.peer, dpuPid: $0.dpuPid, hostPid: $0.hostPid, program: $0.program, uid: $0.uid,
+                                    startedAt: $0.started, bytesIn: $0.bytesIn.current, bytesOut: $0.bytesOut.current)
+            }
         }
     }
 }

@@ -56,12 +56,28 @@ enum TextOutput {
         out += "  up \(Units.uptime(seconds: s.uptimeSeconds)), log level \(s.logLevel), "
         out += "\(s.requestsInFlight) requests in flight, in \(Units.bytes(s.bytesIn)), out \(Units.bytes(s.bytesOut))\n"
         out += "  \(location(s))\n"
-        guard !s.connections.isEmpty else { return out + "  no connections\n" }
-        var t = Table(["CONN", "PEER", "STATE", "IN-FLIGHT", "BYTES-IN", "BYTES-OUT"], rightAligned: [0, 3, 4, 5])
-        for c in s.connections {
-            t.add(["\(c.id)", c.peer, c.state, "\(c.requestsInFlight)", Units.bytes(c.bytesIn), Units.bytes(c.bytesOut)])
+        if s.connections.isEmpty {
+            out += "  no connections\n"
+        } else {
+            var t = Table(["CONN", "PEER", "STATE", "IN-FLIGHT", "BYTES-IN", "BYTES-OUT"], rightAligned: [0, 3, 4, 5])
+            for c in s.connections {
+                t.add(["\(c.id)", c.peer, c.state, "\(c.requestsInFlight)", Units.bytes(c.bytesIn), Units.bytes(c.bytesOut)])
+            }
+            out += t.render(indent: "  ")
         }
-        return out + t.render(indent: "  ")
+        return out + remotePrograms(s.remotePrograms ?? [])
+    }
+
+    /// The server's running remote-exec programs (docs/rexec.md), when there are any.
+    static func remotePrograms(_ list: [RemoteProgramReport]) -> String {
+        guard !list.isEmpty else { return "" }
+        var t = Table(["HOST-PID", "DPU-PID", "PEER", "UID", "STARTED", "BYTES-IN", "BYTES-OUT", "PROGRAM"],
+                      rightAligned: [0, 1, 3, 5, 6])
+        for p in list {
+            t.add(["\(p.hostPid)", "\(p.dpuPid)", p.peer, "\(p.uid)", Units.clock(unixTime: p.startedAt),
+                   Units.bytes(p.bytesIn), Units.bytes(p.bytesOut), p.program])
+        }
+        return "  remote programs:\n" + t.render(indent: "  ")
     }
 
     static func stats(_ ops: [OpStatsReport]) -> String {

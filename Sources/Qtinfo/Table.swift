@@ -48,6 +48,13 @@ enum Units {
         return "\(s / 86400)d" + two(s / 3600 % 24) + "h"
     }
 
+    /// A Unix time as the local time of day, 14:03:07.
+    static func clock(unixTime: Double) -> String {
+        var t = time_t(unixTime), parts = tm()
+        localtime_r(&t, &parts)
+        return "\(two(Int(parts.tm_hour))):\(two(Int(parts.tm_min))):\(two(Int(parts.tm_sec)))"
+    }
+
     /// 512B, 1.5KiB, 20.0MiB, 3.2GiB.
     static func bytes(_ n: UInt64) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
