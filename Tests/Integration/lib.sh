@@ -70,16 +70,18 @@ wait_for() {
     return 1
 }
 
-# sleeping_in FUNCTION PID...: true when each process, or one of its children, sleeps in
-# that kernel function (/proc/PID/wchan): request_wait_answer is a FUSE request waiting
-# for qtfs-fuse's answer (a blocked open, read or stat); wait_for_partner a local fifo open.
+# sleeping_in FUNCTIONS PID...: true when each process, or one of its children, sleeps in
+# one of these kernel functions (/proc/PID/wchan; FUNCTIONS is an extended regex):
+# request_wait_answer is a FUSE request waiting for qtfs-fuse's answer (a blocked open,
+# read or stat), fuse_direct_IO an O_DIRECT read waiting for its READs, wait_for_partner
+# a local fifo open.
 sleeping_in() {
     local fn=$1 p c found
     shift
     for p in "$@"; do
         found=0
         for c in "$p" $(pgrep -P "$p"); do
-            grep -qx "$fn" "/proc/$c/wchan" 2>/dev/null && { found=1; break; }
+            grep -qxE "$fn" "/proc/$c/wchan" 2>/dev/null && { found=1; break; }
         done
         [ "$found" = 1 ] || return 1
     done

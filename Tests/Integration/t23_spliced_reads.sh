@@ -92,7 +92,7 @@ for i in range(1 << 30):
 EOF
 READER=$!; BG_PIDS+=($READER)
 wait_for test -e "$WORK/reading" || fail "the reader read nothing through the mount"
-wait_for sleeping_in request_wait_answer "$READER" || fail "the reader never waited for a READ"
+wait_for sleeping_in 'fuse_direct_IO|request_wait_answer' "$READER" || fail "the reader never waited for a READ"
 PORTS=$(client_ports "${FUSE_PIDS[0]}")
 [ -n "$PORTS" ] || fail "no connection of qtfs-fuse ${FUSE_PIDS[0]} to port $PORT"
 kill -9 "${FUSE_PIDS[0]}"
