@@ -1,17 +1,18 @@
 #!/bin/bash
-# scripts/bench.sh [--quick]: the qtfs-swift benchmark, one command.
+# scripts/bench.sh [--quick] [--record]: the qtfs-swift benchmark, one command.
 #
 # Runs every workload of bench/qtfs-bench.c on four targets in one run, over loopback only:
 #   local           the data directory itself (and /proc, /sys/fs/cgroup)
 #   passthrough_ll  libfuse's passthrough_ll example over the same directory (the FUSE ceiling)
 #   qtfs            qtfs-fuse mounting qtfs-server's export of the same directory
 #   sshfs           sshfs through a throwaway sshd on 127.0.0.1
-# prints a table and (full runs) writes docs/performance.md from this run.
+# prints a table and writes the report of this run to bench/results/ (not committed). Only
+# --record (a full run meant to be kept) replaces docs/performance.md with that report.
 #
 # Environment: BENCH_FILES (10000; --quick 1000) BENCH_SEQ_MB (1024; --quick 64)
 #   BENCH_ROUNDS (3; --quick 1; the table shows the median) BENCH_BACKING (tmpfs|disk, default tmpfs)
 #   BENCH_TARGETS ("local passthrough_ll qtfs sshfs") BENCH_SSH_PORT (2222) BENCH_QTFS_PORT (7850)
-#   BENCH_DOC (output doc; default docs/performance.md on full runs, none with --quick)
+#   BENCH_OUT (the report; default bench/results/performance-DATE-COMMIT.md)
 #   BENCH_TIMEOUT (seconds per workload, 300) BENCH_READDIR_REPS (10) BENCH_PS_REPS (3)
 #   BENCH_CGROUP_REPS (5) BENCH_PROCS (extra sleeping processes during the ps scan, so that it
 #   covers at least that many: 1000; --quick 200)
@@ -21,14 +22,24 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 COMMAND=""
 while IFS='=' read -r k v; do COMMAND+="$k=$(printf '%q' "$v") "; done < <(env | grep '^BENCH_' | sort)
 COMMAND+="scripts/bench.sh${*:+ $*}"
-QUICK=0
-[ "${1:-}" = --quick ] && QUICK=1
-if [ $QUICK = 1 ]; then
-    FILES=${BENCH_FILES:-1000}; SEQ_MB=${BENCH_SEQ_MB:-64}; DOC=${BENCH_DOC:-}; ROUNDS=${BENCH_ROUNDS:-1}
-else
-    FILES=${BENCH_FILES:-10000}; SEQ_MB=${BENCH_SEQ_MB:-1024}; DOC=${BENCH_DOC:-$ROOT/docs/performance.md}
-    ROUNDS=${BENCH_ROUNDS:-3}
+QUICK=0 RECORD=0
+for arg in "$@"; do
+    case $arg in
+        --quick) QUICK=1 ;;
+        --record) RECORD=1 ;;
+        *) echo "usage: scripts/bench.sh [--quick] [--record] (unknown argument: $arg)" >&2; exit 2 ;;
+    esac
+done
+if [ $QUICK = 1 ] && [ $RECORD = 1 ]; then
+    echo "bench: --record keeps a full run in docs/performance.md; a --quick run is not one" >&2; exit 2
 fi
+if [ $QUICK = 1 ]; then
+    FILES=${BENCH_FILES:-1000}; SEQ_MB=${BENCH_SEQ_MB:-64}; ROUNDS=${BENCH_ROUNDS:-1}
+else
+    FILES=${BENCH_FILES:-10000}; SEQ_MB=${BENCH_SEQ_MB:-1024}; ROUNDS=${BENCH_ROUNDS:-3}
+fi
+DOC=${BENCH_OUT:-$ROOT/bench/results/performance-$(date -u +%Y%m%d-%H%M)-$(cd "$ROOT" && git rev-parse --short HEAD).md}
+RECORDED_DOC=$ROOT/docs/performance.md
 BACKING=${BENCH_BACKING:-tmpfs}
 TARGETS=${BENCH_TARGETS:-local passthrough_ll qtfs sshfs}
 SSH_PORT=${BENCH_SSH_PORT:-2222}
@@ -44,17 +55,8 @@ log() { printf '[bench] %s\n' "$*" >&2; }
 [ "$(id -u)" = 0 ] || { log "must run as root (drop_caches, mounts, sshd)"; exit 1; }
 
 # ---- dependencies ---------------------------------------------------------------------------
-need=()
-for pair in sshfs:sshfs sshd:openssh-server fusermount3:fuse3 gcc:gcc make:make pkg-config:pkg-config; do
-    cmd=${pair%%:*}; pkg=${pair#*:}
-    [ "$cmd" = sshd ] && cmd=/usr/sbin/sshd
-    command -v "$cmd" >/dev/null || need+=("$pkg")
-done
-pkg-config --exists fuse3 2>/dev/null || need+=(libfuse3-dev)
-if [ ${#need[@]} -gt 0 ]; then
-    log "installing ${need[*]}"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >&2
-fi
+[ -d /opt/swift/usr/bin ] && export PATH=/opt/swift/usr/bin:$PATH
+"$ROOT/scripts/deps.sh"   # the one place that installs packages (sshfs, sshd, gcc, libfuse3-dev...)
 
 # ---- work area and cleanup ------------------------------------------------------------------
 W=$(mktemp -d /tmp/qtfs-bench.XXXXXX)
@@ -476,10 +478,10 @@ echo; echo "$STREAMS"
 if [ -s "$ERRORS" ]; then echo; echo "Failures:"; cat "$ERRORS"; fi
 log "workloads took ${ELAPSED}s"
 
-[ -n "$DOC" ] || exit 0
+mkdir -p "$(dirname "$DOC")"
 # The kernel module's section comes from kmod/test/run-vm-test.sh (VM_BENCH=1), not from this
-# run: keep it (it is the last section of the file).
-KMOD_SECTION=$(sed -n '/^## Kernel module (qtfs.ko)/,$p' "$DOC" 2>/dev/null || true)
+# run: keep the recorded one (it is the last section of the file).
+KMOD_SECTION=$(sed -n '/^## Kernel module (qtfs.ko)/,$p' "$RECORDED_DOC" 2>/dev/null || true)
 # ---- docs/performance.md --------------------------------------------------------------------
 {
     cat <<EOF
@@ -588,7 +590,11 @@ EOF
   stock /usr/lib/openssh/sftp-server), cipher aes128-gcm@openssh.com, no compression, otherwise
   sshfs defaults. The system's sshd configuration is not touched.
 - Only loopback traffic. Everything is unmounted and killed at exit, also on failure.
+- Recording: every run writes its report to `bench/results/` (not committed). Only a full run
+  started as `scripts/bench.sh --record` replaces this file, docs/performance.md; it is
+  committed on its own, naming the commit measured. Quick runs are never recorded.
 EOF
     if [ -n "$KMOD_SECTION" ]; then printf '\n%s\n' "$KMOD_SECTION"; fi
 } >"$DOC"
 log "wrote $DOC"
+if [ $RECORD = 1 ]; then cp "$DOC" "$RECORDED_DOC"; log "recorded this run in $RECORDED_DOC"; fi

@@ -1,71 +1,8 @@
 #!/usr/bin/env bash
-# Load: NMOUNTS qtfs-fuse mounts with CONNS connections each against one qtfs-server;
-# WORKERS processes (spread over the mounts) each run OPS mixed file operations with
-# every read and every final file checked by checksum (scripts/load_worker.py).
-# Reports errors, server fds before/after (leaks), connections, peak RSS of the server.
-#   scripts/load.sh                                       the full run (docs/reliability.md)
-#   NMOUNTS=2 CONNS=4 WORKERS=8 OPS=500 scripts/load.sh    the small run in the test command
-# Exit 0 only if there was no error, no fd leak and the server is alive.
-NMOUNTS=${NMOUNTS:-4}; CONNS=${CONNS:-16}; WORKERS=${WORKERS:-$((NMOUNTS * CONNS))}; OPS=${OPS:-10000}
-REPO=$(cd "$(dirname "$0")/.." && pwd)
-source "$REPO/Tests/Integration/lib.sh"       # (its MOUNTS is the list of mount points)
-source "$REPO/Tests/Integration/faultlib.sh"
-
-mkdir -p "$WORK/export"
-start_server "$WORK/export"
-sleep 0.5
-FDS_BEFORE=$(fd_count "$SERVER_PID")
-for m in $(seq 1 "$NMOUNTS"); do mount_fg "$WORK/export" "$WORK/m$m" "conns=$CONNS"; done
-ESTABLISHED=$(ss -Htn state established "( sport = :$PORT )" | wc -l)
-log "$NMOUNTS mounts x conns=$CONNS: $ESTABLISHED connections at the server; $WORKERS workers x $OPS ops"
-
-PEAK_FILE=$WORK/rss.max; echo 0 > "$PEAK_FILE"
-( while kill -0 "$SERVER_PID" 2>/dev/null; do
-      rss=$(awk '/VmRSS/ {print $2}' "/proc/$SERVER_PID/status" 2>/dev/null || echo 0)
-      [ "${rss:-0}" -gt "$(cat "$PEAK_FILE")" ] && echo "$rss" > "$PEAK_FILE"
-      sleep 0.5
-  done ) &
-SAMPLER=$!
-
-START=$(date +%s.%N)
-pids=()
-for w in $(seq 1 "$WORKERS"); do
-    m=$(( (w - 1) % NMOUNTS + 1 ))
-    python3 "$REPO/scripts/load_worker.py" "$WORK/m$m/w$w" "$WORK/export/w$w" "$OPS" "$w" > "$WORK/w$w.json" 2>&1 &
-    pids+=($!)
-done
-for p in "${pids[@]}"; do wait "$p" || true; done
-SECS=$(awk -v s="$START" -v e="$(date +%s.%N)" 'BEGIN {printf "%.1f", e - s}')
-FDS_LOADED=$(fd_count "$SERVER_PID")
-HWM=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER_PID/status")
-kill "$SAMPLER" 2>/dev/null; wait "$SAMPLER" 2>/dev/null || true
-
-python3 - "$WORK" "$WORKERS" "$OPS" <<'PY' > "$WORK/summary" || true
-import json, sys
-work, workers, ops = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-total, errors, bad = 0, [], 0
-for w in range(1, workers + 1):
-    try:
-        r = json.loads(open(f"{work}/w{w}.json").read().strip().splitlines()[-1])
-    except Exception as e:
-        errors.append(f"worker {w}: no result ({e}): {open(f'{work}/w{w}.json').read()[-300:]}"); bad += 1; continue
-    total += r["ops"]
-    if r["ops"] != ops: errors.append(f"worker {w}: {r['ops']} of {ops} ops")
-    errors += [f"worker {w}: {e}" for e in r["errors"]]
-print(f"ops={total} errors={len(errors)}")
-for e in errors[:20]: print(e)
-PY
-for m in $(seq 1 "$NMOUNTS"); do fusermount3 -u "$WORK/m$m" || umount -l "$WORK/m$m"; done
-back() { [ "$(fd_count "$SERVER_PID")" -le "$FDS_BEFORE" ]; }
-wait_for back || true
-FDS_AFTER=$(fd_count "$SERVER_PID")
-
-read -r OPSLINE < "$WORK/summary"
-log "result: $OPSLINE in ${SECS}s; server fds: $FDS_BEFORE before, $FDS_LOADED loaded, $FDS_AFTER after unmount;" \
-    "server RSS: peak $(( $(cat "$PEAK_FILE") / 1024 )) MiB sampled, VmHWM $((HWM / 1024)) MiB"
-tail -n +2 "$WORK/summary" >&2
-server_alive
-[ "$OPSLINE" = "ops=$((WORKERS * OPS)) errors=0" ] || fail "load run had errors"
-[ "$FDS_AFTER" -le "$FDS_BEFORE" ] || fail "server fd leak: $FDS_BEFORE before, $FDS_AFTER after the clients left"
-[ "$ESTABLISHED" -eq $((NMOUNTS * CONNS)) ] || fail "expected $((NMOUNTS * CONNS)) connections, the server had $ESTABLISHED"
-log "ok"
+# The full load run (docs/reliability.md): 4 qtfs-fuse mounts x conns=16 against one
+# qtfs-server, 64 workers x 10,000 checksummed operations. The run itself is the test
+# command's load test, Tests/Integration/t84_load.sh, with bigger numbers; NMOUNTS, CONNS,
+# WORKERS and OPS override them.
+NMOUNTS=${NMOUNTS:-4}; CONNS=${CONNS:-16}; OPS=${OPS:-10000}
+export NMOUNTS CONNS OPS WORKERS=${WORKERS:-$((NMOUNTS * CONNS))}
+exec "$(dirname "$0")/../Tests/Integration/t84_load.sh"

@@ -40,13 +40,6 @@ fd_count() { ls "/proc/$1/fd" | wc -l; }
 # fuse_pid MOUNTPOINT: the qtfs-fuse process serving a mount.
 fuse_pid() { pgrep -f -x "$BIN/qtfs-fuse .* $1" | head -1; }
 
-# wait_for CONDITION-COMMAND...: polls up to ~60 s (no timing is asserted, only progress).
-wait_for() {
-    local i
-    for i in $(seq 1 600); do "$@" && return 0; sleep 0.1; done
-    return 1
-}
-
 size_of() { stat -c %s "$1" 2>/dev/null || echo 0; }
 
 # mount_fg HOSTPATH MOUNTPOINT [OPTIONS]: qtfs-fuse in the foreground (its log, including
@@ -57,4 +50,28 @@ mount_fg() {
     "$BIN/qtfs-fuse" -f -o "server=127.0.0.1:$PORT,key=$KEY${opts:+,$opts}" "$src" "$dst" >"$WORK/fuse-$(basename "$dst").log" 2>&1 &
     MOUNTS+=("$dst"); FUSE_PIDS+=($!)
     wait_for mountpoint -q "$dst" || fail "qtfs-fuse did not mount $src on $dst: $(cat "$WORK/fuse-$(basename "$dst").log")"
+}
+
+# client_ports PID: the local ports of PID's TCP connections to the server ($PORT).
+client_ports() {
+    ss -Htnp state established "( dport = :$PORT )" | grep "pid=$1," | awk '{print $3}' | sed 's/.*://'
+}
+
+# server_lets_go CLIENT_PORT...: true once the server has closed its side of each of these
+# connections (none left established or waiting for the server to close it).
+server_lets_go() {
+    local p
+    for p in "$@"; do
+        [ -z "$(ss -Htn state established state close-wait "( sport = :$PORT and dport = :$p )")" ] || return 1
+    done
+}
+
+# settled_fd_count: the server's fd count once it has finished starting (its control socket
+# is there: the last thing it opens) and closed the connection start_server probed with.
+settled_fd_count() {
+    local sock=${QTFS_CONTROL_DIR:-/run/qtfs}/server-$SERVER_PID.sock
+    wait_for test -S "$sock" || fail "qtfs-server $SERVER_PID never created its control socket $sock"
+    wait_for eval '[ -z "$(ss -Htn state established state close-wait "( sport = :$PORT )")" ]' ||
+        fail "qtfs-server kept the probe connection open"
+    fd_count "$SERVER_PID"
 }

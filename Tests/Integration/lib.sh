@@ -62,3 +62,27 @@ mount_qtfs() {
 }
 
 server_alive() { kill -0 "$SERVER_PID" 2>/dev/null || fail "qtfs-server died: $(tail -5 "$WORK/server.log")"; }
+
+# wait_for CONDITION-COMMAND...: polls up to ~60 s (no timing is asserted, only progress).
+wait_for() {
+    local i
+    for i in $(seq 1 600); do "$@" && return 0; sleep 0.1; done
+    return 1
+}
+
+# sleeping_in FUNCTIONS PID...: true when each process, or one of its children, sleeps in
+# one of these kernel functions (/proc/PID/wchan; FUNCTIONS is an extended regex):
+# request_wait_answer is a FUSE request waiting for qtfs-fuse's answer (a blocked open,
+# read or stat), fuse_direct_IO an O_DIRECT read waiting for its READs, wait_for_partner
+# a local fifo open.
+sleeping_in() {
+    local fn=$1 p c found
+    shift
+    for p in "$@"; do
+        found=0
+        for c in "$p" $(pgrep -P "$p"); do
+            grep -qxE "$fn" "/proc/$c/wchan" 2>/dev/null && { found=1; break; }
+        done
+        [ "$found" = 1 ] || return 1
+    done
+}

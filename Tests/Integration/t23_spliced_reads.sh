@@ -81,8 +81,24 @@ log "the race closed $n connection(s), each retried by the client without an err
 [ "$n" -gt 0 ] || fail "the host's truncations never hit a spliced READ (the close-and-retry path was not exercised)"
 
 log "a client killed in the middle of a read: the server serves the next one"
-( dd if="$WORK/m/big" of=/dev/null bs=1M iflag=direct status=none 2>/dev/null & sleep 0.3; kill -9 "${FUSE_PIDS[0]}" ) || true
-sleep 0.5
+# The reader reads the big file over and over; it is killed with its mount while one of its
+# READs waits for the server's answer.
+python3 - "$WORK/m/big" "$WORK/reading" <<'EOF' 2>/dev/null &
+import os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECT)
+for i in range(1 << 30):
+    os.pread(fd, 1 << 20, (i % 256) << 20)
+    if i == 16: open(sys.argv[2], "w").close()
+EOF
+READER=$!; BG_PIDS+=($READER)
+wait_for test -e "$WORK/reading" || fail "the reader read nothing through the mount"
+wait_for sleeping_in 'fuse_direct_IO|request_wait_answer' "$READER" || fail "the reader never waited for a READ"
+PORTS=$(client_ports "${FUSE_PIDS[0]}")
+[ -n "$PORTS" ] || fail "no connection of qtfs-fuse ${FUSE_PIDS[0]} to port $PORT"
+kill -9 "${FUSE_PIDS[0]}"
+wait "$READER" 2>/dev/null || true
+# shellcheck disable=SC2086
+wait_for server_lets_go $PORTS || fail "the server still holds the killed client's connections"
 server_alive
 umount -l "$WORK/m" 2>/dev/null || true
 mount_fg "$WORK/tmp" "$WORK/m2"

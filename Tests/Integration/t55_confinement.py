@@ -155,7 +155,7 @@ try:
     def swapper():
         while not stop.is_set():
             if libc.renameat2(-100, a, -100, b, 2) == 0: swaps[0] += 1
-    results = {"inside": 0, "outside": 0, "refused": 0}
+    results = {"inside": 0, "outside": 0, "refused": 0, "bad read": 0}
     lock = threading.Lock()
     def reader():
         cl = Client(srv.port, srv.key, EX)
@@ -167,7 +167,9 @@ try:
             h = struct.unpack("<Q", body[:8])[0]
             st, data = cl.call("read", struct.pack("<QQI", h, 0, 64))
             cl.call("release", struct.pack("<Q", h))
-            with lock: results["outside" if data == b"OUTSIDE" else "inside"] += 1
+            # An opened handle is a file already reached: its read must succeed with its bytes.
+            seen = {b"inside": "inside", b"OUTSIDE": "outside"}.get(data) if st == 0 else None
+            with lock: results[seen or "bad read"] += 1
     t = threading.Thread(target=swapper); t.start()
     readers = [threading.Thread(target=reader) for _ in range(3)]
     for r in readers: r.start()
@@ -178,6 +180,7 @@ try:
     check("race: reads went through the real directory", results["inside"] > 0)
     check("race: the symlink was met and refused", results["refused"] > 0)
     check("race: nothing outside the export was ever read", results["outside"] == 0)
+    check("race: every opened handle read its file's bytes", results["bad read"] == 0)
     check("server alive after the race", srv.alive())
 finally:
     cleanup()

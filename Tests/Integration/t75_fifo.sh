@@ -9,22 +9,25 @@ echo "plain file" >"$EXP/plain.txt"
 mkfifo "$EXP/f" "$EXP/g" "$EXP/h"
 start_server "$EXP"
 mount_qtfs "$EXP" "$MNT"
-export EXP MNT
+export EXP MNT SERVER_PID
 py() { timeout 60 python3 - "$@"; }
 
 log "host writer -> DPU reader, DPU writer -> host reader (blocking opens on both sides)"
 timeout 20 cat "$MNT/f" >"$WORK/got1" & R=$!
-sleep 0.3; echo "from host" >"$EXP/f"; wait $R || fail "DPU reader failed"
+wait_for sleeping_in request_wait_answer $R || fail "the DPU reader's open did not wait for a writer"
+echo "from host" >"$EXP/f"; wait $R || fail "DPU reader failed"
 [ "$(cat "$WORK/got1")" = "from host" ] || fail "DPU read '$(cat "$WORK/got1")'"
 timeout 20 cat "$EXP/f" >"$WORK/got2" & R=$!
-sleep 0.3; echo "from dpu" >"$MNT/f"; wait $R || fail "host reader failed"
+wait_for sleeping_in wait_for_partner $R || fail "the host reader's open did not wait for a writer"
+echo "from dpu" >"$MNT/f"; wait $R || fail "host reader failed"
 [ "$(cat "$WORK/got2")" = "from dpu" ] || fail "host read '$(cat "$WORK/got2")'"
 
 log "mkfifo on the DPU creates a host fifo that connects a DPU reader and a host writer"
 mkfifo "$MNT/made"
 [ -p "$EXP/made" ] || fail "mkfifo through the mount did not create a host fifo"
 timeout 20 cat "$MNT/made" >"$WORK/got3" & R=$!
-sleep 0.3; echo "via new fifo" >"$EXP/made"; wait $R || fail "reader of the new fifo failed"
+wait_for sleeping_in request_wait_answer $R || fail "the reader of the new fifo did not wait for a writer"
+echo "via new fifo" >"$EXP/made"; wait $R || fail "reader of the new fifo failed"
 [ "$(cat "$WORK/got3")" = "via new fifo" ] || fail "new fifo read '$(cat "$WORK/got3")'"
 
 log "ping-pong: host process and DPU process, 200 round trips over two fifos"
@@ -107,8 +110,19 @@ try:
     os.open(mnt + "/g", os.O_RDONLY); raise SystemExit("open returned")
 except Alarm:
     pass
-# the server dropped its read end: a host writer sees no reader
-time.sleep(0.3)
+# the server drops its read end (no fd of it on the fifo): a host writer sees no reader
+def server_holds(path):
+    fds = "/proc/%s/fd" % os.environ["SERVER_PID"]
+    for n in os.listdir(fds):
+        try:
+            if os.readlink(f"{fds}/{n}") == path: return True
+        except FileNotFoundError:   # closed meanwhile
+            pass
+    return False
+deadline = time.time() + 20
+while server_holds(exp + "/g"):
+    if time.time() > deadline: raise SystemExit("the server still holds the fifo 20 s after the interrupt")
+    time.sleep(0.05)
 try:
     os.open(exp + "/g", os.O_WRONLY | os.O_NONBLOCK); raise SystemExit("server still holds a reader")
 except OSError as e:
@@ -176,8 +190,9 @@ for i in $(seq 1 100); do
     exec {fd}<>"$EXP/many/r$i"                                                   # a writer, never writing
     python3 -c 'import sys; open(sys.argv[1],"rb").read(1)' "$MNT/many/r$i" & PIDS+=($!)  # blocked read
 done
-sleep 2
-for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null || fail "a blocked reader exited early"; done
+# Each of the 200 waits in a FUSE request (its open or its read) before the checks below.
+wait_for sleeping_in request_wait_answer "${PIDS[@]}" ||
+    fail "not all 200 readers blocked: $(for p in "${PIDS[@]}"; do sleeping_in request_wait_answer "$p" || echo "$p"; done | wc -l) not waiting in FUSE"
 timeout 20 ls "$MNT/many" >/dev/null || fail "ls stalled behind blocked fifos"
 timeout 20 stat "$MNT/plain.txt" >/dev/null || fail "stat stalled"
 [ "$(timeout 20 cat "$MNT/plain.txt")" = "plain file" ] || fail "cat stalled or wrong"

@@ -7,8 +7,7 @@ source "$(dirname "$0")/faultlib.sh"
 mkdir -p "$WORK/export/d"
 for i in $(seq 1 20); do echo "$i" > "$WORK/export/d/f$i"; done
 start_server "$WORK/export"
-sleep 0.5   # let the server finish starting its workers before counting
-BASE=$(fd_count "$SERVER_PID")
+BASE=$(settled_fd_count)
 mount_fg "$WORK/export" "$WORK/mnt" conns=8
 M=$WORK/mnt
 FUSE=$!
@@ -52,4 +51,6 @@ kill -TERM "$FUSE2"
 wait_for bash -c "! kill -0 $FUSE2 2>/dev/null" || fail "qtfs-fuse ignored SIGTERM while a request waited for the server"
 wait "$STATTER" || true
 [ "$(cat "$WORK/stat.rc")" != 0 ] || fail "stat succeeded without a server"
+# docs/reliability.md: the waiting request ends with EINTR, not a hang or another error.
+grep -q "Interrupted system call" "$WORK/stat.out" || fail "the waiting stat did not end with EINTR: $(cat "$WORK/stat.out")"
 log "qtfs-fuse exited; the waiting stat got: $(cat "$WORK/stat.out")"
