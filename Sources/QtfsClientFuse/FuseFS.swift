@@ -35,10 +35,11 @@ final class FS: @unchecked Sendable {
         prefetch?.note(UInt64(dir), name, now)
     }
 
-    /// This client changed a file's attributes: its snapshot entry is stale.
+    /// This client changed a file's attributes: its snapshot entries (one per known hard
+    /// link) are stale.
     func childChanged(_ ino: fuse_ino_t) {
-        guard let pf = prefetch, pf.isActive, let p = nodes.place(of: UInt64(ino)) else { return }
-        pf.note(p.parent, p.name, .unknown)
+        guard let pf = prefetch, pf.isActive else { return }
+        for p in nodes.places(of: UInt64(ino)) { pf.note(p.parent, p.name, .unknown) }
     }
 }
 
