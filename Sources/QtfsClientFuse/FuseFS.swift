@@ -124,9 +124,13 @@ extension FS {
         return e
     }
 
-    /// Registers a new or found name and replies with its entry.
-    func replyEntry(_ req: fuse_req_t?, _ parent: fuse_ino_t, _ name: [UInt8], _ a: Attr) {
+    /// Registers a new or found name and replies with its entry, cached by the kernel for
+    /// the timeouts but at most `life` seconds (what is left of a snapshot's lifetime).
+    func replyEntry(_ req: fuse_req_t?, _ parent: fuse_ino_t, _ name: [UInt8], _ a: Attr,
+                    cacheAtMost life: Double = .infinity) {
         var e = entry(nodes.found(parent: UInt64(parent), name: name, attr: a), a)
+        e.entry_timeout = min(e.entry_timeout, life)
+        e.attr_timeout = min(e.attr_timeout, life)
         if fuse_reply_entry(req, &e) != 0 { nodes.forget(UInt64(e.ino), 1) }
     }
 }

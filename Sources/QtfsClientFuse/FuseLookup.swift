@@ -26,23 +26,23 @@ extension EntryOps {
                                      _ n: [UInt8], _ c: Caller) -> Bool {
         let dir = UInt64(parent)
         guard let pf = fs.prefetch, !fs.nodes.isPseudo(dir) else { return false }
-        var answer = pf.answer(dir, n, c)
-        if answer == .unknown, let gen = pf.miss(dir), let dirPath = fs.nodes.path(dir) {
+        var r = pf.lookup(dir, n, c)
+        if r.answer == .unknown, let gen = pf.miss(dir), let dirPath = fs.nodes.path(dir) {
             pf.install(dir, generation: gen, fs.session.listWithAttrs(c, dirPath, maxEntries: pf.maxEntries), owner: c)
-            answer = pf.answer(dir, n, c)
+            r = pf.lookup(dir, n, c)
         }
-        switch answer {
-        case .found(let a): fs.replyEntry(req, parent, n, a)
-        case .absent: replyAbsent(fs, req)
+        switch r.answer {
+        case .found(let a): fs.replyEntry(req, parent, n, a, cacheAtMost: r.life)
+        case .absent: replyAbsent(fs, req, cacheAtMost: r.life)
         case .unknown: return false
         }
         return true
     }
 
     /// Negative entry: the kernel caches the absence for entry_timeout.
-    private static func replyAbsent(_ fs: FS, _ req: fuse_req_t?) {
+    private static func replyAbsent(_ fs: FS, _ req: fuse_req_t?, cacheAtMost life: Double = .infinity) {
         var neg = fuse_entry_param()
-        neg.entry_timeout = fs.opts.entryTimeout
+        neg.entry_timeout = min(fs.opts.entryTimeout, life)
         fuse_reply_entry(req, &neg)
     }
 }
