@@ -4,10 +4,16 @@ import CQtfsSys
 import QtfsClient
 import QtfsProtocol
 
+/// Linux's NAME_MAX: the longest name any local file system takes (FUSE's own limit is 1024).
+let nameMax = 255
+
 extension EntryOps {
     static func lookup(_ req: fuse_req_t?, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?) {
         let fs = FS.shared!
         let n = bytes(name)
+        // Checked before any snapshot or negative entry could call it absent; the kernel then
+        // fails chmod, rmdir, open and every other call on the name with it, as locally.
+        guard n.count <= nameMax else { replyErr(req, ENAMETOOLONG); return }
         if let proc = fs.proc, proc.lookup(req, parent, n) { return }
         handle(req) {
             let p = try fs.path(parent, n)

@@ -62,3 +62,14 @@ mount_qtfs() {
 }
 
 server_alive() { kill -0 "$SERVER_PID" 2>/dev/null || fail "qtfs-server died: $(tail -5 "$WORK/server.log")"; }
+
+# mount_tmpfs DIR...: a fresh tmpfs (mode 1777) on each DIR, unmounted at exit; for tests
+# that compare the mount with a local tmpfs directory.
+mount_tmpfs() {
+    local d
+    for d in "$@"; do
+        mkdir -p "$d"
+        mount -t tmpfs -o mode=1777 "qtfs-test-$(basename "$d")" "$d"
+        MOUNTS+=("$d")
+    done
+}
