@@ -40,6 +40,7 @@ public final class NodeTable: @unchecked Sendable {
         var ident: NodeIdentity
         var lookups: UInt64
         var pseudo: Bool
+        var setId = false            // setuid or setgid in the latest attributes
         var seen: DataStamp          // from the latest attributes
         var opened: DataStamp?       // at the latest open
     }
@@ -175,7 +176,12 @@ public final class NodeTable: @unchecked Sendable {
     private func noteAttrLocked(_ id: UInt64, _ a: Attr) {
         nodes[id]!.seen = DataStamp(a)
         nodes[id]!.pseudo = a.isPseudo
+        nodes[id]!.setId = a.mode & 0o6000 != 0
     }
+
+    /// Whether the file had setuid or setgid bits when last seen: a write by another user
+    /// makes the host clear them, which the kernel's cached mode does not show.
+    public func hadSetId(_ id: UInt64) -> Bool { lock.withLock { nodes[id]?.setId ?? false } }
 
     /// At open: true if the file looks unchanged since the previous open (mtime, size),
     /// so the kernel may keep its cached pages.
