@@ -18,6 +18,7 @@ log "link a b; link b c: every name shows 3 links at once"
 echo hello > "$M/a"
 expect "nlink of a before linking" "$(links "$M/a")" "1 "
 ln "$M/a" "$M/b"
+expect "nlink of a, b" "$(links "$M/a" "$M/b")" "2 2 "     # both now cached with 2
 ln "$M/b" "$M/c"
 expect "nlink of a, b, c" "$(links "$M/a" "$M/b" "$M/c")" "3 3 3 "
 expect "st_ino of a, b, c" "$(stat -c %i "$M/a" "$M/b" "$M/c" | sort -u | wc -l)" 1
