@@ -65,10 +65,11 @@ extension Backend {
     /// host, and so EPERM from write(2), where the host kernel would just clear the bits.
     /// Such a chmod (it only removes setid bits, and the caller may write the file) is
     /// therefore made as the server: it removes nothing the caller's next write would not.
-    /// Called with the caller's credentials.
+    /// Regular files only (writing a directory clears nothing). Called with the caller's
+    /// credentials.
     static func onlyClearsSetId(_ mode: UInt32, fd: Int32) -> Bool {
         var st = stat()
-        guard fstat(fd, &st) == 0 else { return false }
+        guard fstat(fd, &st) == 0, Stat.type(st.st_mode) == S_IFREG else { return false }
         let now = st.st_mode & 0o7777, setId = setUid | setGid
         guard mode != now, mode & ~now == 0, (now & ~mode) & ~setId == 0 else { return false }
         return faccessat(fd, "", W_OK, AT_EMPTY_PATH | AT_EACCESS) == 0

@@ -38,6 +38,14 @@ for dir in "$WORK/local" "$M"; do
         done
     done
 done
+log "a setgid directory others may write: chmod g-s by another user stays EPERM"
+for dir in "$WORK/local" "$M"; do
+    mkdir "$dir/sgid-dir"
+    chown 1234:1234 "$dir/sgid-dir"
+    chmod 2777 "$dir/sgid-dir"
+    r=$(setpriv --reuid=65534 --regid=65534 --clear-groups chmod g-s "$dir/sgid-dir" 2>&1) && r=ok
+    echo "chmod g-s: ${r##*: } mode $(stat -c %a "$dir/sgid-dir")" >> "$WORK/setid.$(basename "$dir")"
+done
 grep -q "f4777-write-nobody write as 65534: ok mode 777 size 8" "$WORK/setid.local" \
     || fail "local reference unexpected: $(cat "$WORK/setid.local")"
 diff "$WORK/setid.local" "$WORK/setid.mnt" || fail "setid files: the mount differs from tmpfs (< local, > mount)"
