@@ -43,13 +43,19 @@ public final class DirPrefetch: @unchecked Sendable {
     }
 
     /// The snapshot's answer for `name` in `dir`, for a caller with these credentials.
-    public func answer(_ dir: UInt64, _ name: [UInt8], _ c: Caller) -> Answer {
+    public func answer(_ dir: UInt64, _ name: [UInt8], _ c: Caller) -> Answer { lookup(dir, name, c).answer }
+
+    /// The answer and how much longer the snapshot is valid: the kernel may cache the
+    /// answer only that long, so a host change is seen within `lifetime` of being made
+    /// (not `lifetime` plus the kernel's own entry or attribute timeout).
+    public func lookup(_ dir: UInt64, _ name: [UInt8], _ c: Caller) -> (answer: Answer, life: Double) {
         lock.withLock {
-            guard let d = dirs[dir], let snap = d.snapshot, let o = d.owner, Self.sameCreds(o, c) else { return .unknown }
-            guard now() - d.fetchedAt < lifetime else { dropLocked(dir); return .unknown }
-            guard let entry = snap[name] else { return .absent }
-            guard let a = entry, !a.isPseudo else { return .unknown }
-            return .found(a)
+            guard let d = dirs[dir], let snap = d.snapshot, let o = d.owner, Self.sameCreds(o, c) else { return (.unknown, 0) }
+            let life = lifetime - (now() - d.fetchedAt)
+            guard life > 0 else { dropLocked(dir); return (.unknown, 0) }
+            guard let entry = snap[name] else { return (.absent, life) }
+            guard let a = entry, !a.isPseudo else { return (.unknown, 0) }
+            return (.found(a), life)
         }
     }
 

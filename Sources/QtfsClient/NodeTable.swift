@@ -1,7 +1,14 @@
-// The client's node model. A FUSE nodeid names one (parent nodeid, name) as last seen
-// with one host identity (dev, ino, file type); the path sent to the server is the mount
-// base plus the chain of names. Nodeids are never reused: a name that now holds a
-// different file (recreated, or a reused /proc pid) gets a fresh nodeid.
+// The client's node model. A FUSE nodeid is one kernel inode. Ordinary non-directory files
+// are keyed by their host identity (dev, ino, type), as NFS file handles and libfuse's
+// passthrough_ll key theirs: all hard links of a host file are one nodeid, so a chmod,
+// write or link through one name is seen at once through the others. Directories (which
+// cannot have hard links, but a bind mount can show one at two places) and pseudo files
+// (/proc reuses inode numbers) are keyed by (parent nodeid, name).
+//
+// The path sent to the server is the mount base plus the chain of names. A node with
+// several names uses the one it was last looked up by; when that name is unlinked or its
+// directory forgotten, another known name takes over. Nodeids are never reused: a name
+// that now holds a different file (recreated, or a reused /proc pid) gets a fresh nodeid.
 import QtfsProtocol
 
 public struct NodeIdentity: Hashable, Sendable {
@@ -23,69 +30,75 @@ public final class NodeTable: @unchecked Sendable {
     /// Ids 2..<firstDynamic are reserved for synthetic nodes (proc mode).
     public static let firstDynamic: UInt64 = 16
 
-    struct Key: Hashable { var parent: UInt64; var name: [UInt8] }
+    public struct Place: Hashable, Sendable {
+        public var parent: UInt64
+        public var name: [UInt8]
+    }
     struct Node {
-        var parent: UInt64
-        var name: [UInt8]
+        var place: Place             // the name paths go through: the latest looked up
+        var names: [Place]           // every name of it this table knows (in `byPlace`)
         var ident: NodeIdentity
         var lookups: UInt64
-        var linked = true           // false once unlinked or replaced: no longer in `names`
         var pseudo: Bool
+        var setId = false            // setuid or setgid in the latest attributes
         var seen: DataStamp          // from the latest attributes
         var opened: DataStamp?       // at the latest open
     }
 
     private let lock = PMutex()
-    private var nodes: [UInt64: Node] = [:]     // protected by lock
-    private var names: [Key: UInt64] = [:]      // protected by lock
-    private var nextId = firstDynamic           // protected by lock
-    /// Files with more than one hard link, by identity: after one name is unlinked, the
-    /// others' cached link counts are stale (each name is its own node).
-    private var linkGroups: [NodeIdentity: Set<UInt64>] = [:]   // protected by lock
+    private var nodes: [UInt64: Node] = [:]         // protected by lock
+    private var byPlace: [Place: UInt64] = [:]      // protected by lock
+    private var byIdentity: [NodeIdentity: UInt64] = [:]   // protected by lock
+    private var nextId = firstDynamic               // protected by lock
     public let base: [UInt8]
 
     public init(base: [UInt8], root: Attr) {
         self.base = base
-        nodes[Self.rootId] = Node(parent: 0, name: [], ident: NodeIdentity(root), lookups: 1,
+        let top = Place(parent: 0, name: [])
+        nodes[Self.rootId] = Node(place: top, names: [], ident: NodeIdentity(root), lookups: 1,
                                   pseudo: root.isPseudo, seen: DataStamp(root))
     }
 
     public var count: Int { lock.withLock { nodes.count } }
 
-    /// Records a successful LOOKUP (or create) of `name` in `parent`: returns its nodeid
-    /// and counts one lookup, as the kernel will.
+    /// Whether a file is keyed by its host identity (see the header).
+    static func keyedByIdentity(_ a: Attr) -> Bool {
+        a.mode & 0o170000 != 0o040000 && !a.isPseudo
+    }
+
+    /// Records a successful LOOKUP (or create, link, readdirplus entry) of `name` in
+    /// `parent`: returns its nodeid and counts one lookup, as the kernel will.
     public func found(parent: UInt64, name: [UInt8], attr: Attr) -> UInt64 {
-        let key = Key(parent: parent, name: name)
+        let place = Place(parent: parent, name: name)
         let ident = NodeIdentity(attr)
         lock.lock(); defer { lock.unlock() }
-        if let id = names[key] {
+        if let id = byPlace[place] {
             if nodes[id]!.ident == ident {
-                nodes[id]!.lookups += 1
-                nodes[id]!.pseudo = attr.isPseudo
-                nodes[id]!.seen = DataStamp(attr)
-                noteLinksLocked(id, attr)
+                countLookupLocked(id, place, attr)
                 return id
             }
-            nodes[id]!.linked = false   // another file now holds the name
+            unlinkLocked(place)   // another file now holds the name
+        }
+        if Self.keyedByIdentity(attr), let id = byIdentity[ident] {   // another name of a known file
+            byPlace[place] = id
+            nodes[id]!.names.append(place)
+            countLookupLocked(id, place, attr)
+            return id
         }
         let id = nextId
         nextId += 1
-        nodes[id] = Node(parent: parent, name: name, ident: ident, lookups: 1,
+        nodes[id] = Node(place: place, names: [place], ident: ident, lookups: 1,
                          pseudo: attr.isPseudo, seen: DataStamp(attr))
-        names[key] = id
-        noteLinksLocked(id, attr)
+        noteAttrLocked(id, attr)
+        byPlace[place] = id
+        if Self.keyedByIdentity(attr) { byIdentity[ident] = id }
         return id
     }
 
-    private func noteLinksLocked(_ id: UInt64, _ a: Attr) {
-        guard a.nlink > 1, a.mode & 0o170000 != 0o040000 else { return }
-        linkGroups[NodeIdentity(a), default: []].insert(id)
-    }
-
-    private func dropFromLinkGroupLocked(_ id: UInt64, _ ident: NodeIdentity) {
-        guard var group = linkGroups[ident] else { return }
-        group.remove(id)
-        linkGroups[ident] = group.isEmpty ? nil : group
+    private func countLookupLocked(_ id: UInt64, _ place: Place, _ a: Attr) {
+        nodes[id]!.lookups += 1
+        nodes[id]!.place = place
+        noteAttrLocked(id, a)
     }
 
     /// The kernel dropped `n` references; the node goes when none remain.
@@ -96,9 +109,8 @@ public final class NodeTable: @unchecked Sendable {
         node.lookups = node.lookups > n ? node.lookups - n : 0
         if node.lookups > 0 { nodes[id] = node; return }
         nodes[id] = nil
-        dropFromLinkGroupLocked(id, node.ident)
-        let key = Key(parent: node.parent, name: node.name)
-        if node.linked, names[key] == id { names[key] = nil }
+        for p in node.names where byPlace[p] == id { byPlace[p] = nil }
+        if byIdentity[node.ident] == id { byIdentity[node.ident] = nil }
     }
 
     /// The export-relative path of a node, or nil if it is unknown.
@@ -114,18 +126,27 @@ public final class NodeTable: @unchecked Sendable {
     }
 
     private func pathLocked(_ id: UInt64, extra: [UInt8]?) -> [UInt8]? {
-        var chain: [UInt64] = []
+        var chain: [[UInt8]] = []
         var cur = id
         while cur != Self.rootId {
             guard let n = nodes[cur], chain.count < 4096 else { return nil }
-            chain.append(cur)
-            cur = n.parent
+            let p = reachablePlaceLocked(n)
+            chain.append(p.name)
+            cur = p.parent
         }
         var out = base
         out.reserveCapacity(base.count + 64)
-        for c in chain.reversed() { append(&out, nodes[c]!.name) }
+        for name in chain.reversed() { append(&out, name) }
         if let extra { append(&out, extra) }
         return out
+    }
+
+    /// The node's place, or, when the kernel forgot that name's directory (it keeps a
+    /// file's inode while any one of its names is cached), another name whose directory
+    /// it still holds.
+    private func reachablePlaceLocked(_ n: Node) -> Place {
+        if n.names.count < 2 || nodes[n.place.parent] != nil { return n.place }
+        return n.names.last { nodes[$0.parent] != nil } ?? n.place
     }
 
     private func append(_ out: inout [UInt8], _ name: [UInt8]) {
@@ -133,9 +154,12 @@ public final class NodeTable: @unchecked Sendable {
         out.append(contentsOf: name)
     }
 
-    /// The directory and name a node was last seen under.
-    public func place(of id: UInt64) -> (parent: UInt64, name: [UInt8])? {
-        lock.withLock { nodes[id].map { ($0.parent, $0.name) } }
+    /// Every name of a node this table knows (its last place if none is left).
+    public func places(of id: UInt64) -> [Place] {
+        lock.withLock {
+            guard let n = nodes[id] else { return [] }
+            return n.names.isEmpty ? [n.place] : n.names
+        }
     }
 
     public func identity(_ id: UInt64) -> NodeIdentity? { lock.withLock { nodes[id]?.ident } }
@@ -145,11 +169,19 @@ public final class NodeTable: @unchecked Sendable {
     public func noteAttr(_ id: UInt64, _ a: Attr) {
         lock.withLock {
             guard nodes[id] != nil else { return }
-            nodes[id]!.seen = DataStamp(a)
-            nodes[id]!.pseudo = a.isPseudo
-            noteLinksLocked(id, a)
+            noteAttrLocked(id, a)
         }
     }
+
+    private func noteAttrLocked(_ id: UInt64, _ a: Attr) {
+        nodes[id]!.seen = DataStamp(a)
+        nodes[id]!.pseudo = a.isPseudo
+        nodes[id]!.setId = a.mode & 0o6000 != 0
+    }
+
+    /// Whether the file had setuid or setgid bits when last seen: a write by another user
+    /// makes the host clear them, which the kernel's cached mode does not show.
+    public func hadSetId(_ id: UInt64) -> Bool { lock.withLock { nodes[id]?.setId ?? false } }
 
     /// At open: true if the file looks unchanged since the previous open (mtime, size),
     /// so the kernel may keep its cached pages.
@@ -161,40 +193,43 @@ public final class NodeTable: @unchecked Sendable {
         }
     }
 
-    /// After UNLINK or RMDIR: the name no longer leads to that node. Returns the other
-    /// known names of the same file, whose cached link count is now stale.
+    /// After UNLINK or RMDIR: the name no longer leads to its node. A node with other
+    /// names goes on through one of them; one without keeps its path for open handles.
+    /// Returns the other known names (hard links), whose link count just dropped.
     @discardableResult
-    public func removed(parent: UInt64, name: [UInt8]) -> [UInt64] {
-        lock.withLock {
-            let key = Key(parent: parent, name: name)
-            guard let id = names[key], let ident = nodes[id]?.ident else { return [] }
-            detachLocked(key)
-            return linkGroups[ident].map { $0.filter { $0 != id } } ?? []
-        }
+    public func removed(parent: UInt64, name: [UInt8]) -> [Place] {
+        lock.withLock { unlinkLocked(Place(parent: parent, name: name)) }
     }
 
-    private func detachLocked(_ key: Key) {
-        guard let id = names.removeValue(forKey: key) else { return }
-        nodes[id]?.linked = false
+    @discardableResult
+    private func unlinkLocked(_ place: Place) -> [Place] {
+        guard let id = byPlace.removeValue(forKey: place), var n = nodes[id] else { return [] }
+        n.names.removeAll { $0 == place }
+        if n.place == place, let other = n.names.last { n.place = other }
+        nodes[id] = n
+        return n.names
     }
 
     /// After RENAME: the moved node (and so its children) follows; with `exchange` the two
-    /// names swap nodes, otherwise whatever held the new name is detached.
+    /// names swap nodes, otherwise whatever held the new name loses it. Renaming one hard
+    /// link of a file onto another does nothing (rename(2)).
     public func renamed(_ p1: UInt64, _ n1: [UInt8], _ p2: UInt64, _ n2: [UInt8], exchange: Bool) {
-        let k1 = Key(parent: p1, name: n1), k2 = Key(parent: p2, name: n2)
+        let from = Place(parent: p1, name: n1), to = Place(parent: p2, name: n2)
         lock.lock(); defer { lock.unlock() }
-        let a = names.removeValue(forKey: k1)
-        let b = names.removeValue(forKey: k2)
+        let a = byPlace[from], b = byPlace[to]
+        if a != nil && a == b { return }
+        byPlace[from] = nil
         if let b {
-            if exchange { move(b, to: k1) } else { nodes[b]?.linked = false }
+            if exchange { moveLocked(b, from: to, to: from) } else { unlinkLocked(to) }
         }
-        if let a { move(a, to: k2) }
+        if let a { moveLocked(a, from: from, to: to) }
     }
 
-    private func move(_ id: UInt64, to key: Key) {
-        guard nodes[id] != nil else { return }
-        nodes[id]!.parent = key.parent
-        nodes[id]!.name = key.name
-        names[key] = id
+    private func moveLocked(_ id: UInt64, from: Place, to: Place) {
+        guard var n = nodes[id] else { return }
+        if let i = n.names.firstIndex(of: from) { n.names[i] = to } else { n.names.append(to) }
+        if n.place == from { n.place = to }
+        nodes[id] = n
+        byPlace[to] = id
     }
 }

@@ -35,10 +35,11 @@ final class FS: @unchecked Sendable {
         prefetch?.note(UInt64(dir), name, now)
     }
 
-    /// This client changed a file's attributes: its snapshot entry is stale.
+    /// This client changed a file's attributes: its snapshot entries (one per known hard
+    /// link) are stale.
     func childChanged(_ ino: fuse_ino_t) {
-        guard let pf = prefetch, pf.isActive, let p = nodes.place(of: UInt64(ino)) else { return }
-        pf.note(p.parent, p.name, .unknown)
+        guard let pf = prefetch, pf.isActive else { return }
+        for p in nodes.places(of: UInt64(ino)) { pf.note(p.parent, p.name, .unknown) }
     }
 }
 
@@ -123,9 +124,13 @@ extension FS {
         return e
     }
 
-    /// Registers a new or found name and replies with its entry.
-    func replyEntry(_ req: fuse_req_t?, _ parent: fuse_ino_t, _ name: [UInt8], _ a: Attr) {
+    /// Registers a new or found name and replies with its entry, cached by the kernel for
+    /// the timeouts but at most `life` seconds (what is left of a snapshot's lifetime).
+    func replyEntry(_ req: fuse_req_t?, _ parent: fuse_ino_t, _ name: [UInt8], _ a: Attr,
+                    cacheAtMost life: Double = .infinity) {
         var e = entry(nodes.found(parent: UInt64(parent), name: name, attr: a), a)
+        e.entry_timeout = min(e.entry_timeout, life)
+        e.attr_timeout = min(e.attr_timeout, life)
         if fuse_reply_entry(req, &e) != 0 { nodes.forget(UInt64(e.ino), 1) }
     }
 }

@@ -4,10 +4,16 @@ import CQtfsSys
 import QtfsClient
 import QtfsProtocol
 
+/// Linux's NAME_MAX: the longest name any local file system takes (FUSE's own limit is 1024).
+let nameMax = 255
+
 extension EntryOps {
     static func lookup(_ req: fuse_req_t?, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?) {
         let fs = FS.shared!
         let n = bytes(name)
+        // Checked before any snapshot or negative entry could call it absent; the kernel then
+        // fails chmod, rmdir, open and every other call on the name with it, as locally.
+        guard n.count <= nameMax else { replyErr(req, ENAMETOOLONG); return }
         if let proc = fs.proc, proc.lookup(req, parent, n) { return }
         handle(req) {
             let p = try fs.path(parent, n)
@@ -26,23 +32,23 @@ extension EntryOps {
                                      _ n: [UInt8], _ c: Caller) -> Bool {
         let dir = UInt64(parent)
         guard let pf = fs.prefetch, !fs.nodes.isPseudo(dir) else { return false }
-        var answer = pf.answer(dir, n, c)
-        if answer == .unknown, let gen = pf.miss(dir), let dirPath = fs.nodes.path(dir) {
+        var r = pf.lookup(dir, n, c)
+        if r.answer == .unknown, let gen = pf.miss(dir), let dirPath = fs.nodes.path(dir) {
             pf.install(dir, generation: gen, fs.session.listWithAttrs(c, dirPath, maxEntries: pf.maxEntries), owner: c)
-            answer = pf.answer(dir, n, c)
+            r = pf.lookup(dir, n, c)
         }
-        switch answer {
-        case .found(let a): fs.replyEntry(req, parent, n, a)
-        case .absent: replyAbsent(fs, req)
+        switch r.answer {
+        case .found(let a): fs.replyEntry(req, parent, n, a, cacheAtMost: r.life)
+        case .absent: replyAbsent(fs, req, cacheAtMost: r.life)
         case .unknown: return false
         }
         return true
     }
 
     /// Negative entry: the kernel caches the absence for entry_timeout.
-    private static func replyAbsent(_ fs: FS, _ req: fuse_req_t?) {
+    private static func replyAbsent(_ fs: FS, _ req: fuse_req_t?, cacheAtMost life: Double = .infinity) {
         var neg = fuse_entry_param()
-        neg.entry_timeout = fs.opts.entryTimeout
+        neg.entry_timeout = min(fs.opts.entryTimeout, life)
         fuse_reply_entry(req, &neg)
     }
 }

@@ -100,14 +100,21 @@ enum FileOps {
             }
             let data = UnsafeRawBufferPointer(start: buf, count: min(size, Wire.maxIOSize))
             if mayWriteBehind(fs, ino, fi!), try fs.session.writeBehind(f.remote, offset: UInt64(off), data: data) {
-                fs.childChanged(ino)
+                written(fs, ino)
                 fuse_reply_write(req, data.count)
                 return
             }
             let n = try fs.session.write(f.remote, offset: UInt64(off), data: data)
-            fs.childChanged(ino)
+            written(fs, ino)
             fuse_reply_write(req, Int(n))
         }
+    }
+
+    /// After a write: the snapshot entry is stale, and so is the kernel's cached mode of a
+    /// setuid/setgid file, whose bits the host may just have cleared (HandlersFiles.swift).
+    private static func written(_ fs: FS, _ ino: fuse_ino_t) {
+        fs.childChanged(ino)
+        if fs.nodes.hadSetId(UInt64(ino)), let se = fs.fuseSession { fuse_lowlevel_notify_inval_inode(se, ino, -1, 0) }
     }
 
     /// Writes may be answered early (WriteBehind.swift) unless the program asked for

@@ -31,11 +31,9 @@ enum NamespaceOps {
         handle(req) {
             try fs.session.unlink(caller(req), try fs.path(parent, n))
             fs.dirChanged(parent, n, .absent)
-            // Invalidate before replying, so the caller's next stat cannot see the old count.
-            let otherLinks = fs.nodes.removed(parent: UInt64(parent), name: n)
-            if let se = fs.fuseSession {
-                for id in otherLinks { fuse_lowlevel_notify_inval_inode(se, fuse_ino_t(id), -1, 0) }
-            }
+            // Other names of the file are the same node: the kernel lowers its nlink itself,
+            // but their snapshot entries would bring the old count back.
+            for p in fs.nodes.removed(parent: UInt64(parent), name: n) { fs.prefetch?.note(p.parent, p.name, .unknown) }
             replyErr(req, 0)
         }
     }
@@ -80,9 +78,9 @@ enum NamespaceOps {
             let a = try fs.session.link(caller(req), try fs.path(ino), try fs.path(newparent, n))
             fs.dirChanged(newparent, n, .found(a))
             fs.childChanged(ino)   // its nlink changed
+            // The new name is the same node (NodeTable): the kernel takes the new nlink
+            // from this answer for every name.
             fs.replyEntry(req, newparent, n, a)
-            // The new name is its own node (path model): the old one's cached nlink is stale.
-            if let se = fs.fuseSession { fuse_lowlevel_notify_inval_inode(se, ino, -1, 0) }
         }
     }
 }

@@ -48,6 +48,10 @@ extension FS {
         let c = conn.pointee
         var want = c.want | UInt32(FUSE_CAP_ASYNC_READ | FUSE_CAP_PARALLEL_DIROPS | FUSE_CAP_DONT_MASK
                                    | FUSE_CAP_ATOMIC_O_TRUNC | FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO)
+        // The server clears setuid/setgid on writes and truncates as the host kernel does
+        // (HandlersFiles.swift). libfuse 3.14 does not pass this on to the kernel, which then
+        // sends a chmod as the writer first; the server accepts that one too (HandlersSetattr.swift).
+        want |= UInt32(FUSE_CAP_HANDLE_KILLPRIV)
         // Splice needs write_buf/reply_data; plain buffers measured no worse here.
         want &= ~UInt32(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE)
         // Locks stay local to the DPU (no lock ops in protocol v1).

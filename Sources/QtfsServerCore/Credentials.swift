@@ -17,16 +17,27 @@ enum Credentials {
     /// handle operations.
     static func asCaller<T>(_ c: Caller, squash: Bool, _ body: () throws -> T) throws -> T {
         guard canSwitch else { return try body() }
-        var uid = c.uid, gid = c.gid, groups = c.groups
-        if squash && uid == 0 {
-            uid = nobody; gid = nobody
-            groups.removeAll { $0 == 0 }
-        }
-        let r = groups.withUnsafeBufferPointer {
-            qtfs_become_cached(uid, gid, $0.baseAddress, Int32($0.count))
+        let who = acting(c, squash: squash)
+        let r = who.groups.withUnsafeBufferPointer {
+            qtfs_become_cached(who.uid, who.gid, $0.baseAddress, Int32($0.count))
         }
         guard r == 0 else { throw FsError(EPERM) }
         return try body()
+    }
+
+    /// Who the caller acts as on the host: root squashed to nobody if asked.
+    static func acting(_ c: Caller, squash: Bool) -> Caller {
+        guard squash && c.uid == 0 else { return c }
+        var who = c
+        who.uid = nobody; who.gid = nobody
+        who.groups.removeAll { $0 == 0 }
+        return who
+    }
+
+    /// Whether the caller acts with CAP_FSETID on the host (root, not squashed, and a
+    /// server that switches identities; a server running as a user has no capabilities).
+    static func hasFsetid(_ c: Caller, squash: Bool) -> Bool {
+        canSwitch && acting(c, squash: squash).uid == 0
     }
 
     /// The server's own (root) credentials, for operations on handles.

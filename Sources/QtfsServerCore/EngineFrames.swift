@@ -146,7 +146,9 @@ extension Engine {
         if !handle.nonSeekable && offset > UInt64(Int64.max) { return fail(c, h, EINVAL) }
         if handle.memoryBacked && data.count <= Engine.inlineMemoryIO {
             let n = pwrite(handle.fd, data.baseAddress, data.count, off_t(Int64(bitPattern: offset)))
-            return answerWrite(c, h.id, n >= 0 ? Int32(n) : -errno)
+            let res = n >= 0 ? Int32(n) : -errno
+            if res > 0 { Backend.dropSetIdAfterWrite(handle) }
+            return answerWrite(c, h.id, res)
         }
         let (keep, ptr) = stableCopy(c, data)
         let off = handle.nonSeekable ? UInt64.max : offset
@@ -179,6 +181,7 @@ extension Engine {
         c.inFlight -= 1
         c.ioBytes -= op.bytes
         defer { pump(c) }
+        if res > 0 { Backend.dropSetIdAfterWrite(op.handle) }
         answerWrite(c, op.id, res)
     }
 

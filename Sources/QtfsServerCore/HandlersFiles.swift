@@ -22,7 +22,7 @@ extension Backend {
             // On a worker, a fifo without a peer blocks here: it holds this one worker until
             // a peer comes (or forever). Not the loop, not other workers.
             let fd = try loopSafe(onLoop, flags, fifo: e) { f in try t.withName { n in try sys { openat(t.dir, n, f) } } }
-            let (handle, openFlags) = try register(fd, e, handles)
+            let (handle, openFlags) = try register(fd, e, handles, opener: r.caller)
             return OpenReply(handle: handle, flags: openFlags)
         }
     }
@@ -68,7 +68,7 @@ extension Backend {
             let fd = try loopSafe(onLoop, flags) { f in try t.withName { n in try sys { openat(t.dir, n, f, mode) } } }
             let attr: Attr
             do { attr = try pseudo.attr(fd: fd) } catch { close(fd); throw error }
-            let (handle, openFlags) = try register(fd, e, handles)
+            let (handle, openFlags) = try register(fd, e, handles, opener: r.caller)
             return CreateReply(handle: handle, flags: openFlags, attr: attr)
         }
     }
@@ -83,12 +83,17 @@ extension Backend {
     }
 
     /// Wraps a fresh fd into a handle (owning it from here on) and works out the open flags.
-    func register(_ fd: Int32, _ e: Export, _ handles: HandleTable) throws -> (UInt64, UInt32) {
+    /// `opener`: who opened it, when writes through it may have to clear setid bits.
+    func register(_ fd: Int32, _ e: Export, _ handles: HandleTable, opener: Caller? = nil) throws -> (UInt64, UInt32) {
         var st = stat()
         guard fstat(fd, &st) == 0 else { let err = errno; close(fd); throw FsError(err) }
         let type = Stat.type(st.st_mode)
         let streaming = type == S_IFIFO || type == S_IFSOCK || type == S_IFCHR
         let h = OpenHandle(fd: fd, isDirectory: type == S_IFDIR, nonSeekable: streaming, export: e)
+        if let opener, type == S_IFREG, st.st_mode & (Backend.setUid | Backend.setGid) != 0,
+           !Credentials.hasFsetid(opener, squash: e.rootSquash) {
+            h.setIdWriter = Credentials.acting(opener, squash: e.rootSquash)
+        }
         h.isFifo = type == S_IFIFO && fcntl(fd, F_GETFL) & O_NONBLOCK != 0
         var flags: UInt32 = 0
         if streaming { flags |= OpenReply.nonSeekable | OpenReply.directIO }
@@ -127,6 +132,24 @@ extension Backend {
         guard r.offset <= UInt64(Int64.max), r.length <= UInt64(Int64.max) else { throw FsError(EINVAL) }
         try sys { qtfs_fallocate(h.fd, Int32(bitPattern: r.mode), Int64(r.offset), Int64(r.length)) }
         return EmptyReply()
+    }
+
+    /// After a write through `h`: writes are made with the server's credentials, which keep
+    /// setid bits (CAP_FSETID), so for an opener without that capability this clears them
+    /// as the host kernel does on such a user's write(2): setuid always, setgid when the
+    /// file is group-executable or the writer is not in its group. (The FUSE client leaves
+    /// this to the server, FUSE_CAP_HANDLE_KILLPRIV: the kernel's own way is a chmod as the
+    /// writer, which a user who does not own the file may not do.) Only handles whose file
+    /// had setid bits at open pay the fstat.
+    static func dropSetIdAfterWrite(_ h: OpenHandle) {
+        guard let writer = h.setIdWriter else { return }
+        var st = stat()
+        guard fstat(h.fd, &st) == 0 else { return }
+        var drop = st.st_mode & setUid
+        let inGroup = writer.gid == st.st_gid || writer.groups.contains(st.st_gid)
+        if st.st_mode & setGid != 0 && (st.st_mode & groupExec != 0 || !inGroup) { drop |= setGid }
+        guard drop != 0, (try? Credentials.asServer()) != nil else { return }
+        _ = fchmod(h.fd, st.st_mode & 0o7777 & ~drop)
     }
 
     func handle(_ id: UInt64, _ handles: HandleTable) throws -> OpenHandle {

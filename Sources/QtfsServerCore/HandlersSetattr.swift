@@ -8,6 +8,7 @@ import QtfsProtocol
 extension Backend {
     static let utimeNow = (1 << 30) - 1    // UTIME_NOW, a macro Swift cannot import
     static let utimeOmit = (1 << 30) - 2   // UTIME_OMIT
+    static let setUid: UInt32 = 0o4000, setGid: UInt32 = 0o2000, groupExec: UInt32 = 0o010
 
     func setattr(_ r: SetattrRequest, _ handles: HandleTable) throws -> AttrReply {
         let handle: OpenHandle?
@@ -32,8 +33,13 @@ extension Backend {
             let uid = v.contains(.uid) ? r.uid : UInt32.max, gid = v.contains(.gid) ? r.gid : UInt32.max
             try sys { fchownat(fd, "", uid, gid, AT_EMPTY_PATH) }
         }
+        var clearSetId = false
         if v.contains(.mode) {
-            try sys { viaHandle ? fchmod(fd, r.mode & 0o7777) : qtfs_fchmod_opath(fd, r.mode & 0o7777) }
+            do {
+                try chmod(r.mode & 0o7777, fd: fd, viaHandle: viaHandle)
+            } catch let e as FsError where e.errno == EPERM && Self.onlyClearsSetId(r.mode & 0o7777, fd: fd) {
+                clearSetId = true
+            }
         }
         if v.contains(.size) {
             guard r.size <= UInt64(Int64.max) else { throw FsError(EINVAL) }
@@ -42,6 +48,31 @@ extension Backend {
         if let times = times(r) {
             try sys { times.withUnsafeBufferPointer { utimensat(fd, "", $0.baseAddress, AT_EMPTY_PATH) } }
         }
+        if clearSetId {   // last: it leaves this thread with the server's credentials
+            try Credentials.asServer()
+            try chmod(r.mode & 0o7777, fd: fd, viaHandle: viaHandle)
+        }
+    }
+
+    private func chmod(_ mode: UInt32, fd: Int32, viaHandle: Bool) throws {
+        try sys { viaHandle ? fchmod(fd, mode) : qtfs_fchmod_opath(fd, mode) }
+    }
+
+    /// Before a write or truncate by a user without CAP_FSETID, the FUSE kernel clears
+    /// setuid/setgid with a chmod as that user (libfuse 3.14 does not pass
+    /// FUSE_CAP_HANDLE_KILLPRIV on to the kernel, which would leave it to the server). A
+    /// user who may write the file but does not own it gets EPERM for that chmod from the
+    /// host, and so EPERM from write(2), where the host kernel would just clear the bits.
+    /// Such a chmod (it only removes setid bits, and the caller may write the file) is
+    /// therefore made as the server: it removes nothing the caller's next write would not.
+    /// Regular files only (writing a directory clears nothing). Called with the caller's
+    /// credentials.
+    static func onlyClearsSetId(_ mode: UInt32, fd: Int32) -> Bool {
+        var st = stat()
+        guard fstat(fd, &st) == 0, Stat.type(st.st_mode) == S_IFREG else { return false }
+        let now = st.st_mode & 0o7777, setId = setUid | setGid
+        guard mode != now, mode & ~now == 0, (now & ~mode) & ~setId == 0 else { return false }
+        return faccessat(fd, "", W_OK, AT_EMPTY_PATH | AT_EACCESS) == 0
     }
 
     private func truncate(_ size: UInt64, fd: Int32, viaHandle: Bool, _ t: borrowing Resolved) throws {

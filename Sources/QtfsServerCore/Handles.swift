@@ -4,6 +4,7 @@
 // under a running operation.
 import Glibc
 internal import CQtfsSys
+import QtfsProtocol
 
 final class OpenHandle: @unchecked Sendable {
     let fd: Int32
@@ -18,6 +19,10 @@ final class OpenHandle: @unchecked Sendable {
     /// io_uring would hand each to a worker thread (tmpfs has no non-blocking mode), which
     /// costs two thread switches per request for a copy of a few pages.
     var memoryBacked = false
+    /// Who opened it, when that is a caller without CAP_FSETID and the file had setuid or
+    /// setgid bits: writes clear them as the host kernel does for such a writer
+    /// (`Backend.dropSetIdAfterWrite`).
+    var setIdWriter: Caller?
     /// Serialises READDIR on a directory handle (it seeks the shared fd offset).
     let dirLock = Lock()
 

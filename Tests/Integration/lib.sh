@@ -86,3 +86,14 @@ sleeping_in() {
         [ "$found" = 1 ] || return 1
     done
 }
+
+# mount_tmpfs DIR...: a fresh tmpfs (mode 1777) on each DIR, unmounted at exit; for tests
+# that compare the mount with a local tmpfs directory.
+mount_tmpfs() {
+    local d
+    for d in "$@"; do
+        mkdir -p "$d"
+        mount -t tmpfs -o mode=1777 "qtfs-test-$(basename "$d")" "$d"
+        MOUNTS+=("$d")
+    done
+}

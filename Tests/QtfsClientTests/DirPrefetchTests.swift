@@ -30,6 +30,19 @@ final class DirPrefetchTests: XCTestCase {
         pf.install(dir, generation: gen!, entries(names), owner: alice)
     }
 
+    func testAnswersMayBeCachedOnlyForTheRestOfTheSnapshotsLife() {
+        let pf = prefetch()
+        primed(pf, ["a": file(10)])
+        clock += 0.75
+        let found = pf.lookup(dir, Array("a".utf8), alice), absent = pf.lookup(dir, Array("b".utf8), alice)
+        XCTAssertEqual(found.answer, .found(file(10)))
+        XCTAssertEqual(found.life, 0.25, accuracy: 1e-9)
+        XCTAssertEqual(absent.answer, .absent)
+        XCTAssertEqual(absent.life, 0.25, accuracy: 1e-9)
+        clock += 0.25
+        XCTAssertEqual(pf.lookup(dir, Array("a".utf8), alice).answer, .unknown, "expired")
+    }
+
     func testSecondMissFetchesAndSnapshotAnswers() {
         let pf = prefetch()
         primed(pf, ["a": file(10), "b": file(11)])

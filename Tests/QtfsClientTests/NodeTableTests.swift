@@ -57,6 +57,68 @@ final class NodeTableTests: XCTestCase {
         XCTAssertEqual(t.path(b), n("a"))
     }
 
+    func testHardLinksAreOneNodeCountingEveryLookup() {
+        let t = NodeTable(base: [], root: attr(2, dir: true))
+        let d = t.found(parent: 1, name: n("d"), attr: attr(3, dir: true))
+        let a = t.found(parent: 1, name: n("a"), attr: attr(5))
+        XCTAssertEqual(t.found(parent: d, name: n("b"), attr: attr(5)), a)
+        XCTAssertEqual(t.path(a), n("d/b"), "the path goes through the name looked up last")
+        XCTAssertEqual(Set(t.places(of: a).map(\.name)), [n("a"), n("b")])
+        t.forget(a, 1)
+        XCTAssertNotNil(t.path(a), "one of two lookups is left")
+        t.forget(a, 1)
+        XCTAssertNil(t.path(a))
+        XCTAssertNotEqual(t.found(parent: 1, name: n("a"), attr: attr(5)), a, "a forgotten identity gets a fresh nodeid")
+    }
+
+    func testDirectoriesAndPseudoFilesStayKeyedByName() {
+        let t = NodeTable(base: [], root: attr(2, dir: true))
+        let d1 = t.found(parent: 1, name: n("x"), attr: attr(7, dir: true))
+        XCTAssertNotEqual(t.found(parent: 1, name: n("y"), attr: attr(7, dir: true)), d1, "a bind-mounted directory seen twice")
+        var p = attr(8)
+        p.flags |= Attr.flagPseudo
+        let p1 = t.found(parent: 1, name: n("p"), attr: p)
+        XCTAssertNotEqual(t.found(parent: 1, name: n("q"), attr: p), p1)
+    }
+
+    func testUnlinkingTheCurrentNameMovesToAnother() {
+        let t = NodeTable(base: [], root: attr(2, dir: true))
+        let a = t.found(parent: 1, name: n("a"), attr: attr(5))
+        _ = t.found(parent: 1, name: n("b"), attr: attr(5))
+        XCTAssertEqual(t.removed(parent: 1, name: n("b")).map(\.name), [n("a")])
+        XCTAssertEqual(t.path(a), n("a"))
+        t.removed(parent: 1, name: n("a"))
+        XCTAssertEqual(t.path(a), n("a"), "an unlinked node keeps its last path for open handles")
+        XCTAssertEqual(t.found(parent: 1, name: n("c"), attr: attr(5)), a, "a name the client did not know yet")
+        XCTAssertEqual(t.path(a), n("c"))
+    }
+
+    func testRenamingOneNameKeepsTheOthers() {
+        let t = NodeTable(base: [], root: attr(2, dir: true))
+        let a = t.found(parent: 1, name: n("a"), attr: attr(5))
+        _ = t.found(parent: 1, name: n("b"), attr: attr(5))
+        t.renamed(1, n("b"), 1, n("c"), exchange: false)
+        XCTAssertEqual(t.path(a), n("c"))
+        XCTAssertEqual(Set(t.places(of: a).map(\.name)), [n("a"), n("c")])
+        t.renamed(1, n("a"), 1, n("c"), exchange: false)   // rename(2) of a link onto another: no-op
+        XCTAssertEqual(Set(t.places(of: a).map(\.name)), [n("a"), n("c")])
+        let other = t.found(parent: 1, name: n("o"), attr: attr(6))
+        t.renamed(1, n("o"), 1, n("c"), exchange: false)
+        XCTAssertEqual(t.places(of: a).map(\.name), [n("a")])
+        XCTAssertEqual(t.path(a), n("a"))
+        XCTAssertEqual(t.path(other), n("c"))
+    }
+
+    func testForgottenDirectoryOfTheCurrentNameFallsBackToAnother() {
+        let t = NodeTable(base: [], root: attr(2, dir: true))
+        let d1 = t.found(parent: 1, name: n("d1"), attr: attr(3, dir: true))
+        let d2 = t.found(parent: 1, name: n("d2"), attr: attr(4, dir: true))
+        let f = t.found(parent: d1, name: n("x"), attr: attr(5))
+        _ = t.found(parent: d2, name: n("y"), attr: attr(5))
+        t.forget(d2, 1)   // the kernel dropped d2/y's dentry, then d2
+        XCTAssertEqual(t.path(f), n("d1/x"))
+    }
+
     func testInoMapKeepsDevInoPairsApart() {
         let m = InoMap(rootDev: 1)
         XCTAssertEqual(m.map(dev: 1, ino: 7), 7)
