@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Generic netlink family "qtfs" (qtfs_genl.h): status, statistics, log level. */
+/* Generic netlink family "qtfs" (include/qtfs/qtfs_genl.h): status, statistics, log level. */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <net/genetlink.h>
 #include "qtfs.h"
-#include "qtfs_genl.h"
 
 atomic64_t qtfs_late_replies;
 atomic64_t qtfs_live_reqs;

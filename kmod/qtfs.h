@@ -14,8 +14,8 @@
 #include <linux/fs_parser.h>
 #include <linux/uio.h>
 #include <linux/in.h>
-#include "qtfs_wire.h"
-#include "qtfs_genl.h"
+#include <qtfs/qtfs_wire.h>
+#include <qtfs/qtfs_genl.h>
 
 #define QTFS_SUPER_MAGIC	0x51544653	/* "QTFS" */
 #define QTFS_IO_CHUNK		(256u * 1024u)	/* bytes per READ/WRITE request */

@@ -75,7 +75,7 @@ trap 'exit 1' INT TERM
 
 # ---- build ----
 log "checking the C codec against Tests/Vectors"
-gcc -Wall -Wextra -Werror -O2 -o "$WORK/wire_vectors" "$HERE/wire_vectors.c" "$KMOD/qtfs_wire.c" ||
+gcc -Wall -Wextra -Werror -O2 -I"$ROOT/include" -o "$WORK/wire_vectors" "$HERE/wire_vectors.c" "$KMOD/qtfs_wire.c" ||
 	die "wire_vectors build failed"
 "$WORK/wire_vectors" "$ROOT/Tests/Vectors" | tail -n 3 || die "codec vectors failed"
 log "building qtfs.ko for $KVER"
@@ -85,9 +85,9 @@ grep -q 'warning:' "$WORK/build.log" && { cat "$WORK/build.log"; die "module bui
 # the codec vectors again, inside the guest kernel
 KT=$WORK/ktest
 mkdir -p "$KT"
-cp "$KMOD/qtfs_wire.c" "$KMOD/qtfs_wire.h" "$HERE/wire_check.h" "$HERE/wire_ktest.c" "$KT/"
+cp "$KMOD/qtfs_wire.c" "$HERE/wire_check.h" "$HERE/wire_ktest.c" "$KT/"
 "$HERE/vectors-to-c.sh" "$ROOT/Tests/Vectors" >"$KT/vectors.h" || die "vectors-to-c failed"
-printf 'obj-m := qtfs_wire_ktest.o\nqtfs_wire_ktest-y := wire_ktest.o qtfs_wire.o\nccflags-y := -Werror\n' >"$KT/Kbuild"
+printf 'obj-m := qtfs_wire_ktest.o\nqtfs_wire_ktest-y := wire_ktest.o qtfs_wire.o\nccflags-y := -Werror -I%s\n' "$ROOT/include" >"$KT/Kbuild"
 make -s -C "/lib/modules/$KVER/build" M="$KT" modules >"$WORK/ktest.log" 2>&1 ||
 	{ cat "$WORK/ktest.log"; die "codec test module build failed"; }
 CFLAGS="-Wall -Wextra -Werror -O2 -static"

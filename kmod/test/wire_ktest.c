@@ -10,7 +10,7 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/mm.h>
-#include "qtfs_wire.h"
+#include <qtfs/qtfs_wire.h>
 #include "wire_check.h"
 #include "vectors.h"
 
