@@ -151,11 +151,12 @@ for d in /sys/fs/cgroup/pids /sys/fs/cgroup/unified /sys/fs/cgroup; do
 	fi
 done
 [ -n "$CG_DIR" ] && EXPORT_ARGS+=(--export "$CG_DIR")
-# wait_listening PORT PID LOG [NAME]: until PORT accepts connections; dies (with LOG) if PID
-# ends or 5 s pass.
+# wait_listening PORT PID LOG [NAME]: until something listens on PORT (asked of the kernel
+# with ss: a probe connection would count as the hostile server's first client); dies
+# (with LOG) if PID ends or 5 s pass.
 wait_listening() {
 	for _ in $(seq 50); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		ss -Hltn "sport = :$1" | grep -q . && return 0
 		kill -0 "$2" 2>/dev/null || break
 		sleep 0.1
 	done
