@@ -3,6 +3,7 @@
  * Mutual HMAC-SHA256 challenge-response after HELLO (docs/protocol.md,
  * "Authentication"): the server proves it holds the mount's key first, then we do.
  * The key is a mount option (key_hex=HEX); it never travels, only proofs do.
+ * This file computes and checks proofs; sock.c's handshake carries them.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -10,9 +11,10 @@
 #include <crypto/hash.h>
 #include <linux/random.h>
 #include <linux/slab.h>
-#include "qtfs.h"
+#include <linux/string.h>
+#include "transport.h"
 
-int qtfs_auth_hmac(const u8 *key, unsigned int key_len, const u8 *data, size_t len, u8 *out)
+static int qtfs_auth_hmac(const u8 *key, unsigned int key_len, const u8 *data, size_t len, u8 *out)
 {
 	struct crypto_shash *tfm = crypto_alloc_shash("hmac(sha256)", 0, 0);
 	int err;
@@ -37,48 +39,38 @@ static int qtfs_auth_proof(const struct qtfs_opts *o, u8 role, u16 version,
 	return qtfs_auth_hmac(o->key, o->key_len, t, sizeof(t), proof);
 }
 
-/*
- * AUTH_CHALLENGE with a fresh nonce, check the server's proof (constant time), then
- * AUTH_RESPONSE with ours. m and out are scratch messages; call() is the synchronous
- * handshake exchange. 0 or -errno (-EACCES: a proof did not match).
- */
-int qtfs_authenticate(struct socket *sock, const struct qtfs_opts *o, u16 version,
-		      struct qtfs_msg *m, struct qtfs_msg *out, qtfs_handshake_fn call)
+/* The AUTH_CHALLENGE request: our method and a fresh nonce. */
+void qtfs_auth_challenge(struct qtfs_msg *m)
 {
-	u8 client_nonce[QTFS_AUTH_NONCE], want[QTFS_AUTH_PROOF];
-	u8 *rsp = NULL;
-	int err;
-
 	memset(m, 0, sizeof(*m));
 	m->method = QTFS_AUTH_METHOD_HMAC_SHA256;
-	get_random_bytes(client_nonce, sizeof(client_nonce));
-	memcpy(m->client_nonce, client_nonce, sizeof(client_nonce));
-	err = call(sock, QTFS_OP_AUTH_CHALLENGE, 2, m, &rsp, out);
-	kvfree(rsp);
-	rsp = NULL;
-	if (err)
-		return err;
-	err = qtfs_auth_proof(o, QTFS_AUTH_ROLE_SERVER, version, client_nonce,
-			      out->server_nonce, want);
+	get_random_bytes(m->client_nonce, sizeof(m->client_nonce));
+}
+
+/*
+ * Checks the server's proof in the AUTH_CHALLENGE answer (constant time) and, if it
+ * holds, computes ours for AUTH_RESPONSE. 0 or -errno (-EACCES: the server's proof
+ * did not match).
+ */
+int qtfs_auth_prove(const struct qtfs_opts *o, u16 version, const u8 *client_nonce,
+		    const struct qtfs_msg *challenge_answer, u8 *our_proof)
+{
+	const u8 *server_nonce = challenge_answer->server_nonce;
+	u8 want[QTFS_AUTH_PROOF];
+	int err;
+
+	err = qtfs_auth_proof(o, QTFS_AUTH_ROLE_SERVER, version, client_nonce, server_nonce, want);
 	if (err)
 		goto out;
-	if (crypto_memneq(want, out->proof, sizeof(want))) {
+	if (crypto_memneq(want, challenge_answer->proof, sizeof(want))) {
 		qtfs_err("server %pI4:%u failed to prove it holds the key: wrong key, or not the qtfs-server you meant\n",
 			 &o->server, o->port);
 		err = -EACCES;
 		goto out;
 	}
-	memset(m, 0, sizeof(*m));
-	err = qtfs_auth_proof(o, QTFS_AUTH_ROLE_CLIENT, version, client_nonce,
-			      out->server_nonce, m->proof);
-	if (!err)
-		err = call(sock, QTFS_OP_AUTH_RESPONSE, 3, m, &rsp, out);
-	kvfree(rsp);
-	if (err == -EACCES)
-		qtfs_err("server %pI4:%u refused our key: the key files differ\n", &o->server, o->port);
+	err = qtfs_auth_proof(o, QTFS_AUTH_ROLE_CLIENT, version, client_nonce, server_nonce, our_proof);
 out:
 	memzero_explicit(want, sizeof(want));
-	memzero_explicit(m->proof, sizeof(m->proof));
 	return err;
 }
 

@@ -9,30 +9,25 @@
 
 static int qtfs_dir_open(struct inode *inode, struct file *file)
 {
-	struct qtfs_sb *sbi = QTFS_SB(inode->i_sb);
-	struct qtfs_path p;
 	struct qtfs_req *req;
-	struct qtfs_msg *m;
-	struct qtfs_file *qf;
-	int err;
+	struct qtfs_msg *m = qtfs_msg_alloc();
+	struct qtfs_file *qf = kzalloc(sizeof(*qf), GFP_KERNEL);
+	int err = -ENOMEM;
 
-	qf = kzalloc(sizeof(*qf), GFP_KERNEL);
-	if (!qf)
-		return -ENOMEM;
-	mutex_init(&qf->reopen_lock);	/* unused: directories are not reopened */
-	m = qtfs_msg_for(sbi, file->f_path.dentry, &p, &err);
-	if (!m)
+	if (!qf || !m)
 		goto out_free;
-	err = qtfs_call(sbi, QTFS_OP_OPENDIR, m, &req);
-	qtfs_msg_done(m, &p);
+	mutex_init(&qf->reopen_lock);	/* unused: directories are not reopened */
+	err = qtfs_call_at(QTFS_SB(inode->i_sb), QTFS_OP_OPENDIR, file->f_path.dentry, m, &req);
 	if (err)
 		goto out_free;
 	qf->handle = req->out.handle;
 	qf->gen = req->gen;
 	qtfs_req_put(req);
 	file->private_data = qf;
+	kfree(m);
 	return 0;
 out_free:
+	kfree(m);
 	kfree(qf);
 	return err;
 }
@@ -46,36 +41,25 @@ static int qtfs_dir_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-/*
- * READDIR "plus": an entry's attributes come with it, so make (or refresh) its
- * dentry and inode now, and the lookups and stats after a listing (ls -l)
- * cost no round trip. Skipped where nothing may be cached.
- */
-static void qtfs_prime(struct file *file, const struct qtfs_dirent *e)
+/* Entries worth a dentry: with attributes, not pseudo, a name the dcache may hold. */
+static bool qtfs_primable(const struct qtfs_dirent *e)
 {
-	struct dentry *parent = file->f_path.dentry;
-	struct qstr name = QSTR_INIT((const char *)e->name.p, e->name.len);
+	const u8 *n = e->name.p;
+
+	return e->hasattr && !(e->attr.flags & QTFS_ATTR_PSEUDO) && e->name.len &&
+	       !memchr(n, '/', e->name.len) &&
+	       !(n[0] == '.' && (e->name.len == 1 || (e->name.len == 2 && n[1] == '.')));
+}
+
+/* A name not in the dcache: a new dentry with the entry's inode. */
+static void qtfs_prime_new(struct dentry *parent, const struct qstr *name,
+			   const struct qtfs_dirent *e)
+{
 	DECLARE_WAIT_QUEUE_HEAD_ONSTACK(wq);
 	struct dentry *d, *alias;
 	struct inode *inode;
 
-	if (!e->hasattr || (e->attr.flags & QTFS_ATTR_PSEUDO) || !e->name.len ||
-	    memchr(e->name.p, '/', e->name.len) ||
-	    (e->name.p[0] == '.' && (e->name.len == 1 || (e->name.len == 2 && e->name.p[1] == '.'))))
-		return;
-	name.hash = full_name_hash(parent, name.name, name.len);
-	d = d_lookup(parent, &name);
-	if (d) {
-		inode = d_inode(d);
-		if (inode && QTFS_I(inode)->hino == e->attr.ino && QTFS_I(inode)->hdev == e->attr.dev &&
-		    (inode->i_mode & S_IFMT) == (e->attr.mode & S_IFMT)) {
-			qtfs_apply_attr(inode, &e->attr);
-			qtfs_set_dtime(d, inode);
-		}
-		dput(d);
-		return;
-	}
-	d = d_alloc_parallel(parent, &name, &wq);
+	d = d_alloc_parallel(parent, name, &wq);
 	if (IS_ERR(d))
 		return;
 	if (!d_in_lookup(d))
@@ -92,6 +76,34 @@ static void qtfs_prime(struct file *file, const struct qtfs_dirent *e)
 	qtfs_set_dtime(alias ? alias : d, inode);
 	dput(alias);
 out_dput:
+	dput(d);
+}
+
+/*
+ * READDIR "plus": an entry's attributes come with it, so make (or refresh) its
+ * dentry and inode now, and the lookups and stats after a listing (ls -l)
+ * cost no round trip. Skipped where nothing may be cached.
+ */
+static void qtfs_prime(struct file *file, const struct qtfs_dirent *e)
+{
+	struct dentry *parent = file->f_path.dentry;
+	struct qstr name = QSTR_INIT((const char *)e->name.p, e->name.len);
+	struct inode *inode;
+	struct dentry *d;
+
+	if (!qtfs_primable(e))
+		return;
+	name.hash = full_name_hash(parent, name.name, name.len);
+	d = d_lookup(parent, &name);
+	if (!d) {
+		qtfs_prime_new(parent, &name, e);
+		return;
+	}
+	inode = d_inode(d);
+	if (inode && qtfs_same_file(inode, &e->attr)) {	/* else: the next lookup sees */
+		qtfs_apply_attr(inode, &e->attr);
+		qtfs_set_dtime(d, inode);
+	}
 	dput(d);
 }
 
@@ -139,7 +151,7 @@ static int qtfs_iterate(struct file *file, struct dir_context *ctx)
 		m->cookie = (u64)ctx->pos;
 		m->max_bytes = QTFS_READDIR_BYTES;
 		m->plus = !sbi->opts.proc;
-		err = qtfs_call(sbi, QTFS_OP_READDIR, m, &req);
+		err = qtfs_call(&sbi->conn, QTFS_OP_READDIR, m, &req);
 		if (err)
 			break;
 		err = qtfs_emit(file, ctx, qf, &req->out);

@@ -15,7 +15,8 @@
 #include <linux/falloc.h>
 #include "qtfs.h"
 
-u32 qtfs_wire_oflags(unsigned int f)
+/* open(2) flags as the wire carries them (Linux values; the server applies them). */
+static u32 qtfs_wire_oflags(unsigned int f)
 {
 	return f & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_DSYNC | __O_SYNC | O_NOATIME |
 		    O_TRUNC | O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_PATH);
@@ -51,20 +52,20 @@ static void qtfs_file_setup(struct inode *inode, struct file *file, struct qtfs_
  * OPEN, or OPEN_READ for a regular file opened read-only: the server then sends a
  * small file's whole content with the answer, and open+read+close is one round trip.
  */
-static int qtfs_open_call(struct qtfs_sb *sbi, struct inode *inode, struct qtfs_msg *m,
-			  struct qtfs_req **reqp)
+static int qtfs_open_call(struct qtfs_sb *sbi, struct inode *inode, struct dentry *d,
+			  struct qtfs_msg *m, struct qtfs_req **reqp)
 {
 	int err;
 
 	if (S_ISREG(inode->i_mode) && (m->flags & (O_ACCMODE | O_TRUNC)) == O_RDONLY &&
 	    !READ_ONCE(sbi->no_open_read)) {
-		m->max_bytes = QTFS_OPEN_READ_MAX;
-		err = qtfs_call(sbi, QTFS_OP_OPEN_READ, m, reqp);
+		m->max_bytes = QTFS_MAX_OPEN_CONTENT;
+		err = qtfs_call_at(sbi, QTFS_OP_OPEN_READ, d, m, reqp);
 		if (err != -ENOSYS)
 			return err;
 		WRITE_ONCE(sbi->no_open_read, true);	/* a server older than OPEN_READ */
 	}
-	return qtfs_call(sbi, QTFS_OP_OPEN, m, reqp);
+	return qtfs_call_at(sbi, QTFS_OP_OPEN, d, m, reqp);
 }
 
 /* Keeps the content of an OPEN_READ answer for the first reads. */
@@ -82,21 +83,19 @@ static int qtfs_keep_content(struct qtfs_sb *sbi, struct qtfs_file *qf, const st
 	return 0;
 }
 
-int qtfs_file_open(struct inode *inode, struct file *file)
+static int qtfs_file_open(struct inode *inode, struct file *file)
 {
 	struct qtfs_sb *sbi = QTFS_SB(inode->i_sb);
-	struct qtfs_path p;
 	struct qtfs_req *req;
-	struct qtfs_msg *m;
+	struct qtfs_msg *m = qtfs_msg_alloc();
 	struct qtfs_file *qf;
 	int err;
 
-	m = qtfs_msg_for(sbi, file->f_path.dentry, &p, &err);
 	if (!m)
-		return err;
+		return -ENOMEM;
 	m->flags = qtfs_wire_oflags(file->f_flags);
-	err = qtfs_open_call(sbi, inode, m, &req);
-	qtfs_msg_done(m, &p);
+	err = qtfs_open_call(sbi, inode, file->f_path.dentry, m, &req);
+	kfree(m);
 	if (err)
 		return err;
 	qf = qtfs_file_new(req->out.handle, req->out.open_flags, req->gen);
@@ -113,17 +112,58 @@ int qtfs_file_open(struct inode *inode, struct file *file)
 	return 0;
 }
 
+static int qtfs_send_create(struct qtfs_sb *sbi, struct dentry *d, unsigned int open_flag,
+			    umode_t mode, struct qtfs_req **reqp)
+{
+	struct qtfs_msg *m = qtfs_msg_alloc();
+	int err;
+
+	if (!m)
+		return -ENOMEM;
+	m->flags = qtfs_wire_oflags(open_flag) | (open_flag & O_EXCL);
+	m->mode = (mode & 07777) | S_IFREG;
+	err = qtfs_call_at(sbi, QTFS_OP_CREATE, d, m, reqp);
+	kfree(m);
+	return err;
+}
+
+/* CREATE of negative d: the answer's attributes make d's inode, its handle the open file. */
+static int qtfs_create_open(struct inode *dir, struct dentry *d, struct file *file,
+			    unsigned int open_flag, umode_t mode)
+{
+	struct qtfs_sb *sbi = QTFS_SB(dir->i_sb);
+	struct qtfs_file *qf;
+	struct qtfs_req *req;
+	struct inode *inode;
+	int err = qtfs_send_create(sbi, d, open_flag, mode, &req);
+
+	if (err)
+		return err;
+	QTFS_I(dir)->attr_expire = jiffies;
+	qf = qtfs_file_new(req->out.handle, req->out.open_flags, req->gen);
+	inode = qf ? qtfs_iget(dir->i_sb, &req->out.attr) : ERR_PTR(-ENOMEM);
+	err = PTR_ERR_OR_ZERO(inode);
+	if (!err) {
+		d_instantiate(d, inode);
+		qtfs_set_dtime(d, inode);
+		file->f_mode |= FMODE_CREATED;
+		err = finish_open(file, d, generic_file_open);
+	}
+	if (err) {
+		qtfs_call_async(&sbi->conn, QTFS_OP_RELEASE, req->out.handle, req->gen);
+		kfree(qf);
+	} else {
+		qtfs_file_setup(inode, file, qf);
+	}
+	qtfs_req_put(req);
+	return err;
+}
+
 /* O_CREAT in one round trip: CREATE is atomic with O_EXCL on the host. */
 int qtfs_atomic_open(struct inode *dir, struct dentry *d, struct file *file,
 		     unsigned int open_flag, umode_t mode)
 {
-	struct qtfs_sb *sbi = QTFS_SB(dir->i_sb);
 	struct dentry *res = NULL;
-	struct qtfs_file *qf = NULL;
-	struct qtfs_req *req;
-	struct inode *inode;
-	struct qtfs_path p;
-	struct qtfs_msg *m;
 	int err;
 
 	if (d_in_lookup(d)) {
@@ -135,37 +175,7 @@ int qtfs_atomic_open(struct inode *dir, struct dentry *d, struct file *file,
 	}
 	if (!(open_flag & O_CREAT) || d_really_is_positive(d))
 		return finish_no_open(file, res);
-	m = qtfs_msg_for(sbi, d, &p, &err);
-	if (!m)
-		goto out_dput;
-	m->flags = qtfs_wire_oflags(open_flag) | (open_flag & O_EXCL);
-	m->mode = (mode & 07777) | S_IFREG;
-	err = qtfs_call(sbi, QTFS_OP_CREATE, m, &req);
-	qtfs_msg_done(m, &p);
-	if (err)
-		goto out_dput;
-	QTFS_I(dir)->attr_expire = jiffies;
-	qf = qtfs_file_new(req->out.handle, req->out.open_flags, req->gen);
-	inode = qf ? qtfs_iget(dir->i_sb, &req->out.attr) : ERR_PTR(-ENOMEM);
-	if (IS_ERR(inode)) {
-		err = PTR_ERR(inode);
-		goto out_release;
-	}
-	d_instantiate(d, inode);
-	qtfs_set_dtime(d, inode);
-	file->f_mode |= FMODE_CREATED;
-	err = finish_open(file, d, generic_file_open);
-	if (err)
-		goto out_release;
-	qtfs_file_setup(inode, file, qf);
-	qtfs_req_put(req);
-	dput(res);
-	return 0;
-out_release:
-	qtfs_call_async(&sbi->conn, QTFS_OP_RELEASE, req->out.handle, req->gen);
-	qtfs_req_put(req);
-	kfree(qf);
-out_dput:
+	err = qtfs_create_open(dir, d, file, open_flag, mode);
 	dput(res);
 	return err;
 }
@@ -191,23 +201,21 @@ static int qtfs_reopen(struct file *file, struct qtfs_file *qf)
 {
 	struct inode *inode = file_inode(file);
 	struct qtfs_sb *sbi = QTFS_SB(inode->i_sb);
+	struct dentry *d = file->f_path.dentry;
 	struct qtfs_req *req;
-	struct qtfs_path p;
-	struct qtfs_msg *m;
+	struct qtfs_msg *m = qtfs_msg_alloc();
 	int err;
 
-	m = qtfs_msg_for(sbi, file->f_path.dentry, &p, &err);
 	if (!m)
-		return err;
-	qtfs_fill_caller_cred(&m->caller, file->f_cred);
+		return -ENOMEM;
 	m->flags = qtfs_wire_oflags(file->f_flags) & ~O_TRUNC;
-	err = qtfs_call(sbi, QTFS_OP_OPEN, m, &req);
+	err = qtfs_call_as(sbi, QTFS_OP_OPEN, d, file->f_cred, m, &req);
 	if (err)
 		goto out;
 	m->handle = req->out.handle;
 	qf->gen = req->gen;
 	qtfs_req_put(req);
-	err = qtfs_call(sbi, QTFS_OP_GETATTR, m, &req);
+	err = qtfs_call_as(sbi, QTFS_OP_GETATTR, d, file->f_cred, m, &req);
 	if (!err) {
 		if (req->out.attr.ino != QTFS_I(inode)->hino || req->out.attr.dev != QTFS_I(inode)->hdev)
 			err = -ESTALE;
@@ -219,9 +227,9 @@ static int qtfs_reopen(struct file *file, struct qtfs_file *qf)
 		goto out;
 	}
 	qf->handle = m->handle;
-	qtfs_info("reopened %pd after reconnect\n", file->f_path.dentry);
+	qtfs_info("reopened %pd after reconnect\n", d);
 out:
-	qtfs_msg_done(m, &p);
+	kfree(m);
 	return err;
 }
 
@@ -258,12 +266,12 @@ static int qtfs_handle_call(struct file *file, u16 op, struct qtfs_msg *m, struc
 	if (err)
 		return err;
 	m->handle = qf->handle;
-	return qtfs_call(QTFS_SB(file_inode(file)->i_sb), op, m, reqp);
+	return qtfs_call(&QTFS_SB(file_inode(file)->i_sb)->conn, op, m, reqp);
 }
 
 static size_t qtfs_chunk(struct file *file)
 {
-	u32 n = READ_ONCE(QTFS_SB(file_inode(file)->i_sb)->conn.io_chunk);
+	u32 n = READ_ONCE(QTFS_SB(file_inode(file)->i_sb)->conn.mount.io_chunk);
 
 	return n ? n : QTFS_IO_CHUNK;
 }
@@ -304,16 +312,34 @@ out:
 	return n;
 }
 
+/* One READ of up to want bytes at pos into to: the bytes copied, or -errno. */
+static ssize_t qtfs_read_chunk(struct file *file, struct qtfs_msg *m, struct iov_iter *to,
+			       size_t want, loff_t pos)
+{
+	struct qtfs_req *req;
+	size_t got;
+	int err;
+
+	m->offset = (file->f_mode & FMODE_LSEEK) ? pos : 0;	/* streams: no offset */
+	m->size = want;
+	err = qtfs_handle_call(file, QTFS_OP_READ, m, &req);
+	if (err)
+		return err;
+	got = min_t(size_t, req->out.data.len, want);
+	if (copy_to_iter(req->out.data.p, got, to) != got)
+		err = -EFAULT;
+	qtfs_req_put(req);
+	return err ? err : got;
+}
+
 static ssize_t qtfs_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct file *file = iocb->ki_filp;
 	bool stream = !(file->f_mode & FMODE_LSEEK);
 	loff_t pos = iocb->ki_pos;
-	struct qtfs_req *req;
 	struct qtfs_msg *m;
-	ssize_t done = 0;
-	size_t want, got;
-	int err = 0;
+	ssize_t done, n = 0;
+	size_t want;
 
 	done = qtfs_read_content(iocb, to);
 	if (done != -ENODATA)
@@ -324,83 +350,87 @@ static ssize_t qtfs_read_iter(struct kiocb *iocb, struct iov_iter *to)
 		return -ENOMEM;
 	while (iov_iter_count(to)) {
 		want = min_t(size_t, iov_iter_count(to), qtfs_chunk(file));
-		m->offset = stream ? 0 : pos;
-		m->size = want;
-		err = qtfs_handle_call(file, QTFS_OP_READ, m, &req);
-		if (err)
+		n = qtfs_read_chunk(file, m, to, want, pos);
+		if (n < 0)
 			break;
-		got = min_t(size_t, req->out.data.len, want);
-		if (copy_to_iter(req->out.data.p, got, to) != got)
-			err = -EFAULT;
-		qtfs_req_put(req);
-		if (err)
-			break;
-		done += got;
-		pos += got;
-		if (got < want || stream)
+		done += n;
+		pos += n;
+		if ((size_t)n < want || stream)
 			break;	/* short read: end of file or of what the pipe had */
 	}
 	kfree(m);
 	if (!stream)
 		iocb->ki_pos = pos;
-	return done ? done : err;
+	return done ? done : min_t(ssize_t, n, 0);
+}
+
+/* One WRITE of buf[0..len) at pos: the bytes the host took, or -errno. */
+static ssize_t qtfs_write_chunk(struct file *file, struct qtfs_msg *m, void *buf, size_t len,
+				loff_t pos)
+{
+	struct qtfs_req *req;
+	ssize_t n;
+	int err;
+
+	m->offset = (file->f_mode & FMODE_LSEEK) ? pos : 0;	/* streams: no offset */
+	m->data = (struct qtfs_bytes){ buf, len };
+	err = qtfs_handle_call(file, QTFS_OP_WRITE, m, &req);
+	if (err)
+		return err;
+	n = min_t(size_t, req->out.written, len);
+	qtfs_req_put(req);
+	return n;
+}
+
+/* After a write that ended at pos: the file position, the size and the cache. */
+static void qtfs_wrote(struct kiocb *iocb, loff_t pos)
+{
+	struct file *file = iocb->ki_filp;
+	struct inode *inode = file_inode(file);
+
+	if (file->f_flags & O_APPEND) {
+		struct qtfs_file *qf = file->private_data;
+
+		if (!qtfs_refresh(inode, file->f_path.dentry, qf->handle))
+			pos = i_size_read(inode);
+	} else if (pos > i_size_read(inode)) {
+		i_size_write(inode, pos);
+	}
+	iocb->ki_pos = pos;
+	QTFS_I(inode)->attr_expire = jiffies;
+	if (inode->i_mapping->nrpages)
+		invalidate_inode_pages2(inode->i_mapping);
 }
 
 static ssize_t qtfs_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	struct file *file = iocb->ki_filp;
-	struct inode *inode = file_inode(file);
-	bool stream = !(file->f_mode & FMODE_LSEEK);
 	loff_t pos = iocb->ki_pos;
-	struct qtfs_req *req;
-	struct qtfs_msg *m;
-	ssize_t done = 0;
+	struct qtfs_msg *m = qtfs_msg_alloc();
+	void *buf = kvmalloc(min_t(size_t, iov_iter_count(from), QTFS_IO_CHUNK) + 1, GFP_KERNEL);
+	ssize_t done = 0, n = 0;
 	size_t chunk;
-	void *buf;
-	int err = 0;
 
-	m = qtfs_msg_alloc();
-	buf = kvmalloc(min_t(size_t, iov_iter_count(from), QTFS_IO_CHUNK) + 1, GFP_KERNEL);
-	if (!m || !buf) {
-		err = -ENOMEM;
-		goto out_free;
-	}
-	while (iov_iter_count(from)) {
+	if (!m || !buf)
+		n = -ENOMEM;
+	while (n >= 0 && iov_iter_count(from)) {
 		chunk = min_t(size_t, iov_iter_count(from), qtfs_chunk(file));
-		if (copy_from_iter(buf, chunk, from) != chunk) {
-			err = -EFAULT;
+		if (copy_from_iter(buf, chunk, from) != chunk)
+			n = -EFAULT;
+		else
+			n = qtfs_write_chunk(file, m, buf, chunk, pos);
+		if (n < 0)
 			break;
-		}
-		m->offset = stream ? 0 : pos;
-		m->data = (struct qtfs_bytes){ buf, chunk };
-		err = qtfs_handle_call(file, QTFS_OP_WRITE, m, &req);
-		if (err)
-			break;
-		chunk = min_t(size_t, req->out.written, chunk);
-		qtfs_req_put(req);
-		done += chunk;
-		pos += chunk;
-		if (chunk < m->data.len)
+		done += n;
+		pos += n;
+		if ((size_t)n < chunk)
 			break;
 	}
-	if (done && !stream) {
-		if (file->f_flags & O_APPEND) {
-			struct qtfs_file *qf = file->private_data;
-
-			if (!qtfs_refresh(inode, file->f_path.dentry, qf->handle))
-				pos = i_size_read(inode);
-		} else if (pos > i_size_read(inode)) {
-			i_size_write(inode, pos);
-		}
-		iocb->ki_pos = pos;
-		QTFS_I(inode)->attr_expire = jiffies;
-		if (inode->i_mapping->nrpages)
-			invalidate_inode_pages2(inode->i_mapping);
-	}
-out_free:
+	if (done && (file->f_mode & FMODE_LSEEK))
+		qtfs_wrote(iocb, pos);
 	kvfree(buf);
 	kfree(m);
-	return done ? done : err;
+	return done ? done : min_t(ssize_t, n, 0);
 }
 
 /*

@@ -1,89 +1,139 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Inode and dentry operations. Every request names its file by path: the
- * export id and base from MOUNT, then the dentry's path below the mount root.
+ * Inodes: one per host file, found by its identity (host dev, ino, file type)
+ * with iget5_locked, carrying the host's attributes for attr_timeout. Lookup
+ * asks prefetch.c for a name's attributes (a directory snapshot or a LOOKUP);
+ * revalidation, getattr, setattr and permission checks keep them fresh.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/namei.h>
 #include <linux/slab.h>
-#include <linux/xattr.h>
 #include <linux/pagemap.h>
-#include <linux/fs_stack.h>
 #include "qtfs.h"
 
-/* ---- paths ---- */
-
-int qtfs_path_get(struct qtfs_sb *sbi, struct dentry *d, struct qtfs_path *p)
+static struct timespec64 qtfs_ts(const struct qtfs_time *t)
 {
-	struct qtfs_conn *c = &sbi->conn;
-	char *rel, *out;
-	size_t rlen, blen;
+	return (struct timespec64){ .tv_sec = t->sec, .tv_nsec = t->nsec };
+}
 
-	p->buf = __getname();
-	if (!p->buf)
-		return -ENOMEM;
-	/* The dentry's path goes at the end of buf, the base in front of it. */
-	rel = dentry_path_raw(d, p->buf, PATH_MAX);
-	if (IS_ERR(rel)) {
-		__putname(p->buf);
-		return PTR_ERR(rel);
-	}
-	rel++;			/* drop the leading '/' */
-	rlen = strlen(rel);
-	spin_lock(&c->lock);
-	blen = c->base_len;
-	if (blen + 1 + rlen > QTFS_MAX_PATH || blen + 1 > (size_t)(rel - p->buf)) {
-		spin_unlock(&c->lock);
-		__putname(p->buf);
-		return -ENAMETOOLONG;
-	}
-	out = rel;
-	if (blen && rlen) {
-		out = rel - blen - 1;
-		memcpy(out, c->base, blen);
-		out[blen] = '/';
-	} else if (blen) {
-		out = rel - blen;
-		memcpy(out, c->base, blen);
-	}
-	p->t.export = c->export;
-	spin_unlock(&c->lock);
-	p->t.path.p = (const u8 *)out;
-	p->t.path.len = (u32)(blen && rlen ? blen + 1 + rlen : blen + rlen);
+static void qtfs_set_times(struct inode *inode, const struct qtfs_attr *a)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+	inode_set_atime_to_ts(inode, qtfs_ts(&a->atime));
+	inode_set_mtime_to_ts(inode, qtfs_ts(&a->mtime));
+#else
+	inode->i_atime = qtfs_ts(&a->atime);
+	inode->i_mtime = qtfs_ts(&a->mtime);
+#endif
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+	inode_set_ctime_to_ts(inode, qtfs_ts(&a->ctime));
+#else
+	inode->i_ctime = qtfs_ts(&a->ctime);
+#endif
+}
+
+/* Copies host attributes into the inode (the file type never changes). */
+void qtfs_apply_attr(struct inode *inode, const struct qtfs_attr *a)
+{
+	struct qtfs_inode *qi = QTFS_I(inode);
+	struct qtfs_sb *sbi = QTFS_SB(inode->i_sb);
+
+	inode->i_mode = (inode->i_mode & S_IFMT) | (a->mode & 07777);
+	set_nlink(inode, a->nlink);
+	inode->i_uid = make_kuid(&init_user_ns, a->uid);
+	inode->i_gid = make_kgid(&init_user_ns, a->gid);
+	qtfs_set_times(inode, a);
+	inode->i_blocks = a->blocks;
+	i_size_write(inode, min_t(u64, a->size, MAX_LFS_FILESIZE));
+	qi->aflags = a->flags;
+	if (qtfs_pseudo(inode))
+		qi->attr_expire = jiffies;
+	else
+		qi->attr_expire = jiffies + msecs_to_jiffies(sbi->opts.attr_timeout_ms);
+	qi->perm_expire = qi->attr_expire;
+}
+
+struct qtfs_ident {
+	u64 dev, ino;
+	u32 type;
+};
+
+static int qtfs_inode_test(struct inode *inode, void *data)
+{
+	struct qtfs_ident *id = data;
+	struct qtfs_inode *qi = QTFS_I(inode);
+
+	return qi->hdev == id->dev && qi->hino == id->ino && (inode->i_mode & S_IFMT) == id->type;
+}
+
+static int qtfs_inode_set(struct inode *inode, void *data)
+{
+	struct qtfs_ident *id = data;
+
+	QTFS_I(inode)->hdev = id->dev;
+	QTFS_I(inode)->hino = id->ino;
+	inode->i_mode = id->type;
+	inode->i_ino = (unsigned long)id->ino;
 	return 0;
 }
 
-void qtfs_path_put(struct qtfs_path *p)
+static void qtfs_init_ops(struct inode *inode, const struct qtfs_attr *a)
 {
-	if (p->buf)
-		__putname(p->buf);
-	p->buf = NULL;
-}
-
-/* A message with the caller and the target of d filled in. */
-struct qtfs_msg *qtfs_msg_for(struct qtfs_sb *sbi, struct dentry *d, struct qtfs_path *p,
-				     int *errp)
-{
-	struct qtfs_msg *m = qtfs_msg_alloc();
-
-	*errp = -ENOMEM;
-	if (!m)
-		return NULL;
-	*errp = qtfs_path_get(sbi, d, p);
-	if (*errp) {
-		kfree(m);
-		return NULL;
+	switch (inode->i_mode & S_IFMT) {
+	case S_IFDIR:
+		inode->i_op = &qtfs_dir_iops;
+		inode->i_fop = &qtfs_dir_fops;
+		break;
+	case S_IFLNK:
+		inode->i_op = &qtfs_symlink_iops;
+		break;
+	case S_IFREG:
+	case S_IFIFO:		/* fifos live on the host: opened and read there */
+		inode->i_op = &qtfs_file_iops;
+		inode->i_fop = &qtfs_file_fops;
+		inode->i_mapping->a_ops = &qtfs_aops;
+		break;
+	default:		/* devices and sockets are local objects, as on FUSE */
+		inode->i_op = &qtfs_file_iops;
+		init_special_inode(inode, inode->i_mode, new_decode_dev((u32)a->rdev));
+		break;
 	}
-	qtfs_fill_caller(&m->caller);
-	m->t1 = p->t;
-	return m;
 }
 
-void qtfs_msg_done(struct qtfs_msg *m, struct qtfs_path *p)
+/* Finds or makes the inode of host file (dev, ino) and refreshes its attributes. */
+struct inode *qtfs_iget(struct super_block *sb, const struct qtfs_attr *a)
 {
-	qtfs_path_put(p);
-	kfree(m);
+	struct qtfs_ident id = { .dev = a->dev, .ino = a->ino, .type = a->mode & S_IFMT };
+	struct inode *inode;
+
+	switch (id.type) {	/* a type the peer made up would confuse the VFS */
+	case S_IFREG: case S_IFDIR: case S_IFLNK: case S_IFIFO:
+	case S_IFCHR: case S_IFBLK: case S_IFSOCK:
+		break;
+	default:
+		qtfs_warn("server sent a file of unknown type %o\n", a->mode);
+		return ERR_PTR(-EIO);
+	}
+	inode = iget5_locked(sb, (unsigned long)(a->ino ^ (a->dev << 32) ^ (a->dev >> 32)),
+			     qtfs_inode_test, qtfs_inode_set, &id);
+	if (!inode)
+		return ERR_PTR(-ENOMEM);
+	if (inode->i_state & I_NEW) {
+		qtfs_init_ops(inode, a);
+		qtfs_apply_attr(inode, a);
+		unlock_new_inode(inode);
+	} else {
+		qtfs_apply_attr(inode, a);
+	}
+	return inode;
+}
+
+/* Whether the host file a answers for is still the one inode stands for. */
+bool qtfs_same_file(struct inode *inode, const struct qtfs_attr *a)
+{
+	return a->ino == QTFS_I(inode)->hino && a->dev == QTFS_I(inode)->hdev &&
+	       (a->mode & S_IFMT) == (inode->i_mode & S_IFMT);
 }
 
 void qtfs_set_dtime(struct dentry *d, struct inode *inode)
@@ -96,24 +146,38 @@ void qtfs_set_dtime(struct dentry *d, struct inode *inode)
 		d->d_time = jiffies + msecs_to_jiffies(sbi->opts.entry_timeout_ms);
 }
 
+/* The .lookup of directories: d's inode from its attributes, or a negative dentry. */
+struct dentry *qtfs_lookup(struct inode *dir, struct dentry *d, unsigned int flags)
+{
+	struct inode *inode = NULL;
+	struct qtfs_attr a;
+	int err;
+
+	if (d->d_name.len > QTFS_MAX_NAME)
+		return ERR_PTR(-ENAMETOOLONG);
+	err = qtfs_lookup_attr(dir, d, &a);
+	if (!err)
+		inode = qtfs_iget(dir->i_sb, &a);
+	else if (err != -ENOENT)
+		inode = ERR_PTR(err);
+	if (!IS_ERR(inode))
+		qtfs_set_dtime(d, inode);
+	return d_splice_alias(inode, d);
+}
+
 /* GETATTR of d (or of an open handle) into inode. */
 int qtfs_refresh(struct inode *inode, struct dentry *d, u64 handle)
 {
-	struct qtfs_sb *sbi = QTFS_SB(inode->i_sb);
-	struct qtfs_path p;
 	struct qtfs_req *req;
-	struct qtfs_msg *m;
+	struct qtfs_msg *m = qtfs_msg_alloc();
 	int err;
 
-	m = qtfs_msg_for(sbi, d, &p, &err);
 	if (!m)
-		return err;
+		return -ENOMEM;
 	m->handle = handle;
-	err = qtfs_call(sbi, QTFS_OP_GETATTR, m, &req);
+	err = qtfs_call_at(QTFS_SB(inode->i_sb), QTFS_OP_GETATTR, d, m, &req);
 	if (!err) {
-		if (req->out.attr.ino != QTFS_I(inode)->hino ||
-		    req->out.attr.dev != QTFS_I(inode)->hdev ||
-		    (req->out.attr.mode & S_IFMT) != (inode->i_mode & S_IFMT)) {
+		if (!qtfs_same_file(inode, &req->out.attr)) {
 			/* another file has this name now: make the next walk look it up */
 			err = -ESTALE;
 			d->d_time = jiffies;
@@ -121,8 +185,30 @@ int qtfs_refresh(struct inode *inode, struct dentry *d, u64 handle)
 			qtfs_apply_attr(inode, &req->out.attr);
 		qtfs_req_put(req);
 	}
-	qtfs_msg_done(m, &p);
+	kfree(m);
 	return err;
+}
+
+/* An old dentry is asked about again (LOOKUP): still the same host file? */
+static int qtfs_revalidate_by_lookup(struct dentry *d, struct inode *inode)
+{
+	struct qtfs_req *req;
+	struct qtfs_msg *m = qtfs_msg_alloc();
+	int err, valid;
+
+	if (!m)
+		return -ENOMEM;
+	err = qtfs_call_at(QTFS_SB(d->d_sb), QTFS_OP_LOOKUP, d, m, &req);
+	kfree(m);
+	if (err)
+		return (err == -ENOENT || err == -ENOTDIR || err == -ESTALE) ? 0 : err;
+	valid = qtfs_same_file(inode, &req->out.attr);
+	if (valid) {
+		qtfs_apply_attr(inode, &req->out.attr);
+		qtfs_set_dtime(d, inode);
+	}
+	qtfs_req_put(req);
+	return valid;
 }
 
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 14, 0)
@@ -133,11 +219,6 @@ static int qtfs_d_revalidate(struct dentry *d, unsigned int flags)
 #endif
 {
 	struct inode *inode = d_inode_rcu(d);
-	struct qtfs_sb *sbi = QTFS_SB(d->d_sb);
-	struct qtfs_path p;
-	struct qtfs_req *req;
-	struct qtfs_msg *m;
-	int err, valid;
 
 	if (!(flags & LOOKUP_REVAL) && time_before(jiffies, d->d_time))
 		return 1;
@@ -145,241 +226,15 @@ static int qtfs_d_revalidate(struct dentry *d, unsigned int flags)
 		return -ECHILD;
 	if (!inode)
 		return 0;	/* negative and old: look it up again */
-	m = qtfs_msg_for(sbi, d, &p, &err);
-	if (!m)
-		return err;
-	err = qtfs_call(sbi, QTFS_OP_LOOKUP, m, &req);
-	if (err) {
-		valid = (err == -ENOENT || err == -ENOTDIR || err == -ESTALE) ? 0 : err;
-		goto out;
-	}
-	valid = req->out.attr.dev == QTFS_I(inode)->hdev &&
-		req->out.attr.ino == QTFS_I(inode)->hino &&
-		(req->out.attr.mode & S_IFMT) == (inode->i_mode & S_IFMT);
-	if (valid) {
-		qtfs_apply_attr(inode, &req->out.attr);
-		qtfs_set_dtime(d, inode);
-	}
-	qtfs_req_put(req);
-out:
-	qtfs_msg_done(m, &p);
-	return valid;
+	return qtfs_revalidate_by_lookup(d, inode);
 }
 
 const struct dentry_operations qtfs_dops = {
 	.d_revalidate = qtfs_d_revalidate,
 };
 
-/* ---- namespace operations ---- */
-
-struct dentry *qtfs_lookup(struct inode *dir, struct dentry *d, unsigned int flags)
-{
-	struct qtfs_sb *sbi = QTFS_SB(dir->i_sb);
-	struct qtfs_attr snap_attr;
-	struct inode *inode = NULL;
-	struct qtfs_path p;
-	struct qtfs_req *req;
-	struct qtfs_msg *m;
-	int err;
-
-	if (d->d_name.len > QTFS_MAX_NAME)
-		return ERR_PTR(-ENAMETOOLONG);
-	err = qtfs_prefetch_lookup(dir, d, &snap_attr);
-	if (err <= 0) {
-		inode = err ? NULL : qtfs_iget(dir->i_sb, &snap_attr);
-		goto out;
-	}
-	m = qtfs_msg_for(sbi, d, &p, &err);
-	if (!m)
-		return ERR_PTR(err);
-	err = qtfs_call(sbi, QTFS_OP_LOOKUP, m, &req);
-	if (!err) {
-		inode = qtfs_iget(dir->i_sb, &req->out.attr);
-		qtfs_req_put(req);
-	} else if (err != -ENOENT) {
-		inode = ERR_PTR(err);
-	}
-	qtfs_msg_done(m, &p);
-out:
-	if (!IS_ERR(inode))
-		qtfs_set_dtime(d, inode);
-	return d_splice_alias(inode, d);
-}
-
-/* Instantiates d with the inode of attributes a (answer of a creating op). */
-static int qtfs_instantiate(struct dentry *d, const struct qtfs_attr *a)
-{
-	struct inode *inode = qtfs_iget(d->d_sb, a);
-
-	if (IS_ERR(inode))
-		return PTR_ERR(inode);
-	d_instantiate(d, inode);
-	qtfs_set_dtime(d, inode);
-	return 0;
-}
-
-static void qtfs_dir_changed(struct inode *dir)
-{
-	/* mtime and nlink moved on the host; mode and owners did not (perm_expire) */
-	QTFS_I(dir)->attr_expire = jiffies;
-}
-
-/* Sends a creating op for d whose answer is an attr, and instantiates d. */
-static int qtfs_make(struct inode *dir, struct dentry *d, u16 op, umode_t mode, dev_t rdev,
-		     const char *link)
-{
-	struct qtfs_sb *sbi = QTFS_SB(dir->i_sb);
-	struct qtfs_path p;
-	struct qtfs_req *req;
-	struct qtfs_msg *m;
-	int err;
-
-	m = qtfs_msg_for(sbi, d, &p, &err);
-	if (!m)
-		return err;
-	m->mode = mode;		/* the VFS already applied the umask */
-	m->rdev = new_encode_dev(rdev);
-	if (link)
-		m->str = (struct qtfs_bytes){ (const u8 *)link, strlen(link) };
-	err = qtfs_call(sbi, op, m, &req);
-	if (!err) {
-		err = qtfs_instantiate(d, &req->out.attr);
-		qtfs_req_put(req);
-		qtfs_dir_changed(dir);
-	}
-	qtfs_msg_done(m, &p);
-	return err;
-}
-
-static int qtfs_mknod(QTFS_IDMAP *idmap, struct inode *dir, struct dentry *d,
-		      umode_t mode, dev_t rdev)
-{
-	return qtfs_make(dir, d, QTFS_OP_MKNOD, mode, rdev, NULL);
-}
-
-static int qtfs_create(QTFS_IDMAP *idmap, struct inode *dir, struct dentry *d,
-		       umode_t mode, bool excl)
-{
-	return qtfs_make(dir, d, QTFS_OP_MKNOD, (mode & 07777) | S_IFREG, 0, NULL);
-}
-
-static int qtfs_mkdir(QTFS_IDMAP *idmap, struct inode *dir, struct dentry *d, umode_t mode)
-{
-	return qtfs_make(dir, d, QTFS_OP_MKDIR, mode, 0, NULL);
-}
-
-static int qtfs_symlink(QTFS_IDMAP *idmap, struct inode *dir, struct dentry *d,
-			const char *target)
-{
-	if (strlen(target) > QTFS_MAX_PATH)
-		return -ENAMETOOLONG;
-	return qtfs_make(dir, d, QTFS_OP_SYMLINK, S_IFLNK | 0777, 0, target);
-}
-
-static int qtfs_remove(struct inode *dir, struct dentry *d, u16 op)
-{
-	struct qtfs_sb *sbi = QTFS_SB(dir->i_sb);
-	struct inode *inode = d_inode(d);
-	struct qtfs_path p;
-	struct qtfs_msg *m;
-	int err;
-
-	m = qtfs_msg_for(sbi, d, &p, &err);
-	if (!m)
-		return err;
-	err = qtfs_call_simple(sbi, op, m);
-	if (!err) {
-		if (op == QTFS_OP_RMDIR)
-			clear_nlink(inode);
-		else
-			drop_nlink(inode);
-		QTFS_I(inode)->attr_expire = jiffies;
-		qtfs_dir_changed(dir);
-	}
-	qtfs_msg_done(m, &p);
-	return err;
-}
-
-static int qtfs_unlink(struct inode *dir, struct dentry *d)
-{
-	return qtfs_remove(dir, d, QTFS_OP_UNLINK);
-}
-
-static int qtfs_rmdir(struct inode *dir, struct dentry *d)
-{
-	return qtfs_remove(dir, d, QTFS_OP_RMDIR);
-}
-
-/* RENAME and LINK: two targets. */
-static int qtfs_two_paths(struct dentry *from, struct dentry *to, u16 op, u32 flags,
-			  struct qtfs_req **reqp)
-{
-	struct qtfs_sb *sbi = QTFS_SB(from->d_sb);
-	struct qtfs_path p1, p2;
-	struct qtfs_msg *m;
-	int err;
-
-	m = qtfs_msg_for(sbi, from, &p1, &err);
-	if (!m)
-		return err;
-	err = qtfs_path_get(sbi, to, &p2);
-	if (err)
-		goto out_msg;
-	m->t2 = p2.t;
-	m->flags = flags;
-	err = qtfs_call(sbi, op, m, reqp);
-	qtfs_path_put(&p2);
-out_msg:
-	qtfs_msg_done(m, &p1);
-	return err;
-}
-
-static int qtfs_rename(QTFS_IDMAP *idmap, struct inode *odir, struct dentry *od,
-		       struct inode *ndir, struct dentry *nd, unsigned int flags)
-{
-	struct qtfs_req *req;
-	u32 wflags = 0;
-	int err;
-
-	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE))
-		return -EINVAL;
-	if (flags & RENAME_NOREPLACE)
-		wflags |= 1;
-	if (flags & RENAME_EXCHANGE)
-		wflags |= 2;
-	err = qtfs_two_paths(od, nd, QTFS_OP_RENAME, wflags, &req);
-	if (err)
-		return err;
-	qtfs_req_put(req);
-	qtfs_dir_changed(odir);
-	qtfs_dir_changed(ndir);
-	QTFS_I(d_inode(od))->attr_expire = jiffies;
-	if (d_really_is_positive(nd)) {
-		QTFS_I(d_inode(nd))->attr_expire = jiffies;
-		if (!(flags & RENAME_EXCHANGE))
-			drop_nlink(d_inode(nd));
-	}
-	return 0;
-}
-
-static int qtfs_link(struct dentry *old, struct inode *dir, struct dentry *d)
-{
-	struct qtfs_req *req;
-	int err;
-
-	err = qtfs_two_paths(old, d, QTFS_OP_LINK, 0, &req);
-	if (err)
-		return err;
-	err = qtfs_instantiate(d, &req->out.attr);
-	qtfs_req_put(req);
-	qtfs_dir_changed(dir);
-	return err;
-}
-
-/* ---- attributes ---- */
-
-static int qtfs_getattr(QTFS_IDMAP *idmap, const struct path *path, struct kstat *stat,
-			u32 mask, unsigned int flags)
+int qtfs_getattr(QTFS_IDMAP *idmap, const struct path *path, struct kstat *stat,
+		 u32 mask, unsigned int flags)
 {
 	struct inode *inode = d_inode(path->dentry);
 	int err;
@@ -402,9 +257,24 @@ static int qtfs_getattr(QTFS_IDMAP *idmap, const struct path *path, struct kstat
 	return 0;
 }
 
-static u32 qtfs_setattr_valid(const struct iattr *ia, struct qtfs_msg *m)
+static u32 qtfs_setattr_times(const struct iattr *ia, struct qtfs_msg *m)
 {
 	u32 v = 0;
+
+	if (ia->ia_valid & ATTR_ATIME) {
+		v |= (ia->ia_valid & ATTR_ATIME_SET) ? QTFS_SET_ATIME : QTFS_SET_ATIME_NOW;
+		m->atime = (struct qtfs_time){ ia->ia_atime.tv_sec, ia->ia_atime.tv_nsec };
+	}
+	if (ia->ia_valid & ATTR_MTIME) {
+		v |= (ia->ia_valid & ATTR_MTIME_SET) ? QTFS_SET_MTIME : QTFS_SET_MTIME_NOW;
+		m->mtime = (struct qtfs_time){ ia->ia_mtime.tv_sec, ia->ia_mtime.tv_nsec };
+	}
+	return v;
+}
+
+static u32 qtfs_setattr_valid(const struct iattr *ia, struct qtfs_msg *m)
+{
+	u32 v = qtfs_setattr_times(ia, m);
 
 	if (ia->ia_valid & ATTR_MODE) {
 		v |= QTFS_SET_MODE;
@@ -422,47 +292,43 @@ static u32 qtfs_setattr_valid(const struct iattr *ia, struct qtfs_msg *m)
 		v |= QTFS_SET_SIZE;
 		m->size64 = ia->ia_size;
 	}
-	if (ia->ia_valid & ATTR_ATIME) {
-		v |= (ia->ia_valid & ATTR_ATIME_SET) ? QTFS_SET_ATIME : QTFS_SET_ATIME_NOW;
-		m->atime = (struct qtfs_time){ ia->ia_atime.tv_sec, ia->ia_atime.tv_nsec };
-	}
-	if (ia->ia_valid & ATTR_MTIME) {
-		v |= (ia->ia_valid & ATTR_MTIME_SET) ? QTFS_SET_MTIME : QTFS_SET_MTIME_NOW;
-		m->mtime = (struct qtfs_time){ ia->ia_mtime.tv_sec, ia->ia_mtime.tv_nsec };
-	}
 	return v;
 }
 
-static int qtfs_setattr(QTFS_IDMAP *idmap, struct dentry *d, struct iattr *ia)
+/*
+ * A setattr through an open file: 1 if open(O_TRUNC) already truncated it on the
+ * host (nothing to send), else 0 with the file's handle in m when it is current.
+ */
+static int qtfs_setattr_file(struct inode *inode, const struct iattr *ia, struct qtfs_msg *m)
+{
+	struct qtfs_file *qf = ia->ia_file->private_data;
+
+	if ((ia->ia_valid & ATTR_OPEN) && ia->ia_size == 0 &&
+	    (ia->ia_file->f_flags & O_TRUNC) && qf) {
+		i_size_write(inode, 0);
+		truncate_pagecache(inode, 0);
+		QTFS_I(inode)->attr_expire = jiffies;
+		return 1;
+	}
+	if (qf && qf->gen == READ_ONCE(QTFS_SB(inode->i_sb)->conn.gen))
+		m->handle = qf->handle;
+	return 0;
+}
+
+int qtfs_setattr(QTFS_IDMAP *idmap, struct dentry *d, struct iattr *ia)
 {
 	struct inode *inode = d_inode(d);
-	struct qtfs_sb *sbi = QTFS_SB(inode->i_sb);
-	struct qtfs_path p;
 	struct qtfs_req *req;
-	struct qtfs_msg *m;
-	int err;
+	struct qtfs_msg *m = qtfs_msg_alloc();
+	int err = 0;
 
-	m = qtfs_msg_for(sbi, d, &p, &err);
 	if (!m)
-		return err;
+		return -ENOMEM;
 	m->valid = qtfs_setattr_valid(ia, m);
-	if (!m->valid)
-		goto out;	/* only ctime or kill-suid bits: the host does those itself */
-	if (ia->ia_valid & ATTR_FILE) {
-		struct qtfs_file *qf = ia->ia_file->private_data;
-
-		/* open(O_TRUNC): OPEN already truncated on the host */
-		if ((ia->ia_valid & ATTR_OPEN) && ia->ia_size == 0 &&
-		    (ia->ia_file->f_flags & O_TRUNC) && qf) {
-			i_size_write(inode, 0);
-			truncate_pagecache(inode, 0);
-			QTFS_I(inode)->attr_expire = jiffies;
-			goto out;
-		}
-		if (qf && qf->gen == READ_ONCE(sbi->conn.gen))
-			m->handle = qf->handle;
-	}
-	err = qtfs_call(sbi, QTFS_OP_SETATTR, m, &req);
+	/* nothing but ctime or kill-suid bits: the host does those itself */
+	if (!m->valid || ((ia->ia_valid & ATTR_FILE) && qtfs_setattr_file(inode, ia, m)))
+		goto out;
+	err = qtfs_call_at(QTFS_SB(inode->i_sb), QTFS_OP_SETATTR, d, m, &req);
 	if (err)
 		goto out;
 	qtfs_apply_attr(inode, &req->out.attr);
@@ -470,7 +336,7 @@ static int qtfs_setattr(QTFS_IDMAP *idmap, struct dentry *d, struct iattr *ia)
 	if (ia->ia_valid & ATTR_SIZE)
 		truncate_pagecache(inode, ia->ia_size);
 out:
-	qtfs_msg_done(m, &p);
+	kfree(m);
 	return err;
 }
 
@@ -478,7 +344,7 @@ out:
  * Local check with the host's mode and owners (the server checks again as
  * the caller). Old attributes are refreshed first, outside RCU walk.
  */
-static int qtfs_permission(QTFS_IDMAP *idmap, struct inode *inode, int mask)
+int qtfs_permission(QTFS_IDMAP *idmap, struct inode *inode, int mask)
 {
 	if (!qtfs_pseudo(inode) && !time_before(jiffies, QTFS_I(inode)->perm_expire)) {
 		struct dentry *d;
@@ -496,93 +362,3 @@ static int qtfs_permission(QTFS_IDMAP *idmap, struct inode *inode, int mask)
 	}
 	return generic_permission(idmap, inode, mask);
 }
-
-/* ---- symlinks ---- */
-
-static void qtfs_put_link(void *buf)
-{
-	kfree(buf);
-}
-
-/*
- * proc mounts (as qtfs-fuse): at the root, self and thread-self point at the
- * caller's own entry in its local procfs (local_proc, default /local_proc),
- * and mounts at the host init's table.
- */
-static char *qtfs_local_proc_link(struct qtfs_sb *sbi, struct dentry *d)
-{
-	const char *lp = sbi->opts.local_proc ? sbi->opts.local_proc : QTFS_DEF_LOCAL_PROC;
-
-	if (!sbi->opts.proc || !IS_ROOT(d->d_parent))
-		return NULL;
-	if (!strcmp(d->d_name.name, "self"))
-		return kasprintf(GFP_KERNEL, "%s/%d", lp, task_tgid_vnr(current));
-	if (!strcmp(d->d_name.name, "thread-self"))
-		return kasprintf(GFP_KERNEL, "%s/%d/task/%d", lp, task_tgid_vnr(current),
-				 task_pid_vnr(current));
-	if (!strcmp(d->d_name.name, "mounts"))
-		return kstrdup("1/mounts", GFP_KERNEL);
-	return NULL;
-}
-
-static const char *qtfs_get_link(struct dentry *d, struct inode *inode,
-				 struct delayed_call *done)
-{
-	struct qtfs_sb *sbi = QTFS_SB(inode->i_sb);
-	struct qtfs_path p;
-	struct qtfs_req *req;
-	struct qtfs_msg *m;
-	char *link;
-	int err;
-
-	if (!d)
-		return ERR_PTR(-ECHILD);
-	link = qtfs_local_proc_link(sbi, d);
-	if (link)
-		goto out_link;
-	m = qtfs_msg_for(sbi, d, &p, &err);
-	if (!m)
-		return ERR_PTR(err);
-	err = qtfs_call(sbi, QTFS_OP_READLINK, m, &req);
-	qtfs_msg_done(m, &p);
-	if (err)
-		return ERR_PTR(err);
-	link = kmemdup_nul((const char *)req->out.str.p, req->out.str.len, GFP_KERNEL);
-	qtfs_req_put(req);
-	if (!link)
-		return ERR_PTR(-ENOMEM);
-out_link:
-	set_delayed_call(done, qtfs_put_link, link);
-	return link;
-}
-
-const struct inode_operations qtfs_dir_iops = {
-	.lookup = qtfs_lookup,
-	.create = qtfs_create,
-	.atomic_open = qtfs_atomic_open,
-	.mknod = qtfs_mknod,
-	.mkdir = qtfs_mkdir,
-	.symlink = qtfs_symlink,
-	.unlink = qtfs_unlink,
-	.rmdir = qtfs_rmdir,
-	.rename = qtfs_rename,
-	.link = qtfs_link,
-	.getattr = qtfs_getattr,
-	.setattr = qtfs_setattr,
-	.permission = qtfs_permission,
-	.listxattr = qtfs_listxattr,
-};
-
-const struct inode_operations qtfs_file_iops = {
-	.getattr = qtfs_getattr,
-	.setattr = qtfs_setattr,
-	.permission = qtfs_permission,
-	.listxattr = qtfs_listxattr,
-};
-
-const struct inode_operations qtfs_symlink_iops = {
-	.get_link = qtfs_get_link,
-	.getattr = qtfs_getattr,
-	.setattr = qtfs_setattr,
-	.listxattr = qtfs_listxattr,
-};

@@ -19,6 +19,9 @@ static int __init qtfs_init(void)
 	qtfs_wq = alloc_workqueue("qtfs", WQ_MEM_RECLAIM, 0);
 	if (!qtfs_wq)
 		return -ENOMEM;
+	/* the transport's upcalls: changes make snapshots stale, POLL_READY wakes pollers */
+	qtfs_prefetch_init();
+	qtfs_poll_init();
 	err = qtfs_inode_cache_init();
 	if (err)
 		goto out_wq;

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Generic netlink family "qtfs" (qtfs_genl.h): status, statistics, log level. */
+/* Generic netlink family "qtfs" (include/qtfs/qtfs_genl.h): status, statistics, log level. */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <net/genetlink.h>
 #include "qtfs.h"
-#include "qtfs_genl.h"
 
 atomic64_t qtfs_late_replies;
 atomic64_t qtfs_live_reqs;
@@ -32,7 +31,7 @@ static int qtfs_put_mount(struct sk_buff *skb, struct qtfs_sb *sbi)
 	    nla_put_u32(skb, QTFS_A_MOUNT_INFLIGHT, atomic_read(&c->inflight)) ||
 	    nla_put_u64_64bit(skb, QTFS_A_MOUNT_RECONNECTS, READ_ONCE(c->reconnects),
 			      QTFS_A_MOUNT_PAD) ||
-	    nla_put_u32(skb, QTFS_A_MOUNT_EXPORT, READ_ONCE(c->export))) {
+	    nla_put_u32(skb, QTFS_A_MOUNT_EXPORT, READ_ONCE(c->mount.export))) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
 	}

@@ -48,7 +48,7 @@ __poll_t qtfs_poll_remote(struct file *file, struct poll_table_struct *wait)
 	if (list_empty(&qf->poll_node))
 		list_add(&qf->poll_node, &sbi->pollers);
 	spin_unlock(&sbi->poll_lock);
-	err = qtfs_call(sbi, QTFS_OP_POLL, m, &req);
+	err = qtfs_call(&sbi->conn, QTFS_OP_POLL, m, &req);
 	kfree(m);
 	if (err) {
 		qtfs_poll_unlist(sbi, qf);
@@ -62,8 +62,9 @@ __poll_t qtfs_poll_remote(struct file *file, struct poll_table_struct *wait)
 }
 
 /* POLL_READY from the server (receive thread): wake whoever polls that handle. */
-void qtfs_poll_ready(struct qtfs_sb *sbi, const u8 *payload, u32 len)
+static void qtfs_poll_ready(struct qtfs_conn *c, const u8 *payload, u32 len)
 {
+	struct qtfs_sb *sbi = qtfs_conn_sb(c);
 	struct qtfs_file *qf;
 	u64 handle;
 
@@ -87,4 +88,10 @@ void qtfs_poll_ready(struct qtfs_sb *sbi, const u8 *payload, u32 len)
 void qtfs_poll_release(struct qtfs_sb *sbi, struct qtfs_file *qf)
 {
 	qtfs_poll_unlist(sbi, qf);
+}
+
+/* The receive thread hands POLL_READY events here (conn.c's event handlers). */
+void qtfs_poll_init(void)
+{
+	qtfs_conn_on_event(QTFS_OP_POLL_READY, qtfs_poll_ready);
 }

@@ -7,7 +7,8 @@
  * trip, while it is younger than min(entry, attr timeout). Any change sent through
  * this mount (a modifying request starting or ending) makes every snapshot stale;
  * a snapshot answers only the credentials it was read with. Pseudo files and
- * `proc` mounts never use it; `noprefetch` turns it off.
+ * `proc` mounts never use it; `noprefetch` turns it off. A name the snapshot cannot
+ * answer is looked up here too (LOOKUP), so inode.c asks this file for every name.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -39,20 +40,19 @@ void qtfs_prefetch_destroy(struct qtfs_sb *sbi)
 		qtfs_snap_clear(&sbi->snaps[i]);
 }
 
-/* Called when a request starts and when it ends: a change makes every snapshot stale. */
-void qtfs_prefetch_changed(struct qtfs_sb *sbi, u16 op, const struct qtfs_msg *m)
+/*
+ * A request that changes the host starts or ends (req.c calls this through the hook
+ * registered below): every snapshot of the mount, and every OPEN_READ content kept
+ * by file.c, is stale from now on.
+ */
+static void qtfs_prefetch_changed(struct qtfs_conn *c)
 {
-	switch (op) {
-	case QTFS_OP_OPEN:
-		if (!(m->flags & O_TRUNC))
-			return;
-		fallthrough;
-	case QTFS_OP_SETATTR: case QTFS_OP_MKNOD: case QTFS_OP_MKDIR: case QTFS_OP_UNLINK:
-	case QTFS_OP_RMDIR: case QTFS_OP_SYMLINK: case QTFS_OP_RENAME: case QTFS_OP_LINK:
-	case QTFS_OP_CREATE: case QTFS_OP_WRITE: case QTFS_OP_FALLOCATE:
-	case QTFS_OP_SETXATTR: case QTFS_OP_REMOVEXATTR:
-		atomic64_inc(&sbi->change_gen);
-	}
+	atomic64_inc(&qtfs_conn_sb(c)->change_gen);
+}
+
+void qtfs_prefetch_init(void)
+{
+	qtfs_req_on_change(qtfs_prefetch_changed);
 }
 
 static int qtfs_snap_cmp(const void *a, const void *b)
@@ -185,33 +185,21 @@ static u64 qtfs_snap_last_cookie(const struct qtfs_msg *out)
 	return cookie;
 }
 
-/* OPENDIR + READDIR plus until the end; 0 with the answers in reads[0..*n). */
-static int qtfs_snap_read(struct qtfs_sb *sbi, struct dentry *dir, struct qtfs_req **reads, int *n)
+/* READDIR plus of handle until the end; 0 with the answers in reads[0..*n). */
+static int qtfs_snap_read_all(struct qtfs_conn *c, u64 handle, struct qtfs_msg *m,
+			      struct qtfs_req **reads, int *n)
 {
-	struct qtfs_path p;
 	struct qtfs_req *req;
-	struct qtfs_msg *m;
-	u32 entries = 0, gen;
-	u64 handle;
+	u32 entries = 0;
 	int err;
 
-	*n = 0;
-	m = qtfs_msg_for(sbi, dir, &p, &err);
-	if (!m)
-		return err;
-	err = qtfs_call(sbi, QTFS_OP_OPENDIR, m, &req);
-	if (err)
-		goto out;
-	handle = req->out.handle;
-	gen = req->gen;
-	qtfs_req_put(req);
 	do {
 		memset(m, 0, sizeof(*m));
 		m->handle = handle;
 		m->cookie = *n ? qtfs_snap_last_cookie(&reads[*n - 1]->out) : 0;
-		m->max_bytes = min(QTFS_SNAP_READ_BYTES, READ_ONCE(sbi->conn.io_chunk));
+		m->max_bytes = min(QTFS_SNAP_READ_BYTES, READ_ONCE(c->mount.io_chunk));
 		m->plus = 1;
-		err = qtfs_call(sbi, QTFS_OP_READDIR, m, &req);
+		err = qtfs_call(c, QTFS_OP_READDIR, m, &req);
 		if (err)
 			break;
 		reads[(*n)++] = req;
@@ -222,9 +210,31 @@ static int qtfs_snap_read(struct qtfs_sb *sbi, struct dentry *dir, struct qtfs_r
 	} while (req->out.count && *n < QTFS_SNAP_MAX_READS && entries < QTFS_SNAP_MAX_ENTRIES);
 	if (*n && reads[*n - 1]->out.eof)
 		err = 0;
+	return err;
+}
+
+/* OPENDIR + READDIR plus until the end; 0 with the answers in reads[0..*n). */
+static int qtfs_snap_read(struct qtfs_sb *sbi, struct dentry *dir, struct qtfs_req **reads, int *n)
+{
+	struct qtfs_req *req;
+	struct qtfs_msg *m = qtfs_msg_alloc();
+	u64 handle;
+	u32 gen;
+	int err;
+
+	*n = 0;
+	if (!m)
+		return -ENOMEM;
+	err = qtfs_call_at(sbi, QTFS_OP_OPENDIR, dir, m, &req);
+	if (err)
+		goto out;
+	handle = req->out.handle;
+	gen = req->gen;
+	qtfs_req_put(req);
+	err = qtfs_snap_read_all(&sbi->conn, handle, m, reads, n);
 	qtfs_call_async(&sbi->conn, QTFS_OP_RELEASEDIR, handle, gen);
 out:
-	qtfs_msg_done(m, &p);
+	kfree(m);
 	return err;
 }
 
@@ -258,17 +268,44 @@ static void qtfs_snap_publish(struct qtfs_snap *s, struct qtfs_snap *fresh, s64 
 	s->fetched = jiffies ?: 1;
 }
 
+/* Fetches the listing of d's directory into slot s (snap_lock held, dropped meanwhile). */
+static int qtfs_snap_refetch(struct qtfs_sb *sbi, struct qtfs_snap *s, struct dentry *d,
+			     struct qtfs_attr *a)
+{
+	struct qtfs_snap fresh = { 0 };
+	int ans = 1, err;
+	s64 gen;
+
+	s->fetching = true;
+	gen = atomic64_read(&sbi->change_gen);
+	mutex_unlock(&sbi->snap_lock);
+
+	err = qtfs_snap_fetch(sbi, d->d_parent, &fresh);
+
+	mutex_lock(&sbi->snap_lock);
+	s->fetching = false;
+	s->misses = 0;
+	if (!err && gen == atomic64_read(&sbi->change_gen)) {
+		qtfs_snap_publish(s, &fresh, gen);
+		ans = qtfs_snap_answer(sbi, s, &d->d_name, a);
+	}
+	kvfree(fresh.ents);	/* the old listing, or the unused new one */
+	kvfree(fresh.names);
+	if (fresh.groups)
+		put_group_info(fresh.groups);
+	return ans;
+}
+
 /*
  * The answer for lookup d in dir from a snapshot, fetching it on the second miss:
  * 0 with *a (found), -ENOENT (not there), or 1 (ask the server with LOOKUP).
  */
-int qtfs_prefetch_lookup(struct inode *dir, struct dentry *d, struct qtfs_attr *a)
+static int qtfs_prefetch_answer(struct inode *dir, struct dentry *d, struct qtfs_attr *a)
 {
 	struct qtfs_sb *sbi = QTFS_SB(dir->i_sb);
 	unsigned long life = qtfs_snap_life(sbi);
-	struct qtfs_snap *s, fresh = { 0 };
-	int ans = 1, err;
-	s64 gen;
+	struct qtfs_snap *s;
+	int ans = 1;
 
 	if (sbi->opts.noprefetch || sbi->opts.proc || !life || qtfs_pseudo(dir))
 		return 1;
@@ -283,28 +320,33 @@ int qtfs_prefetch_lookup(struct inode *dir, struct dentry *d, struct qtfs_attr *
 		s->first_miss = jiffies;
 		s->misses = 0;
 	}
-	if (++s->misses < 2)
-		goto out_unlock;
-	s->fetching = true;
-	gen = atomic64_read(&sbi->change_gen);
-	mutex_unlock(&sbi->snap_lock);
-
-	err = qtfs_snap_fetch(sbi, d->d_parent, &fresh);
-
-	mutex_lock(&sbi->snap_lock);
-	s->fetching = false;
-	s->misses = 0;
-	if (!err && gen == atomic64_read(&sbi->change_gen)) {
-		qtfs_snap_publish(s, &fresh, gen);
-		ans = qtfs_snap_answer(sbi, s, &d->d_name, a);
-	}
-	mutex_unlock(&sbi->snap_lock);
-	kvfree(fresh.ents);	/* the old listing, or the unused new one */
-	kvfree(fresh.names);
-	if (fresh.groups)
-		put_group_info(fresh.groups);
-	return ans;
+	if (++s->misses >= 2)
+		ans = qtfs_snap_refetch(sbi, s, d, a);
 out_unlock:
 	mutex_unlock(&sbi->snap_lock);
 	return ans;
+}
+
+/*
+ * The attributes of name d in dir: from dir's listing snapshot when it has one that
+ * can answer, else by LOOKUP. 0 with *a, -ENOENT (no such name), or another -errno.
+ */
+int qtfs_lookup_attr(struct inode *dir, struct dentry *d, struct qtfs_attr *a)
+{
+	struct qtfs_req *req;
+	struct qtfs_msg *m;
+	int err = qtfs_prefetch_answer(dir, d, a);
+
+	if (err <= 0)
+		return err;
+	m = qtfs_msg_alloc();
+	if (!m)
+		return -ENOMEM;
+	err = qtfs_call_at(QTFS_SB(dir->i_sb), QTFS_OP_LOOKUP, d, m, &req);
+	kfree(m);
+	if (err)
+		return err;
+	*a = req->out.attr;
+	qtfs_req_put(req);
+	return 0;
 }

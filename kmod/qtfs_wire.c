@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * qtfs wire protocol v1 codec. See qtfs_wire.h and docs/protocol.md.
+ * qtfs wire protocol v1 codec. See include/qtfs/qtfs_wire.h and docs/protocol.md.
  *
  * Layout characters (one field of struct qtfs_msg each):
  *   C caller          T target (t1)       U target (t2)       A attr
@@ -23,7 +23,7 @@
 #else
 #include <errno.h>
 #endif
-#include "qtfs_wire.h"
+#include <qtfs/qtfs_wire.h>
 
 struct qtfs_layout_row {
 	u16 op;

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
+ * Calls: a request is sent on the mount's connection (conn.c) and its caller
+ * waits, killably, for the answer the receive thread decodes into it.
+ *
  * Tagged, refcounted requests. A request holds two references while in flight:
  * the waiter's and the table's (conn->reqs). The receive thread drops the
  * table's when the answer arrives or the connection dies. A waiter killed by a
@@ -8,39 +11,53 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/cred.h>
+#include <linux/fcntl.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/mm.h>
-#include <linux/net.h>
-#include <linux/uio.h>
 #include <linux/workqueue.h>
-#include "qtfs.h"
+#include "transport.h"
 
-struct qtfs_msg *qtfs_msg_alloc(void)
+static qtfs_change_fn qtfs_change_handler;
+
+/* Registered once at module init (prefetch.c), before any mount exists. */
+void qtfs_req_on_change(qtfs_change_fn fn)
 {
-	return kzalloc(sizeof(struct qtfs_msg), GFP_KERNEL);
+	qtfs_change_handler = fn;
 }
 
-void qtfs_fill_caller(struct qtfs_caller *c)
+/* Requests that change the host file system (an OPEN only with O_TRUNC). */
+static bool qtfs_op_changes(u16 op, const struct qtfs_msg *m)
 {
-	qtfs_fill_caller_cred(c, current_cred());
+	switch (op) {
+	case QTFS_OP_OPEN:
+		return m->flags & O_TRUNC;
+	case QTFS_OP_SETATTR: case QTFS_OP_MKNOD: case QTFS_OP_MKDIR: case QTFS_OP_UNLINK:
+	case QTFS_OP_RMDIR: case QTFS_OP_SYMLINK: case QTFS_OP_RENAME: case QTFS_OP_LINK:
+	case QTFS_OP_CREATE: case QTFS_OP_WRITE: case QTFS_OP_FALLOCATE:
+	case QTFS_OP_SETXATTR: case QTFS_OP_REMOVEXATTR:
+		return true;
+	}
+	return false;
 }
 
-void qtfs_fill_caller_cred(struct qtfs_caller *c, const struct cred *cred)
+/* Path operations that change nothing: safe to send again on a new connection. */
+static bool qtfs_op_retryable(u16 op, const struct qtfs_msg *m)
 {
-	struct group_info *gi = cred->group_info;
-	int i, n = gi ? gi->ngroups : 0;
-
-	c->uid = from_kuid_munged(&init_user_ns, cred->fsuid);
-	c->gid = from_kgid_munged(&init_user_ns, cred->fsgid);
-	c->pid = task_tgid_nr(current);
-	if (n > QTFS_MAX_GROUPS)
-		n = QTFS_MAX_GROUPS;
-	for (i = 0; i < n; i++)
-		c->groups[i] = from_kgid_munged(&init_user_ns, gi->gid[i]);
-	c->ngroups = n;
+	switch (op) {
+	case QTFS_OP_LOOKUP:
+	case QTFS_OP_READLINK:
+	case QTFS_OP_STATFS:
+	case QTFS_OP_ACCESS:
+	case QTFS_OP_GETXATTR:
+	case QTFS_OP_LISTXATTR:
+	case QTFS_OP_OPENDIR:
+		return true;
+	case QTFS_OP_GETATTR:
+		return m->handle == 0;
+	}
+	return false;
 }
 
 static void qtfs_req_release(struct kref *ref)
@@ -52,7 +69,7 @@ static void qtfs_req_release(struct kref *ref)
 	atomic64_dec(&qtfs_live_reqs);
 }
 
-static struct qtfs_req *qtfs_req_alloc(struct qtfs_conn *c, u16 op)
+struct qtfs_req *qtfs_req_alloc(struct qtfs_conn *c, u16 op)
 {
 	struct qtfs_req *req = kzalloc(sizeof(*req), GFP_KERNEL);
 
@@ -97,31 +114,26 @@ static void qtfs_late_release_fn(struct work_struct *work)
 static void qtfs_req_cleanup_abandoned(struct qtfs_conn *c, struct qtfs_req *req)
 {
 	struct qtfs_late_release *lr;
-	struct qtfs_msg *m;
 
 	if (!req->async)
 		atomic64_inc(&qtfs_late_replies);
 	if (req->err || (req->op != QTFS_OP_OPEN && req->op != QTFS_OP_OPEN_READ &&
 			 req->op != QTFS_OP_CREATE && req->op != QTFS_OP_OPENDIR))
 		return;
-	m = qtfs_msg_alloc();
 	lr = kzalloc(sizeof(*lr), GFP_KERNEL);
-	if (m && lr && !qtfs_decode(req->rsp, req->rsp_len, QTFS_KIND_RSP, req->op, m)) {
-		INIT_WORK(&lr->work, qtfs_late_release_fn);
-		lr->conn = c;
-		lr->handle = m->handle;
-		lr->gen = req->gen;
-		lr->op = req->op == QTFS_OP_OPENDIR ? QTFS_OP_RELEASEDIR : QTFS_OP_RELEASE;
-		queue_work(qtfs_wq, &lr->work);
-		lr = NULL;
-	}
-	kfree(lr);
-	kfree(m);
+	if (!lr)
+		return;
+	INIT_WORK(&lr->work, qtfs_late_release_fn);
+	lr->conn = c;
+	lr->handle = req->out.handle;
+	lr->gen = req->gen;
+	lr->op = req->op == QTFS_OP_OPENDIR ? QTFS_OP_RELEASEDIR : QTFS_OP_RELEASE;
+	queue_work(qtfs_wq, &lr->work);
 }
 
 /*
  * Completes req (already removed from conn->reqs) and drops the table's
- * reference. Takes ownership of rsp.
+ * reference. Takes ownership of rsp, which req->out points into.
  */
 void qtfs_req_finish(struct qtfs_conn *c, struct qtfs_req *req, int err, u8 *rsp, u32 len)
 {
@@ -142,93 +154,13 @@ void qtfs_req_finish(struct qtfs_conn *c, struct qtfs_req *req, int err, u8 *rsp
 	qtfs_req_put(req);
 }
 
-static size_t qtfs_msg_bound(u16 op, const struct qtfs_msg *m)
+static int qtfs_req_wait(struct qtfs_conn *c, struct qtfs_req *req)
 {
-	return 512 + sizeof(m->caller.groups) + m->t1.path.len + m->t2.path.len +
-		m->str.len + m->name.len + m->value.len + m->data.len;
-}
-
-/* Registers req in the table under a fresh id; fails if the connection is not up. */
-static int qtfs_req_register(struct qtfs_conn *c, struct qtfs_req *req)
-{
-	int id;
-
-	idr_preload(GFP_KERNEL);
-	spin_lock(&c->lock);
-	if (c->state != QTFS_CONN_UP) {
-		spin_unlock(&c->lock);
-		idr_preload_end();
-		return -ECONNRESET;
-	}
-	id = idr_alloc_cyclic(&c->reqs, req, 1, 0, GFP_NOWAIT);
-	if (id >= 0) {
-		req->id = id;
-		req->gen = c->gen;
-		kref_get(&req->ref);	/* the table's */
-		atomic_inc(&c->inflight);
-	}
-	spin_unlock(&c->lock);
-	idr_preload_end();
-	return id < 0 ? id : 0;
-}
-
-static bool qtfs_req_unregister(struct qtfs_conn *c, struct qtfs_req *req)
-{
-	bool found;
-
-	spin_lock(&c->lock);
-	found = idr_find(&c->reqs, req->id) == req;
-	if (found)
-		idr_remove(&c->reqs, req->id);
-	spin_unlock(&c->lock);
-	if (found) {
-		atomic_dec(&c->inflight);
-		qtfs_req_put(req);
-	}
-	return found;
-}
-
-/* Encodes and sends the frame of req. */
-static int qtfs_req_send(struct qtfs_conn *c, struct qtfs_req *req, const struct qtfs_msg *m)
-{
-	struct qtfs_hdr h = { .kind = QTFS_KIND_REQ, .opcode = req->op, .id = req->id };
-	struct qtfs_wbuf w = { 0 };
-	struct kvec vec;
-	int err;
-
-	w.cap = QTFS_HDR_SIZE + qtfs_msg_bound(req->op, m);
-	w.p = kvmalloc(w.cap, GFP_KERNEL);
-	if (!w.p)
-		return -ENOMEM;
-	w.len = QTFS_HDR_SIZE;
-	err = qtfs_encode(&w, QTFS_KIND_REQ, req->op, m);
-	if (err)
-		goto out_free;
-	h.length = w.len - QTFS_HDR_SIZE;
-	qtfs_hdr_encode(w.p, &h);
-	vec.iov_base = w.p;
-	vec.iov_len = w.len;
-	mutex_lock(&c->send_lock);
-	if (c->state != QTFS_CONN_UP || c->gen != req->gen)
-		err = -ECONNRESET;
-	else
-		err = qtfs_sock_send(c->sock, &vec, 1, w.len);
-	/* A partial frame poisons the stream: let the receiver fail everything. */
-	if (err && err != -ECONNRESET)
-		kernel_sock_shutdown(c->sock, SHUT_RDWR);
-	mutex_unlock(&c->send_lock);
-out_free:
-	kvfree(w.p);
-	return err;
-}
-
-static int qtfs_req_wait(struct qtfs_sb *sbi, struct qtfs_req *req)
-{
-	struct qtfs_conn *c = &sbi->conn;
+	u32 timeout = READ_ONCE(c->opts->req_timeout);
 	long left;
 
-	if (sbi->opts.req_timeout)
-		left = wait_for_completion_killable_timeout(&req->done, sbi->opts.req_timeout * HZ);
+	if (timeout)
+		left = wait_for_completion_killable_timeout(&req->done, timeout * HZ);
 	else
 		left = wait_for_completion_killable(&req->done) ? -ERESTARTSYS : 1;
 	if (left > 0)
@@ -245,9 +177,8 @@ static int qtfs_req_wait(struct qtfs_sb *sbi, struct qtfs_req *req)
 	return left == 0 ? -ETIMEDOUT : -EINTR;
 }
 
-static int qtfs_call_once(struct qtfs_sb *sbi, u16 op, struct qtfs_msg *m, struct qtfs_req **reqp)
+static int qtfs_call_once(struct qtfs_conn *c, u16 op, struct qtfs_msg *m, struct qtfs_req **reqp)
 {
-	struct qtfs_conn *c = &sbi->conn;
 	struct qtfs_req *req;
 	int err;
 
@@ -260,70 +191,50 @@ static int qtfs_call_once(struct qtfs_sb *sbi, u16 op, struct qtfs_msg *m, struc
 		return -ENOMEM;
 	req->start = ktime_get();
 	atomic64_inc(&qtfs_stats[op].sent);
-	err = qtfs_req_register(c, req);
-	if (err)
-		goto out_put;
-	err = qtfs_req_send(c, req, m);
-	if (err) {
-		if (qtfs_req_unregister(c, req))
-			goto out_put;
-		/* already failed by the receiver: its error wins */
-	}
-	err = qtfs_req_wait(sbi, req);
-	if (err)
-		goto out_put;
-	qtfs_stat_answered(op, ktime_to_ns(ktime_sub(ktime_get(), req->start)));
-	err = req->err;
+	err = qtfs_conn_submit(c, req, m, 0);
 	if (!err)
-		err = qtfs_decode(req->rsp, req->rsp_len, QTFS_KIND_RSP, op, &req->out);
-	if (err)
-		goto out_put;
-	*reqp = req;
-	return 0;
-out_put:
-	if (err)
-		qtfs_stat_failed(op, err);
-	if (err && err != -ENOENT)
+		err = qtfs_req_wait(c, req);
+	if (!err) {
+		qtfs_stat_answered(op, ktime_to_ns(ktime_sub(ktime_get(), req->start)));
+		err = req->err;
+	}
+	if (!err) {
+		*reqp = req;
+		return 0;
+	}
+	qtfs_stat_failed(op, err);
+	if (err != -ENOENT)
 		atomic64_inc(&qtfs_stats[op].errors);
 	qtfs_req_put(req);
 	return err;
 }
 
-/* Path operations that change nothing: safe to send again on a new connection. */
-static bool qtfs_op_retryable(u16 op, const struct qtfs_msg *m)
+static void qtfs_changed(struct qtfs_conn *c)
 {
-	switch (op) {
-	case QTFS_OP_LOOKUP:
-	case QTFS_OP_READLINK:
-	case QTFS_OP_STATFS:
-	case QTFS_OP_ACCESS:
-	case QTFS_OP_GETXATTR:
-	case QTFS_OP_LISTXATTR:
-	case QTFS_OP_OPENDIR:
-		return true;
-	case QTFS_OP_GETATTR:
-		return m->handle == 0;
-	}
-	return false;
+	if (qtfs_change_handler)
+		qtfs_change_handler(c);
 }
 
-int qtfs_call(struct qtfs_sb *sbi, u16 op, struct qtfs_msg *m, struct qtfs_req **reqp)
+int qtfs_call(struct qtfs_conn *c, u16 op, struct qtfs_msg *m, struct qtfs_req **reqp)
 {
+	bool changes = qtfs_op_changes(op, m);
 	int err;
 
-	qtfs_prefetch_changed(sbi, op, m);	/* before and after: see prefetch.c */
-	err = qtfs_call_once(sbi, op, m, reqp);
+	if (changes)
+		qtfs_changed(c);	/* when it starts and when it ends: see prefetch.c */
+	err = qtfs_call_once(c, op, m, reqp);
 	/* The connection died under the request (server restart): reconnect once. */
 	if (err == -ECONNRESET && qtfs_op_retryable(op, m) && !fatal_signal_pending(current))
-		err = qtfs_call_once(sbi, op, m, reqp);
-	qtfs_prefetch_changed(sbi, op, m);
+		err = qtfs_call_once(c, op, m, reqp);
+	if (changes)
+		qtfs_changed(c);
 	return err;
 }
 
-int qtfs_call_simple(struct qtfs_sb *sbi, u16 op, struct qtfs_msg *m)
+int qtfs_call_simple(struct qtfs_conn *c, u16 op, struct qtfs_msg *m)
 {
 	struct qtfs_req *req;
-	int err = qtfs_call(sbi, op, m, &req);
+	int err = qtfs_call(c, op, m, &req);
 
 	qtfs_req_put(req);
 	return err;
@@ -348,13 +259,7 @@ void qtfs_call_async(struct qtfs_conn *c, u16 op, u64 handle, u32 gen)
 	req->async = true;
 	m->handle = handle;
 	atomic64_inc(&qtfs_stats[op].sent);
-	if (qtfs_req_register(c, req) || req->gen != gen)
-		goto out_unreg;
-	if (qtfs_req_send(c, req, m))
-		goto out_unreg;
-	goto out;
-out_unreg:
-	qtfs_req_unregister(c, req);
+	qtfs_conn_submit(c, req, m, gen);
 out:
 	if (req)
 		qtfs_req_put(req);

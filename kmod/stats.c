@@ -7,7 +7,7 @@
  * last one anything slower, so qtinfo computes p50/p99 the same way for all.
  */
 #include <linux/bitops.h>
-#include "qtfs.h"
+#include "transport.h"
 
 struct qtfs_opstat qtfs_stats[QTFS_OP_MAX];
 

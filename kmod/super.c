@@ -53,137 +53,18 @@ void qtfs_inode_cache_exit(void)
 	kmem_cache_destroy(qtfs_inode_cachep);
 }
 
-static struct timespec64 qtfs_ts(const struct qtfs_time *t)
-{
-	return (struct timespec64){ .tv_sec = t->sec, .tv_nsec = t->nsec };
-}
-
-/* Copies host attributes into the inode (the file type never changes). */
-void qtfs_apply_attr(struct inode *inode, const struct qtfs_attr *a)
-{
-	struct qtfs_inode *qi = QTFS_I(inode);
-	struct qtfs_sb *sbi = QTFS_SB(inode->i_sb);
-
-	inode->i_mode = (inode->i_mode & S_IFMT) | (a->mode & 07777);
-	set_nlink(inode, a->nlink);
-	inode->i_uid = make_kuid(&init_user_ns, a->uid);
-	inode->i_gid = make_kgid(&init_user_ns, a->gid);
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
-	inode_set_atime_to_ts(inode, qtfs_ts(&a->atime));
-	inode_set_mtime_to_ts(inode, qtfs_ts(&a->mtime));
-#else
-	inode->i_atime = qtfs_ts(&a->atime);
-	inode->i_mtime = qtfs_ts(&a->mtime);
-#endif
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
-	inode_set_ctime_to_ts(inode, qtfs_ts(&a->ctime));
-#else
-	inode->i_ctime = qtfs_ts(&a->ctime);
-#endif
-	inode->i_blocks = a->blocks;
-	i_size_write(inode, min_t(u64, a->size, MAX_LFS_FILESIZE));
-	qi->aflags = a->flags;
-	if (qtfs_pseudo(inode))
-		qi->attr_expire = jiffies;
-	else
-		qi->attr_expire = jiffies + msecs_to_jiffies(sbi->opts.attr_timeout_ms);
-	qi->perm_expire = qi->attr_expire;
-}
-
-struct qtfs_ident {
-	u64 dev, ino;
-	u32 type;
-};
-
-static int qtfs_inode_test(struct inode *inode, void *data)
-{
-	struct qtfs_ident *id = data;
-	struct qtfs_inode *qi = QTFS_I(inode);
-
-	return qi->hdev == id->dev && qi->hino == id->ino && (inode->i_mode & S_IFMT) == id->type;
-}
-
-static int qtfs_inode_set(struct inode *inode, void *data)
-{
-	struct qtfs_ident *id = data;
-
-	QTFS_I(inode)->hdev = id->dev;
-	QTFS_I(inode)->hino = id->ino;
-	inode->i_mode = id->type;
-	inode->i_ino = (unsigned long)id->ino;
-	return 0;
-}
-
-static void qtfs_init_ops(struct inode *inode, const struct qtfs_attr *a)
-{
-	switch (inode->i_mode & S_IFMT) {
-	case S_IFDIR:
-		inode->i_op = &qtfs_dir_iops;
-		inode->i_fop = &qtfs_dir_fops;
-		break;
-	case S_IFLNK:
-		inode->i_op = &qtfs_symlink_iops;
-		break;
-	case S_IFREG:
-	case S_IFIFO:		/* fifos live on the host: opened and read there */
-		inode->i_op = &qtfs_file_iops;
-		inode->i_fop = &qtfs_file_fops;
-		inode->i_mapping->a_ops = &qtfs_aops;
-		break;
-	default:		/* devices and sockets are local objects, as on FUSE */
-		inode->i_op = &qtfs_file_iops;
-		init_special_inode(inode, inode->i_mode, new_decode_dev((u32)a->rdev));
-		break;
-	}
-}
-
-/* Finds or makes the inode of host file (dev, ino) and refreshes its attributes. */
-struct inode *qtfs_iget(struct super_block *sb, const struct qtfs_attr *a)
-{
-	struct qtfs_ident id = { .dev = a->dev, .ino = a->ino, .type = a->mode & S_IFMT };
-	struct inode *inode;
-
-	switch (id.type) {	/* a type the peer made up would confuse the VFS */
-	case S_IFREG: case S_IFDIR: case S_IFLNK: case S_IFIFO:
-	case S_IFCHR: case S_IFBLK: case S_IFSOCK:
-		break;
-	default:
-		qtfs_warn("server sent a file of unknown type %o\n", a->mode);
-		return ERR_PTR(-EIO);
-	}
-	inode = iget5_locked(sb, (unsigned long)(a->ino ^ (a->dev << 32) ^ (a->dev >> 32)),
-			     qtfs_inode_test, qtfs_inode_set, &id);
-	if (!inode)
-		return ERR_PTR(-ENOMEM);
-	if (inode->i_state & I_NEW) {
-		qtfs_init_ops(inode, a);
-		qtfs_apply_attr(inode, a);
-		unlock_new_inode(inode);
-	} else {
-		qtfs_apply_attr(inode, a);
-	}
-	return inode;
-}
-
 static int qtfs_statfs(struct dentry *dentry, struct kstatfs *buf)
 {
-	struct qtfs_sb *sbi = QTFS_SB(dentry->d_sb);
-	struct qtfs_path p;
-	struct qtfs_msg *m;
 	struct qtfs_req *req;
+	struct qtfs_msg *m = qtfs_msg_alloc();
 	int err;
 
-	m = qtfs_msg_alloc();
 	if (!m)
 		return -ENOMEM;
-	err = qtfs_path_get(sbi, dentry, &p);
+	err = qtfs_call_at(QTFS_SB(dentry->d_sb), QTFS_OP_STATFS, dentry, m, &req);
+	kfree(m);
 	if (err)
-		goto out_msg;
-	qtfs_fill_caller(&m->caller);
-	m->t1 = p.t;
-	err = qtfs_call(sbi, QTFS_OP_STATFS, m, &req);
-	if (err)
-		goto out_path;
+		return err;
 	buf->f_type = QTFS_SUPER_MAGIC;
 	buf->f_bsize = req->out.st.bsize;
 	buf->f_frsize = req->out.st.frsize;
@@ -194,11 +75,7 @@ static int qtfs_statfs(struct dentry *dentry, struct kstatfs *buf)
 	buf->f_ffree = req->out.st.ffree;
 	buf->f_namelen = req->out.st.namemax;
 	qtfs_req_put(req);
-out_path:
-	qtfs_path_put(&p);
-out_msg:
-	kfree(m);
-	return err;
+	return 0;
 }
 
 static const struct super_operations qtfs_sops = {
@@ -209,11 +86,27 @@ static const struct super_operations qtfs_sops = {
 	.drop_inode = generic_delete_inode,	/* no local state worth keeping */
 };
 
+/* The root dentry, from the root attributes MOUNT answered with. */
+static int qtfs_make_root(struct super_block *sb, struct qtfs_conn *c)
+{
+	struct qtfs_attr root_attr;
+	struct inode *root;
+
+	spin_lock(&c->lock);
+	root_attr = c->mount.root_attr;
+	spin_unlock(&c->lock);
+	if (!S_ISDIR(root_attr.mode))
+		return -ENOTDIR;
+	root = qtfs_iget(sb, &root_attr);
+	if (IS_ERR(root))
+		return PTR_ERR(root);
+	sb->s_root = d_make_root(root);
+	return sb->s_root ? 0 : -ENOMEM;
+}
+
 static int qtfs_fill_super(struct super_block *sb, struct fs_context *fc)
 {
 	struct qtfs_sb *sbi = sb->s_fs_info;
-	struct qtfs_attr root_attr;
-	struct inode *root;
 	int err;
 
 	sbi->sb = sb;
@@ -234,17 +127,9 @@ static int qtfs_fill_super(struct super_block *sb, struct fs_context *fc)
 			&sbi->opts.server, sbi->opts.port, err);
 		return err;
 	}
-	spin_lock(&sbi->conn.lock);
-	root_attr = sbi->conn.root_attr;
-	spin_unlock(&sbi->conn.lock);
-	if (!S_ISDIR(root_attr.mode))
-		return -ENOTDIR;
-	root = qtfs_iget(sb, &root_attr);
-	if (IS_ERR(root))
-		return PTR_ERR(root);
-	sb->s_root = d_make_root(root);
-	if (!sb->s_root)
-		return -ENOMEM;
+	err = qtfs_make_root(sb, &sbi->conn);
+	if (err)
+		return err;
 	mutex_lock(&qtfs_mounts_lock);
 	list_add_tail(&sbi->node, &qtfs_mounts);
 	mutex_unlock(&qtfs_mounts_lock);
@@ -257,8 +142,6 @@ static void qtfs_sbi_free(struct qtfs_sb *sbi)
 		return;
 	qtfs_opts_free(&sbi->opts);
 	qtfs_prefetch_destroy(sbi);
-	if (sbi->mounter)
-		put_cred(sbi->mounter);
 	kfree(sbi->source);
 	kfree(sbi);
 }
@@ -272,7 +155,9 @@ static int qtfs_get_tree(struct fs_context *fc)
 	sbi->source = kstrdup(fc->source, GFP_KERNEL);
 	if (!sbi->source)
 		return -ENOMEM;
-	sbi->mounter = get_cred(fc->cred);
+	/* MOUNT is sent as the mounter, also when a later request reconnects */
+	sbi->conn.source = sbi->source;
+	qtfs_fill_caller_cred(&sbi->conn.mounter, fc->cred);
 	return get_tree_nodev(fc, qtfs_fill_super);
 }
 
@@ -319,7 +204,7 @@ static int qtfs_init_fs_context(struct fs_context *fc)
 	mutex_init(&sbi->snap_lock);
 	spin_lock_init(&sbi->poll_lock);
 	INIT_LIST_HEAD(&sbi->pollers);
-	qtfs_conn_init(&sbi->conn, sbi);
+	qtfs_conn_init(&sbi->conn, &sbi->opts);
 	fc->s_fs_info = sbi;
 	fc->ops = &qtfs_context_ops;
 	return 0;

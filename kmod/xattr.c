@@ -9,23 +9,21 @@
 /* GETXATTR (name) or LISTXATTR (name NULL): size 0 asks for the length only. */
 static ssize_t qtfs_xattr_fetch(struct dentry *d, u16 op, const char *name, void *buf, size_t size)
 {
-	struct qtfs_sb *sbi = QTFS_SB(d->d_sb);
-	struct qtfs_path p;
 	struct qtfs_req *req;
 	struct qtfs_msg *m;
 	ssize_t ret;
 	int err;
 
-	if (name && strlen(name) > QTFS_MAX_NAME)
+	if (name && strlen(name) > QTFS_MAX_XATTR_NAME)
 		return -ERANGE;
-	m = qtfs_msg_for(sbi, d, &p, &err);
+	m = qtfs_msg_alloc();
 	if (!m)
-		return err;
+		return -ENOMEM;
 	if (name)
 		m->name = (struct qtfs_bytes){ (const u8 *)name, strlen(name) };
 	m->size = min_t(size_t, size, QTFS_MAX_XATTR_VALUE);
-	err = qtfs_call(sbi, op, m, &req);
-	qtfs_msg_done(m, &p);
+	err = qtfs_call_at(QTFS_SB(d->d_sb), op, d, m, &req);
+	kfree(m);
 	if (err)
 		return err;
 	ret = req->out.size;
@@ -51,29 +49,27 @@ static int qtfs_xattr_set(const struct xattr_handler *h, QTFS_IDMAP *idmap, stru
 			  struct inode *inode, const char *name, const void *value, size_t size,
 			  int flags)
 {
-	struct qtfs_sb *sbi = QTFS_SB(inode->i_sb);
-	struct qtfs_path p;
 	struct qtfs_msg *m;
+	u16 op = value ? QTFS_OP_SETXATTR : QTFS_OP_REMOVEXATTR;
 	int err;
 
 	if (!d)
 		return -EOPNOTSUPP;
-	if (strlen(name) > QTFS_MAX_NAME)
+	if (strlen(name) > QTFS_MAX_XATTR_NAME)
 		return -ERANGE;
 	if (size > QTFS_MAX_XATTR_VALUE)
 		return -E2BIG;
-	m = qtfs_msg_for(sbi, d, &p, &err);
+	m = qtfs_msg_alloc();
 	if (!m)
-		return err;
+		return -ENOMEM;
 	m->name = (struct qtfs_bytes){ (const u8 *)name, strlen(name) };
 	if (value) {
+		/* XATTR_CREATE 1, XATTR_REPLACE 2: Linux's values are the wire's */
 		m->flags = (flags & XATTR_CREATE ? 1 : 0) | (flags & XATTR_REPLACE ? 2 : 0);
 		m->value = (struct qtfs_bytes){ value, size };
-		err = qtfs_call_simple(sbi, QTFS_OP_SETXATTR, m);
-	} else {
-		err = qtfs_call_simple(sbi, QTFS_OP_REMOVEXATTR, m);
 	}
-	qtfs_msg_done(m, &p);
+	err = qtfs_call_at(QTFS_SB(inode->i_sb), op, d, m, NULL);
+	kfree(m);
 	if (!err)
 		QTFS_I(inode)->attr_expire = jiffies;	/* ctime moved */
 	return err;

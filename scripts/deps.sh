@@ -6,7 +6,7 @@ PACKAGES=(
     libfuse3-dev fuse3 liburing-dev libnl-3-dev libnl-genl-3-dev   # build
     python3 git tar procps util-linux iproute2 attr                # tests
     sshfs openssh-server openssh-client pkg-config                # benchmark (peer, passthrough_ll build)
-    qemu-system-x86 busybox-static linux-image-amd64 linux-headers-amd64 gcc make   # kernel module test
+    qemu-system-x86 busybox-static linux-image-amd64 linux-headers-amd64 gcc make cpio   # kernel module test
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -6,7 +6,7 @@
 #include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
 #include <netlink/netlink.h>
-#include "../../kmod/qtfs_genl.h"
+#include "../../include/qtfs/qtfs_genl.h"
 #include "include/CNetlink.h"
 
 static uint64_t u64_or_0(struct nlattr *a) { return a ? nla_get_u64(a) : 0; }

@@ -20,12 +20,6 @@ int qtfs_become(uid_t uid, gid_t gid, const gid_t *groups, int ngroups) {
     return 0;
 }
 
-int qtfs_become_root(void) {
-    syscall(SYS_setfsuid, 0);
-    syscall(SYS_setfsgid, 0);
-    return (int)syscall(SYS_setgroups, (size_t)0, NULL);
-}
-
 int qtfs_openat2(int dirfd, const char *path, int flags, mode_t mode, unsigned long long resolve) {
     struct open_how how = { .flags = (unsigned long long)flags, .mode = mode, .resolve = resolve };
     // O_CREAT-less opens must pass mode 0 or openat2 rejects them.
@@ -36,8 +30,6 @@ int qtfs_openat2(int dirfd, const char *path, int flags, mode_t mode, unsigned l
 ssize_t qtfs_getdents64(int fd, void *buf, size_t len) {
     return syscall(SYS_getdents64, fd, buf, len);
 }
-
-int qtfs_errno(void) { return errno; }
 
 int qtfs_fchmod_opath(int fd, mode_t mode) {
     if (syscall(SYS_fchmodat2, fd, "", mode, AT_EMPTY_PATH) == 0) return 0;

@@ -248,11 +248,9 @@ KNOWN_DIFFERENCES = {
         "local pipe, so host fifos show as regular files of size 0", fifo_as_regular_file),
 }
 
-# Known defects (issue 13, "Conformance defects found"): these steps differ today and are
-# fixed on the conform branch, which empties this list. A marked step that agrees fails
-# the test until its mark is removed.
-EXPECTED_FAILURES = {
-}
+# Known defects: steps that differ today, each with the reason. None at the moment; a
+# marked step that agrees fails the test until its mark is removed.
+EXPECTED_FAILURES = {}
 
 
 LONG = "n" * 256

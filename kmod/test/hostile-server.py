@@ -8,16 +8,32 @@ connections mount fine, then answer LOOKUP by the last path component:
   huge-errno   status 70000            bad-type   attr of file type 0170000
   big-size     size 2^63 + 5           wrong-id   an answer to another id (never to this one)
   wrong-op     right id, wrong opcode  garbage    24 bytes of garbage
-  anything else: ENOENT
-OPENDIR gives handle 1; READDIR answers entries named "a/b" and "" and then a count
-larger than the payload; RELEASEDIR and the rest: empty success.
+  slash-names  a directory             anything else: ENOENT
+OPENDIR of slash-names gives handle 2, whose READDIR lists "a/b" and "" (names the VFS must
+refuse); any other directory gets handle 1, whose first READDIR lists "one" and "two" and
+whose next one claims more entries than its payload holds. The rest: empty success.
+Opcodes and the magic come from include/qtfs/qtfs_wire.h.
 """
+import os
+import re
 import socket
 import struct
 import sys
 import threading
 
-MAGIC = 0x53465451
+HEADER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../include/qtfs/qtfs_wire.h")
+
+
+def wire_constants(path):
+    """Opcodes (enum qtfs_op) and QTFS_MAGIC from the protocol header: no table of our own."""
+    with open(path) as f:
+        text = f.read()
+    ops = {m[1]: int(m[2]) for m in re.finditer(r"\bQTFS_OP_(\w+) = (\d+)", text)}
+    magic = int(re.search(r"#define QTFS_MAGIC\s+0x([0-9a-fA-F]+)", text)[1], 16)
+    return ops, magic
+
+
+OP, MAGIC = wire_constants(HEADER)
 HDR = struct.Struct("<IBBHQII")
 
 
@@ -48,8 +64,17 @@ def last_component(payload):
     return payload[off + 2:off + 2 + n].decode(errors="replace").rsplit("/", 1)[-1]
 
 
+def readdir_answer(handle, cookie):
+    def entry(cookie, name):
+        return struct.pack("<QQBH", cookie, 9, 8, len(name)) + name + b"\x00"
+    if handle == 2:
+        return struct.pack("<BI", 1, 2) + entry(1, b"a/b") + entry(2, b"")
+    body = entry(1, b"one") + entry(2, b"two")
+    return struct.pack("<BI", 0, 2 if cookie == 0 else 1000) + body
+
+
 def answer(s, op, rid, payload):
-    if op == 10:  # LOOKUP
+    if op == OP["LOOKUP"]:
         name = last_component(payload)
         if name == "huge-errno":
             s.sendall(frame(op, rid, status=70000))
@@ -60,27 +85,23 @@ def answer(s, op, rid, payload):
         elif name == "wrong-id":
             s.sendall(frame(op, rid + 1000, attr(0o100644, ino=7)))
         elif name == "wrong-op":
-            s.sendall(frame(11, rid, attr(0o100644, ino=8)))
+            s.sendall(frame(OP["GETATTR"], rid, attr(0o100644, ino=8)))
         elif name == "garbage":
             s.sendall(b"\xff" * 24)
+        elif name == "slash-names":
+            s.sendall(frame(op, rid, attr(0o40755, ino=10)))
         else:
             s.sendall(frame(op, rid, status=2))
-    elif op == 11:  # GETATTR: big-size, or the root
+    elif op == OP["GETATTR"]:  # big-size, or the root
         if last_component(payload) == "big-size":
             s.sendall(frame(op, rid, attr(0o100644, size=2**63 + 5, ino=6)))
         else:
             s.sendall(frame(op, rid, attr(0o40755, ino=1)))
-    elif op == 28:  # OPENDIR
-        s.sendall(frame(op, rid, struct.pack("<QI", 1, 0)))
-    elif op == 29:  # READDIR
-        def entry(cookie, name):
-            return struct.pack("<QQBH", cookie, 9, 8, len(name)) + name + b"\x00"
-        body = entry(1, b"a/b") + entry(2, b"")
-        good = struct.pack("<BI", 0, 2) + body
-        if struct.unpack_from("<Q", payload, 8)[0] == 0:
-            s.sendall(frame(op, rid, good))
-        else:
-            s.sendall(frame(op, rid, struct.pack("<BI", 0, 1000) + body))
+    elif op == OP["OPENDIR"]:
+        handle = 2 if last_component(payload) == "slash-names" else 1
+        s.sendall(frame(op, rid, struct.pack("<QI", handle, 0)))
+    elif op == OP["READDIR"]:
+        s.sendall(frame(op, rid, readdir_answer(*struct.unpack_from("<QQ", payload))))
     else:
         s.sendall(frame(op, rid))
 
@@ -91,11 +112,11 @@ def serve(s, index):
             h = recv_exact(s, 24)
             _, _, _, op, rid, length, _ = HDR.unpack(h)
             payload = recv_exact(s, length)
-            if op == 1:  # HELLO
+            if op == OP["HELLO"]:
                 name = b"hostile"
                 body = struct.pack("<HQIH", 1, 0, 1 << 20, len(name)) + name
                 s.sendall(frame(op, rid, body, magic=MAGIC if index != 0 else 0x12345678))
-            elif op == 4:  # MOUNT
+            elif op == OP["MOUNT"]:
                 if index == 1:
                     s.sendall(frame(op, rid, status=70000))
                 elif index == 2:

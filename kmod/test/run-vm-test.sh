@@ -5,7 +5,7 @@
 # checks of vm-init.sh, restarts the server once to test reconnection, and
 # checks from the host side what the guest wrote.
 # Env: QTFS_SERVER (server binary), QTFS_AUTH_SERVER (server for the authentication
-#      checks, default QTFS_SERVER; skipped when it has no --key), QTFS_BIN (directory of qtfs-fuse and qtinfo,
+#      checks, default QTFS_SERVER; it must have --key), QTFS_BIN (directory of qtfs-fuse and qtinfo,
 #      default: the server's), VM_TIMEOUT (seconds, default 600),
 #      KVER (guest kernel version, default: newest installed *-amd64),
 #      KEEP=1 keeps the work directory, VM_BENCH=1 adds the kmod-vs-FUSE benchmark
@@ -21,24 +21,8 @@ T0=$(date +%s)
 log() { echo "run-vm-test: $*" >&2; }
 die() { log "$*"; exit 1; }
 
-# ---- dependencies (CI machines start fresh) ----
-need_pkgs=()
-command -v qemu-system-x86_64 >/dev/null || need_pkgs+=(qemu-system-x86)
-command -v gcc >/dev/null || need_pkgs+=(gcc)
-command -v make >/dev/null || need_pkgs+=(make)
-command -v cpio >/dev/null || need_pkgs+=(cpio)
-[ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 || need_pkgs+=(busybox-static)
-ls /boot/vmlinuz-*-amd64 >/dev/null 2>&1 || need_pkgs+=(linux-image-amd64)
-ls -d /lib/modules/*-amd64/build >/dev/null 2>&1 || need_pkgs+=(linux-headers-amd64)
-[ -e /usr/include/libnl3/netlink/genl/genl.h ] || need_pkgs+=(libnl-3-dev libnl-genl-3-dev)
-command -v pkg-config >/dev/null || need_pkgs+=(pkg-config)
-if [ ${#need_pkgs[@]} -gt 0 ]; then
-	log "installing ${need_pkgs[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	timeout 600 apt-get update -qq >/dev/null && \
-	timeout 900 apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null ||
-		die "apt-get install ${need_pkgs[*]} failed"
-fi
+# ---- dependencies (CI machines start fresh): the project's one package list ----
+"$ROOT/scripts/deps.sh" || die "scripts/deps.sh failed: the packages above are needed (run as root, Swift on PATH)"
 
 # The guest kernel must be one we have headers for.
 KVER=${KVER:-$(ls /lib/modules | grep -- '-amd64$' | sort -V | while read -r v; do
@@ -75,9 +59,15 @@ trap 'exit 1' INT TERM
 
 # ---- build ----
 log "checking the C codec against Tests/Vectors"
-gcc -Wall -Wextra -Werror -O2 -o "$WORK/wire_vectors" "$HERE/wire_vectors.c" "$KMOD/qtfs_wire.c" ||
+gcc -Wall -Wextra -Werror -O2 -I"$ROOT/include" -o "$WORK/wire_vectors" "$HERE/wire_vectors.c" "$KMOD/qtfs_wire.c" ||
 	die "wire_vectors build failed"
-"$WORK/wire_vectors" "$ROOT/Tests/Vectors" | tail -n 3 || die "codec vectors failed"
+NVEC=$(ls "$ROOT/Tests/Vectors" | grep -c '\.vec$')
+[ "$NVEC" -gt 0 ] || die "no vectors in $ROOT/Tests/Vectors"
+(set -o pipefail; "$WORK/wire_vectors" "$ROOT/Tests/Vectors" | tee "$WORK/codec.log" | tail -n 3) ||
+	die "codec vectors failed"
+# A run that checked nothing is a failure too: every vector file, some checks, none failed.
+grep -qx "$NVEC vector files checked" "$WORK/codec.log" && grep -Eq '^[1-9][0-9]* passed, 0 failed$' "$WORK/codec.log" ||
+	die "codec vectors: want $NVEC vector files checked and 'N passed, 0 failed' with N > 0"
 log "building qtfs.ko for $KVER"
 make -s -C "$KMOD" module KDIR="/lib/modules/$KVER/build" >"$WORK/build.log" 2>&1 ||
 	{ cat "$WORK/build.log"; die "module build failed"; }
@@ -85,9 +75,9 @@ grep -q 'warning:' "$WORK/build.log" && { cat "$WORK/build.log"; die "module bui
 # the codec vectors again, inside the guest kernel
 KT=$WORK/ktest
 mkdir -p "$KT"
-cp "$KMOD/qtfs_wire.c" "$KMOD/qtfs_wire.h" "$HERE/wire_check.h" "$HERE/wire_ktest.c" "$KT/"
+cp "$KMOD/qtfs_wire.c" "$HERE/wire_check.h" "$HERE/wire_ktest.c" "$KT/"
 "$HERE/vectors-to-c.sh" "$ROOT/Tests/Vectors" >"$KT/vectors.h" || die "vectors-to-c failed"
-printf 'obj-m := qtfs_wire_ktest.o\nqtfs_wire_ktest-y := wire_ktest.o qtfs_wire.o\nccflags-y := -Werror\n' >"$KT/Kbuild"
+printf 'obj-m := qtfs_wire_ktest.o\nqtfs_wire_ktest-y := wire_ktest.o qtfs_wire.o\nccflags-y := -Werror -I%s\n' "$ROOT/include" >"$KT/Kbuild"
 make -s -C "/lib/modules/$KVER/build" M="$KT" modules >"$WORK/ktest.log" 2>&1 ||
 	{ cat "$WORK/ktest.log"; die "codec test module build failed"; }
 CFLAGS="-Wall -Wextra -Werror -O2 -static"
@@ -161,15 +151,17 @@ for d in /sys/fs/cgroup/pids /sys/fs/cgroup/unified /sys/fs/cgroup; do
 	fi
 done
 [ -n "$CG_DIR" ] && EXPORT_ARGS+=(--export "$CG_DIR")
-# wait_listening PORT PID LOG: until PORT accepts connections; dies (with LOG) if PID ends or 5 s pass.
+# wait_listening PORT PID LOG [NAME]: until something listens on PORT (asked of the kernel
+# with ss: a probe connection would count as the hostile server's first client); dies
+# (with LOG) if PID ends or 5 s pass.
 wait_listening() {
 	for _ in $(seq 50); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		ss -Hltn "sport = :$1" | grep -q . && return 0
 		kill -0 "$2" 2>/dev/null || break
 		sleep 0.1
 	done
 	cat "$3"
-	die "qtfs-server did not start on port $1"
+	die "${4:-qtfs-server} did not start on port $1"
 }
 start_server() {
 	"$SERVER" --listen 127.0.0.1 --port "$PORT" "${EXPORT_ARGS[@]}" >>"$WORK/server.log" 2>&1 &
@@ -191,22 +183,18 @@ if "$AUTH_SERVER" --help 2>&1 | grep -q -- '--key '; then
 	wait_listening "$APORT" "$AUTH_PID" "$WORK/auth-server.log"
 	log "authenticating server $AUTH_SERVER on 127.0.0.1:$APORT"
 else
-	log "$AUTH_SERVER has no --key: the authenticated mount checks are skipped (INFO line in the guest)"
+	die "$AUTH_SERVER has no --key: the authentication checks need a server with it (set QTFS_AUTH_SERVER)"
 fi
 HPORT=$((PORT + 1))
-if command -v python3 >/dev/null; then
-	python3 "$HERE/hostile-server.py" "$HPORT" >"$WORK/hostile.log" 2>&1 &
-	HOSTILE_PID=$!
-else
-	HPORT=
-	log "no python3: hostile-server checks skipped"
-fi
+python3 "$HERE/hostile-server.py" "$HPORT" >"$WORK/hostile.log" 2>&1 &
+HOSTILE_PID=$!
+wait_listening "$HPORT" "$HOSTILE_PID" "$WORK/hostile.log" hostile-server.py
 log "server $SERVER on 127.0.0.1:$PORT exporting $EXPORT /proc ${CG_DIR:-}"
 
 # ---- boot ----
 SERIAL=$WORK/serial.log
 : >"$SERIAL"
-APPEND="console=ttyS0 panic=-1 quiet qt_port=$PORT qt_export=$EXPORT qt_proc=1 qt_cg=${CG_DIR:-none} qt_cgname=$CG_NAME qt_hport=$HPORT qt_bench=${VM_BENCH:-0} qt_bench_files=${VM_BENCH_FILES:-500} qt_bench_rounds=${VM_BENCH_ROUNDS:-3} qt_aport=${APORT:-none} qt_akey=${AKEY:-none}"
+APPEND="console=ttyS0 panic=-1 quiet qt_nvec=$NVEC qt_port=$PORT qt_export=$EXPORT qt_proc=1 qt_cg=${CG_DIR:-none} qt_cgname=$CG_NAME qt_hport=$HPORT qt_bench=${VM_BENCH:-0} qt_bench_files=${VM_BENCH_FILES:-500} qt_bench_rounds=${VM_BENCH_ROUNDS:-3} qt_aport=${APORT:-none} qt_akey=${AKEY:-none}"
 timeout "$VM_TIMEOUT" qemu-system-x86_64 -m 1536 -nographic -no-reboot \
 	-kernel "$VMLINUZ" -initrd "$WORK/initramfs.cpio.gz" -append "$APPEND" \
 	-netdev user,id=n0 -device e1000,netdev=n0 >"$SERIAL" 2>&1 </dev/null &

@@ -10,6 +10,8 @@
  *   pollread FIFO                     blocking open, poll(POLLIN), read: "revents=POLLIN data=..."
  *   pollpush FIFO                     poll waits while the fifo is empty and is woken by a
  *                                     write 0.3 s later: "idle=0 ready=POLLIN"
+ *   readdir DIR                       the names readdir(3) returns, then how it ended:
+ *                                     "names=a,b end=0" (0: the end; else the errno)
  * Failures print "err=N" (errno) and exit 1.
  */
 #define _GNU_SOURCE
@@ -20,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <dirent.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -165,6 +168,27 @@ static int pollpush(const char *file)
 	return 0;
 }
 
+/* Lists DIR without sorting or stopping at an error, which ls would hide. */
+static int readdircmd(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	const char *sep = "";
+
+	if (!d)
+		return fail();
+	printf("names=");
+	for (errno = 0; (e = readdir(d)); errno = 0) {
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+			printf("%s%s", sep, e->d_name);
+			sep = ",";
+		}
+	}
+	printf(" end=%d\n", errno);
+	closedir(d);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
@@ -192,6 +216,8 @@ int main(int argc, char **argv)
 		return pollread(argv[1]);
 	if (!strcmp(cmd, "pollpush") && argc >= 2)
 		return pollpush(argv[1]);
+	if (!strcmp(cmd, "readdir") && argc >= 2)
+		return readdircmd(argv[1]);
 	fprintf(stderr, "usage: see the comment at the top of vm-helper.c\n");
 	return 2;
 }

@@ -6,7 +6,7 @@
  */
 #ifndef QTFS_WIRE_CHECK_H
 #define QTFS_WIRE_CHECK_H
-/* include qtfs_wire.h first */
+/* include <qtfs/qtfs_wire.h> first */
 
 /* Re-encodes a decoded frame into out; returns its length or -errno. */
 static long qtfs_reencode(const struct qtfs_hdr *h, const struct qtfs_msg *m,

@@ -2,7 +2,7 @@
 /*
  * The codec vectors in the kernel: built by run-vm-test.sh together with
  * qtfs_wire.c and a header generated from Tests/Vectors (vectors-to-c.sh),
- * loaded in the VM, prints "qtfs_wire_ktest: N passed, N failed".
+ * loaded in the VM, prints "qtfs_wire_ktest: V vectors, N passed, N failed".
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -10,7 +10,7 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/mm.h>
-#include "qtfs_wire.h"
+#include <qtfs/qtfs_wire.h>
 #include "wire_check.h"
 #include "vectors.h"
 
@@ -102,7 +102,7 @@ static int __init qtfs_wire_ktest_init(void)
 		}
 	}
 	failed += qtfs_check_auth_example(m, &passed);
-	pr_info("%d passed, %d failed\n", passed, failed);
+	pr_info("%d vectors, %d passed, %d failed\n", (int)ARRAY_SIZE(qtfs_vectors), passed, failed);
 	kvfree(out);
 	kfree(m);
 	return 0;

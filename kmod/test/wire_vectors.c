@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../qtfs_wire.h"
+#include <qtfs/qtfs_wire.h>
 #include "wire_check.h"
 
 static int passed, failed;

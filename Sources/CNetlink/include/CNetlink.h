@@ -1,4 +1,4 @@
-// Client of the qtfs.ko generic netlink family "qtfs" (kmod/qtfs_genl.h), for qtinfo
+// Client of the qtfs.ko generic netlink family "qtfs" (include/qtfs/qtfs_genl.h), for qtinfo
 // and kmod/tools/qtfs-nlctl. libnl stays inside qtfs_nl.c: this header is plain C.
 #ifndef CNETLINK_H
 #define CNETLINK_H
@@ -22,7 +22,7 @@ struct qtfs_nl_mount {
     uint64_t reconnects;
 };
 
-#define QTFS_NL_HIST_BUCKETS 40    // QTFS_HIST_MAX_BUCKETS of kmod/qtfs_genl.h
+#define QTFS_NL_HIST_BUCKETS 40    // QTFS_HIST_MAX_BUCKETS of include/qtfs/qtfs_genl.h
 #define QTFS_NL_ERRNO_SLOTS 134    // errno 1..133; slot 0: any other value
 
 struct qtfs_nl_op {

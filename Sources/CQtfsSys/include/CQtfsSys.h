@@ -73,17 +73,11 @@ long qtfs_pread_nowait(int fd, void *buf, unsigned long count, long long offset)
 /// thread of the process. Returns 0, or -1 with errno set.
 int qtfs_become(uid_t uid, gid_t gid, const gid_t *groups, int ngroups);
 
-/// Returns the calling thread to root credentials with no supplementary groups.
-int qtfs_become_root(void);
-
 /// openat2(2): resolution confined by `resolve` (RESOLVE_BENEATH, RESOLVE_IN_ROOT, ...).
 int qtfs_openat2(int dirfd, const char *path, int flags, mode_t mode, unsigned long long resolve);
 
 /// getdents64(2) into `buf`; returns bytes filled, 0 at end, -1 with errno.
 ssize_t qtfs_getdents64(int fd, void *buf, size_t len);
-
-/// errno of the calling thread (Swift sees errno as a computed property; this is explicit).
-int qtfs_errno(void);
 
 /// chmod of the file an O_PATH fd refers to, never following a symlink:
 /// fchmodat2(fd, "", mode, AT_EMPTY_PATH) (Linux 6.6+), else chmod via /proc/self/fd.

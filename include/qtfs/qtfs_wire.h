@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * qtfs wire protocol v1 codec, shared by qtfs.ko and userspace tests.
+ * qtfs wire protocol v1: opcodes, limits, flags, and the C codec's interface, shared
+ * by qtfs.ko (kmod/, built with -I include) and userspace (kmod/test, tools).
  * The contract is docs/protocol.md; vectors are Tests/Vectors/ (*.vec files).
+ * This is the one C declaration of the protocol: Tests/QtfsProtocolTests/
+ * HeaderDriftTests.swift parses its #defines and enums and fails when the Swift
+ * codec (Sources/QtfsProtocol) or a Python test table disagrees with them.
  *
  * A message is a 24-byte header and a payload. Payloads are described by a
  * short layout string per (kind, opcode): each character is one field of
- * struct qtfs_msg (table in qtfs_wire.c), so encoding and decoding walk the
+ * struct qtfs_msg (table in kmod/qtfs_wire.c), so encoding and decoding walk the
  * same description and cannot drift apart.
  */
 #ifndef QTFS_WIRE_H
@@ -33,7 +37,9 @@ typedef int64_t s64;
 #define QTFS_MAX_PATH		4095
 #define QTFS_MAX_NAME		255
 #define QTFS_MAX_GROUPS		64
+#define QTFS_MAX_XATTR_NAME	255
 #define QTFS_MAX_XATTR_VALUE	(64u * 1024u)
+#define QTFS_MAX_OPEN_CONTENT	(64u * 1024u)	/* OPEN_READ: most content one open carries */
 #define QTFS_ATTR_SIZE		100
 #define QTFS_DEFAULT_PORT	12345
 
@@ -87,6 +93,8 @@ enum qtfs_op {
 
 /* HELLO capability bit 1: AUTH_REQUIRED from the server, AUTH_CAPABLE from a client */
 #define QTFS_CAP_AUTH		1u
+/* HELLO capability bit 2, reserved: both sides speak TLS after HELLO */
+#define QTFS_CAP_TLS		2u
 /* Authentication (docs/protocol.md, "Authentication"): HMAC-SHA256 over a transcript */
 #define QTFS_AUTH_METHOD_HMAC_SHA256	1
 #define QTFS_AUTH_NONCE		32
@@ -96,6 +104,7 @@ enum qtfs_op {
 #define QTFS_AUTH_ROLE_CLIENT	2
 #define QTFS_AUTH_KEY_MIN	16
 #define QTFS_AUTH_KEY_MAX	64
+#define QTFS_AUTH_MAX_BINDING	64	/* channel binding bytes (empty on plain TCP) */
 /* label, role, version, method, both nonces, empty binding (plain TCP) */
 #define QTFS_AUTH_TRANSCRIPT_LEN	(24 + 1 + 2 + 2 + 2 * QTFS_AUTH_NONCE + 2)
 
@@ -115,6 +124,16 @@ enum qtfs_op {
 #define QTFS_SET_ATIME_NOW	64u
 #define QTFS_SET_MTIME_NOW	128u
 #define QTFS_SET_ALL		255u
+
+/* RENAME flags */
+#define QTFS_RENAME_NOREPLACE	1u
+#define QTFS_RENAME_EXCHANGE	2u
+
+/* READ/WRITE offset on a non-seekable handle: this bit set, the call does not wait */
+#define QTFS_STREAM_NOWAIT	(1ull << 63)
+/* SOCK_CONNECT and SOCK_LISTEN socket types */
+#define QTFS_SOCK_STREAM	1u
+#define QTFS_SOCK_SEQPACKET	5u
 
 struct qtfs_hdr {
 	u8 kind;

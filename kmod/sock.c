@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The TCP socket under a connection: whole-buffer send and receive, one frame
+ * (header and encoded payload) at a time, and the synchronous handshake that
+ * opens every connection: HELLO, authentication when either side asks for it
+ * (auth.c computes the proofs), MOUNT of the mount source.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/errno.h>
+#include <linux/mm.h>
+#include <linux/net.h>
+#include <linux/sched.h>
+#include <linux/uio.h>
+#include <net/sock.h>
+#include <net/tcp.h>
+#include "transport.h"
+
+#define QTFS_CLIENT_NAME "qtfs.ko"
+
+/* Sends all of buf; an error after part of it leaves the stream unusable. */
+int qtfs_sock_send(struct socket *sock, const void *buf, size_t len)
+{
+	struct kvec vec = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
+	size_t sent = 0;
+	int n;
+
+	iov_iter_kvec(&msg.msg_iter, WRITE, &vec, 1, len);
+	while (sent < len) {
+		n = sock_sendmsg(sock, &msg);
+		if (n <= 0)
+			return n ? n : -EPIPE;
+		sent += n;
+	}
+	return 0;
+}
+
+int qtfs_sock_recv(struct socket *sock, void *buf, size_t len)
+{
+	struct kvec vec = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
+	size_t got = 0;
+	int n;
+
+	iov_iter_kvec(&msg.msg_iter, READ, &vec, 1, len);
+	while (got < len) {
+		n = sock_recvmsg(sock, &msg, MSG_WAITALL);
+		if (n <= 0)
+			return n ? n : -ECONNRESET;
+		got += n;
+	}
+	return 0;
+}
+
+/*
+ * A response status is a Linux errno from the peer: anything that is not one
+ * (it would be taken for a pointer by ERR_PTR users) becomes EIO.
+ */
+int qtfs_status_errno(u32 status)
+{
+	if (status == 0 || status >= MAX_ERRNO || status == ERESTARTSYS ||
+	    status == ERESTARTNOINTR || status == ERESTARTNOHAND || status == ERESTART_RESTARTBLOCK ||
+	    status == EPROBE_DEFER || status == EIOCBQUEUED)
+		return -EIO;
+	return -(int)status;
+}
+
+/* An upper bound of the encoded payload of m: fixed fields plus every variable one. */
+static size_t qtfs_msg_bound(const struct qtfs_msg *m)
+{
+	return 512 + sizeof(m->caller.groups) + m->t1.path.len + m->t2.path.len +
+		m->str.len + m->name.len + m->value.len + m->data.len;
+}
+
+/* Encodes (kind, op, id, m) as one frame into w (a new buffer: kvfree w->p). */
+int qtfs_frame_build(struct qtfs_wbuf *w, u8 kind, u16 op, u64 id, const struct qtfs_msg *m)
+{
+	struct qtfs_hdr h = { .kind = kind, .opcode = op, .id = id };
+	int err;
+
+	*w = (struct qtfs_wbuf){ .cap = QTFS_HDR_SIZE + qtfs_msg_bound(m) };
+	w->p = kvmalloc(w->cap, GFP_KERNEL);
+	if (!w->p)
+		return -ENOMEM;
+	w->len = QTFS_HDR_SIZE;
+	err = qtfs_encode(w, kind, op, m);
+	if (err)
+		return err;
+	h.length = w->len - QTFS_HDR_SIZE;
+	qtfs_hdr_encode(w->p, &h);
+	return 0;
+}
+
+/* Synchronous exchange used only during the handshake, before the rx thread runs. */
+static int qtfs_handshake_call(struct socket *sock, u16 op, u64 id, const struct qtfs_msg *m,
+			       u8 **rsp, struct qtfs_msg *out)
+{
+	u8 hdrbuf[QTFS_HDR_SIZE];
+	struct qtfs_wbuf w;
+	struct qtfs_hdr h;
+	int err;
+
+	*rsp = NULL;
+	err = qtfs_frame_build(&w, QTFS_KIND_REQ, op, id, m);
+	if (!err)
+		err = qtfs_sock_send(sock, w.p, w.len);
+	kvfree(w.p);
+	if (!err)
+		err = qtfs_sock_recv(sock, hdrbuf, sizeof(hdrbuf));
+	if (err)
+		return err;
+	err = qtfs_hdr_decode(hdrbuf, &h);
+	if (err || h.kind != QTFS_KIND_RSP || h.opcode != op || h.id != id)
+		return -EPROTO;
+	if (h.length) {
+		*rsp = kvmalloc(h.length, GFP_KERNEL);
+		err = *rsp ? qtfs_sock_recv(sock, *rsp, h.length) : -ENOMEM;
+		if (err)
+			return err;
+	}
+	return h.status ? qtfs_status_errno(h.status) : qtfs_decode(*rsp, h.length, QTFS_KIND_RSP, op, out);
+}
+
+/* As qtfs_handshake_call, for exchanges whose answer is needed only in out's fixed fields. */
+static int qtfs_handshake_call_fixed(struct socket *sock, u16 op, u64 id, const struct qtfs_msg *m,
+				     struct qtfs_msg *out)
+{
+	u8 *rsp;
+	int err = qtfs_handshake_call(sock, op, id, m, &rsp, out);
+
+	kvfree(rsp);
+	return err;
+}
+
+/*
+ * AUTH_CHALLENGE with a fresh nonce; the server's proof is checked before we send
+ * ours in AUTH_RESPONSE. m and out are scratch messages. -EACCES: a proof did not match.
+ */
+static int qtfs_sock_authenticate(struct socket *sock, const struct qtfs_opts *o, u16 version,
+				  struct qtfs_msg *m, struct qtfs_msg *out)
+{
+	u8 client_nonce[QTFS_AUTH_NONCE];
+	int err;
+
+	qtfs_auth_challenge(m);
+	memcpy(client_nonce, m->client_nonce, sizeof(client_nonce));
+	err = qtfs_handshake_call_fixed(sock, QTFS_OP_AUTH_CHALLENGE, 2, m, out);
+	if (err)
+		return err;
+	memset(m, 0, sizeof(*m));
+	err = qtfs_auth_prove(o, version, client_nonce, out, m->proof);
+	if (err)
+		goto out;
+	err = qtfs_handshake_call_fixed(sock, QTFS_OP_AUTH_RESPONSE, 3, m, out);
+	if (err == -EACCES)
+		qtfs_err("server %pI4:%u refused our key: the key files differ\n", &o->server, o->port);
+out:
+	memzero_explicit(m->proof, sizeof(m->proof));
+	return err;
+}
+
+/* HELLO: the version, the server's payload limit (the I/O chunk) and capabilities. */
+static int qtfs_hello(struct socket *sock, const struct qtfs_opts *o, struct qtfs_msg *m,
+		      struct qtfs_msg *out, struct qtfs_mount_info *mi)
+{
+	int err;
+
+	m->min_version = 1;
+	m->max_version = 1;
+	m->caps = QTFS_CAP_AUTH;	/* AUTH_CAPABLE */
+	m->str = (struct qtfs_bytes){ (const u8 *)QTFS_CLIENT_NAME, strlen(QTFS_CLIENT_NAME) };
+	err = qtfs_handshake_call_fixed(sock, QTFS_OP_HELLO, 1, m, out);
+	if (err)
+		return err;
+	if (out->version != 1 || out->max_bytes < 4096 + 64)
+		return -EPROTO;
+	/* READ/WRITE data plus their fixed fields must fit the server's payload limit */
+	mi->io_chunk = min_t(u32, QTFS_IO_CHUNK, rounddown(out->max_bytes - 64, 4096));
+	err = qtfs_auth_policy(o, out->caps);
+	if (err > 0)
+		err = qtfs_sock_authenticate(sock, o, out->version, m, out);
+	return err;
+}
+
+/* MOUNT of the source as the mounter: export id, base and root attributes into mi. */
+static int qtfs_mount(struct socket *sock, const struct qtfs_conn *c, struct qtfs_msg *m,
+		      struct qtfs_msg *out, struct qtfs_mount_info *mi)
+{
+	u8 *rsp;
+	int err;
+
+	memset(m, 0, sizeof(*m));
+	m->caller = c->mounter;
+	m->caller.pid = task_tgid_nr(current);
+	m->str = (struct qtfs_bytes){ (const u8 *)c->source, strlen(c->source) };
+	err = qtfs_handshake_call(sock, QTFS_OP_MOUNT, 4, m, &rsp, out);
+	if (!err) {
+		mi->base = kmemdup_nul(out->str.p ? (const char *)out->str.p : "", out->str.len,
+				       GFP_KERNEL);
+		mi->base_len = out->str.len;
+		mi->export = out->export;
+		mi->root_attr = out->attr;
+		if (!mi->base)
+			err = -ENOMEM;
+	}
+	kvfree(rsp);
+	return err;
+}
+
+static int qtfs_handshake(struct socket *sock, const struct qtfs_conn *c, struct qtfs_mount_info *mi)
+{
+	struct qtfs_msg *m = qtfs_msg_alloc(), *out = qtfs_msg_alloc();
+	int err = -ENOMEM;
+
+	if (m && out)
+		err = qtfs_hello(sock, c->opts, m, out, mi);
+	if (!err)
+		err = qtfs_mount(sock, c, m, out, mi);
+	kfree(out);
+	kfree(m);
+	return err;
+}
+
+/* Connects to the mount's server and runs the handshake; on success mi holds MOUNT's answer. */
+int qtfs_sock_connect(const struct qtfs_conn *c, struct socket **sockp, struct qtfs_mount_info *mi)
+{
+	const struct qtfs_opts *o = c->opts;
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET,
+		.sin_port = htons(o->port),
+		.sin_addr.s_addr = o->server,
+	};
+	struct socket *sock;
+	int err;
+
+	err = sock_create_kern(&init_net, AF_INET, SOCK_STREAM, IPPROTO_TCP, &sock);
+	if (err)
+		return err;
+	sock->sk->sk_sndtimeo = o->conn_timeout * HZ;
+	sock->sk->sk_rcvtimeo = o->conn_timeout * HZ;
+	sock->sk->sk_allocation = GFP_NOFS;
+	err = kernel_connect(sock, (struct sockaddr *)&sin, sizeof(sin), 0);
+	if (err)
+		goto out_release;
+	tcp_sock_set_nodelay(sock->sk);
+	err = qtfs_handshake(sock, c, mi);
+	if (err)
+		goto out_release;
+	/* From now on waits are bounded by the requests, not the socket. */
+	sock->sk->sk_rcvtimeo = MAX_SCHEDULE_TIMEOUT;
+	sock->sk->sk_sndtimeo = MAX_SCHEDULE_TIMEOUT;
+	*sockp = sock;
+	return 0;
+out_release:
+	kfree(mi->base);
+	mi->base = NULL;
+	sock_release(sock);
+	return err;
+}
