@@ -88,7 +88,14 @@ enum qtfs_op {
 	QTFS_OP_SOCK_ACCEPT = 39,
 	QTFS_OP_SOCK_INCOMING = 40,
 	QTFS_OP_OPEN_READ = 48,	/* OPEN + the content of a small read-only file */
-	QTFS_OP_MAX = 64,
+	/* Remote exec (docs/protocol.md): served by qtfs-server, used by qtfs-rexec only. */
+	QTFS_OP_REXEC_START = 64,
+	QTFS_OP_REXEC_DATA = 65,
+	QTFS_OP_REXEC_CREDIT = 66,
+	QTFS_OP_REXEC_SIGNAL = 67,
+	QTFS_OP_REXEC_WINSIZE = 68,
+	QTFS_OP_REXEC_EXIT = 69,
+	QTFS_OP_MAX = 70,
 };
 
 /* HELLO capability bit 1: AUTH_REQUIRED from the server, AUTH_CAPABLE from a client */
