@@ -102,6 +102,19 @@ log "garbage after REXEC_START is refused without harm"
 nsenter --net="/var/run/netns/$DPU_NS" python3 "$(dirname "$0")/rexec_garbage.py" "$HOST_IP" "$PORT" "$KEY" || fail "garbage frames"
 server_alive
 
+log "an open file under a qtfs mount of the same server is passed at its fd number, flags and offset"
+mkdir -p "$WORK/share" "$WORK/dpu-share"; printf 'head\n' > "$WORK/share/log"
+nsenter --net="/var/run/netns/$DPU_NS" "$BIN/qtfs-fuse" -o "server=$HOST_IP:$PORT,key=$KEY" "$WORK/share" "$WORK/dpu-share" \
+    >"$WORK/fuse.log" 2>&1 &
+MOUNTS+=("$WORK/dpu-share")
+wait_for mountpoint -q "$WORK/dpu-share" || fail "qtfs-fuse did not mount: $(cat "$WORK/fuse.log")"
+out=$(rx /bin/sh -c 'echo passed >&5; ls -l /proc/$$/fd/5 | sed "s/.*-> //"' 5>>"$WORK/dpu-share/log")
+[ "$(cat "$WORK/share/log")" = "head
+passed" ] || fail "fd 5 (O_APPEND under the mount) did not reach the host file: $(cat "$WORK/share/log")"
+[ "$out" = "$WORK/share/log" ] || fail "fd 5 on the host is $out, not the host file"
+rx /bin/sh -c 'test -e /proc/$$/fd/7' 7<"$WORK/share/log" && fail "a file outside any qtfs mount was passed as fd 7"
+rx --no-files /bin/sh -c 'test -e /proc/$$/fd/5' 5>>"$WORK/dpu-share/log" && fail "--no-files still passed fd 5"
+
 log "each forwarded signal reaches the host program"
 for sig in INT TERM HUP QUIT USR1 USR2 WINCH CONT; do
     rx_bg --pidfile "$WORK/hp" /bin/sh -c "trap 'echo got-$sig; exit 0' $sig; echo ready; while :; do sleep 0.05; done" >"$WORK/sig.out" &
@@ -117,6 +130,8 @@ rx_bg --pidfile "$WORK/hp" /bin/sh -c 'sleep 300 & echo ready; wait' >"$WORK/k.o
 p=$!
 wait_for grep -q ready "$WORK/k.out" || fail "program did not start"
 hp=$(cat "$WORK/hp"); child=$(pgrep -P "$hp" sleep)
+"$BIN/qtinfo" -a | grep -A3 "remote programs:" | grep -E "^ +$hp +$p .*/usr/bin/dash" >/dev/null \
+    || fail "qtinfo -a does not list host pid $hp / DPU pid $p: $("$BIN/qtinfo" -a)"
 [ -n "$child" ] || fail "no host child"
 kill -9 "$p"
 for _ in $(seq 40); do gone "$hp" && gone "$child" && break; sleep 0.05; done
