@@ -13,13 +13,13 @@ import Synchronization
 
 public final class Connection: @unchecked Sendable {
     public let fd: Int32
-    private let state = PMutex()
+    private let state = Lock()
     private var pending: [UInt64: Waiter] = [:]   // protected by state
     private var nextId: UInt64 = 1                 // protected by state
     private var dead = false                       // protected by state
     private var readerBusy = false                 // protected by state: someone holds the role
     private let reader: FrameReader                // used only by the role holder
-    private let sendLock = PMutex()
+    private let sendLock = Lock()
     private var handovers = 0                      // protected by state
     private var leader: Waiter?                    // protected by state: the role holder
     /// Answers of `postTracked` requests go to these, by id (protected by state).

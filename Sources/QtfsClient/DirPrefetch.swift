@@ -26,7 +26,7 @@ public final class DirPrefetch: @unchecked Sendable {
 
     public let lifetime: Double
     public let maxEntries: Int
-    private let lock = PMutex()
+    private let lock = Lock()
     private var dirs: [UInt64: Dir] = [:]   // protected by lock
     /// Directories with state: lets hot paths (write) skip the lock when nothing is cached.
     private let active = Atomic<Int>(0)

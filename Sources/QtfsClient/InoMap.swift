@@ -3,7 +3,7 @@
 // host dev, so other devs get a small index mixed into the top bits.
 public final class InoMap: @unchecked Sendable {
     private let rootDev: UInt64
-    private let lock = PMutex()
+    private let lock = Lock()
     private var index: [UInt64: UInt64] = [:]   // protected by lock
 
     public init(rootDev: UInt64) { self.rootDev = rootDev }

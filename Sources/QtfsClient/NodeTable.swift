@@ -45,7 +45,7 @@ public final class NodeTable: @unchecked Sendable {
         var opened: DataStamp?       // at the latest open
     }
 
-    private let lock = PMutex()
+    private let lock = Lock()
     private var nodes: [UInt64: Node] = [:]         // protected by lock
     private var byPlace: [Place: UInt64] = [:]      // protected by lock
     private var byIdentity: [NodeIdentity: UInt64] = [:]   // protected by lock

@@ -7,7 +7,7 @@ import Glibc
 import QtfsProtocol
 
 public final class OpenHandle: @unchecked Sendable {
-    private let lock = PMutex()
+    private let lock = Lock()
     private var conn: Connection   // protected by lock
     private var id: UInt64         // protected by lock
     /// Flags to re-open with: the original ones without O_CREAT, O_EXCL and O_TRUNC.

@@ -108,7 +108,7 @@ final class Reconnector: @unchecked Sendable {
     static let dialTimeout = 5.0
     private weak var session: Session?   // the thread stops once it is gone
     private let address: ServerAddress
-    private let lock = PMutex()
+    private let lock = Lock()
     private let cond = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private var wanted = false, stopped = false, started = false   // protected by lock
     private var outageStart: Double?, lastError = ""                // reconnect thread only

@@ -15,7 +15,7 @@ public final class Session: @unchecked Sendable {
     let mountCaller: Caller
     /// hard (wait forever) or soft (give up after a time); set before the first operation.
     public var policy = RetryPolicy.hard
-    private let slotLock = PMutex()
+    private let slotLock = Lock()
     private var slots: [Connection]          // protected by slotLock; replaced on reconnect
     private let exportId: Atomic<UInt32>
     /// The mounted directory relative to the export root ("" = the export root).

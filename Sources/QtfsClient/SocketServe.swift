@@ -62,7 +62,7 @@ public final class SocketServe: @unchecked Sendable {
 
 /// One value handed from one thread to another.
 final class Mailbox: @unchecked Sendable {
-    private let m = PMutex()
+    private let m = Lock()
     private let cond = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private var value: Reply?
     init() { pthread_cond_init(cond, nil) }

@@ -11,19 +11,19 @@ import QtfsProtocol
 public final class StreamChannel: @unchecked Sendable {
     private let conn: Connection      // owns the socket; handshake done, then unused
     private let reader: FrameReader
-    private let lock = PMutex()
+    private let lock = Lock()
     private var pending: [UInt64: (Reply) -> Void] = [:]   // protected by lock
     private var cancelledEarly: Set<UInt64> = []            // protected by lock
     private var cancelled: Set<UInt64> = []                 // protected by lock: CANCEL sent
     private var dead = false                                // protected by lock
-    private let sendLock = PMutex()
+    private let sendLock = Lock()
     /// Events (POLL_READY), called on the reader thread.
     public var onEvent: (@Sendable (FrameHeader, [UInt8]) -> Void)?
 
     /// Request ids are unique across channels, so a CANCEL for an id of a dead channel
     /// can never hit an unrelated request of its successor.
     nonisolated(unsafe) private static var lastId: UInt64 = 0
-    private static let idLock = PMutex()
+    private static let idLock = Lock()
 
     public init(_ addr: ServerAddress, clientName: String = "qtfs-fuse-streams") throws {
         conn = Connection(socket: try Dial.tcp(host: addr.host, port: addr.port))

@@ -5,28 +5,6 @@ import Glibc
 #endif
 import Synchronization
 
-public final class PMutex: @unchecked Sendable {
-    let raw: UnsafeMutablePointer<pthread_mutex_t>
-
-    public init() {
-        raw = .allocate(capacity: 1)
-        pthread_mutex_init(raw, nil)
-    }
-    deinit {
-        pthread_mutex_destroy(raw)
-        raw.deallocate()
-    }
-    @inline(__always) public func lock() { pthread_mutex_lock(raw) }
-    @inline(__always) public func unlock() { pthread_mutex_unlock(raw) }
-
-    @inline(__always)
-    public func withLock<T>(_ body: () throws -> T) rethrows -> T {
-        pthread_mutex_lock(raw)
-        defer { pthread_mutex_unlock(raw) }
-        return try body()
-    }
-}
-
 /// One blocked caller waiting for its response. Each thread owns one (thread-local), since a
 /// thread waits for one call at a time: no allocation per request. Its fields belong to the
 /// connection it is waiting on and are only touched under that connection's state lock.

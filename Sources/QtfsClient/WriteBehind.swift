@@ -28,7 +28,7 @@ final class WriteBehind: @unchecked Sendable {
         var start = 0          // first byte of the buffer still to write (after a short write)
     }
 
-    private let lock = PMutex()            // a leaf lock: held without taking any other
+    private let lock = Lock()            // a leaf lock: held without taking any other
     private var buffers: [UnsafeMutableRawPointer] = []   // protected by lock; allocated on first use
     private var freeBuffers: [Int] = []                    // protected by lock
     private var active: (handle: OpenHandle, conn: Connection)?   // protected by lock
@@ -40,7 +40,7 @@ final class WriteBehind: @unchecked Sendable {
     /// Something is in flight or waits to be redone: other requests must `settle` first.
     let busy = Atomic<Bool>(false)
     /// One settle at a time; the writes it redoes must not settle again (same thread).
-    private let settleLock = PMutex()
+    private let settleLock = Lock()
 
     deinit { for b in buffers { b.deallocate() } }
 

@@ -4,7 +4,7 @@ import QtfsClient
 import QtfsProtocol
 
 final class OpenDir: OpenFile {
-    let lock = PMutex()
+    let lock = Lock()
     private var chunk: [DirEntry] = []     // protected by lock
     private var chunkStart: UInt64 = 0     // cookie the chunk was fetched after
     private var chunkPlus = false

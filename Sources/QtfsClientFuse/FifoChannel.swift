@@ -6,7 +6,7 @@ import QtfsProtocol
 
 final class FifoRegistry: @unchecked Sendable {
     static let shared = FifoRegistry()
-    private let lock = PMutex()
+    private let lock = Lock()
     private var channel: StreamChannel?
     private var files: [UInt64: [ObjectIdentifier: FifoFile]] = [:]   // server handle -> open files
 

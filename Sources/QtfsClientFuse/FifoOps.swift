@@ -12,7 +12,7 @@ import QtfsProtocol
 final class FifoFile: OpenFile, @unchecked Sendable {
     let channel: StreamChannel
     let handle: UInt64
-    private let lock = PMutex()
+    private let lock = Lock()
     private var pollHandle: OpaquePointer?   // the latest fuse_pollhandle, protected by lock
 
     init(channel: StreamChannel, handle: UInt64) {

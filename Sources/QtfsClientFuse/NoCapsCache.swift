@@ -12,7 +12,7 @@ final class NoCapsCache: @unchecked Sendable {
     private static let capacity = 65_536
 
     private let lifetime: Double
-    private let lock = PMutex()
+    private let lock = Lock()
     private var until: [UInt64: Double] = [:]   // ino → monotonic expiry
 
     /// nil when attributes are not cached (attr_timeout=0): then nothing may be cached here.

@@ -7,7 +7,7 @@ final class OpenContent: @unchecked Sendable {
     /// Asked for at open: larger files are read with READ as before.
     static let maxBytes = UInt32(Wire.maxOpenContent)
 
-    private let lock = PMutex()
+    private let lock = Lock()
     private var bytes: [UInt8]?          // nil once used up
     private var next = 0                 // pseudo files: the offset a sequential reader asks next
     /// Pseudo files (direct I/O) are read sequentially up to an empty read, as a seq_file

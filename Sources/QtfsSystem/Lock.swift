@@ -6,7 +6,8 @@ import Glibc
 #endif
 
 public final class Lock: @unchecked Sendable {
-    let raw = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    /// The mutex itself, for pthread_cond_wait on condition variables kept elsewhere.
+    public let raw = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     public init() { pthread_mutex_init(raw, nil) }
     deinit { pthread_mutex_destroy(raw); raw.deallocate() }
 
