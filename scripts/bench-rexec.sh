@@ -33,21 +33,8 @@ wait_port "$PORT" || { log "qtfs-server did not start: $(cat "$W/server.log")"; 
 REXEC=("$BIN/qtfs-rexec" -s "127.0.0.1:$PORT" -k "$W/qtfs.key")
 
 log "a throwaway sshd on 127.0.0.1:$SSH_PORT and a master connection"
-mkdir -p "$W/ssh" /run/sshd
-ssh-keygen -q -t ed25519 -N '' -f "$W/ssh/host"; ssh-keygen -q -t ed25519 -N '' -f "$W/ssh/client"
-cp "$W/ssh/client.pub" "$W/ssh/authorized_keys"
-cat >"$W/ssh/sshd_config" <<CONF
-Port $SSH_PORT
-ListenAddress 127.0.0.1
-HostKey $W/ssh/host
-PidFile $W/ssh/sshd.pid
-AuthorizedKeysFile $W/ssh/authorized_keys
-PermitRootLogin prohibit-password
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-StrictModes no
-CONF
+source "$ROOT/scripts/throwaway-sshd.sh"
+throwaway_sshd_config "$W/ssh" "$SSH_PORT"
 /usr/sbin/sshd -f "$W/ssh/sshd_config" -D -e 2>"$W/sshd.log" &
 PIDS+=($!)
 wait_port "$SSH_PORT" || { log "sshd did not start: $(cat "$W/sshd.log")"; exit 1; }

@@ -51,6 +51,7 @@ CIPHER=aes128-gcm@openssh.com
 CGROUP_ROOT=/sys/fs/cgroup
 
 log() { printf '[bench] %s\n' "$*" >&2; }
+source "$ROOT/scripts/throwaway-sshd.sh"
 
 [ "$(id -u)" = 0 ] || { log "must run as root (drop_caches, mounts, sshd)"; exit 1; }
 
@@ -120,24 +121,7 @@ wait_port() { # PORT PID NAME
 }
 
 if [[ " $TARGETS " == *" sshfs "* ]]; then
-    ssh-keygen -q -t ed25519 -N '' -f "$W/ssh/host"
-    ssh-keygen -q -t ed25519 -N '' -f "$W/ssh/client"
-    cp "$W/ssh/client.pub" "$W/ssh/authorized_keys"
-    cat >"$W/ssh/sshd_config" <<EOF
-Port $SSH_PORT
-ListenAddress 127.0.0.1
-HostKey $W/ssh/host
-PidFile $W/ssh/sshd.pid
-AuthorizedKeysFile $W/ssh/authorized_keys
-PermitRootLogin prohibit-password
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-StrictModes no
-Ciphers $CIPHER
-Subsystem sftp /usr/lib/openssh/sftp-server
-EOF
-    mkdir -p /run/sshd # privilege separation directory sshd insists on
+    throwaway_sshd_config "$W/ssh" "$SSH_PORT" "Ciphers $CIPHER" "Subsystem sftp /usr/lib/openssh/sftp-server"
     /usr/sbin/sshd -f "$W/ssh/sshd_config" -D -e 2>"$W/log/sshd.log" &
     PIDS+=($!); SERVER_PID[sshfs]=$!
     wait_port "$SSH_PORT" $! || fail_note "sshd did not start: $(tail -3 "$W/log/sshd.log")"

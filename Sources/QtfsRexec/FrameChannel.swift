@@ -12,6 +12,8 @@ public final class FrameChannel {
     private var inputStart = 0
     private var output: [UInt8] = []
     private var outputStart = 0
+    /// Where recv lands before the bytes join `input` (kept: one allocation per channel).
+    private var chunk = [UInt8](repeating: 0, count: 256 << 10)
 
     /// Takes `fd` (a connected stream socket) and makes it non-blocking; `received` are
     /// bytes already read from it.
@@ -27,7 +29,6 @@ public final class FrameChannel {
 
     /// Reads what the socket has. False when the peer closed it.
     public func receive() throws -> Bool {
-        var chunk = [UInt8](repeating: 0, count: 256 << 10)
         while true {
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n > 0 { input += chunk[0..<n]; if n < chunk.count { return true }; continue }
