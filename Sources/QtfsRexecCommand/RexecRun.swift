@@ -29,13 +29,22 @@ final class RexecRun {
         self.options = options
         self.signals = signals
         let key = try options.keyFile.map { try AuthKey.load(path: $0) }
-        let conn = Connection(socket: try Dial.tcp(host: options.server.host, port: options.server.port))
+        let conn = Connection(socket: try Self.dial(options.server))
         try conn.handshake(clientName: "qtfs-rexec", key: key, server: "qtfs-server at \(options.server)")
         let fd = dup(conn.fd)   // `conn` closes its own fd when it goes
         guard fd >= 0 else { throw Errno.current(call: "dup") }
         channel = FrameChannel(fd: fd)
         stdin = options.noStdin ? nil : OutgoingStream(fd: 0, stream: Rexec.stdin)
         outputs = [IncomingStream(fd: 1, stream: Rexec.stdout), IncomingStream(fd: 2, stream: Rexec.stderr)]
+    }
+
+    /// The TCP connection; a refused one says how to start a server with remote exec on.
+    private static func dial(_ server: ServerAddress) throws -> Int32 {
+        do {
+            return try Dial.tcp(host: server.host, port: server.port)
+        } catch let e as ConnectError where e.errno == ECONNREFUSED {
+            throw RexecFailure(status: 255, "cannot connect to \(server): connection refused — is qtfs-server running there? start it on the host with `qtfs-server --port \(server.port) --key /etc/qtfs/qtfs.key --export / --rexec-whitelist /etc/rexec/whitelist`")
+        }
     }
 
     /// Sends REXEC_START and waits for its answer.
