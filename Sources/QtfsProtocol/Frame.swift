@@ -134,4 +134,7 @@ public enum Opcode: UInt16, CaseIterable, Sendable {
     case rexecSignal = 67   // deliver a signal to the remote program
     case rexecWinsize = 68  // the terminal's new size (-t)
     case rexecExit = 69     // the program ended: how, and the code or signal
+    // Host mounts for qtfs-run (docs/protocol.md, "Host mounts"): empty answers.
+    case hostMount = 70
+    case hostUmount = 71
 }
