@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "qtfs-fuse", targets: ["QtfsClientFuse"]),
         .executable(name: "qtinfo", targets: ["Qtinfo"]),
         .executable(name: "qtfs-rexec", targets: ["QtfsRexecCommand"]),
+        .executable(name: "qtfs-run", targets: ["QtfsRunCommand"]),
         .library(name: "QtfsProtocol", targets: ["QtfsProtocol"]),
     ],
     dependencies: [
@@ -80,6 +81,10 @@ let package = Package(
         .executableTarget(
             name: "QtfsRexecCommand",
             dependencies: ["QtfsClient", "QtfsProtocol", "QtfsRexec", "QtfsAuth", "CQtfsSys"]),
+        // qtfs-run: a command's mounts and unix sockets under qtfs mounts done on the host.
+        .executableTarget(
+            name: "QtfsRunCommand",
+            dependencies: ["QtfsClient", "QtfsProtocol", "QtfsAuth", "CQtfsSys"]),
         .executableTarget(
             name: "Qtinfo",
             dependencies: [

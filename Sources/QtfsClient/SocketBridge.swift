@@ -125,7 +125,11 @@ public final class SocketBridge: @unchecked Sendable {
     }
 }
 
-enum UnixAddress {
+public enum UnixAddress {
+    /// bind(2) and connect(2) of `fd` to the unix socket `path`: 0, or -1 with errno.
+    public static func bind(_ fd: Int32, _ path: String) -> Int32 { with(path) { Glibc.bind(fd, $0, $1) } }
+    public static func connect(_ fd: Int32, _ path: String) -> Int32 { with(path) { Glibc.connect(fd, $0, $1) } }
+
     /// Calls `body` with a sockaddr_un for `path`.
     static func with<T>(_ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
         var addr = sockaddr_un()

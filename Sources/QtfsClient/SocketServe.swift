@@ -27,7 +27,8 @@ public final class SocketServe: @unchecked Sendable {
         guard r.status == 0 else {
             control.die()
             throw ConnectError("socket bridge: server refused to listen at \(spec.hostPath): \(String(cString: strerror(r.status)))"
-                               + (r.status == LinuxErrno.EACCES ? " — allow it with unix_listen in the server's configuration" : ""))
+                               + (r.status == LinuxErrno.EACCES ? " — allow it with unix_listen in the server's configuration" : ""),
+                               errno: r.status)
         }
         control.onEvent = { [self] h, payload in
             guard h.opcode == Opcode.sockIncoming.rawValue, let m = try? SockTokenMessage.decode(payload) else { return }

@@ -26,39 +26,25 @@
 
 #ifndef O_PATH
 #define O_PATH 010000000
-#include "qtfs_spawn.h"
-#include "qtfs_term.h"
 #endif
 #ifndef O_DIRECT
 #define O_DIRECT 040000
-#include "qtfs_spawn.h"
-#include "qtfs_term.h"
 #endif
 #ifndef O_NOATIME
 #define O_NOATIME 01000000
-#include "qtfs_spawn.h"
-#include "qtfs_term.h"
 #endif
 #ifndef O_TMPFILE
 #define O_TMPFILE 020200000
-#include "qtfs_spawn.h"
-#include "qtfs_term.h"
 #endif
 #ifndef AT_EMPTY_PATH
 #define AT_EMPTY_PATH 0x1000
-#include "qtfs_spawn.h"
-#include "qtfs_term.h"
 #endif
 #ifndef FALLOC_FL_KEEP_SIZE
 #define FALLOC_FL_KEEP_SIZE 0x01
-#include "qtfs_spawn.h"
-#include "qtfs_term.h"
 #endif
 #ifndef SEEK_DATA
 #define SEEK_DATA 3
 #define SEEK_HOLE 4
-#include "qtfs_spawn.h"
-#include "qtfs_term.h"
 #endif
 
 /// fallocate(2) (declared by glibc only in GNU mode).
@@ -114,6 +100,7 @@ int qtfs_pipe_sized(int fds[2], int size, int *capacity);
 /// splice(2) from `fd_in` at *off_in (advanced) into the pipe `pipe_out`, without
 /// waiting for room in the pipe (SPLICE_F_NONBLOCK). Bytes moved, or -1 with errno.
 ssize_t qtfs_splice_to_pipe(int fd_in, int64_t *off_in, int pipe_out, size_t len);
+#include "qtfs_seccomp.h"
 #include "qtfs_spawn.h"
 #include "qtfs_term.h"
 #endif

@@ -1,0 +1,62 @@
+// Which qtfs-server a DPU-side command talks to, and with which key: the options
+// qtfs-rexec and qtfs-run share (`-s`, `-k`, `-o server=...,key=...`, CMD_NET_ADDR).
+import Glibc
+
+public struct ServerOptions: Sendable {
+    public static let defaultKey = "/etc/qtfs/qtfs.key"
+    public var server = ServerAddress(host: "127.0.0.1", port: 12345)
+    public var keyFile: String?
+
+    public static let help = """
+      -s, --server HOST[:PORT]   the host's qtfs-server (default: $CMD_NET_ADDR as
+                                 tcp://HOST:PORT, else 127.0.0.1:12345)
+      -k, --key FILE             key file (default: \(defaultKey) when it exists)
+      -o server=...,key=...      the same, as mount options are written
+    """
+
+    public struct UsageError: Error {
+        public let message: String
+        public init(message: String) { self.message = message }
+    }
+
+    /// Defaults: CMD_NET_ADDR (upstream's variable) and the default key when it exists.
+    public init(environment: [String: String]) throws {
+        if let addr = environment["CMD_NET_ADDR"] { server = try Self.netAddr(addr) }
+        if access(Self.defaultKey, F_OK) == 0 { keyFile = Self.defaultKey }
+    }
+
+    /// Applies `flag` with `value` when it is one of ours; false for any other flag.
+    public mutating func apply(_ flag: String, _ value: () throws -> String) throws -> Bool {
+        switch flag {
+        case "-s", "--server": server = try Self.address(try value())
+        case "-k", "--key": keyFile = try value()
+        case "-o": try applyMountOptions(try value())
+        default: return false
+        }
+        return true
+    }
+
+    public static func netAddr(_ s: String) throws -> ServerAddress {
+        let text = s.hasPrefix("tcp://") ? String(s.dropFirst(6)) : s
+        guard let a = ServerAddress.parse(text) else {
+            throw UsageError(message: "CMD_NET_ADDR=\(s) is not tcp://HOST:PORT")
+        }
+        return a
+    }
+
+    private mutating func applyMountOptions(_ s: String) throws {
+        for item in s.split(separator: ",") {
+            let kv = item.split(separator: "=", maxSplits: 1).map(String.init)
+            switch (kv[0], kv.count == 2 ? kv[1] : nil) {
+            case ("server", let v?): server = try Self.address(v)
+            case ("key", let v?): keyFile = v
+            default: throw UsageError(message: "-o \(item): only server=HOST[:PORT] and key=FILE are known")
+            }
+        }
+    }
+
+    private static func address(_ s: String) throws -> ServerAddress {
+        guard let a = ServerAddress.parse(s) else { throw UsageError(message: "\(s) is not HOST[:PORT]") }
+        return a
+    }
+}

@@ -1,0 +1,88 @@
+// The process whose call was trapped, as the supervisor sees it through /proc: its memory
+// (the call's strings and addresses), its root and working directory (paths are resolved
+// as it sees them: a daemon in a chroot works), its ids and its descriptors.
+import CQtfsSys
+import Glibc
+import QtfsClient
+import QtfsProtocol
+
+struct CallerProcess {
+    let pid: pid_t
+
+    /// A NUL-terminated string at `addr`, at most `limit` bytes; ENAMETOOLONG beyond.
+    func string(at addr: UInt64, limit: Int) throws -> [UInt8] {
+        guard addr != 0 else { throw Errno(EFAULT, call: "string argument") }
+        var out: [UInt8] = []
+        var at = addr
+        while out.count <= limit {
+            // stop at page ends: the next page may be unmapped
+            let chunk = min(4096 - Int(at % 4096), limit + 1 - out.count)
+            let piece = try bytes(at: at, count: chunk)
+            if let nul = piece.firstIndex(of: 0) { return out + piece[..<nul] }
+            out += piece
+            at += UInt64(chunk)
+        }
+        throw Errno(ENAMETOOLONG, call: "string argument")
+    }
+
+    /// Exactly `count` bytes of its memory at `addr` (EFAULT when they are not mapped).
+    func bytes(at addr: UInt64, count: Int) throws -> [UInt8] {
+        var buf = [UInt8](repeating: 0, count: count)
+        let n = buf.withUnsafeMutableBytes { qtfs_read_caller(pid, addr, $0.baseAddress, count) }
+        guard n == count else { throw Errno(n < 0 ? errno : EFAULT, call: "reading the caller's memory") }
+        return buf
+    }
+
+    /// Its root directory and working directory as paths in the supervisor's view.
+    func root() throws -> String { try link("root") }
+    func cwd() throws -> String { try link("cwd") }
+
+    private func link(_ name: String) throws -> String {
+        var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = try sys("readlink /proc/\(pid)/\(name)") { readlink("/proc/\(pid)/\(name)", &buf, buf.count - 1) }
+        return String(decoding: buf[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Its effective ids and groups (the server acts as them).
+    func caller() throws -> Caller {
+        let status = try readText("/proc/\(pid)/status")
+        func ids(_ key: String) -> [UInt32] {
+            guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(key + ":") }) else { return [] }
+            return line.dropFirst(key.count + 1).split(whereSeparator: { $0 == " " || $0 == "\t" }).compactMap { UInt32($0) }
+        }
+        let uid = ids("Uid"), gid = ids("Gid")
+        guard uid.count >= 2, gid.count >= 2 else { throw Errno(ESRCH, call: "/proc/\(pid)/status") }
+        return Caller(uid: uid[1], gid: gid[1], pid: UInt32(pid), groups: ids("Groups"))
+    }
+
+    /// Whether it holds CAP_SYS_ADMIN (mount needs it).
+    func canMount() throws -> Bool {
+        let status = try readText("/proc/\(pid)/status")
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("CapEff:") }),
+              let caps = UInt64(line.dropFirst(7).trimmingLeadingSpace, radix: 16) else { return false }
+        return caps & (1 << 21) != 0
+    }
+
+    /// A duplicate of its descriptor `fd` (the same open file: what we do to it, it sees).
+    func descriptor(_ fd: Int32) throws -> Int32 {
+        let pidfd = try sys("pidfd_open") { qtfs_pidfd_open(pid) }
+        defer { close(pidfd) }
+        return try sys("pidfd_getfd") { qtfs_pidfd_getfd(pidfd, fd) }
+    }
+}
+
+func readText(_ path: String) throws -> String {
+    let fd = try sys("open \(path)") { open(path, O_RDONLY | O_CLOEXEC) }
+    defer { close(fd) }
+    var out: [UInt8] = []
+    var buf = [UInt8](repeating: 0, count: 16384)
+    while true {
+        let n = try sys("read \(path)") { read(fd, &buf, buf.count) }
+        if n == 0 { return String(decoding: out, as: UTF8.self) }
+        out += buf[..<n]
+    }
+}
+
+extension Substring {
+    var trimmingLeadingSpace: Substring { drop(while: { $0 == " " || $0 == "\t" }) }
+}

@@ -1,0 +1,70 @@
+// Where a path a trapped call names really is: resolved as the calling process sees it
+// (its root, its working directory), then, when it lands in a qtfs mount, turned into the
+// host path that mount stands for. Resolution uses the kernel (openat2 RESOLVE_IN_ROOT on
+// the caller's root), so symlinks and ".." mean what they mean to the caller.
+import CQtfsSys
+import Glibc
+import QtfsClient
+
+enum Place: Equatable {
+    case local                          // not under a qtfs mount: the call runs on the DPU
+    case mountPoint(MountEntry)         // a qtfs mount point itself: a DPU mount-table matter
+    case host(path: String, mount: MountEntry)
+}
+
+struct PathTranslator {
+    let caller: CallerProcess
+    let server: ServerAddress
+
+    enum Last { case follow, noFollow, create }
+
+    /// Where `path` is. `.create` resolves the parent (the last name need not exist yet).
+    /// A path that does not resolve is `.local`: the kernel then gives the caller its error.
+    func place(of path: [UInt8], last: Last) throws -> Place {
+        let rootView = try caller.root()
+        let absolute = path.first == UInt8(ascii: "/") ? String(decoding: path, as: UTF8.self)
+            : HostPath.join(try callerView(of: caller.cwd(), root: rootView), String(decoding: path, as: UTF8.self))
+        let (dir, name) = last == .create ? split(absolute) : (absolute, nil)
+        let rootFd = try sys("open /proc/\(caller.pid)/root") { open("/proc/\(caller.pid)/root", O_PATH | O_DIRECTORY | O_CLOEXEC) }
+        defer { close(rootFd) }
+        let flags = O_PATH | O_CLOEXEC | (last == .noFollow ? O_NOFOLLOW : 0) | (name != nil ? O_DIRECTORY : 0)
+        let fd = qtfs_openat2(rootFd, dir, flags, 0, UInt64(RESOLVE_IN_ROOT))
+        guard fd >= 0 else { return .local }
+        defer { close(fd) }
+        let mountId = try sys("statx mount id") { qtfs_mount_id(fd) }
+        guard let entry = try MountInfo.read(pid: caller.pid).first(where: { $0.id == UInt64(mountId) }),
+              entry.isQtfs, belongsToServer(entry), let hostBase = entry.hostPath,
+              let seen = try? callerView(of: fdPath(fd), root: rootView),
+              var rel = HostPath.relative(seen, to: entry.mountPoint) else { return .local }
+        if let name { rel = rel.isEmpty ? name : rel + "/" + name }
+        return rel.isEmpty ? .mountPoint(entry) : .host(path: HostPath.join(hostBase, rel), mount: entry)
+    }
+
+    /// A qtfs-fuse source names its server; one that is not ours is left alone.
+    private func belongsToServer(_ m: MountEntry) -> Bool {
+        guard let named = m.serverInSource, let a = ServerAddress.parse(named, defaultPort: server.port) else { return true }
+        return a.port == server.port
+    }
+
+    /// A supervisor-view path as the caller sees it (below its root).
+    private func callerView(of path: String, root: String) throws -> String {
+        if root == "/" { return path }
+        guard let rel = HostPath.relative(path, to: root) else { throw Errno(EXDEV, call: "path outside the caller's root") }
+        return "/" + rel
+    }
+
+    private func fdPath(_ fd: Int32) throws -> String {
+        var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = try sys("readlink fd") { readlink("/proc/self/fd/\(fd)", &buf, buf.count - 1) }
+        return String(decoding: buf[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// (directory, last name) of an absolute path; trailing slashes ignored.
+    private func split(_ path: String) -> (String, String?) {
+        var p = Substring(path)
+        while p.count > 1 && p.hasSuffix("/") { p = p.dropLast() }
+        guard let slash = p.lastIndex(of: "/") else { return (".", String(p)) }
+        let dir = slash == p.startIndex ? "/" : String(p[..<slash])
+        return (dir, String(p[p.index(after: slash)...]))
+    }
+}

@@ -1,0 +1,91 @@
+// connect(2) and bind(2) of AF_UNIX sockets at paths under a qtfs mount reach the host.
+// The caller's own socket is kept (same descriptor, same open file, so its flags and any
+// epoll registration stay): connect joins it to a private rendezvous socket of ours whose
+// other end is relayed to the host socket; bind binds it to a private path and asks the
+// server to listen at the host path and hand each host connection over to it.
+import CQtfsSys
+import Glibc
+import QtfsClient
+import QtfsProtocol
+
+struct SocketCalls {
+    let trap: Trap
+    let server: ServerAddress
+    let rendezvous: Rendezvous
+
+    func connect() throws -> Answer {
+        guard let (path, socket) = try unixSocket() else { return .runLocally }
+        defer { close(socket.fd) }
+        guard case .host(let hostPath, _) = try place(path, .follow) else { return .runLocally }
+        let caller = try trap.caller.caller()
+        guard trap.stillWaiting else { return .fail(EINTR) }
+        Log.call("connect to host \(hostPath) for pid \(trap.notif.pid)")
+        let net: Int32
+        do {
+            net = try SocketBridge.dialHost(server, BridgeSpec(localPath: "", hostPath: hostPath, seqpacket: socket.seqpacket), caller: caller)
+        } catch let e as FSError {
+            return .fail(e.errno)
+        } catch let e as ConnectError {
+            Log.error("connect to host \(hostPath) for pid \(trap.notif.pid): \(e)")
+            return .fail(ECONNREFUSED)
+        }
+        do {
+            let mine = try rendezvous.join(socket)
+            SocketBridge.relay.add(local: mine, net: net, seqpacket: socket.seqpacket)
+            return .value(0)
+        } catch let e as Errno {
+            close(net)
+            return .fail(e.code)
+        }
+    }
+
+    func bind() throws -> Answer {
+        guard let (path, socket) = try unixSocket() else { return .runLocally }
+        defer { close(socket.fd) }
+        guard case .host(let hostPath, _) = try place(path, .create) else { return .runLocally }
+        guard trap.stillWaiting else { return .fail(EINTR) }
+        Log.call("bind host \(hostPath) for pid \(trap.notif.pid)")
+        let local = try rendezvous.bindPrivately(socket)
+        do {
+            let serve = try SocketServe(BridgeSpec(localPath: local, hostPath: hostPath, seqpacket: socket.seqpacket), server: server)
+            rendezvous.keep(serve)
+            return .value(0)
+        } catch let e as ConnectError {
+            Log.error("bind of host \(hostPath) for pid \(trap.notif.pid): \(e)")
+            return .fail(e.errno)
+        }
+    }
+
+    private func place(_ path: [UInt8], _ last: PathTranslator.Last) throws -> Place {
+        try PathTranslator(caller: trap.caller, server: server).place(of: path, last: last)
+    }
+
+    /// The path of a named AF_UNIX address and a duplicate of the caller's socket, for
+    /// stream and seqpacket sockets; nil for anything else (abstract, unnamed, datagram).
+    private func unixSocket() throws -> ([UInt8], CallerSocket)? {
+        let length = Int(trap.arg(2))
+        guard length > 3, length <= MemoryLayout<sockaddr_un>.size else { return nil }
+        let addr = try trap.caller.bytes(at: trap.arg(1), count: length)
+        guard UInt16(addr[0]) | UInt16(addr[1]) << 8 == UInt16(AF_UNIX), addr[2] != 0 else { return nil }
+        let path = Array(addr[2...].prefix { $0 != 0 })
+        guard let fd = try? trap.caller.descriptor(Int32(truncatingIfNeeded: trap.arg(0))) else { return nil }
+        guard let socket = CallerSocket(fd) else { close(fd); return nil }
+        return (path, socket)
+    }
+}
+
+/// A duplicate of a caller's unix stream or seqpacket socket.
+struct CallerSocket {
+    let fd: Int32
+    let type: Int32
+    var seqpacket: Bool { type == Int32(SOCK_SEQPACKET.rawValue) }
+
+    init?(_ fd: Int32) {
+        var domain: Int32 = 0, type: Int32 = 0
+        var len = socklen_t(4)
+        guard getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0, domain == AF_UNIX,
+              getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0,
+              type == Int32(SOCK_STREAM.rawValue) || type == Int32(SOCK_SEQPACKET.rawValue) else { return nil }
+        self.fd = fd; self.type = type
+    }
+}
