@@ -97,3 +97,19 @@ mount_tmpfs() {
         MOUNTS+=("$d")
     done
 }
+
+# make_netns_pair TAG: a "host" and a "dpu" network namespace joined by a veth pair, for
+# tests that separate the two sides; sets HOST_NS, DPU_NS, HOST_IP and DPU_IP. Remove them
+# with del_netns_pair.
+make_netns_pair() {
+    local tag=$1
+    HOST_NS=qtfs-$tag-h-$$; DPU_NS=qtfs-$tag-d-$$
+    HOST_IP=10.$((233 + RANDOM % 20)).$((RANDOM % 200)).1; DPU_IP=${HOST_IP%.1}.2
+    ip netns add "$HOST_NS"; ip netns add "$DPU_NS"
+    ip link add "$tag$$h" type veth peer name "$tag$$d"
+    ip link set "$tag$$h" netns "$HOST_NS"; ip link set "$tag$$d" netns "$DPU_NS"
+    ip -n "$HOST_NS" addr add "$HOST_IP/24" dev "$tag$$h"; ip -n "$HOST_NS" link set "$tag$$h" up
+    ip -n "$DPU_NS" addr add "$DPU_IP/24" dev "$tag$$d"; ip -n "$DPU_NS" link set "$tag$$d" up
+    ip -n "$HOST_NS" link set lo up; ip -n "$DPU_NS" link set lo up
+}
+del_netns_pair() { ip netns del "$HOST_NS" 2>/dev/null; ip netns del "$DPU_NS" 2>/dev/null; true; }
