@@ -38,9 +38,9 @@ struct HostMounts {
             // Checks it exists and is no symlink; an fd held on it would make it busy (EBUSY).
             close(try openLast(target))
             // The name in the confined parent, not the path string: no component can be swapped.
-            let path = "/proc/self/fd/\(target.dir)/" + String(cString: target.name)
+            let path = Array("/proc/self/fd/\(target.dir)/".utf8) + target.name.dropLast().map { UInt8(bitPattern: $0) }
             do {
-                try sys { umount2(path, Int32(r.flags) | Int32(UMOUNT_NOFOLLOW)) }
+                try path.withCStr { p in try sys { umount2(p, Int32(r.flags) | Int32(UMOUNT_NOFOLLOW)) } }
             } catch let e as FsError {
                 logger.notice("host umount failed", metadata: meta(r.target, ["error": "\(String(cString: strerror(e.errno)))"]))
                 throw e

@@ -24,6 +24,7 @@ for d in ("t1", "t2", "bsrc/sub", "btgt", "rtgt", "lower1", "lower2", "upper", "
     os.makedirs(os.path.join(M, d))
 for d in (os.path.join(EX, "nomount"), SQ, RO, os.path.join(OUT, "d")):
     os.makedirs(d)
+os.makedirs(os.path.join(M.encode(), b"n\xffutf8"))   # a name that is not UTF-8
 open(os.path.join(M, "bsrc/marker"), "w").write("bound")
 open(os.path.join(M, "lower1/a"), "w").write("from lower1")
 open(os.path.join(M, "lower2/b"), "w").write("from lower2")
@@ -38,13 +39,13 @@ def unescape(s): return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)
 def mounts():
     """Mount point -> (fstype, mount options, optional fields, super options, source) of the top mount."""
     out = {}
-    for line in open("/proc/self/mountinfo"):
+    for line in open("/proc/self/mountinfo", errors="surrogateescape"):
         left, right = line.rstrip("\n").split(" - ")
         f, r = left.split(" "), right.split(" ")
         out[unescape(f[4])] = (r[0], f[5].split(","), f[6:], r[2].split(","), unescape(r[1]))
     return out
 
-def mounted(path): return mounts().get(path.decode() if isinstance(path, bytes) else path)
+def mounted(path): return mounts().get(os.fsdecode(path))
 
 class HostMounter:
     """One authenticated connection, no export MOUNT on it (as qtfs-run uses it)."""
@@ -122,6 +123,9 @@ try:
     check("... detached from the host", not mounted(P("busy")))
     held.close()
     check("umount of the overlay: 0", hm.umount(P("merged")) == 0 and not mounted(merged))
+    odd = M.encode() + b"/n\xffutf8"
+    check("tmpfs at a name that is not UTF-8: 0", hm.mount(odd, b"qtfs-odd", b"tmpfs") == 0 and mounted(odd))
+    check("... and its umount: 0", hm.umount(odd) == 0 and not mounted(odd))
 
     # refusals
     log0 = len(srv.log_text())
