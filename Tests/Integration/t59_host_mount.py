@@ -8,7 +8,7 @@ source or an overlay layer outside, a non-root caller, a squashed or read-only e
 block-device file system, malformed payloads (the server keeps answering)."""
 import os, re, socket, struct, subprocess, sys, tempfile, shutil
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from qtfs_raw import E, OP, Checks, Server, bytes16, caller, connect, frame, recv_frame
+from qtfs_raw import BIN, E, OP, Checks, Server, bytes16, caller, connect, frame, recv_frame
 
 MS_RDONLY, MS_REMOUNT, MS_BIND, MS_MOVE, MS_REC = 1, 32, 4096, 8192, 16384
 MS_PRIVATE, MS_SHARED = 1 << 18, 1 << 20
@@ -16,6 +16,7 @@ MNT_DETACH = 2
 
 check = Checks()
 work = tempfile.mkdtemp(prefix="qtfs-hostmount.")
+os.environ["QTFS_CONTROL_DIR"] = os.path.join(work, "ctl")   # private control sockets for qtinfo
 EX, SQ, RO, OUT = (os.path.join(work, d) for d in ("export", "squashed", "readonly", "outside"))
 M = os.path.join(EX, "mnt")     # the [Mount] place
 P = lambda *a: os.path.join(M, *a).encode()
@@ -165,6 +166,11 @@ try:
     check("truncated HOST_MOUNT: EPROTO", hm.send(OP["host_mount"], caller() + b"\x00\x00") == E["EPROTO"])
     check("truncated HOST_UMOUNT: EPROTO", hm.send(OP["host_umount"], caller()) == E["EPROTO"])
     check("... the server still answers", hm.umount(P("m2")) == 0 and not mounted(P("m2")))
+
+    stats = subprocess.run([f"{BIN}/qtinfo", "-C", f"server-{srv.proc.pid}", "--stats"],
+                           capture_output=True, text=True, timeout=30).stdout
+    print(stats)
+    check("qtinfo --stats counts both operations", "hostMount" in stats and "hostUmount" in stats)
 
     # no whitelist: host mounts are off
     bare = Server([EX], work=tempfile.mkdtemp(prefix="qtfs-hostmount-bare.", dir=work))
