@@ -5,7 +5,7 @@ import QtfsProtocol
 
 extension Backend {
     func mount(_ r: MountRequest) throws -> MountReply {
-        let (e, rel) = try attachLocation(r)
+        let (e, rel) = try HostPath.locate(exports, r.caller, r.path)
         let attr = try Credentials.asCaller(r.caller, squash: e.rootSquash) { () throws -> Attr in
             let fd = rel.isEmpty ? try sys { dup(e.fd) } : try PathCheck.openBeneath(e.fd, rel[...])
             defer { close(fd) }
@@ -16,20 +16,6 @@ extension Backend {
         var reply = MountReply(export: e.id, base: "", root: attr)
         reply.base = rel
         return reply
-    }
-
-    /// The export and path MOUNT attaches: the path as given when it has no symlink in it,
-    /// else where its symlinks lead inside the exports (AttachPath).
-    private func attachLocation(_ r: MountRequest) throws -> (Export, [UInt8]) {
-        let (e, rel) = try exports.locate(r.path)
-        _ = try PathCheck.validate(rel)
-        if rel.isEmpty { return (e, rel) }
-        do {
-            _ = try Credentials.asCaller(r.caller, squash: e.rootSquash) { close(try PathCheck.openBeneath(e.fd, rel[...])) }
-            return (e, rel)
-        } catch let error as FsError where error.errno == ELOOP {
-            return try AttachPath.follow(exports, r.caller, r.path)
-        }
     }
 
     func lookup(_ r: PathRequest) throws -> AttrReply {

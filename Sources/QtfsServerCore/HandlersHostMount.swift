@@ -15,7 +15,7 @@ struct HostMounts {
     func mount(_ r: HostMountRequest) throws -> EmptyReply {
         let operation = HostMountOperation(flags: r.flags)
         let (e, rel) = try admit(r.caller, r.target)
-        let source = operation.sourceIsHostPath ? try locate(r.source, "source") : nil
+        let source = operation.sourceIsHostPath ? try locate(r.source, "source", r.caller) : nil
         if let (se, _) = source { try admitExport(se, r.source, "source") }
         if operation == .create { try checkNewMount(r) }
         return try Credentials.asCaller(r.caller, squash: false) {
@@ -61,7 +61,7 @@ struct HostMounts {
         guard caller.uid == 0 else {
             throw refuse(EPERM, "caller uid \(caller.uid) is not root", target, fix: "only uid 0 may mount on the host")
         }
-        let (e, rel) = try locate(target, "target")
+        let (e, rel) = try locate(target, "target", caller)
         try admitExport(e, target, "target")
         guard !rel.isEmpty else {
             throw refuse(EPERM, "target is the root of export \(e.path), which the server keeps serving beneath a mount",
@@ -70,16 +70,19 @@ struct HostMounts {
         return (e, rel)
     }
 
-    /// The export holding an absolute host path, and the path beneath it.
-    private func locate(_ path: [UInt8], _ role: String) throws -> (Export, [UInt8]) {
+    /// The export holding an absolute host path, and the path beneath it, with its symlinks
+    /// followed while they stay inside the exports (HostPath).
+    private func locate(_ path: [UInt8], _ role: String, _ caller: Caller) throws -> (Export, [UInt8]) {
         guard path.first == UInt8(ascii: "/"), !path.contains(0) else { throw FsError(EINVAL) }
         guard !path.split(separator: UInt8(ascii: "/")).contains([0x2E, 0x2E]) else {
             throw refuse(EACCES, "\(role) has a '..' component", path, fix: "send the path normalised")
         }
-        guard let found = try? backend.exports.locate(path) else {
-            throw refuse(EACCES, "\(role) is outside every export", path, fix: "export a directory holding it (--export DIR)")
+        do {
+            return try HostPath.locate(backend.exports, caller, path)
+        } catch let e as FsError where e.errno == EACCES {
+            throw refuse(EACCES, "\(role) is outside every export, or a symlink in it leads out of them", path,
+                         fix: "export a directory holding it (--export DIR)")
         }
-        return found
     }
 
     private func admitExport(_ e: Export, _ path: [UInt8], _ role: String) throws {
@@ -101,7 +104,8 @@ struct HostMounts {
         }
     }
 
-    /// An O_PATH fd on the last component: a directory or a file, never a symlink (ELOOP).
+    /// An O_PATH fd on the last component: a directory or a file, never a symlink (ELOOP:
+    /// one swapped in since `locate` followed the path).
     private func openLast(_ r: borrowing Resolved) throws -> Int32 {
         let name = r.name.dropLast().map { UInt8(bitPattern: $0) }
         return try PathCheck.openBeneath(r.dir, name[...], flags: 0)

@@ -23,19 +23,18 @@ extension HostMounts {
     private func checkOverlayLayers(_ r: HostMountRequest) throws {
         for (key, path) in OverlayOptions.paths(r.data) {
             do {
-                let (e, rel) = try backend.exports.locate(path)
+                let (e, rel) = try HostPath.locate(backend.exports, r.caller, path)
                 // The kernel reads (and writes) the layers as root: a squashed export stays out.
                 if e.rootSquash { throw FsError(EPERM) }
                 if OverlayOptions.writtenKeys.contains(key) && e.readOnly { throw FsError(EROFS) }
                 try Credentials.asCaller(r.caller, squash: false) {
-                    _ = try PathCheck.validate(rel)
                     if !rel.isEmpty { close(try PathCheck.openBeneath(e.fd, rel[...])) }
                 }
             } catch let e as FsError {
                 let errno = [ENOENT, ENOTDIR, EROFS, EPERM].contains(e.errno) ? e.errno : EACCES
                 throw refuse(errno, "overlay \(key) \(String(decoding: path, as: UTF8.self)) is not a directory inside an export "
                              + "(\(String(cString: strerror(e.errno))))", r.target,
-                             fix: "give overlay only directories inside the exports, without symlinks or '..'")
+                             fix: "give overlay only directories inside the exports (symlinks in them must stay inside)")
             }
         }
     }

@@ -1,15 +1,30 @@
-// MOUNT (attaching an export) with a host path that has symlinks in it, such as Debian's
-// /var/run -> /run: the symlinks are followed one at a time, and only while each location
-// looked at lies inside an export (docs/server.md, "Symlinks in a MOUNT path"). Every
-// other request still refuses symlinks (ELOOP); this runs only when the confined open of
-// the path as given found one.
+// Absolute host paths with symlinks in them, such as Debian's /var/run -> /run, in MOUNT
+// (attaching an export) and in HOST_MOUNT/HOST_UMOUNT: the symlinks are followed one at a
+// time, and only while each location looked at lies inside an export (docs/server.md,
+// "Symlinks in a host path"). Requests with export-relative paths still refuse symlinks
+// (ELOOP); this runs only when the confined open of the path as given found one.
 import Glibc
 internal import CQtfsSys
 import QtfsProtocol
 
-enum AttachPath {
+enum HostPath {
     /// As the kernel's MAXSYMLINKS.
     static let maxLinks = 40
+
+    /// The export holding `path` (absolute) and the path beneath it: as given when it has no
+    /// symlink in it, else where its symlinks lead (`follow`). Shape errors as PathCheck's;
+    /// other errors (ENOENT...) are left to the caller's own confined open.
+    static func locate(_ exports: Exports, _ caller: Caller, _ path: [UInt8]) throws -> (Export, [UInt8]) {
+        let (e, rel) = try exports.locate(path)
+        _ = try PathCheck.validate(rel)
+        if rel.isEmpty { return (e, rel) }
+        do {
+            _ = try Credentials.asCaller(caller, squash: e.rootSquash) { close(try PathCheck.openBeneath(e.fd, rel[...], flags: 0)) }
+        } catch let error as FsError where error.errno == ELOOP {
+            return try follow(exports, caller, path)
+        } catch {}
+        return (e, rel)
+    }
 
     /// The export and export-relative path `path` (absolute, its shape already checked)
     /// leads to. EACCES when a step leaves every export, ELOOP after `maxLinks` symlinks.
