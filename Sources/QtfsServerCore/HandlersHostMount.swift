@@ -1,7 +1,8 @@
 // HOST_MOUNT and HOST_UMOUNT: mount(2) and umount2(2) on the host for a daemon on the DPU
 // under qtfs-run (docs/protocol.md and docs/server.md, "Host mounts"). Off unless the
-// whitelist's [Mount] group covers the target; root callers only; every host path is
-// confined beneath an export like any request's path, and reaches the kernel through
+// whitelist's [Mount] group covers the target; root callers only; every host path stays
+// inside the exports (its symlinks followed only while they do: HostPath), is opened
+// confined beneath its export like any request's path, and reaches the kernel through
 // /proc/self/fd so that a symlink swapped in after the check cannot redirect the call.
 import Glibc
 internal import CQtfsSys
@@ -50,9 +51,8 @@ struct HostMounts {
         }
     }
 
-    /// The checks every request passes before touching the file system: a root caller, the
-    /// host mount switch (a whitelist), a target inside a writable, unsquashed export, and
-    /// not the export's root itself.
+    /// The checks every request passes first: the host mount switch (a whitelist), a root
+    /// caller, a target inside a writable, unsquashed export, and not the export's root.
     private func admit(_ caller: Caller, _ target: [UInt8]) throws -> (Export, [UInt8]) {
         guard backend.whitelist != nil else {
             throw refuse(EPERM, "host mounts are off: the server has no whitelist", target,
