@@ -23,7 +23,7 @@ struct Dispatcher: @unchecked Sendable {
     /// Run on the event loop itself: on local file systems they take a few microseconds,
     /// less than the two thread hand-offs a worker costs. What may block for long stays on
     /// workers: FSYNC, FALLOCATE, SETATTR (truncate), RENAME, UNLINK except of small tmpfs
-    /// files (freeing large files), MOUNT, and OPEN of anything but a regular file or directory.
+    /// files (freeing large files), MOUNT, HOST_MOUNT, HOST_UMOUNT, and OPEN of anything but a regular file or directory.
     static let inlineOps: Set<UInt16> = Set([Opcode.lookup, .getattr, .readlink, .access, .statfs, .open, .openRead,
                                              .opendir, .readdir, .getxattr, .listxattr, .create, .mkdir,
                                              .mknod, .symlink, .link, .lseek, .unlink].map(\.rawValue))
@@ -92,6 +92,8 @@ struct Dispatcher: @unchecked Sendable {
         case .removexattr: return reply(try b.removexattr(.decode(p)))
         case .lseek: return reply(try b.lseek(.decode(p), h))
         case .fallocate: return reply(try b.fallocate(.decode(p), h))
+        case .hostMount: return reply(try HostMounts(backend: b, logger: logger).mount(.decode(p)))
+        case .hostUmount: return reply(try HostMounts(backend: b, logger: logger).umount(.decode(p)))
         default: throw FsError(ENOSYS)
         }
     }

@@ -5,9 +5,8 @@ import QtfsProtocol
 
 extension Backend {
     func mount(_ r: MountRequest) throws -> MountReply {
-        let (e, rel) = try exports.locate(r.path)
+        let (e, rel) = try HostPath.locate(exports, r.caller, r.path)
         let attr = try Credentials.asCaller(r.caller, squash: e.rootSquash) { () throws -> Attr in
-            _ = try PathCheck.validate(rel)
             let fd = rel.isEmpty ? try sys { dup(e.fd) } : try PathCheck.openBeneath(e.fd, rel[...])
             defer { close(fd) }
             if let whitelist, !whitelist.allows(.mount, dir: fd, name: nil) { throw whitelist.denied(.mount, r.path) }
@@ -33,14 +32,17 @@ extension Backend {
 
     func readlink(_ r: PathRequest) throws -> ReadlinkReply {
         try at(r.caller, r.target) { _, t in
-            var buf = [CChar](repeating: 0, count: Wire.maxPath + 1)
-            let n = try t.withName { name in
-                try sys { buf.withUnsafeMutableBufferPointer { p in
-                    p.baseAddress.map { readlinkat(t.dir, name, $0, p.count) } ?? -1 } }
-            }
-            guard n <= Wire.maxPath else { throw FsError(ENAMETOOLONG) }
-            return ReadlinkReply(targetBytes: buf[0..<n].map { UInt8(bitPattern: $0) })
+            ReadlinkReply(targetBytes: try t.withName { try Backend.readlink(t.dir, $0) })
         }
+    }
+
+    /// The contents of the symlink `name` in `dir`; ENAMETOOLONG beyond Wire.maxPath bytes.
+    static func readlink(_ dir: Int32, _ name: UnsafePointer<CChar>) throws -> [UInt8] {
+        var buf = [CChar](repeating: 0, count: Wire.maxPath + 1)
+        let n = try sys { buf.withUnsafeMutableBufferPointer { p in
+            p.baseAddress.map { readlinkat(dir, name, $0, p.count) } ?? -1 } }
+        guard n <= Wire.maxPath else { throw FsError(ENAMETOOLONG) }
+        return buf[0..<n].map { UInt8(bitPattern: $0) }
     }
 
     func statfs(_ r: PathRequest) throws -> StatfsReply {

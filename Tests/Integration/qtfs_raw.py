@@ -7,9 +7,10 @@ BIN = os.environ.get("QTFS_BIN", os.path.join(os.path.dirname(os.path.abspath(__
 OP = dict(hello=1, auth_challenge=2, auth_response=3, mount=4, lookup=10, getattr=11, setattr=12, readlink=13,
           mknod=14, mkdir=15, unlink=16, rmdir=17, symlink=18, rename=19, link=20, open=21, create=22, read=23,
           write=24, flush=25, fsync=26, release=27, opendir=28, readdir=29, releasedir=30, statfs=31, access=32,
-          getxattr=33, setxattr=34, listxattr=35, removexattr=36, lseek=37, fallocate=38)
-E = dict(EPERM=1, ENOENT=2, EIO=5, EBADF=9, EACCES=13, EEXIST=17, EXDEV=18, ENOTDIR=20, EISDIR=21, EINVAL=22,
-         EMFILE=24, ENAMETOOLONG=36, ENOSYS=38, ELOOP=40, ENODATA=61, EPROTO=71, EOPNOTSUPP=95)
+          getxattr=33, setxattr=34, listxattr=35, removexattr=36, lseek=37, fallocate=38, host_mount=70,
+          host_umount=71)
+E = dict(EPERM=1, ENOENT=2, EIO=5, EBADF=9, EACCES=13, EBUSY=16, EEXIST=17, EXDEV=18, ENOTDIR=20, EISDIR=21,
+         EINVAL=22, EMFILE=24, EROFS=30, ENAMETOOLONG=36, ENOSYS=38, ELOOP=40, ENODATA=61, EPROTO=71, EOPNOTSUPP=95)
 LABEL = b"qtfs-auth-v1 hmac-sha256"
 
 def frame(op, rid, payload=b"", magic=MAGIC, version=1, kind=0, length=None):

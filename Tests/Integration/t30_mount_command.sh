@@ -22,6 +22,30 @@ grep -q " $WORK/mnt fuse" /proc/mounts || fail "mount not in /proc/mounts"
 umount "$WORK/mnt"
 ! mountpoint -q "$WORK/mnt" || fail "umount left the mount"
 
+# A host path with symlinks in it (Debian's /var/run -> /run) is followed while each step
+# stays inside an export; a symlink leading out of the exports is still refused. qtfs-fuse
+# directly: mount(8) would resolve the symlinks itself (they exist on this machine too).
+mkdir -p "$WORK/export/run/containerd" "$WORK/export/var" "$WORK/outside" "$WORK/mnt3"
+echo "through the link" > "$WORK/export/run/containerd/hello"
+echo "secret" > "$WORK/outside/secret"
+ln -s "$WORK/export/run" "$WORK/export/var/run"      # absolute, as on Debian
+ln -s ../run/containerd "$WORK/export/var/cd"        # relative
+ln -s "$WORK/outside" "$WORK/export/out"
+ln -s ../../outside "$WORK/export/var/up"
+for path in var/run/containerd var/cd; do
+    mount_qtfs "$WORK/export/$path" "$WORK/mnt3"
+    [ "$(cat "$WORK/mnt3/hello")" = "through the link" ] || fail "mount of $path (symlinks followed): content"
+    umount "$WORK/mnt3"
+done
+for path in out var/up var/up/secret; do
+    if out=$(timeout 30 "$BIN/qtfs-fuse" -o "server=127.0.0.1:$PORT,key=$KEY" "$WORK/export/$path" "$WORK/mnt3" 2>&1); then
+        fail "mount of $path, a symlink leading out of the export, succeeded"
+    fi
+    ! mountpoint -q "$WORK/mnt3" || fail "refused mount of $path left a mount"
+    echo "$out" | grep -q "refused to mount host path $WORK/export/$path: not inside" ||
+        fail "refused mount of $path: unhelpful error: $out"
+done
+
 printf '%s %s qtfs server=127.0.0.1:%s,key=%s,_netdev 0 0\n' "$WORK/export/data" "$WORK/mnt2" "$PORT" "$KEY" > "$WORK/fstab"
 mount -T "$WORK/fstab" "$WORK/mnt2"
 MOUNTS+=("$WORK/mnt2")

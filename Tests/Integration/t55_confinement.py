@@ -145,6 +145,19 @@ try:
         check(f"export id {ex}: EINVAL", c.status("lookup", caller() + target(b"dir", ex)) == E["EINVAL"])
     for p, errno in [(b"/nonexistent-export", "EACCES"), (b"relative/path", "EINVAL"), (EX.encode() + b"/../outside", "EINVAL")]:
         check(f"MOUNT {p.decode()}: {errno}", c.status("mount", caller() + bytes16(p)) == E[errno])
+    # MOUNT follows the symlinks of its host path while each step stays inside an export
+    # (/proc is one here: /proc/self/root's text "/" then leads out of them).
+    base = lambda body: body[6:6 + struct.unpack("<H", body[4:6])[0]]
+    for p in (b"escape", b"out", b"dir/rel", b"dangle", b"procroot", b"dir/up/out"):
+        check(f"MOUNT through symlink {p.decode()} leading out: EACCES",
+              c.status("mount", caller() + bytes16(EX.encode() + b"/" + p)) == E["EACCES"])
+    st, body = c.call("mount", caller() + bytes16(EX.encode() + b"/dir/up/real/inner"))
+    check("MOUNT through a symlink staying inside: attached at the real place", st == 0 and base(body) == b"real/inner")
+    check("precondition: /var/run is a symlink to /run", os.path.realpath("/var/run") == "/run")
+    root_srv = Server(["/"], work=tempfile.mkdtemp(prefix="root-export.", dir=work))
+    st, body = Client(root_srv.port, root_srv.key, "/").call("mount", caller() + bytes16(b"/var/run"))
+    root_srv.stop()
+    check("export /: MOUNT /var/run attaches /run", st == 0 and base(body) == b"run")
     check("server alive after the hostile requests", srv.alive())
 
     # The race: swap a directory inside and a symlink to the outside while requests run.

@@ -34,7 +34,7 @@ enum Samples {
                                nlink: 1, uid: 0, gid: 0, blksize: 1024, flags: Attr.flagPseudo,
                                atime: time, mtime: time, ctime: time)
 
-    static let all: [Sample] = core + AuthSamples.frames + RexecSamples.frames
+    static let all: [Sample] = core + AuthSamples.frames + RexecSamples.frames + HostMountSamples.frames
 
     static let core: [Sample] = [
         Sample("hello.request", .request, .hello, id: 1, HelloRequest(capabilities: 0, clientName: "qtfs-fuse")),

@@ -21,9 +21,11 @@ enum VectorFiles {
 
     static func render(_ s: Sample) -> String {
         let w = annotatedFrame(s)
-        // Remote exec's messages live in a subdirectory the kernel module's codec does not read.
+        // Remote exec's and host mounts' messages live in subdirectories the kernel module's
+        // codec does not read.
         let checkers = s.name.hasPrefix("rexec/") ? "the Swift codec (qtfs-server and qtfs-rexec)"
-                                                  : "the Swift codec and by kmod/test/wire_vectors.c"
+            : s.name.hasPrefix("hostmount/") ? "the Swift codec (qtfs-server and qtfs-run)"
+            : "the Swift codec and by kmod/test/wire_vectors.c"
         return render(title: "\(s.name): \(s.kind) \(s.opcode) (opcode \(s.opcode.rawValue)), \(w.bytes.count) bytes", w,
                       checkedBy: checkers)
     }

@@ -95,7 +95,10 @@ enum qtfs_op {
 	QTFS_OP_REXEC_SIGNAL = 67,
 	QTFS_OP_REXEC_WINSIZE = 68,
 	QTFS_OP_REXEC_EXIT = 69,
-	QTFS_OP_MAX = 70,
+	/* Host mounts (docs/protocol.md): served by qtfs-server, used by qtfs-run only. */
+	QTFS_OP_HOST_MOUNT = 70,
+	QTFS_OP_HOST_UMOUNT = 71,
+	QTFS_OP_MAX = 72,
 };
 
 /* HELLO capability bit 1: AUTH_REQUIRED from the server, AUTH_CAPABLE from a client */
