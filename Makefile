@@ -22,7 +22,7 @@ install-key:
 # and an example configuration (never overwriting an existing one).
 install-bin:
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(CONFDIR)
-	install -m 755 $(BUILD_DIR)/qtfs-server $(BUILD_DIR)/qtfs-fuse $(BUILD_DIR)/qtinfo $(BUILD_DIR)/qtfs-rexec $(DESTDIR)$(BINDIR)/
+	install -m 755 $(BUILD_DIR)/qtfs-server $(BUILD_DIR)/qtfs-fuse $(BUILD_DIR)/qtinfo $(BUILD_DIR)/qtfs-rexec $(BUILD_DIR)/qtfs-run $(DESTDIR)$(BINDIR)/
 	ln -sf $(BINDIR)/qtfs-fuse $(DESTDIR)$(SBINDIR)/mount.qtfs
 	ln -sf qtfs-rexec $(DESTDIR)$(BINDIR)/rexec   # upstream's name: `rexec PROGRAM ARGS...`
 	sed 's|@BINDIR@|$(BINDIR)|' packaging/qtfs-server.service > $(DESTDIR)$(UNITDIR)/qtfs-server.service
@@ -31,7 +31,7 @@ install-bin:
 # Removes what install put in place, except a configuration the administrator may have edited.
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/qtfs-server $(DESTDIR)$(BINDIR)/qtfs-fuse $(DESTDIR)$(BINDIR)/qtinfo
-	rm -f $(DESTDIR)$(BINDIR)/qtfs-rexec $(DESTDIR)$(BINDIR)/rexec
+	rm -f $(DESTDIR)$(BINDIR)/qtfs-rexec $(DESTDIR)$(BINDIR)/qtfs-run $(DESTDIR)$(BINDIR)/rexec
 	rm -f $(DESTDIR)$(SBINDIR)/mount.qtfs $(DESTDIR)$(UNITDIR)/qtfs-server.service
 	@if cmp -s packaging/server.conf.example $(DESTDIR)$(CONFDIR)/server.conf; then \
 		rm -f $(DESTDIR)$(CONFDIR)/server.conf; rmdir $(DESTDIR)$(CONFDIR) 2>/dev/null || true; \

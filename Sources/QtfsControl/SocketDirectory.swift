@@ -39,7 +39,8 @@ public enum SocketDirectory {
         var removed: [String] = []
         while let e = readdir(d) {
             let file = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if goneOwner(ofSocket: file) != nil && unlink("\(dir)/\(file)") == 0 { removed.append(file) }
+            let path = "\(dir)/\(file)"
+            if goneOwner(ofSocket: file) != nil && nobodyListens(path) && unlink(path) == 0 { removed.append(file) }
         }
         return removed
     }
@@ -50,6 +51,24 @@ public enum SocketDirectory {
         guard let name = componentName(ofSocket: file), let pid = pid(ofComponent: name), pid > 0,
               kill(pid, 0) != 0 && errno == ESRCH else { return nil }
         return pid
+    }
+
+    /// True when connecting to the socket is refused. A pid that does not exist here may
+    /// live in another pid namespace sharing this directory (a DPU-side client and the
+    /// host's server on one machine): its socket still answers and must be kept.
+    static func nobodyListens(_ path: String) -> Bool {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else { return false }
+        withUnsafeMutableBytes(of: &addr.sun_path) { $0.copyBytes(from: bytes) }
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        return rc != 0 && errno == ECONNREFUSED
     }
 
     /// Creates the directory (mode 0700) if missing; fails if it is not a directory.

@@ -55,6 +55,14 @@ struct CallerProcess {
         return Caller(uid: uid[1], gid: gid[1], pid: UInt32(pid), groups: ids("Groups"))
     }
 
+    /// The id of the process the trapped thread belongs to (Tgid).
+    func processId() throws -> pid_t {
+        let status = try readText("/proc/\(pid)/status")
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Tgid:") }),
+              let tgid = pid_t(line.dropFirst(5).trimmingLeadingSpace) else { throw Errno(ESRCH, call: "/proc/\(pid)/status") }
+        return tgid
+    }
+
     /// Whether it holds CAP_SYS_ADMIN (mount needs it).
     func canMount() throws -> Bool {
         let status = try readText("/proc/\(pid)/status")
@@ -65,7 +73,8 @@ struct CallerProcess {
 
     /// A duplicate of its descriptor `fd` (the same open file: what we do to it, it sees).
     func descriptor(_ fd: Int32) throws -> Int32 {
-        let pidfd = try sys("pidfd_open") { qtfs_pidfd_open(pid) }
+        let leader = try processId()   // the trapped thread may not lead its process; pidfds name processes
+        let pidfd = try sys("pidfd_open") { qtfs_pidfd_open(leader) }
         defer { close(pidfd) }
         return try sys("pidfd_getfd") { qtfs_pidfd_getfd(pidfd, fd) }
     }

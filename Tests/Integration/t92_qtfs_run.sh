@@ -7,10 +7,11 @@ source "$(dirname "$0")/lib.sh"
 H=$WORK/host ROOT=$WORK/root
 run_cleanup() {
     local rc=$?
-    [ "$rc" = 0 ] || { tail -20 "$WORK/server.log"; cat "$WORK"/run*.err 2>/dev/null; } >&2
-    [ -n "${DPU_INIT:-}" ] && kill -9 "$DPU_INIT" 2>/dev/null
-    [ -n "${ECHO_PID:-}" ] && kill "$ECHO_PID" 2>/dev/null
-    for m in $(grep -o " $H/mounts/[^ ]*" /proc/self/mountinfo | sort -r); do umount -l "$m" 2>/dev/null; done
+    set +e
+    [ "$rc" = 0 ] || { tail -20 "$WORK/server.log"; cat "$WORK"/run*.err; } >&2
+    [ -n "${DPU_INIT:-}" ] && kill -9 "$DPU_INIT"     # the DPU's pid namespace ends with it
+    [ -n "${ECHO_PID:-}" ] && kill "$ECHO_PID"
+    for m in $(grep -o " $H/mounts/[^ ]*" /proc/self/mountinfo | sort -r); do umount -l "$m"; done
     cleanup
     del_netns_pair
 }
@@ -25,6 +26,7 @@ for g in Open Read Write Readdir Create Mkdir Rmdir Unlink Rename Setattr; do pr
 printf '[Mount]\nPath=%s\n[Udsconnect]\nPath=%s\n' "$H" "$H/sock" >> "$WL"
 PORT=12345
 export QTFS_CONTROL_DIR=$WORK/ctl   # qtinfo reaches this server's private control socket
+mkdir -p "$QTFS_CONTROL_DIR"
 nsenter --net="/var/run/netns/$HOST_NS" "$BIN/qtfs-server" --listen "$HOST_IP" --port "$PORT" --key "$KEY" \
     --export "$H" --whitelist "$WL" --unix-connect "$H/sock/" --unix-listen "$H/sock/" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
@@ -41,9 +43,9 @@ for _ in $(seq 100); do in_dpu bash -c "exec 3<>/dev/tcp/$HOST_IP/$PORT" 2>/dev/
 in_dpu "$BIN/qtfs-fuse" -o "server=$HOST_IP:$PORT,key=$KEY" "$H" "$ROOT$H" || fail "qtfs-fuse did not start"
 wait_for in_dpu mountpoint -q "$ROOT$H" || fail "the qtfs mount did not come up"
 log "host: from now on, mounts only beneath $H/mounts (the live whitelist, edited with qtinfo)"
-Q() { "$BIN/qtinfo" -C "server-$SERVER_PID" "$@"; }
-index=$(Q -z mount | grep -F "$H" | grep -o '^ *[0-9]*' | tr -d ' ')
-[ -n "$index" ] || fail "qtinfo -z mount does not list $H: $(Q -z mount)"
+Q() { nsenter --net="/var/run/netns/$HOST_NS" "$BIN/qtinfo" -C "server-$SERVER_PID" "$@"; }
+index=$(Q -z mount | awk -v p="$H" '$1 == "mount" && $3 == p { print $2 }')
+[ -n "$index" ] || fail "qtinfo -z mount does not list $H"
 Q -w mount -y "$index" >/dev/null && Q -w mount -x "$H/mounts" >/dev/null || fail "qtinfo could not edit the whitelist"
 # R CMD...: CMD in the DPU chroot under qtfs-run (stderr kept for the failure report).
 R() { in_dpu "$BIN/qtfs-run" -s "$HOST_IP:$PORT" -k "$KEY" -- chroot "$ROOT" "$@" 2>>"$WORK/run.err"; }
@@ -57,3 +59,107 @@ out=$(R python3 -c "
 import socket, sys
 c = socket.socket(socket.AF_UNIX); c.connect('$H/sock/echo.sock'); c.sendall(b'ping'); print(c.recv(100).decode())")
 [ "$out" = "host:ping" ] || fail "connect from the DPU to a host socket: got '$out'"
+out=$(R python3 -c "
+import socket, threading
+def one(i, res):
+    c = socket.socket(socket.AF_UNIX); c.connect('$H/sock/echo.sock')
+    msg = b'%d' % i * 1000
+    c.sendall(msg); c.shutdown(socket.SHUT_WR); got = b''
+    while True:
+        b = c.recv(65536)
+        if not b: break
+        got += b
+    res[i] = got == b'host:' + msg
+res = {}
+ts = [threading.Thread(target=one, args=(i, res)) for i in range(50)]
+[t.start() for t in ts]; [t.join() for t in ts]
+print(sum(res.values()))")
+[ "$out" = 50 ] || fail "50 parallel connections from threads of one DPU process: $out answered right"
+
+# A DPU server bound under the qtfs mount; a host client connects at the host path, and a
+# second DPU process (forked and exec'd by the first) connects at the same path.
+R python3 -c "
+import os, socket, subprocess, sys
+s = socket.socket(socket.AF_UNIX); s.bind('$H/sock/dpu.sock'); s.listen(8)
+open('/tmp/ready', 'w').close()
+for _ in range(2):
+    a, _ = s.accept(); a.sendall(b'dpu:' + a.recv(100)); a.close()
+" & DPU_SERVER=$!
+wait_for test -S "$H/sock/dpu.sock" || fail "bind under the qtfs mount made no socket on the host"
+out=$(python3 -c "
+import socket; c = socket.socket(socket.AF_UNIX); c.connect('$H/sock/dpu.sock'); c.sendall(b'from host'); print(c.recv(100).decode())")
+[ "$out" = "dpu:from host" ] || fail "a host client did not reach the DPU server: '$out'"
+out=$(R sh -c "python3 -c \"
+import socket; c = socket.socket(socket.AF_UNIX); c.connect('$H/sock/dpu.sock'); c.sendall(b'from dpu'); print(c.recv(100).decode())\"")
+[ "$out" = "dpu:from dpu" ] || fail "a DPU client did not reach the DPU server through the host: '$out'"
+wait "$DPU_SERVER" || fail "the DPU server did not end cleanly"
+out=$(R python3 -c "
+import socket
+c = socket.socket(socket.AF_UNIX); c.bind('\0qtfs-t92-abstract'); print('abstract ok')
+d = socket.socket(socket.AF_UNIX); d.bind('/tmp/local.sock'); print('local ok')")
+[ "$out" = $'abstract ok\nlocal ok' ] || fail "abstract and DPU-local binds: '$out'"
+in_dpu test -S "$ROOT/tmp/local.sock" || fail "a bind outside qtfs mounts did not stay on the DPU"
+
+log "mounts: tmpfs with util-linux mount, and with a static busybox"
+R mount -t tmpfs -o size=4m t92tmp "$H/mounts/tmp" || fail "mount -t tmpfs under the qtfs mount"
+on_host "$H/mounts/tmp" || fail "the tmpfs is not mounted on the host"
+on_dpu "$H/mounts/tmp" && fail "the tmpfs was mounted on the DPU too"
+R sh -c "echo through-dpu > $H/mounts/tmp/f" || fail "writing into the new tmpfs from the DPU"
+[ "$(stat -f -c %T "$H/mounts/tmp/f")" = tmpfs ] && [ "$(cat "$H/mounts/tmp/f")" = through-dpu ] \
+    || fail "the DPU's file is not on the host's tmpfs"
+R busybox mount -t tmpfs t92bb "$H/mounts/bb" || fail "static busybox mount"
+on_host "$H/mounts/bb" || fail "busybox's tmpfs is not mounted on the host"
+
+log "mounts: bind between two qtfs paths, overlay with translated paths, remount read-only"
+R mount --bind "$H/data" "$H/mounts/bind" || fail "mount --bind between qtfs paths"
+[ "$(cat "$H/mounts/bind/hello")" = "host data" ] || fail "the bind mount does not show the host's data on the host"
+R mount -t overlay overlay -o "lowerdir=$H/lower,upperdir=$H/upper,workdir=$H/work" "$H/mounts/merged" \
+    || fail "overlay mount with DPU paths"
+grep " $H/mounts/merged " /proc/self/mountinfo | grep -q "lowerdir=$H/lower" || fail "overlay options not translated"
+[ "$(cat "$H/mounts/merged/from-lower")" = "lower file" ] || fail "the merged view on the host lacks the lower file"
+[ "$(R cat "$H/mounts/merged/from-lower")" = "lower file" ] || fail "the merged view through qtfs on the DPU lacks the lower file"
+R sh -c "echo upper > $H/mounts/merged/new" || fail "writing into the overlay from the DPU"
+[ "$(cat "$H/upper/new")" = upper ] || fail "the overlay write did not land in the host's upperdir"
+R mount -o remount,ro "$H/mounts/tmp" || fail "remount read-only"
+grep " $H/mounts/tmp " /proc/self/mountinfo | grep -q " ro[, ]" || fail "the host's tmpfs is not read-only after remount"
+R sh -c "echo x > $H/mounts/tmp/g" 2>/dev/null && fail "writing into the read-only tmpfs worked"
+
+log "umount and umount -l"
+R umount "$H/mounts/bb" || fail "umount"
+on_host "$H/mounts/bb" && fail "busybox's tmpfs is still mounted on the host after umount"
+R umount -l "$H/mounts/bind" || fail "umount -l"
+on_host "$H/mounts/bind" && fail "the bind is still mounted on the host after umount -l"
+
+log "refusals: a target outside [Mount], a bind source that exists only on the DPU"
+R mount -t tmpfs t92no "$H/refused" && fail "a mount outside the whitelist's [Mount] places worked"
+on_host "$H/refused" && fail "the refused mount happened on the host"
+grep -q "host mount refused" "$WORK/server.log" || fail "the server did not log the refusal"
+R mount --bind /tmp "$H/mounts/x" && fail "binding a DPU-only directory worked"
+grep -q "the source is not under a qtfs mount" "$WORK/run.err" || fail "qtfs-run did not say why the bind failed"
+
+log "a mount outside qtfs mounts stays on the DPU; the new mount API gets ENOSYS"
+R sh -ec "mkdir -p /tmp/localmnt; mount -t tmpfs t92local /tmp/localmnt" || fail "a local mount under qtfs-run"
+on_dpu /tmp/localmnt || fail "the local mount is not on the DPU"
+grep -q t92local /proc/self/mountinfo && fail "the local mount reached the host"
+out=$(R python3 -c "
+import ctypes, errno; libc = ctypes.CDLL(None, use_errno=True)
+r = libc.syscall(430, b'tmpfs', 0)   # fsopen
+print(r, errno.errorcode.get(ctypes.get_errno()))")
+[ "$out" = "-1 ENOSYS" ] || fail "fsopen under qtfs-run: $out"
+
+log "the supervisor killed mid-run: its command dies with it, a survivor's mount gets ENOSYS"
+in_dpu "$BIN/qtfs-run" -s "$HOST_IP:$PORT" -k "$KEY" -- chroot "$ROOT" sh -c \
+    "(sleep 2; mount -t tmpfs t92late $H/mounts/late 2>/tmp/late.err; echo \$? > /tmp/late.rc) & exec sleep 60" &
+RUN_PID=$!
+wait_for pgrep -f "exec sleep 60|^sleep 60" >/dev/null
+sleep 0.5
+SUPERVISOR=$(pgrep -x qtfs-run | head -1)
+kill -9 "$SUPERVISOR"
+wait "$RUN_PID" 2>/dev/null || true
+wait_for in_dpu test -s "$ROOT/tmp/late.rc" || fail "the surviving subshell never tried its mount"
+[ "$(in_dpu cat "$ROOT/tmp/late.rc")" != 0 ] || fail "a mount after the supervisor died succeeded"
+in_dpu grep -q "not implemented" "$ROOT/tmp/late.err" || fail "the survivor's mount did not fail with ENOSYS: $(in_dpu cat "$ROOT/tmp/late.err")"
+on_host "$H/mounts/late" && fail "the survivor's mount reached the host"
+pgrep -f "^sleep 60" >/dev/null && fail "the command outlived its killed supervisor"
+server_alive
+log "qtfs-run: all checks passed"
