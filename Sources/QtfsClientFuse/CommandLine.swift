@@ -72,6 +72,8 @@ Options (-o, comma-separated):
   server=HOST[:PORT]   qtfs-server address (default 127.0.0.1:12345)
   conns=N              TCP connections to the server, 1-64 (default 4)
   entry_timeout=S      seconds the kernel caches names (default 1; 0 for proc/sys/cgroup)
+  negative_timeout=S   seconds the kernel caches absent names (default 0: a name the
+                       host creates is seen at once)
   attr_timeout=S       seconds the kernel caches attributes (default 1; 0 for proc/sys/cgroup)
   proc                 HOST_PATH is /proc: /proc/self, /proc/thread-self point to the
                        caller's own process under local_proc, /proc/mounts to 1/mounts

@@ -45,10 +45,11 @@ extension EntryOps {
         return true
     }
 
-    /// Negative entry: the kernel caches the absence for entry_timeout.
+    /// Negative entry: the kernel caches the absence for negative_timeout (0 by default:
+    /// sockets, fifos and pid files the host's side creates must be seen at once).
     private static func replyAbsent(_ fs: FS, _ req: fuse_req_t?, cacheAtMost life: Double = .infinity) {
         var neg = fuse_entry_param()
-        neg.entry_timeout = min(fs.opts.entryTimeout, life)
+        neg.entry_timeout = min(fs.opts.negativeTimeout, life)
         fuse_reply_entry(req, &neg)
     }
 }

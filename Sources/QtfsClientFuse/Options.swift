@@ -7,6 +7,7 @@ struct Options {
     var server = ServerAddress(host: "127.0.0.1", port: 12345)
     var conns = 4
     var entryTimeout = 1.0
+    var negativeTimeout = 0.0   // absent names: not cached, the host's other side creates files
     var attrTimeout = 1.0
     var proc = false
     var localProc = "/local_proc"
@@ -74,6 +75,7 @@ extension Options {
             }
             conns = n
         case "entry_timeout": entryTimeout = try seconds(key, need())
+        case "negative_timeout": negativeTimeout = try seconds(key, need())
         case "attr_timeout": attrTimeout = try seconds(key, need())
         case "proc": proc = true
         case "local_proc": localProc = try need()

@@ -40,6 +40,20 @@ struct PathTranslator {
         return rel.isEmpty ? .mountPoint(entry) : .host(path: HostPath.join(hostBase, rel), mount: entry)
     }
 
+    /// Whether `path` (absolute, or relative to the caller's cwd) exists as the caller sees
+    /// it; the last component is not followed.
+    func exists(_ path: [UInt8]) -> Bool {
+        guard let rootView = try? caller.root(), let cwd = try? caller.cwd(), let cwdView = try? callerView(of: cwd, root: rootView) else { return false }
+        let text = String(decoding: path, as: UTF8.self)
+        let absolute = text.hasPrefix("/") ? text : HostPath.join(cwdView, text)
+        let rootFd = open("/proc/\(caller.pid)/root", O_PATH | O_DIRECTORY | O_CLOEXEC)
+        guard rootFd >= 0 else { return false }
+        defer { close(rootFd) }
+        let fd = qtfs_openat2(rootFd, absolute, O_PATH | O_CLOEXEC | O_NOFOLLOW, 0, UInt64(RESOLVE_IN_ROOT))
+        if fd >= 0 { close(fd) }
+        return fd >= 0
+    }
+
     /// A qtfs-fuse source names its server; one that is not ours is left alone.
     private func belongsToServer(_ m: MountEntry) -> Bool {
         guard let named = m.serverInSource, let a = ServerAddress.parse(named, defaultPort: server.port) else { return true }

@@ -49,11 +49,21 @@ struct SocketCalls {
         do {
             let serve = try SocketServe(BridgeSpec(localPath: local, hostPath: hostPath, seqpacket: socket.seqpacket), server: server)
             rendezvous.keep(serve)
+            waitUntilVisible(path)
             return .value(0)
         } catch let e as ConnectError {
             Log.error("bind of host \(hostPath) for pid \(trap.notif.pid): \(e)")
             return .fail(e.errno)
         }
+    }
+
+    /// The socket file now exists on the host, but the caller's kernel may still hold the
+    /// name as absent (a negative entry, cached for the mount's entry_timeout, 1 s by
+    /// default): a daemon that chmods its socket right after bind would get ENOENT. So
+    /// bind returns once the caller sees the name, or after 3 s.
+    private func waitUntilVisible(_ path: [UInt8]) {
+        let translator = PathTranslator(caller: trap.caller, server: server)
+        for _ in 0..<150 where !translator.exists(path) { usleep(20_000) }
     }
 
     private func place(_ path: [UInt8], _ last: PathTranslator.Last) throws -> Place {
