@@ -4,8 +4,11 @@
 # qtfs the DPU root gets the host's /proc, /sys, /var/lib/containerd and /run/containerd;
 # containerd runs there under qtfs-run, its shim is started on the host through qtfs-rexec,
 # and the containers run on the host.
-#   scripts/offload-demo.sh          set up both sides and run a container from the DPU side
-#   scripts/offload-demo.sh stop     tear everything down
+#   scripts/offload-demo.sh             set up both sides and run a container from the DPU side
+#   scripts/offload-demo.sh setup       only set up (host server, DPU namespaces, containerd)
+#   scripts/offload-demo.sh containerd  start containerd again on the DPU side (after it died)
+#   scripts/offload-demo.sh ctr ARGS    run ctr on the DPU side, under qtfs-run
+#   scripts/offload-demo.sh stop        tear everything down
 # QTFS_BIN: where the qtfs binaries are (default .build/release, built if missing).
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,65 +36,91 @@ stop() {
 }
 in_dpu() { nsenter -t "$(cat "$STATE/dpu.pid")" -m -p -n "$@"; }
 in_dpu_ok() { kill -0 "$(cat "$STATE/dpu.pid" 2>/dev/null)" 2>/dev/null; }
-if [ "${1:-}" = stop ]; then stop; echo "offload demo stopped"; exit 0; fi
+on_dpu() { in_dpu "$BIN/qtfs-run" -s "$HOST_IP:$PORT" -k "$STATE/qtfs.key" -- chroot "$ROOT" "$@"; }
+
+setup_host() {
+    say "host: qtfs-server on $HOST_IP:$PORT exporting /, remote exec allowed for the shim"
+    "$BIN/qtfs-server" --generate-key "$STATE/qtfs.key" >/dev/null
+    for g in Open Read Write Readdir Mkdir Rmdir Create Unlink Rename Setattr Setxattr; do printf '[%s]\nPath=/\n' "$g"; done > "$STATE/whitelist"
+    printf '[Mount]\nPath=/\n[Udsconnect]\nPath=/run/containerd\n' >> "$STATE/whitelist"
+    echo /usr/bin/containerd-shim-runc-v2 > "$STATE/rexec-whitelist"
+    ip netns add "$NS"
+    ip link add qtfs-off-h type veth peer name qtfs-off-d
+    ip link set qtfs-off-d netns "$NS"
+    ip addr add "$HOST_IP/24" dev qtfs-off-h; ip link set qtfs-off-h up
+    ip -n "$NS" addr add "$DPU_IP/24" dev qtfs-off-d; ip -n "$NS" link set qtfs-off-d up; ip -n "$NS" link set lo up
+    "$BIN/qtfs-server" --listen "$HOST_IP" --port "$PORT" --key "$STATE/qtfs.key" --allow-client "$DPU_IP" --export / \
+        --whitelist "$STATE/whitelist" --rexec-whitelist "$STATE/rexec-whitelist" \
+        --unix-connect /run/containerd/ --unix-listen /run/containerd/ </dev/null >"$STATE/server.log" 2>&1 &
+    echo $! > "$STATE/server.pid"
+}
+
+make_container_root() {
+    say "host: a busybox container root at $RFS"
+    mkdir -p "$RFS"/{bin,proc,sys,dev,tmp,etc}
+    cp /bin/busybox "$RFS/bin/"
+    for t in sh echo cat sleep ls ps hostname id head; do ln -sf busybox "$RFS/bin/$t"; done
+}
+
+setup_dpu() {
+    say "DPU: its namespaces and root $ROOT, with the host's trees mounted over qtfs"
+    ip netns exec "$NS" unshare --mount --pid --fork --mount-proc --propagation private sleep infinity </dev/null >/dev/null 2>&1 &
+    for _ in $(seq 50); do pgrep -P $! -x sleep >/dev/null && break; sleep 0.1; done
+    pgrep -P $! -x sleep > "$STATE/dpu.pid"
+    mkdir -p "$ROOT"/{usr,etc,dev,tmp,opt,proc,local_proc,sys,run,var/lib,"$STATE","$BIN"}
+    for l in bin lib lib64 sbin; do ln -s "usr/$l" "$ROOT/$l"; done
+    # containerd's shim, started on the host (qtfs-rexec keeps argv, environment and cwd)
+    printf '#!/bin/sh\nexec %s -s %s -k %s -- /usr/bin/containerd-shim-runc-v2 "$@"\n' \
+        "$BIN/qtfs-rexec" "$HOST_IP:$PORT" "$STATE/qtfs.key" > "$STATE/shim-wrapper"
+    chmod 755 "$STATE/shim-wrapper"
+    in_dpu sh -ec "
+        for d in /usr /etc /dev /opt $STATE $BIN; do mount --bind \$d $ROOT\$d; done
+        mount --bind $STATE/shim-wrapper $ROOT/usr/bin/containerd-shim-runc-v2
+        mount -t proc proc $ROOT/local_proc
+        mount -t tmpfs tmpfs $ROOT/tmp"
+    for _ in $(seq 100); do in_dpu bash -c "exec 3<>/dev/tcp/$HOST_IP/$PORT" 2>/dev/null && break; sleep 0.1; done
+    qmount() { in_dpu "$BIN/qtfs-fuse" -o "server=$HOST_IP:$PORT,key=$STATE/qtfs.key${3:+,$3}" "$1" "$ROOT$2" </dev/null >>"$STATE/fuse.log" 2>&1; }
+    mkdir -p "$ROOT/run/containerd" "$ROOT/var/lib/containerd"
+    qmount /proc /proc "proc,local_proc=/local_proc"
+    qmount /sys /sys
+    qmount /sys/fs/cgroup /sys/fs/cgroup
+    qmount /var/lib/containerd /var/lib/containerd
+    qmount /run/containerd /run/containerd
+}
+
+start_containerd() {
+    say "DPU: containerd under qtfs-run (log: $STATE/containerd.log)"
+    in_dpu "$BIN/qtfs-run" -s "$HOST_IP:$PORT" -k "$STATE/qtfs.key" -- chroot "$ROOT" containerd ${CONTAINERD_FLAGS:-} </dev/null >"$STATE/containerd.log" 2>&1 &
+    for _ in $(seq 150); do on_dpu ctr version >/dev/null 2>&1 && return 0; sleep 0.2; done
+    echo "containerd did not start: $(tail -5 "$STATE/containerd.log")" >&2
+    exit 1
+}
+
+run_demo() {
+    say "DPU: ctr run --rootfs $RFS demo /bin/sh ..."
+    on_dpu ctr run --rm --rootfs "$RFS" demo /bin/sh -c 'echo "hello from the container, pid $$ in its namespace"; exit 3' && rc=0 || rc=$?
+    echo "exit code seen by ctr on the DPU: $rc"
+    on_dpu ctr run -d --rootfs "$RFS" demo-sleeper /bin/sleep 3600
+    say "a container left running: look at it from both sides"
+    echo "DPU:  $0 ctr task ls           (containerd runs on the DPU side)"
+    echo "host: ps -ef | grep -A1 containerd-shim   (the shim and /bin/sleep 3600 run here)"
+    ps -eo pid,ppid,args | grep -E "containerd-shim|sleep 3600" | grep -v grep
+    echo "stop: $0 stop"
+}
+
+case "${1:-}" in
+    stop) stop; echo "offload demo stopped"; exit 0 ;;
+    containerd) start_containerd; exit 0 ;;
+    ctr) shift; on_dpu ctr "$@"; exit ;;
+esac
 [ "$(id -u)" = 0 ] || { echo "offload-demo: run as root (it makes namespaces and mounts)" >&2; exit 1; }
 [ -e "$STATE" ] && { echo "offload-demo: already set up; run '$0 stop' first" >&2; exit 1; }
 command -v containerd >/dev/null && command -v runc >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y containerd runc busybox-static >/dev/null
 [ -x "$BIN/qtfs-run" ] || (cd "$REPO" && swift build -c release >/dev/null)
 mkdir -p "$STATE" /run/containerd /var/lib/containerd
 
-say "host: qtfs-server on $HOST_IP:$PORT exporting /, remote exec allowed for the shim"
-"$BIN/qtfs-server" --generate-key "$STATE/qtfs.key" >/dev/null
-for g in Open Read Write Readdir Mkdir Rmdir Create Unlink Rename Setattr Setxattr; do printf '[%s]\nPath=/\n' "$g"; done > "$STATE/whitelist"
-printf '[Mount]\nPath=/\n[Udsconnect]\nPath=/run/containerd\n' >> "$STATE/whitelist"
-echo /usr/bin/containerd-shim-runc-v2 > "$STATE/rexec-whitelist"
-ip netns add "$NS"
-ip link add qtfs-off-h type veth peer name qtfs-off-d
-ip link set qtfs-off-d netns "$NS"
-ip addr add "$HOST_IP/24" dev qtfs-off-h; ip link set qtfs-off-h up
-ip -n "$NS" addr add "$DPU_IP/24" dev qtfs-off-d; ip -n "$NS" link set qtfs-off-d up; ip -n "$NS" link set lo up
-"$BIN/qtfs-server" --listen "$HOST_IP" --port "$PORT" --key "$STATE/qtfs.key" --allow-client "$DPU_IP" --export / \
-    --whitelist "$STATE/whitelist" --rexec-whitelist "$STATE/rexec-whitelist" \
-    --unix-connect /run/containerd/ --unix-listen /run/containerd/ </dev/null >"$STATE/server.log" 2>&1 &
-echo $! > "$STATE/server.pid"
-
-say "host: a busybox container root at $RFS"
-mkdir -p "$RFS"/{bin,proc,sys,dev,tmp,etc}
-cp /bin/busybox "$RFS/bin/"
-for t in sh echo cat sleep ls ps hostname id head; do ln -sf busybox "$RFS/bin/$t"; done
-
-say "DPU: its namespaces and root $ROOT, with the host's trees mounted over qtfs"
-ip netns exec "$NS" unshare --mount --pid --fork --mount-proc --propagation private sleep infinity </dev/null >/dev/null 2>&1 &
-for _ in $(seq 50); do pgrep -P $! -x sleep >/dev/null && break; sleep 0.1; done
-pgrep -P $! -x sleep > "$STATE/dpu.pid"
-mkdir -p "$ROOT"/{usr,etc,dev,tmp,opt,proc,local_proc,sys,run,var/lib,"$STATE","$BIN"}
-for l in bin lib lib64 sbin; do ln -s "usr/$l" "$ROOT/$l"; done
-cat > "$STATE/shim-wrapper" <<WRAP
-#!/bin/sh
-# containerd's shim, started on the host (qtfs-rexec keeps argv, environment and cwd)
-exec $BIN/qtfs-rexec -s $HOST_IP:$PORT -k $STATE/qtfs.key -- /usr/bin/containerd-shim-runc-v2 "\$@"
-WRAP
-chmod 755 "$STATE/shim-wrapper"
-in_dpu sh -ec "
-    for d in /usr /etc /dev /opt $STATE $BIN; do mount --bind \$d $ROOT\$d; done
-    mount --bind $STATE/shim-wrapper $ROOT/usr/bin/containerd-shim-runc-v2
-    mount -t proc proc $ROOT/local_proc
-    mount -t tmpfs tmpfs $ROOT/tmp"
-for _ in $(seq 100); do in_dpu bash -c "exec 3<>/dev/tcp/$HOST_IP/$PORT" 2>/dev/null && break; sleep 0.1; done
-qmount() { in_dpu "$BIN/qtfs-fuse" -o "server=$HOST_IP:$PORT,key=$STATE/qtfs.key${3:+,$3}" "$1" "$ROOT$2" </dev/null >>"$STATE/fuse.log" 2>&1; }
-mkdir -p "$ROOT/run/containerd" "$ROOT/var/lib/containerd"
-qmount /proc /proc "proc,local_proc=/local_proc"
-qmount /sys /sys
-qmount /sys/fs/cgroup /sys/fs/cgroup
-qmount /var/lib/containerd /var/lib/containerd
-qmount /run/containerd /run/containerd
-on_dpu() { in_dpu "$BIN/qtfs-run" -s "$HOST_IP:$PORT" -k "$STATE/qtfs.key" -- chroot "$ROOT" "$@"; }
-
-say "DPU: containerd under qtfs-run (log: $STATE/containerd.log)"
-in_dpu "$BIN/qtfs-run" -s "$HOST_IP:$PORT" -k "$STATE/qtfs.key" -- chroot "$ROOT" containerd ${CONTAINERD_FLAGS:-} </dev/null >"$STATE/containerd.log" 2>&1 &
-for _ in $(seq 100); do [ -S /run/containerd/containerd.sock ] && break; sleep 0.2; done
-[ -S /run/containerd/containerd.sock ] || { echo "containerd did not start: $(tail -5 "$STATE/containerd.log")" >&2; exit 1; }
-
-say "DPU: ctr run --rootfs $RFS demo /bin/sh ..."
-on_dpu ctr run --rm --rootfs "$RFS" demo /bin/sh -c 'echo "hello from the container, pid $$ in its namespace"; exit 3' && rc=0 || rc=$?
-echo "exit code seen by ctr on the DPU: $rc"
+setup_host
+make_container_root
+setup_dpu
+start_containerd
+[ "${1:-}" = setup ] || run_demo

@@ -2,14 +2,16 @@
 //   self        -> <local_proc>/<caller's pid>                     (the DPU process asking)
 //   thread-self -> <local_proc>/<caller's pid>/task/<caller's tid>
 //   mounts      -> 1/mounts      (host init's table; relative, so it works in a chroot)
-// These three are synthetic symlinks with fixed nodeids and no caching; everything else
+//   <own pid>   -> <local_proc>/<caller's pid>   (the caller's pid, looked up by the caller:
+//                  procps reads /proc/<getpid()>, and a DPU pid means nothing on the host)
+// These four are synthetic symlinks with fixed nodeids and no caching; everything else
 // is the host's /proc, served normally. docs/client.md states the rules.
 import CFuse
 import CQtfsSys
 import QtfsClient
 
 struct ProcMode {
-    static let selfId: UInt64 = 2, threadSelfId: UInt64 = 3, mountsId: UInt64 = 4
+    static let selfId: UInt64 = 2, threadSelfId: UInt64 = 3, mountsId: UInt64 = 4, ownPidId: UInt64 = 5
     let localProc: String
     let mountpoint: String
 
@@ -23,14 +25,20 @@ struct ProcMode {
         }
     }
 
-    func isSynthetic(_ ino: fuse_ino_t) -> Bool { (Self.selfId...Self.mountsId).contains(UInt64(ino)) }
+    func isSynthetic(_ ino: fuse_ino_t) -> Bool { (Self.selfId...Self.ownPidId).contains(UInt64(ino)) }
+
+    /// The caller's own pid as a name at the root.
+    private func isOwnPid(_ parent: fuse_ino_t, _ name: [UInt8], _ req: fuse_req_t?) -> Bool {
+        guard parent == FUSE_ROOT_ID, name.first.map({ $0 >= 0x31 && $0 <= 0x39 }) == true else { return false }
+        return String(decoding: name, as: UTF8.self) == String(tgid(fuse_req_ctx(req)!.pointee.pid))
+    }
 
     /// The link text for the calling thread.
     func target(_ id: UInt64, _ req: fuse_req_t?) -> String {
         if id == Self.mountsId { return "1/mounts" }
         let tid = fuse_req_ctx(req)!.pointee.pid
         let pid = tgid(tid)
-        return id == Self.selfId ? "\(localProc)/\(pid)" : "\(localProc)/\(pid)/task/\(tid)"
+        return id == Self.threadSelfId ? "\(localProc)/\(pid)/task/\(tid)" : "\(localProc)/\(pid)"
     }
 
     /// FUSE reports the caller's thread id; its process id comes from the DPU's procfs.
@@ -51,7 +59,7 @@ struct ProcMode {
 
     /// Each returns true when it has replied (the name or node is synthetic).
     func lookup(_ req: fuse_req_t?, _ parent: fuse_ino_t, _ name: [UInt8]) -> Bool {
-        guard let id = syntheticId(parent, name) else { return false }
+        guard let id = syntheticId(parent, name) ?? (isOwnPid(parent, name, req) ? Self.ownPidId : nil) else { return false }
         var e = fuse_entry_param()
         e.ino = fuse_ino_t(id)
         e.attr = stat(id, req)

@@ -15,22 +15,28 @@ struct MountCalls {
     static let propagation: UInt64 = (1 << 17) | (1 << 18) | (1 << 19) | (1 << 20)   // unbindable private slave shared
     static let noFollow: UInt32 = 8
 
+    /// Old callers put 0xC0ED in the top half of the flags (MS_MGC_VAL); the kernel drops it.
+    static func withoutMagic(_ flags: UInt64) -> UInt64 {
+        flags & 0xFFFF_0000 == 0xC0ED_0000 ? flags & 0xFFFF : flags
+    }
+
     func mount() throws -> Answer {
         let target = try trap.caller.string(at: trap.arg(1), limit: Wire.maxPath)
         guard case .host(let hostTarget, _) = try translator.place(of: target, last: .follow) else { return .runLocally }
         guard try trap.caller.canMount() else { return .fail(EPERM) }
-        let flags = trap.arg(3)
+        let flags = Self.withoutMagic(trap.arg(3))
         var request = HostMountRequest(caller: try trap.caller.caller(), flags: flags, target: Array(hostTarget.utf8),
                                        source: [], fstype: [], data: [])
-        if flags & (Self.remount | Self.propagation) != 0 {
-            // only the target matters
-        } else if flags & (Self.bind | Self.move) != 0 {
+        // The kernel's order: remount, bind, propagation change, move, new mount.
+        if flags & Self.remount != 0 {
+            request.data = try optionalString(4, limit: HostMountRequest.maxData)
+        } else if flags & Self.bind != 0 || (flags & Self.move != 0 && flags & Self.propagation == 0) {
             let source = try trap.caller.string(at: trap.arg(0), limit: Wire.maxPath)
             guard let hostSource = try hostPath(source) else {
                 return refuse(EXDEV, "mount \(text(source)) on \(text(target)): the source is not under a qtfs mount of \(server), so the host cannot see it; bind from a path under a qtfs mount")
             }
             request.source = Array(hostSource.utf8)
-        } else {
+        } else if flags & Self.propagation == 0 {
             request.source = try optionalString(0, limit: Wire.maxPath)
             request.fstype = try optionalString(2, limit: Wire.maxName)
             request.data = try optionalString(4, limit: HostMountRequest.maxData)
@@ -81,7 +87,8 @@ struct MountCalls {
 
     private func answer(_ status: Int32, _ what: String) -> Answer {
         if status == 0 { return .value(0) }
-        Log.error("\(what) for pid \(trap.notif.pid) failed on the host: \(String(cString: strerror(status)))")
+        let line = "\(what) for pid \(trap.notif.pid) failed on the host: \(String(cString: strerror(status)))"
+        if status == EPERM || status == EACCES { Log.error(line + " (refused: see qtfs-server's log)") } else { Log.call(line) }
         return .fail(status)
     }
 

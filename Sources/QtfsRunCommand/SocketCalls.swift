@@ -63,7 +63,10 @@ struct SocketCalls {
     /// bind returns once the caller sees the name, or after 3 s.
     private func waitUntilVisible(_ path: [UInt8]) {
         let translator = PathTranslator(caller: trap.caller, server: server)
-        for _ in 0..<150 where !translator.exists(path) { usleep(20_000) }
+        for _ in 0..<150 {
+            if translator.exists(path) { return }
+            usleep(20_000)
+        }
     }
 
     private func place(_ path: [UInt8], _ last: PathTranslator.Last) throws -> Place {
@@ -74,7 +77,7 @@ struct SocketCalls {
     /// stream and seqpacket sockets; nil for anything else (abstract, unnamed, datagram).
     private func unixSocket() throws -> ([UInt8], CallerSocket)? {
         let length = Int(trap.arg(2))
-        guard length > 3, length <= MemoryLayout<sockaddr_un>.size else { return nil }
+        guard length > 2, length <= MemoryLayout<sockaddr_un>.size else { return nil }
         let addr = try trap.caller.bytes(at: trap.arg(1), count: length)
         guard UInt16(addr[0]) | UInt16(addr[1]) << 8 == UInt16(AF_UNIX), addr[2] != 0 else { return nil }
         let path = Array(addr[2...].prefix { $0 != 0 })

@@ -44,6 +44,9 @@ func waitForExit(_ pid: pid_t) -> Int32 {
     return status
 }
 
+#if !arch(x86_64)
+fail(255, "the seccomp filter knows x86_64 system call numbers only; on this architecture nothing would be intercepted")
+#endif
 let options: RunOptions
 do {
     options = try RunOptions.parse(Array(CommandLine.arguments.dropFirst()),
@@ -70,6 +73,7 @@ do { serving = try Threads.start(detached: false) { supervisor.run() } } catch {
     fail(255, "cannot start the supervisor thread: \(error)")
 }
 let status = waitForExit(pid)
+commandPid = 0                 // reaped: its pid may be reused; signals are no longer forwarded
 pthread_join(serving, nil)     // until every process under the filter has ended
 rendezvous.close()
 if status & 0x7f != 0 {
