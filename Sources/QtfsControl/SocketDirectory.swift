@@ -29,10 +29,11 @@ public enum SocketDirectory {
         return Int32(name[name.index(after: dash)...])
     }
 
-    /// Removes the sockets of processes that no longer exist (killed with SIGKILL, crashed:
-    /// they could not remove their own), so that qtinfo does not list them forever.
-    /// A socket whose pid exists is kept, even if that pid now belongs to someone else:
-    /// qtinfo reports it as stale when it does not answer. Returns the names removed.
+    /// Removes control sockets nothing listens on (their process was killed with SIGKILL or
+    /// crashed and could not remove its own), so that qtinfo does not list them forever.
+    /// The pid in a socket's name is not enough to decide: it may live in another pid
+    /// namespace sharing this directory (then its socket still answers), or the pid may
+    /// have been reused (then it exists but nothing listens). Returns the names removed.
     static func removeStale(in dir: String) -> [String] {
         guard let d = opendir(dir) else { return [] }
         defer { closedir(d) }
@@ -40,9 +41,20 @@ public enum SocketDirectory {
         while let e = readdir(d) {
             let file = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
             let path = "\(dir)/\(file)"
-            if goneOwner(ofSocket: file) != nil && nobodyListens(path) && unlink(path) == 0 { removed.append(file) }
+            if isStale(file: file, path: path) && unlink(path) == 0 { removed.append(file) }
         }
         return removed
+    }
+
+    /// A component binds its socket and listens on it at once; only a socket older than
+    /// this that refuses connections while its pid exists is someone else's leftover.
+    static let bindToListenGrace: time_t = 2
+
+    static func isStale(file: String, path: String) -> Bool {
+        guard componentName(ofSocket: file) != nil, nobodyListens(path) else { return false }
+        if goneOwner(ofSocket: file) != nil { return true }
+        var st = stat()
+        return lstat(path, &st) == 0 && time(nil) - st.st_mtim.tv_sec > bindToListenGrace
     }
 
     /// The pid named by a control socket file ("fuse-1234.sock") when that process no

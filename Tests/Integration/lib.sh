@@ -10,6 +10,10 @@ MOUNTS=()
 
 log() { printf '[%s] %s\n' "$(basename "$0")" "$*" >&2; }
 fail() { log "FAIL: $*"; exit 1; }
+# PRODUCER | has GREP-ARGS...: grep -q that reads all of its input first. A bare grep -q
+# stops at the first match, so under pipefail a producer still writing dies of SIGPIPE
+# and the check fails at random.
+has() { local all; all=$(cat); grep -q "$@" <<<"$all"; }
 
 cleanup() {
     local m

@@ -30,7 +30,7 @@ seen() {
 content_is() { [ "$(cat "$1")" = "$2" ]; }
 mode_is() { [ "$(stat -c %a "$1")" = "$2" ]; }
 gone() { [ ! -e "$1" ]; }
-listed() { ls "$1" | grep -qx "$2"; }
+listed() { ls "$1" | has -x "$2"; }
 
 log "host write, same size and new size, of a file the mount has cached"
 echo one > "$H/f"

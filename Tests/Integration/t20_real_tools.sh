@@ -45,7 +45,7 @@ echo change >> QtfsProtocol/Wire.swift
 [ "$(git status --porcelain)" = " M QtfsProtocol/Wire.swift" ] || fail "git does not see a change"
 git checkout -q -- QtfsProtocol/Wire.swift
 git fsck --no-progress >/dev/null 2>&1 || fail "git fsck"
-git -C "$WORK/export/Sources" log --oneline | grep -q "through qtfs" || fail "host does not see the commit"
+git -C "$WORK/export/Sources" log --oneline | has "through qtfs" || fail "host does not see the commit"
 cd "$WORK"
 
 log "1 GiB file written and read back"

@@ -10,7 +10,7 @@ fi
 uninstall() { [ "$installed_here" = 1 ] && make -C "$REPO" uninstall >/dev/null || true; }
 trap 'cleanup; uninstall' EXIT
 
-"$BIN/qtfs-fuse" --help | grep -q "server=" || fail "qtfs-fuse --help does not document server="
+"$BIN/qtfs-fuse" --help | has "server=" || fail "qtfs-fuse --help does not document server="
 mkdir -p "$WORK/export/data" "$WORK/mnt" "$WORK/mnt2"
 echo "from host" > "$WORK/export/data/hello"
 start_server "$WORK/export"

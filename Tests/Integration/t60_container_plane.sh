@@ -67,9 +67,9 @@ missing=$(comm -23 <(echo "$stable") <(echo "$dpu_ps"))
 echo "$dpu_ps" | grep -q " qtfs-server$" || fail "ps on the DPU does not show the host's qtfs-server"
 
 log "top, free, uptime and mountinfo show the host's values"
-dpu top -bn1 | head -1 | grep -q "load average" || fail "top -bn1"
+dpu top -bn1 | head -1 | has "load average" || fail "top -bn1"
 [ "$(dpu free | awk '/^Mem:/{print $2}')" = "$(free | awk '/^Mem:/{print $2}')" ] || fail "free: total memory differs"
-dpu uptime | grep -q "load average" || fail "uptime"
+dpu uptime | has "load average" || fail "uptime"
 [ "$(dpu cat /proc/1/mountinfo | wc -l)" -eq "$(wc -l < /proc/1/mountinfo)" ] || fail "/proc/1/mountinfo differs"
 [ "$(dpu cat /proc/mounts | wc -l)" -eq "$(wc -l < /proc/1/mounts)" ] || fail "/proc/mounts is not the host's table"
 self=$(in_dpu chroot "$ROOT" /bin/sh -c 'echo $$; /bin/ls -l /proc/self')

@@ -78,7 +78,7 @@ log "the table shows the same counts"
 grep -qE '^  rmdir +5 +5 .* ENOTEMPTY:5$' "$WORK/stats.txt" || fail "rmdir row: $(cat "$WORK/stats.txt")"
 
 log "clear empties the statistics"
-"$Q" -c -C server | grep -qx "$SRV: statistics cleared" || fail "qtinfo -c -C server"
+"$Q" -c -C server | has -x "$SRV: statistics cleared" || fail "qtinfo -c -C server"
 "$Q" --stats --json -C "$SRV" > "$WORK/cleared.json"
 check_cleared=$(field "$SRV" 'len(ops)' < "$WORK/cleared.json")
 [ "$check_cleared" = 0 ] || fail "statistics not empty after -c: $check_cleared ops"
@@ -96,7 +96,7 @@ grep -qxE 'qtfs_server_connections 4(\.0)?' "$WORK/metrics.txt" || fail "connect
 
 log "log level at run time: server DEBUG shows the next handshake, client DEBUG shows failures"
 grep -q ' debug ' "$WORK/server.log" && fail "server logged debug lines before the change"
-"$Q" -l debug -C server | grep -qx "$SRV: log level DEBUG" || fail "qtinfo -l debug -C server"
+"$Q" -l debug -C server | has -x "$SRV: log level DEBUG" || fail "qtinfo -l debug -C server"
 "$Q" ping -s "127.0.0.1:$PORT" -c 1 > /dev/null || fail "qtinfo ping"
 grep -qE ' debug .*client=qtinfo.* hello' "$WORK/server.log" || fail "no debug line after -l DEBUG: $(tail -3 "$WORK/server.log")"
 grep -q 'request failed' "$WORK/fuse.log" && fail "client logged failures at WARN"
@@ -104,7 +104,7 @@ grep -q 'request failed' "$WORK/fuse.log" && fail "client logged failures at WAR
 rmdir "$M/full" 2>/dev/null || true
 grep -qE 'fuse.op=rmdir .*req.errno=ENOTEMPTY.* request failed' "$WORK/fuse.log" || fail "client debug line missing: $(tail -3 "$WORK/fuse.log")"
 "$Q" -l NONE -C server > /dev/null || fail "qtinfo -l NONE"
-"$Q" --status --json -C "$SRV" | field "$SRV" 'c["status"]["logLevel"]' | grep -qx NONE || fail "level not NONE"
+"$Q" --status --json -C "$SRV" | field "$SRV" 'c["status"]["logLevel"]' | has -x NONE || fail "level not NONE"
 n=$(wc -l < "$WORK/server.log")
 "$Q" ping -s "127.0.0.1:$PORT" -c 1 > /dev/null
 [ "$(wc -l < "$WORK/server.log")" = "$n" ] || fail "server logged at level NONE"

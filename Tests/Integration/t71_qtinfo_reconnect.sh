@@ -75,9 +75,9 @@ log "mount while its server is stopped: $(show)"
 # does that) but never answers; qtinfo gives up on it after its 5 s and still reports the mount.
 rc=0; q --json --all || rc=$?
 [ "$rc" = 1 ] || fail "qtinfo --all with a stopped server: exit $rc, expected 1"
-on "server-$SERVER_PID" 'c["state"] == "unreachable" and "did not answer within 5 s" in c["error"]' | grep -qx True \
+on "server-$SERVER_PID" 'c["state"] == "unreachable" and "did not answer within 5 s" in c["error"]' | has -x True \
     || fail "stopped server not reported unreachable: $(on "server-$SERVER_PID" 'c.get("error")')"
-on "$FUSE" 'c["state"] == "running" and len(c["stats"]) > 0' | grep -qx True || fail "mount missing from qtinfo --all"
+on "$FUSE" 'c["state"] == "running" and len(c["stats"]) > 0' | has -x True || fail "mount missing from qtinfo --all"
 
 log "server killed: the mount's connections are reconnecting, the stat still waits and is counted"
 kill -9 "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true

@@ -130,7 +130,7 @@ rx_bg --pidfile "$WORK/hp" /bin/sh -c 'sleep 300 & echo ready; wait' >"$WORK/k.o
 p=$!
 wait_for grep -q ready "$WORK/k.out" || fail "program did not start"
 hp=$(cat "$WORK/hp"); child=$(pgrep -P "$hp" sleep)
-"$BIN/qtinfo" -a | grep -A3 "remote programs:" | grep -E "^ +$hp +$p .*/usr/bin/dash" >/dev/null \
+"$BIN/qtinfo" -a | has -E "^ +$hp +$p .*/usr/bin/dash" \
     || fail "qtinfo -a does not list host pid $hp / DPU pid $p: $("$BIN/qtinfo" -a)"
 [ -n "$child" ] || fail "no host child"
 kill -9 "$p"
