@@ -130,12 +130,14 @@ static int qtfs_rename(QTFS_IDMAP *idmap, struct inode *odir, struct dentry *od,
 	u32 wflags = 0;
 	int err;
 
-	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE))
+	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT))
 		return -EINVAL;
 	if (flags & RENAME_NOREPLACE)
 		wflags |= QTFS_RENAME_NOREPLACE;
 	if (flags & RENAME_EXCHANGE)
 		wflags |= QTFS_RENAME_EXCHANGE;
+	if (flags & RENAME_WHITEOUT)	/* overlayfs with its upper layer on qtfs */
+		wflags |= QTFS_RENAME_WHITEOUT;
 	err = qtfs_two_paths(od, nd, QTFS_OP_RENAME, wflags, &req);
 	if (err)
 		return err;

@@ -573,7 +573,9 @@ static int qtfs_check(u8 kind, u16 op, const struct qtfs_msg *m)
 	switch (op) {
 	case QTFS_OP_SETATTR: return (m->valid & ~QTFS_SET_ALL) ? -EINVAL : 0;
 	case QTFS_OP_RENAME:
-	case QTFS_OP_LINK: return ((m->flags & ~3u) || m->flags == 3) ? -EINVAL : 0;
+	case QTFS_OP_LINK:	/* EXCHANGE goes alone; NOREPLACE and WHITEOUT combine */
+		return ((m->flags & ~7u) || ((m->flags & QTFS_RENAME_EXCHANGE) &&
+					     m->flags != QTFS_RENAME_EXCHANGE)) ? -EINVAL : 0;
 	case QTFS_OP_READ: return m->size > QTFS_MAX_IO ? -EINVAL : 0;
 	case QTFS_OP_WRITE: return m->data.len > QTFS_MAX_IO ? -EINVAL : 0;
 	case QTFS_OP_FSYNC: return m->datasync > 1 ? -EINVAL : 0;

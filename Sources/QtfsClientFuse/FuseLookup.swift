@@ -39,8 +39,10 @@ extension EntryOps {
         }
         switch r.answer {
         case .found(let a): fs.replyEntry(req, parent, n, a, cacheAtMost: r.life)
-        case .absent: replyAbsent(fs, req, cacheAtMost: r.life)
-        case .unknown: return false
+        // A name missing from the snapshot counts as absent only where absences may be
+        // cached at all (negative_timeout > 0); by default the server is asked.
+        case .absent where fs.opts.negativeTimeout > 0: replyAbsent(fs, req, cacheAtMost: r.life)
+        case .absent, .unknown: return false
         }
         return true
     }

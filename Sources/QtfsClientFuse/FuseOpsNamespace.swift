@@ -62,10 +62,11 @@ enum NamespaceOps {
                        _ newparent: fuse_ino_t, _ newname: UnsafePointer<CChar>?, _ flags: UInt32) {
         let fs = FS.shared!, n1 = bytes(name), n2 = bytes(newname)
         handle(req) {
-            // Linux RENAME_NOREPLACE 1 and RENAME_EXCHANGE 2 match the wire; others are refused.
-            guard flags & ~3 == 0 else { throw FSError(EINVAL) }
+            // Linux RENAME_NOREPLACE 1, RENAME_EXCHANGE 2 and RENAME_WHITEOUT 4 match the wire
+            // (overlayfs needs the last on its upper layer); others are refused.
+            guard flags & ~7 == 0 else { throw FSError(EINVAL) }
             try fs.session.rename(caller(req), try fs.path(parent, n1), try fs.path(newparent, n2), flags: flags)
-            fs.dirChanged(parent, n1, flags & 2 != 0 ? .unknown : .absent)
+            fs.dirChanged(parent, n1, flags & 6 != 0 ? .unknown : .absent)   // swapped, or a whiteout left
             fs.dirChanged(newparent, n2, .unknown)
             fs.nodes.renamed(UInt64(parent), n1, UInt64(newparent), n2, exchange: flags & 2 != 0)
             replyErr(req, 0)

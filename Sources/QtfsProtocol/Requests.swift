@@ -161,6 +161,7 @@ public struct SymlinkRequest: WirePayload {
 public struct TwoPathRequest: WirePayload {
     public static let renameNoReplace: UInt32 = 1
     public static let renameExchange: UInt32 = 2
+    public static let renameWhiteout: UInt32 = 4
     public var caller: Caller
     public var from: Target
     public var to: Target
@@ -170,12 +171,15 @@ public struct TwoPathRequest: WirePayload {
     }
     public func encode(into w: inout WireWriter) {
         caller.encode(into: &w); from.encode(into: &w, "from: "); to.encode(into: &w, "to: ")
-        w.u32(flags, "flags: 1 RENAME_NOREPLACE, 2 RENAME_EXCHANGE")
+        w.u32(flags, "flags: 1 RENAME_NOREPLACE, 2 RENAME_EXCHANGE, 4 RENAME_WHITEOUT")
     }
     public init(from r: inout WireReader) throws {
         caller = try Caller(from: &r); from = try Target(from: &r); to = try Target(from: &r)
         flags = try r.u32("flags")
-        guard flags & ~3 == 0, flags != 3 else { throw WireError.invalid(field: "flags") }
+        // EXCHANGE goes alone; NOREPLACE and WHITEOUT may be combined.
+        guard flags & ~7 == 0, flags & Self.renameExchange == 0 || flags == Self.renameExchange else {
+            throw WireError.invalid(field: "flags")
+        }
     }
 }
 

@@ -22,7 +22,7 @@ import sys
 import time
 
 libc = ctypes.CDLL(None, use_errno=True)
-RENAME_NOREPLACE, RENAME_EXCHANGE = 1, 2
+RENAME_NOREPLACE, RENAME_EXCHANGE, RENAME_WHITEOUT = 1, 2, 4
 AT_FDCWD = -100
 
 # Users the steps run as: uid, gid, supplementary groups.
@@ -337,6 +337,12 @@ STEPS = [
     ("root", op_rename, "@d/r1", "@d/r3", RENAME_EXCHANGE),   # ENOENT
     ("root", op_rename, "@d/r1", "@d/r2"),
     ("root", op_listdir, "@d"),
+    ("root", op_create, "@d/w1", 0o644),
+    ("alice", op_rename, "@d/w1", "@d/w2", RENAME_WHITEOUT),  # EPERM: needs CAP_MKNOD
+    ("root", op_rename, "@d/w1", "@d/w2", RENAME_WHITEOUT),   # overlayfs's upper layer does this
+    ("root", op_lstat, "@d/w1"),                              # the whiteout: a character device
+    ("root", op_unlink, "@d/w1"),
+    ("root", op_unlink, "@d/w2"),
     ("root", op_mkdir, "@e", 0o755),
     ("root", op_rename, "@d/r2", "@e"),                     # EISDIR
     ("root", op_rename, "@e", "@d"),                        # ENOTEMPTY

@@ -138,6 +138,7 @@ enum qtfs_op {
 /* RENAME flags */
 #define QTFS_RENAME_NOREPLACE	1u
 #define QTFS_RENAME_EXCHANGE	2u
+#define QTFS_RENAME_WHITEOUT	4u	/* the name left behind is a whiteout (overlayfs upper layers) */
 
 /* READ/WRITE offset on a non-seekable handle: this bit set, the call does not wait */
 #define QTFS_STREAM_NOWAIT	(1ull << 63)

@@ -78,7 +78,7 @@ int qtfs_become_cached(uid_t uid, gid_t gid, const gid_t *groups, int ngroups);
 /// qtfs_become_cached(0, 0, no groups).
 int qtfs_become_root_cached(void);
 
-/// renameat2(2) (flags 1 RENAME_NOREPLACE, 2 RENAME_EXCHANGE) as a raw syscall.
+/// renameat2(2) (flags 1 RENAME_NOREPLACE, 2 RENAME_EXCHANGE, 4 RENAME_WHITEOUT) as a raw syscall.
 int qtfs_renameat2(int olddir, const char *oldpath, int newdir, const char *newpath, unsigned flags);
 
 /// Whether a fifo read end has a peer, without consuming data (tee into `scratch`, the
