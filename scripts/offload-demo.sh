@@ -61,7 +61,7 @@ make_container_root() {
     say "host: a busybox container root at $RFS"
     mkdir -p "$RFS"/{bin,proc,sys,dev,tmp,etc}
     cp /bin/busybox "$RFS/bin/"
-    for t in sh echo cat sleep ls ps hostname id head; do ln -sf busybox "$RFS/bin/$t"; done
+    for t in sh echo cat sleep ls ps hostname id head true; do ln -sf busybox "$RFS/bin/$t"; done
 }
 
 setup_dpu() {
@@ -92,7 +92,13 @@ setup_dpu() {
 
 start_containerd() {
     say "DPU: containerd under qtfs-run (log: $STATE/containerd.log)"
-    in_dpu "$BIN/qtfs-run" -s "$HOST_IP:$PORT" -k "$STATE/qtfs.key" -- chroot "$ROOT" containerd ${CONTAINERD_FLAGS:-} </dev/null >"$STATE/containerd.log" 2>&1 &
+    # Debian's config puts containerd's "opt" directory in /var/lib/containerd, on qtfs here,
+    # and the opt plugin then prefixes LD_LIBRARY_PATH of every program containerd starts
+    # with it (and an empty entry: the bundle directory, on qtfs too): each library the
+    # shim wrapper loads would be searched for over the network first. Off on the DPU.
+    printf 'version = 2\ndisabled_plugins = ["io.containerd.internal.v1.opt"]\n' > "$STATE/containerd.toml"
+    in_dpu "$BIN/qtfs-run" -s "$HOST_IP:$PORT" -k "$STATE/qtfs.key" -- chroot "$ROOT" \
+        containerd --config "$STATE/containerd.toml" ${CONTAINERD_FLAGS:-} </dev/null >"$STATE/containerd.log" 2>&1 &
     for _ in $(seq 150); do on_dpu ctr version >/dev/null 2>&1 && return 0; sleep 0.2; done
     echo "containerd did not start: $(tail -5 "$STATE/containerd.log")" >&2
     exit 1
