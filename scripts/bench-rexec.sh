@@ -84,13 +84,6 @@ MD
 echo "$SECTION"
 if [ "${1:-}" = --record ]; then
     doc=$ROOT/docs/performance.md
-    python3 - "$doc" "$SECTION" <<'PY'
-import re, sys
-path, section = sys.argv[1], sys.argv[2].rstrip() + "\n"
-text = open(path).read()
-pattern = re.compile(r"^## Remote exec\n.*?(?=^## |\Z)", re.S | re.M)
-text = pattern.sub(section + "\n", text) if pattern.search(text) else text.rstrip() + "\n\n" + section
-open(path, "w").write(text)
-PY
+    echo "$SECTION" | python3 "$ROOT/scripts/record-section.py" "$doc"
     log "recorded in $doc"
 fi

@@ -6,8 +6,13 @@ import Glibc
 import QtfsClient
 import QtfsProtocol
 
-struct CallerProcess {
+final class CallerProcess {
     let pid: pid_t
+    /// /proc/PID/status, read at most once per trapped call (ids, Tgid and CapEff all
+    /// come from it). One trapped call is handled by one thread, so no lock.
+    private var statusLines: [Substring]?
+
+    init(pid: pid_t) { self.pid = pid }
 
     /// A NUL-terminated string at `addr`, at most `limit` bytes; ENAMETOOLONG beyond.
     func string(at addr: UInt64, limit: Int) throws -> [UInt8] {
@@ -45,30 +50,32 @@ struct CallerProcess {
 
     /// Its effective ids and groups (the server acts as them).
     func caller() throws -> Caller {
-        let status = try readText("/proc/\(pid)/status")
-        func ids(_ key: String) -> [UInt32] {
-            guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(key + ":") }) else { return [] }
-            return line.dropFirst(key.count + 1).split(whereSeparator: { $0 == " " || $0 == "\t" }).compactMap { UInt32($0) }
-        }
-        let uid = ids("Uid"), gid = ids("Gid")
+        let uid = try numbers("Uid"), gid = try numbers("Gid")
         guard uid.count >= 2, gid.count >= 2 else { throw Errno(ESRCH, call: "/proc/\(pid)/status") }
-        return Caller(uid: uid[1], gid: gid[1], pid: UInt32(pid), groups: ids("Groups"))
+        return Caller(uid: uid[1], gid: gid[1], pid: UInt32(pid), groups: try numbers("Groups"))
     }
 
     /// The id of the process the trapped thread belongs to (Tgid).
     func processId() throws -> pid_t {
-        let status = try readText("/proc/\(pid)/status")
-        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Tgid:") }),
-              let tgid = pid_t(line.dropFirst(5).trimmingLeadingSpace) else { throw Errno(ESRCH, call: "/proc/\(pid)/status") }
+        guard let tgid = try field("Tgid").flatMap({ pid_t($0) }) else { throw Errno(ESRCH, call: "/proc/\(pid)/status") }
         return tgid
     }
 
     /// Whether it holds CAP_SYS_ADMIN (mount needs it).
     func canMount() throws -> Bool {
-        let status = try readText("/proc/\(pid)/status")
-        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("CapEff:") }),
-              let caps = UInt64(line.dropFirst(7).trimmingLeadingSpace, radix: 16) else { return false }
+        guard let caps = try field("CapEff").flatMap({ UInt64($0, radix: 16) }) else { return false }
         return caps & (1 << 21) != 0
+    }
+
+    /// The value of a "Key:\tvalue" line of /proc/PID/status, leading blanks dropped.
+    private func field(_ key: String) throws -> Substring? {
+        if statusLines == nil { statusLines = try readText("/proc/\(pid)/status").split(separator: "\n") }
+        guard let line = statusLines!.first(where: { $0.hasPrefix(key + ":") }) else { return nil }
+        return line.dropFirst(key.count + 1).trimmingLeadingSpace
+    }
+
+    private func numbers(_ key: String) throws -> [UInt32] {
+        (try field(key) ?? "").split(whereSeparator: { $0 == " " || $0 == "\t" }).compactMap { UInt32($0) }
     }
 
     /// A duplicate of its descriptor `fd` (the same open file: what we do to it, it sees).

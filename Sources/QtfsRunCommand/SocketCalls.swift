@@ -73,6 +73,15 @@ struct SocketCalls {
         try PathTranslator(caller: trap.caller, server: server).place(of: path, last: last)
     }
 
+    /// Whether the call's address may be an AF_UNIX path (then it needs the full treatment);
+    /// false for every other address, read from the caller without waiting on anything.
+    static func mayNameUnixPath(_ trap: Trap) -> Bool {
+        let length = Int(trap.arg(2))
+        guard length > 2, length <= MemoryLayout<sockaddr_un>.size else { return false }
+        guard let head = try? trap.caller.bytes(at: trap.arg(1), count: 3) else { return true }   // EFAULT: answered there
+        return UInt16(head[0]) | UInt16(head[1]) << 8 == UInt16(AF_UNIX) && head[2] != 0
+    }
+
     /// The path of a named AF_UNIX address and a duplicate of the caller's socket, for
     /// stream and seqpacket sockets; nil for anything else (abstract, unnamed, datagram).
     private func unixSocket() throws -> ([UInt8], CallerSocket)? {

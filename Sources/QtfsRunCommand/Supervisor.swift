@@ -23,7 +23,23 @@ final class Supervisor: @unchecked Sendable {
             var notif = qtfs_notif()
             guard qtfs_notif_recv(listener, &notif) == 0 else { continue }   // ENOENT: its caller died
             let trap = Trap(notif: notif, listener: listener)
+            if let answer = quickAnswer(trap) { trap.send(answer); continue }
             do { try Threads.start { [self] in trap.send(answer(trap)) } } catch { trap.send(.fail(EAGAIN)) }
+        }
+    }
+
+    /// Calls decided here without a thread of their own: connect and bind of addresses
+    /// that are not unix socket paths (a daemon's TCP connects are most of what the filter
+    /// stops), and the new mount API. Nil: the call needs paths resolved or the host.
+    private func quickAnswer(_ trap: Trap) -> Answer? {
+        switch trap.nr {
+        case QTFS_NR_CONNECT.rawValue, QTFS_NR_BIND.rawValue:
+            return SocketCalls.mayNameUnixPath(trap) ? nil : .runLocally
+        case QTFS_NR_OPEN_TREE.rawValue, QTFS_NR_MOVE_MOUNT.rawValue, QTFS_NR_FSOPEN.rawValue, QTFS_NR_FSCONFIG.rawValue,
+             QTFS_NR_FSMOUNT.rawValue, QTFS_NR_FSPICK.rawValue, QTFS_NR_MOUNT_SETATTR.rawValue:
+            return mounts(trap).newMountAPI()
+        default:
+            return nil
         }
     }
 
@@ -34,10 +50,7 @@ final class Supervisor: @unchecked Sendable {
             case QTFS_NR_UMOUNT2.rawValue: return try mounts(trap).umount()
             case QTFS_NR_CONNECT.rawValue: return try sockets(trap).connect()
             case QTFS_NR_BIND.rawValue: return try sockets(trap).bind()
-            case QTFS_NR_OPEN_TREE.rawValue, QTFS_NR_MOVE_MOUNT.rawValue, QTFS_NR_FSOPEN.rawValue, QTFS_NR_FSCONFIG.rawValue,
-                 QTFS_NR_FSMOUNT.rawValue, QTFS_NR_FSPICK.rawValue, QTFS_NR_MOUNT_SETATTR.rawValue:
-                return mounts(trap).newMountAPI()
-            default: return .runLocally
+            default: return .runLocally   // not ours (quickAnswer decided the new mount API)
             }
         } catch let e as Errno {
             if e.code != EFAULT && e.code != ENAMETOOLONG { Log.error("call \(trap.nr) of pid \(trap.notif.pid): \(e)") }

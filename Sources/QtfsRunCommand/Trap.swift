@@ -11,7 +11,11 @@ enum Answer: Equatable {
 struct Trap {
     let notif: qtfs_notif
     let listener: Int32
-    var caller: CallerProcess { CallerProcess(pid: notif.pid) }
+    let caller: CallerProcess
+
+    init(notif: qtfs_notif, listener: Int32) {
+        self.notif = notif; self.listener = listener; caller = CallerProcess(pid: notif.pid)
+    }
     var nr: UInt32 { UInt32(bitPattern: notif.nr) }
 
     func arg(_ i: Int) -> UInt64 {

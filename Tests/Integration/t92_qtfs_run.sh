@@ -151,15 +151,16 @@ log "the supervisor killed mid-run: its command dies with it, a survivor's mount
 in_dpu "$BIN/qtfs-run" -s "$HOST_IP:$PORT" -k "$KEY" -- chroot "$ROOT" sh -c \
     "(sleep 2; mount -t tmpfs t92late $H/mounts/late 2>/tmp/late.err; echo \$? > /tmp/late.rc) & exec sleep 60" &
 RUN_PID=$!
-wait_for pgrep -f "exec sleep 60|^sleep 60" >/dev/null
+wait_for in_dpu pgrep -f "exec sleep 60|^sleep 60" >/dev/null
 sleep 0.5
-SUPERVISOR=$(pgrep -x qtfs-run | head -1)
-kill -9 "$SUPERVISOR"
+# The supervisor as the DPU's pid namespace numbers it (other tests may run a qtfs-run too).
+SUPERVISOR=$(in_dpu pgrep -x qtfs-run) && [ -n "$SUPERVISOR" ] || fail "no qtfs-run in the DPU"
+in_dpu kill -9 "$SUPERVISOR"
 wait "$RUN_PID" 2>/dev/null || true
 wait_for in_dpu test -s "$ROOT/tmp/late.rc" || fail "the surviving subshell never tried its mount"
 [ "$(in_dpu cat "$ROOT/tmp/late.rc")" != 0 ] || fail "a mount after the supervisor died succeeded"
 in_dpu grep -q "not implemented" "$ROOT/tmp/late.err" || fail "the survivor's mount did not fail with ENOSYS: $(in_dpu cat "$ROOT/tmp/late.err")"
 on_host "$H/mounts/late" && fail "the survivor's mount reached the host"
-pgrep -f "^sleep 60" >/dev/null && fail "the command outlived its killed supervisor"
+in_dpu pgrep -f "^sleep 60" >/dev/null && fail "the command outlived its killed supervisor"
 server_alive
 log "qtfs-run: all checks passed"
