@@ -41,6 +41,7 @@ final class Rendezvous: @unchecked Sendable {
 
     /// Stops the host listeners and removes the directory.
     func close() {
+        LocalListeners.removeAll(in: directory)
         for s in lock.withLock({ serves }) { s.stop() }
         if let d = opendir(directory) {
             while let e = readdir(d) {

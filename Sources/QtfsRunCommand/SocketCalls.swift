@@ -19,6 +19,7 @@ struct SocketCalls {
         guard case .host(let hostPath, _) = try place(path, .follow) else { return .runLocally }
         let caller = try trap.caller.caller()
         guard trap.stillWaiting else { return .fail(EINTR) }
+        if let answer = connectOnThisSide(socket, hostPath) { return answer }
         Log.call("connect to host \(hostPath) for pid \(trap.notif.pid)")
         let net: Int32
         do {
@@ -49,12 +50,30 @@ struct SocketCalls {
         do {
             let serve = try SocketServe(BridgeSpec(localPath: local, hostPath: hostPath, seqpacket: socket.seqpacket), server: server)
             rendezvous.keep(serve)
+            LocalListeners.add(privatePath: local, hostPath: hostPath, server: server)
             waitUntilVisible(path)
             return .value(0)
         } catch let e as ConnectError {
             Log.error("bind of host \(hostPath) for pid \(trap.notif.pid): \(e)")
             return .fail(e.errno)
         }
+    }
+
+    /// A host path that a process on this side listens at (under a qtfs-run): the caller's
+    /// socket is connected to that listener directly instead of through the host and back.
+    /// Nil: no such listener (an entry nothing answers at is dropped), go to the host.
+    private func connectOnThisSide(_ socket: CallerSocket, _ hostPath: String) -> Answer? {
+        guard let local = LocalListeners.privatePath(for: hostPath, server: server) else { return nil }
+        if UnixAddress.connect(socket.fd, local) == 0 {
+            Log.call("connect to \(hostPath) for pid \(trap.notif.pid): its listener is on this side (\(local))")
+            return .value(0)
+        }
+        switch errno {
+        case EAGAIN, EINPROGRESS: return .fail(EAGAIN)   // its backlog is full, as for a local socket
+        case ECONNREFUSED, ENOENT: LocalListeners.remove(hostPath, server: server)
+        default: break
+        }
+        return nil
     }
 
     /// The socket file now exists on the host, but the caller's kernel may still hold the

@@ -89,10 +89,15 @@ wait_for test -S "$H/sock/dpu.sock" || fail "bind under the qtfs mount made no s
 out=$(python3 -c "
 import socket; c = socket.socket(socket.AF_UNIX); c.connect('$H/sock/dpu.sock'); c.sendall(b'from host'); print(c.recv(100).decode())")
 [ "$out" = "dpu:from host" ] || fail "a host client did not reach the DPU server: '$out'"
-out=$(R sh -c "python3 -c \"
-import socket; c = socket.socket(socket.AF_UNIX); c.connect('$H/sock/dpu.sock'); c.sendall(b'from dpu'); print(c.recv(100).decode())\"")
-[ "$out" = "dpu:from dpu" ] || fail "a DPU client did not reach the DPU server through the host: '$out'"
+# Another qtfs-run's client: connected to the DPU server directly (/run/qtfs-run.bound),
+# not through the host and back.
+out=$(in_dpu "$BIN/qtfs-run" -v -s "$HOST_IP:$PORT" -k "$KEY" -- chroot "$ROOT" python3 -c "
+import socket; c = socket.socket(socket.AF_UNIX); c.connect('$H/sock/dpu.sock'); c.sendall(b'from dpu'); print(c.recv(100).decode())" 2>"$WORK/direct.err")
+[ "$out" = "dpu:from dpu" ] || fail "a DPU client did not reach the DPU server: '$out' $(cat "$WORK/direct.err")"
+grep -q "dpu.sock for pid .*: its listener is on this side" "$WORK/direct.err" \
+    || fail "a DPU client of a DPU server went through the host: $(cat "$WORK/direct.err")"
 wait "$DPU_SERVER" || fail "the DPU server did not end cleanly"
+in_dpu sh -c 'ls /run/qtfs-run.bound 2>/dev/null' | has . && fail "the ended server's qtfs-run left its entry in /run/qtfs-run.bound"
 out=$(R python3 -c "
 import socket
 c = socket.socket(socket.AF_UNIX); c.bind('\0qtfs-t92-abstract'); print('abstract ok')
