@@ -254,6 +254,7 @@ hcheck chown "$(stat -c %u:%g "$EXPORT/modes.txt" 2>&1)" 1000:1000
 hcheck utimes "$(stat -c %Y "$EXPORT/modes.txt" 2>&1)" 1577934245
 hcheck uid_owner "$(stat -c %u:%g "$EXPORT/shared/u1000.txt" 2>&1)" 1000:1000
 hcheck rename_exchange "$(cat "$EXPORT/ren-b" "$EXPORT/ren-c" 2>&1 | tr -d '\n')" ab
+hcheck rename_whiteout "$(stat -c %F "$EXPORT/ren-w" 2>&1):$(cat "$EXPORT/ren-w2" 2>&1)" "character special file:w"
 hcheck xattr "$("$WORK/vm-helper" xget "$EXPORT/g-new.txt" user.keep)" kept
 hcheck fifo "$(stat -c %F "$EXPORT/fifo" 2>&1)" fifo
 hcheck readdir_files "$(ls "$EXPORT/many" | wc -l)" 400

@@ -206,7 +206,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "rename2") && argc >= 4)
 		return renameat2(AT_FDCWD, argv[1], AT_FDCWD, argv[2],
-				 !strcmp(argv[3], "exchange") ? RENAME_EXCHANGE : RENAME_NOREPLACE) ?
+				 !strcmp(argv[3], "exchange") ? RENAME_EXCHANGE :
+				 !strcmp(argv[3], "whiteout") ? RENAME_WHITEOUT : RENAME_NOREPLACE) ?
 			fail() : 0;
 	if (!strcmp(cmd, "mmapcat") && argc >= 2)
 		return mmapcat(argv[1]);

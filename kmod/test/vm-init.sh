@@ -177,6 +177,9 @@ f rename_old_gone "No such file or directory" stat $Q/ren-a
 eq rename_noreplace "$($H rename2 $Q/ren-b $Q/ren-c noreplace)" "err=17"
 t rename_exchange $H rename2 $Q/ren-b $Q/ren-c exchange
 eq rename_exchanged "$(cat $Q/ren-b)$(cat $Q/ren-c)" "ab"
+echo w > $Q/ren-w
+t rename_whiteout $H rename2 $Q/ren-w $Q/ren-w2 whiteout   # overlayfs upper layers need it
+eq rename_whiteout_left "$(stat -c %F:%t:%T $Q/ren-w 2>&1)" "character special file:0:0"
 t link ln $Q/g-new.txt $Q/g-link.txt
 eq link_count "$(stat -c %h $Q/g-new.txt)" 2
 eq link_same_ino "$(stat -c %i $Q/g-link.txt)" "$(stat -c %i $Q/g-new.txt)"
