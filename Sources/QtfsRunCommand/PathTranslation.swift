@@ -28,7 +28,7 @@ struct PathTranslator {
         let rootFd = try sys("open /proc/\(caller.pid)/root") { open("/proc/\(caller.pid)/root", O_PATH | O_DIRECTORY | O_CLOEXEC) }
         defer { close(rootFd) }
         let flags = O_PATH | O_CLOEXEC | (last == .noFollow ? O_NOFOLLOW : 0) | (name != nil ? O_DIRECTORY : 0)
-        let fd = qtfs_openat2(rootFd, dir, flags, 0, UInt64(RESOLVE_IN_ROOT))
+        let fd = try asCaller { qtfs_openat2(rootFd, dir, flags, 0, UInt64(RESOLVE_IN_ROOT)) }
         guard fd >= 0 else { return .local }
         defer { close(fd) }
         let mountId = try sys("statx mount id") { qtfs_mount_id(fd) }
@@ -49,9 +49,23 @@ struct PathTranslator {
         let rootFd = open("/proc/\(caller.pid)/root", O_PATH | O_DIRECTORY | O_CLOEXEC)
         guard rootFd >= 0 else { return false }
         defer { close(rootFd) }
-        let fd = qtfs_openat2(rootFd, absolute, O_PATH | O_CLOEXEC | O_NOFOLLOW, 0, UInt64(RESOLVE_IN_ROOT))
+        guard let fd = try? asCaller({ qtfs_openat2(rootFd, absolute, O_PATH | O_CLOEXEC | O_NOFOLLOW, 0, UInt64(RESOLVE_IN_ROOT)) }) else { return false }
         if fd >= 0 { close(fd) }
         return fd >= 0
+    }
+
+    /// Runs a path lookup with the caller's file-system ids and groups (this thread only),
+    /// so that it reaches no further than the caller's own call would: a DPU directory the
+    /// caller may not search stops it. The supervisor's own ids are back afterwards.
+    private func asCaller(_ lookup: () -> Int32) throws -> Int32 {
+        let c = try caller.caller()
+        guard c.uid != 0 || c.gid != 0 else { return lookup() }   // root: nothing to narrow
+        let groups = c.groups.map { gid_t($0) }
+        guard qtfs_become(c.uid, c.gid, groups, Int32(groups.count)) == 0 else {
+            throw Errno.current(call: "taking the ids of pid \(caller.pid)")
+        }
+        defer { _ = qtfs_become(0, 0, nil, 0) }
+        return lookup()
     }
 
     /// A qtfs-fuse source names its server; one that is not ours is left alone.

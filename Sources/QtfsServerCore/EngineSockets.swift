@@ -49,9 +49,11 @@ extension Engine {
     }
 
     /// With a whitelist, a bridged socket must also lie at or beneath a [Udsconnect] place
-    /// (checked on its resolved parent directory, as every whitelist check is).
+    /// (checked on its resolved parent directory, as every whitelist check is). Resolved
+    /// with the server's own rights: this thread may still act as an earlier caller.
     private func whitelistAllowsSocket(_ path: String) -> Bool {
         guard let wl = dispatcher.backend.whitelist else { return true }
+        guard (try? Credentials.asServer()) != nil else { return false }
         let slash = path.lastIndex(of: "/") ?? path.startIndex
         let dir = path[..<slash].isEmpty ? "/" : String(path[..<slash])
         let name = String(path[path.index(after: slash)...])

@@ -76,6 +76,20 @@ ts = [threading.Thread(target=one, args=(i, res)) for i in range(50)]
 print(sum(res.values()))")
 [ "$out" = 50 ] || fail "50 parallel connections from threads of one DPU process: $out answered right"
 
+log "paths are resolved with the caller's rights: a DPU directory it may not search stops it"
+chmod 755 "$WORK" "$H" "$H/sock"; chmod 666 "$H/sock/echo.sock"   # the host lets anyone reach it
+as_nobody_connect() {
+    R setpriv --reuid=65534 --regid=65534 --clear-groups python3 -c "
+import socket
+c = socket.socket(socket.AF_UNIX)
+try: c.connect('$H/sock/echo.sock'); c.sendall(b'ping'); print(c.recv(100).decode())
+except PermissionError: print('denied')"
+}
+[ "$(as_nobody_connect)" = "host:ping" ] || fail "nobody could not reach a host socket open to anyone"
+chmod 700 "$ROOT$WORK"        # on the DPU only: the directory above the qtfs mount
+[ "$(as_nobody_connect)" = denied ] || fail "nobody reached the host socket through a DPU directory it may not search"
+chmod 755 "$ROOT$WORK"; chmod 700 "$WORK"
+
 # A DPU server bound under the qtfs mount; a host client connects at the host path, and a
 # second DPU process (forked and exec'd by the first) connects at the same path.
 R python3 -c "
