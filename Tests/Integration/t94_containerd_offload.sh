@@ -3,21 +3,10 @@
 # containerd runs on the "DPU" side (scripts/offload-demo.sh setup: own network, mount and
 # pid namespaces, a root with the host's trees over qtfs, under qtfs-run), its shim starts
 # on the host through qtfs-rexec, and every container runs on the host.
-source "$(dirname "$0")/lib.sh"
-DEMO=$REPO/scripts/offload-demo.sh
-STATE=/run/qtfs-offload-demo RFS=/run/qtfs-offload-demo/busybox-rootfs
-offload_cleanup() {
-    local rc=$?
-    [ "$rc" = 0 ] || tail -15 "$STATE/containerd.log" >&2
-    QTFS_BIN=$BIN "$DEMO" stop >/dev/null 2>&1
-    cleanup
-}
-trap offload_cleanup EXIT
-export QTFS_BIN=$BIN
-"$DEMO" stop >/dev/null 2>&1   # a run that was killed may have left it behind
-"$DEMO" setup >"$WORK/setup.log" 2>&1 || { cat "$WORK/setup.log" >&2; fail "the offload setup failed"; }
+OFFLOAD_LOG=containerd.log
+source "$(dirname "$0")/offload_lib.sh"
+RFS=$STATE/busybox-rootfs
 ctr_dpu() { "$DEMO" ctr "$@"; }
-in_dpu() { nsenter -t "$(cat "$STATE/dpu.pid")" -m -p -n "$@"; }
 host_pid_of() { pgrep -f "^/bin/sleep $1\$"; }
 
 log "ctr run: stdout, stderr, stdin and the exit code come back to the DPU"
