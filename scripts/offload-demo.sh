@@ -27,7 +27,7 @@ stop() {
     if [ -e "$STATE/dpu.pid" ]; then
         in_dpu_ok && in_dpu "$BIN/qtfs-run" -s "$HOST_IP:$PORT" -k "$STATE/qtfs.key" -- chroot "$ROOT" \
             sh -c 'for t in $(ctr task ls -q); do ctr task kill -s KILL $t; sleep 0.5; ctr task delete $t; done; for c in $(ctr container ls -q); do ctr container rm $c; done' >/dev/null 2>&1
-        in_dpu_ok && stop_dockerd
+        [ -e "$STATE/dockerd.log" ] && in_dpu_ok && stop_dockerd
         in_dpu_ok && in_dpu pkill -TERM -x containerd
         in_dpu_ok && in_dpu pkill -TERM -x qtfs-fuse && sleep 0.5  # unmount, remove control sockets
         kill -9 "$(cat "$STATE/dpu.pid")" 2>/dev/null       # the DPU's pid namespace, all in it
