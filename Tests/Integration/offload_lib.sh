@@ -15,3 +15,6 @@ trap offload_cleanup EXIT
 "$DEMO" stop >/dev/null 2>&1   # a run that was killed may have left it behind
 "$DEMO" setup >"$WORK/setup.log" 2>&1 || { cat "$WORK/setup.log" >&2; fail "the offload setup failed"; }
 in_dpu() { nsenter -t "$(cat "$STATE/dpu.pid")" -m -p -n "$@"; }
+# The command name of a host process's parent (ps pads its ppid column with spaces, and
+# `ps -p " 123"` is an error: below pid 10000 that failed at random).
+parent_comm() { ps -o comm= -p "$(awk '/^PPid:/ {print $2}' "/proc/$1/status")"; }

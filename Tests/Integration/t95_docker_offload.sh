@@ -27,8 +27,7 @@ grep -qx err "$WORK/err" || fail "the container's stderr did not reach docker: $
 log "a detached container runs on the host: its own pid namespace, its cgroup, the shim as parent"
 id=$(docker_dpu run -d --network host --name t95-a "$IMG" sleep 4095) || fail "docker run -d"
 P=$(pgrep -f "^sleep 4095\$") || fail "the container's process is not on the host"
-parent=$(ps -o comm= -p "$(ps -o ppid= -p "$P")")
-[ "$parent" = containerd-shim ] || fail "its parent on the host is not the shim but '$parent' (pid $P: $(ps -o pid,ppid,args -p "$P"))"
+[ "$(parent_comm "$P")" = containerd-shim ] || fail "its parent on the host is not the shim but '$(parent_comm "$P")'"
 [ "$(readlink /proc/"$P"/ns/pid)" != "$(readlink /proc/self/ns/pid)" ] || fail "it shares the host's pid namespace"
 grep -q ":/docker/$id\$" /proc/"$P"/cgroup || fail "its cgroup is not /docker/$id: $(cat /proc/"$P"/cgroup)"
 grep -q " /var/lib/docker/overlay2/[^ ]*/merged .* overlay " /proc/self/mountinfo || fail "its overlay2 root is not mounted on the host"
