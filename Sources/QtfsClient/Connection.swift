@@ -160,7 +160,7 @@ public final class Connection: @unchecked Sendable {
                 return giveUp
             }
             if readerBusy {
-                Self.wait(w.cond, state.raw, until: w.deadline ?? Clock.now() + Interrupts.recheck)
+                Self.wait(w.cond, state.raw, until: w.wakeBy())
                 continue
             }
             readerBusy = true
@@ -214,7 +214,7 @@ public final class Connection: @unchecked Sendable {
                 if w.reasonToStop() != nil { return false }
                 fds[0] = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
                 fds[1] = pollfd(fd: wakeFd, events: Int16(POLLIN), revents: 0)
-                let until = w.deadline ?? Clock.now() + Interrupts.recheck
+                let until = w.wakeBy()
                 let ms = max(0, Int32(min((until - Clock.now()) * 1000 + 1, 60_000)))
                 if poll(fds.baseAddress, 2, ms) < 0 && errno != EINTR { return true }   // recv reports it
                 if fds[1].revents != 0 { var v: UInt64 = 0; _ = read(wakeFd, &v, 8) }

@@ -12,7 +12,7 @@ public enum Interrupts {
     /// to hand to `fire` (valid while the thread lives).
     public static func arm(token: UInt) -> UnsafeMutableRawPointer {
         let w = Waiter.current()
-        w.interrupted.store(false, ordering: .releasing)
+        w.interruptedAt.store(0, ordering: .releasing)
         w.armed.store(token, ordering: .releasing)
         return Unmanaged.passUnretained(w).toOpaque()
     }
@@ -21,7 +21,7 @@ public enum Interrupts {
     public static func disarm() {
         let w = Waiter.current()
         w.armed.store(0, ordering: .releasing)
-        w.interrupted.store(false, ordering: .releasing)
+        w.interruptedAt.store(0, ordering: .releasing)
     }
 
     /// The file system is going away (unmounted, or qtfs-fuse told to exit): every wait for
@@ -31,12 +31,19 @@ public enum Interrupts {
     static let abandoned = Atomic<Bool>(false)
     /// Longest a wait sleeps without looking at `abandoned` (hard mounts have no deadline).
     static let recheck = 1.0
+    /// An interrupt ends a wait only when the answer has not come this long after it. Go
+    /// programs get signals all the time (the runtime preempts goroutines with SIGURG), and
+    /// each one reaching a thread inside a FUSE call makes the kernel send an interrupt: an
+    /// immediate EINTR failed calls the server was about to answer (dockerd unpacking a
+    /// layer: "chtimes ...: interrupted system call"). A dead server still lets go of a
+    /// signalled process, that much later.
+    static let grace = 1.0
 
     /// Called from the interrupt callback: stops the thread's wait if it still serves `token`.
     public static func fire(_ context: UnsafeMutableRawPointer, token: UInt) {
         let w = Unmanaged<Waiter>.fromOpaque(context).takeUnretainedValue()
         guard token != 0, w.armed.load(ordering: .acquiring) == token else { return }
-        w.interrupted.store(true, ordering: .releasing)
+        w.interruptedAt.store(Clock.now().bitPattern, ordering: .releasing)
         if let c = w.waitingOn.withLock({ $0 }) { c.wake(w) }
     }
 }

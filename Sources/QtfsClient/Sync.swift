@@ -15,8 +15,9 @@ final class Waiter: @unchecked Sendable {
     /// Give up waiting at this CLOCK_MONOTONIC time (soft mounts); nil waits forever.
     /// Set by the thread itself around one operation.
     var deadline: Double?
-    /// Set by a FUSE interrupt (another thread): the operation ends with EINTR.
-    let interrupted = Atomic<Bool>(false)
+    /// When a FUSE interrupt came (another thread sets it; a Double's bits, 0: none): the
+    /// operation ends with EINTR once it is still waiting `Interrupts.grace` later.
+    let interruptedAt = Atomic<UInt64>(0)
     /// The connection this thread is waiting on, for the interrupt to wake it.
     let waitingOn = Mutex<Connection?>(nil)
     /// Token of the request (FUSE req pointer) the interrupt belongs to; 0 when none.
@@ -70,11 +71,22 @@ final class Waiter: @unchecked Sendable {
 extension Waiter {
     /// Why this thread must stop waiting now (interrupt, passed deadline), or nil.
     func reasonToStop() -> Reply? {
-        if interrupted.load(ordering: .acquiring) || Interrupts.abandoned.load(ordering: .acquiring) {
-            return .interrupted
-        }
+        if Interrupts.abandoned.load(ordering: .acquiring) { return .interrupted }
+        if let end = interruptEnd, Clock.now() >= end { return .interrupted }
         if let d = deadline, Clock.now() >= d { return .timedOut }
         return nil
+    }
+
+    /// When a wait must look again: the deadline, the end of an interrupt's grace, or the
+    /// periodic recheck of a hard wait.
+    func wakeBy() -> Double {
+        let t = deadline ?? Clock.now() + Interrupts.recheck
+        return interruptEnd.map { min(t, $0) } ?? t
+    }
+
+    private var interruptEnd: Double? {
+        let at = interruptedAt.load(ordering: .acquiring)
+        return at == 0 ? nil : Double(bitPattern: at) + Interrupts.grace
     }
 }
 

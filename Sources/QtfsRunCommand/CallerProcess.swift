@@ -61,6 +61,19 @@ final class CallerProcess {
         return tgid
     }
 
+    /// Whether it has left the mount namespace qtfs-run and its command started in
+    /// (unshare(CLONE_NEWNS), clone with CLONE_NEWNS): its mounts are then meant to be
+    /// private to that namespace and to end with it, which a host mount would not do.
+    func inMountNamespaceOfItsOwn() throws -> Bool {
+        try link("ns/mnt") != Self.startingMountNamespace
+    }
+
+    private static let startingMountNamespace: String = {
+        var buf = [CChar](repeating: 0, count: 64)
+        let n = readlink("/proc/self/ns/mnt", &buf, buf.count - 1)
+        return n > 0 ? String(decoding: buf[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+    }()
+
     /// Whether it holds CAP_SYS_ADMIN (mount needs it).
     func canMount() throws -> Bool {
         guard let caps = try field("CapEff").flatMap({ UInt64($0, radix: 16) }) else { return false }

@@ -21,6 +21,7 @@ struct MountCalls {
     }
 
     func mount() throws -> Answer {
+        if try trap.caller.inMountNamespaceOfItsOwn() { return .runLocally }
         let target = try trap.caller.string(at: trap.arg(1), limit: Wire.maxPath)
         guard case .host(let hostTarget, _) = try translator.place(of: target, last: .follow) else { return .runLocally }
         guard try trap.caller.canMount() else { return .fail(EPERM) }
@@ -53,6 +54,7 @@ struct MountCalls {
     }
 
     func umount() throws -> Answer {
+        if try trap.caller.inMountNamespaceOfItsOwn() { return .runLocally }
         let target = try trap.caller.string(at: trap.arg(0), limit: Wire.maxPath)
         let flags = UInt32(truncatingIfNeeded: trap.arg(1))
         let last: PathTranslator.Last = flags & Self.noFollow != 0 ? .noFollow : .follow

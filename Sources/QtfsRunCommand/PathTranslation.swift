@@ -28,7 +28,7 @@ struct PathTranslator {
         let rootFd = try sys("open /proc/\(caller.pid)/root") { open("/proc/\(caller.pid)/root", O_PATH | O_DIRECTORY | O_CLOEXEC) }
         defer { close(rootFd) }
         let flags = O_PATH | O_CLOEXEC | (last == .noFollow ? O_NOFOLLOW : 0) | (name != nil ? O_DIRECTORY : 0)
-        let fd = try asCaller { qtfs_openat2(rootFd, dir, flags, 0, UInt64(RESOLVE_IN_ROOT)) }
+        let fd = try asCaller { Self.openInRoot(rootFd, dir, flags) }
         guard fd >= 0 else { return .local }
         defer { close(fd) }
         let mountId = try sys("statx mount id") { qtfs_mount_id(fd) }
@@ -49,7 +49,7 @@ struct PathTranslator {
         let rootFd = open("/proc/\(caller.pid)/root", O_PATH | O_DIRECTORY | O_CLOEXEC)
         guard rootFd >= 0 else { return false }
         defer { close(rootFd) }
-        guard let fd = try? asCaller({ qtfs_openat2(rootFd, absolute, O_PATH | O_CLOEXEC | O_NOFOLLOW, 0, UInt64(RESOLVE_IN_ROOT)) }) else { return false }
+        guard let fd = try? asCaller({ Self.openInRoot(rootFd, absolute, O_PATH | O_CLOEXEC | O_NOFOLLOW) }) else { return false }
         if fd >= 0 { close(fd) }
         return fd >= 0
     }
@@ -66,6 +66,17 @@ struct PathTranslator {
         }
         defer { _ = qtfs_become(0, 0, nil, 0) }
         return lookup()
+    }
+
+    /// openat2 with RESOLVE_IN_ROOT fails with EAGAIN when a rename or a mount anywhere on the
+    /// system races with a ".." in the path (a symlink such as docker's overlay2/l/X ->
+    /// ../ID/diff, while dockerd renames): that is retried, not taken for "not found".
+    private static func openInRoot(_ rootFd: Int32, _ path: String, _ flags: Int32) -> Int32 {
+        for _ in 0..<100 {
+            let fd = qtfs_openat2(rootFd, path, flags, 0, UInt64(RESOLVE_IN_ROOT))
+            if fd >= 0 || errno != EAGAIN { return fd }
+        }
+        return -1
     }
 
     /// A qtfs-fuse source names its server; one that is not ours is left alone.

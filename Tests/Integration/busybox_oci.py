@@ -2,7 +2,10 @@
 """Writes an OCI image archive (what `ctr image import` reads) of a one-layer busybox image,
 so that tests can run images without a registry or network.
 
-    busybox_oci.py OUT.tar NAME:TAG [BUSYBOX]
+    busybox_oci.py [--docker-archive] OUT.tar NAME:TAG [BUSYBOX]
+
+--docker-archive writes docker's own archive format instead (manifest.json, the layer tar
+and the config), which `docker load` of docker 20.10 reads; it does not read OCI archives.
 
 The layer holds /bin/busybox (Debian's busybox-static by default) with links for a few
 applets, the directories a container expects, and a file /etc/image-name with NAME:TAG.
@@ -51,17 +54,34 @@ def json_bytes(value):
     return json.dumps(value, separators=(",", ":"), sort_keys=True).encode()
 
 
+def write_docker_archive(out, ref, layer, config):
+    config_name = hashlib.sha256(config).hexdigest() + ".json"
+    layer_name = hashlib.sha256(layer).hexdigest() + "/layer.tar"
+    manifest = [{"Config": config_name, "RepoTags": [ref], "Layers": [layer_name]}]
+    with tarfile.open(out, "w") as tar:
+        add_file(tar, config_name, config)
+        add_file(tar, layer_name, layer)
+        add_file(tar, "manifest.json", json_bytes(manifest))
+
+
 def main():
-    if len(sys.argv) not in (3, 4):
+    args = sys.argv[1:]
+    docker_archive = args[:1] == ["--docker-archive"]
+    if docker_archive:
+        args = args[1:]
+    if len(args) not in (2, 3):
         sys.exit(__doc__)
-    out, ref = sys.argv[1], sys.argv[2]
-    busybox = sys.argv[3] if len(sys.argv) == 4 else "/bin/busybox"
+    out, ref = args[0], args[1]
+    busybox = args[2] if len(args) == 3 else "/bin/busybox"
     layer = layer_bytes(busybox, ref)
     config = {
         "architecture": "amd64", "os": "linux",
         "config": {"Cmd": ["/bin/sh"], "Env": ["PATH=/bin"]},
         "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(layer).hexdigest()]},
     }
+    if docker_archive:
+        write_docker_archive(out, ref, layer, json_bytes(config))
+        return
     with tarfile.open(out, "w") as tar:
         layer_desc = blob(tar, layer, "application/vnd.oci.image.layer.v1.tar")
         config_desc = blob(tar, json_bytes(config), "application/vnd.oci.image.config.v1+json")

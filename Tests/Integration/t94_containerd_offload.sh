@@ -3,21 +3,10 @@
 # containerd runs on the "DPU" side (scripts/offload-demo.sh setup: own network, mount and
 # pid namespaces, a root with the host's trees over qtfs, under qtfs-run), its shim starts
 # on the host through qtfs-rexec, and every container runs on the host.
-source "$(dirname "$0")/lib.sh"
-DEMO=$REPO/scripts/offload-demo.sh
-STATE=/run/qtfs-offload-demo RFS=/run/qtfs-offload-demo/busybox-rootfs
-offload_cleanup() {
-    local rc=$?
-    [ "$rc" = 0 ] || tail -15 "$STATE/containerd.log" >&2
-    QTFS_BIN=$BIN "$DEMO" stop >/dev/null 2>&1
-    cleanup
-}
-trap offload_cleanup EXIT
-export QTFS_BIN=$BIN
-"$DEMO" stop >/dev/null 2>&1   # a run that was killed may have left it behind
-"$DEMO" setup >"$WORK/setup.log" 2>&1 || { cat "$WORK/setup.log" >&2; fail "the offload setup failed"; }
+OFFLOAD_LOG=containerd.log
+source "$(dirname "$0")/offload_lib.sh"
+RFS=$STATE/busybox-rootfs
 ctr_dpu() { "$DEMO" ctr "$@"; }
-in_dpu() { nsenter -t "$(cat "$STATE/dpu.pid")" -m -p -n "$@"; }
 host_pid_of() { pgrep -f "^/bin/sleep $1\$"; }
 
 log "ctr run: stdout, stderr, stdin and the exit code come back to the DPU"
@@ -41,7 +30,7 @@ w" ] && [ "$rc" = 4 ] || fail "a run from the image: '$out', exit $rc"
 log "a detached container runs on the host: its own pid namespace, its cgroup, the shim as parent"
 ctr_dpu run -d --rootfs "$RFS" t-a /bin/sleep 4001 >/dev/null || fail "ctr run -d"
 P=$(host_pid_of 4001) || fail "the container's process is not on the host"
-[ "$(ps -o comm= -p "$(ps -o ppid= -p "$P")")" = containerd-shim ] || fail "its parent on the host is not the shim"
+[ "$(parent_comm "$P")" = containerd-shim ] || fail "its parent on the host is not the shim but '$(parent_comm "$P")'"
 [ "$(readlink /proc/"$P"/ns/pid)" != "$(readlink /proc/self/ns/pid)" ] || fail "it shares the host's pid namespace"
 grep -q ":/default/t-a$" /proc/"$P"/cgroup || fail "its cgroup is not /default/t-a: $(cat /proc/"$P"/cgroup)"
 in_dpu pgrep -f "sleep 4001" >/dev/null && fail "the DPU's own pid namespace contains the container"

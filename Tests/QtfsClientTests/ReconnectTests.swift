@@ -179,6 +179,16 @@ final class ReconnectTests: XCTestCase {
         }
     }
 
+    /// Go's runtime signals its threads all the time (SIGURG): an answer that comes soon
+    /// after an interrupt is the request's result, not EINTR.
+    func testAnAnswerSoonAfterAnInterruptIsKept() throws {
+        defer { Interrupts.disarm() }
+        try expectGetattr(fails: EACCES, { _, _, _ in usleep(400_000); return .error(EACCES) }) { _, _ in
+            let ctx = UInt(bitPattern: Interrupts.arm(token: 78))
+            Thread { usleep(100_000); Interrupts.fire(UnsafeMutableRawPointer(bitPattern: ctx)!, token: 78) }.start()
+        }
+    }
+
     func testInterruptEndsAHardWait() throws {
         defer { Interrupts.disarm() }
         try expectGetattr(fails: EINTR, { _, _, _ in .silence }) { _, _ in
