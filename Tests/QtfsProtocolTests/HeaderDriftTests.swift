@@ -92,6 +92,7 @@ final class HeaderDriftTests: XCTestCase {
         "QTFS_SET_ALL": UInt64(SetattrRequest.Valid.all),
         "QTFS_RENAME_NOREPLACE": UInt64(TwoPathRequest.renameNoReplace),
         "QTFS_RENAME_EXCHANGE": UInt64(TwoPathRequest.renameExchange),
+        "QTFS_RENAME_WHITEOUT": UInt64(TwoPathRequest.renameWhiteout),
         "QTFS_STREAM_NOWAIT": StreamOffset.noWait,
         "QTFS_SOCK_STREAM": UInt64(SockConnectRequest.stream),
         "QTFS_SOCK_SEQPACKET": UInt64(SockConnectRequest.seqpacket),
