@@ -29,6 +29,18 @@ final class FifoFile: OpenFile, @unchecked Sendable {
 
     func notifyPoll() { lock.withLock { if let ph = pollHandle { _ = fuse_lowlevel_notify_poll(ph) } } }
 
+    /// A read may have drained the fifo (a write found it full): the server watches only
+    /// events that are not ready, so the next data (or room) must be asked for again, as an
+    /// edge-triggered poller waits for it; if it is there already, the kernel's pollers are
+    /// woken at once. Only while the kernel polls this file.
+    func rearmPoll(_ events: Int32) {
+        guard lock.withLock({ pollHandle != nil }) else { return }
+        let r = PollRequest(handle: handle, events: UInt32(events), notify: true)
+        channel.start(id: StreamChannel.reserveId(), .poll, tail: nil, { r.encode(into: &$0) }) { [self] reply in
+            if let p = try? reply.decode(PollReply.self), p.revents & UInt32(events) != 0 { notifyPoll() }
+        }
+    }
+
     func dropPollHandle() {
         let old = lock.withLock { () -> OpaquePointer? in defer { pollHandle = nil }; return pollHandle }
         if let old { fuse_pollhandle_destroy(old) }
@@ -104,6 +116,7 @@ enum FifoOps {
         let nowait = flags & O_NONBLOCK != 0
         let r = ReadRequest(handle: f.handle, offset: nowait ? StreamOffset.noWait : 0, size: UInt32(min(size, Wire.maxIOSize)))
         call(req, .read, { r.encode(into: &$0) }) { reply in
+            if reply.status == 0 || reply.status == EAGAIN { f.rearmPoll(POLLIN) }   // it may be drained now
             guard reply.status == 0 else { replyErr(req, reply.status); return }
             noteReply(req, 0)
             reply.payload.withUnsafeBytes { _ = fuse_reply_buf(req, $0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count) }
@@ -119,12 +132,14 @@ enum FifoOps {
             data[done...].withUnsafeBytes { chunk in callNoting(req, .write, tail: chunk, { w in
                 w.u64(f.handle); w.u64(nowait ? StreamOffset.noWait : 0)
             }) { reply, interrupted in
+                if reply.status == EAGAIN { f.rearmPoll(POLLOUT) }
                 if reply.status != 0 {
                     if done > 0 { noteReply(req, 0); fuse_reply_write(req, done); return }
                     if reply.status == EPIPE { kill(pid, SIGPIPE) }
                     replyErr(req, reply.status); return
                 }
                 let n = done + Int((try? reply.decode(WriteReply.self).written) ?? 0)
+                if nowait && n < data.count { f.rearmPoll(POLLOUT) }   // a short write: full
                 if n >= data.count || nowait || interrupted || n == done { noteReply(req, 0); fuse_reply_write(req, n) } else { step(n) }
             } }
         }

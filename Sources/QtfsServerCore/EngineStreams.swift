@@ -55,7 +55,8 @@ extension Engine {
         }
     }
 
-    /// POLL: the mask now; with `notify`, a one-shot io_uring poll that sends POLL_READY.
+    /// POLL: the mask now; with `notify`, a one-shot io_uring poll, on the asked events not
+    /// ready now, that sends POLL_READY.
     func startPoll(_ c: Connection, _ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {
         let req: PollRequest
         do { req = try PollRequest.decode(payload) } catch { return fail(c, h, (error as? WireError)?.errno ?? EPROTO) }
@@ -64,9 +65,15 @@ extension Engine {
         var pfd = pollfd(fd: handle.fd, events: events, revents: 0)
         _ = poll(&pfd, 1, 0)
         let key = StreamState.PollKey(conn: c.id, handle: req.handle)
-        if req.notify && !streams.armedPolls.contains(key) {
+        // Only what is not ready yet is watched: a watch on a ready event would fire at once,
+        // the client would wake its kernel, which polls again: a loop (a fifo open for
+        // writing is always writable). The client asks again once it drains an event (EAGAIN).
+        // (POLLERR and POLLHUP are reported by every poll unasked: never a reason to watch.)
+        let notReady = events & ~pfd.revents & ~Int16(POLLERR | POLLHUP | POLLNVAL)
+        let settled = pfd.revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0
+        if req.notify && notReady != 0 && !settled && !streams.armedPolls.contains(key) {
             let watch = PollWatch(handleId: req.handle, handle: handle)
-            if submit(.poll(c, watch), { qtfs_uring_poll_add(ring, handle.fd, UInt32(UInt16(bitPattern: events)), $0) }) {
+            if submit(.poll(c, watch), { qtfs_uring_poll_add(ring, handle.fd, UInt32(UInt16(bitPattern: notReady)), $0) }) {
                 streams.armedPolls.insert(key)
             }
         }
