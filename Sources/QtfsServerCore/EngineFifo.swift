@@ -22,6 +22,7 @@ final class FifoWaiter {
 struct PollWatch {
     let handleId: UInt64
     let handle: OpenHandle
+    let events: Int16   // what it waits for
 }
 
 /// Loop-owned state for fifos and polls.
@@ -38,7 +39,8 @@ final class StreamState {
     var nextToken: UInt64 = 1
     let eventBuf = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 8)
 
-    struct PollKey: Hashable { let conn: UInt64; let handle: UInt64 }
+    /// One watch per handle and mask: a writer's POLLOUT is not lost behind a POLLIN watch.
+    struct PollKey: Hashable { let conn: UInt64; let handle: UInt64; let events: Int16 }
 }
 
 extension Engine {

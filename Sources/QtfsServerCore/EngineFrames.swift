@@ -85,6 +85,9 @@ extension Engine {
             let known = h.opcode == Opcode.flush.rawValue ? c.handles.get(req.handle) : c.handles.remove(req.handle)
             guard known != nil else { return fail(c, h, EBADF) }
             // A release drops the table's reference; the fd closes when no op holds it.
+            // An armed poll holds one until it fires, which may be never (POLLIN on a
+            // fifo's write end): cancelled, or the host reader would never see EOF.
+            if h.opcode == Opcode.release.rawValue { cancelPolls(of: c, handle: req.handle) }
             var w = WireWriter(capacity: Wire.headerSize)
             FrameHeader(kind: .response, opcode: h.opcode, id: h.id, length: 0).encode(into: &w)
             send(c, OutBuffer(copying: w.bytes))

@@ -55,6 +55,14 @@ extension Engine {
         }
     }
 
+    /// RELEASE of a handle: its armed polls are cancelled (each holds the handle's fd).
+    func cancelPolls(of c: Connection, handle: UInt64) {
+        for (slot, op) in ops.enumerated() {
+            guard case .poll(let oc, let w)? = op, oc === c, w.handleId == handle else { continue }
+            _ = submit(.cancel) { qtfs_uring_cancel(ring, UInt64(slot) + 1, $0) }
+        }
+    }
+
     /// POLL: the mask now; with `notify`, a one-shot io_uring poll, on the asked events not
     /// ready now, that sends POLL_READY.
     func startPoll(_ c: Connection, _ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {
@@ -64,15 +72,15 @@ extension Engine {
         let events = Int16(truncatingIfNeeded: req.events)
         var pfd = pollfd(fd: handle.fd, events: events, revents: 0)
         _ = poll(&pfd, 1, 0)
-        let key = StreamState.PollKey(conn: c.id, handle: req.handle)
         // Only what is not ready yet is watched: a watch on a ready event would fire at once,
         // the client would wake its kernel, which polls again: a loop (a fifo open for
         // writing is always writable). The client asks again once it drains an event (EAGAIN).
         // (POLLERR and POLLHUP are reported by every poll unasked: never a reason to watch.)
         let notReady = events & ~pfd.revents & ~Int16(POLLERR | POLLHUP | POLLNVAL)
         let settled = pfd.revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0
+        let key = StreamState.PollKey(conn: c.id, handle: req.handle, events: notReady)
         if req.notify && notReady != 0 && !settled && !streams.armedPolls.contains(key) {
-            let watch = PollWatch(handleId: req.handle, handle: handle)
+            let watch = PollWatch(handleId: req.handle, handle: handle, events: notReady)
             if submit(.poll(c, watch), { qtfs_uring_poll_add(ring, handle.fd, UInt32(UInt16(bitPattern: notReady)), $0) }) {
                 streams.armedPolls.insert(key)
             }
@@ -81,7 +89,7 @@ extension Engine {
     }
 
     func pollFired(_ c: Connection, _ w: PollWatch, _ res: Int32) {
-        streams.armedPolls.remove(StreamState.PollKey(conn: c.id, handle: w.handleId))
+        streams.armedPolls.remove(StreamState.PollKey(conn: c.id, handle: w.handleId, events: w.events))
         guard res >= 0, !c.closing else { return }
         let event = PollReadyEvent(handle: w.handleId, revents: UInt32(res))
         send(c, OutBuffer(copying: FrameHeader.frame(kind: .event, opcode: .pollReady, id: 0, payload: event)))

@@ -181,6 +181,19 @@ assert p.poll(0)[0][1] & select.POLLHUP
 os.close(r)
 PY
 
+log "a DPU writer registered as Go does (EPOLLIN|EPOLLOUT|EPOLLET) closes: the host reader sees EOF"
+# Its POLLIN can never come: the server's watch for it must not keep the fifo open (t94's stdin).
+timeout 20 cat "$EXP/h" >"$WORK/got-go" & R=$!
+py <<'PY' || fail "epoll on a write end"
+import os, select
+w = os.open(os.environ["MNT"] + "/h", os.O_WRONLY)
+ep = select.epoll(); ep.register(w, select.EPOLLIN | select.EPOLLOUT | select.EPOLLRDHUP | select.EPOLLET)
+ev = ep.poll(20); assert ev and ev[0][1] & select.EPOLLOUT, ev
+os.write(w, b"go-style\n"); os.close(w)
+PY
+wait $R || fail "the host reader did not see EOF after the DPU writer closed"
+[ "$(cat "$WORK/got-go")" = go-style ] || fail "host read '$(cat "$WORK/got-go")'"
+
 log "200 DPU readers blocked (opens and reads) while ls, stat and cat on the mount still answer"
 SRV_THREADS=$(ls /proc/$SERVER_PID/task | wc -l)
 PIDS=()
