@@ -25,7 +25,8 @@ say() { printf '\n== %s\n' "$*"; }
 stop() {
     set +e
     if [ -e "$STATE/dpu.pid" ]; then
-        in_dpu_ok && in_dpu "$BIN/qtfs-run" -s "$HOST_IP:$PORT" -k "$STATE/qtfs.key" -- chroot "$ROOT" \
+        # ctr retries a refused connection forever: bounded, for a containerd already gone.
+        in_dpu_ok && timeout 30 nsenter -t "$(cat "$STATE/dpu.pid")" -m -p -n "$BIN/qtfs-run" -s "$HOST_IP:$PORT" -k "$STATE/qtfs.key" -- chroot "$ROOT" \
             sh -c 'for t in $(ctr task ls -q); do ctr task kill -s KILL $t; sleep 0.5; ctr task delete $t; done; for c in $(ctr container ls -q); do ctr container rm $c; done' >/dev/null 2>&1
         [ -e "$STATE/dockerd.log" ] && in_dpu_ok && stop_dockerd
         in_dpu_ok && in_dpu pkill -TERM -x containerd
