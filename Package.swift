@@ -18,7 +18,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // Wire protocol v1: framing, messages, codec. No io_uring, FUSE or Foundation.
@@ -27,7 +26,7 @@ let package = Package(
         // lock, condition, threads, monotonic clock, server addresses, TCP dialing.
         .target(name: "QtfsSystem", dependencies: ["QtfsProtocol"]),
         // Authentication handshake: key files, HMAC-SHA256 proofs (docs/protocol.md).
-        .target(name: "QtfsAuth", dependencies: ["QtfsProtocol", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "QtfsAuth", dependencies: ["QtfsProtocol"]),
         // Thin C shims.
         .target(name: "CQtfsUring", linkerSettings: [.linkedLibrary("uring")]),
         .target(name: "CFuse", linkerSettings: [.linkedLibrary("fuse3")]),
@@ -80,7 +79,10 @@ let package = Package(
         // qtfs-rexec (and `rexec`): run a host program from the DPU (docs/rexec.md).
         .executableTarget(
             name: "QtfsRexecCommand",
-            dependencies: ["QtfsClient", "QtfsProtocol", "QtfsRexec", "QtfsAuth", "CQtfsSys"]),
+            dependencies: ["QtfsClient", "QtfsProtocol", "QtfsRexec", "QtfsAuth", "CQtfsSys"],
+            // It starts once per remote program (twice per container): the Swift runtime
+            // linked in starts in about 1 ms less than loading it (docs/performance.md).
+            linkerSettings: [.unsafeFlags(["-static-executable"])]),
         // qtfs-run: a command's mounts and unix sockets under qtfs mounts done on the host.
         .executableTarget(
             name: "QtfsRunCommand",

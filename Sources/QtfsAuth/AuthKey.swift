@@ -1,6 +1,5 @@
 // The pre-shared key of the authentication handshake (docs/protocol.md, "Authentication"):
 // loaded from a file only its owner can read, never sent, used only through HMAC-SHA256.
-import Crypto
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,20 +10,19 @@ public struct AuthKeyError: Error, CustomStringConvertible, Sendable {
     init(_ d: String) { description = d }
 }
 
-/// Immutable once made (SymmetricKey is a value never changed after init).
-public struct AuthKey: @unchecked Sendable {
+public struct AuthKey: Sendable {
     public static let minBytes = 16
     public static let maxBytes = 64
     /// The documented way to make a key without qtfs-server at hand (coreutils only).
     public static let generateCommand = "(umask 077; od -An -vtx1 -N32 /dev/urandom | tr -d ' \\n' > /etc/qtfs/qtfs.key)"
 
-    let key: SymmetricKey
+    let key: [UInt8]
 
     public init(bytes: [UInt8]) throws {
         guard (AuthKey.minBytes...AuthKey.maxBytes).contains(bytes.count) else {
             throw AuthKeyError("a key must be \(AuthKey.minBytes) to \(AuthKey.maxBytes) bytes (\(2 * AuthKey.minBytes)–\(2 * AuthKey.maxBytes) hex digits), got \(bytes.count)")
         }
-        key = SymmetricKey(data: bytes)
+        key = bytes
     }
 
     /// Parses the key file's text: hex digits, whitespace ignored.
@@ -43,24 +41,31 @@ public struct AuthKey: @unchecked Sendable {
 
     /// A fresh random key as key-file text (64 hex digits and a newline).
     public static func generateText() -> String {
-        var rng = SystemRandomNumberGenerator()
-        return (0..<32).map { _ in hex(UInt8.random(in: 0...255, using: &rng)) }.joined() + "\n"
+        randomBytes(32).map(hex).joined() + "\n"
     }
 
     /// Fresh random nonce.
-    public static func nonce() -> [UInt8] {
+    public static func nonce() -> [UInt8] { randomBytes(Auth.nonceSize) }
+
+    /// From the system's generator, 8 bytes per call (a UInt8.random per byte made one each).
+    static func randomBytes(_ count: Int) -> [UInt8] {
         var rng = SystemRandomNumberGenerator()
-        return (0..<Auth.nonceSize).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        var bytes: [UInt8] = []
+        while bytes.count < count {
+            let word: UInt64 = rng.next()
+            bytes += (0..<8).map { UInt8(truncatingIfNeeded: word >> (8 * $0)) }
+        }
+        return Array(bytes.prefix(count))
     }
 
     /// HMAC-SHA256 of a transcript (Auth.transcript).
     public func proof(_ transcript: [UInt8]) -> [UInt8] {
-        Array(HMAC<SHA256>.authenticationCode(for: transcript, using: key))
+        HMACSHA256.mac(key: key, transcript)
     }
 
     /// Constant-time check of a peer's proof.
     public func verify(_ proof: [UInt8], _ transcript: [UInt8]) -> Bool {
-        proof.count == Auth.proofSize && HMAC<SHA256>.isValidAuthenticationCode(proof, authenticating: transcript, using: key)
+        proof.count == Auth.proofSize && HMACSHA256.equalInConstantTime(proof, self.proof(transcript))
     }
 
     static func hexValue(_ c: UInt8) -> UInt8? {

@@ -1,5 +1,5 @@
 // Starting the program of a REXEC_START: its stdio (three pipes, or a pseudo-terminal),
-// then fork and exec in C (CQtfsSys/spawn.c) as the caller. The answer says whether exec
+// then clone and exec in C (CQtfsSys/spawn.c) as the caller. The answer says whether exec
 // succeeded, read from the child's report pipe.
 import Glibc
 internal import CQtfsSys

@@ -26,7 +26,7 @@ final class AuthTests: XCTestCase {
         let response = try AuthResponseRequest.decode(try vectorPayload("auth-response.request"))
         var server = ServerAuthExchange(serverNonce: Self.serverNonce)
         let answered = server.challenge(AuthChallengeRequest(clientNonce: Self.clientNonce), key: Self.key)
-        XCTAssertEqual(answered, reply, "server proof in the vector is not what swift-crypto computes")
+        XCTAssertEqual(answered, reply, "server proof differs from the committed vector (made with swift-crypto)")
         let client = ClientAuthExchange(clientNonce: Self.clientNonce)
         XCTAssertEqual(client.respond(to: reply, key: Self.key), response)
         XCTAssertTrue(server.verify(response, key: Self.key))

@@ -1,5 +1,5 @@
 // Starting a remote-exec program on the host (Sources/QtfsServerCore/RexecSpawn.swift).
-// Everything between fork and exec is here, in C, because only async-signal-safe calls
+// Everything between clone and exec is here, in C, because only async-signal-safe calls
 // may run in the child of a multithreaded process.
 #ifndef QTFS_SPAWN_H
 #define QTFS_SPAWN_H
