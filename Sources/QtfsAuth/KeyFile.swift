@@ -12,6 +12,9 @@ extension AuthKey {
         guard fd >= 0 else {
             let e = errno
             if e == ELOOP { throw AuthKeyError("key file \(path) is a symlink; give the real file") }
+            if e == EACCES {
+                throw AuthKeyError("cannot read key file \(path): permission denied (uid \(getuid())); it must be readable by this user only: run as its owner, or give a copy owned by this user with mode 0600 (-k FILE)")
+            }
             throw AuthKeyError("cannot read key file \(path): \(String(cString: strerror(e))); create one with `qtfs-server --generate-key \(path)`")
         }
         defer { close(fd) }
