@@ -12,9 +12,6 @@ cd "$(dirname "$0")/.."
 [ -d /opt/swift/usr/bin ] && export PATH=/opt/swift/usr/bin:$PATH
 quick=0; [ "${1:-}" = "--quick" ] && quick=1
 SWIFT_TEST_TIMEOUT=${SWIFT_TEST_TIMEOUT:-900}   # seconds for running the unit tests (built before)
-# XCTest cases that skip by design: benchmarks run only with QTFS_BENCH=1. Named in the
-# summary as skipped, never a failure; any other skipped case is treated as a skipped test.
-OPT_IN_CASES=" BenchTests.testBenchMetadataAndData BenchTests.testBenchReadSizes "
 SWIFT_LOG=$(mktemp /tmp/qtfs-swift-test.XXXXXX.log)
 INTEGRATION_TIMEOUT=900 VM_TEST_TIMEOUT=1500
 
@@ -59,8 +56,7 @@ export QTFS_BIN=$PWD/.build/release
 record_swift_skips() {
     local name
     for name in $(sed -n "s/^Test Case '\([^']*\)' skipped.*/\1/p" "$1" | sort -u); do
-        if [[ "$OPT_IN_CASES" == *" $name "* ]]; then skipped+=("swift test $name (opt-in, QTFS_BENCH=1)")
-        else record "swift test $name" 77; fi
+        record "swift test $name" 77
     done
 }
 
