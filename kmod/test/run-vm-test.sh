@@ -50,6 +50,10 @@ cleanup() {
 	[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null
 	[ -n "${HOSTILE_PID:-}" ] && kill "$HOSTILE_PID" 2>/dev/null
 	[ -n "${AUTH_PID:-}" ] && kill "$AUTH_PID" 2>/dev/null
+	[ -n "${RUN_PID:-}" ] && kill "$RUN_PID" 2>/dev/null
+	[ -n "${ECHO_PID:-}" ] && kill "$ECHO_PID" 2>/dev/null
+	# host mounts the guest made through qtfs-run
+	[ -n "${RUNEXP:-}" ] && for m in $(grep -oE " $RUNEXP/[^ ]*" /proc/self/mountinfo | sort -r); do umount -l "$m"; done
 	wait 2>/dev/null
 	[ -n "${CG_DIR:-}" ] && rmdir "$CG_DIR/$CG_NAME" 2>/dev/null
 	[ "${KEEP:-0}" = 1 ] && log "kept $WORK" || rm -rf "$WORK"
@@ -105,9 +109,9 @@ copy_kmod() {
 }
 copy_kmod drivers/net/ethernet/intel/e1000/e1000
 copy_kmod fs/fuse/fuse
-# The Swift clients: qtfs-fuse (also as /sbin/mount.qtfs) and qtinfo, with the shared
-# libraries ldd names, at the same paths (the binaries' RPATH points into the toolchain).
-for b in qtfs-fuse qtinfo; do
+# The Swift clients: qtfs-fuse (also as /sbin/mount.qtfs), qtinfo and qtfs-run, with the
+# shared libraries ldd names, at the same paths (the binaries' RPATH points into the toolchain).
+for b in qtfs-fuse qtinfo qtfs-run; do
 	[ -x "$QTFS_BIN/$b" ] || die "no $QTFS_BIN/$b: run swift build -c release (or set QTFS_BIN)"
 	cp "$QTFS_BIN/$b" "$IR/bin/"
 	for lib in $(ldd "$QTFS_BIN/$b" | grep -o '/[^ ]*'); do cp -L --parents "$lib" "$IR/" || die "cannot copy $lib"; done
@@ -185,6 +189,27 @@ if "$AUTH_SERVER" --help 2>&1 | grep -q -- '--key '; then
 else
 	die "$AUTH_SERVER has no --key: the authentication checks need a server with it (set QTFS_AUTH_SERVER)"
 fi
+# qtfs-run in the guest: a server with host mounts allowed beneath $RUNEXP (the qtfs mount
+# itself is one of them) and unix connects to $RUNEXP/sock, where an echo server listens.
+# (t92 checks the whitelist's refusals; the server decides them whichever client asks.)
+RUNEXP=$WORK/runexp
+mkdir -p "$RUNEXP"/{mnts/t,mnts/u,sock}
+for g in Open Read Write Readdir Create Mkdir Rmdir Unlink Rename Setattr; do printf '[%s]\nPath=%s\n' "$g" "$RUNEXP"; done >"$WORK/run-whitelist"
+printf '[Mount]\nPath=%s\n[Udsconnect]\nPath=%s\n' "$RUNEXP" "$RUNEXP/sock" >>"$WORK/run-whitelist"
+RPORT=$((PORT + 3))
+"$SERVER" --listen 127.0.0.1 --port "$RPORT" --no-auth --export "$RUNEXP" --whitelist "$WORK/run-whitelist" \
+	--unix-connect "$RUNEXP/sock/" >"$WORK/run-server.log" 2>&1 &
+RUN_PID=$!
+wait_listening "$RPORT" "$RUN_PID" "$WORK/run-server.log"
+python3 - "$RUNEXP/sock/echo.sock" >"$WORK/echo.log" 2>&1 <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(8)
+while True:
+    c, _ = s.accept(); data = b""
+    while (chunk := c.recv(4096)): data += chunk
+    c.sendall(data.upper()); c.close()
+PY
+ECHO_PID=$!
 HPORT=$((PORT + 1))
 python3 "$HERE/hostile-server.py" "$HPORT" >"$WORK/hostile.log" 2>&1 &
 HOSTILE_PID=$!
@@ -194,7 +219,7 @@ log "server $SERVER on 127.0.0.1:$PORT exporting $EXPORT /proc ${CG_DIR:-}"
 # ---- boot ----
 SERIAL=$WORK/serial.log
 : >"$SERIAL"
-APPEND="console=ttyS0 panic=-1 quiet qt_nvec=$NVEC qt_port=$PORT qt_export=$EXPORT qt_proc=1 qt_cg=${CG_DIR:-none} qt_cgname=$CG_NAME qt_hport=$HPORT qt_bench=${VM_BENCH:-0} qt_bench_files=${VM_BENCH_FILES:-500} qt_bench_rounds=${VM_BENCH_ROUNDS:-3} qt_aport=${APORT:-none} qt_akey=${AKEY:-none}"
+APPEND="console=ttyS0 panic=-1 quiet qt_nvec=$NVEC qt_port=$PORT qt_export=$EXPORT qt_proc=1 qt_cg=${CG_DIR:-none} qt_cgname=$CG_NAME qt_hport=$HPORT qt_bench=${VM_BENCH:-0} qt_bench_files=${VM_BENCH_FILES:-500} qt_bench_rounds=${VM_BENCH_ROUNDS:-3} qt_aport=${APORT:-none} qt_akey=${AKEY:-none} qt_rport=$RPORT qt_runexp=$RUNEXP"
 timeout "$VM_TIMEOUT" qemu-system-x86_64 -m 1536 -nographic -no-reboot \
 	-kernel "$VMLINUZ" -initrd "$WORK/initramfs.cpio.gz" -append "$APPEND" \
 	-netdev user,id=n0 -device e1000,netdev=n0 >"$SERIAL" 2>&1 </dev/null &
@@ -259,6 +284,9 @@ hcheck xattr "$("$WORK/vm-helper" xget "$EXPORT/g-new.txt" user.keep)" kept
 hcheck fifo "$(stat -c %F "$EXPORT/fifo" 2>&1)" fifo
 hcheck readdir_files "$(ls "$EXPORT/many" | wc -l)" 400
 hcheck after_reconnect "$(cat "$EXPORT/after-restart.txt" 2>&1)" after-restart
+hcheck run_mount_on_host "$(grep -c " $RUNEXP/mnts/t .* - tmpfs qtfsrun " /proc/self/mountinfo)" 1
+hcheck run_mount_content "$(cat "$RUNEXP/mnts/t/f" 2>&1)" from-guest
+hcheck run_umount_on_host "$(grep -c " $RUNEXP/mnts/u " /proc/self/mountinfo)" 0
 
 npass=$(grep -c '^PASS' "$SERIAL.txt")
 nfail=$(grep -c '^FAIL' "$SERIAL.txt")

@@ -12,6 +12,8 @@
  *                                     write 0.3 s later: "idle=0 ready=POLLIN"
  *   readdir DIR                       the names readdir(3) returns, then how it ended:
  *                                     "names=a,b end=0" (0: the end; else the errno)
+ *   unixecho SOCKET MSG               connect(2) to a unix stream socket, send MSG, end the
+ *                                     sending side, print what comes back
  * Failures print "err=N" (errno) and exit 1.
  */
 #define _GNU_SOURCE
@@ -24,6 +26,8 @@
 #include <poll.h>
 #include <dirent.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -189,6 +193,28 @@ static int readdircmd(const char *dir)
 	return 0;
 }
 
+static int unixecho(const char *path, const char *msg)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	char buf[256];
+	ssize_t n, got = 0;
+	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	if (s < 0 || strlen(path) >= sizeof(a.sun_path))
+		return fail();
+	strcpy(a.sun_path, path);
+	if (connect(s, (struct sockaddr *)&a, sizeof(a)) || write(s, msg, strlen(msg)) < 0 ||
+	    shutdown(s, SHUT_WR))
+		return fail();
+	while ((n = read(s, buf + got, sizeof(buf) - 1 - got)) > 0)
+		got += n;
+	if (n < 0)
+		return fail();
+	buf[got] = 0;
+	printf("%s\n", buf);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
@@ -219,6 +245,8 @@ int main(int argc, char **argv)
 		return pollpush(argv[1]);
 	if (!strcmp(cmd, "readdir") && argc >= 2)
 		return readdircmd(argv[1]);
+	if (!strcmp(cmd, "unixecho") && argc >= 3)
+		return unixecho(argv[1], argv[2]);
 	fprintf(stderr, "usage: see the comment at the top of vm-helper.c\n");
 	return 2;
 }

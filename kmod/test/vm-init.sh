@@ -3,7 +3,8 @@
 # qtfs-server (10.0.2.2 through qemu user networking) and prints one line per
 # check: "PASS name" or "FAIL name: detail". Parameters come from the kernel
 # command line: qt_port, qt_export, qt_proc (1 if /proc is exported),
-# qt_cg (exported cgroup directory or "none").
+# qt_cg (exported cgroup directory or "none"), qt_rport and qt_runexp (the qtfs-run
+# checks' server and its export).
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc
@@ -482,6 +483,23 @@ case "$ga" in [1-9]*) eq kmod_hist_cleared "${ga#*:}" "${ga%%:*}" ;; *) fail kmo
 eq kmod_errnos_cleared "$(qtinfo kmod stats | sed -n 's/^op lookup .* errnos \([^ ]*\).*/\1/p')" ENOENT:1
 o=$($H runas 1000 1000 - qtinfo -C kmod --status 2>&1)
 case "$?:$o" in 1:*CAP_NET_ADMIN*) pass qtinfo_component_admin_only ;; *) fail qtinfo_component_admin_only "$o" ;; esac
+
+# ---- qtfs-run over a qtfs.ko mount: mounts and unix connects done on the host ----
+# (its own server: host mounts allowed beneath $qt_runexp, an echo server at sock/)
+R="qtfs-run -s 10.0.2.2:$qt_rport --"
+mkdir -p /mnt/run /tmp/local-mnt /run   # qtfs-run keeps its private sockets under /run
+t run_kmod_mount mount -t qtfs -o "server=10.0.2.2,port=$qt_rport" "$qt_runexp" /mnt/run
+t run_tmpfs $R mount -t tmpfs qtfsrun /mnt/run/mnts/t
+eq run_tmpfs_not_local "$(grep -c ' /mnt/run/mnts/t ' /proc/mounts)" 0
+t run_tmpfs_write sh -c 'echo from-guest > /mnt/run/mnts/t/f'
+t run_second_tmpfs $R mount -t tmpfs qtfsrun2 /mnt/run/mnts/u
+t run_umount $R umount /mnt/run/mnts/u
+t run_local_mount $R mount -t tmpfs loc /tmp/local-mnt
+eq run_local_mount_local "$(grep -c ' /tmp/local-mnt tmpfs ' /proc/mounts)" 1
+umount /tmp/local-mnt
+eq run_unix_connect "$($R $H unixecho /mnt/run/sock/echo.sock hello-host 2>&1)" HELLO-HOST
+f run_unix_needs_run "err=" $H unixecho /mnt/run/sock/echo.sock hello-host
+t run_kmod_umount umount /mnt/run
 
 # ---- stress: many processes, some killed mid-request ----
 mkdir $Q/stress
