@@ -55,8 +55,10 @@ public enum MountRouter {
                 req.keyFile = String(opt.dropFirst("key=".count))
             } else if key == "server" {
                 guard let s = kernelServer(opt.dropFirst("server=".count), resolve) else { return .fuse }
+                data.removeAll { $0.hasPrefix("server=") }   // the last one wins, as with FUSE
                 data.append("server=\(s)")
             } else {
+                data.removeAll { $0.split(separator: "=", maxSplits: 1)[0] == key }
                 data.append(opt)
             }
         }

@@ -9,8 +9,10 @@ public struct ServerOptions: Sendable {
 
     public static let help = """
       -s, --server HOST[:PORT]   the host's qtfs-server (default: $CMD_NET_ADDR as
-                                 tcp://HOST:PORT, else 127.0.0.1:12345)
-      -k, --key FILE             key file (default: \(defaultKey) when it exists)
+                                 tcp://HOST:PORT, else server= in \(ClientConfig.defaultPath),
+                                 else 127.0.0.1:12345)
+      -k, --key FILE             key file (default: key_file= in \(ClientConfig.defaultPath),
+                                 else \(defaultKey) when it exists)
       -o server=...,key=...      the same, as mount options are written
     """
 
@@ -19,10 +21,26 @@ public struct ServerOptions: Sendable {
         public init(message: String) { self.message = message }
     }
 
-    /// Defaults: CMD_NET_ADDR (upstream's variable) and the default key when it exists.
+    /// Defaults, weakest first: the built-in ones, the client configuration
+    /// (/etc/qtfs/client.conf or $QTFS_CLIENT_CONF), CMD_NET_ADDR (upstream's variable).
+    /// The key: the configuration's, else the default key when it exists.
     public init(environment: [String: String]) throws {
+        let config: ClientConfig
+        do { config = try ClientConfig.load(environment: environment) } catch let e as ClientConfig.Failure {
+            throw UsageError(message: e.description)
+        }
+        if let s = config.server { server = s }
         if let addr = environment["CMD_NET_ADDR"] { server = try Self.netAddr(addr) }
-        if access(Self.defaultKey, F_OK) == 0 { keyFile = Self.defaultKey }
+        keyFile = config.keyFile ?? (access(Self.defaultKey, F_OK) == 0 ? Self.defaultKey : nil)
+    }
+
+    /// The variables `init(environment:)` reads, from this process's environment.
+    public static func processEnvironment() -> [String: String] {
+        var env: [String: String] = [:]
+        for name in ["CMD_NET_ADDR", ClientConfig.pathVariable] {
+            if let v = getenv(name) { env[name] = String(cString: v) }
+        }
+        return env
     }
 
     /// Applies `flag` with `value` when it is one of ours; false for any other flag.

@@ -1,10 +1,19 @@
 // qtfs-fuse: the DPU-side FUSE client of qtfs. Also installed as mount.qtfs.
 import QtfsClient
 
-// As mount.qtfs with qtfs.ko loaded (and no -o fuse): a kernel mount instead of FUSE.
-if let rc = KernelMount.runIfChosen(CommandLine.arguments) { Sys.exit(rc) }
+// The client configuration's server, key and conns come first: the command line overrides.
+let argv: [String]
+do {
+    argv = try ClientConfig.load(environment: ServerOptions.processEnvironment()).asLeadingOptions(CommandLine.arguments)
+} catch {
+    Sys.printError("qtfs-fuse: \(error)")
+    Sys.exit(2)
+}
 
-switch Result(catching: { try parseCommandLine(CommandLine.arguments) }) {
+// As mount.qtfs with qtfs.ko loaded (and no -o fuse): a kernel mount instead of FUSE.
+if let rc = KernelMount.runIfChosen(argv) { Sys.exit(rc) }
+
+switch Result(catching: { try parseCommandLine(argv) }) {
 case .success(.help):
     print(usageText)
 case .success(.version):

@@ -35,7 +35,7 @@ let invokedAs = String(CommandLine.arguments[0].split(separator: "/").last ?? ""
 let options: RexecOptions
 do {
     options = try RexecOptions.parse(Array(CommandLine.arguments.dropFirst()), upstreamForm: invokedAs == "rexec",
-                                     environment: getenv("CMD_NET_ADDR").map { ["CMD_NET_ADDR": String(cString: $0)] } ?? [:])
+                                     environment: ServerOptions.processEnvironment())
 } catch let e as RexecOptions.UsageError {
     let help = CommandLine.arguments.contains("-h") || CommandLine.arguments.contains("--help")
     if help { print(e.message); exit(0) }

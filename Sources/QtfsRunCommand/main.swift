@@ -50,7 +50,7 @@ fail(255, "the seccomp filter knows x86_64 system call numbers only; on this arc
 let options: RunOptions
 do {
     options = try RunOptions.parse(Array(CommandLine.arguments.dropFirst()),
-                                   environment: getenv("CMD_NET_ADDR").map { ["CMD_NET_ADDR": String(cString: $0)] } ?? [:])
+                                   environment: ServerOptions.processEnvironment())
 } catch let e as RunOptions.UsageError {
     if CommandLine.arguments.contains("-h") || CommandLine.arguments.contains("--help") { print(e.message); exit(0) }
     fail(2, e.message)

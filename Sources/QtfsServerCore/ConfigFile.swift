@@ -9,6 +9,7 @@
 import Glibc
 internal import CQtfsSys
 import Logging
+import QtfsSystem
 
 extension ServerConfig {
     /// Reads `path` and applies its settings on top of `self`. Exports listed in the
@@ -23,26 +24,19 @@ extension ServerConfig {
     public mutating func apply(configText text: String, source: String = "config") throws {
         var exports: [ExportConfig] = []
         var section = ""
-        for (n, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
-            let trimmed = line.trimmed
-            if trimmed.isEmpty { continue }
-            let at = "\(source):\(n + 1)"
-            if trimmed.hasPrefix("[") && trimmed.hasSuffix("]") {
-                section = String(trimmed.dropFirst().dropLast()).trimmed
-                guard section == "server" || section == "export" else {
-                    throw ConfigError("\(at): unknown section [\(section)]; use [server] or [export]")
+        let lines: [IniLine]
+        do { lines = try IniText.lines(text, source: source) } catch let e as IniError { throw ConfigError(e.description) }
+        for line in lines {
+            switch line {
+            case .section(let name, let at):
+                guard name == "server" || name == "export" else {
+                    throw ConfigError("\(at): unknown section [\(name)]; use [server] or [export]")
                 }
+                section = name
                 if section == "export" { exports.append(ExportConfig(path: "")) }
-                continue
-            }
-            guard let eq = trimmed.firstIndex(of: "=") else {
-                throw ConfigError("\(at): expected 'key = value', got '\(trimmed)'")
-            }
-            let key = String(trimmed[..<eq]).trimmed, value = String(trimmed[trimmed.index(after: eq)...]).trimmed
-            if section == "export" {
+            case .setting(let key, let value, let at) where section == "export":
                 try Self.set(&exports[exports.count - 1], key, value, at)
-            } else {
+            case .setting(let key, let value, let at):
                 try set(key, value, at)
             }
         }
@@ -121,40 +115,11 @@ extension ServerConfig {
     }
 
     static func bool(_ v: String, _ at: String, _ key: String) throws -> Bool {
-        switch v.lowercased() {
-        case "yes", "true", "1", "on": return true
-        case "no", "false", "0", "off": return false
-        default: throw ConfigError("\(at): \(key) = '\(v)' must be yes or no")
-        }
+        guard let b = IniText.bool(v) else { throw ConfigError("\(at): \(key) = '\(v)' must be yes or no") }
+        return b
     }
 }
 
 extension Int {
     fileprivate var asUInt16: UInt16 { UInt16(truncatingIfNeeded: self) }
-}
-
-extension String {
-    var trimmed: String {
-        var s = Substring(self)
-        while let f = s.first, f == " " || f == "\t" || f == "\r" { s.removeFirst() }
-        while let l = s.last, l == " " || l == "\t" || l == "\r" { s.removeLast() }
-        return String(s)
-    }
-}
-
-/// Whole small file as text, or nil with errno set.
-func readWholeFile(_ path: String) -> String? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var out: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n < 0 { if errno == EINTR { continue }; return nil }
-        if n == 0 { break }
-        out.append(contentsOf: chunk[0..<n])
-        if out.count > 1 << 20 { errno = EFBIG; return nil }
-    }
-    return String(decoding: out, as: UTF8.self)
 }

@@ -3,6 +3,7 @@
 // again on every start so that an edit takes effect at once (docs/rexec.md).
 import Glibc
 import QtfsProtocol
+import QtfsSystem
 
 struct RexecPrograms {
     /// Where a bare program name is looked for on the host (the caller's PATH is the

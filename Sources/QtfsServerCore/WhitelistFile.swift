@@ -6,6 +6,7 @@
 //   [Mount]
 //   Path=/var/lib/docker
 import Glibc
+import QtfsSystem
 
 extension Whitelist {
     /// The operation kinds, named as upstream's groups.
