@@ -57,6 +57,8 @@ extension Engine {
 
     /// RELEASE of a handle: its armed polls are cancelled (each holds the handle's fd).
     func cancelPolls(of c: Connection, handle: UInt64) {
+        // Every RELEASE comes here: the (small) set of armed polls spares the scan of all ops.
+        guard streams.armedPolls.contains(where: { $0.conn == c.id && $0.handle == handle }) else { return }
         for (slot, op) in ops.enumerated() {
             guard case .poll(let oc, let w)? = op, oc === c, w.handleId == handle else { continue }
             _ = submit(.cancel) { qtfs_uring_cancel(ring, UInt64(slot) + 1, $0) }
