@@ -42,4 +42,6 @@ kill -0 "$P" 2>/dev/null && fail "the container's host process survived docker s
 docker_dpu rm t95-a >/dev/null || fail "docker rm"
 [ -z "$(docker_dpu ps -aq)" ] || fail "containers left after docker rm: $(docker_dpu ps -a)"
 grep -q " /var/lib/docker/overlay2/[^ ]*/merged " /proc/self/mountinfo && fail "an overlay2 mount is left on the host"
+# The image lives in the host's /var/lib/docker: leave it as found.
+docker_dpu rmi "$IMG" >/dev/null || fail "docker rmi $IMG"
 log "docker offload: all checks passed"
