@@ -5,13 +5,16 @@ SBINDIR ?= /sbin
 BUILD_DIR ?= .build/release
 UNITDIR ?= /etc/systemd/system
 CONFDIR ?= /etc/qtfs
+MANDIR ?= /usr/local/share/man
+# man/manN/ mirrors $(MANDIR)/manN/.
+MAN_PAGES := $(wildcard man/man*/*.[158])
 
-.PHONY: build install install-bin install-key uninstall test demo bench kmod
+.PHONY: build install install-bin install-man install-key uninstall test demo bench kmod
 
 build:
 	swift build -c release
 
-install: build install-bin install-key
+install: build install-bin install-man install-key
 
 # A fresh pre-shared key for the authentication handshake, unless one exists: copy it to
 # each client (qtfs-fuse -o key=FILE). Kept by uninstall, like an edited configuration.
@@ -28,11 +31,19 @@ install-bin:
 	sed 's|@BINDIR@|$(BINDIR)|' packaging/qtfs-server.service > $(DESTDIR)$(UNITDIR)/qtfs-server.service
 	[ -e $(DESTDIR)$(CONFDIR)/server.conf ] || install -m 600 packaging/server.conf.example $(DESTDIR)$(CONFDIR)/server.conf
 
+# The manual pages (`man qtfs-fuse`, `man 5 qtfs-server.conf`, ...), each into its section.
+install-man:
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 644 $(filter %.1,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 $(filter %.5,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 $(filter %.8,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man8/
+
 # Removes what install put in place, except a configuration the administrator may have edited.
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/qtfs-server $(DESTDIR)$(BINDIR)/qtfs-fuse $(DESTDIR)$(BINDIR)/qtinfo
 	rm -f $(DESTDIR)$(BINDIR)/qtfs-rexec $(DESTDIR)$(BINDIR)/qtfs-run $(DESTDIR)$(BINDIR)/rexec
 	rm -f $(DESTDIR)$(SBINDIR)/mount.qtfs $(DESTDIR)$(UNITDIR)/qtfs-server.service
+	rm -f $(patsubst man/%,$(DESTDIR)$(MANDIR)/%,$(MAN_PAGES))
 	@if cmp -s packaging/server.conf.example $(DESTDIR)$(CONFDIR)/server.conf; then \
 		rm -f $(DESTDIR)$(CONFDIR)/server.conf; rmdir $(DESTDIR)$(CONFDIR) 2>/dev/null || true; \
 	else echo "kept $(DESTDIR)$(CONFDIR)/server.conf (edited); remove it by hand if unwanted"; fi
