@@ -26,6 +26,8 @@ func parseCommandLine(_ argv: [String]) throws -> Invocation {
             guard i < argv.count else { throw UsageError(message: "-o needs an option list") }
             pendingO.append(argv[i]); i += 1
         case _ where a.hasPrefix("-o"): pendingO.append(String(a.dropFirst(2)))
+        case _ where a.hasPrefix("--"):
+            throw UsageError(message: "unknown option \(a) — see `qtfs-fuse --help`")
         case _ where a.hasPrefix("-") && a.count > 1:
             try applyFlags(a.dropFirst(), helper: helper, &o)
         default: positional.append(a)
@@ -64,9 +66,14 @@ usage: qtfs-fuse [-f] [-d] [-o OPTIONS] HOST_PATH MOUNTPOINT
 
 Mounts the directory HOST_PATH exported by a qtfs-server at MOUNTPOINT (FUSE).
 
-  -f            stay in the foreground (default: background once mounted)
+  -f            stay in the foreground (default: background once mounted);
+                as mount.qtfs: fake, connect and check but do not mount
   -d            foreground with FUSE debug output
+  -s            as mount.qtfs: ignore unknown options
+  -n            as mount.qtfs: ignored (no mtab to write)
+  -v            as mount.qtfs: a line when mounted
   -h, --help    this text
+  -V, --version  the version
 
 Options (-o, comma-separated):
   server=HOST[:PORT]   qtfs-server address (default: server= in /etc/qtfs/client.conf
@@ -81,10 +88,22 @@ Options (-o, comma-separated):
   local_proc=PATH      where the DPU's own procfs is mounted (default /local_proc)
   writeback            kernel write-back caching (faster writes, weaker coherence)
   no_writeback         write-through (default)
-  no_write_behind      wait for the host's answer to every write (default: writes of
-                       64 KiB or more are answered at once; errors come at close/fsync)
+  write_behind         writes of 64 KiB or more are answered at once, errors come at
+                       close/fsync (default)
+  no_write_behind      wait for the host's answer to every write
   readahead_kb=N       kernel readahead of the mount in KiB (default 1024: one 1 MiB READ; 0 keeps the kernel's 128)
+  prefetch             fetch a directory's attributes with its first uncached lookup
+                       (default, off when a timeout is 0)
+  noprefetch, no_prefetch   ask for each name on its own
   allow_other          let other users access the mount (default when run as root)
+  no_allow_other       only the mounting user
+  localfifo            host fifos are left to this kernel's pipe code (default: served
+                       by the host, shown as regular files)
+  unix_bridge=DPU_PATH:HOST_PATH[:seqpacket]   repeatable: connecting to DPU_PATH here
+                       reaches the host socket HOST_PATH
+  unix_serve=HOST_PATH:DPU_PATH[:seqpacket]    repeatable: host processes connecting to
+                       HOST_PATH reach the socket DPU_PATH here
+  fuse                 as mount.qtfs: FUSE even when qtfs.ko is loaded
   debug                FUSE debug output
   fsname=NAME          name shown in /proc/mounts (default SERVER:HOST_PATH)
   key=FILE             pre-shared key file (mode 0600) for a server started with --key
@@ -92,7 +111,8 @@ Options (-o, comma-separated):
                        lost connections are redialled, a signal (Ctrl-C, kill) ends the wait
   soft                 give up instead: the operation fails with ETIMEDOUT after timeo
   timeo=S              seconds a soft mount waits for an answer (default 30)
-  rw, ro, nosuid, nodev, noexec, sync, noatime, dirsync ...   mount flags, passed on
+  rw, ro, suid, nosuid, dev, nodev, exec, noexec, sync, async, atime, noatime,
+  diratime, nodiratime, dirsync   mount flags, passed on
   _netdev, defaults, auto, noauto, user, nofail, x-*   accepted and ignored (fstab)
 
 Examples:

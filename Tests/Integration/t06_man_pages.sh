@@ -7,19 +7,11 @@ source "$(dirname "$0")/lib.sh"
 MAN=$REPO/man
 export COLUMNS=1000 MANWIDTH=80 MANPAGER=cat LC_ALL=C.UTF-8   # --help without wrapped lines
 
-# Options the programs accept and their pages document, but --help does not list
-# (reported; Sources/ is not this test's to change). An entry --help lists fails the
-# test, so that it is removed once --help is fixed. Bare words are qtfs-fuse -o options.
-declare -A HELP_LACKS=(
-    [qtfs-fuse]="-V --version fuse write_behind prefetch noprefetch no_prefetch no_allow_other
-                 localfifo unix_bridge= unix_serve= suid dev exec async atime diratime nodiratime"
-)
-
 # compare_options PROGRAM PAGE HELP_FILE: prints one line per option in one but not the other.
 compare_options() {
-    python3 - "$@" "${HELP_LACKS[$1]:-}" <<'PY'
+    python3 - "$@" <<'PY'
 import re, sys
-program, page, help_file, lacks = sys.argv[1], sys.argv[2], sys.argv[3], set(sys.argv[4].split())
+program, page, help_file = sys.argv[1], sys.argv[2], sys.argv[3]
 OPT = r'--?[A-Za-z0-9][\w-]*'
 LEADING = re.compile(rf'{OPT}(?:,\s*{OPT})*')   # "-s, --server HOST": -s and --server
 
@@ -66,14 +58,10 @@ def from_page(text):
     return opts
 
 in_help, in_page = from_help(open(help_file).read()), from_page(open(page).read())
-for o in sorted(lacks & in_help):
-    print(f"{o} is now in --help: remove it from HELP_LACKS in t06")
 for o in sorted(in_help - in_page):
     print(f"{o} is in --help but not in {page}")
-for o in sorted(in_page - in_help - lacks):
+for o in sorted(in_page - in_help):
     print(f"{o} is in {page} but not in --help")
-for o in sorted(lacks - in_page):
-    print(f"{o} (HELP_LACKS) is not in {page}")
 PY
 }
 
