@@ -11,6 +11,7 @@ run_cleanup() {
     [ "$rc" = 0 ] || { tail -20 "$WORK/server.log"; cat "$WORK"/run*.err; } >&2
     [ -n "${DPU_INIT:-}" ] && kill -9 "$DPU_INIT"     # the DPU's pid namespace ends with it
     [ -n "${ECHO_PID:-}" ] && kill "$ECHO_PID"
+    [ -n "${FD_PID:-}" ] && kill "$FD_PID"
     for m in $(grep -o " $H/mounts/[^ ]*" /proc/self/mountinfo | sort -r); do umount -l "$m"; done
     cleanup
     del_netns_pair
@@ -118,6 +119,31 @@ c = socket.socket(socket.AF_UNIX); c.bind('\0qtfs-t92-abstract'); print('abstrac
 d = socket.socket(socket.AF_UNIX); d.bind('/tmp/local.sock'); print('local ok')")
 [ "$out" = $'abstract ok\nlocal ok' ] || fail "abstract and DPU-local binds: '$out'"
 in_dpu test -S "$ROOT/tmp/local.sock" || fail "a bind outside qtfs mounts did not stay on the DPU"
+
+log "SCM_RIGHTS: regular files under the qtfs mount pass both ways; a pipe or a DPU-only file is dropped"
+printf 0123456789abcdef > "$H/data/passed"; printf "host-side file" > "$H/data/hostfile"
+cp "$(dirname "$0")/scm_peer.py" "$ROOT/tmp/"; echo local > "$ROOT/tmp/local-file"
+python3 "$ROOT/tmp/scm_peer.py" serve "$H/sock/fd.sock" "$H/data/hostfile" & FD_PID=$!
+wait_for test -S "$H/sock/fd.sock" || fail "host fd server did not start"
+out=$(R python3 /tmp/scm_peer.py client "$H/sock/fd.sock" "$H/data/passed" /tmp/local-file)
+# The host read 4 bytes at the DPU's offset 4, then wrote through the same descriptor.
+[ "$(sed -n 1p <<<"$out")" = "read:4567 fds:1" ] || fail "a DPU file passed to the host: '$out'"
+[ "$(cat "$H/data/passed")" = 01234567WXYZcdef ] || fail "the host's write through the passed file: $(cat "$H/data/passed")"
+[ "$(sed -n 2p <<<"$out")" = "pipe fds:0" ] || fail "a pipe passed to the host: '$out'"
+[ "$(sed -n 3p <<<"$out")" = "back 1 side file" ] || fail "a host file passed to the DPU (offset 5): '$out'"
+[ "$(sed -n 4p <<<"$out")" = "pipe-back 0" ] || fail "a pipe passed to the DPU: '$out'"
+[ "$(sed -n 5p <<<"$out")" = "read:none fds:0" ] || fail "a DPU-only file passed to the host: '$out'"
+grep -q "dropped a file descriptor passed by the local process: a pipe or fifo" "$WORK/run.err" \
+    || fail "qtfs-run did not log the dropped pipe"
+grep -q "dropped a file descriptor passed by the local process: $ROOT/tmp/local-file: it is not in a qtfs mount" "$WORK/run.err" \
+    || fail "qtfs-run did not log the dropped DPU-only file"
+grep -q "dropped a file descriptor passed by the local process: a pipe or fifo" "$WORK/server.log" \
+    || fail "the server did not log the dropped pipe"
+R python3 /tmp/scm_peer.py answer "$H/sock/dpu-fd.sock" "$H/data/hostfile" & DPU_FD_SERVER=$!
+wait_for test -S "$H/sock/dpu-fd.sock" || fail "bind of the DPU fd server made no socket on the host"
+out=$(python3 "$ROOT/tmp/scm_peer.py" pass "$H/sock/dpu-fd.sock" "$H/data/passed")
+[ "$out" = "take:234567WXYZcdef 1 host-side file" ] || fail "files passed between a host client and a DPU server: '$out'"
+wait "$DPU_FD_SERVER" || fail "the DPU fd server did not end cleanly"
 
 log "mounts: tmpfs with util-linux mount, and with a static busybox"
 R mount -t tmpfs -o size=4m t92tmp "$H/mounts/tmp" || fail "mount -t tmpfs under the qtfs mount"
