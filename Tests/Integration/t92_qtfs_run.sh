@@ -112,7 +112,9 @@ import socket; c = socket.socket(socket.AF_UNIX); c.connect('$H/sock/dpu.sock');
 grep -q "dpu.sock for pid .*: its listener is on this side" "$WORK/direct.err" \
     || fail "a DPU client of a DPU server went through the host: $(cat "$WORK/direct.err")"
 wait "$DPU_SERVER" || fail "the DPU server did not end cleanly"
-in_dpu sh -c 'ls /run/qtfs-run.bound 2>/dev/null' | has . && fail "the ended server's qtfs-run left its entry in /run/qtfs-run.bound"
+# (Only this run's entry: a run killed earlier, this test's failure included, leaves its own.)
+in_dpu sh -c 'for e in /run/qtfs-run.bound/*; do readlink "$e"; done 2>/dev/null' | has -F "$H/sock/dpu.sock" \
+    && fail "the ended server's qtfs-run left its entry in /run/qtfs-run.bound"
 out=$(R python3 -c "
 import socket
 c = socket.socket(socket.AF_UNIX); c.bind('\0qtfs-t92-abstract'); print('abstract ok')
@@ -125,7 +127,8 @@ printf 0123456789abcdef > "$H/data/passed"; printf "host-side file" > "$H/data/h
 cp "$(dirname "$0")/scm_peer.py" "$ROOT/tmp/"; echo local > "$ROOT/tmp/local-file"
 python3 "$ROOT/tmp/scm_peer.py" serve "$H/sock/fd.sock" "$H/data/hostfile" & FD_PID=$!
 wait_for test -S "$H/sock/fd.sock" || fail "host fd server did not start"
-out=$(R python3 /tmp/scm_peer.py client "$H/sock/fd.sock" "$H/data/passed" /tmp/local-file)
+out=$(R python3 /tmp/scm_peer.py client "$H/sock/fd.sock" "$H/data/passed" /tmp/local-file) \
+    || fail "passing descriptors over a relayed connection broke it: '$out' $(tail -3 "$WORK/run.err")"
 # The host read 4 bytes at the DPU's offset 4, then wrote through the same descriptor.
 [ "$(sed -n 1p <<<"$out")" = "read:4567 fds:1" ] || fail "a DPU file passed to the host: '$out'"
 [ "$(cat "$H/data/passed")" = 01234567WXYZcdef ] || fail "the host's write through the passed file: $(cat "$H/data/passed")"
@@ -141,7 +144,8 @@ grep -q "dropped a file descriptor passed by the local process: a pipe or fifo" 
     || fail "the server did not log the dropped pipe"
 R python3 /tmp/scm_peer.py answer "$H/sock/dpu-fd.sock" "$H/data/hostfile" & DPU_FD_SERVER=$!
 wait_for test -S "$H/sock/dpu-fd.sock" || fail "bind of the DPU fd server made no socket on the host"
-out=$(python3 "$ROOT/tmp/scm_peer.py" pass "$H/sock/dpu-fd.sock" "$H/data/passed")
+out=$(python3 "$ROOT/tmp/scm_peer.py" pass "$H/sock/dpu-fd.sock" "$H/data/passed") \
+    || fail "a host client passing a file to a DPU server: '$out'"
 [ "$out" = "take:234567WXYZcdef 1 host-side file" ] || fail "files passed between a host client and a DPU server: '$out'"
 wait "$DPU_FD_SERVER" || fail "the DPU fd server did not end cleanly"
 
