@@ -33,10 +33,21 @@ public protocol FdTranslator: Sendable {
 }
 
 extension FdTranslator {
+    func logDropped(_ r: FdRefusal, received: Bool) { log(r.line(received: received)) }
+}
+
+extension FdRefusal {
     /// The refusal as one log line.
-    func logDropped(_ r: FdRefusal, received: Bool) {
+    func line(received: Bool) -> String {
         let side = received ? "received from the other side" : "passed by the local process"
-        log("qtfs relay: dropped a file descriptor \(side): \(r.what): \(r.why); the message's bytes were relayed without it")
+        return "qtfs relay: dropped a file descriptor \(side): \(what): \(why); the message's bytes were relayed without it"
+    }
+
+    /// What a descriptor is, for a relay that passes none.
+    static func unpassable(_ fd: Int32) -> FdRefusal {
+        var st = stat()
+        let what = fstat(fd, &st) != 0 ? "a descriptor" : st.st_mode & S_IFMT == S_IFREG ? FileKind.path(of: fd) : FileKind.name(st.st_mode)
+        return FdRefusal(what, "the other end of this relay does not take file descriptors (an older qtfs)")
     }
 }
 

@@ -82,9 +82,7 @@ final class Pair {
             log(FdRefusal("some of a message's file descriptors", "more than \(FileRecord.maxFiles) in one message"), received: false)
         }
         guard let files else {
-            if !fds.isEmpty {
-                log(FdRefusal("\(fds.count) file descriptor(s)", "the other side of this relay does not take file descriptors (an older qtfs, or not asked)"), received: false)
-            }
+            fds.forEach { log(FdRefusal.unpassable($0), received: false) }
             return []
         }
         return fds.compactMap { fd in
@@ -97,7 +95,7 @@ final class Pair {
 
     private func log(_ r: FdRefusal, received: Bool) {
         if let files { return files.logDropped(r, received: received) }
-        fputs("qtfs relay: dropped \(r.what): \(r.why); the message's bytes were relayed without it\n", stderr)
+        fputs(r.line(received: received) + "\n", stderr)
     }
 
     private func readNet(_ buf: inout [UInt8]) {

@@ -5,8 +5,14 @@ bridge tests. Each line the client prints is checked by the test.
   scm_peer.py client PATH FILE LOCAL   passes FILE, a pipe and LOCAL, asks for files back
   scm_peer.py pass PATH FILE           passes FILE (offset 2), prints the answer and the
                                        file passed back
+SCM_PEER_TYPE=seqpacket: SOCK_SEQPACKET sockets instead of SOCK_STREAM.
 """
 import os, socket, sys
+
+KIND = socket.SOCK_SEQPACKET if os.environ.get("SCM_PEER_TYPE") == "seqpacket" else socket.SOCK_STREAM
+
+def unix():
+    return socket.socket(socket.AF_UNIX, KIND)
 
 def recv_msg(c):
     msg, fds, _, _ = socket.recv_fds(c, 1000, 8)
@@ -36,14 +42,14 @@ def serve_one(c, hostfile):
             os.close(fd)
 
 def serve(path, hostfile):
-    s = socket.socket(socket.AF_UNIX); s.bind(path); s.listen(8)
+    s = unix(); s.bind(path); s.listen(8)
     while True:
         c, _ = s.accept()
         with c:
             serve_one(c, hostfile)
 
 def client(path, file, local):
-    c = socket.socket(socket.AF_UNIX); c.settimeout(20); c.connect(path)
+    c = unix(); c.settimeout(20); c.connect(path)
     fd = os.open(file, os.O_RDWR); os.lseek(fd, 4, os.SEEK_SET)
     socket.send_fds(c, [b"file"], [fd])
     print(c.recv(100).decode())
@@ -61,7 +67,7 @@ def client(path, file, local):
     print(c.recv(100).decode())
 
 def pass_file(path, file):
-    c = socket.socket(socket.AF_UNIX); c.settimeout(20); c.connect(path)
+    c = unix(); c.settimeout(20); c.connect(path)
     fd = os.open(file, os.O_RDONLY); os.lseek(fd, 2, os.SEEK_SET)
     socket.send_fds(c, [b"take"], [fd])
     msg, fds = recv_msg(c)
@@ -69,7 +75,7 @@ def pass_file(path, file):
 
 def answer_pass(path, file):
     """A DPU server for pass_file: reads the passed file, passes FILE back."""
-    s = socket.socket(socket.AF_UNIX); s.bind(path); s.listen(1)
+    s = unix(); s.bind(path); s.listen(1)
     c, _ = s.accept()
     msg, fds = recv_msg(c)
     got = os.read(fds[0], 100) if fds else b"-"

@@ -56,7 +56,7 @@ PORT=$(free_port)
     --unix-connect "$H/" --unix-listen "$H/from-dpu-echo.sock" --unix-listen "$H/from-dpu-seq.sock" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for i in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
-BRIDGES="unix_bridge=$D/api.sock:$H/api.sock,unix_bridge=$D/to-host-echo.sock:$H/echo.sock,unix_bridge=$D/to-host-seq.sock:$H/seq.sock:seqpacket,unix_bridge=$D/nope.sock:/run/not-allowed.sock,unix_serve=$H/from-dpu-echo.sock:$D/echo.sock,unix_serve=$H/from-dpu-seq.sock:$D/seq.sock:seqpacket"
+BRIDGES="unix_bridge=$D/to-host-fd.sock:$H/fd.sock:seqpacket,unix_bridge=$D/api.sock:$H/api.sock,unix_bridge=$D/to-host-echo.sock:$H/echo.sock,unix_bridge=$D/to-host-seq.sock:$H/seq.sock:seqpacket,unix_bridge=$D/nope.sock:/run/not-allowed.sock,unix_serve=$H/from-dpu-echo.sock:$D/echo.sock,unix_serve=$H/from-dpu-seq.sock:$D/seq.sock:seqpacket"
 # In the foreground: the bridge's log lines (a dropped descriptor) go to fuse-mnt.log.
 mkdir -p "$MNT"
 "$BIN/qtfs-fuse" -f -o "server=127.0.0.1:$PORT,key=$KEY,$BRIDGES" "$EXP" "$MNT" >"$WORK/fuse-mnt.log" 2>&1 &
@@ -140,6 +140,18 @@ PY
 grep -q "not allowed" "$WORK/server.log" || fail "no log line for the refused path"
 grep -q "dropped a file descriptor passed by the local process: a character device" "$WORK/fuse-mnt.log" \
     || fail "no log line for the dropped descriptor: $(cat "$WORK/fuse-mnt.log")"
+
+log "SCM_RIGHTS over a unix_bridge (SOCK_SEQPACKET): a file of the mount passes both ways, a pipe is dropped"
+printf 0123456789abcdef > "$EXP/passed"; printf "host-side file" > "$EXP/hostfile"; echo local > "$D/local"
+SCM_PEER_TYPE=seqpacket python3 "$(dirname "$0")/scm_peer.py" serve "$H/fd.sock" "$EXP/hostfile" & PIDS+=($!)
+wait_for test -S "$H/fd.sock" || fail "host fd server did not start"
+out=$(SCM_PEER_TYPE=seqpacket timeout 30 python3 "$(dirname "$0")/scm_peer.py" client "$D/to-host-fd.sock" "$MNT/passed" "$D/local") \
+    || fail "passing descriptors over a unix_bridge broke it: '$out'"
+[ "$out" = $'read:4567 fds:1\npipe fds:0\nback 1 side file\npipe-back 0\nread:none fds:0' ] \
+    || fail "descriptors over a unix_bridge: '$out'"
+[ "$(cat "$EXP/passed")" = 01234567WXYZcdef ] || fail "the host's write through the passed file: $(cat "$EXP/passed")"
+grep -q "dropped a file descriptor passed by the local process: $D/local: it is not in a qtfs mount" "$WORK/fuse-mnt.log" \
+    || fail "qtfs-fuse did not log the dropped DPU-only file: $(cat "$WORK/fuse-mnt.log")"
 
 log "a listen path outside unix_listen is refused with a clear message"
 if timeout 20 "$BIN/qtfs-fuse" -f -o "server=127.0.0.1:$PORT,key=$KEY,unix_serve=$H/other.sock:$D/echo.sock" "$EXP" "$WORK/mnt2" 2>"$WORK/refused.log"; then
