@@ -24,11 +24,22 @@ struct HostFiles: FdTranslator {
         guard path.hasPrefix("/"), !path.hasSuffix(" (deleted)") else {
             return .failure(FdRefusal(path.isEmpty ? "a regular file" : path, "it has no name the DPU could open (deleted?)"))
         }
-        guard (try? exports.locate(Array(path.utf8))) != nil else {
-            return .failure(FdRefusal(path, "it is not inside an export"))
-        }
+        guard let hostPath = exportedPath(path) else { return .failure(FdRefusal(path, "it is not inside an export")) }
         return .success(PassedFile(flags: UInt32(bitPattern: fcntl(fd, F_GETFL)), offset: UInt64(max(0, lseek(fd, 0, SEEK_CUR))),
-                                   path: Array(path.utf8)))
+                                   path: Array(hostPath.utf8)))
+    }
+
+    /// A resolved path as the DPU names it: below an export's path as configured (the
+    /// export may be reached through a symlink; the kernel gives resolved paths).
+    private func exportedPath(_ resolved: String) -> String? {
+        let inside = exports.all.compactMap { e -> (Export, Substring)? in
+            let root = FileKind.path(of: e.fd)
+            if root == "/" { return (e, Substring(resolved)) }
+            guard resolved == root || resolved.hasPrefix(root + "/") else { return nil }
+            return (e, resolved.dropFirst(root.count))   // "" or "/rest"
+        }
+        guard let (e, rest) = inside.min(by: { $0.1.count < $1.1.count }) else { return nil }
+        return e.path == "/" ? String(rest) : e.path + rest
     }
 
     func reopen(_ file: PassedFile) -> Result<Int32, FdRefusal> {

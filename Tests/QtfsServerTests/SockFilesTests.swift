@@ -10,22 +10,6 @@ import XCTest
 final class SockFilesTests: ServerTestCase {
     override func configure(_ cfg: inout ServerConfig) { cfg.unixConnect = [root + "/"] }
 
-    /// A host listener at root/s.sock, a relay to it that passes files, and the host's end.
-    private func relay() throws -> (TestClient, Int32) {
-        let listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        XCTAssertEqual(bindUnix(listener, host("s.sock")), 0)
-        XCTAssertEqual(listen(listener, 1), 0)
-        defer { close(listener) }
-        let c = try TestClient(port: server.port)
-        XCTAssertNotEqual(try c.hello().capabilities & HelloReply.capSockFiles, 0, "HELLO announces SOCK_FILES")
-        let type = SockConnectRequest.stream | SockConnectRequest.passFiles
-        try c.sendRaw(c.frame(.sockConnect, SockConnectRequest(caller: .root, path: Array(host("s.sock").utf8), type: type), id: c.newID()))
-        let (h, payload) = try c.readFrame()
-        XCTAssertEqual(h.status, 0)
-        XCTAssertEqual(try SockGrant.decode(payload).flags, SockConnectRequest.passFiles, "the answer grants PASS_FILES")
-        return (c, accept(listener, nil, nil))
-    }
-
     func testAFileFromTheDPUIsReopenedAtItsOffset() throws {
         try Data("0123456789".utf8).write(to: URL(fileURLWithPath: host("f")))
         let (c, local) = try relay()
@@ -68,13 +52,31 @@ final class SockFilesTests: ServerTestCase {
         XCTAssertEqual(u32(f, 0) & UInt32(O_ACCMODE), UInt32(O_RDONLY))
         XCTAssertEqual(u32(f, 4), 7, "its offset")
         let path = try c.readExactly(Int(f[12]) | Int(f[13]) << 8)
-        XCTAssertEqual(String(decoding: path, as: UTF8.self), realpath(host("g")))
+        XCTAssertEqual(String(decoding: path, as: UTF8.self), host("g"), "named below the export as configured")
         XCTAssertEqual(try c.readExactly(2), Array("hi".utf8))
     }
+}
 
-    // MARK: helpers
+/// A relay that passes files, and the wire and socket helpers both test cases use.
+extension ServerTestCase {
+    /// A host listener at root/s.sock, a relay to it that passes files, and the host's end.
+    fileprivate func relay() throws -> (TestClient, Int32) {
+        let listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        XCTAssertEqual(bindUnix(listener, host("s.sock")), 0)
+        XCTAssertEqual(listen(listener, 1), 0)
+        defer { close(listener) }
+        let c = try TestClient(port: server.port)
+        XCTAssertNotEqual(try c.hello().capabilities & HelloReply.capSockFiles, 0, "HELLO announces SOCK_FILES")
+        let type = SockConnectRequest.stream | SockConnectRequest.passFiles
+        try c.sendRaw(c.frame(.sockConnect, SockConnectRequest(caller: .root, path: Array(host("s.sock").utf8), type: type), id: c.newID()))
+        let (h, payload) = try c.readFrame()
+        XCTAssertEqual(h.status, 0)
+        XCTAssertEqual(try SockGrant.decode(payload).flags, SockConnectRequest.passFiles, "the answer grants PASS_FILES")
+        return (c, accept(listener, nil, nil))
+    }
 
-    private func record(_ data: String, _ files: [(UInt32, UInt64, String)]) -> [UInt8] {
+
+    fileprivate func record(_ data: String, _ files: [(UInt32, UInt64, String)]) -> [UInt8] {
         var out: [UInt8] = []
         func put32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
         put32(UInt32(data.utf8.count)); put32(UInt32(files.count))
@@ -86,17 +88,11 @@ final class SockFilesTests: ServerTestCase {
         return out + Array(data.utf8)
     }
 
-    private func u32(_ b: [UInt8], _ at: Int) -> UInt32 {
+    fileprivate func u32(_ b: [UInt8], _ at: Int) -> UInt32 {
         UInt32(b[at]) | UInt32(b[at + 1]) << 8 | UInt32(b[at + 2]) << 16 | UInt32(b[at + 3]) << 24
     }
 
-    private func realpath(_ p: String) -> String {
-        guard let r = Glibc.realpath(p, nil) else { return p }
-        defer { free(r) }
-        return String(cString: r)
-    }
-
-    private func bindUnix(_ fd: Int32, _ path: String) -> Int32 {
+    fileprivate func bindUnix(_ fd: Int32, _ path: String) -> Int32 {
         var addr = sockaddr_un()
         addr.sun_family = sa_family_t(AF_UNIX)
         withUnsafeMutableBytes(of: &addr.sun_path) { $0.copyBytes(from: Array(path.utf8).prefix($0.count - 1)) }
@@ -106,7 +102,7 @@ final class SockFilesTests: ServerTestCase {
     }
 
     /// One recvmsg (5 s at most): its bytes and the descriptors that came with them.
-    private func receive(_ fd: Int32) -> (String, [Int32]) {
+    fileprivate func receive(_ fd: Int32) -> (String, [Int32]) {
         var tv = timeval(tv_sec: 5, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         var buf = [UInt8](repeating: 0, count: 256), ctl = [UInt8](repeating: 0, count: 256)
@@ -130,7 +126,7 @@ final class SockFilesTests: ServerTestCase {
         return (n > 0 ? String(decoding: buf[..<n], as: UTF8.self) : "", fds)
     }
 
-    private func sendWithFds(_ fd: Int32, _ data: String, _ fds: [Int32]) -> Bool {
+    fileprivate func sendWithFds(_ fd: Int32, _ data: String, _ fds: [Int32]) -> Bool {
         var ctl = [UInt8](repeating: 0, count: (16 + 4 * fds.count + 7) & ~7)
         ctl.withUnsafeMutableBytes { c in
             c.storeBytes(of: UInt(16 + 4 * fds.count), toByteOffset: 0, as: UInt.self)
@@ -150,5 +146,37 @@ final class SockFilesTests: ServerTestCase {
                 }
             }
         }
+    }
+}
+
+/// An export reached through a symlink: the kernel names a passed file by its resolved
+/// path, the DPU knows the export's path as configured.
+final class SockFilesSymlinkedExportTests: ServerTestCase {
+    private let real = NSTemporaryDirectory() + "qtfs-real-\(UUID().uuidString)"
+    private var link: String { real + "-link" }
+    override func configure(_ cfg: inout ServerConfig) { cfg.unixConnect = [root + "/"] }
+    override func extraExports() -> [ExportConfig] {
+        mkdir(real, 0o777)
+        symlink(real, link)
+        return [ExportConfig(path: link)]
+    }
+    override func tearDownWithError() throws {
+        try super.tearDownWithError()
+        unlink(link)
+        try? FileManager.default.removeItem(atPath: real)
+    }
+
+    func testAFileIsNamedBelowTheExportAsConfigured() throws {
+        try Data("abc".utf8).write(to: URL(fileURLWithPath: real + "/h"))
+        let (c, local) = try relay()
+        defer { close(local) }
+        let file = open(real + "/h", O_RDONLY)
+        XCTAssertTrue(sendWithFds(local, "x", [file]))
+        close(file)
+        let head = try c.readExactly(8)
+        XCTAssertEqual(u32(head, 4), 1, "the file is described")
+        let f = try c.readExactly(14)
+        let path = try c.readExactly(Int(f[12]) | Int(f[13]) << 8)
+        XCTAssertEqual(String(decoding: path, as: UTF8.self), link + "/h")
     }
 }
