@@ -27,8 +27,14 @@ public struct DPUFiles: FdTranslator {
         var st = stat()
         guard fstat(fd, &st) == 0 else { return .failure(FdRefusal("a descriptor", String(cString: strerror(errno)))) }
         let path = FileKind.path(of: fd)
+        if st.st_mode & S_IFMT == S_IFIFO {
+            return PipeEnds.keep(fd).map { kept in
+                connectPipe(kept.file.token, kept.end, source: kept.source)
+                return kept.file
+            }
+        }
         guard st.st_mode & S_IFMT == S_IFREG else {
-            return .failure(FdRefusal(FileKind.name(st.st_mode), "only regular files in a qtfs mount can be passed to the host"))
+            return .failure(FdRefusal(FileKind.name(st.st_mode), "only regular files in a qtfs mount and pipes can be passed to the host"))
         }
         let mountId = qtfs_mount_id(fd)
         guard mountId >= 0, let entry = try? MountInfo.mine().first(where: { $0.id == UInt64(mountId) }),
@@ -41,6 +47,12 @@ public struct DPUFiles: FdTranslator {
     }
 
     public func reopen(_ file: PassedFile) -> Result<Int32, FdRefusal> {
+        if file.isPipe {
+            return PipeEnds.make(file).map { ends in
+                connectPipe(file.token, ends.keep, source: ends.source)
+                return ends.give
+            }
+        }
         let hostPath = String(decoding: file.path, as: UTF8.self)
         guard !hostPath.split(separator: "/").contains(".."), let (entry, local) = place(hostPath) else {
             return .failure(FdRefusal(hostPath, "no qtfs mount of the server at \(server) shows it here"))
@@ -59,6 +71,23 @@ public struct DPUFiles: FdTranslator {
     }
 
     public func log(_ line: String) { logLine(line) }
+
+    /// Claims the pipe's data connection (SOCK_ACCEPT with its token) on a thread of its
+    /// own, so the relay goes on meanwhile, and relays `end` over it. On failure `end` is
+    /// closed: the process holding the other end sees EOF or EPIPE.
+    private func connectPipe(_ token: UInt64, _ end: Int32, source: Bool) {
+        let server = server, logLine = logLine
+        let started = try? Threads.start {
+            do {
+                let net = try SocketBridge.dialRelay(server, .sockAccept) { w, _ in SockTokenMessage(token: token).encode(into: &w); return false }.fd
+                SocketBridge.relay.addPipe(end, source: source, net: net)
+            } catch {
+                close(end)
+                logLine("qtfs relay: a passed pipe could not be connected to the host: \(error); it was closed")
+            }
+        }
+        if started == nil { close(end) }
+    }
 
     /// The qtfs mount (deepest host path first) that shows `hostPath`, and the path here.
     private func place(_ hostPath: String) -> (MountEntry, String)? {

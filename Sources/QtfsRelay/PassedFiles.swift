@@ -7,12 +7,49 @@
 import Glibc
 #endif
 
-/// A regular file as it crosses the relay.
+/// A regular file as it crosses the relay, or a pipe (no path; `offset` is its token).
 public struct PassedFile: Equatable, Sendable {
     public var flags: UInt32      // open(2) flags of the sender's open file (O_ACCMODE, O_APPEND...)
-    public var offset: UInt64     // its file offset
-    public var path: [UInt8]      // absolute host path
+    public var offset: UInt64     // its file offset; a pipe's token
+    public var path: [UInt8]      // absolute host path; empty for a pipe
     public init(flags: UInt32, offset: UInt64, path: [UInt8]) { self.flags = flags; self.offset = offset; self.path = path }
+
+    /// Pipe tokens have this bit, SOCK_INCOMING tokens never.
+    public static let pipeTokenBit: UInt64 = 1 << 63
+
+    /// A pipe end: `flags` O_RDONLY or O_WRONLY, the end the receiver gets.
+    public static func pipe(flags: UInt32, token: UInt64) -> PassedFile { PassedFile(flags: flags, offset: token, path: []) }
+    public var isPipe: Bool { path.isEmpty }
+    public var token: UInt64 { offset }
+}
+
+/// The ends of a relayed pipe: the process on each side holds one, the relay on each side
+/// holds the other, and the data goes between the two relays on a qtfs connection of its
+/// own (claimed with SOCK_ACCEPT and the pipe's token).
+public enum PipeEnds {
+    /// A pipe end a local process passed: a duplicate for the relay, whether the relay
+    /// reads it (the process gave away a read end: data written here goes across), and
+    /// its description with a new token.
+    public static func keep(_ fd: Int32) -> Result<(end: Int32, source: Bool, file: PassedFile), FdRefusal> {
+        let access = fcntl(fd, F_GETFL) & O_ACCMODE
+        guard access == O_RDONLY || access == O_WRONLY else {
+            return .failure(FdRefusal("a fifo open for reading and writing", "only one direction can be relayed"))
+        }
+        let end = fcntl(fd, F_DUPFD_CLOEXEC, 0)
+        guard end >= 0 else { return .failure(FdRefusal("a pipe", String(cString: strerror(errno)))) }
+        let token = PassedFile.pipeTokenBit | UInt64.random(in: 0..<PassedFile.pipeTokenBit)
+        return .success((end, access == O_RDONLY, PassedFile.pipe(flags: UInt32(access), token: token)))
+    }
+
+    /// A pipe passed from the other side: the end to give to the local process (of the
+    /// sender's access mode), the end the relay keeps, and whether the relay reads it.
+    public static func make(_ file: PassedFile) -> Result<(give: Int32, keep: Int32, source: Bool), FdRefusal> {
+        var p: [Int32] = [-1, -1]
+        guard pipe(&p) == 0 else { return .failure(FdRefusal("a pipe", String(cString: strerror(errno)))) }
+        p.forEach { _ = fcntl($0, F_SETFD, FD_CLOEXEC) }
+        let readerHere = Int32(bitPattern: file.flags) & O_ACCMODE == O_RDONLY
+        return .success(readerHere ? (p[0], p[1], false) : (p[1], p[0], true))
+    }
 }
 
 /// Why a passed descriptor was dropped instead of relayed.
@@ -87,10 +124,10 @@ enum FileRecord {
             guard need(14) else { return .incomplete }
             let offset = UInt64(get32(b, at + 4)) | UInt64(get32(b, at + 8)) << 32
             let n = Int(b[at + 12]) | Int(b[at + 13]) << 8
-            guard n > 0, n <= maxPath else { return .bad }
+            guard n <= maxPath else { return .bad }
             guard need(14 + n) else { return .incomplete }
             let path = Array(b[(at + 14)..<(at + 14 + n)])
-            guard path.first == UInt8(ascii: "/"), !path.contains(0) else { return .bad }
+            guard n == 0 || (path.first == UInt8(ascii: "/") && !path.contains(0)) else { return .bad }   // 0: a pipe
             files.append(PassedFile(flags: get32(b, at), offset: offset, path: path))
             at += 14 + n
         }

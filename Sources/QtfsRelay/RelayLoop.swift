@@ -46,8 +46,17 @@ public final class RelayLoop: @unchecked Sendable {
     /// sides agreed to pass file descriptors, translated by it; nil: they are dropped.
     public func add(local: Int32, net: Int32, seqpacket: Bool, files: FdTranslator? = nil,
                     toLocal: [UInt8] = [], toNet: [UInt8] = []) {
-        setNonBlocking(local); setNonBlocking(net)
-        let p = Pair(local: local, net: net, seqpacket: seqpacket, files: files)
+        add(Pair(local: local, net: net, seqpacket: seqpacket, files: files), toLocal: toLocal, toNet: toNet)
+    }
+
+    /// Relays a pipe end over `net` as raw bytes: `source` reads it (its data goes to the
+    /// network), otherwise it is written with what arrives. Takes ownership of both fds.
+    public func addPipe(_ end: Int32, source: Bool, net: Int32, toLocal: [UInt8] = [], toNet: [UInt8] = []) {
+        add(Pair(local: end, net: net, seqpacket: false, files: nil, end: source ? .pipeSource : .pipeSink), toLocal: toLocal, toNet: toNet)
+    }
+
+    private func add(_ p: Pair, toLocal: [UInt8], toNet: [UInt8]) {
+        setNonBlocking(p.local); setNonBlocking(p.net)
         p.fromNet.input = toLocal
         p.fromLocal.out = toNet
         lock.withLock { incoming.append(p); liveCount += 1 }
@@ -56,6 +65,11 @@ public final class RelayLoop: @unchecked Sendable {
     }
 
     private func run() {
+        // A write to a pipe whose reader is gone fails with EPIPE here instead of killing
+        // the process (blocked in this thread only: programs it starts keep SIGPIPE).
+        var pipeSignal = sigset_t()
+        sigemptyset(&pipeSignal); sigaddset(&pipeSignal, SIGPIPE)
+        pthread_sigmask(SIG_BLOCK, &pipeSignal, nil)
         var buf = [UInt8](repeating: 0, count: RelayLoop.maxMessage + Pair.headroom)
         while true {
             let fresh = lock.withLock { () -> [Pair] in defer { incoming = [] }; return incoming }
@@ -90,5 +104,60 @@ final class NSLockLike: @unchecked Sendable {
     func withLock<T>(_ body: () throws -> T) rethrows -> T {
         pthread_mutex_lock(m); defer { pthread_mutex_unlock(m) }
         return try body()
+    }
+}
+
+/// Pipes passed across a relay meet their data connection here (server side): the pipe
+/// end kept for the local process arrives from the relay thread, the qtfs connection that
+/// carries its data from the network (SOCK_ACCEPT with the pipe's token), in either
+/// order. Whichever comes second starts the pipe's relay; one left alone for a minute is
+/// closed.
+public final class PipeMeeting: @unchecked Sendable {
+    public static let maxWaiting = 256
+    static let patience: Int64 = 60
+
+    private enum Half { case end(Int32, source: Bool), net(Int32, toLocal: [UInt8], toNet: [UInt8]) }
+    private let lock = NSLockLike()
+    private var waiting: [UInt64: (Half, since: Int64)] = [:]   // protected by lock
+    private let relay: RelayLoop
+
+    public init(relay: RelayLoop) { self.relay = relay }
+
+    /// The pipe end kept for `token`; false (and `end` closed) when too many wait.
+    @discardableResult
+    public func meet(_ token: UInt64, end: Int32, source: Bool) -> Bool { meet(token, .end(end, source: source)) }
+
+    /// The connection claiming `token`, with what arrived after its request and the answer
+    /// to send first; false (and `net` closed) when too many wait.
+    @discardableResult
+    public func meet(_ token: UInt64, net: Int32, toLocal: [UInt8], toNet: [UInt8]) -> Bool {
+        meet(token, .net(net, toLocal: toLocal, toNet: toNet))
+    }
+
+    private func meet(_ token: UInt64, _ half: Half) -> Bool {
+        let now = Int64(time(nil))
+        let (other, stale, room) = lock.withLock { () -> (Half?, [Half], Bool) in
+            let old = waiting.filter { now - $0.value.since > Self.patience }
+            old.keys.forEach { waiting[$0] = nil }
+            if let o = waiting.removeValue(forKey: token) { return (o.0, old.map { $0.value.0 }, true) }
+            guard waiting.count < Self.maxWaiting else { return (nil, old.map { $0.value.0 }, false) }
+            waiting[token] = (half, now)
+            return (nil, old.map { $0.value.0 }, true)
+        }
+        (stale + (room ? [] : [half])).forEach(Self.close)
+        guard let other else { return room }
+        switch (half, other) {
+        case let (.end(e, source), .net(n, toLocal, toNet)), let (.net(n, toLocal, toNet), .end(e, source)):
+            relay.addPipe(e, source: source, net: n, toLocal: toLocal, toNet: toNet)
+        default:   // the same token twice from one side: nothing to pair
+            Self.close(half); Self.close(other)
+        }
+        return true
+    }
+
+    private static func close(_ h: Half) {
+        switch h {
+        case .end(let fd, _), .net(let fd, _, _): Glibc.close(fd)
+        }
     }
 }

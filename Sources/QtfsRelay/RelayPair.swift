@@ -21,16 +21,25 @@ final class Flow {
     var pending: Bool { !out.isEmpty || !messages.isEmpty }
 }
 
+/// What the local end of a pair is.
+enum LocalEnd {
+    case socket
+    case pipeSource     // a pipe's read end: its data goes to the network, nothing comes back
+    case pipeSink       // a pipe's write end: what the network sends is written to it
+}
+
 final class Pair {
     /// Room before the data in the read buffer for a seqpacket length.
     static let headroom = 4
     let local: Int32, net: Int32, seqpacket: Bool
     let files: FdTranslator?
+    let end: LocalEnd
     let fromLocal = Flow(), fromNet = Flow()
     var failed = false
 
-    init(local: Int32, net: Int32, seqpacket: Bool, files: FdTranslator?) {
-        self.local = local; self.net = net; self.seqpacket = seqpacket; self.files = files
+    init(local: Int32, net: Int32, seqpacket: Bool, files: FdTranslator?, end: LocalEnd = .socket) {
+        self.local = local; self.net = net; self.seqpacket = seqpacket; self.files = files; self.end = end
+        if end == .pipeSink { fromLocal.eof = true }   // a write end gives nothing to read
     }
 
     var finished: Bool { failed || (fromLocal.shut && fromNet.shut) }
@@ -55,6 +64,7 @@ final class Pair {
     }
 
     private func readLocal(_ buf: inout [UInt8]) {
+        if end == .pipeSource { return readPipe(&buf) }
         var fds: [Int32] = [], truncated = false
         let h = Pair.headroom
         let n = buf.withUnsafeMutableBytes {
@@ -72,6 +82,13 @@ final class Pair {
         } else {
             fromLocal.out += buf[h..<(h + n)]
         }
+    }
+
+    private func readPipe(_ buf: inout [UInt8]) {
+        let n = buf.withUnsafeMutableBytes { read(local, $0.baseAddress!, RelayLoop.chunk) }
+        if n < 0 { if errno != EAGAIN && errno != EINTR { failed = true }; return }
+        if n == 0 { fromLocal.eof = true; return }
+        fromLocal.out += buf[0..<n]
     }
 
     /// The files the local process passed, as the other side will reopen them; every
@@ -149,6 +166,7 @@ final class Pair {
 
     private func flushToLocal() {
         let f = fromNet
+        if end == .pipeSource && !f.out.isEmpty { failed = true; return }   // data for a read end
         if !sendRaw(f, to: local) { return }
         while !f.messages.isEmpty {
             let m = f.messages[0]
@@ -162,13 +180,16 @@ final class Pair {
                 f.messages.removeFirst()
             }
         }
-        if f.eof && !f.shut { f.shut = true; shutdown(local, Int32(SHUT_WR)) }
+        // A pipe has no half-close: its write end is closed with the pair.
+        if f.eof && !f.shut { f.shut = true; if end == .socket { shutdown(local, Int32(SHUT_WR)) } }
     }
 
     /// Writes `f.out` to `fd`; false while some is left (or on an error).
     private func sendRaw(_ f: Flow, to fd: Int32) -> Bool {
         while !f.out.isEmpty {
-            let n = f.out.withUnsafeBytes { send(fd, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL)) }
+            let n = f.out.withUnsafeBytes {
+                fd == local && end != .socket ? write(fd, $0.baseAddress!, $0.count) : send(fd, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL))
+            }
             if n < 0 { if errno != EAGAIN && errno != EINTR { failed = true }; return false }
             f.out.removeFirst(n)
         }

@@ -11,6 +11,8 @@ internal import CQtfsUring
 extension Engine {
     /// One relay thread for every bridged connection of this server process.
     static let relay = RelayLoop(name: "qtfs-server relay")
+    /// Pipes passed over bridged sockets, waiting for their data connection.
+    static let pipes = PipeMeeting(relay: relay)
 
     func sockConnect(_ c: Connection, _ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {
         guard let (req, path) = allowedRequest(c, h, payload, SockConnectRequest.self, \.path,
@@ -37,7 +39,7 @@ extension Engine {
     /// at its other end.
     func hostFiles(_ local: Int32) -> FdTranslator {
         HostFiles(exports: dispatcher.backend.exports, whitelist: dispatcher.backend.whitelist,
-                  receiver: Engine.caller(PeerIdentity(of: local)), logger: logger)
+                  receiver: Engine.caller(PeerIdentity(of: local)), pipes: Engine.pipes, logger: logger)
     }
 
     static func caller(_ p: PeerIdentity) -> Caller {
@@ -202,9 +204,19 @@ extension Engine {
     /// SOCK_ACCEPT on a fresh connection: it becomes the relay of that host connection.
     func sockAccept(_ c: Connection, _ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {
         guard let req = try? SockTokenMessage.decode(payload) else { return fail(c, h, EPROTO) }
+        if req.token & PassedFile.pipeTokenBit != 0 { return pipeAccept(c, h, req.token) }
         guard let a = streams.accepted.removeValue(forKey: req.token) else { return fail(c, h, ENOENT) }
         handOver(c, local: a.fd, seqpacket: a.listener.seqpacket, passFiles: a.listener.passFiles,
                  answer: FrameHeader.errorFrame(opcode: h.opcode, id: h.id, errno: 0))
+    }
+
+    /// SOCK_ACCEPT of a pipe's token: the connection carries that pipe's data.
+    private func pipeAccept(_ c: Connection, _ h: FrameHeader, _ token: UInt64) {
+        guard let (net, leftover) = detach(c) else { return }
+        let answer = FrameHeader.errorFrame(opcode: h.opcode, id: h.id, errno: 0)
+        if !Engine.pipes.meet(token, net: net, toLocal: leftover, toNet: answer) {
+            logger.warning("socket bridge: too many relayed pipes wait for their other half; connection closed", metadata: ["conn.peer": "\(c.peer)"])
+        }
     }
 
     /// The owning connection closed: the host sockets it served go away.

@@ -12,13 +12,20 @@ struct HostFiles: FdTranslator {
     let exports: Exports
     let whitelist: Whitelist?
     let receiver: Caller          // the host process at the other end of the local socket
+    let pipes: PipeMeeting        // where relayed pipes meet their data connections
     let logger: Logger
 
     func describe(_ fd: Int32) -> Result<PassedFile, FdRefusal> {
         var st = stat()
         guard fstat(fd, &st) == 0 else { return .failure(FdRefusal("a descriptor", String(cString: strerror(errno)))) }
+        if st.st_mode & S_IFMT == S_IFIFO {
+            return PipeEnds.keep(fd).flatMap { kept in
+                pipes.meet(kept.file.token, end: kept.end, source: kept.source)
+                    ? .success(kept.file) : .failure(FdRefusal("a pipe", "too many pipes wait for their connection"))
+            }
+        }
         guard st.st_mode & S_IFMT == S_IFREG else {
-            return .failure(FdRefusal(FileKind.name(st.st_mode), "only regular files inside an export can be passed to the DPU"))
+            return .failure(FdRefusal(FileKind.name(st.st_mode), "only regular files inside an export and pipes can be passed to the DPU"))
         }
         let path = FileKind.path(of: fd)
         guard path.hasPrefix("/"), !path.hasSuffix(" (deleted)") else {
@@ -43,6 +50,15 @@ struct HostFiles: FdTranslator {
     }
 
     func reopen(_ file: PassedFile) -> Result<Int32, FdRefusal> {
+        if file.isPipe {
+            return PipeEnds.make(file).flatMap { ends in
+                guard pipes.meet(file.token, end: ends.keep, source: ends.source) else {
+                    close(ends.give)
+                    return .failure(FdRefusal("a pipe", "too many pipes wait for their connection"))
+                }
+                return .success(ends.give)
+            }
+        }
         let path = String(decoding: file.path, as: UTF8.self)
         guard !path.split(separator: "/").contains(".."), let (export, rel) = try? exports.locate(file.path), !rel.isEmpty else {
             return .failure(FdRefusal(path, "it is not a file inside an export"))

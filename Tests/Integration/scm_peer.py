@@ -2,7 +2,8 @@
 bridge tests. Each line the client prints is checked by the test.
 
   scm_peer.py serve PATH HOSTFILE      answers requests (host side, or a DPU server)
-  scm_peer.py client PATH FILE LOCAL   passes FILE, a pipe and LOCAL, asks for files back
+  scm_peer.py client PATH FILE LOCAL   passes FILE, a pipe, a socket and LOCAL; asks for
+                                       a file, a pipe and a socket back
   scm_peer.py pass PATH FILE           passes FILE (offset 2), prints the answer and the
                                        file passed back
 SCM_PEER_TYPE=seqpacket: SOCK_SEQPACKET sockets instead of SOCK_STREAM.
@@ -18,9 +19,17 @@ def recv_msg(c):
     msg, fds, _, _ = socket.recv_fds(c, 1000, 8)
     return msg, fds
 
+def read_all(fd):
+    data = b""
+    while True:
+        b = os.read(fd, 100)
+        if not b: return data
+        data += b
+
 def serve_one(c, hostfile):
     """Requests: 'file' + fd (read 4 bytes at its offset, write WXYZ through it), 'pipe' +
-    fd, 'give' (a file of ours at offset 5 comes back), 'give-pipe' (a pipe comes back)."""
+    fd (read it to the end), 'sock' + fd, 'give' (a file of ours at offset 5 comes back),
+    'give-pipe' (a pipe comes back, with data), 'give-sock' (a socket comes back)."""
     while True:
         msg, fds = recv_msg(c)
         if not msg:
@@ -31,13 +40,19 @@ def serve_one(c, hostfile):
                 os.write(fds[0], b"WXYZ")
             c.sendall(b"read:%s fds:%d" % (got, len(fds)))
         elif msg == b"pipe":
-            c.sendall(b"pipe fds:%d" % len(fds))
+            c.sendall(b"pipe fds:%d data:%s" % (len(fds), read_all(fds[0]) if fds else b"-"))
+        elif msg == b"sock":
+            c.sendall(b"sock fds:%d" % len(fds))
         elif msg == b"give":
             fd = os.open(hostfile, os.O_RDONLY); os.lseek(fd, 5, os.SEEK_SET)
             socket.send_fds(c, [b"back"], [fd]); os.close(fd)
         elif msg == b"give-pipe":
             r, w = os.pipe()
-            socket.send_fds(c, [b"pipe-back"], [r]); os.close(r); os.close(w)
+            socket.send_fds(c, [b"pipe-back"], [r]); os.close(r)
+            os.write(w, b"from the host"); os.close(w)
+        elif msg == b"give-sock":
+            a, b = socket.socketpair()
+            socket.send_fds(c, [b"sock-back"], [a.fileno()]); a.close(); b.close()
         for fd in fds:
             os.close(fd)
 
@@ -54,12 +69,19 @@ def client(path, file, local):
     socket.send_fds(c, [b"file"], [fd])
     print(c.recv(100).decode())
     r, w = os.pipe()
-    socket.send_fds(c, [b"pipe"], [r])
+    socket.send_fds(c, [b"pipe"], [r]); os.close(r)
+    os.write(w, b"through the pipe"); os.close(w)
+    print(c.recv(100).decode())
+    a, b = socket.socketpair()
+    socket.send_fds(c, [b"sock"], [a.fileno()])
     print(c.recv(100).decode())
     c.sendall(b"give")
     msg, fds = recv_msg(c)
     print(msg.decode(), len(fds), os.read(fds[0], 100).decode() if fds else "-")
     c.sendall(b"give-pipe")
+    msg, fds = recv_msg(c)
+    print(msg.decode(), len(fds), read_all(fds[0]).decode() if fds else "-")
+    c.sendall(b"give-sock")
     msg, fds = recv_msg(c)
     print(msg.decode(), len(fds))
     lfd = os.open(local, os.O_RDWR)

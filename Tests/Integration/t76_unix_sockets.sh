@@ -141,13 +141,13 @@ grep -q "not allowed" "$WORK/server.log" || fail "no log line for the refused pa
 grep -q "dropped a file descriptor passed by the local process: a character device" "$WORK/fuse-mnt.log" \
     || fail "no log line for the dropped descriptor: $(cat "$WORK/fuse-mnt.log")"
 
-log "SCM_RIGHTS over a unix_bridge (SOCK_SEQPACKET): a file of the mount passes both ways, a pipe is dropped"
+log "SCM_RIGHTS over a unix_bridge (SOCK_SEQPACKET): a file of the mount and a pipe pass both ways, a socket is dropped"
 printf 0123456789abcdef > "$EXP/passed"; printf "host-side file" > "$EXP/hostfile"; echo local > "$D/local"
 SCM_PEER_TYPE=seqpacket python3 "$(dirname "$0")/scm_peer.py" serve "$H/fd.sock" "$EXP/hostfile" & PIDS+=($!)
 wait_for test -S "$H/fd.sock" || fail "host fd server did not start"
 out=$(SCM_PEER_TYPE=seqpacket timeout 30 python3 "$(dirname "$0")/scm_peer.py" client "$D/to-host-fd.sock" "$MNT/passed" "$D/local") \
     || fail "passing descriptors over a unix_bridge broke it: '$out'"
-[ "$out" = $'read:4567 fds:1\npipe fds:0\nback 1 side file\npipe-back 0\nread:none fds:0' ] \
+[ "$out" = $'read:4567 fds:1\npipe fds:1 data:through the pipe\nsock fds:0\nback 1 side file\npipe-back 1 from the host\nsock-back 0\nread:none fds:0' ] \
     || fail "descriptors over a unix_bridge: '$out'"
 [ "$(cat "$EXP/passed")" = 01234567WXYZcdef ] || fail "the host's write through the passed file: $(cat "$EXP/passed")"
 grep -q "dropped a file descriptor passed by the local process: $D/local: it is not in a qtfs mount" "$WORK/fuse-mnt.log" \

@@ -122,7 +122,7 @@ d = socket.socket(socket.AF_UNIX); d.bind('/tmp/local.sock'); print('local ok')"
 [ "$out" = $'abstract ok\nlocal ok' ] || fail "abstract and DPU-local binds: '$out'"
 in_dpu test -S "$ROOT/tmp/local.sock" || fail "a bind outside qtfs mounts did not stay on the DPU"
 
-log "SCM_RIGHTS: regular files under the qtfs mount pass both ways; a pipe or a DPU-only file is dropped"
+log "SCM_RIGHTS: regular files under the qtfs mount and pipes pass both ways; a socket or a DPU-only file is dropped"
 printf 0123456789abcdef > "$H/data/passed"; printf "host-side file" > "$H/data/hostfile"
 cp "$(dirname "$0")/scm_peer.py" "$ROOT/tmp/"; echo local > "$ROOT/tmp/local-file"
 python3 "$ROOT/tmp/scm_peer.py" serve "$H/sock/fd.sock" "$H/data/hostfile" & FD_PID=$!
@@ -132,16 +132,18 @@ out=$(R python3 /tmp/scm_peer.py client "$H/sock/fd.sock" "$H/data/passed" /tmp/
 # The host read 4 bytes at the DPU's offset 4, then wrote through the same descriptor.
 [ "$(sed -n 1p <<<"$out")" = "read:4567 fds:1" ] || fail "a DPU file passed to the host: '$out'"
 [ "$(cat "$H/data/passed")" = 01234567WXYZcdef ] || fail "the host's write through the passed file: $(cat "$H/data/passed")"
-[ "$(sed -n 2p <<<"$out")" = "pipe fds:0" ] || fail "a pipe passed to the host: '$out'"
-[ "$(sed -n 3p <<<"$out")" = "back 1 side file" ] || fail "a host file passed to the DPU (offset 5): '$out'"
-[ "$(sed -n 4p <<<"$out")" = "pipe-back 0" ] || fail "a pipe passed to the DPU: '$out'"
-[ "$(sed -n 5p <<<"$out")" = "read:none fds:0" ] || fail "a DPU-only file passed to the host: '$out'"
-grep -q "dropped a file descriptor passed by the local process: a pipe or fifo" "$WORK/run.err" \
-    || fail "qtfs-run did not log the dropped pipe"
+[ "$(sed -n 2p <<<"$out")" = "pipe fds:1 data:through the pipe" ] || fail "a pipe passed to the host, read to its end there: '$out'"
+[ "$(sed -n 3p <<<"$out")" = "sock fds:0" ] || fail "a socket passed to the host: '$out'"
+[ "$(sed -n 4p <<<"$out")" = "back 1 side file" ] || fail "a host file passed to the DPU (offset 5): '$out'"
+[ "$(sed -n 5p <<<"$out")" = "pipe-back 1 from the host" ] || fail "a pipe passed to the DPU, read to its end here: '$out'"
+[ "$(sed -n 6p <<<"$out")" = "sock-back 0" ] || fail "a socket passed to the DPU: '$out'"
+[ "$(sed -n 7p <<<"$out")" = "read:none fds:0" ] || fail "a DPU-only file passed to the host: '$out'"
+grep -q "dropped a file descriptor passed by the local process: a socket" "$WORK/run.err" \
+    || fail "qtfs-run did not log the dropped socket"
 grep -q "dropped a file descriptor passed by the local process: $ROOT/tmp/local-file: it is not in a qtfs mount" "$WORK/run.err" \
     || fail "qtfs-run did not log the dropped DPU-only file"
-grep -q "dropped a file descriptor passed by the local process: a pipe or fifo" "$WORK/server.log" \
-    || fail "the server did not log the dropped pipe"
+grep -q "dropped a file descriptor passed by the local process: a socket" "$WORK/server.log" \
+    || fail "the server did not log the dropped socket"
 R python3 /tmp/scm_peer.py answer "$H/sock/dpu-fd.sock" "$H/data/hostfile" & DPU_FD_SERVER=$!
 wait_for test -S "$H/sock/dpu-fd.sock" || fail "bind of the DPU fd server made no socket on the host"
 out=$(python3 "$ROOT/tmp/scm_peer.py" pass "$H/sock/dpu-fd.sock" "$H/data/passed") \

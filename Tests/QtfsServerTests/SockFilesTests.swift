@@ -41,19 +41,70 @@ final class SockFilesTests: ServerTestCase {
         defer { close(local) }
         let file = open(host("g"), O_RDONLY)
         XCTAssertEqual(lseek(file, 7, SEEK_SET), 7)
-        var p: [Int32] = [0, 0]
-        XCTAssertEqual(pipe(&p), 0)
-        XCTAssertTrue(sendWithFds(local, "hi", [file, p[0]]))
-        [file, p[0], p[1]].forEach { close($0) }
+        var pair: [Int32] = [0, 0]
+        XCTAssertEqual(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair), 0)
+        XCTAssertTrue(sendWithFds(local, "hi", [file, pair[0]]))
+        [file, pair[0], pair[1]].forEach { close($0) }
         let head = try c.readExactly(8)
         XCTAssertEqual(u32(head, 0), 2, "data length")
-        XCTAssertEqual(u32(head, 4), 1, "the file is described, the pipe dropped")
+        XCTAssertEqual(u32(head, 4), 1, "the file is described, the socket dropped")
         let f = try c.readExactly(14)
         XCTAssertEqual(u32(f, 0) & UInt32(O_ACCMODE), UInt32(O_RDONLY))
         XCTAssertEqual(u32(f, 4), 7, "its offset")
         let path = try c.readExactly(Int(f[12]) | Int(f[13]) << 8)
         XCTAssertEqual(String(decoding: path, as: UTF8.self), host("g"), "named below the export as configured")
         XCTAssertEqual(try c.readExactly(2), Array("hi".utf8))
+    }
+}
+
+extension SockFilesTests {
+    /// A host process passes a pipe's read end: the record names it by a token, and the
+    /// connection that claims the token (SOCK_ACCEPT) carries what is written into it.
+    func testAHostPipeIsRelayedOnTheConnectionThatClaimsItsToken() throws {
+        let (c, local) = try relay()
+        defer { close(local) }
+        var p: [Int32] = [0, 0]
+        XCTAssertEqual(pipe(&p), 0)
+        XCTAssertTrue(sendWithFds(local, "p", [p[0]]))
+        close(p[0])
+        XCTAssertEqual(u32(try c.readExactly(8), 4), 1, "the pipe is described")
+        let f = try c.readExactly(14)
+        XCTAssertEqual(u32(f, 0), UInt32(O_RDONLY), "the receiver gets a read end")
+        XCTAssertEqual(f[12], 0, "no path: a pipe")
+        let token = UInt64(u32(f, 4)) | UInt64(u32(f, 8)) << 32
+        XCTAssertNotEqual(token & (1 << 63), 0, "pipe tokens have the top bit")
+        XCTAssertEqual(try c.readExactly(1), Array("p".utf8))
+        let data = try TestClient(port: server.port)
+        _ = try data.hello()
+        XCTAssertEqual(try data.status(.sockAccept, SockTokenMessage(token: token)), 0)
+        XCTAssertEqual(write(p[1], "through", 7), 7)
+        close(p[1])
+        XCTAssertEqual(try data.readExactly(7), Array("through".utf8))
+        XCTAssertTrue(data.waitClosed(), "the pipe's end closes the connection")
+    }
+
+    /// A pipe from the DPU: the host process gets a read end whose data comes on the
+    /// connection the DPU opens with the token. That one may come first: it is answered
+    /// once the pipe is there.
+    func testAPipeFromTheDPUIsFedByItsConnection() throws {
+        let (c, local) = try relay()
+        defer { close(local) }
+        let token: UInt64 = 1 << 63 | 42
+        let data = try TestClient(port: server.port)
+        _ = try data.hello()
+        try data.sendRaw(data.frame(.sockAccept, SockTokenMessage(token: token), id: data.newID()))
+        try c.sendRaw(record("q", [(UInt32(O_RDONLY), token, "")]))
+        XCTAssertEqual(try data.readFrame().0.status, 0)
+        let (bytes, fds) = receive(local)
+        XCTAssertEqual(bytes, "q")
+        XCTAssertEqual(fds.count, 1, "the host process gets a pipe end")
+        guard let r = fds.first else { return }
+        defer { close(r) }
+        try data.sendRaw(Array("from the DPU".utf8))
+        shutdown(data.fd, Int32(SHUT_WR))
+        var got: [UInt8] = [], b = [UInt8](repeating: 0, count: 64)
+        while case let n = read(r, &b, b.count), n > 0 { got += b[..<n] }
+        XCTAssertEqual(String(decoding: got, as: UTF8.self), "from the DPU", "read to the end")
     }
 }
 
