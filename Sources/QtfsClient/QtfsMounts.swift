@@ -46,14 +46,14 @@ public enum MountInfo {
 
     private static func read(path: String) throws -> [MountEntry] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw FSError(errno) }
+        guard fd >= 0 else { throw Errno.current(call: "open \(path)") }
         defer { close(fd) }
         var out: [UInt8] = []
         var buf = [UInt8](repeating: 0, count: 16384)
         while true {
             let n = Glibc.read(fd, &buf, buf.count)
             if n < 0 && errno == EINTR { continue }
-            guard n >= 0 else { throw FSError(errno) }
+            guard n >= 0 else { throw Errno.current(call: "read \(path)") }
             if n == 0 { break }
             out += buf[..<n]
         }
