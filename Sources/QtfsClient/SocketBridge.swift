@@ -27,6 +27,12 @@ public struct BridgeSpec: Equatable, Sendable {
     }
 }
 
+/// A qtfs connection that relays a unix socket, and whether files pass over it.
+public struct RelayLink: Sendable {
+    public let fd: Int32
+    public let passFiles: Bool
+}
+
 public final class SocketBridge: @unchecked Sendable {
     public static let relay = RelayLoop(name: "qtfs-fuse relay")
     let spec: BridgeSpec
@@ -63,8 +69,9 @@ public final class SocketBridge: @unchecked Sendable {
             if app < 0 { if errno == EINTR || errno == ECONNABORTED { continue }; return }
             _ = fcntl(app, F_SETFD, FD_CLOEXEC)
             do {
-                let net = try SocketBridge.dialHost(server, spec, caller: SocketBridge.peerCaller(app))
-                SocketBridge.relay.add(local: app, net: net, seqpacket: spec.seqpacket)
+                let link = try SocketBridge.dialHost(server, spec, caller: SocketBridge.peerCaller(app))
+                SocketBridge.relay.add(local: app, net: link.fd, seqpacket: spec.seqpacket,
+                                       files: link.passFiles ? SocketBridge.files(server, receiver: PeerIdentity(of: app)) : nil)
             } catch {
                 Sys.printError("qtfs-fuse: socket bridge \(spec.localPath) -> \(spec.hostPath): \(error)")
                 close(app)   // the application sees the connection closed at once
@@ -72,36 +79,52 @@ public final class SocketBridge: @unchecked Sendable {
         }
     }
 
-    /// A qtfs connection in relay mode to the host socket.
-    public static func dialHost(_ server: ServerAddress, _ spec: BridgeSpec, caller: Caller) throws -> Int32 {
+    /// A qtfs connection in relay mode to the host socket, passing files when the server can.
+    public static func dialHost(_ server: ServerAddress, _ spec: BridgeSpec, caller: Caller) throws -> RelayLink {
         let type = spec.seqpacket ? SockConnectRequest.seqpacket : SockConnectRequest.stream
-        return try dialRelay(server, .sockConnect) {
-            SockConnectRequest(caller: caller, path: Array(spec.hostPath.utf8), type: type).encode(into: &$0)
+        return try dialRelay(server, .sockConnect) { w, takesFiles in
+            let flag = takesFiles ? SockConnectRequest.passFiles : 0
+            SockConnectRequest(caller: caller, path: Array(spec.hostPath.utf8), type: type | flag).encode(into: &w)
+            return takesFiles
         }
     }
 
-    /// HELLO, then `op` (SOCK_CONNECT or SOCK_ACCEPT), reading only the 24-byte answer, so
-    /// data the host sends right after stays in the socket for the relay.
-    static func dialRelay(_ server: ServerAddress, _ op: Opcode, _ body: (inout WireWriter) -> Void) throws -> Int32 {
+    /// HELLO, then `op` (SOCK_CONNECT or SOCK_ACCEPT) built by `body`, told whether the
+    /// server takes passed files and answering whether it asked for them. Reads only the
+    /// answer (header, and the grant when asked), so data the host sends right after stays
+    /// in the socket for the relay.
+    static func dialRelay(_ server: ServerAddress, _ op: Opcode, _ body: (inout WireWriter, Bool) -> Bool) throws -> RelayLink {
         let conn = Connection(socket: try Dial.tcp(host: server.host, port: server.port))
         try conn.handshake(clientName: "qtfs-fuse-bridge")
         var w = WireWriter(capacity: 256)
         FrameHeader(kind: .request, opcode: op.rawValue, id: 1, length: 0).encode(into: &w)
-        body(&w)
+        let asked = body(&w, (conn.hello?.capabilities ?? 0) & HelloReply.capSockFiles != 0)
         w.patchU32(at: 16, UInt32(w.bytes.count - Wire.headerSize))
         guard w.bytes.withUnsafeBytes({ SocketIO.sendAll(conn.fd, [$0]) }) else { throw FSError(LinuxErrno.EIO) }
-        var head = [UInt8](repeating: 0, count: Wire.headerSize)
+        let h = try receiveExactly(conn.fd, Wire.headerSize).withUnsafeBytes { try FrameHeader.decode($0) }
+        guard h.status == 0 else { throw FSError(Int32(bitPattern: h.status)) }
+        // A grant is 4 bytes; an answer to a request that did not ask is empty.
+        guard asked == (h.length == 4), h.length == 0 || h.length == 4 else { throw FSError(LinuxErrno.EPROTO) }
+        let granted = asked ? try SockGrant.decode(receiveExactly(conn.fd, 4)).passesFiles : false
+        let net = dup(conn.fd)   // `conn` closes its own fd when it goes
+        guard net >= 0 else { throw FSError(LinuxErrno.EIO) }
+        return RelayLink(fd: net, passFiles: granted)
+    }
+
+    private static func receiveExactly(_ fd: Int32, _ count: Int) throws -> [UInt8] {
+        var buf = [UInt8](repeating: 0, count: count)
         var got = 0
-        while got < head.count {
-            let n = head.withUnsafeMutableBytes { SocketIO.recvSome(conn.fd, $0.baseAddress! + got, $0.count - got) }
+        while got < count {
+            let n = buf.withUnsafeMutableBytes { SocketIO.recvSome(fd, $0.baseAddress! + got, $0.count - got) }
             guard n > 0 else { throw FSError(LinuxErrno.EIO) }
             got += n
         }
-        let h = try head.withUnsafeBytes { try FrameHeader.decode($0) }
-        guard h.status == 0 else { throw FSError(Int32(bitPattern: h.status)) }
-        let net = dup(conn.fd)   // `conn` closes its own fd when it goes
-        guard net >= 0 else { throw FSError(LinuxErrno.EIO) }
-        return net
+        return buf
+    }
+
+    /// Passed files on a relay whose local end is `receiver`; refusals go to stderr.
+    public static func files(_ server: ServerAddress, receiver: PeerIdentity) -> FdTranslator {
+        DPUFiles(server: server, receiver: receiver) { Sys.printError($0) }
     }
 
     /// The connecting process's ids (SO_PEERCRED): the host socket is reached as them.

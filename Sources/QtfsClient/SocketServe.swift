@@ -13,13 +13,16 @@ public final class SocketServe: @unchecked Sendable {
     let spec: BridgeSpec   // localPath: the DPU socket; hostPath: where host processes connect
     let server: ServerAddress
     private let control: StreamChannel
+    /// Granted at SOCK_LISTEN: the relays of this socket's connections pass files.
+    private var passFiles = false
 
     /// Asks the server to listen at `spec.hostPath`; throws what it answered.
     public init(_ spec: BridgeSpec, server: ServerAddress) throws {
         self.spec = spec; self.server = server
         control = try StreamChannel(server, clientName: "qtfs-fuse-serve")
         let answer = Mailbox()
-        let type = spec.seqpacket ? SockConnectRequest.seqpacket : SockConnectRequest.stream
+        let asked = control.serverCapabilities & HelloReply.capSockFiles != 0
+        let type = (spec.seqpacket ? SockConnectRequest.seqpacket : SockConnectRequest.stream) | (asked ? SockConnectRequest.passFiles : 0)
         control.start(id: StreamChannel.reserveId(), .sockListen, {
             SockListenRequest(path: Array(spec.hostPath.utf8), type: type).encode(into: &$0)
         }, done: { answer.put($0) })
@@ -30,6 +33,7 @@ public final class SocketServe: @unchecked Sendable {
                                + (r.status == LinuxErrno.EACCES ? " — allow it with unix_listen in the server's configuration" : ""),
                                errno: r.status)
         }
+        passFiles = asked && ((try? SockGrant.decode(r.payload))?.passesFiles ?? false)
         control.onEvent = { [self] h, payload in
             guard h.opcode == Opcode.sockIncoming.rawValue, let m = try? SockTokenMessage.decode(payload) else { return }
             incoming(m.token)
@@ -46,7 +50,11 @@ public final class SocketServe: @unchecked Sendable {
         let connected = local >= 0 && UnixAddress.with(spec.localPath) { connect(local, $0, $1) == 0 }
         do {
             let net = try claim(token)
-            if connected { SocketBridge.relay.add(local: local, net: net, seqpacket: spec.seqpacket); return }
+            if connected {
+                SocketBridge.relay.add(local: local, net: net, seqpacket: spec.seqpacket,
+                                       files: passFiles ? SocketBridge.files(server, receiver: PeerIdentity(of: local)) : nil)
+                return
+            }
             close(net)   // the host process sees the connection closed
             Sys.printError("qtfs-fuse: socket bridge \(spec.hostPath) -> \(spec.localPath): cannot connect to \(spec.localPath): \(String(cString: strerror(errno)))")
         } catch {
@@ -57,7 +65,7 @@ public final class SocketServe: @unchecked Sendable {
 
     /// A qtfs connection in relay mode for the accepted host connection `token`.
     private func claim(_ token: UInt64) throws -> Int32 {
-        try SocketBridge.dialRelay(server, .sockAccept) { SockTokenMessage(token: token).encode(into: &$0) }
+        try SocketBridge.dialRelay(server, .sockAccept) { w, _ in SockTokenMessage(token: token).encode(into: &w); return false }.fd
     }
 }
 

@@ -37,6 +37,9 @@ public final class StreamChannel: @unchecked Sendable {
 
     public var isAlive: Bool { lock.withLock { !dead } }
 
+    /// What the server announced in HELLO (HelloReply.cap*).
+    public var serverCapabilities: UInt64 { conn.hello?.capabilities ?? 0 }
+
     /// An id for `start`, taken before the request is sent so that an interrupt handler can
     /// be registered for it first.
     public static func reserveId() -> UInt64 { idLock.withLock { lastId += 1; return lastId } }

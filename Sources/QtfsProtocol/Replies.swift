@@ -5,6 +5,8 @@ public struct HelloReply: WirePayload {
     public static let capAuthRequired: UInt64 = 1
     /// Reserved: both sides speak TLS after HELLO (docs/protocol.md, "Adding TLS").
     public static let capTLS: UInt64 = 2
+    /// Server: SOCK_CONNECT and SOCK_LISTEN take `SockConnectRequest.passFiles`.
+    public static let capSockFiles: UInt64 = 4
     public var version: UInt16
     public var capabilities: UInt64
     public var maxPayload: UInt32

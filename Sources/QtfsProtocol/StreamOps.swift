@@ -55,39 +55,74 @@ public enum StreamOffset {
 }
 
 /// SOCK_CONNECT: connect to the host unix socket `path` (absolute) of `type` (1
-/// SOCK_STREAM, 5 SOCK_SEQPACKET) as `caller`. After the empty answer the connection
-/// carries that socket's data (docs/protocol.md, "Unix socket bridge").
+/// SOCK_STREAM, 5 SOCK_SEQPACKET, plus `passFiles` to ask for descriptor passing) as
+/// `caller`. After the answer the connection carries that socket's data (docs/protocol.md,
+/// "Unix socket bridge").
 public struct SockConnectRequest: WirePayload {
     public static let stream: UInt32 = 1
     public static let seqpacket: UInt32 = 5
+    /// Added to `type`: relay file descriptors too (only to a server whose HELLO announced
+    /// `HelloReply.capSockFiles`); the answer is then a `SockGrant`.
+    public static let passFiles: UInt32 = 0x100
     public var caller: Caller
     public var path: [UInt8]
     public var type: UInt32
     public init(caller: Caller, path: [UInt8], type: UInt32) { self.caller = caller; self.path = path; self.type = type }
     public func encode(into w: inout WireWriter) {
-        caller.encode(into: &w); w.bytes16(path, "socket path"); w.u32(type, "1 stream, 5 seqpacket")
+        caller.encode(into: &w); w.bytes16(path, "socket path"); w.u32(type, "1 stream, 5 seqpacket; +0x100 pass files")
     }
     public init(from r: inout WireReader) throws {
         caller = try Caller(from: &r)
         path = try r.bytes16("path", limit: 107)
-        type = try r.u32("type")
-        guard type == Self.stream || type == Self.seqpacket else { throw WireError.invalid(field: "type") }
+        type = try Self.decodeType(&r)
         guard path.first == UInt8(ascii: "/"), !path.contains(0) else { throw WireError.invalid(field: "path") }
+    }
+
+    /// 1 or 5, with or without `passFiles`.
+    static func decodeType(_ r: inout WireReader) throws -> UInt32 {
+        let type = try r.u32("type")
+        let socket = type & ~passFiles
+        guard socket == stream || socket == seqpacket else { throw WireError.invalid(field: "type") }
+        return type
     }
 }
 
+/// The socket type and the descriptor-passing flag of SOCK_CONNECT's and SOCK_LISTEN's `type`.
+public protocol SockTyped {
+    var type: UInt32 { get }
+}
+
+extension SockTyped {
+    public var seqpacket: Bool { type & ~SockConnectRequest.passFiles == SockConnectRequest.seqpacket }
+    public var socketType: UInt32 { type & ~SockConnectRequest.passFiles }
+    public var asksForFiles: Bool { type & SockConnectRequest.passFiles != 0 }
+}
+
+extension SockConnectRequest: SockTyped {}
+extension SockListenRequest: SockTyped {}
+
+/// The answer to SOCK_CONNECT and SOCK_LISTEN that asked for `passFiles` (an empty answer
+/// otherwise): the flags the relay uses, `passFiles` when granted, 0 when not.
+public struct SockGrant: WirePayload {
+    public var flags: UInt32
+    public init(flags: UInt32) { self.flags = flags }
+    public var passesFiles: Bool { flags & SockConnectRequest.passFiles != 0 }
+    public func encode(into w: inout WireWriter) { w.u32(flags, "granted: 0x100 pass files") }
+    public init(from r: inout WireReader) throws { flags = try r.u32("flags") }
+}
+
 /// SOCK_LISTEN: create a listening unix socket at host `path` (absolute, allowed by the
-/// server's `unix_listen`) of `type`; it lives as long as this connection. Each host
+/// server's `unix_listen`) of `type` (as SOCK_CONNECT's; with `passFiles`, every relay of
+/// its connections passes descriptors when granted); it lives as long as this connection. Each host
 /// connection to it is announced with a SOCK_INCOMING event.
 public struct SockListenRequest: WirePayload {
     public var path: [UInt8]
     public var type: UInt32
     public init(path: [UInt8], type: UInt32) { self.path = path; self.type = type }
-    public func encode(into w: inout WireWriter) { w.bytes16(path, "socket path"); w.u32(type, "1 stream, 5 seqpacket") }
+    public func encode(into w: inout WireWriter) { w.bytes16(path, "socket path"); w.u32(type, "1 stream, 5 seqpacket; +0x100 pass files") }
     public init(from r: inout WireReader) throws {
         path = try r.bytes16("path", limit: 107)
-        type = try r.u32("type")
-        guard type == SockConnectRequest.stream || type == SockConnectRequest.seqpacket else { throw WireError.invalid(field: "type") }
+        type = try SockConnectRequest.decodeType(&r)
         guard path.first == UInt8(ascii: "/"), !path.contains(0) else { throw WireError.invalid(field: "path") }
     }
 }

@@ -33,7 +33,7 @@ struct PathTranslator {
         defer { close(fd) }
         let mountId = try sys("statx mount id") { qtfs_mount_id(fd) }
         guard let entry = try MountInfo.read(pid: caller.pid).first(where: { $0.id == UInt64(mountId) }),
-              entry.isQtfs, belongsToServer(entry), let hostBase = entry.hostPath,
+              entry.isQtfs, entry.belongs(to: server), let hostBase = entry.hostPath,
               let seen = try? callerView(of: fdPath(fd), root: rootView),
               var rel = HostPath.relative(seen, to: entry.mountPoint) else { return .local }
         if let name { rel = rel.isEmpty ? name : rel + "/" + name }
@@ -77,12 +77,6 @@ struct PathTranslator {
             if fd >= 0 || errno != EAGAIN { return fd }
         }
         return -1
-    }
-
-    /// A qtfs-fuse source names its server; one that is not ours is left alone.
-    private func belongsToServer(_ m: MountEntry) -> Bool {
-        guard let named = m.serverInSource, let a = ServerAddress.parse(named, defaultPort: server.port) else { return true }
-        return a.port == server.port
     }
 
     /// A supervisor-view path as the caller sees it (below its root).

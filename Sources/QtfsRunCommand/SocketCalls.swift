@@ -21,9 +21,9 @@ struct SocketCalls {
         guard trap.stillWaiting else { return .fail(EINTR) }
         if let answer = connectOnThisSide(socket, hostPath) { return answer }
         Log.call("connect to host \(hostPath) for pid \(trap.notif.pid)")
-        let net: Int32
+        let link: RelayLink
         do {
-            net = try SocketBridge.dialHost(server, BridgeSpec(localPath: "", hostPath: hostPath, seqpacket: socket.seqpacket), caller: caller)
+            link = try SocketBridge.dialHost(server, BridgeSpec(localPath: "", hostPath: hostPath, seqpacket: socket.seqpacket), caller: caller)
         } catch let e as FSError {
             return .fail(e.errno)
         } catch let e as ConnectError {
@@ -32,10 +32,13 @@ struct SocketCalls {
         }
         do {
             let mine = try rendezvous.join(socket)
-            SocketBridge.relay.add(local: mine, net: net, seqpacket: socket.seqpacket)
+            // Our end was connected by us: the caller's own ids say whose rights a passed
+            // file is opened with.
+            SocketBridge.relay.add(local: mine, net: link.fd, seqpacket: socket.seqpacket,
+                                   files: link.passFiles ? DPUFiles(server: server, receiver: caller) { Log.error($0) } : nil)
             return .value(0)
         } catch let e as Errno {
-            close(net)
+            close(link.fd)
             return .fail(e.code)
         }
     }

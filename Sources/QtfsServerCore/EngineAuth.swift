@@ -8,7 +8,7 @@ import QtfsProtocol
 
 extension Engine {
     /// HELLO's capabilities: whether this server asks for authentication.
-    var helloCapabilities: UInt64 { admission.key == nil ? 0 : HelloReply.capAuthRequired }
+    var helloCapabilities: UInt64 { (admission.key == nil ? 0 : HelloReply.capAuthRequired) | HelloReply.capSockFiles }
 
     /// Handles a frame of a connection that has not authenticated, or an AUTH_* frame.
     func authenticate(_ c: Connection, _ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {

@@ -11,20 +11,39 @@ internal import CQtfsUring
 extension Engine {
     /// One relay thread for every bridged connection of this server process.
     static let relay = RelayLoop(name: "qtfs-server relay")
+    /// Pipes passed over bridged sockets, waiting for their data connection.
+    static let pipes = PipeMeeting(relay: relay)
 
     func sockConnect(_ c: Connection, _ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {
         guard let (req, path) = allowedRequest(c, h, payload, SockConnectRequest.self, \.path,
                                                config.unixConnect, "unix_connect") else { return }
         let fd: Int32
         do {
-            fd = try Credentials.asCaller(req.caller, squash: false) { try Engine.connectUnix(path, req.type) }
+            fd = try Credentials.asCaller(req.caller, squash: false) { try Engine.connectUnix(path, req.socketType) }
         } catch {
             return fail(c, h, (error as? FsError)?.errno ?? EIO)
         }
-        let answer = FrameHeader.errorFrame(opcode: h.opcode, id: h.id, errno: 0)
-        let seq = req.type == SockConnectRequest.seqpacket
-        logger.debug("socket bridge: connected", metadata: ["conn.peer": "\(c.peer)", "path": "\(path)", "seqpacket": "\(seq)"])
-        handOver(c, local: fd, seqpacket: seq, answer: answer)
+        logger.debug("socket bridge: connected", metadata: ["conn.peer": "\(c.peer)", "path": "\(path)", "seqpacket": "\(req.seqpacket)",
+                                                            "files": "\(req.asksForFiles)"])
+        handOver(c, local: fd, seqpacket: req.seqpacket, passFiles: req.asksForFiles,
+                 answer: Engine.relayAnswer(.sockConnect, h.id, asked: req.asksForFiles))
+    }
+
+    /// The answer that starts a relay: empty, or the grant of descriptor passing when asked.
+    static func relayAnswer(_ op: Opcode, _ id: UInt64, asked: Bool) -> [UInt8] {
+        guard asked else { return FrameHeader.errorFrame(opcode: op.rawValue, id: id, errno: 0) }
+        return FrameHeader.frame(kind: .response, opcode: op, id: id, payload: SockGrant(flags: SockConnectRequest.passFiles))
+    }
+
+    /// Passed files on the relay of `local`, reopened with the rights of the host process
+    /// at its other end.
+    func hostFiles(_ local: Int32) -> FdTranslator {
+        HostFiles(exports: dispatcher.backend.exports, whitelist: dispatcher.backend.whitelist,
+                  receiver: Engine.caller(PeerIdentity(of: local)), pipes: Engine.pipes, logger: logger)
+    }
+
+    static func caller(_ p: PeerIdentity) -> Caller {
+        Caller(uid: p.uid, gid: p.gid, pid: UInt32(bitPattern: p.pid), groups: Array(p.groups.prefix(Wire.maxGroups)))
     }
 
     /// The decoded request and its path when the path is in `list` (the setting named
@@ -91,9 +110,10 @@ extension Engine {
 
     /// Leaves the connection to the relay: the loop forgets it without shutting the socket
     /// down (the relay has its own fd for it), then closes its own fd once no ring op uses it.
-    func handOver(_ c: Connection, local: Int32, seqpacket: Bool, answer: [UInt8]) {
+    func handOver(_ c: Connection, local: Int32, seqpacket: Bool, passFiles: Bool, answer: [UInt8]) {
         guard let (net, leftover) = detach(c) else { close(local); return }
-        Engine.relay.add(local: local, net: net, seqpacket: seqpacket, toLocal: leftover, toNet: answer)
+        Engine.relay.add(local: local, net: net, seqpacket: seqpacket, files: passFiles ? hostFiles(local) : nil,
+                         toLocal: leftover, toNet: answer)
     }
 
     /// Takes the connection off the loop: a new fd for its socket and the bytes already
@@ -120,8 +140,9 @@ final class SockListener {
     let fd: Int32
     let path: String
     let seqpacket: Bool
-    init(conn: Connection, fd: Int32, path: String, seqpacket: Bool) {
-        self.conn = conn; self.fd = fd; self.path = path; self.seqpacket = seqpacket
+    let passFiles: Bool     // granted at SOCK_LISTEN: every relay of its connections passes files
+    init(conn: Connection, fd: Int32, path: String, seqpacket: Bool, passFiles: Bool) {
+        self.conn = conn; self.fd = fd; self.path = path; self.seqpacket = seqpacket; self.passFiles = passFiles
     }
 }
 
@@ -133,14 +154,14 @@ extension Engine {
         guard let (req, path) = allowedRequest(c, h, payload, SockListenRequest.self, \.path,
                                                config.unixListen, "unix_listen") else { return }
         let fd: Int32
-        do { try Credentials.asServer(); fd = try Engine.listenUnix(path, req.type) } catch {
+        do { try Credentials.asServer(); fd = try Engine.listenUnix(path, req.socketType) } catch {
             return fail(c, h, (error as? FsError)?.errno ?? EIO)
         }
-        let l = SockListener(conn: c, fd: fd, path: path, seqpacket: req.type == SockConnectRequest.seqpacket)
+        let l = SockListener(conn: c, fd: fd, path: path, seqpacket: req.seqpacket, passFiles: req.asksForFiles)
         streams.listeners.append(l)
         armSockAccept(l)
         logger.info("socket bridge: serving", metadata: ["conn.peer": "\(c.peer)", "path": "\(path)"])
-        send(c, OutBuffer(copying: FrameHeader.errorFrame(opcode: h.opcode, id: h.id, errno: 0)))
+        send(c, OutBuffer(copying: Engine.relayAnswer(.sockListen, h.id, asked: req.asksForFiles)))
     }
 
     static func listenUnix(_ path: String, _ type: UInt32) throws -> Int32 {
@@ -183,8 +204,19 @@ extension Engine {
     /// SOCK_ACCEPT on a fresh connection: it becomes the relay of that host connection.
     func sockAccept(_ c: Connection, _ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {
         guard let req = try? SockTokenMessage.decode(payload) else { return fail(c, h, EPROTO) }
+        if req.token & PassedFile.pipeTokenBit != 0 { return pipeAccept(c, h, req.token) }
         guard let a = streams.accepted.removeValue(forKey: req.token) else { return fail(c, h, ENOENT) }
-        handOver(c, local: a.fd, seqpacket: a.listener.seqpacket, answer: FrameHeader.errorFrame(opcode: h.opcode, id: h.id, errno: 0))
+        handOver(c, local: a.fd, seqpacket: a.listener.seqpacket, passFiles: a.listener.passFiles,
+                 answer: FrameHeader.errorFrame(opcode: h.opcode, id: h.id, errno: 0))
+    }
+
+    /// SOCK_ACCEPT of a pipe's token: the connection carries that pipe's data.
+    private func pipeAccept(_ c: Connection, _ h: FrameHeader, _ token: UInt64) {
+        guard let (net, leftover) = detach(c) else { return }
+        let answer = FrameHeader.errorFrame(opcode: h.opcode, id: h.id, errno: 0)
+        if !Engine.pipes.meet(token, net: net, toLocal: leftover, toNet: answer) {
+            logger.warning("socket bridge: too many relayed pipes wait for their other half; connection closed", metadata: ["conn.peer": "\(c.peer)"])
+        }
     }
 
     /// The owning connection closed: the host sockets it served go away.

@@ -56,7 +56,12 @@ PORT=$(free_port)
     --unix-connect "$H/" --unix-listen "$H/from-dpu-echo.sock" --unix-listen "$H/from-dpu-seq.sock" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for i in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
-mount_qtfs "$EXP" "$MNT" "unix_bridge=$D/api.sock:$H/api.sock,unix_bridge=$D/to-host-echo.sock:$H/echo.sock,unix_bridge=$D/to-host-seq.sock:$H/seq.sock:seqpacket,unix_bridge=$D/nope.sock:/run/not-allowed.sock,unix_serve=$H/from-dpu-echo.sock:$D/echo.sock,unix_serve=$H/from-dpu-seq.sock:$D/seq.sock:seqpacket"
+BRIDGES="unix_bridge=$D/to-host-fd.sock:$H/fd.sock:seqpacket,unix_bridge=$D/api.sock:$H/api.sock,unix_bridge=$D/to-host-echo.sock:$H/echo.sock,unix_bridge=$D/to-host-seq.sock:$H/seq.sock:seqpacket,unix_bridge=$D/nope.sock:/run/not-allowed.sock,unix_serve=$H/from-dpu-echo.sock:$D/echo.sock,unix_serve=$H/from-dpu-seq.sock:$D/seq.sock:seqpacket"
+# In the foreground: the bridge's log lines (a dropped descriptor) go to fuse-mnt.log.
+mkdir -p "$MNT"
+"$BIN/qtfs-fuse" -f -o "server=127.0.0.1:$PORT,key=$KEY,$BRIDGES" "$EXP" "$MNT" >"$WORK/fuse-mnt.log" 2>&1 &
+PIDS+=($!); MOUNTS+=("$MNT")
+wait_for mountpoint -q "$MNT" || fail "qtfs-fuse did not mount: $(cat "$WORK/fuse-mnt.log")"
 
 log "curl on the DPU against the HTTP API on a host unix socket"
 out=$(timeout 20 curl -s --unix-socket "$D/api.sock" http://localhost/v1/info) || fail "curl failed"
@@ -102,7 +107,7 @@ timeout 120 python3 "$WORK/client.py" "$H/from-dpu-echo.sock" stream 100 || fail
 log "host -> DPU: SOCK_SEQPACKET (20 connections)"
 timeout 120 python3 "$WORK/client.py" "$H/from-dpu-seq.sock" seq 20 || fail "seqpacket host -> DPU"
 
-log "clean close from either end; SCM_RIGHTS refused; a path the server does not allow is closed at once"
+log "clean close from either end; a descriptor that cannot pass is dropped; a path the server does not allow is closed at once"
 timeout 60 python3 - <<'PY' || fail "close semantics"
 import os, socket
 H, D = os.environ["H"], os.environ["D"]
@@ -119,20 +124,34 @@ assert data.endswith(b"host api says hi /x"), data
 s = socket.socket(socket.AF_UNIX); s.settimeout(20); s.connect(H + "/from-dpu-echo.sock")
 s.sendall(b"abc"); assert s.recv(10) == b"abc"; s.shutdown(socket.SHUT_WR)
 assert s.recv(10) == b"", "no EOF after our shutdown"
-# SCM_RIGHTS cannot cross machines: the message is not relayed and the connection closes
+# A descriptor that cannot cross machines (a character device): its message's bytes are
+# relayed without it, and the connection goes on
 s = socket.socket(socket.AF_UNIX); s.settimeout(20); s.connect(D + "/to-host-echo.sock")
 s.sendall(b"plain"); assert s.recv(10) == b"plain"
 socket.send_fds(s, [b"with fd"], [os.open("/dev/null", os.O_RDONLY)])
-try:
-    got = s.recv(10)
-except ConnectionResetError:
-    got = b""
-assert got == b"", ("a message with SCM_RIGHTS was relayed", got)
+got = b""
+while len(got) < 7: got += s.recv(10)
+assert got == b"with fd", ("the bytes sent with a descriptor", got)
+s.sendall(b"after"); assert s.recv(10) == b"after", "the connection did not go on"
 # not allowed by the server: accepted locally, then closed without data
 s = socket.socket(socket.AF_UNIX); s.settimeout(20); s.connect(D + "/nope.sock")
 assert s.recv(10) == b"", "a forbidden bridge carried data"
 PY
 grep -q "not allowed" "$WORK/server.log" || fail "no log line for the refused path"
+grep -q "dropped a file descriptor passed by the local process: a character device" "$WORK/fuse-mnt.log" \
+    || fail "no log line for the dropped descriptor: $(cat "$WORK/fuse-mnt.log")"
+
+log "SCM_RIGHTS over a unix_bridge (SOCK_SEQPACKET): a file of the mount and a pipe pass both ways, a socket is dropped"
+printf 0123456789abcdef > "$EXP/passed"; printf "host-side file" > "$EXP/hostfile"; echo local > "$D/local"
+SCM_PEER_TYPE=seqpacket python3 "$(dirname "$0")/scm_peer.py" serve "$H/fd.sock" "$EXP/hostfile" & PIDS+=($!)
+wait_for test -S "$H/fd.sock" || fail "host fd server did not start"
+out=$(SCM_PEER_TYPE=seqpacket timeout 30 python3 "$(dirname "$0")/scm_peer.py" client "$D/to-host-fd.sock" "$MNT/passed" "$D/local") \
+    || fail "passing descriptors over a unix_bridge broke it: '$out'"
+[ "$out" = $'read:4567 fds:1\npipe fds:1 data:through the pipe\nsock fds:0\nback 1 side file\npipe-back 1 from the host\nsock-back 0\nread:none fds:0' ] \
+    || fail "descriptors over a unix_bridge: '$out'"
+[ "$(cat "$EXP/passed")" = 01234567WXYZcdef ] || fail "the host's write through the passed file: $(cat "$EXP/passed")"
+grep -q "dropped a file descriptor passed by the local process: $D/local: it is not in a qtfs mount" "$WORK/fuse-mnt.log" \
+    || fail "qtfs-fuse did not log the dropped DPU-only file: $(cat "$WORK/fuse-mnt.log")"
 
 log "a listen path outside unix_listen is refused with a clear message"
 if timeout 20 "$BIN/qtfs-fuse" -f -o "server=127.0.0.1:$PORT,key=$KEY,unix_serve=$H/other.sock:$D/echo.sock" "$EXP" "$WORK/mnt2" 2>"$WORK/refused.log"; then

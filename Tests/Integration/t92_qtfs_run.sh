@@ -11,6 +11,7 @@ run_cleanup() {
     [ "$rc" = 0 ] || { tail -20 "$WORK/server.log"; cat "$WORK"/run*.err; } >&2
     [ -n "${DPU_INIT:-}" ] && kill -9 "$DPU_INIT"     # the DPU's pid namespace ends with it
     [ -n "${ECHO_PID:-}" ] && kill "$ECHO_PID"
+    [ -n "${FD_PID:-}" ] && kill "$FD_PID"
     for m in $(grep -o " $H/mounts/[^ ]*" /proc/self/mountinfo | sort -r); do umount -l "$m"; done
     cleanup
     del_netns_pair
@@ -111,13 +112,44 @@ import socket; c = socket.socket(socket.AF_UNIX); c.connect('$H/sock/dpu.sock');
 grep -q "dpu.sock for pid .*: its listener is on this side" "$WORK/direct.err" \
     || fail "a DPU client of a DPU server went through the host: $(cat "$WORK/direct.err")"
 wait "$DPU_SERVER" || fail "the DPU server did not end cleanly"
-in_dpu sh -c 'ls /run/qtfs-run.bound 2>/dev/null' | has . && fail "the ended server's qtfs-run left its entry in /run/qtfs-run.bound"
+# (Only this run's entry: a run killed earlier, this test's failure included, leaves its own.)
+in_dpu sh -c 'for e in /run/qtfs-run.bound/*; do readlink "$e"; done 2>/dev/null' | has -F "$H/sock/dpu.sock" \
+    && fail "the ended server's qtfs-run left its entry in /run/qtfs-run.bound"
 out=$(R python3 -c "
 import socket
 c = socket.socket(socket.AF_UNIX); c.bind('\0qtfs-t92-abstract'); print('abstract ok')
 d = socket.socket(socket.AF_UNIX); d.bind('/tmp/local.sock'); print('local ok')")
 [ "$out" = $'abstract ok\nlocal ok' ] || fail "abstract and DPU-local binds: '$out'"
 in_dpu test -S "$ROOT/tmp/local.sock" || fail "a bind outside qtfs mounts did not stay on the DPU"
+
+log "SCM_RIGHTS: regular files under the qtfs mount and pipes pass both ways; a socket or a DPU-only file is dropped"
+printf 0123456789abcdef > "$H/data/passed"; printf "host-side file" > "$H/data/hostfile"
+cp "$(dirname "$0")/scm_peer.py" "$ROOT/tmp/"; echo local > "$ROOT/tmp/local-file"
+python3 "$ROOT/tmp/scm_peer.py" serve "$H/sock/fd.sock" "$H/data/hostfile" & FD_PID=$!
+wait_for test -S "$H/sock/fd.sock" || fail "host fd server did not start"
+out=$(R python3 /tmp/scm_peer.py client "$H/sock/fd.sock" "$H/data/passed" /tmp/local-file) \
+    || fail "passing descriptors over a relayed connection broke it: '$out' $(tail -3 "$WORK/run.err")"
+# The host read 4 bytes at the DPU's offset 4, then wrote through the same descriptor.
+[ "$(sed -n 1p <<<"$out")" = "read:4567 fds:1" ] || fail "a DPU file passed to the host: '$out'"
+[ "$(cat "$H/data/passed")" = 01234567WXYZcdef ] || fail "the host's write through the passed file: $(cat "$H/data/passed")"
+[ "$(sed -n 2p <<<"$out")" = "pipe fds:1 data:through the pipe" ] || fail "a pipe passed to the host, read to its end there: '$out'"
+[ "$(sed -n 3p <<<"$out")" = "sock fds:0" ] || fail "a socket passed to the host: '$out'"
+[ "$(sed -n 4p <<<"$out")" = "back 1 side file" ] || fail "a host file passed to the DPU (offset 5): '$out'"
+[ "$(sed -n 5p <<<"$out")" = "pipe-back 1 from the host" ] || fail "a pipe passed to the DPU, read to its end here: '$out'"
+[ "$(sed -n 6p <<<"$out")" = "sock-back 0" ] || fail "a socket passed to the DPU: '$out'"
+[ "$(sed -n 7p <<<"$out")" = "read:none fds:0" ] || fail "a DPU-only file passed to the host: '$out'"
+grep -q "dropped a file descriptor passed by the local process: a socket" "$WORK/run.err" \
+    || fail "qtfs-run did not log the dropped socket"
+grep -q "dropped a file descriptor passed by the local process: $ROOT/tmp/local-file: it is not in a qtfs mount" "$WORK/run.err" \
+    || fail "qtfs-run did not log the dropped DPU-only file"
+grep -q "dropped a file descriptor passed by the local process: a socket" "$WORK/server.log" \
+    || fail "the server did not log the dropped socket"
+R python3 /tmp/scm_peer.py answer "$H/sock/dpu-fd.sock" "$H/data/hostfile" & DPU_FD_SERVER=$!
+wait_for test -S "$H/sock/dpu-fd.sock" || fail "bind of the DPU fd server made no socket on the host"
+out=$(python3 "$ROOT/tmp/scm_peer.py" pass "$H/sock/dpu-fd.sock" "$H/data/passed") \
+    || fail "a host client passing a file to a DPU server: '$out'"
+[ "$out" = "take:234567WXYZcdef 1 host-side file" ] || fail "files passed between a host client and a DPU server: '$out'"
+wait "$DPU_FD_SERVER" || fail "the DPU fd server did not end cleanly"
 
 log "mounts: tmpfs with util-linux mount, and with a static busybox"
 R mount -t tmpfs -o size=4m t92tmp "$H/mounts/tmp" || fail "mount -t tmpfs under the qtfs mount"

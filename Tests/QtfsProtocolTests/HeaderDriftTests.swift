@@ -96,6 +96,8 @@ final class HeaderDriftTests: XCTestCase {
         "QTFS_STREAM_NOWAIT": StreamOffset.noWait,
         "QTFS_SOCK_STREAM": UInt64(SockConnectRequest.stream),
         "QTFS_SOCK_SEQPACKET": UInt64(SockConnectRequest.seqpacket),
+        "QTFS_SOCK_PASS_FILES": UInt64(SockConnectRequest.passFiles),
+        "QTFS_CAP_SOCK_FILES": HelloReply.capSockFiles,
     ]
 
     /// The integer of `static let NAME = 123` in a Swift source file (0 when absent: the

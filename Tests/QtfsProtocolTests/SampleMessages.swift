@@ -114,5 +114,8 @@ enum Samples {
                SockListenRequest(path: Array("/run/shim/abc.sock".utf8), type: SockConnectRequest.seqpacket)),
         Sample("sockincoming.event", .event, .sockIncoming, id: 0, SockTokenMessage(token: 9)),
         Sample("sockaccept.request", .request, .sockAccept, id: 1, SockTokenMessage(token: 9)),
+        Sample("sockconnect-files.request", .request, .sockConnect, id: 44,
+               SockConnectRequest(caller: alice, path: Array("/run/containerd/containerd.sock".utf8),
+                                  type: SockConnectRequest.stream | SockConnectRequest.passFiles)),
     ]
 }

@@ -9,6 +9,8 @@ class ServerTestCase: XCTestCase {
     var server: QtfsServer!
 
     func extraExports() -> [ExportConfig] { [] }
+    /// Settings a test case adds to the default configuration.
+    func configure(_ cfg: inout ServerConfig) {}
 
     override func setUpWithError() throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("qtfs-test-\(UUID().uuidString)").path
@@ -18,6 +20,7 @@ class ServerTestCase: XCTestCase {
         cfg.port = 0
         cfg.workers = 4
         cfg.exports = [ExportConfig(path: root)] + extraExports()
+        configure(&cfg)
         var logger = Logger(label: "qtfs-server-test")
         logger.logLevel = .critical
         server = try QtfsServer(config: cfg, logger: logger)

@@ -46,7 +46,7 @@ final class TestClient {
         FrameHeader.frame(kind: .request, opcode: op, id: id, payload: p)
     }
 
-    private func readExactly(_ n: Int) throws -> [UInt8] {
+    func readExactly(_ n: Int) throws -> [UInt8] {
         var out = [UInt8](repeating: 0, count: n)
         var got = 0
         while got < n {

@@ -105,6 +105,8 @@ enum qtfs_op {
 #define QTFS_CAP_AUTH		1u
 /* HELLO capability bit 2, reserved: both sides speak TLS after HELLO */
 #define QTFS_CAP_TLS		2u
+/* HELLO capability bit 3 from the server: SOCK_CONNECT/SOCK_LISTEN take QTFS_SOCK_PASS_FILES */
+#define QTFS_CAP_SOCK_FILES	4u
 /* Authentication (docs/protocol.md, "Authentication"): HMAC-SHA256 over a transcript */
 #define QTFS_AUTH_METHOD_HMAC_SHA256	1
 #define QTFS_AUTH_NONCE		32
@@ -145,6 +147,8 @@ enum qtfs_op {
 /* SOCK_CONNECT and SOCK_LISTEN socket types */
 #define QTFS_SOCK_STREAM	1u
 #define QTFS_SOCK_SEQPACKET	5u
+/* Added to the type: relay file descriptors too (to a server announcing QTFS_CAP_SOCK_FILES) */
+#define QTFS_SOCK_PASS_FILES	0x100u
 
 struct qtfs_hdr {
 	u8 kind;
