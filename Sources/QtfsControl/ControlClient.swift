@@ -1,7 +1,7 @@
 // The caller's end of a control socket: connect, send one request, read one answer, all
 // within one deadline (a stopped or hung component costs the caller that long, no more).
 // Errors are one line saying what went wrong and what to do.
-import Foundation
+import FoundationEssentials   // JSON only (see ControlServer.swift)
 import Glibc
 
 public enum ControlClient {
@@ -33,7 +33,7 @@ public enum ControlClient {
         case EACCES, EPERM:
             return ControlError("permission denied on \(path); the control sockets are root's: run qtinfo as root")
         case ECONNREFUSED:
-            if let pid = SocketDirectory.goneOwner(ofSocket: (path as NSString).lastPathComponent) {
+            if let pid = SocketDirectory.goneOwner(ofSocket: SocketDirectory.fileName(path)) {
                 return ControlError("stale control socket \(path): process \(pid) is gone (crashed?); remove it with: rm \(path)")
             }
             return ControlError("\(path) refuses connections; the component is stopping or stuck")

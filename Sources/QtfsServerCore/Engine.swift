@@ -9,6 +9,7 @@ internal import CQtfsUring
 import Logging
 import QtfsControl
 import QtfsProtocol
+import QtfsSystem
 
 final class Engine {
     enum Op {

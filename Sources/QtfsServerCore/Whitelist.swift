@@ -4,6 +4,7 @@
 import Glibc
 internal import CQtfsSys
 import Logging
+import QtfsSystem
 
 public final class Whitelist: @unchecked Sendable {
     public struct Entry: Equatable, Sendable {

@@ -1,5 +1,5 @@
 // What qtinfo prints: tables for people, one JSON document for programs.
-import Foundation
+import FoundationEssentials   // JSON only (see QtfsControl/ControlServer.swift)
 import QtfsControl
 
 enum JSONOutput {
