@@ -4,8 +4,9 @@ import PackageDescription
 // The Swift runtime linked into each executable, so that installed binaries need only
 // Debian's libraries (libc, libstdc++, libfuse3, liburing, libnl), never the toolchain
 // (Tests/Integration/t05_no_toolchain_libs.sh). C libraries stay dynamic. No target imports
-// Foundation (static, it brings ICU's data: some 60 MB a binary); FoundationEssentials
-// (JSON, and swift-argument-parser's own import) needs its two helper archives named here.
+// Foundation (static, it brings ICU's data: some 60 MB a binary). FoundationEssentials
+// (swift-argument-parser imports it: in qtfs-server and qtinfo, about 10 MB each; qtinfo's
+// --json uses it too) needs its two helper archives named here.
 // Release builds only (those are installed): the unit tests link Qtinfo's module, they would
 // inherit these flags, and XCTest exists only as a shared library.
 let staticSwiftRuntime: [LinkerSetting] = [

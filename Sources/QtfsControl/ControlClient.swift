@@ -1,7 +1,6 @@
 // The caller's end of a control socket: connect, send one request, read one answer, all
 // within one deadline (a stopped or hung component costs the caller that long, no more).
 // Errors are one line saying what went wrong and what to do.
-import FoundationEssentials   // JSON only (see ControlServer.swift)
 import Glibc
 
 public enum ControlClient {
@@ -15,12 +14,10 @@ public enum ControlClient {
         let rc = StreamSocket.withAddress(path) { connect(fd, $0, $1) }
         guard let rc else { throw ControlError("control socket path \(path) is too long") }
         if rc != 0 { throw errno == EAGAIN || errno == EINPROGRESS ? hung : connectError(path, errno) }
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard StreamSocket.writeAll(fd, Array(try enc.encode(req)) + [UInt8(ascii: "\n")], deadline: deadline),
+        guard StreamSocket.writeAll(fd, Array(try JSONValue(encoding: req).text.utf8) + [UInt8(ascii: "\n")], deadline: deadline),
               let bytes = StreamSocket.readMessage(fd, deadline: deadline) else { throw hung }
         do {
-            return try JSONDecoder().decode(ControlResponse.self, from: Data(bytes))
+            return try JSONValue.parse(bytes).decode(ControlResponse.self)
         } catch {
             throw ControlError("\(path) answered something that is not a qtfs control response; is it a qtfs socket?")
         }

@@ -2,7 +2,6 @@
 // thread, off the io_uring loop and the FUSE threads. Each client gets one request and
 // one answer, bounded in size and in time (2 s for both together), so a stuck or
 // hostile control client delays only other control clients, never the file service.
-import FoundationEssentials   // JSON only; the whole of Foundation would bring ICU in (Package.swift)
 import Glibc
 import Logging
 import QtfsSystem
@@ -78,7 +77,7 @@ public final class ControlServer: @unchecked Sendable {
             return
         }
         let answer: ControlResponse
-        if let req = try? JSONDecoder().decode(ControlRequest.self, from: Data(bytes)) {
+        if let req = try? JSONValue.parse(bytes).decode(ControlRequest.self) {
             answer = target.answer(req)
             if req.command == .setLogLevel || req.command == .clear || req.command.isWhitelistChange {
                 logger.notice("control command", metadata: ["control.command": "\(req.command.rawValue)",
@@ -94,10 +93,8 @@ public final class ControlServer: @unchecked Sendable {
     static let clientSeconds = 2.0
 
     static func encode(_ r: ControlResponse) -> [UInt8] {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = (try? enc.encode(r)) ?? Data(#"{"ok":false,"error":"cannot encode the answer"}"#.utf8)
-        return Array(data) + [UInt8(ascii: "\n")]
+        let text = (try? JSONValue(encoding: r).text) ?? #"{"error":"cannot encode the answer","ok":false}"#
+        return Array(text.utf8) + [UInt8(ascii: "\n")]
     }
 }
 
