@@ -1,6 +1,18 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// The Swift runtime linked into each executable, so that installed binaries need only
+// Debian's libraries (libc, libstdc++, libfuse3, liburing, libnl), never the toolchain
+// (Tests/Integration/t05_no_toolchain_libs.sh). C libraries stay dynamic. No target imports
+// Foundation (static, it brings ICU's data: some 60 MB a binary). FoundationEssentials
+// (swift-argument-parser imports it: in qtfs-server and qtinfo, about 10 MB each; qtinfo's
+// --json uses it too) needs its two helper archives named here.
+// Release builds only (those are installed): the unit tests link Qtinfo's module, they would
+// inherit these flags, and XCTest exists only as a shared library.
+let staticSwiftRuntime: [LinkerSetting] = [
+    .unsafeFlags(["-static-stdlib", "-l_FoundationCollections", "-l_FoundationCShims"], .when(configuration: .release)),
+]
+
 // Layout: a platform-free protocol library, C shim targets holding only what Swift
 // cannot import, server and client libraries, and thin executables on top.
 let package = Package(
@@ -32,12 +44,12 @@ let package = Package(
         .target(name: "CFuse", linkerSettings: [.linkedLibrary("fuse3")]),
         .target(name: "CQtfsSys"),
         // Control endpoint (qtinfo): statistics, log level, status over a unix socket.
-        .target(name: "QtfsControl", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        .target(name: "QtfsControl", dependencies: ["QtfsSystem", .product(name: "Logging", package: "swift-log")]),
         // Prometheus text export of the statistics, through swift-metrics.
         .target(
             name: "QtfsMetrics",
             dependencies: [
-                "QtfsControl",
+                "QtfsControl", "QtfsSystem",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
@@ -60,10 +72,11 @@ let package = Package(
         .executableTarget(
             name: "QtfsServer",
             dependencies: [
-                "QtfsServerCore", "QtfsControl", "QtfsMetrics", "QtfsAuth",
+                "QtfsServerCore", "QtfsSystem", "QtfsControl", "QtfsMetrics", "QtfsAuth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]),
+            ],
+            linkerSettings: staticSwiftRuntime),
         .target(
             name: "QtfsClient",
             dependencies: [
@@ -75,7 +88,8 @@ let package = Package(
             dependencies: [
                 "QtfsClient", "QtfsAuth", "CFuse", "CQtfsSys", "QtfsControl",
                 .product(name: "Logging", package: "swift-log"),
-            ]),
+            ],
+            linkerSettings: staticSwiftRuntime),
         // qtfs-rexec (and `rexec`): run a host program from the DPU (docs/rexec.md).
         .executableTarget(
             name: "QtfsRexecCommand",
@@ -86,13 +100,15 @@ let package = Package(
         // qtfs-run: a command's mounts and unix sockets under qtfs mounts done on the host.
         .executableTarget(
             name: "QtfsRunCommand",
-            dependencies: ["QtfsClient", "QtfsProtocol", "QtfsAuth", "CQtfsSys"]),
+            dependencies: ["QtfsClient", "QtfsProtocol", "QtfsAuth", "CQtfsSys"],
+            linkerSettings: staticSwiftRuntime),
         .executableTarget(
             name: "Qtinfo",
             dependencies: [
-                "QtfsProtocol", "QtfsControl", "CNetlink",
+                "QtfsProtocol", "QtfsSystem", "QtfsControl", "CNetlink",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]),
+            ],
+            linkerSettings: staticSwiftRuntime),
         .testTarget(name: "QtfsProtocolTests", dependencies: ["QtfsProtocol"]),
         .testTarget(name: "QtfsServerTests", dependencies: ["QtfsServerCore", "QtfsProtocol", "CQtfsSys"]),
         .testTarget(name: "QtfsClientTests", dependencies: ["QtfsClient", "QtfsProtocol"]),

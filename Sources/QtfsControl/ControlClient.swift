@@ -1,7 +1,6 @@
 // The caller's end of a control socket: connect, send one request, read one answer, all
 // within one deadline (a stopped or hung component costs the caller that long, no more).
 // Errors are one line saying what went wrong and what to do.
-import Foundation
 import Glibc
 
 public enum ControlClient {
@@ -15,12 +14,10 @@ public enum ControlClient {
         let rc = StreamSocket.withAddress(path) { connect(fd, $0, $1) }
         guard let rc else { throw ControlError("control socket path \(path) is too long") }
         if rc != 0 { throw errno == EAGAIN || errno == EINPROGRESS ? hung : connectError(path, errno) }
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard StreamSocket.writeAll(fd, Array(try enc.encode(req)) + [UInt8(ascii: "\n")], deadline: deadline),
+        guard StreamSocket.writeAll(fd, Array(try JSONValue(encoding: req).text.utf8) + [UInt8(ascii: "\n")], deadline: deadline),
               let bytes = StreamSocket.readMessage(fd, deadline: deadline) else { throw hung }
         do {
-            return try JSONDecoder().decode(ControlResponse.self, from: Data(bytes))
+            return try JSONValue.parse(bytes).decode(ControlResponse.self)
         } catch {
             throw ControlError("\(path) answered something that is not a qtfs control response; is it a qtfs socket?")
         }
@@ -33,7 +30,7 @@ public enum ControlClient {
         case EACCES, EPERM:
             return ControlError("permission denied on \(path); the control sockets are root's: run qtinfo as root")
         case ECONNREFUSED:
-            if let pid = SocketDirectory.goneOwner(ofSocket: (path as NSString).lastPathComponent) {
+            if let pid = SocketDirectory.goneOwner(ofSocket: SocketDirectory.fileName(path)) {
                 return ControlError("stale control socket \(path): process \(pid) is gone (crashed?); remove it with: rm \(path)")
             }
             return ControlError("\(path) refuses connections; the component is stopping or stuck")

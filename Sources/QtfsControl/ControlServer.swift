@@ -2,17 +2,16 @@
 // thread, off the io_uring loop and the FUSE threads. Each client gets one request and
 // one answer, bounded in size and in time (2 s for both together), so a stuck or
 // hostile control client delays only other control clients, never the file service.
-import Foundation
 import Glibc
 import Logging
+import QtfsSystem
 
 public final class ControlServer: @unchecked Sendable {
     public let path: String
     private let target: ControlTarget
     private let logger: Logger
     private let fd: Int32
-    private var thread: Thread?
-    private let done = DispatchSemaphore(value: 0)
+    private var thread: pthread_t?
 
     /// Creates the socket ROLE-PID.sock in `directory` and starts serving it.
     public init(target: ControlTarget, directory: String = SocketDirectory.path, logger: Logger) throws {
@@ -31,10 +30,13 @@ public final class ControlServer: @unchecked Sendable {
             close(fd)
             throw error
         }
-        let t = Thread { [self] in serve(); done.signal() }
-        t.name = "qtfs-control"
-        thread = t
-        t.start()
+        do {
+            thread = try Threads.start(detached: false) { [self] in serve() }
+        } catch {
+            close(fd)
+            unlink(path)
+            throw ControlError("cannot start the control thread: \(error)")
+        }
         logger.debug("control endpoint ready", metadata: ["control.socket": "\(path)"])
     }
 
@@ -51,10 +53,10 @@ public final class ControlServer: @unchecked Sendable {
 
     /// Stops serving and removes the socket file.
     public func stop() {
-        guard thread != nil else { return }
+        guard let t = thread else { return }
         thread = nil
         Glibc.shutdown(fd, Int32(SHUT_RDWR))   // wakes the blocked accept
-        done.wait()
+        pthread_join(t, nil)
         close(fd)
         unlink(path)
     }
@@ -75,7 +77,7 @@ public final class ControlServer: @unchecked Sendable {
             return
         }
         let answer: ControlResponse
-        if let req = try? JSONDecoder().decode(ControlRequest.self, from: Data(bytes)) {
+        if let req = try? JSONValue.parse(bytes).decode(ControlRequest.self) {
             answer = target.answer(req)
             if req.command == .setLogLevel || req.command == .clear || req.command.isWhitelistChange {
                 logger.notice("control command", metadata: ["control.command": "\(req.command.rawValue)",
@@ -91,10 +93,8 @@ public final class ControlServer: @unchecked Sendable {
     static let clientSeconds = 2.0
 
     static func encode(_ r: ControlResponse) -> [UInt8] {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = (try? enc.encode(r)) ?? Data(#"{"ok":false,"error":"cannot encode the answer"}"#.utf8)
-        return Array(data) + [UInt8(ascii: "\n")]
+        let text = (try? JSONValue(encoding: r).text) ?? #"{"error":"cannot encode the answer","ok":false}"#
+        return Array(text.utf8) + [UInt8(ascii: "\n")]
     }
 }
 

@@ -23,6 +23,11 @@ public enum SocketDirectory {
         return name
     }
 
+    /// The last component of a socket path ("server-1234.sock" for /run/qtfs/server-1234.sock).
+    public static func fileName(_ path: String) -> String {
+        String(path[(path.lastIndex(of: "/").map(path.index(after:)) ?? path.startIndex)...])
+    }
+
     /// The pid part of a component name.
     public static func pid(ofComponent name: String) -> Int32? {
         guard let dash = name.lastIndex(of: "-") else { return nil }
@@ -35,15 +40,21 @@ public enum SocketDirectory {
     /// namespace sharing this directory (then its socket still answers), or the pid may
     /// have been reused (then it exists but nothing listens). Returns the names removed.
     static func removeStale(in dir: String) -> [String] {
-        guard let d = opendir(dir) else { return [] }
-        defer { closedir(d) }
-        var removed: [String] = []
-        while let e = readdir(d) {
-            let file = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        (entries(in: dir) ?? []).filter { file in
             let path = "\(dir)/\(file)"
-            if isStale(file: file, path: path) && unlink(path) == 0 { removed.append(file) }
+            return isStale(file: file, path: path) && unlink(path) == 0
         }
-        return removed
+    }
+
+    /// The file names in `dir`; nil when it cannot be read (errno says why).
+    public static func entries(in dir: String) -> [String]? {
+        guard let d = opendir(dir) else { return nil }
+        defer { closedir(d) }
+        var names: [String] = []
+        while let e = readdir(d) {
+            names.append(withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) })
+        }
+        return names
     }
 
     /// A component binds its socket and listens on it at once; only a socket older than

@@ -1,32 +1,36 @@
 // GET /metrics over plain HTTP on an opt-in address, served by one thread with 2 s
 // socket timeouts and a bounded request read; the body is swift-prometheus's rendering.
-import Foundation
 import Glibc
 import Logging
 import QtfsControl
+import QtfsSystem
 
 public final class MetricsEndpoint: @unchecked Sendable {
     private let fd: Int32
     private let mirror: PrometheusMirror
     private let beforeScrape: @Sendable () -> Void
     private let logger: Logger
-    private let done = DispatchSemaphore(value: 0)
-    private var running = true
+    private var thread: pthread_t?
     public let port: UInt16
 
     /// `address` is HOST:PORT (IPv4; port 0 picks one). `beforeScrape` refreshes gauges.
     public init(address: String, mirror: PrometheusMirror, logger: Logger, beforeScrape: @escaping @Sendable () -> Void) throws {
         self.mirror = mirror; self.logger = logger; self.beforeScrape = beforeScrape
         (fd, port) = try MetricsEndpoint.listen(address)
-        Thread { [self] in serve(); done.signal() }.start()
+        do {
+            thread = try Threads.start(detached: false) { [self] in serve() }
+        } catch {
+            close(fd)
+            throw ControlError("cannot start the metrics thread: \(error)")
+        }
         logger.info("Prometheus metrics endpoint ready", metadata: ["metrics.listen": "\(address)", "metrics.port": "\(port)"])
     }
 
     public func stop() {
-        guard running else { return }
-        running = false
-        Glibc.shutdown(fd, Int32(SHUT_RDWR))
-        done.wait()
+        guard let t = thread else { return }
+        thread = nil
+        Glibc.shutdown(fd, Int32(SHUT_RDWR))   // wakes the blocked accept
+        pthread_join(t, nil)
         close(fd)
     }
 

@@ -1,11 +1,11 @@
 // qtfs-server: exports host directories to qtfs clients over TCP.
 import ArgumentParser
-import Foundation
 import Glibc
 import Logging
 import QtfsControl
 import QtfsMetrics
 import QtfsServerCore
+import QtfsSystem
 
 @main
 struct QtfsServerCommand: ParsableCommand {
@@ -92,8 +92,7 @@ struct QtfsServerCommand: ParsableCommand {
                                             mirror: mirror, logger: logger)
         defer { endpoints.stop() }
         // If the loop ends by itself (fatal io_uring error), wake the main thread too.
-        let watcher = Thread { server.wait(); kill(getpid(), SIGTERM) }
-        watcher.start()
+        try Threads.start { server.wait(); kill(getpid(), SIGTERM) }
         var sig: Int32 = 0
         sigwait(&signals, &sig)
         logger.info("stopping", metadata: ["signal": "\(sig)"])

@@ -1,7 +1,7 @@
 // Where qtinfo finds qtfs components. A source discovers components; a component answers
 // control requests. The control sockets of qtfs-server and qtfs-fuse are one source; the
 // kernel module (generic netlink) plugs in as another conformer of the same two protocols.
-import Foundation
+import Glibc
 import QtfsControl
 
 /// One qtfs component: a server, a FUSE mount, the kernel module.
@@ -34,13 +34,9 @@ struct SocketSource: ComponentSource {
     let directory: String
 
     func discover() throws -> [any QtfsComponent] {
-        let files: [String]
-        do {
-            files = try FileManager.default.contentsOfDirectory(atPath: directory)
-        } catch CocoaError.fileReadNoSuchFile {
-            return []   // nothing has ever run here
-        } catch {
-            throw QtinfoError("cannot read \(directory): \(error.localizedDescription); run qtinfo as root")
+        guard let files = SocketDirectory.entries(in: directory) else {
+            if errno == ENOENT { return [] }   // nothing has ever run here
+            throw QtinfoError("cannot read \(directory): \(String(cString: strerror(errno))); run qtinfo as root")
         }
         return files.sorted().compactMap { file in
             guard let name = SocketDirectory.componentName(ofSocket: file) else { return nil }
@@ -58,7 +54,7 @@ struct SocketComponent: QtfsComponent {
 
     /// A socket named on the command line.
     init(socket path: String) {
-        let file = (path as NSString).lastPathComponent
+        let file = SocketDirectory.fileName(path)
         self.init(name: SocketDirectory.componentName(ofSocket: file) ?? file, address: path)
     }
 

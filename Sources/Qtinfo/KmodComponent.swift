@@ -1,7 +1,7 @@
 // qtfs.ko as a qtinfo component (role "kmod", address "netlink:qtfs"): the control
 // requests of docs/qtinfo.md answered through KernelModuleSource (generic netlink).
-import Foundation
 import QtfsControl
+import QtfsSystem
 
 /// Finds the module: present when /proc/filesystems lists qtfs (readable by anyone; the
 /// netlink commands themselves need CAP_NET_ADMIN).
@@ -9,7 +9,7 @@ struct KmodSource: ComponentSource {
     var filesystems = "/proc/filesystems"
 
     func discover() throws -> [any QtfsComponent] {
-        guard let text = try? String(contentsOfFile: filesystems, encoding: .utf8),
+        guard let text = readWholeFile(filesystems),
               text.split(separator: "\n").contains(where: { $0.split(whereSeparator: \.isWhitespace).last == "qtfs" })
         else { return [] }
         return [KmodComponent()]

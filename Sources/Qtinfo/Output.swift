@@ -1,5 +1,5 @@
 // What qtinfo prints: tables for people, one JSON document for programs.
-import Foundation
+import FoundationEssentials   // pretty-printed JSON; qtinfo links it anyway through swift-argument-parser
 import QtfsControl
 
 enum JSONOutput {

@@ -1,6 +1,5 @@
 // Which components an invocation acts on: all discovered ones, or those named with
 // --component (a name, a role, a mount point or a socket path).
-import Foundation
 import QtfsControl
 
 enum Selection {
