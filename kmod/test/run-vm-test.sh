@@ -52,6 +52,7 @@ cleanup() {
 	[ -n "${AUTH_PID:-}" ] && kill "$AUTH_PID" 2>/dev/null
 	[ -n "${RUN_PID:-}" ] && kill "$RUN_PID" 2>/dev/null
 	[ -n "${ECHO_PID:-}" ] && kill "$ECHO_PID" 2>/dev/null
+	[ -n "${SCM_PID:-}" ] && kill "$SCM_PID" 2>/dev/null
 	# host mounts the guest made through qtfs-run
 	[ -n "${RUNEXP:-}" ] && for m in $(grep -oE " $RUNEXP/[^ ]*" /proc/self/mountinfo | sort -r); do umount -l "$m"; done
 	wait 2>/dev/null
@@ -210,6 +211,10 @@ while True:
     c.sendall(data.upper()); c.close()
 PY
 ECHO_PID=$!
+# ... and a server that takes and gives file descriptors (SCM_RIGHTS)
+printf host-file-passed >"$RUNEXP/host-give.txt"
+python3 "$ROOT/Tests/Integration/scm_peer.py" serve "$RUNEXP/sock/scm.sock" "$RUNEXP/host-give.txt" >"$WORK/scm.log" 2>&1 &
+SCM_PID=$!
 HPORT=$((PORT + 1))
 python3 "$HERE/hostile-server.py" "$HPORT" >"$WORK/hostile.log" 2>&1 &
 HOSTILE_PID=$!
@@ -287,6 +292,7 @@ hcheck after_reconnect "$(cat "$EXPORT/after-restart.txt" 2>&1)" after-restart
 hcheck run_mount_on_host "$(grep -c " $RUNEXP/mnts/t .* - tmpfs qtfsrun " /proc/self/mountinfo)" 1
 hcheck run_mount_content "$(cat "$RUNEXP/mnts/t/f" 2>&1)" from-guest
 hcheck run_umount_on_host "$(grep -c " $RUNEXP/mnts/u " /proc/self/mountinfo)" 0
+hcheck run_scm_written "$(cat "$RUNEXP/scm.txt" 2>&1)" 01234567WXYZcdef
 
 npass=$(grep -c '^PASS' "$SERIAL.txt")
 nfail=$(grep -c '^FAIL' "$SERIAL.txt")

@@ -14,6 +14,10 @@
  *                                     "names=a,b end=0" (0: the end; else the errno)
  *   unixecho SOCKET MSG               connect(2) to a unix stream socket, send MSG, end the
  *                                     sending side, print what comes back
+ *   scmfile SOCKET FILE               to Tests/Integration/scm_peer.py's server: pass FILE
+ *                                     (open read-write at offset 4) with "file", print the
+ *                                     answer; then ask "give", print "back:" and what the
+ *                                     file passed back reads
  * Failures print "err=N" (errno) and exit 1.
  */
 #define _GNU_SOURCE
@@ -193,18 +197,24 @@ static int readdircmd(const char *dir)
 	return 0;
 }
 
-static int unixecho(const char *path, const char *msg)
+static int unix_connect(const char *path)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	char buf[256];
-	ssize_t n, got = 0;
 	int s = socket(AF_UNIX, SOCK_STREAM, 0);
 
 	if (s < 0 || strlen(path) >= sizeof(a.sun_path))
-		return fail();
+		return -1;
 	strcpy(a.sun_path, path);
-	if (connect(s, (struct sockaddr *)&a, sizeof(a)) || write(s, msg, strlen(msg)) < 0 ||
-	    shutdown(s, SHUT_WR))
+	return connect(s, (struct sockaddr *)&a, sizeof(a)) ? -1 : s;
+}
+
+static int unixecho(const char *path, const char *msg)
+{
+	char buf[256];
+	ssize_t n, got = 0;
+	int s = unix_connect(path);
+
+	if (s < 0 || write(s, msg, strlen(msg)) < 0 || shutdown(s, SHUT_WR))
 		return fail();
 	while ((n = read(s, buf + got, sizeof(buf) - 1 - got)) > 0)
 		got += n;
@@ -212,6 +222,65 @@ static int unixecho(const char *path, const char *msg)
 		return fail();
 	buf[got] = 0;
 	printf("%s\n", buf);
+	return 0;
+}
+
+/* One message of scm_peer.py's protocol: TEXT with FD (-1: none). */
+static int send_with_fd(int s, const char *text, int fd)
+{
+	char ctl[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { .iov_base = (void *)text, .iov_len = strlen(text) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (fd >= 0) {
+		struct cmsghdr *c;
+
+		m.msg_control = ctl;
+		m.msg_controllen = sizeof(ctl);
+		c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	return sendmsg(s, &m, 0) < 0 ? -1 : 0;
+}
+
+/* Receives one message into buf; returns the fd that came with it, or -1. */
+static int recv_with_fd(int s, char *buf, size_t size)
+{
+	char ctl[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = buf, .iov_len = size - 1 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+			    .msg_controllen = sizeof(ctl) };
+	struct cmsghdr *c;
+	ssize_t n = recvmsg(s, &m, 0);
+	int fd = -1;
+
+	buf[n > 0 ? n : 0] = 0;
+	c = n > 0 ? CMSG_FIRSTHDR(&m) : NULL;
+	if (c && c->cmsg_type == SCM_RIGHTS)
+		memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	return fd;
+}
+
+static int scmfile(const char *path, const char *file)
+{
+	char buf[256], data[64];
+	int fd = open(file, O_RDWR), s = unix_connect(path), back;
+	ssize_t n;
+
+	if (fd < 0 || s < 0 || lseek(fd, 4, SEEK_SET) != 4 || send_with_fd(s, "file", fd))
+		return fail();
+	close(fd);
+	recv_with_fd(s, buf, sizeof(buf));
+	printf("%s\n", buf);
+	if (send_with_fd(s, "give", -1))
+		return fail();
+	back = recv_with_fd(s, buf, sizeof(buf));
+	n = back >= 0 ? read(back, data, sizeof(data) - 1) : -1;
+	data[n > 0 ? n : 0] = 0;
+	printf("%s:%s\n", buf, back >= 0 ? data : "no-fd");
 	return 0;
 }
 
@@ -247,6 +316,8 @@ int main(int argc, char **argv)
 		return readdircmd(argv[1]);
 	if (!strcmp(cmd, "unixecho") && argc >= 3)
 		return unixecho(argv[1], argv[2]);
+	if (!strcmp(cmd, "scmfile") && argc >= 3)
+		return scmfile(argv[1], argv[2]);
 	fprintf(stderr, "usage: see the comment at the top of vm-helper.c\n");
 	return 2;
 }

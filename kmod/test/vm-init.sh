@@ -499,6 +499,11 @@ eq run_local_mount_local "$(grep -c ' /tmp/local-mnt tmpfs ' /proc/mounts)" 1
 umount /tmp/local-mnt
 eq run_unix_connect "$($R $H unixecho /mnt/run/sock/echo.sock hello-host 2>&1)" HELLO-HOST
 f run_unix_needs_run "err=" $H unixecho /mnt/run/sock/echo.sock hello-host
+# a file of the qtfs.ko mount passed to the host server at offset 4 (it reads 4 bytes and
+# writes WXYZ through it), and a host file passed back, reopened here at offset 5
+printf 0123456789abcdef > /mnt/run/scm.txt
+eq run_scm_files "$($R $H scmfile /mnt/run/sock/scm.sock /mnt/run/scm.txt 2>&1 | tr '\n' ' ')" \
+	"read:4567 fds:1 back:file-passed "
 t run_kmod_umount umount /mnt/run
 
 # ---- stress: many processes, some killed mid-request ----
