@@ -8,8 +8,13 @@ CONFDIR ?= /etc/qtfs
 MANDIR ?= /usr/local/share/man
 # man/manN/ mirrors $(MANDIR)/manN/.
 MAN_PAGES := $(wildcard man/man*/*.[158])
+# The release, from debian/changelog's newest entry (a native package: no Debian revision).
+VERSION := $(shell dpkg-parsechangelog -l debian/changelog -S Version 2>/dev/null)
+DKMS_DIR = $(DESTDIR)/usr/src/qtfs-$(VERSION)
+# Where `make deb` leaves the .deb files (dpkg-buildpackage writes them next to the tree).
+DEB_OUT ?= out/deb
 
-.PHONY: build install install-bin install-man install-key uninstall test demo bench kmod
+.PHONY: build install install-bin install-man install-key uninstall test demo bench kmod dkms-src deb
 
 build:
 	swift build -c release
@@ -59,3 +64,28 @@ bench:
 
 kmod:
 	$(MAKE) -C kmod
+
+# The module's source as DKMS builds it (the qtfs-dkms package; or by hand:
+# make dkms-src DESTDIR= && dkms install qtfs/VERSION). Self-contained: the shared headers
+# go under include/qtfs/, so the Kbuild include path loses its `../`.
+dkms-src:
+	@[ -n "$(VERSION)" ] || { echo "qtfs: no version in debian/changelog (is dpkg-dev installed?)" >&2; exit 1; }
+	install -d $(DKMS_DIR)/include/qtfs
+	install -m 644 kmod/*.c kmod/*.h $(DKMS_DIR)/
+	install -m 644 include/qtfs/*.h $(DKMS_DIR)/include/qtfs/
+	sed 's|-I$$(src)/../include|-I$$(src)/include|' kmod/Kbuild > $(DKMS_DIR)/Kbuild
+	@grep -q -- '-I$$(src)/include' $(DKMS_DIR)/Kbuild || { echo "qtfs: kmod/Kbuild's include path changed; update the dkms-src target" >&2; exit 1; }
+	sed 's|#MODULE_VERSION#|$(VERSION)|' kmod/dkms.conf > $(DKMS_DIR)/dkms.conf
+
+# The Debian packages qtfs-server, qtfs-client and qtfs-dkms (debian/; docs/packages.md),
+# built by dpkg-buildpackage into $(DEB_OUT) rather than the tree's parent directory.
+# Install them with: apt install ./$(DEB_OUT)/qtfs-*_$(VERSION)_*.deb
+DEB_ARCH = $(shell dpkg --print-architecture)
+deb:
+	@command -v dh >/dev/null || { echo "qtfs: debhelper is missing: run scripts/deps.sh (as root)" >&2; exit 1; }
+	install -d $(DEB_OUT)
+	QTFS_DEB_OUT=$(abspath $(DEB_OUT)) dpkg-buildpackage -b -us -uc \
+		--buildinfo-option=-u$(abspath $(DEB_OUT)) --changes-option=-u$(abspath $(DEB_OUT)) \
+		--buildinfo-file=$(abspath $(DEB_OUT))/qtfs-swift_$(VERSION)_$(DEB_ARCH).buildinfo \
+		--changes-file=$(abspath $(DEB_OUT))/qtfs-swift_$(VERSION)_$(DEB_ARCH).changes
+	@ls $(DEB_OUT)/*_$(VERSION)_*.deb

@@ -8,6 +8,7 @@ PACKAGES=(
     containerd runc docker.io                                      # the offload tests (unmodified containerd and dockerd on the DPU side)
     sshfs openssh-server openssh-client pkg-config                # benchmark (peer, passthrough_ll build)
     qemu-system-x86 busybox-static linux-image-amd64 linux-headers-amd64 gcc make cpio   # kernel module test
+    dpkg-dev debhelper dh-dkms fakeroot dkms lintian               # make deb (t97 installs the packages)
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
