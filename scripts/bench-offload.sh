@@ -23,7 +23,7 @@ LOCAL_PID=""
 finish() {
     [ -n "$LOCAL_PID" ] && kill "$LOCAL_PID" 2>/dev/null && wait "$LOCAL_PID" 2>/dev/null
     # The offloaded image lives in the host's /var/lib/containerd: removed, not left behind.
-    [ -e "$STATE" ] && "$DEMO" ctr image rm "$IMAGE" >/dev/null 2>&1
+    [ -e "$STATE" ] && "$DEMO" ctr image rm --sync "$IMAGE" >/dev/null 2>&1
     "$DEMO" stop >/dev/null 2>&1
     rm -rf "$W"
 }

@@ -76,5 +76,5 @@ ctr_dpu task kill -s KILL t-many1 || fail "stopping a container started before t
 wait_for sh -c "'$DEMO' ctr task ls | grep -qE '^t-many1 .*STOPPED'" || fail "t-many1 did not stop after the restart"
 host_pid_of 4101 >/dev/null && fail "t-many1 still runs on the host"
 # The image lives in the host's /var/lib/containerd: leave it as found.
-ctr_dpu image rm docker.io/library/qtfs-busybox:1 >/dev/null || fail "ctr image rm"
+ctr_dpu image rm --sync docker.io/library/qtfs-busybox:1 >/dev/null || fail "ctr image rm"
 log "containerd offload: all checks passed"
