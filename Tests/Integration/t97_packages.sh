@@ -12,6 +12,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 # Files each package must install (more may come with them: docs, man page links).
 EXPECT_qtfs_server="/usr/bin/qtfs-server /lib/systemd/system/qtfs-server.service /etc/qtfs/server.conf
+    /etc/qtfs/whitelist /etc/rexec/whitelist
     /usr/share/man/man8/qtfs-server.8.gz /usr/share/man/man5/qtfs-server.conf.5.gz /usr/share/man/man5/qtfs-whitelist.5.gz"
 EXPECT_qtfs_client="/usr/bin/qtfs-fuse /sbin/mount.qtfs /usr/bin/qtfs-rexec /usr/bin/rexec /usr/bin/qtfs-run
     /usr/bin/qtinfo /etc/qtfs/client.conf /usr/share/man/man8/qtfs-fuse.8.gz /usr/share/man/man8/mount.qtfs.8.gz
