@@ -31,7 +31,7 @@ struct QtfsServerCommand: ParsableCommand {
     var port: UInt16?
 
     @Option(name: .customLong("export"),
-            help: ArgumentHelp("Host directory to export, with options after ':' (ro, root_squash). Repeatable. Default: /.",
+            help: ArgumentHelp("Host directory to export, with options after ':' (ro or rw, root_squash or no_root_squash). Repeatable. Default: /.",
                                valueName: "dir[:ro,root_squash]"))
     var exports: [String] = []
 

@@ -37,11 +37,17 @@ struct SecurityOptions: ParsableArguments {
         if let maxFrame, !ServerConfig.maxFrameRange.contains(maxFrame) {
             throw ValidationError("--max-frame must be in \(ServerConfig.maxFrameRange.lowerBound)...\(ServerConfig.maxFrameRange.upperBound)")
         }
-        for (name, v) in [("--max-handles", maxHandles), ("--max-connections-per-address", maxConnectionsPerAddress),
-                          ("--handshake-timeout", handshakeTimeout)] where (v ?? 1) < 1 {
-            throw ValidationError("\(name) must be at least 1")
+        let ranged: [(String, Int?, ClosedRange<Int>)] = [
+            ("--max-handles", maxHandles, ServerConfig.maxHandlesRange),
+            ("--max-connections-per-address", maxConnectionsPerAddress, ServerConfig.maxConnectionsPerAddressRange),
+            ("--handshake-timeout", handshakeTimeout, ServerConfig.handshakeTimeoutRange),
+            ("--idle-timeout", idleTimeout, ServerConfig.idleTimeoutRange),
+        ]
+        for (name, value, range) in ranged {
+            if let value, !range.contains(value) {
+                throw ValidationError("\(name) must be in \(range.lowerBound)...\(range.upperBound) (got \(value))")
+            }
         }
-        if (idleTimeout ?? 0) < 0 { throw ValidationError("--idle-timeout must be 0 (never) or more seconds") }
     }
 
     func apply(to cfg: inout ServerConfig) throws {

@@ -73,6 +73,11 @@ public struct ServerConfig: Equatable, Sendable {
 
     /// A frame must at least carry a 64 KiB READ/WRITE; at most what the protocol allows.
     public static let maxFrameRange = (64 * 1024 + 4096)...Wire.maxPayload
+    /// What the config file and the command line accept (one rule for both).
+    public static let maxHandlesRange = 1...1_000_000
+    public static let maxConnectionsPerAddressRange = 1...1_000_000
+    public static let handshakeTimeoutRange = 1...3600
+    public static let idleTimeoutRange = 0...(86400 * 7)
 }
 
 /// A configuration mistake, worded for the person who made it.

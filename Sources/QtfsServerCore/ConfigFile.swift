@@ -67,10 +67,10 @@ extension ServerConfig {
         case "allow_clients": allowedClients = value.split(separator: ",").map { String($0).trimmed }.filter { !$0.isEmpty }
         case "whitelist": whitelistFile = value
         case "max_frame": maxFrame = try Self.number(value, at, key, in: ServerConfig.maxFrameRange)
-        case "max_handles": maxHandles = try Self.number(value, at, key, in: 1...1_000_000)
-        case "max_connections_per_address": maxConnectionsPerAddress = try Self.number(value, at, key, in: 1...1_000_000)
-        case "handshake_timeout": handshakeTimeout = try Self.number(value, at, key, in: 1...3600)
-        case "idle_timeout": idleTimeout = try Self.number(value, at, key, in: 0...86400 * 7)
+        case "max_handles": maxHandles = try Self.number(value, at, key, in: ServerConfig.maxHandlesRange)
+        case "max_connections_per_address": maxConnectionsPerAddress = try Self.number(value, at, key, in: ServerConfig.maxConnectionsPerAddressRange)
+        case "handshake_timeout": handshakeTimeout = try Self.number(value, at, key, in: ServerConfig.handshakeTimeoutRange)
+        case "idle_timeout": idleTimeout = try Self.number(value, at, key, in: ServerConfig.idleTimeoutRange)
         case "log_level":
             guard let l = Logger.Level(rawValue: value) else {
                 throw ConfigError("\(at): log_level '\(value)' unknown; use trace, debug, info, notice, warning, error or critical")
