@@ -57,7 +57,7 @@ let package = Package(
         // frames over a non-blocking socket and the credit-controlled stream pumps.
         .target(name: "QtfsRexec", dependencies: ["QtfsProtocol", "QtfsSystem"]),
         // Byte relay for bridged unix sockets (server and client).
-        .target(name: "QtfsRelay"),
+        .target(name: "QtfsRelay", dependencies: ["QtfsProtocol"]),
         // Client of qtfs.ko's generic netlink family (libnl stays inside the .c file).
         .target(
             name: "CNetlink",

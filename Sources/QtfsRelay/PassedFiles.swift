@@ -6,6 +6,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import QtfsProtocol
 
 /// A regular file as it crosses the relay, or a pipe (no path; `offset` is its token).
 public struct PassedFile: Equatable, Sendable {
@@ -90,57 +91,55 @@ extension FdRefusal {
 
 /// The framing of a relay with descriptors: every message (SOCK_SEQPACKET) or every read
 /// (SOCK_STREAM) is one record, `length[u32] count[u32]`, `count` files
-/// `flags[u32] offset[u64] path_length[u16] path`, then `length` bytes of data.
+/// `flags[u32] offset[u64] path_length[u16] path`, then `length` bytes of data; in the
+/// project's wire encoding (QtfsProtocol's WireWriter and WireReader).
 enum FileRecord {
     static let maxFiles = 253        // SCM_MAX_FD
     static let maxPath = 4095
 
     static func encode(_ data: UnsafeRawBufferPointer, _ files: [PassedFile], into out: inout [UInt8]) {
-        put32(UInt32(data.count), &out)
-        put32(UInt32(files.count), &out)
+        var w = WireWriter(capacity: 8 + files.reduce(0) { $0 + 14 + $1.path.count } + data.count)
+        w.u32(UInt32(data.count))
+        w.u32(UInt32(files.count))
         for f in files {
-            put32(f.flags, &out)
-            put32(UInt32(truncatingIfNeeded: f.offset), &out)
-            put32(UInt32(truncatingIfNeeded: f.offset >> 32), &out)
-            let n = min(f.path.count, maxPath)
-            out.append(UInt8(n & 0xff)); out.append(UInt8(n >> 8))
-            out += f.path.prefix(n)
+            w.u32(f.flags)
+            w.u64(f.offset)
+            w.bytes16(Array(f.path.prefix(maxPath)))
         }
-        out += data
+        w.raw(data)
+        out += w.bytes
     }
 
     enum Parsed { case record(data: [UInt8], files: [PassedFile], size: Int), incomplete, bad }
 
-    /// The record at the start of `b[at...]`.
+    /// The record at the start of `b[at...]`: incomplete while bytes are missing, bad when
+    /// a field is out of range.
     static func decode(_ b: [UInt8], at start: Int, maxData: Int) -> Parsed {
-        var at = start
-        func need(_ n: Int) -> Bool { b.count - at >= n }
-        guard need(8) else { return .incomplete }
-        let length = Int(get32(b, at)), count = Int(get32(b, at + 4))
-        guard length <= maxData, count <= maxFiles else { return .bad }
-        at += 8
-        var files: [PassedFile] = []
-        for _ in 0..<count {
-            guard need(14) else { return .incomplete }
-            let offset = UInt64(get32(b, at + 4)) | UInt64(get32(b, at + 8)) << 32
-            let n = Int(b[at + 12]) | Int(b[at + 13]) << 8
-            guard n <= maxPath else { return .bad }
-            guard need(14 + n) else { return .incomplete }
-            let path = Array(b[(at + 14)..<(at + 14 + n)])
-            guard n == 0 || (path.first == UInt8(ascii: "/") && !path.contains(0)) else { return .bad }   // 0: a pipe
-            files.append(PassedFile(flags: get32(b, at), offset: offset, path: path))
-            at += 14 + n
+        b.withUnsafeBytes { all in
+            var r = WireReader(UnsafeRawBufferPointer(rebasing: all[start...]))
+            do {
+                let length = Int(try r.u32("length")), count = Int(try r.u32("count"))
+                guard length <= maxData, count <= maxFiles else { return .bad }
+                var files: [PassedFile] = []
+                for _ in 0..<count {
+                    let flags = try r.u32("flags"), offset = try r.u64("offset")
+                    let path = try r.bytes16("path", limit: maxPath)
+                    guard path.isEmpty || path.first == UInt8(ascii: "/") else { return .bad }   // empty: a pipe
+                    files.append(PassedFile(flags: flags, offset: offset, path: path))
+                }
+                let data = try r.fixed(length, "data")
+                return .record(data: data, files: files, size: r.offset)
+            } catch WireError.truncated {
+                return .incomplete
+            } catch {
+                return .bad
+            }
         }
-        guard need(length) else { return .incomplete }
-        return .record(data: Array(b[at..<(at + length)]), files: files, size: at + length - start)
     }
 
-    static func put32(_ v: UInt32, _ out: inout [UInt8]) {
-        out.append(UInt8(v & 0xff)); out.append(UInt8(v >> 8 & 0xff)); out.append(UInt8(v >> 16 & 0xff)); out.append(UInt8(v >> 24))
-    }
-
-    static func get32(_ b: [UInt8], _ at: Int) -> UInt32 {
-        UInt32(b[at]) | UInt32(b[at + 1]) << 8 | UInt32(b[at + 2]) << 16 | UInt32(b[at + 3]) << 24
+    /// The u32 length of a SOCK_SEQPACKET frame at `b[at...]` (4 bytes must be there).
+    static func frameLength(_ b: [UInt8], _ at: Int) -> Int {
+        Int(b[at]) | Int(b[at + 1]) << 8 | Int(b[at + 2]) << 16 | Int(b[at + 3]) << 24
     }
 }
 

@@ -140,7 +140,7 @@ final class Pair {
                 }
             } else {
                 guard f.input.count - at >= 4 else { return true }
-                let n = Int(FileRecord.get32(f.input, at))
+                let n = FileRecord.frameLength(f.input, at)
                 if n > RelayLoop.maxMessage { return false }
                 guard f.input.count - at - 4 >= n else { return true }
                 f.messages.append(Outgoing(data: Array(f.input[(at + 4)..<(at + 4 + n)])))
