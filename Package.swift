@@ -37,8 +37,11 @@ let package = Package(
         // The system layer every other target uses: the syscall funnel and its errno type,
         // lock, condition, threads, monotonic clock, server addresses, TCP dialing.
         .target(name: "QtfsSystem", dependencies: ["QtfsProtocol"]),
-        // Authentication handshake: key files, HMAC-SHA256 proofs (docs/protocol.md).
-        .target(name: "QtfsAuth", dependencies: ["QtfsProtocol"]),
+        // Authentication handshake: key files, HMAC-SHA256 proofs; sealed frames' keys and
+        // ciphers (docs/protocol.md, "Sealed frames").
+        .target(name: "QtfsAuth", dependencies: ["QtfsProtocol", "CQtfsCrypto"]),
+        // AES-256-GCM and ChaCha20-Poly1305 from Debian's libcrypto (OpenSSL 3).
+        .target(name: "CQtfsCrypto", linkerSettings: [.linkedLibrary("crypto")]),
         // Thin C shims.
         .target(name: "CQtfsUring", linkerSettings: [.linkedLibrary("uring")]),
         .target(name: "CFuse", linkerSettings: [.linkedLibrary("fuse3")]),

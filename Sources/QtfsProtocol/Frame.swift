@@ -31,6 +31,8 @@ public enum FrameKind: UInt8, Sendable {
     case request = 0
     case response = 1
     case event = 2
+    /// A relay's bytes once a sealed connection became a relay (docs/protocol.md, "Sealed frames").
+    case stream = 3
 }
 
 public struct FrameHeader: Equatable, Sendable {
@@ -57,7 +59,9 @@ public struct FrameHeader: Equatable, Sendable {
 
     /// Decodes and validates a header. A failure here means the stream cannot be trusted:
     /// the receiver logs it and closes the connection.
-    public static func decode(_ raw: UnsafeRawBufferPointer) throws -> FrameHeader {
+    /// `maxLength`: the largest payload accepted; a sealed connection adds its tag
+    /// (Sealed.maxSealedLength).
+    public static func decode(_ raw: UnsafeRawBufferPointer, maxLength: Int = Wire.maxPayload) throws -> FrameHeader {
         precondition(raw.count >= Wire.headerSize)
         func load<T: FixedWidthInteger>(_ at: Int, _: T.Type) -> T {
             T(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: T.self))
@@ -67,7 +71,7 @@ public struct FrameHeader: Equatable, Sendable {
         guard raw[4] == Wire.version else { throw DecodeError.unsupportedVersion(raw[4]) }
         guard let kind = FrameKind(rawValue: raw[5]) else { throw DecodeError.badKind(raw[5]) }
         let length = load(16, UInt32.self)
-        guard length <= UInt32(Wire.maxPayload) else { throw DecodeError.oversized(length) }
+        guard length <= UInt32(maxLength) else { throw DecodeError.oversized(length) }
         return FrameHeader(kind: kind, opcode: load(6, UInt16.self), id: load(8, UInt64.self),
                            length: length, status: load(20, UInt32.self))
     }

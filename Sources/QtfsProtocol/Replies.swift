@@ -3,10 +3,14 @@
 public struct HelloReply: WirePayload {
     /// Server: authentication (AUTH_CHALLENGE, AUTH_RESPONSE) must succeed before MOUNT.
     public static let capAuthRequired: UInt64 = 1
-    /// Reserved: both sides speak TLS after HELLO (docs/protocol.md, "Adding TLS").
+    /// Reserved: both sides speak TLS after HELLO (docs/protocol.md, "Sealed frames", "TLS").
     public static let capTLS: UInt64 = 2
     /// Server: SOCK_CONNECT and SOCK_LISTEN take `SockConnectRequest.passFiles`.
     public static let capSockFiles: UInt64 = 4
+    /// The AEAD suite the server chose for this connection (at most one bit set; none:
+    /// plaintext). Sealed.suites maps them to suites.
+    public static let capAeadAES256GCM: UInt64 = 8
+    public static let capAeadChaCha20Poly1305: UInt64 = 16
     public var version: UInt16
     public var capabilities: UInt64
     public var maxPayload: UInt32

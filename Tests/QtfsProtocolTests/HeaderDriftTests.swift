@@ -45,7 +45,8 @@ final class HeaderDriftTests: XCTestCase {
         XCTAssertEqual(h.integers["QTFS_KIND_REQ"], UInt64(FrameKind.request.rawValue))
         XCTAssertEqual(h.integers["QTFS_KIND_RSP"], UInt64(FrameKind.response.rawValue))
         XCTAssertEqual(h.integers["QTFS_KIND_EVENT"], UInt64(FrameKind.event.rawValue))
-        XCTAssertNil(FrameKind(rawValue: 3), "the Swift side has a frame kind the header lacks")
+        XCTAssertEqual(h.integers["QTFS_KIND_STREAM"], UInt64(FrameKind.stream.rawValue))
+        XCTAssertNil(FrameKind(rawValue: 4), "the Swift side has a frame kind the header lacks")
     }
 
     /// Every numeric #define of the header, with the Swift value it must equal. A new define
@@ -98,6 +99,13 @@ final class HeaderDriftTests: XCTestCase {
         "QTFS_SOCK_SEQPACKET": UInt64(SockConnectRequest.seqpacket),
         "QTFS_SOCK_PASS_FILES": UInt64(SockConnectRequest.passFiles),
         "QTFS_CAP_SOCK_FILES": HelloReply.capSockFiles,
+        "QTFS_CAP_AEAD_AES256GCM": HelloReply.capAeadAES256GCM,
+        "QTFS_CAP_AEAD_CHACHA20POLY1305": HelloReply.capAeadChaCha20Poly1305,
+        "QTFS_AEAD_SUITE_AES256GCM": UInt64(Sealed.Suite.aes256gcm.rawValue),
+        "QTFS_AEAD_SUITE_CHACHA20POLY1305": UInt64(Sealed.Suite.chacha20poly1305.rawValue),
+        "QTFS_AEAD_KEY": UInt64(Sealed.keySize),
+        "QTFS_AEAD_NONCE": UInt64(Sealed.nonceSize),
+        "QTFS_AEAD_TAG": UInt64(Sealed.tagSize),
     ]
 
     /// The integer of `static let NAME = 123` in a Swift source file (0 when absent: the

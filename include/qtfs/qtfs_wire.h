@@ -43,7 +43,8 @@ typedef int64_t s64;
 #define QTFS_ATTR_SIZE		100
 #define QTFS_DEFAULT_PORT	12345
 
-enum qtfs_kind { QTFS_KIND_REQ = 0, QTFS_KIND_RSP = 1, QTFS_KIND_EVENT = 2 };
+/* QTFS_KIND_STREAM: a relay's bytes on a sealed connection (docs/protocol.md, "Sealed frames") */
+enum qtfs_kind { QTFS_KIND_REQ = 0, QTFS_KIND_RSP = 1, QTFS_KIND_EVENT = 2, QTFS_KIND_STREAM = 3 };
 
 /* Explicit opcode numbers; never renumber (docs/protocol.md, "Operations"). */
 enum qtfs_op {
@@ -107,6 +108,16 @@ enum qtfs_op {
 #define QTFS_CAP_TLS		2u
 /* HELLO capability bit 3 from the server: SOCK_CONNECT/SOCK_LISTEN take QTFS_SOCK_PASS_FILES */
 #define QTFS_CAP_SOCK_FILES	4u
+/* HELLO capability bits 4 and 5 (docs/protocol.md, "Sealed frames"): the AEAD suites a
+ * client accepts; the server's answer sets exactly the one it chose, or none (plaintext) */
+#define QTFS_CAP_AEAD_AES256GCM	8u
+#define QTFS_CAP_AEAD_CHACHA20POLY1305	16u
+/* Sealed frames: suite ids (in the key derivation), key, nonce and tag sizes */
+#define QTFS_AEAD_SUITE_AES256GCM	1
+#define QTFS_AEAD_SUITE_CHACHA20POLY1305	2
+#define QTFS_AEAD_KEY		32
+#define QTFS_AEAD_NONCE		12
+#define QTFS_AEAD_TAG		16
 /* Authentication (docs/protocol.md, "Authentication"): HMAC-SHA256 over a transcript */
 #define QTFS_AUTH_METHOD_HMAC_SHA256	1
 #define QTFS_AUTH_NONCE		32

@@ -1,0 +1,109 @@
+// Sealing and opening the frames of one direction of a connection (docs/protocol.md,
+// "Sealed frames"). A frame keeps its 24-byte header in clear, with `length` counting the
+// 16-byte tag, and the header is the associated data; the payload is encrypted in place.
+// Each direction numbers its frames from 0; the number is the nonce and is never sent, so
+// a dropped, reordered, replayed or injected frame fails to open.
+import CQtfsCrypto
+import QtfsProtocol
+
+public enum SealError: Error, Equatable, CustomStringConvertible, Sendable {
+    /// The frame was altered, or is not the next one the peer sent (dropped, reordered,
+    /// replayed, or from another connection).
+    case forged(counter: UInt64)
+    /// 2^64 - 1 frames in one direction: the connection must close, a nonce is never reused.
+    case exhausted
+    case cipherUnavailable(Sealed.Suite)
+    case malformed(String)
+
+    public var description: String {
+        switch self {
+        case .forged(let n): "sealed frame #\(n) failed authentication (altered, dropped, reordered, replayed or injected)"
+        case .exhausted: "frame counter exhausted; the connection must be re-established"
+        case .cipherUnavailable(let s): "libcrypto cannot provide \(s)"
+        case .malformed(let why): "sealed frame malformed: \(why)"
+        }
+    }
+}
+
+/// Common state of a sealer or opener: the cipher context and the next frame's number.
+public class FrameCipher {
+    public let suite: Sealed.Suite
+    /// The number (nonce) of the next frame; also how many frames went this way.
+    public private(set) var counter: UInt64 = 0
+    fileprivate let ctx: OpaquePointer
+
+    fileprivate init(suite: Sealed.Suite, key: [UInt8], sealing: Bool) throws {
+        precondition(key.count == Sealed.keySize)
+        guard let c = qtfs_aead_new(Int32(suite.rawValue), key, sealing ? 1 : 0) else { throw SealError.cipherUnavailable(suite) }
+        self.suite = suite; ctx = c
+    }
+
+    deinit { qtfs_aead_free(ctx) }
+
+    /// The nonce for the next frame; advances the counter (never to the last value).
+    fileprivate func nextNonce() throws -> [UInt8] {
+        guard counter < UInt64.max else { throw SealError.exhausted }
+        defer { counter += 1 }
+        return Sealed.nonce(counter)
+    }
+
+    /// Sets the header's length field (offset 16).
+    fileprivate static func setLength(_ frame: UnsafeMutableRawBufferPointer, _ length: Int) {
+        frame.storeBytes(of: UInt32(length).littleEndian, toByteOffset: 16, as: UInt32.self)
+    }
+}
+
+public final class FrameSealer: FrameCipher {
+    public init(suite: Sealed.Suite, key: [UInt8]) throws { try super.init(suite: suite, key: key, sealing: true) }
+
+    /// Seals a frame in place. `frame` holds the header and `payloadLength` payload bytes,
+    /// followed by at least 16 free bytes for the tag; returns the sealed frame's size.
+    public func seal(_ frame: UnsafeMutableRawBufferPointer, payloadLength: Int) throws -> Int {
+        let total = Wire.headerSize + payloadLength + Sealed.tagSize
+        guard frame.count >= total else { throw SealError.malformed("no room for the tag") }
+        FrameCipher.setLength(frame, payloadLength + Sealed.tagSize)
+        let nonce = try nextNonce()
+        let base = frame.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        guard qtfs_aead_seal(ctx, nonce, base, Wire.headerSize, base + Wire.headerSize, payloadLength,
+                             base + Wire.headerSize + payloadLength) == 0 else { throw SealError.cipherUnavailable(suite) }
+        return total
+    }
+
+    /// A sealed copy of a whole plain frame (header and payload).
+    public func seal(_ plain: [UInt8]) throws -> [UInt8] {
+        guard plain.count >= Wire.headerSize else { throw SealError.malformed("shorter than a header") }
+        var out = plain + [UInt8](repeating: 0, count: Sealed.tagSize)
+        _ = try out.withUnsafeMutableBytes { try seal($0, payloadLength: plain.count - Wire.headerSize) }
+        return out
+    }
+}
+
+public final class FrameOpener: FrameCipher {
+    public init(suite: Sealed.Suite, key: [UInt8]) throws { try super.init(suite: suite, key: key, sealing: false) }
+
+    /// Opens a sealed frame in place: `frame` is its header (length counting the tag) and
+    /// body. On success the payload is plain, the header's length no longer counts the tag,
+    /// and the payload length is returned. On failure the connection must close.
+    public func open(_ frame: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard frame.count >= Wire.headerSize + Sealed.tagSize else { throw SealError.malformed("shorter than a header and tag") }
+        let length = Int(UInt32(littleEndian: frame.loadUnaligned(fromByteOffset: 16, as: UInt32.self)))
+        guard length >= Sealed.tagSize, frame.count >= Wire.headerSize + length else {
+            throw SealError.malformed("length \(length) does not fit the frame")
+        }
+        let n = counter
+        let nonce = try nextNonce()
+        let base = frame.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        let payload = length - Sealed.tagSize
+        guard qtfs_aead_open(ctx, nonce, base, Wire.headerSize, base + Wire.headerSize, payload,
+                             base + Wire.headerSize + payload) == 0 else { throw SealError.forged(counter: n) }
+        FrameCipher.setLength(frame, payload)
+        return payload
+    }
+
+    /// The plain frame of a whole sealed frame.
+    public func open(_ sealed: [UInt8]) throws -> [UInt8] {
+        var buf = sealed
+        let n = try buf.withUnsafeMutableBytes { try open($0) }
+        return Array(buf.prefix(Wire.headerSize + n))
+    }
+}
