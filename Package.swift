@@ -59,8 +59,8 @@ let package = Package(
         // Remote exec's channel, shared by the host (qtfs-server) and the DPU (qtfs-rexec):
         // frames over a non-blocking socket and the credit-controlled stream pumps.
         .target(name: "QtfsRexec", dependencies: ["QtfsProtocol", "QtfsSystem"]),
-        // Byte relay for bridged unix sockets (server and client).
-        .target(name: "QtfsRelay", dependencies: ["QtfsProtocol"]),
+        // Byte relay for bridged unix sockets (server and client), sealed on a sealed connection.
+        .target(name: "QtfsRelay", dependencies: ["QtfsProtocol", "QtfsAuth"]),
         // Client of qtfs.ko's generic netlink family (libnl stays inside the .c file).
         .target(
             name: "CNetlink",
@@ -118,6 +118,7 @@ let package = Package(
         .testTarget(name: "QtfsControlTests", dependencies: ["QtfsControl", "Qtinfo"]),
         .testTarget(name: "QtfsAuthTests", dependencies: ["QtfsAuth", "QtfsProtocol"]),
         .testTarget(name: "QtfsRexecTests", dependencies: ["QtfsRexec", "QtfsProtocol"]),
+        .testTarget(name: "QtfsRelayTests", dependencies: ["QtfsRelay", "QtfsAuth", "QtfsProtocol"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -42,22 +42,25 @@ public final class RelayLoop: @unchecked Sendable {
     private var liveCount = 0   // protected by lock
 
     /// Takes ownership of both fds. `toLocal`: bytes that already arrived on `net` for the
-    /// local socket; `toNet`: bytes to send on `net` first (an answer frame). `files`: both
-    /// sides agreed to pass file descriptors, translated by it; nil: they are dropped.
+    /// local socket; `toNet`: bytes to send on `net` first, as they are (an answer frame:
+    /// on a sealed connection, sealed with `seal.sealed(frame:)`). `files`: both sides
+    /// agreed to pass file descriptors, translated by it; nil: they are dropped. `seal`:
+    /// the connection is sealed, and so is the relay.
     public func add(local: Int32, net: Int32, seqpacket: Bool, files: FdTranslator? = nil,
-                    toLocal: [UInt8] = [], toNet: [UInt8] = []) {
-        add(Pair(local: local, net: net, seqpacket: seqpacket, files: files), toLocal: toLocal, toNet: toNet)
+                    toLocal: [UInt8] = [], toNet: [UInt8] = [], seal: RelaySeal? = nil) {
+        add(Pair(local: local, net: net, seqpacket: seqpacket, files: files, seal: seal), toLocal: toLocal, toNet: toNet)
     }
 
     /// Relays a pipe end over `net` as raw bytes: `source` reads it (its data goes to the
     /// network), otherwise it is written with what arrives. Takes ownership of both fds.
-    public func addPipe(_ end: Int32, source: Bool, net: Int32, toLocal: [UInt8] = [], toNet: [UInt8] = []) {
-        add(Pair(local: end, net: net, seqpacket: false, files: nil, end: source ? .pipeSource : .pipeSink), toLocal: toLocal, toNet: toNet)
+    public func addPipe(_ end: Int32, source: Bool, net: Int32, toLocal: [UInt8] = [], toNet: [UInt8] = [], seal: RelaySeal? = nil) {
+        add(Pair(local: end, net: net, seqpacket: false, files: nil, end: source ? .pipeSource : .pipeSink, seal: seal),
+            toLocal: toLocal, toNet: toNet)
     }
 
     private func add(_ p: Pair, toLocal: [UInt8], toNet: [UInt8]) {
         setNonBlocking(p.local); setNonBlocking(p.net)
-        p.fromNet.input = toLocal
+        p.early = toLocal
         p.fromLocal.out = toNet
         lock.withLock { incoming.append(p); liveCount += 1 }
         var b: UInt8 = 1
@@ -74,7 +77,10 @@ public final class RelayLoop: @unchecked Sendable {
         while true {
             let fresh = lock.withLock { () -> [Pair] in defer { incoming = [] }; return incoming }
             pairs += fresh
-            for p in fresh where !p.parseFromNet() { p.failed = true }
+            for p in fresh {
+                p.early.withUnsafeBytes { p.receiveFromNet($0) }
+                p.early = []
+            }
             var fds = [pollfd(fd: wake.r, events: Int16(POLLIN), revents: 0)]
             for p in pairs { fds += p.pollFds() }
             if poll(&fds, nfds_t(fds.count), -1) < 0 && errno != EINTR { return }
@@ -116,7 +122,7 @@ public final class PipeMeeting: @unchecked Sendable {
     public static let maxWaiting = 256
     static let patience: Int64 = 60
 
-    private enum Half { case end(Int32, source: Bool), net(Int32, toLocal: [UInt8], toNet: [UInt8]) }
+    private enum Half { case end(Int32, source: Bool), net(Int32, toLocal: [UInt8], toNet: [UInt8], seal: RelaySeal?) }
     private let lock = NSLockLike()
     private var waiting: [UInt64: (Half, since: Int64)] = [:]   // protected by lock
     private let relay: RelayLoop
@@ -127,11 +133,11 @@ public final class PipeMeeting: @unchecked Sendable {
     @discardableResult
     public func meet(_ token: UInt64, end: Int32, source: Bool) -> Bool { meet(token, .end(end, source: source)) }
 
-    /// The connection claiming `token`, with what arrived after its request and the answer
-    /// to send first; false (and `net` closed) when too many wait.
+    /// The connection claiming `token`, with what arrived after its request, the answer
+    /// to send first and its sealing; false (and `net` closed) when too many wait.
     @discardableResult
-    public func meet(_ token: UInt64, net: Int32, toLocal: [UInt8], toNet: [UInt8]) -> Bool {
-        meet(token, .net(net, toLocal: toLocal, toNet: toNet))
+    public func meet(_ token: UInt64, net: Int32, toLocal: [UInt8], toNet: [UInt8], seal: RelaySeal? = nil) -> Bool {
+        meet(token, .net(net, toLocal: toLocal, toNet: toNet, seal: seal))
     }
 
     private func meet(_ token: UInt64, _ half: Half) -> Bool {
@@ -147,8 +153,8 @@ public final class PipeMeeting: @unchecked Sendable {
         (stale + (room ? [] : [half])).forEach(Self.close)
         guard let other else { return room }
         switch (half, other) {
-        case let (.end(e, source), .net(n, toLocal, toNet)), let (.net(n, toLocal, toNet), .end(e, source)):
-            relay.addPipe(e, source: source, net: n, toLocal: toLocal, toNet: toNet)
+        case let (.end(e, source), .net(n, toLocal, toNet, seal)), let (.net(n, toLocal, toNet, seal), .end(e, source)):
+            relay.addPipe(e, source: source, net: n, toLocal: toLocal, toNet: toNet, seal: seal)
         default:   // the same token twice from one side: nothing to pair
             Self.close(half); Self.close(other)
         }
@@ -157,7 +163,7 @@ public final class PipeMeeting: @unchecked Sendable {
 
     private static func close(_ h: Half) {
         switch h {
-        case .end(let fd, _), .net(let fd, _, _): Glibc.close(fd)
+        case .end(let fd, _), .net(let fd, _, _, _): Glibc.close(fd)
         }
     }
 }

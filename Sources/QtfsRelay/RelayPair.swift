@@ -17,6 +17,7 @@ final class Flow {
     var messages: [Outgoing] = []  // to the local socket, when framed
     var eof = false                // the source ended
     var shut = false               // the destination was told (SHUT_WR)
+    var endSealed = false          // sealed relay: the end frame is queued to the network
 
     var pending: Bool { !out.isEmpty || !messages.isEmpty }
 }
@@ -34,11 +35,17 @@ final class Pair {
     let local: Int32, net: Int32, seqpacket: Bool
     let files: FdTranslator?
     let end: LocalEnd
+    /// A relay on a sealed connection: STREAM frames on the network (RelaySeal.swift).
+    let seal: RelaySeal?
     let fromLocal = Flow(), fromNet = Flow()
     var failed = false
+    /// Failed on a sealed relay: the TCP connection is reset too.
+    private var resetting = false
+    /// What arrived on `net` before the relay took it (taken by the relay thread).
+    var early: [UInt8] = []
 
-    init(local: Int32, net: Int32, seqpacket: Bool, files: FdTranslator?, end: LocalEnd = .socket) {
-        self.local = local; self.net = net; self.seqpacket = seqpacket; self.files = files; self.end = end
+    init(local: Int32, net: Int32, seqpacket: Bool, files: FdTranslator?, end: LocalEnd = .socket, seal: RelaySeal? = nil) {
+        self.local = local; self.net = net; self.seqpacket = seqpacket; self.files = files; self.end = end; self.seal = seal
         if end == .pipeSink { fromLocal.eof = true }   // a write end gives nothing to read
     }
 
@@ -74,21 +81,38 @@ final class Pair {
         let passed = describe(fds, truncated: truncated)
         if n == 0 && fds.isEmpty && (!seqpacket || isEOF(local)) { fromLocal.eof = true; return }
         if files != nil {
-            buf.withUnsafeBytes { FileRecord.encode(UnsafeRawBufferPointer(rebasing: $0[h..<(h + n)]), passed, into: &fromLocal.out) }
+            queueToNet { out in buf.withUnsafeBytes { FileRecord.encode(UnsafeRawBufferPointer(rebasing: $0[h..<(h + n)]), passed, into: &out) } }
         } else if seqpacket {
             let len = UInt32(n)
             buf[0] = UInt8(len & 0xff); buf[1] = UInt8(len >> 8 & 0xff); buf[2] = UInt8(len >> 16 & 0xff); buf[3] = UInt8(len >> 24)
-            fromLocal.out += buf[0..<(h + n)]
+            queueToNet { $0 += buf[0..<(h + n)] }
         } else {
-            fromLocal.out += buf[h..<(h + n)]
+            queueToNet { $0 += buf[h..<(h + n)] }
         }
+    }
+
+    /// Queues the relayed bytes `body` appends for the network: as they are, or sealed in
+    /// STREAM frames (a copy).
+    private func queueToNet(_ body: (inout [UInt8]) -> Void) {
+        guard let seal else { return body(&fromLocal.out) }
+        var plain: [UInt8] = []
+        body(&plain)
+        do { try plain.withUnsafeBytes { try seal.seal($0, into: &fromLocal.out) } } catch { reset(error) }
+    }
+
+    /// A sealed relay that cannot go on (tampering, truncation): logged, and both ends
+    /// closed at once, without the end of data the other side of each would otherwise get.
+    private func reset(_ why: Error) {
+        seal?.logReset(why)
+        failed = true
+        resetting = true
     }
 
     private func readPipe(_ buf: inout [UInt8]) {
         let n = buf.withUnsafeMutableBytes { read(local, $0.baseAddress!, RelayLoop.chunk) }
         if n < 0 { if errno != EAGAIN && errno != EINTR { failed = true }; return }
         if n == 0 { fromLocal.eof = true; return }
-        fromLocal.out += buf[0..<n]
+        queueToNet { $0 += buf[0..<n] }
     }
 
     /// The files the local process passed, as the other side will reopen them; every
@@ -118,9 +142,23 @@ final class Pair {
     private func readNet(_ buf: inout [UInt8]) {
         let n = buf.withUnsafeMutableBytes { recv(net, $0.baseAddress!, RelayLoop.chunk, 0) }
         if n < 0 { if errno != EAGAIN && errno != EINTR { failed = true }; return }
-        if n == 0 { fromNet.eof = true; if !fromNet.input.isEmpty { failed = true }; return }
-        fromNet.input += buf[0..<n]
-        if !parseFromNet() { failed = true }
+        if n == 0 {
+            if let seal { do { try seal.checkEnd() } catch { return reset(error) } }
+            fromNet.eof = true; if !fromNet.input.isEmpty { failed = true }; return
+        }
+        buf.withUnsafeBytes { receiveFromNet(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+    }
+
+    /// Takes bytes from the network (`toLocal` at the start, then each read): opened
+    /// first on a sealed relay, where the end frame is the end of the direction.
+    func receiveFromNet(_ bytes: UnsafeRawBufferPointer) {
+        if let seal {
+            do { try seal.open(bytes, into: &fromNet.input) } catch { return reset(error) }
+        } else {
+            fromNet.input.append(contentsOf: bytes)
+        }
+        if !parseFromNet() { failed = true; return }
+        if seal?.endReceived == true { fromNet.eof = true; if !fromNet.input.isEmpty { failed = true } }
     }
 
     /// Moves what arrived from the network to the local queue. False on a bad frame.
@@ -160,6 +198,10 @@ final class Pair {
 
     private func flushToNet() {
         let f = fromLocal
+        if f.eof && !f.endSealed, let seal {
+            f.endSealed = true
+            do { try seal.sealEnd(into: &f.out) } catch { return reset(error) }
+        }
         if !sendRaw(f, to: net) { return }
         if f.eof && !f.shut { f.shut = true; shutdown(net, Int32(SHUT_WR)) }
     }
@@ -204,8 +246,15 @@ final class Pair {
         return poll(&p, 1, 0) > 0 && p.revents & (rdhup | Int16(POLLHUP)) != 0
     }
 
-    /// Closes both sockets and any descriptor still waiting to be passed.
+    /// Closes both sockets and any descriptor still waiting to be passed. A reset relay
+    /// resets its TCP connection (RST), so the other side's relay resets as well. A unix
+    /// socket has no reset: its program sees ECONNRESET only when bytes it sent were still
+    /// unread here, else the end of file, and EPIPE on its next write.
     func closeBoth() {
+        if resetting {
+            var hard = linger(l_onoff: 1, l_linger: 0)
+            _ = setsockopt(net, SOL_SOCKET, SO_LINGER, &hard, socklen_t(MemoryLayout<linger>.size))
+        }
         fromNet.messages.forEach { $0.fds.forEach { close($0) } }
         close(local); close(net)
     }
