@@ -57,8 +57,9 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
         // Remote exec's channel, shared by the host (qtfs-server) and the DPU (qtfs-rexec):
-        // frames over a non-blocking socket and the credit-controlled stream pumps.
-        .target(name: "QtfsRexec", dependencies: ["QtfsProtocol", "QtfsSystem"]),
+        // frames (sealed on a sealed connection) over a non-blocking socket and the
+        // credit-controlled stream pumps.
+        .target(name: "QtfsRexec", dependencies: ["QtfsProtocol", "QtfsSystem", "QtfsAuth"]),
         // Byte relay for bridged unix sockets (server and client), sealed on a sealed connection.
         .target(name: "QtfsRelay", dependencies: ["QtfsProtocol", "QtfsAuth"]),
         // Client of qtfs.ko's generic netlink family (libnl stays inside the .c file).
@@ -117,7 +118,7 @@ let package = Package(
         .testTarget(name: "QtfsClientTests", dependencies: ["QtfsClient", "QtfsProtocol"]),
         .testTarget(name: "QtfsControlTests", dependencies: ["QtfsControl", "Qtinfo"]),
         .testTarget(name: "QtfsAuthTests", dependencies: ["QtfsAuth", "QtfsProtocol"]),
-        .testTarget(name: "QtfsRexecTests", dependencies: ["QtfsRexec", "QtfsProtocol"]),
+        .testTarget(name: "QtfsRexecTests", dependencies: ["QtfsRexec", "QtfsProtocol", "QtfsAuth"]),
         .testTarget(name: "QtfsRelayTests", dependencies: ["QtfsRelay", "QtfsAuth", "QtfsProtocol"]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,8 +1,11 @@
 // A remote-exec connection seen as frames: buffered, non-blocking reads that yield whole
-// frames (header checked before the payload is kept) and a queue of frames to send.
+// frames (header checked before the payload is kept) and a queue of frames to send. On a
+// sealed connection every frame is sealed as it is queued and opened as it is taken
+// (docs/protocol.md, "Sealed frames"); one that fails to open ends the channel.
 #if canImport(Glibc)
 import Glibc
 #endif
+import QtfsAuth
 import QtfsProtocol
 import QtfsSystem
 
@@ -14,14 +17,24 @@ public final class FrameChannel {
     private var outputStart = 0
     /// Where recv lands before the bytes join `input` (kept: one allocation per channel).
     private var chunk = [UInt8](repeating: 0, count: 256 << 10)
+    private let sealer: FrameSealer?
+    private let opener: FrameOpener?
+    /// Why a frame could not be sealed: the channel must close (thrown by `flush`).
+    private var broken: SealError?
 
     /// Takes `fd` (a connected stream socket) and makes it non-blocking; `received` are
-    /// bytes already read from it.
-    public init(fd: Int32, received: [UInt8] = []) {
+    /// bytes already read from it. `sealing`: the connection's sealer and opener after its
+    /// handshake (their counters continue here); nil on a plaintext connection.
+    public init(fd: Int32, received: [UInt8] = [], sealing: (sealer: FrameSealer, opener: FrameOpener)? = nil) {
         self.fd = fd
         input = received
+        sealer = sealing?.sealer
+        opener = sealing?.opener
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
     }
+
+    /// Whether frames are sealed on this channel.
+    public var isSealed: Bool { sealer != nil }
     deinit { close(fd) }
 
     /// Bytes queued and not yet sent.
@@ -40,16 +53,22 @@ public final class FrameChannel {
     }
 
     /// The next complete frame, nil when more bytes are needed. A bad header throws: the
-    /// stream cannot be trusted after it.
+    /// stream cannot be trusted after it; so does a sealed frame that fails to open
+    /// (`SealError`: altered, dropped, reordered, replayed or injected).
     public func nextFrame() throws -> (FrameHeader, [UInt8])? {
         let available = input.count - inputStart
         guard available >= Wire.headerSize else { compact(); return nil }
-        let h = try input.withUnsafeBytes {
-            try FrameHeader.decode(UnsafeRawBufferPointer(rebasing: $0[inputStart..<inputStart + Wire.headerSize]))
+        var h = try input.withUnsafeBytes {
+            try FrameHeader.decode(UnsafeRawBufferPointer(rebasing: $0[inputStart..<inputStart + Wire.headerSize]),
+                                   maxLength: opener == nil ? Wire.maxPayload : Sealed.maxSealedLength())
         }
         let total = Wire.headerSize + Int(h.length)
         guard available >= total else { compact(); return nil }
-        let payload = Array(input[inputStart + Wire.headerSize..<inputStart + total])
+        if let opener {
+            let n = try input.withUnsafeMutableBytes { try opener.open(UnsafeMutableRawBufferPointer(rebasing: $0[inputStart..<inputStart + total])) }
+            h.length = UInt32(n)
+        }
+        let payload = Array(input[inputStart + Wire.headerSize..<inputStart + Wire.headerSize + Int(h.length)])
         inputStart += total
         return (h, payload)
     }
@@ -60,13 +79,30 @@ public final class FrameChannel {
 
     /// Queues an event (kind 2, id 0) of `opcode`.
     public func send<P: WirePayload>(_ opcode: Opcode, _ payload: P) {
-        output += FrameHeader.frame(kind: .event, opcode: opcode, id: 0, payload: payload)
+        sendRaw(FrameHeader.frame(kind: .event, opcode: opcode, id: 0, payload: payload))
     }
 
-    public func sendRaw(_ frame: [UInt8]) { output += frame }
+    /// Queues a whole plain frame (header and payload), sealed on a sealed channel.
+    public func sendRaw(_ frame: [UInt8]) {
+        guard let sealer else { output += frame; return }
+        guard broken == nil else { return }
+        let start = output.count
+        output += frame
+        output += repeatElement(0, count: Sealed.tagSize)
+        do {
+            _ = try output.withUnsafeMutableBytes {
+                try sealer.seal(UnsafeMutableRawBufferPointer(rebasing: $0[start...]), payloadLength: frame.count - Wire.headerSize)
+            }
+        } catch {
+            output.removeSubrange(start...)
+            broken = error as? SealError ?? .malformed("\(error)")
+        }
+    }
 
-    /// Writes as much of the queue as the socket takes now.
+    /// Writes as much of the queue as the socket takes now; throws when the channel is
+    /// broken (a frame could not be sealed).
     public func flush() throws {
+        if let broken { throw broken }
         while outputStart < output.count {
             let n = output.withUnsafeBytes {
                 Glibc.send(fd, $0.baseAddress! + outputStart, $0.count - outputStart, Int32(MSG_NOSIGNAL))

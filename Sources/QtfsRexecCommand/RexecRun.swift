@@ -108,6 +108,8 @@ final class RexecRun {
             return nil
         } catch let e as RexecFailure {
             return .failed(status: e.status, message: e.description)
+        } catch let e as SealError {
+            return .failed(status: 255, message: Self.tampered(options.server, e))
         } catch {
             return lost("\(error)")
         }
@@ -146,6 +148,12 @@ final class RexecRun {
                 channel.send(.rexecSignal, RexecSignal(signal: UInt32(sig)))
             }
         }
+    }
+
+    /// A sealed frame from the server that failed to open: someone on the path altered,
+    /// dropped or injected frames.
+    static func tampered(_ server: ServerAddress, _ e: SealError) -> String {
+        "the connection to \(server) was tampered with: \(e); qtfs-rexec closed it and the host kills the program — check the network path between this machine and the host"
     }
 
     private func lost(_ why: String) -> RexecOutcome {

@@ -4,6 +4,7 @@
 // qtfs-rexec itself failed (connection, protocol).
 import CQtfsSys
 import Glibc
+import QtfsAuth
 import QtfsClient
 import QtfsProtocol
 
@@ -70,6 +71,8 @@ do {
     fail(e.status, e.description)
 } catch let e as ConnectError {
     fail(255, e.description)
+} catch let e as SealError {
+    fail(255, RexecRun.tampered(options.server, e))
 } catch {
     fail(255, "\(error)")
 }

@@ -3,6 +3,7 @@
 // its streams. Nothing here waits for a child.
 import Glibc
 import Logging
+import QtfsAuth
 import QtfsProtocol
 import QtfsRexec
 import QtfsSystem
@@ -35,6 +36,8 @@ extension Engine {
 struct RexecStart: @unchecked Sendable {
     let net: Int32
     let received: [UInt8]
+    /// The connection's sealer and opener (nil: plaintext); the session's frames go on with them.
+    var sealing: (sealer: FrameSealer, opener: FrameOpener)? = nil
     let requestId: UInt64
     let payload: [UInt8]
     let peer: String
@@ -43,7 +46,7 @@ struct RexecStart: @unchecked Sendable {
     let logger: Logger
 
     func run() {
-        let channel = FrameChannel(fd: net, received: received)
+        let channel = FrameChannel(fd: net, received: received, sealing: sealing)
         let req: RexecStartRequest
         do { req = try RexecStartRequest.decode(payload) } catch {
             logger.warning("remote exec: bad REXEC_START: \(error)", metadata: ["conn.peer": "\(peer)"])
