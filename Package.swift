@@ -115,7 +115,7 @@ let package = Package(
         .executableTarget(
             name: "Qtinfo",
             dependencies: [
-                "QtfsProtocol", "QtfsSystem", "QtfsControl", "CNetlink",
+                "QtfsProtocol", "QtfsSystem", "QtfsControl", "CNetlink", "QtfsClient", "QtfsAuth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             linkerSettings: staticSwiftRuntime),
