@@ -40,11 +40,16 @@ public class FrameCipher {
 
     deinit { qtfs_aead_free(ctx) }
 
-    /// The nonce for the next frame; advances the counter (never to the last value).
-    fileprivate func nextNonce() throws -> [UInt8] {
+    /// The nonce buffer, rewritten for every frame (no allocation per frame).
+    private var nonce = [UInt8](repeating: 0, count: Sealed.nonceSize)
+
+    /// Runs `body` with the next frame's nonce (Sealed.nonce(counter)) and advances the
+    /// counter, which never reaches its last value.
+    fileprivate func withNextNonce<R>(_ body: (UnsafePointer<UInt8>) throws -> R) throws -> R {
         guard counter < UInt64.max else { throw SealError.exhausted }
-        defer { counter += 1 }
-        return Sealed.nonce(counter)
+        for i in 0..<8 { nonce[4 + i] = UInt8(truncatingIfNeeded: counter >> (8 * UInt64(i))) }
+        counter += 1
+        return try nonce.withUnsafeBufferPointer { try body($0.baseAddress!) }
     }
 
     /// Sets the header's length field (offset 16).
@@ -62,10 +67,11 @@ public final class FrameSealer: FrameCipher {
         let total = Wire.headerSize + payloadLength + Sealed.tagSize
         guard frame.count >= total else { throw SealError.malformed("no room for the tag") }
         FrameCipher.setLength(frame, payloadLength + Sealed.tagSize)
-        let nonce = try nextNonce()
         let base = frame.baseAddress!.assumingMemoryBound(to: UInt8.self)
-        guard qtfs_aead_seal(ctx, nonce, base, Wire.headerSize, base + Wire.headerSize, payloadLength,
-                             base + Wire.headerSize + payloadLength) == 0 else { throw SealError.cipherUnavailable(suite) }
+        let rc = try withNextNonce {
+            qtfs_aead_seal(ctx, $0, base, Wire.headerSize, base + Wire.headerSize, payloadLength, base + Wire.headerSize + payloadLength)
+        }
+        guard rc == 0 else { throw SealError.cipherUnavailable(suite) }
         return total
     }
 
@@ -91,11 +97,12 @@ public final class FrameOpener: FrameCipher {
             throw SealError.malformed("length \(length) does not fit the frame")
         }
         let n = counter
-        let nonce = try nextNonce()
         let base = frame.baseAddress!.assumingMemoryBound(to: UInt8.self)
         let payload = length - Sealed.tagSize
-        guard qtfs_aead_open(ctx, nonce, base, Wire.headerSize, base + Wire.headerSize, payload,
-                             base + Wire.headerSize + payload) == 0 else { throw SealError.forged(counter: n) }
+        let rc = try withNextNonce {
+            qtfs_aead_open(ctx, $0, base, Wire.headerSize, base + Wire.headerSize, payload, base + Wire.headerSize + payload)
+        }
+        guard rc == 0 else { throw SealError.forged(counter: n) }
         FrameCipher.setLength(frame, payload)
         return payload
     }
