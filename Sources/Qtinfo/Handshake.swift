@@ -19,7 +19,10 @@ enum Handshake {
         let fd = try connect(host: host, port: port)
         defer { close(fd) }
         let start = now()
-        let hello = FrameHeader.frame(kind: .request, opcode: .hello, id: 1, payload: HelloRequest(clientName: "qtinfo"))
+        // Offers authentication and every suite, as a keyed client does: a server that seals
+        // every connection refuses a HELLO without them. qtinfo closes after the answer.
+        let caps = HelloRequest.capAuthCapable | Sealed.allCapabilities
+        let hello = FrameHeader.frame(kind: .request, opcode: .hello, id: 1, payload: HelloRequest(capabilities: caps, clientName: "qtinfo"))
         guard hello.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == hello.count else {
             throw Failure(description: "sending HELLO to \(host):\(port) failed: \(String(cString: strerror(errno)))")
         }
