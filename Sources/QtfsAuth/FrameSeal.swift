@@ -58,6 +58,10 @@ public class FrameCipher {
     }
 }
 
+/// Whether this CPU has AES instructions (then AES-256-GCM is the faster suite; without
+/// them ChaCha20-Poly1305 is, and a client offers only that).
+public let cpuHasAES: Bool = qtfs_cpu_has_aes() != 0
+
 public final class FrameSealer: FrameCipher {
     public init(suite: Sealed.Suite, key: [UInt8]) throws { try super.init(suite: suite, key: key, sealing: true) }
 
@@ -92,18 +96,25 @@ public final class FrameOpener: FrameCipher {
     /// and the payload length is returned. On failure the connection must close.
     public func open(_ frame: UnsafeMutableRawBufferPointer) throws -> Int {
         guard frame.count >= Wire.headerSize + Sealed.tagSize else { throw SealError.malformed("shorter than a header and tag") }
-        let length = Int(UInt32(littleEndian: frame.loadUnaligned(fromByteOffset: 16, as: UInt32.self)))
-        guard length >= Sealed.tagSize, frame.count >= Wire.headerSize + length else {
+        return try open(header: UnsafeMutableRawBufferPointer(rebasing: frame[..<Wire.headerSize]),
+                        body: UnsafeMutableRawBufferPointer(rebasing: frame[Wire.headerSize...]))
+    }
+
+    /// The same with the header and the body (ciphertext and tag) in separate memory, as a
+    /// reader that receives a large payload straight into its own array has them.
+    public func open(header: UnsafeMutableRawBufferPointer, body: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard header.count == Wire.headerSize else { throw SealError.malformed("header of \(header.count) bytes") }
+        let length = Int(UInt32(littleEndian: header.loadUnaligned(fromByteOffset: 16, as: UInt32.self)))
+        guard length >= Sealed.tagSize, body.count >= length else {
             throw SealError.malformed("length \(length) does not fit the frame")
         }
         let n = counter
-        let base = frame.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        let aad = header.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        let data = body.baseAddress!.assumingMemoryBound(to: UInt8.self)
         let payload = length - Sealed.tagSize
-        let rc = try withNextNonce {
-            qtfs_aead_open(ctx, $0, base, Wire.headerSize, base + Wire.headerSize, payload, base + Wire.headerSize + payload)
-        }
+        let rc = try withNextNonce { qtfs_aead_open(ctx, $0, aad, Wire.headerSize, data, payload, data + payload) }
         guard rc == 0 else { throw SealError.forged(counter: n) }
-        FrameCipher.setLength(frame, payload)
+        FrameCipher.setLength(header, payload)
         return payload
     }
 
