@@ -79,8 +79,8 @@ public struct DPUFiles: FdTranslator {
         let server = server, logLine = logLine
         let started = try? Threads.start {
             do {
-                let net = try SocketBridge.dialRelay(server, .sockAccept) { w, _ in SockTokenMessage(token: token).encode(into: &w); return false }.fd
-                SocketBridge.relay.addPipe(end, source: source, net: net)
+                let link = try SocketBridge.claim(server, token)
+                SocketBridge.relay.addPipe(end, source: source, net: link.fd, seal: link.seal)
             } catch {
                 close(end)
                 logLine("qtfs relay: a passed pipe could not be connected to the host: \(error); it was closed")

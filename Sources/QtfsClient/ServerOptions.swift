@@ -1,11 +1,14 @@
-// Which qtfs-server a DPU-side command talks to, and with which key: the options
-// qtfs-rexec and qtfs-run share (`-s`, `-k`, `-o server=...,key=...`, CMD_NET_ADDR).
+// Which qtfs-server a DPU-side command talks to, with which key and whether sealed: the
+// options qtfs-rexec and qtfs-run share (`-s`, `-k`, `--crypt`, `-o server=...,key=...`,
+// CMD_NET_ADDR).
 import Glibc
 
 public struct ServerOptions: Sendable {
     public static let defaultKey = "/etc/qtfs/qtfs.key"
     public var server = ServerAddress(host: "127.0.0.1", port: 12345)
     public var keyFile: String?
+    /// Sealed frames (`--crypt`, client.conf `crypt =`); nil: aead with a key, none without.
+    public var crypt: ClientCrypt?
 
     public static let help = """
       -s, --server HOST[:PORT]   the host's qtfs-server (default: $CMD_NET_ADDR as
@@ -13,7 +16,12 @@ public struct ServerOptions: Sendable {
                                  else 127.0.0.1:12345)
       -k, --key FILE             key file (default: key_file= in \(ClientConfig.defaultPath),
                                  else \(defaultKey) when it exists)
-      -o server=...,key=...      the same, as mount options are written
+      --crypt aead|none          seal every frame after authentication (aead, the
+                                 default with a key) or not (none: plaintext, for a
+                                 trusted link; the server must allow it); default:
+                                 crypt= in \(ClientConfig.defaultPath)
+      -o server=...,key=...,crypt=...
+                                 the same, as mount options are written
     """
 
     public struct UsageError: Error {
@@ -32,6 +40,16 @@ public struct ServerOptions: Sendable {
         if let s = config.server { server = s }
         if let addr = environment["CMD_NET_ADDR"] { server = try Self.netAddr(addr) }
         keyFile = config.keyFile ?? (access(Self.defaultKey, F_OK) == 0 ? Self.defaultKey : nil)
+        crypt = config.crypt
+    }
+
+    /// The crypt mode for a connection with or without a key; aead asked for without a
+    /// key is a mistake (no secret to derive session keys from).
+    public func cryptMode(hasKey: Bool) throws -> ClientCrypt {
+        if crypt == .aead && !hasKey {
+            throw UsageError(message: "--crypt aead (or crypt = aead in the client configuration) needs the server's key to seal with: give it with -k FILE")
+        }
+        return ClientCrypt.effective(crypt, hasKey: hasKey)
     }
 
     /// The variables `init(environment:)` reads, from this process's environment.
@@ -48,6 +66,7 @@ public struct ServerOptions: Sendable {
         switch flag {
         case "-s", "--server": server = try Self.address(try value())
         case "-k", "--key": keyFile = try value()
+        case "--crypt": crypt = try Self.cryptValue(try value())
         case "-o": try applyMountOptions(try value())
         default: return false
         }
@@ -68,9 +87,15 @@ public struct ServerOptions: Sendable {
             switch (kv[0], kv.count == 2 ? kv[1] : nil) {
             case ("server", let v?): server = try Self.address(v)
             case ("key", let v?): keyFile = v
-            default: throw UsageError(message: "-o \(item): only server=HOST[:PORT] and key=FILE are known")
+            case ("crypt", let v?): crypt = try Self.cryptValue(v)
+            default: throw UsageError(message: "-o \(item): only server=HOST[:PORT], key=FILE and crypt=aead|none are known")
             }
         }
+    }
+
+    private static func cryptValue(_ s: String) throws -> ClientCrypt {
+        guard let mode = ClientCrypt(rawValue: s) else { throw UsageError(message: "crypt must be \(ClientCrypt.names), got '\(s)'") }
+        return mode
     }
 
     private static func address(_ s: String) throws -> ServerAddress {

@@ -6,6 +6,7 @@
 import Glibc
 #endif
 import CQtfsSys
+import QtfsAuth
 import QtfsProtocol
 import QtfsRelay
 
@@ -27,10 +28,12 @@ public struct BridgeSpec: Equatable, Sendable {
     }
 }
 
-/// A qtfs connection that relays a unix socket, and whether files pass over it.
+/// A qtfs connection that relays a unix socket, whether files pass over it, and its
+/// sealing when the connection is sealed (the relay's frames go on with its counters).
 public struct RelayLink: Sendable {
     public let fd: Int32
     public let passFiles: Bool
+    public let seal: RelaySeal?
 }
 
 public final class SocketBridge: @unchecked Sendable {
@@ -71,7 +74,8 @@ public final class SocketBridge: @unchecked Sendable {
             do {
                 let link = try SocketBridge.dialHost(server, spec, caller: SocketBridge.peerCaller(app))
                 SocketBridge.relay.add(local: app, net: link.fd, seqpacket: spec.seqpacket,
-                                       files: link.passFiles ? SocketBridge.files(server, receiver: PeerIdentity(of: app)) : nil)
+                                       files: link.passFiles ? SocketBridge.files(server, receiver: PeerIdentity(of: app)) : nil,
+                                       seal: link.seal)
             } catch {
                 Sys.printError("qtfs-fuse: socket bridge \(spec.localPath) -> \(spec.hostPath): \(error)")
                 close(app)   // the application sees the connection closed at once
@@ -92,7 +96,8 @@ public final class SocketBridge: @unchecked Sendable {
     /// HELLO, then `op` (SOCK_CONNECT or SOCK_ACCEPT) built by `body`, told whether the
     /// server takes passed files and answering whether it asked for them. Reads only the
     /// answer (header, and the grant when asked), so data the host sends right after stays
-    /// in the socket for the relay.
+    /// in the socket for the relay. On a sealed connection the request and the answer are
+    /// sealed frames, and the relay goes on sealing with the connection's counters.
     static func dialRelay(_ server: ServerAddress, _ op: Opcode, _ body: (inout WireWriter, Bool) -> Bool) throws -> RelayLink {
         let conn = Connection(socket: try Dial.tcp(host: server.host, port: server.port))
         try conn.handshake(clientName: "qtfs-fuse-bridge")
@@ -100,15 +105,41 @@ public final class SocketBridge: @unchecked Sendable {
         FrameHeader(kind: .request, opcode: op.rawValue, id: 1, length: 0).encode(into: &w)
         let asked = body(&w, (conn.hello?.capabilities ?? 0) & HelloReply.capSockFiles != 0)
         w.patchU32(at: 16, UInt32(w.bytes.count - Wire.headerSize))
-        guard w.bytes.withUnsafeBytes({ SocketIO.sendAll(conn.fd, [$0]) }) else { throw FSError(LinuxErrno.EIO) }
-        let h = try receiveExactly(conn.fd, Wire.headerSize).withUnsafeBytes { try FrameHeader.decode($0) }
+        guard writeFrame(conn.fd, w.bytes, nil, sealed: conn.sealing) else { throw FSError(LinuxErrno.EIO) }
+        let (h, payload) = try answer(conn, server)
         guard h.status == 0 else { throw FSError(Int32(bitPattern: h.status)) }
         // A grant is 4 bytes; an answer to a request that did not ask is empty.
         guard asked == (h.length == 4), h.length == 0 || h.length == 4 else { throw FSError(LinuxErrno.EPROTO) }
-        let granted = asked ? try SockGrant.decode(receiveExactly(conn.fd, 4)).passesFiles : false
+        let granted = asked ? try SockGrant.decode(payload).passesFiles : false
         let net = dup(conn.fd)   // `conn` closes its own fd when it goes
         guard net >= 0 else { throw FSError(LinuxErrno.EIO) }
-        return RelayLink(fd: net, passFiles: granted)
+        let seal = conn.sealing.map { RelaySeal(sealer: $0.sealer, opener: $0.opener, peer: "\(server)", log: Sys.printError) }
+        return RelayLink(fd: net, passFiles: granted, seal: seal)
+    }
+
+    /// Exactly the answer to the relay's request (its header and `length` bytes, at most
+    /// a grant), opened on a sealed connection.
+    private static func answer(_ conn: Connection, _ server: ServerAddress) throws -> (FrameHeader, [UInt8]) {
+        var head = try receiveExactly(conn.fd, Wire.headerSize)
+        let tag = conn.sealing == nil ? 0 : Sealed.tagSize
+        guard var h = try? head.withUnsafeBytes({ try FrameHeader.decode($0, maxLength: 4 + tag) }), h.length >= tag else {
+            throw FSError(LinuxErrno.EPROTO)
+        }
+        var body = try receiveExactly(conn.fd, Int(h.length))
+        guard let opener = conn.sealing?.opener else { return (h, body) }
+        do {
+            let n = try head.withUnsafeMutableBytes { hb in try body.withUnsafeMutableBytes { try opener.open(header: hb, body: $0) } }
+            h.length = UInt32(n)
+            return (h, Array(body.prefix(n)))
+        } catch {
+            throw ConnectError("socket bridge: the answer from \(server) failed to open (\(error)): the connection was tampered with; closed it")
+        }
+    }
+
+    /// A qtfs connection in relay mode for `token`: an accepted host connection
+    /// (SOCK_INCOMING) or a relayed pipe.
+    static func claim(_ server: ServerAddress, _ token: UInt64) throws -> RelayLink {
+        try dialRelay(server, .sockAccept) { w, _ in SockTokenMessage(token: token).encode(into: &w); return false }
     }
 
     private static func receiveExactly(_ fd: Int32, _ count: Int) throws -> [UInt8] {

@@ -49,13 +49,14 @@ public final class SocketServe: @unchecked Sendable {
         let local = socket(AF_UNIX, type | Int32(SOCK_CLOEXEC.rawValue), 0)
         let connected = local >= 0 && UnixAddress.with(spec.localPath) { connect(local, $0, $1) == 0 }
         do {
-            let net = try claim(token)
+            let link = try SocketBridge.claim(server, token)
             if connected {
-                SocketBridge.relay.add(local: local, net: net, seqpacket: spec.seqpacket,
-                                       files: passFiles ? SocketBridge.files(server, receiver: PeerIdentity(of: local)) : nil)
+                SocketBridge.relay.add(local: local, net: link.fd, seqpacket: spec.seqpacket,
+                                       files: passFiles ? SocketBridge.files(server, receiver: PeerIdentity(of: local)) : nil,
+                                       seal: link.seal)
                 return
             }
-            close(net)   // the host process sees the connection closed
+            close(link.fd)   // the host process sees the connection closed
             Sys.printError("qtfs-fuse: socket bridge \(spec.hostPath) -> \(spec.localPath): cannot connect to \(spec.localPath): \(String(cString: strerror(errno)))")
         } catch {
             Sys.printError("qtfs-fuse: socket bridge \(spec.hostPath) -> \(spec.localPath): \(error)")
@@ -63,10 +64,6 @@ public final class SocketServe: @unchecked Sendable {
         if local >= 0 { close(local) }
     }
 
-    /// A qtfs connection in relay mode for the accepted host connection `token`.
-    private func claim(_ token: UInt64) throws -> Int32 {
-        try SocketBridge.dialRelay(server, .sockAccept) { w, _ in SockTokenMessage(token: token).encode(into: &w); return false }.fd
-    }
 }
 
 /// One value handed from one thread to another.

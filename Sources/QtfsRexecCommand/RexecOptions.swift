@@ -9,6 +9,8 @@ struct RexecOptions {
     var connection: ServerOptions
     var server: ServerAddress { connection.server }
     var keyFile: String? { connection.keyFile }
+    /// Sealed frames or not, as `parse` checked it against the key.
+    var crypt: ClientCrypt = .none
     var pty = false
     var noStdin = false
     var clearEnv = false
@@ -41,6 +43,7 @@ struct RexecOptions {
         var o = RexecOptions(connection: try ServerOptions(environment: environment))
         if upstreamForm { o.argv = args } else { try o.parseOptions(args) }
         guard !o.argv.isEmpty else { throw UsageError(message: "no program given\n\(usage)") }
+        o.crypt = try o.connection.cryptMode(hasKey: o.keyFile != nil)
         return o
     }
 

@@ -30,10 +30,11 @@ final class RexecRun {
         self.signals = signals
         let key = try options.keyFile.map { try AuthKey.load(path: $0) }
         let conn = Connection(socket: try Self.dial(options.server))
-        try conn.handshake(clientName: "qtfs-rexec", key: key, server: "qtfs-server at \(options.server)")
+        try conn.handshake(clientName: "qtfs-rexec", key: key, server: "qtfs-server at \(options.server)", crypt: options.crypt)
         let fd = dup(conn.fd)   // `conn` closes its own fd when it goes
         guard fd >= 0 else { throw Errno.current(call: "dup") }
-        channel = FrameChannel(fd: fd)
+        // Sealed: REXEC_START and every event after it go on with the handshake's counters.
+        channel = FrameChannel(fd: fd, sealing: conn.sealing.map { ($0.sealer, $0.opener) })
         stdin = options.noStdin ? nil : OutgoingStream(fd: 0, stream: Rexec.stdin)
         outputs = [IncomingStream(fd: 1, stream: Rexec.stdout), IncomingStream(fd: 2, stream: Rexec.stderr)]
     }

@@ -3,6 +3,8 @@ import QtfsClient
 
 struct RunOptions {
     var connection: ServerOptions
+    /// Sealed frames or not, as `parse` checked it against the key.
+    var crypt: ClientCrypt = .none
     var verbose = false
     var argv: [String] = []
 
@@ -41,6 +43,7 @@ struct RunOptions {
             i += 1
         }
         guard !o.argv.isEmpty else { throw UsageError(message: "no command given\n\(usage)") }
+        o.crypt = try o.connection.cryptMode(hasKey: o.connection.keyFile != nil)
         return o
     }
 }

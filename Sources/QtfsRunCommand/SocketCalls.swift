@@ -35,7 +35,8 @@ struct SocketCalls {
             // Our end was connected by us: the caller's own ids say whose rights a passed
             // file is opened with.
             SocketBridge.relay.add(local: mine, net: link.fd, seqpacket: socket.seqpacket,
-                                   files: link.passFiles ? DPUFiles(server: server, receiver: caller) { Log.error($0) } : nil)
+                                   files: link.passFiles ? DPUFiles(server: server, receiver: caller) { Log.error($0) } : nil,
+                                   seal: link.seal)
             return .value(0)
         } catch let e as Errno {
             close(link.fd)

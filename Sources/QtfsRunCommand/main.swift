@@ -59,6 +59,7 @@ Log.verbose = options.verbose
 signal(SIGPIPE, SIG_IGN)
 do {
     ClientAuth.processKey = try options.connection.keyFile.map { try AuthKey.load(path: $0) }
+    ClientAuth.processCrypt = options.crypt   // host requests and socket relays: sealed or not
 } catch { fail(255, "\(error)") }
 let rendezvous: Rendezvous
 do { rendezvous = try Rendezvous() } catch { fail(255, "\(error)") }

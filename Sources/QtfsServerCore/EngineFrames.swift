@@ -26,7 +26,6 @@ extension Engine {
         }
         logger.trace("request", metadata: ["conn.peer": "\(c.peer)", "req.op": "\(h.opcode)", "req.id": "\(h.id)", "req.len": "\(h.length)"])
         requestTaken(c, h)
-        if c.sealer != nil && Engine.relayOps.contains(h.opcode) { return refuseSealedRelay(c, h) }
         switch Opcode(rawValue: h.opcode) {
         case .hello: hello(c, h, payload)
         case .read: startRead(c, h, payload)

@@ -19,8 +19,9 @@ extension Engine {
         let request = Array(payload)
         let peer = c.peer
         let squash = config.exports.contains { $0.rootSquash }
+        let sealed = sealing(of: c)
         guard let (net, leftover) = detach(c) else { return }
-        let job = RexecStart(net: net, received: leftover, requestId: h.id, payload: request, peer: "\(peer)",
+        let job = RexecStart(net: net, received: leftover, sealing: sealed, requestId: h.id, payload: request, peer: "\(peer)",
                              programs: RexecPrograms(whitelistFile: RexecPrograms.realPath(whitelist) ?? whitelist), squashRoot: squash, logger: logger)
         do {
             try Threads.start { job.run() }
@@ -37,7 +38,7 @@ struct RexecStart: @unchecked Sendable {
     let net: Int32
     let received: [UInt8]
     /// The connection's sealer and opener (nil: plaintext); the session's frames go on with them.
-    var sealing: (sealer: FrameSealer, opener: FrameOpener)? = nil
+    let sealing: (sealer: FrameSealer, opener: FrameOpener)?
     let requestId: UInt64
     let payload: [UInt8]
     let peer: String

@@ -80,14 +80,10 @@ extension Engine {
         }
     }
 
-    /// Requests that turn the connection into a byte relay on another thread.
-    static let relayOps: Set<UInt16> = [Opcode.sockConnect.rawValue, Opcode.sockAccept.rawValue, Opcode.rexecStart.rawValue]
-
-    /// Relays do not seal their bytes yet (STREAM frames, docs/protocol.md "Relays on a
-    /// sealed connection"): refused rather than sent in plaintext on a sealed connection.
-    func refuseSealedRelay(_ c: Connection, _ h: FrameHeader) {
-        logger.warning("unix socket relays and remote exec are not available on sealed connections yet; refused (use crypt=none on both ends for them on a trusted link)",
-                       metadata: ["conn.peer": "\(c.peer)", "req.op": "\(h.opcode)"])
-        fail(c, h, EOPNOTSUPP)
+    /// The sealer and opener a relay or remote exec thread takes over from `c` (their
+    /// counters go on there); nil on a plaintext connection.
+    func sealing(of c: Connection) -> (sealer: FrameSealer, opener: FrameOpener)? {
+        guard let sealer = c.sealer, let opener = c.opener else { return nil }
+        return (sealer, opener)
     }
 }

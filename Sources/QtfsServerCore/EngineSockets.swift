@@ -111,9 +111,30 @@ extension Engine {
     /// Leaves the connection to the relay: the loop forgets it without shutting the socket
     /// down (the relay has its own fd for it), then closes its own fd once no ring op uses it.
     func handOver(_ c: Connection, local: Int32, seqpacket: Bool, passFiles: Bool, answer: [UInt8]) {
+        let seal = relaySeal(c)
         guard let (net, leftover) = detach(c) else { close(local); return }
+        guard let first = opening(answer, seal) else { close(local); close(net); return }
         Engine.relay.add(local: local, net: net, seqpacket: seqpacket, files: passFiles ? hostFiles(local) : nil,
-                         toLocal: leftover, toNet: answer)
+                         toLocal: leftover, toNet: first, seal: seal)
+    }
+
+    /// The relay's sealing on a sealed connection: the connection's sealer and opener go
+    /// on in the relay thread; a reset relay is logged here (docs/protocol.md, "Relays on
+    /// a sealed connection").
+    func relaySeal(_ c: Connection) -> RelaySeal? {
+        guard let (sealer, opener) = sealing(of: c) else { return nil }
+        let logger = logger
+        return RelaySeal(sealer: sealer, opener: opener, peer: "\(c.peer)") { logger.warning("socket bridge: \($0)") }
+    }
+
+    /// The answer that starts a relay, sealed as the connection's next frame when it is
+    /// sealed; nil (logged) when it cannot be.
+    private func opening(_ answer: [UInt8], _ seal: RelaySeal?) -> [UInt8]? {
+        guard let seal else { return answer }
+        do { return try seal.sealed(frame: answer) } catch {
+            logger.warning("socket bridge: cannot seal the answer, closing: \(error)", metadata: ["conn.peer": "\(seal.peer)"])
+            return nil
+        }
     }
 
     /// Takes the connection off the loop: a new fd for its socket and the bytes already
@@ -212,9 +233,10 @@ extension Engine {
 
     /// SOCK_ACCEPT of a pipe's token: the connection carries that pipe's data.
     private func pipeAccept(_ c: Connection, _ h: FrameHeader, _ token: UInt64) {
+        let seal = relaySeal(c)
         guard let (net, leftover) = detach(c) else { return }
-        let answer = FrameHeader.errorFrame(opcode: h.opcode, id: h.id, errno: 0)
-        if !Engine.pipes.meet(token, net: net, toLocal: leftover, toNet: answer) {
+        guard let answer = opening(FrameHeader.errorFrame(opcode: h.opcode, id: h.id, errno: 0), seal) else { close(net); return }
+        if !Engine.pipes.meet(token, net: net, toLocal: leftover, toNet: answer, seal: seal) {
             logger.warning("socket bridge: too many relayed pipes wait for their other half; connection closed", metadata: ["conn.peer": "\(c.peer)"])
         }
     }
