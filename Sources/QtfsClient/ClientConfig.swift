@@ -7,7 +7,7 @@
 //   port = 12345               # when `server` names no port
 //   key_file = /etc/qtfs/qtfs.key
 //   conns = 4                  # qtfs-fuse: connections per mount
-//   crypt = aead               # qtfs-fuse: sealed frames (default with a key), or none
+//   crypt = aead               # sealed frames (default with a key), or none; also qtfs-rexec, qtfs-run
 import QtfsProtocol
 import QtfsSystem
 #if canImport(Glibc)
