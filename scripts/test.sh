@@ -77,6 +77,13 @@ for t in Tests/Integration/t*; do
     timeout -k 10 "$INTEGRATION_TIMEOUT" "$t"
     record "$t" $?
 done
+# The unix socket bridge, remote exec and qtfs-run once more with crypt none on both ends
+# (plaintext frames; above they ran sealed, the default with a key).
+for t in Tests/Integration/t76_unix_sockets.sh Tests/Integration/t90_rexec.sh Tests/Integration/t92_qtfs_run.sh; do
+    echo "=== $t (crypt none)"
+    QTFS_TEST_CRYPT=none timeout -k 10 "$INTEGRATION_TIMEOUT" "$t"
+    record "$t (crypt none)" $?
+done
 
 if [ "$quick" = 1 ]; then
     left_out+=("kmod/test/run-vm-test.sh (the kernel-module VM test; run scripts/test.sh without --quick)")

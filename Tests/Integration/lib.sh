@@ -33,13 +33,24 @@ free_port() {
 KEY=$WORK/qtfs.key
 "$BIN/qtfs-server" --generate-key "$KEY" >/dev/null
 
+# QTFS_TEST_CRYPT=none (or aead): the test's servers (started with $CRYPT_SERVER, as
+# start_server does) and its clients (through the client configuration, which qtfs-fuse,
+# qtfs-rexec and qtfs-run read) use that crypt mode on both ends. Unset: the defaults,
+# sealed frames with the test key.
+CRYPT_SERVER=""
+if [ -n "${QTFS_TEST_CRYPT:-}" ]; then
+    CRYPT_SERVER="--crypt $QTFS_TEST_CRYPT"
+    printf 'crypt = %s\n' "$QTFS_TEST_CRYPT" >"$WORK/client.conf"
+    export QTFS_CLIENT_CONF=$WORK/client.conf
+fi
+
 # start_server EXPORT...: starts qtfs-server on a free loopback port, sets PORT.
 start_server() {
     PORT=$(free_port)
     local args=() e
     for e in "$@"; do args+=(--export "$e"); done
     # SERVER_ARGS: extra qtfs-server options from the test (word-split on purpose).
-    "$BIN/qtfs-server" --listen 127.0.0.1 --port "$PORT" --key "$KEY" "${args[@]}" ${SERVER_ARGS:-} >"$WORK/server.log" 2>&1 &
+    "$BIN/qtfs-server" --listen 127.0.0.1 --port "$PORT" --key "$KEY" "${args[@]}" $CRYPT_SERVER ${SERVER_ARGS:-} >"$WORK/server.log" 2>&1 &
     SERVER_PID=$!
     local i
     for i in $(seq 1 100); do

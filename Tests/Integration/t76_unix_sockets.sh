@@ -52,7 +52,7 @@ for i in $(seq 1 100); do [ -e "$H/ready" ] && [ -e "$D/ready" ] && break; sleep
 
 # The server allows connects beneath $H/ and listening at $H/from-dpu-*.
 PORT=$(free_port)
-"$BIN/qtfs-server" --listen 127.0.0.1 --port "$PORT" --key "$KEY" --export "$EXP" \
+"$BIN/qtfs-server" --listen 127.0.0.1 --port "$PORT" --key "$KEY" $CRYPT_SERVER --export "$EXP" \
     --unix-connect "$H/" --unix-listen "$H/from-dpu-echo.sock" --unix-listen "$H/from-dpu-seq.sock" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for i in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
@@ -163,7 +163,7 @@ server_alive
 log "with a whitelist, bridged sockets must also be in its [Udsconnect] group"
 printf '[Open]\nPath=%s\n[Readdir]\nPath=%s\n[Mount]\nPath=%s\n[Udsconnect]\nPath=%s\n' "$EXP" "$EXP" "$EXP" "$H/api.sock" >"$WORK/whitelist"
 PORT2=$(free_port)
-"$BIN/qtfs-server" --listen 127.0.0.1 --port "$PORT2" --key "$KEY" --export "$EXP" --unix-connect "$H/" \
+"$BIN/qtfs-server" --listen 127.0.0.1 --port "$PORT2" --key "$KEY" $CRYPT_SERVER --export "$EXP" --unix-connect "$H/" \
     --whitelist "$WORK/whitelist" >"$WORK/server2.log" 2>&1 &
 PIDS+=($!)
 for i in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT2") 2>/dev/null && break; sleep 0.1; done

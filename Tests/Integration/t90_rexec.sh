@@ -26,7 +26,7 @@ printf '%s\n' /bin/sh /usr/bin/sha256sum /usr/bin/id /usr/bin/env /usr/bin/stty 
 touch "$WORK/noexec"; chmod 644 "$WORK/noexec"
 PORT=12345
 start_host_server() {
-    nsenter --net="/var/run/netns/$HOST_NS" "$BIN/qtfs-server" --listen "$HOST_IP" --port "$PORT" --key "$KEY" \
+    nsenter --net="/var/run/netns/$HOST_NS" "$BIN/qtfs-server" --listen "$HOST_IP" --port "$PORT" --key "$KEY" $CRYPT_SERVER \
         --export / --rexec-whitelist "$WL" >>"$WORK/server.log" 2>&1 &
     SERVER_PID=$!
     for _ in $(seq 100); do
@@ -99,7 +99,13 @@ set +e; msg=$(nsenter --net="/var/run/netns/$DPU_NS" unshare --mount sh -c "moun
 [ "$got" = 126 ] && echo "$msg" | grep -q "working directory" || fail "a cwd that does not exist: $got $msg"
 
 log "garbage after REXEC_START is refused without harm"
-nsenter --net="/var/run/netns/$DPU_NS" python3 "$(dirname "$0")/rexec_garbage.py" "$HOST_IP" "$PORT" "$KEY" || fail "garbage frames"
+# rexec_garbage.py speaks plaintext frames: a second server that serves them (crypt optional).
+MAIN_PID=$SERVER_PID
+PORT=$((PORT + 1)) CRYPT_SERVER="--crypt optional" start_host_server
+GARBAGE_PID=$SERVER_PID SERVER_PID=$MAIN_PID
+nsenter --net="/var/run/netns/$DPU_NS" python3 "$(dirname "$0")/rexec_garbage.py" "$HOST_IP" "$((PORT + 1))" "$KEY" || fail "garbage frames"
+kill -0 "$GARBAGE_PID" || fail "the server died of garbage frames"
+kill "$GARBAGE_PID"
 server_alive
 
 log "an open file under a qtfs mount of the same server is passed at its fd number, flags and offset"

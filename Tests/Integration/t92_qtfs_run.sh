@@ -28,7 +28,7 @@ printf '[Mount]\nPath=%s\n[Udsconnect]\nPath=%s\n' "$H" "$H/sock" >> "$WL"
 PORT=12345
 export QTFS_CONTROL_DIR=$WORK/ctl   # qtinfo reaches this server's private control socket
 mkdir -p "$QTFS_CONTROL_DIR"
-nsenter --net="/var/run/netns/$HOST_NS" "$BIN/qtfs-server" --listen "$HOST_IP" --port "$PORT" --key "$KEY" \
+nsenter --net="/var/run/netns/$HOST_NS" "$BIN/qtfs-server" --listen "$HOST_IP" --port "$PORT" --key "$KEY" $CRYPT_SERVER \
     --export "$H" --whitelist "$WL" --unix-connect "$H/sock/" --unix-listen "$H/sock/" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 
