@@ -2,14 +2,15 @@
 # Sealed relays and remote exec streams on the wire (docs/protocol.md, "Relays on a sealed
 # connection"). Through a tap that records every byte between clients and server
 # (byte_tap.py): the bytes of a unix socket bridge (both ways: unix_bridge and unix_serve)
-# and of a remote program's stdin and stdout are not in the capture with the default
-# (aead), and are with crypt=none on both ends (so the check can fail). A flipped bit in
+# of a remote program's stdin and stdout, and of a socket qtfs-run connects to through a
+# qtfs mount, are not in the capture with the default (aead), and are with crypt=none on
+# both ends (so the check can fail). A flipped bit in
 # a sealed STREAM frame resets the relay: no altered byte reaches the program, and the
 # side that found it logs it; one in a remote exec frame ends qtfs-rexec with 255 and the
 # host program is killed.
 source "$(dirname "$0")/lib.sh"
 EXP=$WORK/export H=$WORK/host D=$WORK/dpu
-mkdir -p "$EXP" "$H" "$D"
+mkdir -p "$EXP/sock" "$H" "$D"
 export H D
 PIDS=()
 trap 'kill "${PIDS[@]}" 2>/dev/null; cleanup' EXIT
@@ -17,14 +18,15 @@ TAP=$(dirname "$0")/byte_tap.py
 MARK=relayed-marker-$$-$RANDOM
 python3 "$(dirname "$0")/unix_echo.py" "$H/echo.sock" host & PIDS+=($!)
 python3 "$(dirname "$0")/unix_echo.py" "$D/echo.sock" dpu & PIDS+=($!)
+python3 "$(dirname "$0")/unix_echo.py" "$EXP/sock/echo.sock" exported & PIDS+=($!)
 printf '%s\n' /bin/sh /usr/bin/cat /bin/sleep > "$WORK/rexec-whitelist"
-wait_for test -S "$H/echo.sock" -a -S "$D/echo.sock" || fail "the echo servers did not start"
+wait_for test -S "$H/echo.sock" -a -S "$D/echo.sock" -a -S "$EXP/sock/echo.sock" || fail "the echo servers did not start"
 
 # serve NAME CRYPT: a qtfs-server with that --crypt on a free port (SPORT), log NAME.log.
 serve() {
     SPORT=$(free_port)
     "$BIN/qtfs-server" --listen 127.0.0.1 --port "$SPORT" --key "$KEY" --crypt "$2" --export "$EXP" \
-        --unix-connect "$H/" --unix-listen "$H/from-dpu-$1.sock" --rexec-whitelist "$WORK/rexec-whitelist" >"$WORK/$1.log" 2>&1 &
+        --unix-connect "$H/" --unix-connect "$EXP/sock/" --unix-listen "$H/from-dpu-$1.sock" --rexec-whitelist "$WORK/rexec-whitelist" >"$WORK/$1.log" 2>&1 &
     PIDS+=($!)
     wait_for bash -c "exec 3<>/dev/tcp/127.0.0.1/$SPORT" 2>/dev/null || fail "qtfs-server $1 did not listen"
 }
@@ -65,6 +67,17 @@ rexec_through() {
         || fail "qtfs-rexec --crypt $1 failed"
     [ "$out" = "$MARK" ] || fail "qtfs-rexec --crypt $1 gave '$out'"
 }
+# run_through CRYPT: under qtfs-run, a connect(2) to the socket in the export seen through
+# the qtfs mount reaches the host's socket; the marker goes there and back.
+run_through() {
+    local out
+    out=$(timeout 30 "$BIN/qtfs-run" -s "127.0.0.1:$TPORT" -k "$KEY" --crypt "$1" -- python3 -c "
+import socket, sys
+c = socket.socket(socket.AF_UNIX); c.settimeout(15); c.connect(sys.argv[1])
+c.sendall(sys.argv[2].encode()); c.shutdown(socket.SHUT_WR)
+print(c.recv(1000).decode())" "$WORK/mnt-$1/sock/echo.sock" "$MARK") || fail "qtfs-run --crypt $1 failed: $out"
+    [ "$out" = "exported:$MARK" ] || fail "qtfs-run --crypt $1: the socket answered '$out'"
+}
 count() { grep -o -a -F "$1" "$2" | wc -l; }
 
 for crypt in aead none; do
@@ -73,11 +86,12 @@ for crypt in aead none; do
     echo_through "$D/to-host-$crypt.sock" host || fail "DPU -> host bridge, crypt $crypt"
     echo_through "$H/from-dpu-$crypt.sock" dpu || fail "host -> DPU bridge, crypt $crypt"
     rexec_through "$crypt"
+    run_through "$crypt"
 done
 [ -s "$WORK/aead.capture" ] || fail "the tap captured nothing"
 [ "$(count "$MARK" "$WORK/aead.capture")" = 0 ] || fail "relayed bytes are visible on the wire with aead"
-# Each way of each bridge and of the remote program: the marker goes out and comes back.
-[ "$(count "$MARK" "$WORK/none.capture")" -ge 6 ] || fail "the crypt=none capture does not show the relayed bytes ($(count "$MARK" "$WORK/none.capture") times)"
+# Each way of each bridge, of the remote program and of qtfs-run's socket: out and back.
+[ "$(count "$MARK" "$WORK/none.capture")" -ge 8 ] || fail "the crypt=none capture does not show the relayed bytes ($(count "$MARK" "$WORK/none.capture") times)"
 
 log "a flipped bit in a sealed STREAM frame from the server resets the DPU's relay"
 serve flip aead; tap flip flip s2c 3; bridge flip aead
