@@ -63,4 +63,24 @@ final class ClientConfigTests: XCTestCase {
         XCTAssertEqual(fromEnv.server, ServerAddress(host: "192.0.2.11", port: 8000))
         XCTAssertEqual(try ServerOptions(environment: [ClientConfig.pathVariable: ""]).server, ServerAddress(host: "127.0.0.1", port: 12345))
     }
+
+    /// qtfs-rexec's and qtfs-run's crypt mode: client.conf, then --crypt or -o crypt=;
+    /// without either, aead with a key and none without; aead without a key is refused.
+    func testServerOptionsCrypt() throws {
+        let conf = FileManager.default.temporaryDirectory.appendingPathComponent("crypt-\(getpid()).conf").path
+        try "crypt = none\n".write(toFile: conf, atomically: true, encoding: .utf8)
+        defer { unlink(conf) }
+        var o = try ServerOptions(environment: [ClientConfig.pathVariable: conf])
+        XCTAssertEqual(try o.cryptMode(hasKey: true), ClientCrypt.none)
+        XCTAssertTrue(try o.apply("--crypt") { "aead" })
+        XCTAssertEqual(try o.cryptMode(hasKey: true), .aead)
+        XCTAssertThrowsError(try o.cryptMode(hasKey: false), "aead needs a key")
+        XCTAssertTrue(try o.apply("-o") { "server=h:1,crypt=none" })
+        XCTAssertEqual(try o.cryptMode(hasKey: false), ClientCrypt.none)
+        XCTAssertThrowsError(try o.apply("--crypt") { "tls" })
+
+        let plain = try ServerOptions(environment: [ClientConfig.pathVariable: ""])
+        XCTAssertEqual(try plain.cryptMode(hasKey: true), .aead)
+        XCTAssertEqual(try plain.cryptMode(hasKey: false), ClientCrypt.none)
+    }
 }
