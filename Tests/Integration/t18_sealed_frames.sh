@@ -88,7 +88,9 @@ for fault in flip drop reorder replay inject; do
         wait_for grows "reconnected to" "$WORK/fuse-hard.log" "$reconnected" || fail "$fault $dir: the client did not log a reconnect"
         sums=$(wc -l < "$WORK/sums")
         wait_for lines_above "$WORK/sums" "$((sums + 1))" || fail "$fault $dir: reads did not carry on after the reconnect"
-        log "  $fault $dir: $(grep "applied $fault $dir" "$WORK/r1.log" | tail -1 | cut -d' ' -f4-), detected, reconnected"
+        how=$(grep "applied $fault $dir" "$WORK/r1.log" | tail -1 | cut -d' ' -f4-)
+        [ "$fault" = inject ] && how="$how, $(grep "^injected" "$WORK/r1.log" | tail -1)"
+        log "  $fault $dir: $how, detected, reconnected"
     done
 done
 kill "${BG_PIDS[@]:1}" 2>/dev/null; wait "${BG_PIDS[@]:1}" 2>/dev/null || true
@@ -117,9 +119,9 @@ cmp "$WORK/hard/known.txt" "$WORK/export/known.txt" || fail "hard mount: known.t
 # refused PORT NAME OPTIONS TEXT: qtfs-fuse with these options must fail, saying TEXT.
 refused() {
     mkdir -p "$WORK/$2"
-    if timeout 20 "$BIN/qtfs-fuse" -f -o "server=127.0.0.1:$1,$3" "$WORK/export" "$WORK/$2" > "$WORK/$2.out" 2>&1; then
-        fail "$2: qtfs-fuse mounted"
-    fi
+    local rc=0
+    timeout 20 "$BIN/qtfs-fuse" -f -o "server=127.0.0.1:$1,$3" "$WORK/export" "$WORK/$2" > "$WORK/$2.out" 2>&1 || rc=$?
+    [ "$rc" != 0 ] && [ "$rc" != 124 ] || fail "$2: qtfs-fuse mounted (exit $rc)"
     mountpoint -q "$WORK/$2" && fail "$2: mounted"
     grep -q -- "$4" "$WORK/$2.out" || fail "$2: the error does not say '$4': $(cat "$WORK/$2.out")"
 }
@@ -127,7 +129,7 @@ log "refused: wrong key, no key, crypt=none against a sealing server, suite bits
 "$BIN/qtfs-server" --generate-key "$WORK/other.key" > /dev/null
 refused "$PORT" wrongkey "key=$WORK/other.key" "key files differ"
 refused "$PORT" nokey "conns=1" "key=FILE"
-grep -q "offers no cipher suite" "$WORK/server.log" || fail "no key: the server did not log the refusal"
+grep -q "offers no cipher suite .*refused because this server seals" "$WORK/server.log" || fail "no key: the server did not log the refusal"
 refused "$PORT" plain "key=$KEY,crypt=none" "requires sealed frames"
 relay_cmd "$C1" "strip c2s"
 refused "$R1" strip-c2s "key=$KEY" "altered"
