@@ -111,6 +111,7 @@ start=$(date +%s)
 if stat "$WORK/soft/known.txt" > /dev/null 2> "$WORK/soft.err"; then fail "soft mount: stat succeeded while every connection was tampered with"; fi
 grep -q "Connection timed out" "$WORK/soft.err" || fail "soft mount: not ETIMEDOUT: $(cat "$WORK/soft.err")"
 log "  soft stat failed after $(( $(date +%s) - start )) s: $(cat "$WORK/soft.err")"
+log "  the soft mount's client meanwhile: $(grep -m1 "reconnect to" "$WORK/fuse-soft.log" || true)"
 kill -0 "$HARD_STAT" 2>/dev/null || fail "hard mount: stat did not wait while every connection was tampered with"
 relay_cmd "$C1" stop
 wait "$HARD_STAT" || fail "hard mount: stat failed after the tampering stopped: $(cat "$WORK/hard-stat.err")"
