@@ -7,7 +7,8 @@
 # see the host's bytes, and a hard mount carries on after the reconnect; a soft mount
 # gives up (ETIMEDOUT) while every connection is being tampered with; wrong key, no key,
 # crypt=none against a sealing server and a downgrade (suite bits stripped from either
-# HELLO) are refused. qtinfo shows each connection's mode.
+# HELLO) are refused; --crypt optional serves both kinds of client. qtinfo shows each
+# connection's mode.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/faultlib.sh"
 export QTFS_CONTROL_DIR=$WORK/ctl
@@ -149,4 +150,16 @@ cmp "$WORK/plainmnt/known.txt" "$WORK/export/known.txt" || fail "known.txt throu
 [ "$(count "$MARK" "$WORK/r2.capture")" -gt 0 ] || fail "the capture of a crypt=none connection does not show the file's text"
 [ "$(modes "fuse-$(fuse_pid "$WORK/plainmnt")")" = none ] || fail "qtinfo: the crypt=none mount reads '$(modes "fuse-$(fuse_pid "$WORK/plainmnt")")'"
 refused "$PORT" aead-vs-none "key=$KEY" "no cipher suite"
+
+log "--crypt optional: a client offering suites is sealed, one offering none is served in plaintext"
+mv "$WORK/server.log" "$WORK/server-none.log"
+BG_PIDS+=("$SERVER_PID")
+SERVER_ARGS="--crypt optional" start_server "$WORK/export"
+mount_via "$PORT" opt-aead ""
+mount_via "$PORT" opt-none crypt=none
+for m in opt-aead opt-none; do cmp "$WORK/$m/known.txt" "$WORK/export/known.txt" || fail "$m: known.txt differs"; done
+[ "$(modes "fuse-$(fuse_pid "$WORK/opt-aead")")" = "$AES" ] || fail "qtinfo: the aead mount of an optional server is not sealed"
+[ "$(modes "fuse-$(fuse_pid "$WORK/opt-none")")" = none ] || fail "qtinfo: the crypt=none mount of an optional server reads otherwise"
+[ "$(modes "server-$SERVER_PID")" = "$AES none" ] || fail "qtinfo: the optional server's connections read '$(modes "server-$SERVER_PID")'"
+grep -q "serving it in plaintext (crypt optional)" "$WORK/server.log" || fail "optional: the plaintext connection was not logged"
 log ok
