@@ -236,6 +236,9 @@ static void qtfs_hello_refused(const struct qtfs_opts *o)
 	else if (o->crypt_none)
 		qtfs_err("server %pI4:%u refuses plaintext frames (qtfs-server --crypt aead): mount without crypt=none\n",
 			 &o->server, o->port);
+	else
+		qtfs_err("server %pI4:%u refused our HELLO (suites offered: %#llx): its log says why\n",
+			 &o->server, o->port, qtfs_seal_offer(o));
 }
 
 /*
