@@ -279,11 +279,12 @@ while kill -0 "$QEMU_PID" 2>/dev/null; do
 		start_server
 		restarted=1
 	fi
-	# "QTFS-ARM-FLIP X": relay n (crypt none) or s (sealed, for X = a or c) flips one bit
-	for x in a c n; do
-		[ -e "$WORK/armed-$x" ] || ! grep -q "^QTFS-ARM-FLIP $x" "$SERIAL" && continue
-		relay=s; [ $x = n ] && relay=n
-		: >"$WORK/armed-$x"; : >"$WORK/flip-$relay"; : >"$EXPORT/flip-$x-armed"
+	# "QTFS-ARM-FLIP X": arms relay s (sealed) or n (crypt none) for the next READ answer
+	for x in a:s:flip c:s:flip r:s:replay i:s:inject n:n:flip; do
+		t=${x%%:*} relay=${x#*:} mode=${x##*:}
+		relay=${relay%%:*}
+		[ -e "$WORK/armed-$t" ] || ! grep -q "^QTFS-ARM-FLIP $t" "$SERIAL" && continue
+		: >"$WORK/armed-$t"; echo "$mode" >"$WORK/flip-$relay"; : >"$EXPORT/flip-$t-armed"
 	done
 	sleep 0.3
 done
@@ -341,7 +342,8 @@ hcheck run_scm_written "$(cat "$RUNEXP/scm.txt" 2>&1)" 01234567WXYZcdef
 hcheck sealed_capture_carried "$([ "$(stat -c %s "$WORK/capture-sealed" 2>/dev/null || echo 0)" -gt 6000000 ] && echo yes)" yes
 hcheck sealed_capture_hides_secret "$(grep -c "$SECRET" "$WORK/capture-sealed" 2>&1)" 0
 hcheck plaintext_capture_shows_secret "$([ "$(grep -c "$SECRET" "$WORK/capture-none" 2>&1)" -ge 1 ] && echo yes)" yes
-hcheck relays_flipped "$(grep -c '^flipped one bit' "$WORK/relay-sealed.log" "$WORK/relay-none.log" | cut -d: -f2 | tr '\n' ' ')" "2 1 "
+hcheck relays_tampered "$(grep -c '^[a-z]*: a frame from the server' "$WORK/relay-sealed.log" "$WORK/relay-none.log" | cut -d: -f2 | tr '\n' ' ')" "4 1 "
+hcheck relays_tampered_all "$(grep -c 'unchanged' "$WORK/relay-sealed.log")" 0
 
 npass=$(grep -c '^PASS' "$SERIAL.txt")
 nfail=$(grep -c '^FAIL' "$SERIAL.txt")

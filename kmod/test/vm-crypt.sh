@@ -7,8 +7,10 @@
 #             when the host has AES instructions, else 2 ChaCha20-Poly1305)
 #   qt_secret the content of the export's secret.txt: the host looks for it in each
 #             relay's capture (absent through qt_sport, present through qt_nport)
-# "QTFS-ARM-FLIP X" asks the host to make relay X flip one bit in the next READ answer;
-# the host then creates flip-X-armed in the export.
+# "QTFS-ARM-FLIP X" asks the host to arm a relay for the next READ answer (X a, c: flip a
+# bit, r: replay an older frame, i: inject one from another connection, through the sealing
+# relay; n: flip a bit through the plaintext one); the host then creates flip-X-armed in
+# the export.
 SO="server=10.0.2.2,port=$qt_sport,key_hex=$qt_akey"
 NO="server=10.0.2.2,port=$qt_nport,key_hex=$qt_akey"
 mkdir -p /mnt/s /mnt/n
@@ -19,15 +21,30 @@ suite_name() { case $1 in 1) echo aes-256-gcm ;; 2) echo chacha20-poly1305 ;; *)
 # logged NAME PATTERN [BEFORE]: dmesg has more lines matching PATTERN than BEFORE (default 0)
 logged() { [ "$(dmesg | grep -c "$2")" -gt "${3:-0}" ] && pass "$1" || fail "$1" "no new dmesg line with '$2'"; }
 
-# arm_flip X: relay X flips a bit in the next READ answer (the host confirms in the export)
+# arm_flip X: the host arms a relay for X (it confirms in the export)
 arm_flip() {
 	echo "QTFS-ARM-FLIP $1"
 	within 20 test -e "$Q/flip-$1-armed" || fail "flip_$1_armed" "the host did not arm relay $1"
 }
 
-# sealed_mount NAME SUITE: mounts through the sealing relay; the suite shows in netlink and
-# qtinfo; a file and a 3 MiB file read right; a flipped bit in a READ answer closes the
-# connection (logged with the counter), and the read completes after the reconnect
+# tampered X WHAT: the sealing relay tampers with the next READ answer to /mnt/s (X as in
+# arm_flip): the frame does not open (logged with its counter), the connection closes, and
+# the read completes with the right bytes after the reconnect, under the same suite
+tampered() {
+	opened="frame [0-9]* from server 10.0.2.2:$qt_sport does not open"
+	l0=$(dmesg | grep -c "$opened")
+	r0=$(nl_reconnects "$qt_sport")
+	s0=$(nl_crypt "$qt_sport")
+	arm_flip "$1"
+	eq "crypt_${2}_read_right_$1" "$(md5sum /mnt/s/big.bin | cut -d' ' -f1)" "$sum"
+	logged "crypt_${2}_logged_$1" "$opened" "$l0"
+	[ "$(nl_reconnects "$qt_sport")" -gt "${r0:-0}" ] && pass "crypt_${2}_reconnected_$1" ||
+		fail "crypt_${2}_reconnected_$1" "$(nl_mount "$qt_sport")"
+	eq "crypt_${2}_same_suite_$1" "$(nl_crypt "$qt_sport")" "$s0"
+}
+
+# sealed_mount X SUITE: mounts through the sealing relay; the suite shows in netlink and
+# qtinfo; a file and a 3 MiB file read right; then a flipped bit (tampered X)
 sealed_mount() {
 	t "crypt_mount_$1" mount -t qtfs -o "$SO" "$qt_export" /mnt/s
 	eq "crypt_suite_$1" "$(nl_crypt "$qt_sport")" "$2"
@@ -35,16 +52,7 @@ sealed_mount() {
 	*) fail "crypt_qtinfo_$1" "$(qtinfo kmod status 2>&1 | grep "$qt_sport")" ;; esac
 	eq "crypt_read_$1" "$(cat /mnt/s/secret.txt)" "$qt_secret"
 	eq "crypt_big_$1" "$(md5sum /mnt/s/big.bin | cut -d' ' -f1)" "$sum"
-	opened="frame [0-9]* from server 10.0.2.2:$qt_sport does not open"
-	l0=$(dmesg | grep -c "$opened")
-	r0=$(nl_reconnects "$qt_sport")
-	arm_flip "$1"
-	eq "crypt_flip_read_right_$1" "$(md5sum /mnt/s/big.bin | cut -d' ' -f1)" "$sum"
-	logged "crypt_flip_logged_$1" "$opened" "$l0"
-	[ "$(nl_reconnects "$qt_sport")" -gt "${r0:-0}" ] && pass "crypt_flip_reconnected_$1" ||
-		fail "crypt_flip_reconnected_$1" "$(nl_mount "$qt_sport")"
-	eq "crypt_suite_after_reconnect_$1" "$(nl_crypt "$qt_sport")" "$2"
-	t "crypt_umount_$1" umount /mnt/s
+	tampered "$1" flip
 }
 
 # ---- refusals ----
@@ -55,10 +63,14 @@ logged crypt_none_refused_logged "refuses plaintext frames (qtfs-server --crypt 
 f crypt_aead_refuses_plaintext_server "Permission denied" mount -t qtfs -o "$NO" "$qt_export" /mnt/n
 logged crypt_plaintext_server_logged "does not seal frames"
 
-# ---- both suites, each with a flipped bit ----
+# ---- both suites, each with a flipped bit; a replayed and an injected frame ----
 sealed_mount a "$qt_suite"
+tampered r replay	# the connection's previous READ answer again
+tampered i inject	# one recorded from the connection before the reconnect
+t crypt_umount_a umount /mnt/s
 echo N > /sys/module/qtfs/parameters/offer_aes	# offer ChaCha20-Poly1305 only
 sealed_mount c 2
+t crypt_umount_c umount /mnt/s
 echo Y > /sys/module/qtfs/parameters/offer_aes
 
 # ---- crypt=none on both ends: plaintext, shown, warned; a flipped bit goes unnoticed ----
