@@ -9,9 +9,16 @@ import PackageDescription
 // --json uses it too) needs its two helper archives named here.
 // Release builds only (those are installed): the unit tests link Qtinfo's module, they would
 // inherit these flags, and XCTest exists only as a shared library.
+// Installed binaries also resolve every symbol at start and then make their relocations
+// read-only (`-z now` with the default RELRO: Debian's bindnow hardening).
+let bindNow: LinkerSetting = .unsafeFlags(["-Xlinker", "-z", "-Xlinker", "now"], .when(configuration: .release))
 let staticSwiftRuntime: [LinkerSetting] = [
     .unsafeFlags(["-static-stdlib", "-l_FoundationCollections", "-l_FoundationCShims"], .when(configuration: .release)),
+    bindNow,
 ]
+// C shims of release builds use glibc's checked string and memory functions (Debian's
+// fortify hardening; it needs the optimiser, which release builds run).
+let fortify: [CSetting] = [.define("_FORTIFY_SOURCE", to: "2", .when(configuration: .release))]
 
 // Layout: a platform-free protocol library, C shim targets holding only what Swift
 // cannot import, server and client libraries, and thin executables on top.
@@ -41,11 +48,11 @@ let package = Package(
         // ciphers (docs/protocol.md, "Sealed frames").
         .target(name: "QtfsAuth", dependencies: ["QtfsProtocol", "CQtfsCrypto"]),
         // AES-256-GCM and ChaCha20-Poly1305 from Debian's libcrypto (OpenSSL 3).
-        .target(name: "CQtfsCrypto", linkerSettings: [.linkedLibrary("crypto")]),
+        .target(name: "CQtfsCrypto", cSettings: fortify, linkerSettings: [.linkedLibrary("crypto")]),
         // Thin C shims.
-        .target(name: "CQtfsUring", linkerSettings: [.linkedLibrary("uring")]),
-        .target(name: "CFuse", linkerSettings: [.linkedLibrary("fuse3")]),
-        .target(name: "CQtfsSys"),
+        .target(name: "CQtfsUring", cSettings: fortify, linkerSettings: [.linkedLibrary("uring")]),
+        .target(name: "CFuse", cSettings: fortify, linkerSettings: [.linkedLibrary("fuse3")]),
+        .target(name: "CQtfsSys", cSettings: fortify),
         // Control endpoint (qtinfo): statistics, log level, status over a unix socket.
         .target(name: "QtfsControl", dependencies: ["QtfsSystem", .product(name: "Logging", package: "swift-log")]),
         // Prometheus text export of the statistics, through swift-metrics.
@@ -64,7 +71,7 @@ let package = Package(
         // Client of qtfs.ko's generic netlink family (libnl stays inside the .c file).
         .target(
             name: "CNetlink",
-            cSettings: [.unsafeFlags(["-I/usr/include/libnl3"])],
+            cSettings: fortify + [.unsafeFlags(["-I/usr/include/libnl3"])],
             linkerSettings: [.linkedLibrary("nl-genl-3"), .linkedLibrary("nl-3")]),
         .target(
             name: "QtfsServerCore",
@@ -99,7 +106,7 @@ let package = Package(
             dependencies: ["QtfsClient", "QtfsProtocol", "QtfsRexec", "QtfsAuth", "CQtfsSys"],
             // It starts once per remote program (twice per container): the Swift runtime
             // linked in starts in about 1 ms less than loading it (docs/performance.md).
-            linkerSettings: [.unsafeFlags(["-static-executable"])]),
+            linkerSettings: [.unsafeFlags(["-static-executable"]), bindNow]),
         // qtfs-run: a command's mounts and unix sockets under qtfs mounts done on the host.
         .executableTarget(
             name: "QtfsRunCommand",
@@ -108,7 +115,7 @@ let package = Package(
         .executableTarget(
             name: "Qtinfo",
             dependencies: [
-                "QtfsProtocol", "QtfsSystem", "QtfsControl", "CNetlink",
+                "QtfsProtocol", "QtfsSystem", "QtfsControl", "CNetlink", "QtfsClient", "QtfsAuth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             linkerSettings: staticSwiftRuntime),
