@@ -339,6 +339,10 @@ hcheck run_mount_content "$(cat "$RUNEXP/mnts/t/f" 2>&1)" from-guest
 hcheck run_umount_on_host "$(grep -c " $RUNEXP/mnts/u " /proc/self/mountinfo)" 0
 hcheck run_scm_written "$(cat "$RUNEXP/scm.txt" 2>&1)" 01234567WXYZcdef
 # sealed frames: what a man in the middle saw (the secret only where both ends chose none)
+for x in a c; do
+	hcheck "sealed_write_$x" "$(md5sum <"$EXPORT/sealed-$x.bin" 2>/dev/null | cut -d' ' -f1)" \
+		"$(sed -n 's/^INFO big-md5 //p' "$SERIAL.txt" | grep . || echo no-md5-from-guest)"
+done
 hcheck sealed_capture_carried "$([ "$(stat -c %s "$WORK/capture-sealed" 2>/dev/null || echo 0)" -gt 6000000 ] && echo yes)" yes
 hcheck sealed_capture_hides_secret "$(grep -c "$SECRET" "$WORK/capture-sealed" 2>&1)" 0
 hcheck plaintext_capture_shows_secret "$([ "$(grep -c "$SECRET" "$WORK/capture-none" 2>&1)" -ge 1 ] && echo yes)" yes

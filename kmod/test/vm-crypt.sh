@@ -52,6 +52,10 @@ sealed_mount() {
 	*) fail "crypt_qtinfo_$1" "$(qtinfo kmod status 2>&1 | grep "$qt_sport")" ;; esac
 	eq "crypt_read_$1" "$(cat /mnt/s/secret.txt)" "$qt_secret"
 	eq "crypt_big_$1" "$(md5sum /mnt/s/big.bin | cut -d' ' -f1)" "$sum"
+	# 256 KiB WRITEs sealed in their (vmalloc'd) frames; an error answer is sealed too
+	t "crypt_write_$1" cp /tmp/big "/mnt/s/sealed-$1.bin"
+	eq "crypt_written_$1" "$(md5sum "/mnt/s/sealed-$1.bin" 2>/dev/null | cut -d' ' -f1)" "$sum"
+	f "crypt_error_answer_$1" "No such file or directory" cat /mnt/s/absent
 	tampered "$1" flip
 }
 
