@@ -10,8 +10,9 @@ Commands, one per line on the control port (answered "ok" once armed):
     drop DIR       do not pass on the next sealed frame
     reorder DIR    pass on the next two sealed frames in the opposite order
     replay DIR     send the previous sealed frame again before the next one
-    inject DIR     before the next sealed frame, send the frame with the same number
-                   recorded on an earlier connection (same direction)
+    inject DIR     before the next sealed frame, send one recorded on another connection
+                   (same direction): the one with the same number when there is one, so
+                   that only the connection's keys tell them apart; else its latest
     strip DIR      remove the cipher suite bits from the next HELLO (c2s: the client's
                    offer, s2c: the server's choice)
     flip-all DIR   flip the first sealed frame of every connection until "stop"
@@ -30,7 +31,9 @@ CAPS_OFFSET = {"c2s": 4, "s2c": 2}   # HelloRequest: min, max versions; HelloRep
 
 lock = threading.Lock()
 armed = {}                  # (action, dir) -> True; flip-all stays until stop
+RECORD_MAX = 4096           # frames recorded for inject: small ones only (memory)
 recorded = {"c2s": {}, "s2c": {}}   # frame number -> (conn, bytes), earliest connection first
+latest = {"c2s": {}, "s2c": {}}     # conn -> its latest small sealed frame
 capture = None
 next_conn = [0]
 
@@ -100,8 +103,10 @@ class Pump:
         if i < HANDSHAKE_FRAMES:
             return self.send(f)
         n = i - HANDSHAKE_FRAMES
-        with lock:
-            recorded[self.d].setdefault(n, (self.conn, f))
+        if len(f) <= RECORD_MAX:
+            with lock:
+                recorded[self.d].setdefault(n, (self.conn, f))
+                latest[self.d][self.conn] = f
         if self.tamper(f, n):
             return
         self.send(f)
@@ -150,10 +155,14 @@ class Pump:
         with lock:
             other = recorded[self.d].get(n)
             if other is None or other[0] == self.conn:
-                armed[("inject", self.d)] = True   # no other connection reached this number yet
-                return False
+                others = [(c, g) for c, g in latest[self.d].items() if c != self.conn]
+                if not others:
+                    armed[("inject", self.d)] = True   # no other connection yet
+                    return False
+                other = others[-1]
         self.applied("inject", n)
-        say(f"injected frame {n} of conn={other[0]}")
+        same = other[1] == recorded[self.d].get(n, (0, b""))[1]
+        say(f"injected a frame of conn={other[0]} ({'the same' if same else 'another'} number)")
         self.send(other[1])
         return False
 

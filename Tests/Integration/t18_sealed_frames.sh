@@ -7,7 +7,8 @@
 # see the host's bytes, and a hard mount carries on after the reconnect; a soft mount
 # gives up (ETIMEDOUT) while every connection is being tampered with; wrong key, no key,
 # crypt=none against a sealing server and a downgrade (suite bits stripped from either
-# HELLO) are refused. qtinfo shows each connection's mode.
+# HELLO) are refused; --crypt optional serves both kinds of client. qtinfo shows each
+# connection's mode.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/faultlib.sh"
 export QTFS_CONTROL_DIR=$WORK/ctl
@@ -88,7 +89,9 @@ for fault in flip drop reorder replay inject; do
         wait_for grows "reconnected to" "$WORK/fuse-hard.log" "$reconnected" || fail "$fault $dir: the client did not log a reconnect"
         sums=$(wc -l < "$WORK/sums")
         wait_for lines_above "$WORK/sums" "$((sums + 1))" || fail "$fault $dir: reads did not carry on after the reconnect"
-        log "  $fault $dir: $(grep "applied $fault $dir" "$WORK/r1.log" | tail -1 | cut -d' ' -f4-), detected, reconnected"
+        how=$(grep "applied $fault $dir" "$WORK/r1.log" | tail -1 | cut -d' ' -f4-)
+        [ "$fault" = inject ] && how="$how, $(grep "^injected" "$WORK/r1.log" | tail -1)"
+        log "  $fault $dir: $how, detected, reconnected"
     done
 done
 kill "${BG_PIDS[@]:1}" 2>/dev/null; wait "${BG_PIDS[@]:1}" 2>/dev/null || true
@@ -109,6 +112,7 @@ start=$(date +%s)
 if stat "$WORK/soft/known.txt" > /dev/null 2> "$WORK/soft.err"; then fail "soft mount: stat succeeded while every connection was tampered with"; fi
 grep -q "Connection timed out" "$WORK/soft.err" || fail "soft mount: not ETIMEDOUT: $(cat "$WORK/soft.err")"
 log "  soft stat failed after $(( $(date +%s) - start )) s: $(cat "$WORK/soft.err")"
+log "  the soft mount's client meanwhile: $(grep -m1 "reconnect to" "$WORK/fuse-soft.log" || true)"
 kill -0 "$HARD_STAT" 2>/dev/null || fail "hard mount: stat did not wait while every connection was tampered with"
 relay_cmd "$C1" stop
 wait "$HARD_STAT" || fail "hard mount: stat failed after the tampering stopped: $(cat "$WORK/hard-stat.err")"
@@ -117,9 +121,9 @@ cmp "$WORK/hard/known.txt" "$WORK/export/known.txt" || fail "hard mount: known.t
 # refused PORT NAME OPTIONS TEXT: qtfs-fuse with these options must fail, saying TEXT.
 refused() {
     mkdir -p "$WORK/$2"
-    if timeout 20 "$BIN/qtfs-fuse" -f -o "server=127.0.0.1:$1,$3" "$WORK/export" "$WORK/$2" > "$WORK/$2.out" 2>&1; then
-        fail "$2: qtfs-fuse mounted"
-    fi
+    local rc=0
+    timeout 20 "$BIN/qtfs-fuse" -f -o "server=127.0.0.1:$1,$3" "$WORK/export" "$WORK/$2" > "$WORK/$2.out" 2>&1 || rc=$?
+    [ "$rc" != 0 ] && [ "$rc" != 124 ] || fail "$2: qtfs-fuse mounted (exit $rc)"
     mountpoint -q "$WORK/$2" && fail "$2: mounted"
     grep -q -- "$4" "$WORK/$2.out" || fail "$2: the error does not say '$4': $(cat "$WORK/$2.out")"
 }
@@ -127,7 +131,7 @@ log "refused: wrong key, no key, crypt=none against a sealing server, suite bits
 "$BIN/qtfs-server" --generate-key "$WORK/other.key" > /dev/null
 refused "$PORT" wrongkey "key=$WORK/other.key" "key files differ"
 refused "$PORT" nokey "conns=1" "key=FILE"
-grep -q "offers no cipher suite" "$WORK/server.log" || fail "no key: the server did not log the refusal"
+grep -q "offers no cipher suite .*refused because this server seals" "$WORK/server.log" || fail "no key: the server did not log the refusal"
 refused "$PORT" plain "key=$KEY,crypt=none" "requires sealed frames"
 relay_cmd "$C1" "strip c2s"
 refused "$R1" strip-c2s "key=$KEY" "altered"
@@ -146,4 +150,16 @@ cmp "$WORK/plainmnt/known.txt" "$WORK/export/known.txt" || fail "known.txt throu
 [ "$(count "$MARK" "$WORK/r2.capture")" -gt 0 ] || fail "the capture of a crypt=none connection does not show the file's text"
 [ "$(modes "fuse-$(fuse_pid "$WORK/plainmnt")")" = none ] || fail "qtinfo: the crypt=none mount reads '$(modes "fuse-$(fuse_pid "$WORK/plainmnt")")'"
 refused "$PORT" aead-vs-none "key=$KEY" "no cipher suite"
+
+log "--crypt optional: a client offering suites is sealed, one offering none is served in plaintext"
+mv "$WORK/server.log" "$WORK/server-none.log"
+BG_PIDS+=("$SERVER_PID")
+SERVER_ARGS="--crypt optional" start_server "$WORK/export"
+mount_via "$PORT" opt-aead ""
+mount_via "$PORT" opt-none crypt=none
+for m in opt-aead opt-none; do cmp "$WORK/$m/known.txt" "$WORK/export/known.txt" || fail "$m: known.txt differs"; done
+[ "$(modes "fuse-$(fuse_pid "$WORK/opt-aead")")" = "$AES" ] || fail "qtinfo: the aead mount of an optional server is not sealed"
+[ "$(modes "fuse-$(fuse_pid "$WORK/opt-none")")" = none ] || fail "qtinfo: the crypt=none mount of an optional server reads otherwise"
+[ "$(modes "server-$SERVER_PID")" = "$AES none" ] || fail "qtinfo: the optional server's connections read '$(modes "server-$SERVER_PID")'"
+grep -q "serving it in plaintext (crypt optional)" "$WORK/server.log" || fail "optional: the plaintext connection was not logged"
 log ok

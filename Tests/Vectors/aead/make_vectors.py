@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 VECTORS = os.path.dirname(HERE)
-LABEL = b"qtfs-aead-v1"
+AEAD_LABEL = b"qtfs-aead-v1"
 SUITES = {1: ("aes256gcm", AESGCM), 2: ("chacha20poly1305", ChaCha20Poly1305)}
 CLIENT_TO_SERVER, SERVER_TO_CLIENT = 1, 2
 
@@ -44,7 +44,7 @@ def prk():
 
 
 def info(direction, suite):
-    return LABEL + bytes([direction]) + struct.pack("<H", suite) + PS + PC
+    return AEAD_LABEL + bytes([direction]) + struct.pack("<H", suite) + PS + PC
 
 
 def session_key(direction, suite):
