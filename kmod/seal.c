@@ -207,14 +207,20 @@ u8 qtfs_seal_suite(const struct qtfs_seal *s)
 	return s ? s->suite : 0;
 }
 
-/* Entries of sg for len bytes at buf (kmalloc'd or vmalloc'd, as kvmalloc gives). */
-static int qtfs_sg_add(struct scatterlist *sg, const u8 *buf, size_t len)
+/* Entries qtfs_sg_add needs for len bytes at buf: one, or one per page of vmalloc memory. */
+static unsigned int qtfs_sg_count(const u8 *buf, size_t len)
+{
+	return is_vmalloc_addr(buf) ? DIV_ROUND_UP(offset_in_page(buf) + len, PAGE_SIZE) : 1;
+}
+
+/* Fills sg for len bytes at buf (kmalloc'd or vmalloc'd, as kvmalloc gives). */
+static void qtfs_sg_add(struct scatterlist *sg, const u8 *buf, size_t len)
 {
 	int n = 0;
 
 	if (!is_vmalloc_addr(buf)) {
 		sg_set_buf(sg, buf, len);
-		return 1;
+		return;
 	}
 	while (len) {
 		size_t off = offset_in_page(buf), chunk = min_t(size_t, len, PAGE_SIZE - off);
@@ -223,7 +229,6 @@ static int qtfs_sg_add(struct scatterlist *sg, const u8 *buf, size_t len)
 		buf += chunk;
 		len -= chunk;
 	}
-	return n;
 }
 
 /* Encrypts (tx) or decrypts (rx) the frame in sg: AAD the header, cryptlen after it. */
@@ -257,12 +262,12 @@ static int qtfs_seal_run(struct qtfs_seal *s, int dir, unsigned int cryptlen)
 int qtfs_seal_frame(struct qtfs_seal *s, u8 *buf, u32 payload_len)
 {
 	u32 total = QTFS_HDR_SIZE + payload_len + QTFS_AEAD_TAG;
-	int n;
 
+	if (qtfs_sg_count(buf, total) > QTFS_SEAL_SG)
+		return -EMSGSIZE;
 	put_unaligned_le32(payload_len + QTFS_AEAD_TAG, buf + 16);
-	sg_init_table(s->sg[QTFS_SEAL_TX], QTFS_SEAL_SG);
-	n = qtfs_sg_add(s->sg[QTFS_SEAL_TX], buf, total);
-	sg_mark_end(&s->sg[QTFS_SEAL_TX][n - 1]);
+	sg_init_table(s->sg[QTFS_SEAL_TX], qtfs_sg_count(buf, total));	/* marks the end */
+	qtfs_sg_add(s->sg[QTFS_SEAL_TX], buf, total);
 	return qtfs_seal_run(s, QTFS_SEAL_TX, payload_len);
 }
 
@@ -274,13 +279,14 @@ int qtfs_seal_frame(struct qtfs_seal *s, u8 *buf, u32 payload_len)
 int qtfs_unseal_frame(struct qtfs_seal *s, const u8 *hdr, u8 *payload, u32 len)
 {
 	struct scatterlist *sg = s->sg[QTFS_SEAL_RX];
-	int n;
+	unsigned int n = 1 + qtfs_sg_count(payload, len);
 
+	if (n > QTFS_SEAL_SG)
+		return -EMSGSIZE;
 	memcpy(s->aad, hdr, QTFS_HDR_SIZE);
-	sg_init_table(sg, QTFS_SEAL_SG);
+	sg_init_table(sg, n);	/* marks the end */
 	sg_set_buf(sg, s->aad, QTFS_HDR_SIZE);
-	n = 1 + qtfs_sg_add(sg + 1, payload, len);
-	sg_mark_end(&sg[n - 1]);
+	qtfs_sg_add(sg + 1, payload, len);
 	return qtfs_seal_run(s, QTFS_SEAL_RX, len);
 }
 
