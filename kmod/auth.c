@@ -3,7 +3,8 @@
  * Mutual HMAC-SHA256 challenge-response after HELLO (docs/protocol.md,
  * "Authentication"): the server proves it holds the mount's key first, then we do.
  * The key is a mount option (key_hex=HEX); it never travels, only proofs do.
- * This file computes and checks proofs; sock.c's handshake carries them.
+ * This file computes and checks proofs; sock.c's handshake carries them. The proofs
+ * and nonces also make the session keys of sealed frames (seal.c).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -14,7 +15,8 @@
 #include <linux/string.h>
 #include "transport.h"
 
-static int qtfs_auth_hmac(const u8 *key, unsigned int key_len, const u8 *data, size_t len, u8 *out)
+/* HMAC-SHA256 of data under key into out (32 bytes); also the HKDF of seal.c. */
+int qtfs_hmac_sha256(const u8 *key, unsigned int key_len, const u8 *data, size_t len, u8 *out)
 {
 	struct crypto_shash *tfm = crypto_alloc_shash("hmac(sha256)", 0, 0);
 	int err;
@@ -36,7 +38,7 @@ static int qtfs_auth_proof(const struct qtfs_opts *o, u8 role, u16 version,
 
 	qtfs_auth_transcript(t, role, version, QTFS_AUTH_METHOD_HMAC_SHA256, client_nonce,
 			     server_nonce);
-	return qtfs_auth_hmac(o->key, o->key_len, t, sizeof(t), proof);
+	return qtfs_hmac_sha256(o->key, o->key_len, t, sizeof(t), proof);
 }
 
 /* The AUTH_CHALLENGE request: our method and a fresh nonce. */

@@ -2,10 +2,11 @@
 /*
  * One TCP connection per mount to qtfs-server: connected (sock.c) on the first
  * request, a table of the requests in flight by id, their frames sent one at a
- * time, and a receive kthread that decodes each answer into its request and
- * completes it (req.c). Event frames go to the handler registered for their
- * opcode. A dead connection fails every request in flight and is re-established
- * by the next request.
+ * time (sealed under the send lock when the connection has keys), and a receive
+ * kthread that opens each frame, decodes each answer into its request and completes
+ * it (req.c). Event frames go to the handler registered for their opcode. A dead
+ * connection (also: a frame that does not open) fails every request in flight and is
+ * re-established, with new keys, by the next request.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -81,8 +82,8 @@ static int qtfs_conn_send(struct qtfs_conn *c, struct qtfs_req *req, const struc
 	mutex_lock(&c->send_lock);
 	if (c->state != QTFS_CONN_UP || c->gen != req->gen)
 		err = -ECONNRESET;
-	else
-		err = qtfs_sock_send(c->sock, w.p, w.len);
+	else	/* sealed here, under the lock: the counter must follow the send order */
+		err = qtfs_frame_send(c->sock, c->seal, &w);
 	/* A partial frame poisons the stream: let the receiver fail everything. */
 	if (err && err != -ECONNRESET)
 		kernel_sock_shutdown(c->sock, SHUT_RDWR);
@@ -139,20 +140,12 @@ static void qtfs_conn_fail(struct qtfs_conn *c, int err)
 }
 
 /* An event frame (server push): its opcode's handler gets the payload; others are skipped. */
-static int qtfs_rx_event(struct qtfs_conn *c, const struct qtfs_hdr *h)
+static void qtfs_rx_event(struct qtfs_conn *c, const struct qtfs_hdr *h, const u8 *payload)
 {
-	u8 payload[64];
 	qtfs_event_fn fn = h->opcode < QTFS_OP_MAX ? qtfs_event_handlers[h->opcode] : NULL;
 
-	if (h->length > sizeof(payload)) {
-		qtfs_err_rl("event %u with %u bytes from server, closing connection\n", h->opcode, h->length);
-		return -EPROTO;
-	}
-	if (h->length && qtfs_sock_recv(c->sock, payload, h->length))
-		return -EPROTO;
 	if (fn)
 		fn(c, payload, h->length);
-	return 0;
 }
 
 /* Takes the request answered by h out of the table; -EPROTO if its opcode is not h's. */
@@ -177,52 +170,55 @@ static int qtfs_rx_match(struct qtfs_conn *c, const struct qtfs_hdr *h, struct q
 	return err;
 }
 
-/* The answer h to a request: matched by id, decoded, and handed to its waiter. */
-static int qtfs_rx_answer(struct qtfs_conn *c, const struct qtfs_hdr *h)
+/* The answer h to a request: matched by id, decoded, and handed to its waiter (takes payload). */
+static int qtfs_rx_answer(struct qtfs_conn *c, const struct qtfs_hdr *h, u8 *payload)
 {
 	struct qtfs_req *req;
-	u8 *payload = NULL;
 	int err;
 
-	if (h->length) {
-		payload = kvmalloc(h->length, GFP_KERNEL);
-		if (!payload)
-			return -ENOMEM;
-		err = qtfs_sock_recv(c->sock, payload, h->length);
-		if (err)
-			goto out_free;
-	}
 	err = qtfs_rx_match(c, h, &req);
-	if (err || !req)
-		goto out_free;
+	if (err || !req) {
+		kvfree(payload);
+		return err;
+	}
 	if (h->status)
 		err = qtfs_status_errno(h->status);
 	else
 		err = qtfs_decode(payload, h->length, QTFS_KIND_RSP, req->op, &req->out);
 	qtfs_req_finish(c, req, err, payload, h->length);	/* takes payload */
 	return 0;
-out_free:
-	kvfree(payload);
-	return err;
 }
 
+#define QTFS_EVENT_MAX	64	/* the largest event payload (POLL_READY, SOCK_INCOMING) */
+
+/* One frame from the server: header, payload (opened when sealed), then its handler. */
 static int qtfs_rx_one(struct qtfs_conn *c)
 {
+	u32 event_max = QTFS_EVENT_MAX + (c->seal ? QTFS_AEAD_TAG : 0);
 	u8 hdrbuf[QTFS_HDR_SIZE];
 	struct qtfs_hdr h;
+	u8 *payload;
 	int err;
 
-	err = qtfs_sock_recv(c->sock, hdrbuf, sizeof(hdrbuf));
+	err = qtfs_frame_recv_hdr(c->sock, c->seal, hdrbuf, &h);
+	if (!err && h.kind != QTFS_KIND_RSP && h.kind != QTFS_KIND_EVENT)
+		err = -EPROTO;
+	if (err == -EPROTO)
+		qtfs_err_rl("bad frame header from server, closing connection\n");
 	if (err)
 		return err;
-	err = qtfs_hdr_decode(hdrbuf, &h);
-	if (!err && h.kind == QTFS_KIND_EVENT)
-		return qtfs_rx_event(c, &h);
-	if (err || h.kind != QTFS_KIND_RSP) {
-		qtfs_err_rl("bad frame header from server, closing connection\n");
+	if (h.kind == QTFS_KIND_EVENT && h.length > event_max) {
+		qtfs_err_rl("event %u with %u bytes from server, closing connection\n", h.opcode, h.length);
 		return -EPROTO;
 	}
-	return qtfs_rx_answer(c, &h);
+	err = qtfs_frame_recv_payload(c->sock, c, c->seal, hdrbuf, &h, &payload);
+	if (err)
+		return err;
+	if (h.kind == QTFS_KIND_RSP)
+		return qtfs_rx_answer(c, &h, payload);
+	qtfs_rx_event(c, &h, payload);
+	kvfree(payload);
+	return 0;
 }
 
 static int qtfs_rx_thread(void *arg)
@@ -262,16 +258,24 @@ static void qtfs_conn_teardown(struct qtfs_conn *c)
 		sock_release(c->sock);
 		c->sock = NULL;
 	}
+	qtfs_seal_free(c->seal);	/* the keys die with the connection */
+	c->seal = NULL;
 	mutex_unlock(&c->send_lock);
 }
 
-/* A new socket is up: record MOUNT's answer, start receiving, open the next generation. */
-static int qtfs_conn_start(struct qtfs_conn *c, struct socket *sock, struct qtfs_mount_info *mi)
+/*
+ * A new socket is up: record MOUNT's answer and the connection's keys, start receiving,
+ * open the next generation.
+ */
+static int qtfs_conn_start(struct qtfs_conn *c, struct socket *sock, struct qtfs_mount_info *mi,
+			   struct qtfs_seal *seal)
 {
 	struct task_struct *rx;
 
 	mutex_lock(&c->send_lock);
 	c->sock = sock;
+	c->seal = seal;
+	WRITE_ONCE(c->suite, qtfs_seal_suite(seal));
 	mutex_unlock(&c->send_lock);
 	rx = kthread_create(qtfs_rx_thread, c, "qtfs-rx");
 	if (IS_ERR(rx))
@@ -290,14 +294,15 @@ static int qtfs_conn_start(struct qtfs_conn *c, struct socket *sock, struct qtfs
 	c->state = QTFS_CONN_UP;
 	spin_unlock(&c->lock);
 	wake_up_process(rx);
-	qtfs_info("connected to %pI4:%u (export %u)\n", &c->opts->server, c->opts->port,
-		  c->mount.export);
+	qtfs_info("connected to %pI4:%u (export %u, frames %s)\n", &c->opts->server, c->opts->port,
+		  c->mount.export, seal ? qtfs_suite_name(c->suite) : "in plaintext");
 	return 0;
 }
 
 int qtfs_conn_ensure(struct qtfs_conn *c)
 {
 	struct qtfs_mount_info mi = { 0 };
+	struct qtfs_seal *seal;
 	struct socket *sock;
 	int err = 0;
 
@@ -308,10 +313,10 @@ int qtfs_conn_ensure(struct qtfs_conn *c)
 	if (c->state == QTFS_CONN_UP)
 		goto out_unlock;
 	qtfs_conn_teardown(c);
-	err = qtfs_sock_connect(c, &sock, &mi);
+	err = qtfs_sock_connect(c, &sock, &mi, &seal);
 	if (err)
 		goto out_unlock;
-	err = qtfs_conn_start(c, sock, &mi);
+	err = qtfs_conn_start(c, sock, &mi, seal);
 	if (err)
 		qtfs_conn_teardown(c);
 	kfree(mi.base);

@@ -13,6 +13,7 @@
 #include <linux/poll.h>
 #include <linux/namei.h>
 #include <linux/falloc.h>
+#include <linux/sched/signal.h>
 #include "qtfs.h"
 
 /* open(2) flags as the wire carries them (Linux values; the server applies them). */
@@ -258,7 +259,8 @@ static int qtfs_handle_ok(struct file *file, struct qtfs_file **qfp)
 	return 0;
 }
 
-static int qtfs_handle_call(struct file *file, u16 op, struct qtfs_msg *m, struct qtfs_req **reqp)
+static int qtfs_handle_call_once(struct file *file, u16 op, struct qtfs_msg *m,
+				 struct qtfs_req **reqp)
 {
 	struct qtfs_file *qf;
 	int err = qtfs_handle_ok(file, &qf);
@@ -267,6 +269,21 @@ static int qtfs_handle_call(struct file *file, u16 op, struct qtfs_msg *m, struc
 		return err;
 	m->handle = qf->handle;
 	return qtfs_call(&QTFS_SB(file_inode(file)->i_sb)->conn, op, m, reqp);
+}
+
+/*
+ * A READ at an offset changes nothing: when the connection dies under it (a server
+ * restart, a sealed frame that did not open) it is sent once more, on the file reopened
+ * over the new connection, so the caller gets the right bytes instead of an error.
+ */
+static int qtfs_handle_call(struct file *file, u16 op, struct qtfs_msg *m, struct qtfs_req **reqp)
+{
+	int err = qtfs_handle_call_once(file, op, m, reqp);
+
+	if (err == -ECONNRESET && op == QTFS_OP_READ && (file->f_mode & FMODE_LSEEK) &&
+	    S_ISREG(file_inode(file)->i_mode) && !fatal_signal_pending(current))
+		err = qtfs_handle_call_once(file, op, m, reqp);
+	return err;
 }
 
 static size_t qtfs_chunk(struct file *file)

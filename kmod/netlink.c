@@ -31,7 +31,8 @@ static int qtfs_put_mount(struct sk_buff *skb, struct qtfs_sb *sbi)
 	    nla_put_u32(skb, QTFS_A_MOUNT_INFLIGHT, atomic_read(&c->inflight)) ||
 	    nla_put_u64_64bit(skb, QTFS_A_MOUNT_RECONNECTS, READ_ONCE(c->reconnects),
 			      QTFS_A_MOUNT_PAD) ||
-	    nla_put_u32(skb, QTFS_A_MOUNT_EXPORT, READ_ONCE(c->mount.export))) {
+	    nla_put_u32(skb, QTFS_A_MOUNT_EXPORT, READ_ONCE(c->mount.export)) ||
+	    nla_put_u32(skb, QTFS_A_MOUNT_CRYPT, READ_ONCE(c->suite))) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
 	}

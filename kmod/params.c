@@ -12,7 +12,15 @@
 enum {
 	Opt_server, Opt_port, Opt_proc, Opt_local_proc, Opt_attr_timeout,
 	Opt_entry_timeout, Opt_attr_timeout_s, Opt_entry_timeout_s, Opt_conn_timeout,
-	Opt_req_timeout, Opt_key, Opt_key_file, Opt_prefetch, Opt_noprefetch, Opt_fuse_only,
+	Opt_req_timeout, Opt_key, Opt_key_file, Opt_prefetch, Opt_noprefetch, Opt_crypt, Opt_fuse_only,
+};
+
+enum { Crypt_aead, Crypt_none };
+
+static const struct constant_table qtfs_crypt_modes[] = {
+	{ "aead", Crypt_aead },
+	{ "none", Crypt_none },
+	{}
 };
 
 const struct fs_parameter_spec qtfs_param_specs[] = {
@@ -30,6 +38,7 @@ const struct fs_parameter_spec qtfs_param_specs[] = {
 	fsparam_string("key", Opt_key_file),	/* qtfs-fuse's key file: refused with a hint */
 	fsparam_flag("prefetch", Opt_prefetch),
 	fsparam_flag("noprefetch", Opt_noprefetch),
+	fsparam_enum("crypt", Opt_crypt, qtfs_crypt_modes),	/* sealed frames (seal.c) */
 	/* qtfs-fuse options with no meaning here: accepted so fstab lines work for both */
 	fsparam_u32("conns", Opt_fuse_only),
 	fsparam_flag("writeback", Opt_fuse_only),
@@ -148,6 +157,10 @@ int qtfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
 	case Opt_noprefetch:
 		o->noprefetch = opt == Opt_noprefetch;
 		break;
+	case Opt_crypt:
+		o->crypt_none = result.uint_32 == Crypt_none;
+		o->crypt_set = true;
+		break;
 	case Opt_key_file:
 		return invalfc(fc, "key=KEYFILE is read by mount.qtfs (qtfs-fuse); the module takes key_hex=HEX");
 	case Opt_fuse_only:
@@ -189,6 +202,22 @@ int qtfs_show_options(struct seq_file *m, struct dentry *root)
 		seq_printf(m, ",req_timeout=%u", o->req_timeout);
 	if (o->noprefetch)
 		seq_puts(m, ",noprefetch");
+	if (o->crypt_none)
+		seq_puts(m, ",crypt=none");
+	return 0;
+}
+
+/*
+ * Checks between options, once all are parsed: crypt=aead needs a key; crypt=none with
+ * a key is the administrator's choice for a trusted link, and said loudly.
+ */
+int qtfs_check_opts(struct fs_context *fc, const struct qtfs_opts *o, const char *source)
+{
+	if (o->crypt_set && !o->crypt_none && !o->key_len)
+		return invalfc(fc, "crypt=aead needs a key: key_hex=HEX (mount.qtfs: key=KEYFILE)");
+	if (o->crypt_none && o->key_len)
+		pr_warn("mount of %s with crypt=none: frames to %pI4:%u travel in plaintext, readable and alterable on the way\n",
+			source, &o->server, o->port);
 	return 0;
 }
 

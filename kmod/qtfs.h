@@ -40,6 +40,7 @@
 extern const struct fs_parameter_spec qtfs_param_specs[];
 int qtfs_parse_param(struct fs_context *fc, struct fs_parameter *param);
 int qtfs_show_options(struct seq_file *m, struct dentry *root);
+int qtfs_check_opts(struct fs_context *fc, const struct qtfs_opts *o, const char *source);
 void qtfs_opts_free(struct qtfs_opts *o);
 
 /* ---- directory prefetch (prefetch.c) ---- */

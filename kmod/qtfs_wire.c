@@ -252,6 +252,12 @@ void qtfs_hdr_encode(u8 *out, const struct qtfs_hdr *h)
 
 int qtfs_hdr_decode(const u8 *in, struct qtfs_hdr *h)
 {
+	return qtfs_hdr_decode_max(in, h, QTFS_MAX_PAYLOAD);
+}
+
+/* As qtfs_hdr_decode, with another length limit (a sealed frame's: + QTFS_AEAD_TAG). */
+int qtfs_hdr_decode_max(const u8 *in, struct qtfs_hdr *h, u32 max_length)
+{
 	if (qtfs_from_le(in, 4) != QTFS_MAGIC || in[4] != QTFS_VERSION)
 		return -EPROTO;
 	if (in[5] > QTFS_KIND_EVENT)
@@ -261,7 +267,7 @@ int qtfs_hdr_decode(const u8 *in, struct qtfs_hdr *h)
 	h->id = qtfs_from_le(in + 8, 8);
 	h->length = (u32)qtfs_from_le(in + 16, 4);
 	h->status = (u32)qtfs_from_le(in + 20, 4);
-	if (h->length > QTFS_MAX_PAYLOAD)
+	if (h->length > max_length)
 		return -EMSGSIZE;
 	return 0;
 }

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The TCP socket under a connection: whole-buffer send and receive, one frame
- * (header and encoded payload) at a time, and the synchronous handshake that
- * opens every connection: HELLO, authentication when either side asks for it
- * (auth.c computes the proofs), MOUNT of the mount source.
+ * (header and encoded payload) at a time, sealed after authentication (seal.c), and
+ * the synchronous handshake that opens every connection: HELLO with the suites we
+ * accept, authentication when either side asks for it (auth.c computes the proofs;
+ * its nonces and proofs make the session keys), MOUNT of the mount source (sealed).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -79,7 +80,8 @@ int qtfs_frame_build(struct qtfs_wbuf *w, u8 kind, u16 op, u64 id, const struct 
 	struct qtfs_hdr h = { .kind = kind, .opcode = op, .id = id };
 	int err;
 
-	*w = (struct qtfs_wbuf){ .cap = QTFS_HDR_SIZE + qtfs_msg_bound(m) };
+	/* room for the tag: a sealed frame is sealed in place */
+	*w = (struct qtfs_wbuf){ .cap = QTFS_HDR_SIZE + qtfs_msg_bound(m) + QTFS_AEAD_TAG };
 	w->p = kvmalloc(w->cap, GFP_KERNEL);
 	if (!w->p)
 		return -ENOMEM;
@@ -92,9 +94,67 @@ int qtfs_frame_build(struct qtfs_wbuf *w, u8 kind, u16 op, u64 id, const struct 
 	return 0;
 }
 
+int qtfs_frame_send(struct socket *sock, struct qtfs_seal *seal, struct qtfs_wbuf *w)
+{
+	int err;
+
+	if (seal) {
+		if (w->len + QTFS_AEAD_TAG > w->cap)
+			return -EOVERFLOW;
+		err = qtfs_seal_frame(seal, w->p, w->len - QTFS_HDR_SIZE);
+		if (err)
+			return err;
+		w->len += QTFS_AEAD_TAG;
+	}
+	return qtfs_sock_send(sock, w->p, w->len);
+}
+
+int qtfs_frame_recv_hdr(struct socket *sock, const struct qtfs_seal *seal, u8 *hdrbuf,
+			struct qtfs_hdr *h)
+{
+	u32 tag = seal ? QTFS_AEAD_TAG : 0;
+	int err = qtfs_sock_recv(sock, hdrbuf, QTFS_HDR_SIZE);
+
+	if (err)
+		return err;
+	/* a sealed frame carries at least its tag, and at most the largest payload and the tag */
+	if (qtfs_hdr_decode_max(hdrbuf, h, QTFS_MAX_PAYLOAD + tag) || h->length < tag)
+		return -EPROTO;
+	return 0;
+}
+
+int qtfs_frame_recv_payload(struct socket *sock, const struct qtfs_conn *c, struct qtfs_seal *seal,
+			    const u8 *hdrbuf, struct qtfs_hdr *h, u8 **payloadp)
+{
+	u64 counter = seal ? qtfs_seal_rx_counter(seal) : 0;
+	u8 *p;
+	int err;
+
+	*payloadp = NULL;
+	if (!h->length)
+		return 0;
+	p = kvmalloc(h->length, GFP_KERNEL);
+	if (!p)
+		return -ENOMEM;
+	err = qtfs_sock_recv(sock, p, h->length);
+	if (!err && seal) {
+		err = qtfs_unseal_frame(seal, hdrbuf, p, h->length);	/* in place */
+		if (err)
+			qtfs_warn_rl("frame %llu from server %pI4:%u does not open (%d): altered, dropped, reordered, replayed or injected on the way; closing the connection\n",
+				     counter, &c->opts->server, c->opts->port, err);
+		h->length -= QTFS_AEAD_TAG;
+	}
+	if (err || !h->length) {
+		kvfree(p);
+		p = NULL;
+	}
+	*payloadp = p;
+	return err;
+}
+
 /* Synchronous exchange used only during the handshake, before the rx thread runs. */
-static int qtfs_handshake_call(struct socket *sock, u16 op, u64 id, const struct qtfs_msg *m,
-			       u8 **rsp, struct qtfs_msg *out)
+static int qtfs_handshake_call(struct socket *sock, const struct qtfs_conn *c, struct qtfs_seal *seal,
+			       u16 op, u64 id, const struct qtfs_msg *m, u8 **rsp, struct qtfs_msg *out)
 {
 	u8 hdrbuf[QTFS_HDR_SIZE];
 	struct qtfs_wbuf w;
@@ -104,30 +164,26 @@ static int qtfs_handshake_call(struct socket *sock, u16 op, u64 id, const struct
 	*rsp = NULL;
 	err = qtfs_frame_build(&w, QTFS_KIND_REQ, op, id, m);
 	if (!err)
-		err = qtfs_sock_send(sock, w.p, w.len);
+		err = qtfs_frame_send(sock, seal, &w);
 	kvfree(w.p);
 	if (!err)
-		err = qtfs_sock_recv(sock, hdrbuf, sizeof(hdrbuf));
+		err = qtfs_frame_recv_hdr(sock, seal, hdrbuf, &h);
 	if (err)
 		return err;
-	err = qtfs_hdr_decode(hdrbuf, &h);
-	if (err || h.kind != QTFS_KIND_RSP || h.opcode != op || h.id != id)
+	if (h.kind != QTFS_KIND_RSP || h.opcode != op || h.id != id)
 		return -EPROTO;
-	if (h.length) {
-		*rsp = kvmalloc(h.length, GFP_KERNEL);
-		err = *rsp ? qtfs_sock_recv(sock, *rsp, h.length) : -ENOMEM;
-		if (err)
-			return err;
-	}
+	err = qtfs_frame_recv_payload(sock, c, seal, hdrbuf, &h, rsp);
+	if (err)
+		return err;
 	return h.status ? qtfs_status_errno(h.status) : qtfs_decode(*rsp, h.length, QTFS_KIND_RSP, op, out);
 }
 
-/* As qtfs_handshake_call, for exchanges whose answer is needed only in out's fixed fields. */
-static int qtfs_handshake_call_fixed(struct socket *sock, u16 op, u64 id, const struct qtfs_msg *m,
-				     struct qtfs_msg *out)
+/* As qtfs_handshake_call before sealing, for answers needed only in out's fixed fields. */
+static int qtfs_handshake_call_fixed(struct socket *sock, const struct qtfs_conn *c, u16 op, u64 id,
+				     const struct qtfs_msg *m, struct qtfs_msg *out)
 {
 	u8 *rsp;
-	int err = qtfs_handshake_call(sock, op, id, m, &rsp, out);
+	int err = qtfs_handshake_call(sock, c, NULL, op, id, m, &rsp, out);
 
 	kvfree(rsp);
 	return err;
@@ -136,41 +192,73 @@ static int qtfs_handshake_call_fixed(struct socket *sock, u16 op, u64 id, const 
 /*
  * AUTH_CHALLENGE with a fresh nonce; the server's proof is checked before we send
  * ours in AUTH_RESPONSE. m and out are scratch messages. -EACCES: a proof did not match.
+ * With a suite, *sealp gets the keys made from both nonces and both proofs.
  */
-static int qtfs_sock_authenticate(struct socket *sock, const struct qtfs_opts *o, u16 version,
-				  struct qtfs_msg *m, struct qtfs_msg *out)
+static int qtfs_sock_authenticate(struct socket *sock, const struct qtfs_conn *c, u16 version,
+				  u8 suite, struct qtfs_msg *m, struct qtfs_msg *out,
+				  struct qtfs_seal **sealp)
 {
-	u8 client_nonce[QTFS_AUTH_NONCE];
+	const struct qtfs_opts *o = c->opts;
+	u8 nc[QTFS_AUTH_NONCE], ns[QTFS_AUTH_NONCE], ps[QTFS_AUTH_PROOF];
 	int err;
 
 	qtfs_auth_challenge(m);
-	memcpy(client_nonce, m->client_nonce, sizeof(client_nonce));
-	err = qtfs_handshake_call_fixed(sock, QTFS_OP_AUTH_CHALLENGE, 2, m, out);
+	memcpy(nc, m->client_nonce, sizeof(nc));
+	err = qtfs_handshake_call_fixed(sock, c, QTFS_OP_AUTH_CHALLENGE, 2, m, out);
 	if (err)
 		return err;
+	memcpy(ns, out->server_nonce, sizeof(ns));
+	memcpy(ps, out->proof, sizeof(ps));
 	memset(m, 0, sizeof(*m));
-	err = qtfs_auth_prove(o, version, client_nonce, out, m->proof);
+	err = qtfs_auth_prove(o, version, nc, out, m->proof);
 	if (err)
 		goto out;
-	err = qtfs_handshake_call_fixed(sock, QTFS_OP_AUTH_RESPONSE, 3, m, out);
+	err = qtfs_handshake_call_fixed(sock, c, QTFS_OP_AUTH_RESPONSE, 3, m, out);
 	if (err == -EACCES)
 		qtfs_err("server %pI4:%u refused our key: the key files differ\n", &o->server, o->port);
+	if (!err && suite) {
+		*sealp = qtfs_seal_session(o, suite, nc, ns, ps, m->proof);
+		err = PTR_ERR_OR_ZERO(*sealp);
+		if (err)
+			*sealp = NULL;
+	}
 out:
 	memzero_explicit(m->proof, sizeof(m->proof));
 	return err;
 }
 
-/* HELLO: the version, the server's payload limit (the I/O chunk) and capabilities. */
-static int qtfs_hello(struct socket *sock, const struct qtfs_opts *o, struct qtfs_msg *m,
-		      struct qtfs_msg *out, struct qtfs_mount_info *mi)
+/* A HELLO answered EACCES: the server refused what we offered about sealing. */
+static void qtfs_hello_refused(const struct qtfs_opts *o)
 {
-	int err;
+	if (!o->key_len)
+		qtfs_err("server %pI4:%u requires authentication and sealed frames: mount with key_hex=HEX (mount.qtfs: key=KEYFILE)\n",
+			 &o->server, o->port);
+	else if (o->crypt_none)
+		qtfs_err("server %pI4:%u refuses plaintext frames (qtfs-server --crypt aead): mount without crypt=none\n",
+			 &o->server, o->port);
+	else
+		qtfs_err("server %pI4:%u refused our HELLO (suites offered: %#llx): its log says why\n",
+			 &o->server, o->port, qtfs_seal_offer(o));
+}
+
+/*
+ * HELLO: the version, the server's payload limit (the I/O chunk), capabilities and the
+ * suite; then authentication, which makes the keys (*sealp) when a suite was chosen.
+ */
+static int qtfs_hello(struct socket *sock, const struct qtfs_conn *c, struct qtfs_msg *m,
+		      struct qtfs_msg *out, struct qtfs_mount_info *mi, struct qtfs_seal **sealp)
+{
+	const struct qtfs_opts *o = c->opts;
+	u64 offer = qtfs_seal_offer(o);
+	int err, suite;
 
 	m->min_version = 1;
 	m->max_version = 1;
-	m->caps = QTFS_CAP_AUTH;	/* AUTH_CAPABLE */
+	m->caps = QTFS_CAP_AUTH | offer;	/* AUTH_CAPABLE and the suites we accept */
 	m->str = (struct qtfs_bytes){ (const u8 *)QTFS_CLIENT_NAME, strlen(QTFS_CLIENT_NAME) };
-	err = qtfs_handshake_call_fixed(sock, QTFS_OP_HELLO, 1, m, out);
+	err = qtfs_handshake_call_fixed(sock, c, QTFS_OP_HELLO, 1, m, out);
+	if (err == -EACCES)
+		qtfs_hello_refused(o);
 	if (err)
 		return err;
 	if (out->version != 1 || out->max_bytes < 4096 + 64)
@@ -178,14 +266,17 @@ static int qtfs_hello(struct socket *sock, const struct qtfs_opts *o, struct qtf
 	/* READ/WRITE data plus their fixed fields must fit the server's payload limit */
 	mi->io_chunk = min_t(u32, QTFS_IO_CHUNK, rounddown(out->max_bytes - 64, 4096));
 	err = qtfs_auth_policy(o, out->caps);
+	suite = err < 0 ? err : qtfs_seal_choice(o, offer, out->caps);
+	if (suite < 0)
+		return suite;
 	if (err > 0)
-		err = qtfs_sock_authenticate(sock, o, out->version, m, out);
+		err = qtfs_sock_authenticate(sock, c, out->version, suite, m, out, sealp);
 	return err;
 }
 
 /* MOUNT of the source as the mounter: export id, base and root attributes into mi. */
-static int qtfs_mount(struct socket *sock, const struct qtfs_conn *c, struct qtfs_msg *m,
-		      struct qtfs_msg *out, struct qtfs_mount_info *mi)
+static int qtfs_mount(struct socket *sock, const struct qtfs_conn *c, struct qtfs_seal *seal,
+		      struct qtfs_msg *m, struct qtfs_msg *out, struct qtfs_mount_info *mi)
 {
 	u8 *rsp;
 	int err;
@@ -194,7 +285,7 @@ static int qtfs_mount(struct socket *sock, const struct qtfs_conn *c, struct qtf
 	m->caller = c->mounter;
 	m->caller.pid = task_tgid_nr(current);
 	m->str = (struct qtfs_bytes){ (const u8 *)c->source, strlen(c->source) };
-	err = qtfs_handshake_call(sock, QTFS_OP_MOUNT, 4, m, &rsp, out);
+	err = qtfs_handshake_call(sock, c, seal, QTFS_OP_MOUNT, 4, m, &rsp, out);
 	if (!err) {
 		mi->base = kmemdup_nul(out->str.p ? (const char *)out->str.p : "", out->str.len,
 				       GFP_KERNEL);
@@ -208,22 +299,27 @@ static int qtfs_mount(struct socket *sock, const struct qtfs_conn *c, struct qtf
 	return err;
 }
 
-static int qtfs_handshake(struct socket *sock, const struct qtfs_conn *c, struct qtfs_mount_info *mi)
+static int qtfs_handshake(struct socket *sock, const struct qtfs_conn *c, struct qtfs_mount_info *mi,
+			  struct qtfs_seal **sealp)
 {
 	struct qtfs_msg *m = qtfs_msg_alloc(), *out = qtfs_msg_alloc();
 	int err = -ENOMEM;
 
 	if (m && out)
-		err = qtfs_hello(sock, c->opts, m, out, mi);
+		err = qtfs_hello(sock, c, m, out, mi, sealp);
 	if (!err)
-		err = qtfs_mount(sock, c, m, out, mi);
+		err = qtfs_mount(sock, c, *sealp, m, out, mi);
 	kfree(out);
 	kfree(m);
 	return err;
 }
 
-/* Connects to the mount's server and runs the handshake; on success mi holds MOUNT's answer. */
-int qtfs_sock_connect(const struct qtfs_conn *c, struct socket **sockp, struct qtfs_mount_info *mi)
+/*
+ * Connects to the mount's server and runs the handshake; on success mi holds MOUNT's
+ * answer and *sealp the connection's keys (NULL: plaintext, as configured on both ends).
+ */
+int qtfs_sock_connect(const struct qtfs_conn *c, struct socket **sockp, struct qtfs_mount_info *mi,
+		      struct qtfs_seal **sealp)
 {
 	const struct qtfs_opts *o = c->opts;
 	struct sockaddr_in sin = {
@@ -234,6 +330,7 @@ int qtfs_sock_connect(const struct qtfs_conn *c, struct socket **sockp, struct q
 	struct socket *sock;
 	int err;
 
+	*sealp = NULL;
 	err = sock_create_kern(&init_net, AF_INET, SOCK_STREAM, IPPROTO_TCP, &sock);
 	if (err)
 		return err;
@@ -244,7 +341,7 @@ int qtfs_sock_connect(const struct qtfs_conn *c, struct socket **sockp, struct q
 	if (err)
 		goto out_release;
 	tcp_sock_set_nodelay(sock->sk);
-	err = qtfs_handshake(sock, c, mi);
+	err = qtfs_handshake(sock, c, mi, sealp);
 	if (err)
 		goto out_release;
 	/* From now on waits are bounded by the requests, not the socket. */
@@ -253,6 +350,8 @@ int qtfs_sock_connect(const struct qtfs_conn *c, struct socket **sockp, struct q
 	*sockp = sock;
 	return 0;
 out_release:
+	qtfs_seal_free(*sealp);
+	*sealp = NULL;
 	kfree(mi->base);
 	mi->base = NULL;
 	sock_release(sock);

@@ -149,9 +149,13 @@ static void qtfs_sbi_free(struct qtfs_sb *sbi)
 static int qtfs_get_tree(struct fs_context *fc)
 {
 	struct qtfs_sb *sbi = fc->s_fs_info;
+	int err;
 
 	if (!fc->source || fc->source[0] != '/')
 		return invalfc(fc, "the mount source must be an absolute host path");
+	err = qtfs_check_opts(fc, &sbi->opts, fc->source);
+	if (err)
+		return err;
 	sbi->source = kstrdup(fc->source, GFP_KERNEL);
 	if (!sbi->source)
 		return -ENOMEM;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * qtfs.ko's transport (req.c, conn.c, sock.c, auth.c, stats.c over qtfs_wire.c): a
+ * qtfs.ko's transport (req.c, conn.c, sock.c, seal.c, auth.c, stats.c over qtfs_wire.c): a
  * request goes out as a frame on the mount's TCP connection and its answer comes back
  * decoded. Nothing here knows dentries, inodes or files; the file system layer
  * (qtfs.h) sits on top, as fs/9p on net/9p. The two upcalls the transport makes, a
@@ -45,6 +45,8 @@ struct qtfs_opts {
 	u8 key[QTFS_AUTH_KEY_MAX];	/* key_hex=: authenticate (auth.c); never shown */
 	u8 key_len;			/* 0: no key */
 	bool noprefetch;		/* no directory prefetch (prefetch.c) */
+	bool crypt_none;		/* crypt=none: plaintext frames even with a key */
+	bool crypt_set;			/* crypt= given explicitly */
 };
 
 /* ---- statistics (stats.c; read over netlink.c) ---- */
@@ -90,6 +92,8 @@ struct qtfs_conn {
 	struct qtfs_mount_info mount;	/* from the last MOUNT (io_chunk: READ_ONCE) */
 	u64 reconnects;
 	atomic_t inflight;
+	struct qtfs_seal *seal;		/* this connection's keys (seal.c); NULL: plaintext */
+	u8 suite;			/* its suite for netlink: 0 plaintext */
 };
 
 #define QTFS_IO_CHUNK		(256u * 1024u)	/* bytes per READ/WRITE request */
@@ -122,13 +126,41 @@ void qtfs_conn_on_event(u16 op, qtfs_event_fn fn);
 
 /* ---- TCP and the handshake (sock.c) ---- */
 struct socket;
-int qtfs_sock_connect(const struct qtfs_conn *c, struct socket **sockp, struct qtfs_mount_info *mi);
+struct qtfs_seal;
+/* Connects and runs the handshake; *sealp: the connection's keys (NULL: plaintext). */
+int qtfs_sock_connect(const struct qtfs_conn *c, struct socket **sockp, struct qtfs_mount_info *mi,
+		      struct qtfs_seal **sealp);
+/* A frame (header and payload) with room for a tag after it (sealing happens in place). */
 int qtfs_frame_build(struct qtfs_wbuf *w, u8 kind, u16 op, u64 id, const struct qtfs_msg *m);
+/* Seals w's frame when seal is set, then sends it. Call in send order. */
+int qtfs_frame_send(struct socket *sock, struct qtfs_seal *seal, struct qtfs_wbuf *w);
+/* The next frame's header (kept in hdrbuf for unsealing); length checked against seal. */
+int qtfs_frame_recv_hdr(struct socket *sock, const struct qtfs_seal *seal, u8 *hdrbuf,
+			struct qtfs_hdr *h);
+/* Its payload (kvmalloc'd, or NULL when empty), opened when sealed: h->length is then the plain length. */
+int qtfs_frame_recv_payload(struct socket *sock, const struct qtfs_conn *c, struct qtfs_seal *seal,
+			    const u8 *hdrbuf, struct qtfs_hdr *h, u8 **payloadp);
 int qtfs_sock_send(struct socket *sock, const void *buf, size_t len);
 int qtfs_sock_recv(struct socket *sock, void *buf, size_t len);
 int qtfs_status_errno(u32 status);
 
+/* ---- sealed frames (seal.c): HKDF session keys and the AEAD of every frame ---- */
+u64 qtfs_seal_offer(const struct qtfs_opts *o);
+int qtfs_seal_choice(const struct qtfs_opts *o, u64 offered, u64 server_caps);
+int qtfs_seal_derive(const u8 *key, unsigned int key_len, u8 suite, const u8 *nc, const u8 *ns,
+		     const u8 *ps, const u8 *pc, u8 keys[2][QTFS_AEAD_KEY]);
+struct qtfs_seal *qtfs_seal_create(u8 suite, u8 keys[2][QTFS_AEAD_KEY]);
+struct qtfs_seal *qtfs_seal_session(const struct qtfs_opts *o, u8 suite, const u8 *nc,
+				    const u8 *ns, const u8 *ps, const u8 *pc);
+void qtfs_seal_free(struct qtfs_seal *s);
+u8 qtfs_seal_suite(const struct qtfs_seal *s);
+const char *qtfs_suite_name(u8 suite);
+int qtfs_seal_frame(struct qtfs_seal *s, u8 *buf, u32 payload_len);
+int qtfs_unseal_frame(struct qtfs_seal *s, const u8 *hdr, u8 *payload, u32 len);
+u64 qtfs_seal_rx_counter(const struct qtfs_seal *s);
+
 /* ---- authentication (auth.c): the proofs; sock.c does the exchange ---- */
+int qtfs_hmac_sha256(const u8 *key, unsigned int key_len, const u8 *data, size_t len, u8 *out);
 int qtfs_auth_policy(const struct qtfs_opts *o, u64 server_caps);
 void qtfs_auth_challenge(struct qtfs_msg *m);
 int qtfs_auth_prove(const struct qtfs_opts *o, u16 version, const u8 *client_nonce,

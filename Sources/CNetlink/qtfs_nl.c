@@ -45,6 +45,7 @@ static int add_mount(struct qtfs_nl_reply *r, struct nlattr *nest)
     m->inflight = u32_or_0(tb[QTFS_A_MOUNT_INFLIGHT]);
     m->export_id = u32_or_0(tb[QTFS_A_MOUNT_EXPORT]);
     m->reconnects = u64_or_0(tb[QTFS_A_MOUNT_RECONNECTS]);
+    m->crypt = u32_or_0(tb[QTFS_A_MOUNT_CRYPT]);
     return NL_OK;
 }
 

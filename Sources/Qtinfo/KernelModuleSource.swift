@@ -1,6 +1,7 @@
 // qtfs.ko seen through its generic netlink family "qtfs" (kmod/README.md, "Generic
 // netlink family"). Every command needs CAP_NET_ADMIN: the family is GENL_ADMIN_PERM.
 import CNetlink
+import QtfsProtocol
 
 struct KernelModuleSource {
     enum LogLevel: UInt32, CaseIterable {
@@ -21,6 +22,8 @@ struct KernelModuleSource {
         var inflight: UInt32
         var exportID: UInt32
         var reconnects: UInt64
+        /// The connection's sealing: a suite, or nil for plaintext (or an older module).
+        var crypt: Sealed.Suite? = nil
     }
 
     struct Status {
@@ -107,7 +110,8 @@ struct KernelModuleSource {
         let mounts = (0..<Int(raw.mount_count)).map { i -> Mount in
             let m = raw.mounts[i]
             return Mount(source: cString(m.source), server: cString(m.server), state: Mount.State(rawValue: m.state),
-                         inflight: m.inflight, exportID: m.export_id, reconnects: m.reconnects)
+                         inflight: m.inflight, exportID: m.export_id, reconnects: m.reconnects,
+                         crypt: Sealed.Suite(rawValue: UInt16(truncatingIfNeeded: m.crypt)))
         }
         let ops = (0..<Int(raw.op_count)).map { i -> OpStats in
             let o = raw.ops[i]

@@ -62,7 +62,8 @@ enum KmodReport {
         out += "late_replies \(s.lateReplies)\nlive_requests \(s.liveRequests)\nmounts \(s.mounts.count)\n"
         for m in s.mounts {
             out += "mount \(m.source) server \(m.server) state \(m.state.map { "\($0)" } ?? "?") "
-            out += "inflight \(m.inflight) reconnects \(m.reconnects) export \(m.exportID)\n"
+            out += "inflight \(m.inflight) reconnects \(m.reconnects) export \(m.exportID) "
+            out += "crypt \(m.crypt.map { "\($0)" } ?? "none")\n"
         }
         return out
     }

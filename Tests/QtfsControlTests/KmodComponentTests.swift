@@ -22,6 +22,19 @@ final class KmodComponentTests: XCTestCase {
         XCTAssertEqual(TextOutput.location(r), "netlink:qtfs, mounts: 10.0.2.2:12345:/srv,10.0.2.2:12345:/proc")
     }
 
+    /// `qtinfo kmod status` names each mount's sealing: the suite, or none for plaintext.
+    func testKmodStatusLineShowsTheConnectionsMode() {
+        let s = K.Status(logLevel: .warn, lateReplies: 0, liveRequests: 0, mounts: [
+            K.Mount(source: "/srv", server: "10.0.2.2:12345", state: .up, inflight: 0, exportID: 1, reconnects: 0,
+                    crypt: .chacha20poly1305),
+            K.Mount(source: "/x", server: "10.0.2.2:12346", state: .up, inflight: 0, exportID: 2, reconnects: 1),
+        ])
+        XCTAssertEqual(KmodReport.status(s).split(separator: "\n").suffix(2), [
+            "mount /srv server 10.0.2.2:12345 state up inflight 0 reconnects 0 export 1 crypt chacha20-poly1305",
+            "mount /x server 10.0.2.2:12346 state up inflight 0 reconnects 1 export 2 crypt none",
+        ])
+    }
+
     /// A module without histograms: its `errors` already counts interrupted waits.
     func testStatsOfAnOlderModuleKeepCountErrorsAndTotal() {
         let o = K.OpStats(code: 10, name: "lookup", sent: 10, errors: 3, interrupted: 2, latencyNs: 7000)

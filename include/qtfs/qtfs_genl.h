@@ -42,6 +42,7 @@ enum qtfs_genl_mount_attr {
 	QTFS_A_MOUNT_INFLIGHT,	/* u32: requests waiting for an answer */
 	QTFS_A_MOUNT_RECONNECTS,/* u64 */
 	QTFS_A_MOUNT_EXPORT,	/* u32: export id from MOUNT */
+	QTFS_A_MOUNT_CRYPT,	/* u32: the connection's AEAD suite (QTFS_AEAD_SUITE_*), 0 plaintext */
 	__QTFS_A_MOUNT_MAX,
 };
 #define QTFS_A_MOUNT_MAX (__QTFS_A_MOUNT_MAX - 1)

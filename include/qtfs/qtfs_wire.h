@@ -249,6 +249,7 @@ struct qtfs_rbuf {
 /* Header: always exactly QTFS_HDR_SIZE bytes. decode returns 0 or -EPROTO-ish (negative). */
 void qtfs_hdr_encode(u8 *out, const struct qtfs_hdr *h);
 int qtfs_hdr_decode(const u8 *in, struct qtfs_hdr *h);
+int qtfs_hdr_decode_max(const u8 *in, struct qtfs_hdr *h, u32 max_length);
 
 /* Layout of a payload, NULL if the (kind, opcode) pair has none in v1. */
 const char *qtfs_layout(u8 kind, u16 opcode);

@@ -53,6 +53,7 @@ cleanup() {
 	[ -n "${RUN_PID:-}" ] && kill "$RUN_PID" 2>/dev/null
 	[ -n "${ECHO_PID:-}" ] && kill "$ECHO_PID" 2>/dev/null
 	[ -n "${SCM_PID:-}" ] && kill "$SCM_PID" 2>/dev/null
+	for p in "${NONE_PID:-}" "${RELAYS_PID:-}" "${RELAYN_PID:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done
 	# host mounts the guest made through qtfs-run
 	[ -n "${RUNEXP:-}" ] && for m in $(grep -oE " $RUNEXP/[^ ]*" /proc/self/mountinfo | sort -r); do umount -l "$m"; done
 	wait 2>/dev/null
@@ -64,8 +65,8 @@ trap 'exit 1' INT TERM
 
 # ---- build ----
 log "checking the C codec against Tests/Vectors"
-gcc -Wall -Wextra -Werror -O2 -I"$ROOT/include" -o "$WORK/wire_vectors" "$HERE/wire_vectors.c" "$KMOD/qtfs_wire.c" ||
-	die "wire_vectors build failed"
+gcc -Wall -Wextra -Werror -O2 -I"$ROOT/include" -o "$WORK/wire_vectors" "$HERE/wire_vectors.c" "$HERE/seal_vectors.c" \
+	"$KMOD/qtfs_wire.c" -lcrypto || die "wire_vectors build failed"
 NVEC=$(ls "$ROOT/Tests/Vectors" | grep -c '\.vec$')
 [ "$NVEC" -gt 0 ] || die "no vectors in $ROOT/Tests/Vectors"
 (set -o pipefail; "$WORK/wire_vectors" "$ROOT/Tests/Vectors" | tee "$WORK/codec.log" | tail -n 3) ||
@@ -80,9 +81,12 @@ grep -q 'warning:' "$WORK/build.log" && { cat "$WORK/build.log"; die "module bui
 # the codec vectors again, inside the guest kernel
 KT=$WORK/ktest
 mkdir -p "$KT"
-cp "$KMOD/qtfs_wire.c" "$HERE/wire_check.h" "$HERE/wire_ktest.c" "$KT/"
+# (and the sealed frames of Tests/Vectors/aead through the module's own seal.c and auth.c)
+cp "$KMOD/qtfs_wire.c" "$KMOD/seal.c" "$KMOD/auth.c" "$KMOD/transport.h" "$HERE/wire_check.h" \
+	"$HERE/seal_check.h" "$HERE/wire_ktest.c" "$HERE/seal_ktest.c" "$KT/"
 "$HERE/vectors-to-c.sh" "$ROOT/Tests/Vectors" >"$KT/vectors.h" || die "vectors-to-c failed"
-printf 'obj-m := qtfs_wire_ktest.o\nqtfs_wire_ktest-y := wire_ktest.o qtfs_wire.o\nccflags-y := -Werror -I%s\n' "$ROOT/include" >"$KT/Kbuild"
+"$HERE/vectors-to-c.sh" "$ROOT/Tests/Vectors/aead" qtfs_aead_vectors >"$KT/aead_vectors.h" || die "vectors-to-c failed"
+printf 'obj-m := qtfs_wire_ktest.o\nqtfs_wire_ktest-y := wire_ktest.o seal_ktest.o seal.o auth.o qtfs_wire.o\nccflags-y := -Werror -I%s\n' "$ROOT/include" >"$KT/Kbuild"
 make -s -C "/lib/modules/$KVER/build" M="$KT" modules >"$WORK/ktest.log" 2>&1 ||
 	{ cat "$WORK/ktest.log"; die "codec test module build failed"; }
 CFLAGS="-Wall -Wextra -Werror -O2 -static"
@@ -110,6 +114,17 @@ copy_kmod() {
 }
 copy_kmod drivers/net/ethernet/intel/e1000/e1000
 copy_kmod fs/fuse/fuse
+# The AEADs of sealed frames: gcm(aes) and rfc7539(chacha20,poly1305) are built from these
+# (modules in Debian's kernel), loaded by vm-init.sh in this order (dependencies first);
+# aesni-intel and ghash-clmulni-intel use the AES-NI and PCLMULQDQ qemu's -cpu max offers.
+mkdir -p "$IR/lib/crypto"
+for m in crypto/gf128mul crypto/ghash-generic crypto/ctr crypto/gcm lib/crypto/libchacha crypto/chacha_generic \
+	lib/crypto/libpoly1305 crypto/poly1305_generic crypto/chacha20poly1305 crypto/cryptd crypto/crypto_simd \
+	arch/x86/crypto/aesni-intel arch/x86/crypto/ghash-clmulni-intel; do
+	copy_kmod "$m"
+	mv "$IR/lib/$(basename "$m").ko" "$IR/lib/crypto/"
+	basename "$m" >>"$IR/lib/crypto/order"
+done
 # The Swift clients: qtfs-fuse (also as /sbin/mount.qtfs), qtinfo and qtfs-run, with the
 # shared libraries ldd names, at the same paths (the binaries' RPATH points into the toolchain).
 for b in qtfs-fuse qtinfo qtfs-run; do
@@ -121,6 +136,7 @@ mkdir -p "$IR/sbin"
 ln -s /bin/qtfs-fuse "$IR/sbin/mount.qtfs"
 cp "$WORK/qtfs-bench" "$IR/bin/"
 cp "$HERE/vm-init.sh" "$IR/init"
+cp "$HERE/vm-crypt.sh" "$IR/bin/"
 chmod +x "$IR/init"
 (cd "$IR" && find . | cpio -o -H newc --quiet | gzip -1) >"$WORK/initramfs.cpio.gz" || die "cpio failed"
 
@@ -128,6 +144,9 @@ chmod +x "$IR/init"
 EXPORT=$WORK/export
 mkdir -p "$EXPORT"
 echo "hello from host" >"$EXPORT/hello.txt"
+# sealed frames: the relays' captures must not show it through a sealed connection
+SECRET=qtfs-secret-$(od -An -vtx1 -N12 /dev/urandom | tr -d ' \n')
+echo "$SECRET" >"$EXPORT/secret.txt"
 cat /proc/version >"$EXPORT/host-proc-version"
 cp /bin/busybox "$EXPORT/busybox-copy"
 mkdir "$EXPORT/hostdir"
@@ -215,6 +234,25 @@ ECHO_PID=$!
 printf host-file-passed >"$RUNEXP/host-give.txt"
 python3 "$ROOT/Tests/Integration/scm_peer.py" serve "$RUNEXP/sock/scm.sock" "$RUNEXP/host-give.txt" >"$WORK/scm.log" 2>&1 &
 SCM_PID=$!
+# Sealed frames: a server with the key in --crypt none, and a man-in-the-middle relay
+# (capture, flip one bit on request) in front of it and of the authenticating server,
+# which seals every connection (--crypt aead, the default with a key).
+"$AUTH_SERVER" --help 2>&1 | grep -q -- '--crypt' ||
+	die "$AUTH_SERVER has no --crypt: the sealed-frame checks need a server with sealed frames"
+NPORT=$((PORT + 4)) SPORT=$((PORT + 5)) SNPORT=$((PORT + 6))
+"$AUTH_SERVER" --listen 127.0.0.1 --port "$NPORT" --key "$WORK/auth.key" --crypt none --export "$EXPORT" \
+	>"$WORK/none-server.log" 2>&1 &
+NONE_PID=$!
+wait_listening "$NPORT" "$NONE_PID" "$WORK/none-server.log"
+python3 "$HERE/mitm-relay.py" "$SPORT" "$APORT" "$WORK/capture-sealed" "$WORK/flip-s" >"$WORK/relay-sealed.log" 2>&1 &
+RELAYS_PID=$!
+wait_listening "$SPORT" "$RELAYS_PID" "$WORK/relay-sealed.log" mitm-relay.py
+python3 "$HERE/mitm-relay.py" "$SNPORT" "$NPORT" "$WORK/capture-none" "$WORK/flip-n" >"$WORK/relay-none.log" 2>&1 &
+RELAYN_PID=$!
+wait_listening "$SNPORT" "$RELAYN_PID" "$WORK/relay-none.log" mitm-relay.py
+# the suite the server picks when offered both: AES-256-GCM where this CPU has AES instructions
+grep -qw aes /proc/cpuinfo && SUITE=1 || SUITE=2
+NAEAD=$(ls "$ROOT/Tests/Vectors/aead" | grep -c '\.vec$')
 HPORT=$((PORT + 1))
 python3 "$HERE/hostile-server.py" "$HPORT" >"$WORK/hostile.log" 2>&1 &
 HOSTILE_PID=$!
@@ -224,8 +262,8 @@ log "server $SERVER on 127.0.0.1:$PORT exporting $EXPORT /proc ${CG_DIR:-}"
 # ---- boot ----
 SERIAL=$WORK/serial.log
 : >"$SERIAL"
-APPEND="console=ttyS0 panic=-1 quiet qt_nvec=$NVEC qt_port=$PORT qt_export=$EXPORT qt_proc=1 qt_cg=${CG_DIR:-none} qt_cgname=$CG_NAME qt_hport=$HPORT qt_bench=${VM_BENCH:-0} qt_bench_files=${VM_BENCH_FILES:-500} qt_bench_rounds=${VM_BENCH_ROUNDS:-3} qt_aport=${APORT:-none} qt_akey=${AKEY:-none} qt_rport=$RPORT qt_runexp=$RUNEXP"
-timeout "$VM_TIMEOUT" qemu-system-x86_64 -m 1536 -nographic -no-reboot \
+APPEND="console=ttyS0 panic=-1 quiet qt_nvec=$NVEC qt_port=$PORT qt_export=$EXPORT qt_proc=1 qt_cg=${CG_DIR:-none} qt_cgname=$CG_NAME qt_hport=$HPORT qt_bench=${VM_BENCH:-0} qt_bench_files=${VM_BENCH_FILES:-500} qt_bench_rounds=${VM_BENCH_ROUNDS:-3} qt_aport=${APORT:-none} qt_akey=${AKEY:-none} qt_rport=$RPORT qt_runexp=$RUNEXP qt_sport=$SPORT qt_nport=$SNPORT qt_suite=$SUITE qt_secret=$SECRET qt_naead=$NAEAD"
+timeout "$VM_TIMEOUT" qemu-system-x86_64 -cpu max -m 1536 -nographic -no-reboot \
 	-kernel "$VMLINUZ" -initrd "$WORK/initramfs.cpio.gz" -append "$APPEND" \
 	-netdev user,id=n0 -device e1000,netdev=n0 >"$SERIAL" 2>&1 </dev/null &
 QEMU_PID=$!
@@ -241,6 +279,13 @@ while kill -0 "$QEMU_PID" 2>/dev/null; do
 		start_server
 		restarted=1
 	fi
+	# "QTFS-ARM-FLIP X": arms relay s (sealed) or n (crypt none) for the next READ answer
+	for x in a:s:flip c:s:flip r:s:replay i:s:inject n:n:flip; do
+		t=${x%%:*} relay=${x#*:} mode=${x##*:}
+		relay=${relay%%:*}
+		[ -e "$WORK/armed-$t" ] || ! grep -q "^QTFS-ARM-FLIP $t" "$SERIAL" && continue
+		: >"$WORK/armed-$t"; echo "$mode" >"$WORK/flip-$relay"; : >"$EXPORT/flip-$t-armed"
+	done
 	sleep 0.3
 done
 wait "$QEMU_PID"
@@ -293,6 +338,16 @@ hcheck run_mount_on_host "$(grep -c " $RUNEXP/mnts/t .* - tmpfs qtfsrun " /proc/
 hcheck run_mount_content "$(cat "$RUNEXP/mnts/t/f" 2>&1)" from-guest
 hcheck run_umount_on_host "$(grep -c " $RUNEXP/mnts/u " /proc/self/mountinfo)" 0
 hcheck run_scm_written "$(cat "$RUNEXP/scm.txt" 2>&1)" 01234567WXYZcdef
+# sealed frames: what a man in the middle saw (the secret only where both ends chose none)
+for x in a c; do
+	hcheck "sealed_write_$x" "$(md5sum <"$EXPORT/sealed-$x.bin" 2>/dev/null | cut -d' ' -f1)" \
+		"$(sed -n 's/^INFO big-md5 //p' "$SERIAL.txt" | grep . || echo no-md5-from-guest)"
+done
+hcheck sealed_capture_carried "$([ "$(stat -c %s "$WORK/capture-sealed" 2>/dev/null || echo 0)" -gt 6000000 ] && echo yes)" yes
+hcheck sealed_capture_hides_secret "$(grep -c "$SECRET" "$WORK/capture-sealed" 2>&1)" 0
+hcheck plaintext_capture_shows_secret "$([ "$(grep -c "$SECRET" "$WORK/capture-none" 2>&1)" -ge 1 ] && echo yes)" yes
+hcheck relays_tampered "$(grep -c '^[a-z]*: a frame from the server' "$WORK/relay-sealed.log" "$WORK/relay-none.log" | cut -d: -f2 | tr '\n' ' ')" "4 1 "
+hcheck relays_tampered_all "$(grep -c 'unchanged' "$WORK/relay-sealed.log")" 0
 
 npass=$(grep -c '^PASS' "$SERIAL.txt")
 nfail=$(grep -c '^FAIL' "$SERIAL.txt")

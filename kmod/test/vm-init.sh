@@ -4,7 +4,7 @@
 # check: "PASS name" or "FAIL name: detail". Parameters come from the kernel
 # command line: qt_port, qt_export, qt_proc (1 if /proc is exported),
 # qt_cg (exported cgroup directory or "none"), qt_rport and qt_runexp (the qtfs-run
-# checks' server and its export).
+# checks' server and its export), the sealed-frame checks' (vm-crypt.sh).
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc
@@ -47,7 +47,13 @@ ip link set lo up
 ip link set eth0 up
 ip addr add 10.0.2.15/24 dev eth0
 ip route add default via 10.0.2.2
+# the kernel's AEADs as Debian builds them (modules), in dependency order (lib/crypto/order):
+# gcm(aes) and rfc7539(chacha20,poly1305) are made from these templates and ciphers
+for m in $(cat /lib/crypto/order); do insmod "/lib/crypto/$m.ko" || fail "crypto_module_$m" "insmod failed"; done
 insmod /lib/qtfs_wire_ktest.ko
+ks=$(dmesg | grep 'qtfs_wire_ktest: sealed frames:')
+case "$ks" in *"sealed frames: $qt_naead vectors, suites aes-256-gcm and chacha20-poly1305") pass kernel_sealed_vectors ;;
+*) fail kernel_sealed_vectors "${ks:-no result} (want $qt_naead vectors)" ;; esac
 kt=$(dmesg | grep 'qtfs_wire_ktest: .* passed')
 # "N vectors, P passed, 0 failed" with N the host's vector count: a run that checked nothing fails
 case "$kt" in *"qtfs_wire_ktest: $qt_nvec vectors, "[1-9]*" passed, 0 failed") pass kernel_codec_vectors ;;
@@ -167,6 +173,9 @@ echo two > $Q/ord.txt
 eq open_read_after_change "$(cat <&6)" two
 exec 6<&-
 eq open_read_big_file "$(md5sum $Q/big.bin | cut -d' ' -f1)" "$sum"
+
+# ---- sealed frames: suites, a capture, a flipped bit, crypt=none (vm-crypt.sh) ----
+. /bin/vm-crypt.sh
 
 # ---- namespace ----
 t mkdir mkdir -p $Q/d1/d2/d3

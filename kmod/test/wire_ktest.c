@@ -2,7 +2,8 @@
 /*
  * The codec vectors in the kernel: built by run-vm-test.sh together with
  * qtfs_wire.c and a header generated from Tests/Vectors (vectors-to-c.sh),
- * loaded in the VM, prints "qtfs_wire_ktest: V vectors, N passed, N failed".
+ * loaded in the VM, prints "qtfs_wire_ktest: V vectors, N passed, N failed". The
+ * sealed-frame vectors (seal_ktest.c, with the module's seal.c and auth.c) count in N.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -13,6 +14,8 @@
 #include <qtfs/qtfs_wire.h>
 #include "wire_check.h"
 #include "vectors.h"
+
+int qtfs_check_sealed(int *passed);
 
 /*
  * The authentication example of docs/protocol.md (key 00..1f, client nonce 40..5f,
@@ -102,6 +105,7 @@ static int __init qtfs_wire_ktest_init(void)
 		}
 	}
 	failed += qtfs_check_auth_example(m, &passed);
+	failed += qtfs_check_sealed(&passed);	/* seal_ktest.c: Tests/Vectors/aead */
 	pr_info("%d vectors, %d passed, %d failed\n", (int)ARRAY_SIZE(qtfs_vectors), passed, failed);
 	kvfree(out);
 	kfree(m);

@@ -3,7 +3,7 @@
  * Checks the C codec (kmod/qtfs_wire.c) against the annotated vectors in
  * Tests/Vectors/ (*.vec files): decode every frame, re-encode it, compare bytes, and
  * check a few decoded values. Also runs a few built-in frames and hostile
- * inputs. Usage: wire_vectors [VECTOR_DIR]. Exit 0 only if all pass.
+ * inputs, and the sealed frames of Tests/Vectors/aead (seal_vectors.c, libcrypto). Usage: wire_vectors [VECTOR_DIR]. Exit 0 only if all pass.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -12,6 +12,7 @@
 #include <string.h>
 #include <qtfs/qtfs_wire.h>
 #include "wire_check.h"
+#include "vec_io.h"
 
 static int passed, failed;
 
@@ -20,8 +21,13 @@ static int passed, failed;
 		failed++; printf("FAIL "); printf(__VA_ARGS__); printf("\n"); \
 	} } while (0)
 
+void vec_check(int ok, const char *name, const char *why)
+{
+	CHECK(ok, "%s: %s", name, why);
+}
+
 /* Reads "hex hex ... # comment" lines; returns byte count or -1. */
-static long read_vec(const char *path, unsigned char *out, size_t cap)
+long read_vec(const char *path, unsigned char *out, size_t cap)
 {
 	char line[4096];
 	size_t n = 0;
@@ -243,6 +249,7 @@ int main(int argc, char **argv)
 		free(names);
 		check_transcripts(dir);
 		printf("%d vector files checked\n", files);
+		printf("%d sealed vector files checked\n", check_sealed_vectors(dir));
 	}
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed || (n >= 0 && files == 0) ? 1 : 0;

@@ -31,10 +31,10 @@ static void print_reply(const struct qtfs_nl_reply *r)
 		printf("log_level %u\nlate_replies %llu\nlive_requests %llu\n", r->log_level,
 		       (unsigned long long)r->late_replies, (unsigned long long)r->live_requests);
 	for (i = 0; i < r->mount_count; i++)
-		printf("mount %s server %s state %u inflight %u reconnects %llu export %u\n",
+		printf("mount %s server %s state %u inflight %u reconnects %llu export %u crypt %u\n",
 		       r->mounts[i].source, r->mounts[i].server, r->mounts[i].state,
 		       r->mounts[i].inflight, (unsigned long long)r->mounts[i].reconnects,
-		       r->mounts[i].export_id);
+		       r->mounts[i].export_id, r->mounts[i].crypt);
 	for (i = 0; i < r->op_count; i++)
 		printf("op %-12s sent %llu errors %llu interrupted %llu latency_ns %llu"
 		       " max_ns %llu failed %llu answered %llu\n",

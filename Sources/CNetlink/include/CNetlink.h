@@ -20,6 +20,7 @@ struct qtfs_nl_mount {
     uint32_t inflight;
     uint32_t export_id;
     uint64_t reconnects;
+    uint32_t crypt;          // the connection's AEAD suite: 0 plaintext, 1 AES-256-GCM, 2 ChaCha20-Poly1305
 };
 
 #define QTFS_NL_HIST_BUCKETS 40    // QTFS_HIST_MAX_BUCKETS of include/qtfs/qtfs_genl.h
