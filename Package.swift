@@ -86,10 +86,19 @@ let package = Package(
                 "QtfsProtocol", "QtfsSystem", "QtfsAuth", "CQtfsSys", "QtfsRelay",
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // The FUSE operations: each finds its mount through the request (fuse_req_userdata)
+        // and answers through a FuseReply; unit-tested without a kernel mount.
+        .target(
+            name: "QtfsFuseOps",
+            dependencies: [
+                "QtfsClient", "QtfsProtocol", "CFuse", "CQtfsSys", "QtfsControl",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        // qtfs-fuse itself: options, logging, mount, the session loop.
         .executableTarget(
             name: "QtfsClientFuse",
             dependencies: [
-                "QtfsClient", "QtfsAuth", "CFuse", "CQtfsSys", "QtfsControl",
+                "QtfsFuseOps", "QtfsClient", "QtfsAuth", "CFuse", "CQtfsSys", "QtfsControl",
                 .product(name: "Logging", package: "swift-log"),
             ],
             linkerSettings: staticSwiftRuntime),

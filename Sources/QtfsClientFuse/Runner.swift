@@ -3,6 +3,7 @@ import CFuse
 import CQtfsSys
 import QtfsAuth
 import QtfsClient
+import QtfsFuseOps
 import QtfsProtocol
 
 // Declared by fuse_lowlevel.h only for FUSE_USE_VERSION >= 3.12; the 3.2 form caps the
@@ -26,27 +27,29 @@ enum Runner {
         do {
             let key = try o.keyFile.map { try AuthKey.load(path: $0) }
             ClientAuth.processKey = key   // stream and socket-bridge connections authenticate too
-            session = try Session.open(o.server, hostPath: o.source, count: o.conns, caller: Sys.currentCaller(), key: key)
+            session = try Session.open(o.server, hostPath: o.source, count: o.conns, caller: Sys.currentCaller(), key: key,
+                                       logger: FuseLogging.client)
         } catch {
             return fail((error as? ConnectError)?.description ?? (error as? AuthKeyError)?.description ?? "\(error)")
         }
         if o.fake { Daemon.report(report, status: 0); session.close(); return 0 }
         session.policy = o.retryPolicy
-        FS.shared = FS(session: session, opts: o)
-        let rc = serve(o, report, fail)
+        let fs = FS(session: session, settings: o.settings, logger: FuseLogging.client)
+        let rc = withExtendedLifetime(fs) { serve(o, fs, report, fail) }
         session.close()
         return rc
     }
 
-    private static func serve(_ o: Options, _ report: Int32, _ fail: (String) -> Int32) -> Int32 {
+    /// Serves the mount; every operation finds `fs` through the session's userdata.
+    private static func serve(_ o: Options, _ fs: FS, _ report: Int32, _ fail: (String) -> Int32) -> Int32 {
         var ops = makeOps()
         let argv = fuseArgs(o).map { Optional(Sys.dup($0)) }
         var cargv = argv
         var args = fuse_args(argc: Int32(cargv.count), argv: &cargv, allocated: 0)
-        guard let se = fuse_session_new(&args, &ops, MemoryLayout<fuse_lowlevel_ops>.size, nil) else {
+        guard let se = fuse_session_new(&args, &ops, MemoryLayout<fuse_lowlevel_ops>.size, fs.userdata) else {
             return fail("cannot create the FUSE session (libfuse printed why above)")
         }
-        FS.shared.fuseSession = se
+        fs.fuseSession = se
         defer { fuse_session_destroy(se) }
         guard fuse_set_signal_handlers(se) == 0 else { return fail("cannot install signal handlers") }
         defer { fuse_remove_signal_handlers(se) }
@@ -59,15 +62,15 @@ enum Runner {
         }
         let bridges: [SocketBridge], serves: [SocketServe]
         do {
-            bridges = try o.bridges.map { try SocketBridge($0, server: o.server) }
-            serves = try o.serves.map { try SocketServe($0, server: o.server) }
+            bridges = try o.bridges.map { try SocketBridge($0, server: o.server, logger: FuseLogging.client) }
+            serves = try o.serves.map { try SocketServe($0, server: o.server, logger: FuseLogging.client) }
         } catch {
             fuse_session_unmount(se)
             return fail((error as? ConnectError)?.description ?? "\(error)")
         }
         defer { bridges.forEach { $0.stop() }; serves.forEach { $0.stop() } }
         Daemon.report(report, status: 0)   // the parent exits 0; we detach
-        let control = FuseControl.start(o, FS.shared.session)
+        let control = FuseControl.start(o, session: fs.session)
         defer { control?.stop() }
         let cfg = fuse_loop_cfg_create()
         fuse_loop_cfg_set_max_threads(cfg, 64)
@@ -88,6 +91,25 @@ enum Runner {
         var a = ["qtfs-fuse", "-o", opts.joined(separator: ",")]
         if o.debug { a.append("-d") }
         return a
+    }
+}
+
+extension Options {
+    /// What the FUSE operations need of the options.
+    var settings: MountSettings {
+        var m = MountSettings()
+        m.server = server
+        m.mountpoint = mountpoint
+        m.entryTimeout = entryTimeout
+        m.negativeTimeout = negativeTimeout
+        m.attrTimeout = attrTimeout
+        m.proc = proc
+        m.localProc = localProc
+        m.writeback = writeback
+        m.writeBehind = writeBehind
+        m.prefetch = prefetch
+        m.remoteFifos = remoteFifos
+        return m
     }
 }
 
