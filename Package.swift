@@ -122,8 +122,10 @@ let package = Package(
             ],
             linkerSettings: staticSwiftRuntime),
         .testTarget(name: "QtfsProtocolTests", dependencies: ["QtfsProtocol"]),
-        .testTarget(name: "QtfsServerTests", dependencies: ["QtfsServerCore", "QtfsProtocol", "CQtfsSys"]),
-        .testTarget(name: "QtfsClientTests", dependencies: ["QtfsClient", "QtfsProtocol"]),
+        .testTarget(name: "QtfsServerTests", dependencies: ["QtfsServerCore", "QtfsProtocol", "CQtfsSys", "QtfsTestSupport"]),
+        // Shared by the test targets: a fake server (scripted, over TCP) and a raw frame peer.
+        .target(name: "QtfsTestSupport", dependencies: ["QtfsProtocol", "QtfsSystem"], path: "Tests/QtfsTestSupport"),
+        .testTarget(name: "QtfsClientTests", dependencies: ["QtfsClient", "QtfsProtocol", "QtfsTestSupport"]),
         .testTarget(name: "QtfsControlTests", dependencies: ["QtfsControl", "Qtinfo"]),
         .testTarget(name: "QtfsAuthTests", dependencies: ["QtfsAuth", "QtfsProtocol"]),
         .testTarget(name: "QtfsRexecTests", dependencies: ["QtfsRexec", "QtfsProtocol"]),
