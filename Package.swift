@@ -126,6 +126,16 @@ let package = Package(
         // Shared by the test targets: a fake server (scripted, over TCP) and a raw frame peer.
         .target(name: "QtfsTestSupport", dependencies: ["QtfsProtocol", "QtfsSystem"], path: "Tests/QtfsTestSupport"),
         .testTarget(name: "QtfsClientTests", dependencies: ["QtfsClient", "QtfsProtocol", "QtfsTestSupport"]),
+        .testTarget(
+            name: "QtfsFuseOpsTests",
+            dependencies: [
+                "QtfsFuseOps", "QtfsClient", "QtfsProtocol", "QtfsSystem", "QtfsTestSupport", "CFuse",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .testTarget(name: "QtfsRelayTests", dependencies: ["QtfsRelay", "QtfsTestSupport"]),
+        .testTarget(
+            name: "QtfsMetricsTests",
+            dependencies: ["QtfsMetrics", "QtfsControl", "QtfsTestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "QtfsControlTests", dependencies: ["QtfsControl", "Qtinfo"]),
         .testTarget(name: "QtfsAuthTests", dependencies: ["QtfsAuth", "QtfsProtocol"]),
         .testTarget(name: "QtfsRexecTests", dependencies: ["QtfsRexec", "QtfsProtocol"]),
