@@ -17,13 +17,14 @@ enum FuseLogging {
         }
     }
 
-    /// For QtfsClient (Session, socket bridges) and the mount's own events.
+    /// For QtfsClient (Session, socket bridges) and the mount's own events: mounted, or
+    /// why not. (Command-line usage and --help answers are printed by main.swift.)
     static let client = Logger(label: clientLabel)
 }
 
-/// Connection events: one "qtfs-fuse: ..." line on stderr and in syslog (a daemonized
-/// qtfs-fuse has no stderr), as the kernel logs NFS "server not responding" / "OK".
-/// Always shown, whatever the level qtinfo sets for request lines.
+/// Connection and mount events: one "qtfs-fuse: ..." line on stderr and in syslog (a
+/// daemonized qtfs-fuse has no stderr), as the kernel logs NFS "server not responding" /
+/// "OK". Always shown, whatever the level qtinfo sets for request lines.
 struct ConnectionEventHandler: LogHandler {
     var logLevel: Logger.Level = .info
     var metadata: Logger.Metadata = [:]

@@ -16,7 +16,7 @@ enum Runner {
         Sys.ignoreSigpipe()
         let report = o.foreground ? -1 : Daemon.fork()
         func fail(_ msg: String) -> Int32 {
-            Sys.printError("qtfs-fuse: \(msg)")
+            FuseLogging.client.error("\(msg)")
             Daemon.report(report, status: 1)
             return 1
         }
@@ -56,9 +56,9 @@ enum Runner {
         guard fuse_session_mount(se, o.mountpoint) == 0 else {
             return fail("cannot mount on \(o.mountpoint) — is /dev/fuse present (modprobe fuse) and are you root or is fusermount3 installed?")
         }
-        if o.verbose { Sys.printError("qtfs-fuse: mounted \(o.server):\(o.source) on \(o.mountpoint)") }
+        if o.verbose { FuseLogging.client.info("mounted \(o.server):\(o.source) on \(o.mountpoint)") }
         if !Readahead.set(mountpoint: o.mountpoint, kb: o.readaheadKB), o.verbose, o.readaheadKB > 0 {
-            Sys.printError("qtfs-fuse: kernel readahead left at its default (read_ahead_kb needs root)")
+            FuseLogging.client.info("kernel readahead left at its default (read_ahead_kb needs root)")
         }
         let bridges: [SocketBridge], serves: [SocketServe]
         do {
