@@ -94,10 +94,19 @@ let package = Package(
                 "QtfsProtocol", "QtfsSystem", "QtfsAuth", "CQtfsSys", "QtfsRelay",
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // The FUSE operations: each finds its mount through the request (fuse_req_userdata)
+        // and answers through a FuseReply; unit-tested without a kernel mount.
+        .target(
+            name: "QtfsFuseOps",
+            dependencies: [
+                "QtfsClient", "QtfsProtocol", "CFuse", "CQtfsSys", "QtfsControl",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        // qtfs-fuse itself: options, logging, mount, the session loop.
         .executableTarget(
             name: "QtfsClientFuse",
             dependencies: [
-                "QtfsClient", "QtfsAuth", "CFuse", "CQtfsSys", "QtfsControl",
+                "QtfsFuseOps", "QtfsClient", "QtfsAuth", "CFuse", "CQtfsSys", "QtfsControl",
                 .product(name: "Logging", package: "swift-log"),
             ],
             linkerSettings: staticSwiftRuntime),
@@ -121,8 +130,20 @@ let package = Package(
             ],
             linkerSettings: staticSwiftRuntime),
         .testTarget(name: "QtfsProtocolTests", dependencies: ["QtfsProtocol"]),
-        .testTarget(name: "QtfsServerTests", dependencies: ["QtfsServerCore", "QtfsProtocol", "CQtfsSys"]),
-        .testTarget(name: "QtfsClientTests", dependencies: ["QtfsClient", "QtfsProtocol"]),
+        .testTarget(name: "QtfsServerTests", dependencies: ["QtfsServerCore", "QtfsProtocol", "CQtfsSys", "QtfsTestSupport"]),
+        // Shared by the test targets: a fake server (scripted, over TCP) and a raw frame peer.
+        .target(name: "QtfsTestSupport", dependencies: ["QtfsProtocol", "QtfsSystem"], path: "Tests/QtfsTestSupport"),
+        .testTarget(name: "QtfsClientTests", dependencies: ["QtfsClient", "QtfsProtocol", "QtfsTestSupport"]),
+        .testTarget(
+            name: "QtfsFuseOpsTests",
+            dependencies: [
+                "QtfsFuseOps", "QtfsClient", "QtfsProtocol", "QtfsSystem", "QtfsTestSupport", "CFuse",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .testTarget(name: "QtfsRelayTests", dependencies: ["QtfsRelay", "QtfsTestSupport"]),
+        .testTarget(
+            name: "QtfsMetricsTests",
+            dependencies: ["QtfsMetrics", "QtfsControl", "QtfsTestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "QtfsControlTests", dependencies: ["QtfsControl", "Qtinfo"]),
         .testTarget(name: "QtfsAuthTests", dependencies: ["QtfsAuth", "QtfsProtocol"]),
         .testTarget(name: "QtfsRexecTests", dependencies: ["QtfsRexec", "QtfsProtocol", "QtfsAuth"]),

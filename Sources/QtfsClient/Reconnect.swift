@@ -5,6 +5,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Logging
 import QtfsProtocol
 
 /// NFS-style hard/soft behaviour when the server does not answer.
@@ -89,7 +90,7 @@ extension Session {
                 let c = try Session.connect(address, clientName: clientName, key: key, timeout: Reconnector.dialTimeout)
                 let m = try Session.mount(c, hostPath: hostPath, caller: mountCaller)
                 if m.export != export {
-                    report("qtfs-fuse: \(address) now numbers export \(hostPath) \(m.export) (was \(export)); following it")
+                    logger.warning("\(address) now numbers export \(hostPath) \(m.export) (was \(export)); following it")
                     adoptExport(m.export)
                 }
                 replace(i, with: c)
@@ -108,6 +109,7 @@ final class Reconnector: @unchecked Sendable {
     static let dialTimeout = 5.0
     private weak var session: Session?   // the thread stops once it is gone
     private let address: ServerAddress
+    private let logger: Logger
     private let lock = Lock()
     private let cond = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private var wanted = false, stopped = false, started = false   // protected by lock
@@ -116,6 +118,7 @@ final class Reconnector: @unchecked Sendable {
     init(_ s: Session) {
         session = s
         address = s.address
+        logger = s.logger
         pthread_cond_init(cond, nil)
     }
 
@@ -133,7 +136,7 @@ final class Reconnector: @unchecked Sendable {
 
     func note(failure: Error) {
         let text = (failure as? ConnectError)?.description ?? errnoName(failure)
-        if text != lastError { report("qtfs-fuse: reconnect to \(address) failed: \(text); retrying") }
+        if text != lastError { logger.warning("reconnect to \(address) failed: \(text); retrying") }
         lastError = text
     }
 
@@ -152,7 +155,7 @@ final class Reconnector: @unchecked Sendable {
         while let _ = nextRound() {
             var delay = 0.1
             outageStart = Clock.now()
-            report("qtfs-fuse: lost a connection to \(address); reconnecting")
+            logger.warning("lost a connection to \(address); reconnecting")
             while !(session?.reviveDead() ?? true) {
                 if isStopped { return }
                 var ts = timespec(tv_sec: Int(delay), tv_nsec: Int((delay - delay.rounded(.down)) * 1e9))
@@ -161,7 +164,7 @@ final class Reconnector: @unchecked Sendable {
             }
             let took = Clock.now() - (outageStart ?? Clock.now())
             if isStopped || session == nil { return }
-            report("qtfs-fuse: reconnected to \(address) after \(Int(took * 1000)) ms")
+            logger.warning("reconnected to \(address) after \(Int(took * 1000)) ms")
             lastError = ""
         }
     }
@@ -176,20 +179,5 @@ final class Reconnector: @unchecked Sendable {
         if stopped { return nil }
         wanted = false
         return ()
-    }
-}
-
-/// Connection events go to stderr (foreground) and to syslog (a daemonized qtfs-fuse has
-/// no stderr), as the kernel logs NFS "server not responding" / "OK".
-func report(_ line: String) {
-    Sys.printError(line)
-    withVaList([]) { args in line.replacingOccurrences("%", "%%").withCString { vsyslog(LOG_WARNING | LOG_DAEMON, $0, args) } }
-}
-
-extension String {
-    func replacingOccurrences(_ a: Character, _ b: String) -> String {
-        var out = ""
-        for ch in self { if ch == a { out += b } else { out.append(ch) } }
-        return out
     }
 }

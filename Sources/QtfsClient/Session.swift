@@ -4,6 +4,7 @@
 import Glibc
 #endif
 import QtfsAuth
+import Logging
 import QtfsProtocol
 import Synchronization
 
@@ -32,11 +33,15 @@ public final class Session: @unchecked Sendable {
     let isClosed = Atomic<Bool>(false)
     /// Streaming writes answered before the server's answer (WriteBehind.swift).
     let writeBehind = WriteBehind()
+    /// Connection events (lost, reconnected, renumbered export): the program decides
+    /// where they go; this library prints nothing itself.
+    public let logger: Logger
 
     init(_ addr: ServerAddress, hostPath: String, clientName: String, caller: Caller,
-         conns: [Connection], mount m: MountReply, key: AuthKey?) {
+         conns: [Connection], mount m: MountReply, key: AuthKey?, logger: Logger) {
         precondition(!conns.isEmpty)
         address = addr; self.hostPath = hostPath; self.clientName = clientName; mountCaller = caller
+        self.logger = logger
         slots = conns; exportId = Atomic(m.export); base = m.base; root = m.root; self.key = key
         reconnector = Reconnector(self)
         for c in conns { watch(c) }
@@ -50,12 +55,14 @@ public final class Session: @unchecked Sendable {
     /// Connects `count` connections, does the handshake (HELLO, authentication with
     /// `key`) on each and MOUNTs `hostPath`.
     public static func open(_ addr: ServerAddress, hostPath: String, count: Int,
-                            caller: Caller, clientName: String = "qtfs-fuse", key: AuthKey? = nil) throws -> Session {
+                            caller: Caller, clientName: String = "qtfs-fuse", key: AuthKey? = nil,
+                            logger: Logger = Logger(label: "qtfs-client")) throws -> Session {
         var conns: [Connection] = []
         for _ in 0..<max(1, count) { conns.append(try connect(addr, clientName: clientName, key: key)) }
         do {
             let m = try mount(conns[0], hostPath: hostPath, caller: caller)
-            return Session(addr, hostPath: hostPath, clientName: clientName, caller: caller, conns: conns, mount: m, key: key)
+            return Session(addr, hostPath: hostPath, clientName: clientName, caller: caller, conns: conns, mount: m,
+                           key: key, logger: logger)
         } catch {
             conns.forEach { $0.shutdownNow() }
             throw ConnectError(mountHint(error, hostPath, addr), errno: (error as? FSError)?.errno ?? LinuxErrno.EIO)

@@ -6,6 +6,7 @@
 import Glibc
 #endif
 import CQtfsSys
+import Logging
 import QtfsAuth
 import QtfsProtocol
 import QtfsRelay
@@ -40,11 +41,12 @@ public final class SocketBridge: @unchecked Sendable {
     public static let relay = RelayLoop(name: "qtfs-fuse relay")
     let spec: BridgeSpec
     let server: ServerAddress
+    let logger: Logger
     private let listenFd: Int32
 
     /// Binds the local socket (replacing a stale socket file there) and starts accepting.
-    public init(_ spec: BridgeSpec, server: ServerAddress) throws {
-        self.spec = spec; self.server = server
+    public init(_ spec: BridgeSpec, server: ServerAddress, logger: Logger = Logger(label: "qtfs-client")) throws {
+        self.spec = spec; self.server = server; self.logger = logger
         let type = spec.seqpacket ? Int32(SOCK_SEQPACKET.rawValue) : Int32(SOCK_STREAM.rawValue)
         let fd = socket(AF_UNIX, type | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw ConnectError("socket bridge: cannot create a unix socket: \(String(cString: strerror(errno)))") }
@@ -74,10 +76,10 @@ public final class SocketBridge: @unchecked Sendable {
             do {
                 let link = try SocketBridge.dialHost(server, spec, caller: SocketBridge.peerCaller(app))
                 SocketBridge.relay.add(local: app, net: link.fd, seqpacket: spec.seqpacket,
-                                       files: link.passFiles ? SocketBridge.files(server, receiver: PeerIdentity(of: app)) : nil,
+                                       files: link.passFiles ? SocketBridge.files(server, receiver: PeerIdentity(of: app), logger) : nil,
                                        seal: link.seal)
             } catch {
-                Sys.printError("qtfs-fuse: socket bridge \(spec.localPath) -> \(spec.hostPath): \(error)")
+                logger.error("socket bridge \(spec.localPath) -> \(spec.hostPath): \(error)")
                 close(app)   // the application sees the connection closed at once
             }
         }
@@ -153,9 +155,9 @@ public final class SocketBridge: @unchecked Sendable {
         return buf
     }
 
-    /// Passed files on a relay whose local end is `receiver`; refusals go to stderr.
-    public static func files(_ server: ServerAddress, receiver: PeerIdentity) -> FdTranslator {
-        DPUFiles(server: server, receiver: receiver) { Sys.printError($0) }
+    /// Passed files on a relay whose local end is `receiver`; refusals are logged.
+    public static func files(_ server: ServerAddress, receiver: PeerIdentity, _ logger: Logger) -> FdTranslator {
+        DPUFiles(server: server, receiver: receiver) { logger.warning("\($0)") }
     }
 
     /// The connecting process's ids (SO_PEERCRED): the host socket is reached as them.

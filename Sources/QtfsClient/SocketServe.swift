@@ -6,19 +6,21 @@
 import Glibc
 #endif
 import CQtfsSys
+import Logging
 import QtfsProtocol
 import QtfsRelay
 
 public final class SocketServe: @unchecked Sendable {
     let spec: BridgeSpec   // localPath: the DPU socket; hostPath: where host processes connect
     let server: ServerAddress
+    let logger: Logger
     private let control: StreamChannel
     /// Granted at SOCK_LISTEN: the relays of this socket's connections pass files.
     private var passFiles = false
 
     /// Asks the server to listen at `spec.hostPath`; throws what it answered.
-    public init(_ spec: BridgeSpec, server: ServerAddress) throws {
-        self.spec = spec; self.server = server
+    public init(_ spec: BridgeSpec, server: ServerAddress, logger: Logger = Logger(label: "qtfs-client")) throws {
+        self.spec = spec; self.server = server; self.logger = logger
         control = try StreamChannel(server, clientName: "qtfs-fuse-serve")
         let answer = Mailbox()
         let asked = control.serverCapabilities & HelloReply.capSockFiles != 0
@@ -52,14 +54,14 @@ public final class SocketServe: @unchecked Sendable {
             let link = try SocketBridge.claim(server, token)
             if connected {
                 SocketBridge.relay.add(local: local, net: link.fd, seqpacket: spec.seqpacket,
-                                       files: passFiles ? SocketBridge.files(server, receiver: PeerIdentity(of: local)) : nil,
+                                       files: passFiles ? SocketBridge.files(server, receiver: PeerIdentity(of: local), logger) : nil,
                                        seal: link.seal)
                 return
             }
             close(link.fd)   // the host process sees the connection closed
-            Sys.printError("qtfs-fuse: socket bridge \(spec.hostPath) -> \(spec.localPath): cannot connect to \(spec.localPath): \(String(cString: strerror(errno)))")
+            logger.error("socket bridge \(spec.hostPath) -> \(spec.localPath): cannot connect to \(spec.localPath): \(String(cString: strerror(errno)))")
         } catch {
-            Sys.printError("qtfs-fuse: socket bridge \(spec.hostPath) -> \(spec.localPath): \(error)")
+            logger.error("socket bridge \(spec.hostPath) -> \(spec.localPath): \(error)")
         }
         if local >= 0 { close(local) }
     }

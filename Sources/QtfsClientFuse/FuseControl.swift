@@ -1,27 +1,14 @@
 // This mount as qtinfo sees it: the control endpoint (started once mounted, in the
-// process that serves the mount), its connections and the shared log level.
+// process that serves the mount), its connections and the shared log level (FuseLog).
 import Glibc
 import Logging
 import QtfsClient
 import QtfsControl
-
-enum FuseLog {
-    /// Shared with qtinfo -l. Failed requests are logged at DEBUG.
-    static let level = LogLevelHandle(.warning)
-    static let logger: Logger = {
-        ControlledLogHandler.bootstrap(level)
-        return Logger(label: "qtfs-fuse")
-    }()
-
-    static func requestFailed(_ op: FuseOp, _ errno: Int32) {
-        guard level.loggerLevel.map({ $0 <= .debug }) == true else { return }
-        logger.debug("request failed", metadata: ["fuse.op": "\(op)", "req.errno": "\(ErrnoNames.name(errno))"])
-    }
-}
+import QtfsFuseOps
 
 enum FuseControl {
     /// Starts the endpoint; nil (with a log line) if it cannot be created.
-    static func start(_ o: Options, _ session: Session) -> ControlServer? {
+    static func start(_ o: Options, session: Session) -> ControlServer? {
         if o.verbose || o.debug { FuseLog.level.set(QtfsLogLevel.info) }
         let logger = FuseLog.logger
         let server = o.server.description, source = o.source, mountpoint = o.mountpoint

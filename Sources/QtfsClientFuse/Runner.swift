@@ -3,6 +3,7 @@ import CFuse
 import CQtfsSys
 import QtfsAuth
 import QtfsClient
+import QtfsFuseOps
 import QtfsProtocol
 
 // Declared by fuse_lowlevel.h only for FUSE_USE_VERSION >= 3.12; the 3.2 form caps the
@@ -15,7 +16,7 @@ enum Runner {
         Sys.ignoreSigpipe()
         let report = o.foreground ? -1 : Daemon.fork()
         func fail(_ msg: String) -> Int32 {
-            Sys.printError("qtfs-fuse: \(msg)")
+            FuseLogging.client.error("\(msg)")
             Daemon.report(report, status: 1)
             return 1
         }
@@ -30,48 +31,50 @@ enum Runner {
                 return fail("crypt=aead needs the server's key to derive session keys from: add key=FILE")
             }
             ClientAuth.processCrypt = ClientCrypt.effective(o.crypt, hasKey: key != nil)
-            session = try Session.open(o.server, hostPath: o.source, count: o.conns, caller: Sys.currentCaller(), key: key)
+            session = try Session.open(o.server, hostPath: o.source, count: o.conns, caller: Sys.currentCaller(), key: key,
+                                       logger: FuseLogging.client)
         } catch {
             return fail((error as? ConnectError)?.description ?? (error as? AuthKeyError)?.description ?? "\(error)")
         }
         if o.fake { Daemon.report(report, status: 0); session.close(); return 0 }
         session.policy = o.retryPolicy
-        FS.shared = FS(session: session, opts: o)
-        let rc = serve(o, report, fail)
+        let fs = FS(session: session, settings: o.settings, logger: FuseLogging.client)
+        let rc = withExtendedLifetime(fs) { serve(o, fs, report, fail) }
         session.close()
         return rc
     }
 
-    private static func serve(_ o: Options, _ report: Int32, _ fail: (String) -> Int32) -> Int32 {
+    /// Serves the mount; every operation finds `fs` through the session's userdata.
+    private static func serve(_ o: Options, _ fs: FS, _ report: Int32, _ fail: (String) -> Int32) -> Int32 {
         var ops = makeOps()
         let argv = fuseArgs(o).map { Optional(Sys.dup($0)) }
         var cargv = argv
         var args = fuse_args(argc: Int32(cargv.count), argv: &cargv, allocated: 0)
-        guard let se = fuse_session_new(&args, &ops, MemoryLayout<fuse_lowlevel_ops>.size, nil) else {
+        guard let se = fuse_session_new(&args, &ops, MemoryLayout<fuse_lowlevel_ops>.size, fs.userdata) else {
             return fail("cannot create the FUSE session (libfuse printed why above)")
         }
-        FS.shared.fuseSession = se
+        fs.fuseSession = se
         defer { fuse_session_destroy(se) }
         guard fuse_set_signal_handlers(se) == 0 else { return fail("cannot install signal handlers") }
         defer { fuse_remove_signal_handlers(se) }
         guard fuse_session_mount(se, o.mountpoint) == 0 else {
             return fail("cannot mount on \(o.mountpoint) — is /dev/fuse present (modprobe fuse) and are you root or is fusermount3 installed?")
         }
-        if o.verbose { Sys.printError("qtfs-fuse: mounted \(o.server):\(o.source) on \(o.mountpoint)") }
+        if o.verbose { FuseLogging.client.info("mounted \(o.server):\(o.source) on \(o.mountpoint)") }
         if !Readahead.set(mountpoint: o.mountpoint, kb: o.readaheadKB), o.verbose, o.readaheadKB > 0 {
-            Sys.printError("qtfs-fuse: kernel readahead left at its default (read_ahead_kb needs root)")
+            FuseLogging.client.info("kernel readahead left at its default (read_ahead_kb needs root)")
         }
         let bridges: [SocketBridge], serves: [SocketServe]
         do {
-            bridges = try o.bridges.map { try SocketBridge($0, server: o.server) }
-            serves = try o.serves.map { try SocketServe($0, server: o.server) }
+            bridges = try o.bridges.map { try SocketBridge($0, server: o.server, logger: FuseLogging.client) }
+            serves = try o.serves.map { try SocketServe($0, server: o.server, logger: FuseLogging.client) }
         } catch {
             fuse_session_unmount(se)
             return fail((error as? ConnectError)?.description ?? "\(error)")
         }
         defer { bridges.forEach { $0.stop() }; serves.forEach { $0.stop() } }
         Daemon.report(report, status: 0)   // the parent exits 0; we detach
-        let control = FuseControl.start(o, FS.shared.session)
+        let control = FuseControl.start(o, session: fs.session)
         defer { control?.stop() }
         let cfg = fuse_loop_cfg_create()
         fuse_loop_cfg_set_max_threads(cfg, 64)
@@ -92,6 +95,25 @@ enum Runner {
         var a = ["qtfs-fuse", "-o", opts.joined(separator: ",")]
         if o.debug { a.append("-d") }
         return a
+    }
+}
+
+extension Options {
+    /// What the FUSE operations need of the options.
+    var settings: MountSettings {
+        var m = MountSettings()
+        m.server = server
+        m.mountpoint = mountpoint
+        m.entryTimeout = entryTimeout
+        m.negativeTimeout = negativeTimeout
+        m.attrTimeout = attrTimeout
+        m.proc = proc
+        m.localProc = localProc
+        m.writeback = writeback
+        m.writeBehind = writeBehind
+        m.prefetch = prefetch
+        m.remoteFifos = remoteFifos
+        return m
     }
 }
 

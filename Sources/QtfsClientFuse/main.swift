@@ -1,6 +1,8 @@
 // qtfs-fuse: the DPU-side FUSE client of qtfs. Also installed as mount.qtfs.
 import QtfsClient
 
+FuseLogging.bootstrap()
+
 // The client configuration's server, key and conns come first: the command line overrides.
 let argv: [String]
 do {

@@ -3,6 +3,7 @@
 import Foundation
 import Glibc
 import QtfsProtocol
+import QtfsTestSupport
 import XCTest
 @testable import QtfsClient
 
@@ -15,12 +16,6 @@ final class ConnectionHealthTests: XCTestCase {
         XCTAssertEqual(ConnectionPhase.of(alive: false, peerClosed: true, dialing: false, sessionClosed: false), .reconnecting)
         XCTAssertEqual(ConnectionPhase.of(alive: false, peerClosed: true, dialing: true, sessionClosed: false), .connecting)
         XCTAssertEqual(ConnectionPhase.of(alive: false, peerClosed: false, dialing: true, sessionClosed: true), .closed)
-    }
-
-    /// Polls `cond` up to ~10 s (no timing is asserted, only that it happens).
-    private func eventually(_ cond: () -> Bool) -> Bool {
-        for _ in 0..<1000 { if cond() { return true }; usleep(10_000) }
-        return false
     }
 
     func testUnansweredRequestIsInFlightOnItsConnection() throws {

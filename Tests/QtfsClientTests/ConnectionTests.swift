@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import QtfsProtocol
+import QtfsTestSupport
 import XCTest
 @testable import QtfsClient
 

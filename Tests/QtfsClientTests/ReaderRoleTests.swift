@@ -3,6 +3,7 @@
 import Foundation
 import Glibc
 import QtfsProtocol
+import QtfsTestSupport
 import XCTest
 @testable import QtfsClient
 

@@ -2,6 +2,7 @@ import Foundation
 import QtfsServerCore
 import Glibc
 import QtfsProtocol
+import QtfsTestSupport
 import XCTest
 
 final class HandshakeTests: ServerTestCase {

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import QtfsProtocol
+import QtfsTestSupport
 import XCTest
 
 final class ReaddirTests: ServerTestCase {

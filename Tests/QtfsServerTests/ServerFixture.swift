@@ -2,6 +2,7 @@
 import Foundation
 import Logging
 import QtfsServerCore
+import QtfsTestSupport
 import XCTest
 
 class ServerTestCase: XCTestCase {

@@ -4,6 +4,7 @@
 import Foundation
 import Glibc
 import QtfsProtocol
+import QtfsTestSupport
 import QtfsServerCore
 import XCTest
 

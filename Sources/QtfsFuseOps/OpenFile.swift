@@ -1,5 +1,6 @@
 // What fuse_file_info.fh points to: a retained object per open file or directory.
 import CFuse
+import CQtfsSys
 import QtfsClient
 import QtfsProtocol
 
@@ -25,6 +26,11 @@ class OpenFile {
     static func from(_ fi: UnsafeMutablePointer<fuse_file_info>) -> OpenFile? {
         guard let p = UnsafeMutableRawPointer(bitPattern: UInt(fi.pointee.fh)) else { return nil }
         return Unmanaged<OpenFile>.fromOpaque(p).takeUnretainedValue()
+    }
+    /// The open file of an operation on a handle: EBADF without one.
+    static func required(_ fi: UnsafeMutablePointer<fuse_file_info>?) throws -> OpenFile {
+        guard let fi, let f = from(fi) else { throw FSError(EBADF) }
+        return f
     }
     /// Drops the reference held by fi->fh (release, releasedir).
     static func detach(_ fi: UnsafeMutablePointer<fuse_file_info>) -> OpenFile? {

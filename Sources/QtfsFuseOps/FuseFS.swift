@@ -1,27 +1,57 @@
 // Shared state of the mounted file system and the helpers every handler uses.
 import CFuse
 import CQtfsSys
+import Logging
 import QtfsClient
 import QtfsProtocol
 
-final class FS: @unchecked Sendable {
-    nonisolated(unsafe) static var shared: FS!
+/// What the operations need to know of the mount's options (qtfs-fuse's Options).
+public struct MountSettings: Sendable {
+    public var server = ServerAddress(host: "127.0.0.1", port: 12345)
+    public var mountpoint = ""
+    public var entryTimeout = 1.0
+    public var negativeTimeout = 0.0
+    public var attrTimeout = 1.0
+    public var proc = false
+    public var localProc = "/local_proc"
+    public var writeback = false
+    public var writeBehind = true
+    public var prefetch = true
+    public var remoteFifos = true
+    public init() {}
+}
 
-    let session: Session
+/// One mounted file system: the session to the server and what the client keeps of the
+/// tree. libfuse hands it to every operation as the session's userdata (`FS.of(req)`).
+public final class FS: @unchecked Sendable {
+    public let session: Session
     let nodes: NodeTable
     let inos: InoMap
-    let opts: Options
+    let opts: MountSettings
+    /// Where answers go (libfuse, or a test's recorder).
+    let replies: ReplyChannel
+    /// Lines about the mount (not per request: those are FuseLog's).
+    let logger: Logger
+    /// The stream channel and open host fifos.
+    let fifos = FifoRegistry()
     let proc: ProcMode?
     /// Directory snapshots for lookups (nil: off, or a timeout is 0 so nothing may be cached).
     let prefetch: DirPrefetch?
     /// Files known to have no security.capability (asked before every write).
     let noCaps: NoCapsCache?
     var writeback = false       // set in init, once the kernel agreed
-    var fuseSession: OpaquePointer?
+    /// Set once the FUSE session exists (for notifications to the kernel).
+    public var fuseSession: OpaquePointer?
 
-    init(session: Session, opts: Options) {
+    public convenience init(session: Session, settings: MountSettings, logger: Logger) {
+        self.init(session: session, settings: settings, logger: logger, replies: LibfuseReplies())
+    }
+
+    init(session: Session, settings opts: MountSettings, logger: Logger, replies: ReplyChannel) {
         self.session = session
+        self.logger = logger
         self.opts = opts
+        self.replies = replies
         nodes = NodeTable(base: session.base, root: session.root)
         inos = InoMap(rootDev: session.root.dev)
         proc = opts.proc ? ProcMode(localProc: opts.localProc, mountpoint: opts.mountpoint) : nil
@@ -29,6 +59,14 @@ final class FS: @unchecked Sendable {
         prefetch = opts.prefetch && life > 0 ? DirPrefetch(lifetime: life) : nil
         noCaps = NoCapsCache(lifetime: opts.attrTimeout)
     }
+
+    /// The mount a libfuse request belongs to: the userdata given to fuse_session_new.
+    static func of(_ req: fuse_req_t?) -> FS { from(fuse_req_userdata(req)) }
+    static func from(_ userdata: UnsafeMutableRawPointer?) -> FS {
+        Unmanaged<FS>.fromOpaque(userdata!).takeUnretainedValue()
+    }
+    /// The userdata to hand fuse_session_new; the caller keeps `self` alive meanwhile.
+    public var userdata: UnsafeMutableRawPointer { Unmanaged.passUnretained(self).toOpaque() }
 
     /// This client created, removed or renamed `name` in `dir`: keep its snapshot in step.
     func dirChanged(_ dir: fuse_ino_t, _ name: [UInt8], _ now: DirPrefetch.Answer) {
@@ -44,37 +82,6 @@ final class FS: @unchecked Sendable {
 }
 
 let ESTALE_: Int32 = 116
-
-/// Runs a handler body; a thrown FSError (or anything else, as EIO) becomes the reply.
-/// The body must send its own reply as its last step, so exactly one reply goes out.
-/// A FUSE interrupt for the request ends its wait for the server with EINTR.
-@inline(__always)
-func handle(_ req: fuse_req_t?, _ body: () throws -> Void) {
-    let token = UInt(bitPattern: req)
-    fuse_req_interrupt_func(req, onInterrupt, Interrupts.arm(token: token))
-    defer { Interrupts.disarm() }
-    do { try body() } catch {
-        replyErr(req, (error as? FSError)?.errno ?? EIO)
-    }
-}
-
-private let onInterrupt: fuse_interrupt_func_t = { req, context in
-    if let context { Interrupts.fire(context, token: UInt(bitPattern: req)) }
-}
-
-/// Who is asking: uid, gid, pid from the request, plus supplementary groups for non-root.
-func caller(_ req: fuse_req_t?) -> Caller {
-    let ctx = fuse_req_ctx(req)!.pointee
-    var c = Caller(uid: ctx.uid, gid: ctx.gid, pid: UInt32(bitPattern: ctx.pid))
-    if ctx.uid != 0 {
-        var list = [gid_t](repeating: 0, count: Wire.maxGroups)
-        let n = fuse_req_getgroups(req, Int32(list.count), &list)
-        if n > 0 { c.groups = Array(list.prefix(min(Int(n), list.count))) }
-    }
-    return c
-}
-
-func umask(_ req: fuse_req_t?) -> UInt32 { UInt32(fuse_req_ctx(req)!.pointee.umask) }
 
 func bytes(_ name: UnsafePointer<CChar>?) -> [UInt8] {
     guard let name else { return [] }
@@ -122,15 +129,5 @@ extension FS {
         e.attr_timeout = attrTimeout(a)
         e.entry_timeout = a.isPseudo ? 0 : opts.entryTimeout
         return e
-    }
-
-    /// Registers a new or found name and replies with its entry, cached by the kernel for
-    /// the timeouts but at most `life` seconds (what is left of a snapshot's lifetime).
-    func replyEntry(_ req: fuse_req_t?, _ parent: fuse_ino_t, _ name: [UInt8], _ a: Attr,
-                    cacheAtMost life: Double = .infinity) {
-        var e = entry(nodes.found(parent: UInt64(parent), name: name, attr: a), a)
-        e.entry_timeout = min(e.entry_timeout, life)
-        e.attr_timeout = min(e.attr_timeout, life)
-        if fuse_reply_entry(req, &e) != 0 { nodes.forget(UInt64(e.ino), 1) }
     }
 }

@@ -59,114 +59,115 @@ enum FifoOps {
     /// The kernel refuses (EIO) a MKNOD answer whose type is not the one asked for: the new
     /// fifo is answered as a fifo, uncached, so the next lookup replaces that inode with the
     /// regular-file view every other lookup gives.
-    static func replyMknod(_ req: fuse_req_t?, _ parent: fuse_ino_t, _ name: [UInt8], _ a: Attr) {
-        let fs = FS.shared!
-        var e = fs.entry(fs.nodes.found(parent: UInt64(parent), name: name, attr: a), a)
+    static func replyMknod(_ r: consuming FuseReply, _ parent: fuse_ino_t, _ name: [UInt8], _ a: Attr) {
+        var e = r.fs.entry(r.found(parent: parent, name: name, attr: a), a)
         e.attr.st_mode = a.mode
         e.attr_timeout = 0
         e.entry_timeout = 0
-        if fuse_reply_entry(req, &e) != 0 { fs.nodes.forget(UInt64(e.ino), 1) }
+        r.entry(e)
     }
 
-    /// Runs `op` on the stream channel with `req` interruptible; `done` gets the answer.
-    private static func call(_ req: fuse_req_t?, _ op: Opcode, tail: UnsafeRawBufferPointer? = nil,
-                             _ body: (inout WireWriter) -> Void, done: @escaping (Reply) -> Void) {
-        callNoting(req, op, tail: tail, body) { reply, _ in done(reply) }
+    /// Runs `op` on the stream channel with the request interruptible; `done` gets the answer
+    /// and the reply to send.
+    private static func call(_ r: consuming FuseReply, _ op: Opcode, tail: UnsafeRawBufferPointer? = nil,
+                             _ body: (inout WireWriter) -> Void, done: @escaping (Reply, LateReply) -> Void) {
+        callNoting(r, op, tail: tail, body) { reply, late, _ in done(reply, late) }
     }
 
     /// As `call`; `done` also learns whether the request was interrupted meanwhile.
-    private static func callNoting(_ req: fuse_req_t?, _ op: Opcode, tail: UnsafeRawBufferPointer? = nil,
-                                   _ body: (inout WireWriter) -> Void, done: @escaping (Reply, Bool) -> Void) {
-        guard let ch = FS.shared.streamChannel() else { replyErr(req, EIO); return }
-        let id = StreamChannel.reserveId()
-        // Before sending: an interrupt that comes first is remembered by the channel.
-        fuse_req_interrupt_func(req, { _, data in
-            FS.shared.currentStreamChannel()?.cancel(UInt64(UInt(bitPattern: data)))
-        }, UnsafeMutableRawPointer(bitPattern: UInt(id)))
-        LateReplies.expect(req)   // answered from the channel's thread
-        ch.start(id: id, op, tail: tail, body) { reply in done(reply, ch.wasCancelled(id)) }
+    private static func callNoting(_ r: consuming FuseReply, _ op: Opcode, tail: UnsafeRawBufferPointer? = nil,
+                                   _ body: (inout WireWriter) -> Void, done: @escaping (Reply, LateReply, Bool) -> Void) {
+        guard let ch = r.fs.streamChannel() else { return r.error(EIO) }
+        start(r.later(), ch, op, tail: tail, body, done: done)
     }
 
-    static func open(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>) {
-        let fs = FS.shared!
+    /// Sends one request of an answer already owed from this or another thread.
+    private static func start(_ late: LateReply, _ ch: StreamChannel, _ op: Opcode, tail: UnsafeRawBufferPointer?,
+                              _ body: (inout WireWriter) -> Void, done: @escaping (Reply, LateReply, Bool) -> Void) {
+        let id = StreamChannel.reserveId()
+        // Before sending: an interrupt that comes first is remembered by the channel.
+        late.fs.replies.onInterrupt(late.req, { req, data in
+            FS.of(req).currentStreamChannel()?.cancel(UInt64(UInt(bitPattern: data)))
+        }, UnsafeMutableRawPointer(bitPattern: UInt(id)))
+        ch.start(id: id, op, tail: tail, body) { reply in done(reply, late, ch.wasCancelled(id)) }
+    }
+
+    static func open(_ r: consuming FuseReply, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>) {
+        let fs = r.fs
         let path: [UInt8]
-        do { path = try fs.path(ino) } catch { replyErr(req, (error as? FSError)?.errno ?? EIO); return }
+        do { path = try fs.path(ino) } catch { return r.fail(error) }
         var info = fi.pointee   // fi lives in libfuse's stack frame: the answer comes later
-        let r = OpenRequest(caller: caller(req), target: fs.session.target(path), flags: UInt32(bitPattern: info.flags))
-        call(req, .open, { r.encode(into: &$0) }) { reply in
+        let o = OpenRequest(caller: r.caller, target: fs.session.target(path), flags: UInt32(bitPattern: info.flags))
+        call(r, .open, { o.encode(into: &$0) }) { reply, late in
             guard let ch = fs.currentStreamChannel(), let o = try? reply.decode(OpenReply.self) else {
-                replyErr(req, reply.status != 0 ? reply.status : EIO); return
+                return late.error(reply.status != 0 ? reply.status : EIO)
             }
             info.direct_io = 1
             info.nonseekable = 1
             info.keep_cache = 0
             let f = FifoFile(channel: ch, handle: o.handle)
             f.attach(&info)
-            FifoRegistry.shared.add(f)
-            noteReply(req, 0)
-            if fuse_reply_open(req, &info) != 0 {   // the opener is gone (interrupted)
-                FifoRegistry.shared.remove(f)
+            fs.fifos.add(f)
+            if !late.open(&info) {   // the opener is gone (interrupted)
+                fs.fifos.remove(f)
                 _ = OpenFile.detach(&info)
                 ch.post(.release) { HandleRequest(handle: o.handle).encode(into: &$0) }
             }
         }
     }
 
-    static func read(_ req: fuse_req_t?, _ f: FifoFile, _ size: Int, _ flags: Int32) {
+    static func read(_ r: consuming FuseReply, _ f: FifoFile, _ size: Int, _ flags: Int32) {
         let nowait = flags & O_NONBLOCK != 0
-        let r = ReadRequest(handle: f.handle, offset: nowait ? StreamOffset.noWait : 0, size: UInt32(min(size, Wire.maxIOSize)))
-        call(req, .read, { r.encode(into: &$0) }) { reply in
+        let q = ReadRequest(handle: f.handle, offset: nowait ? StreamOffset.noWait : 0, size: UInt32(min(size, Wire.maxIOSize)))
+        call(r, .read, { q.encode(into: &$0) }) { reply, late in
             if reply.status == 0 || reply.status == EAGAIN { f.rearmPoll(POLLIN) }   // it may be drained now
-            guard reply.status == 0 else { replyErr(req, reply.status); return }
-            noteReply(req, 0)
-            reply.payload.withUnsafeBytes { _ = fuse_reply_buf(req, $0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count) }
+            guard reply.status == 0 else { return late.error(reply.status) }
+            late.bytes(reply.payload)
         }
     }
 
     /// Writes all of `data` (a blocking write to a pipe is never short), or as much as fits
     /// with O_NONBLOCK. EPIPE also sends SIGPIPE to the writer, as the local pipe code does.
-    static func write(_ req: fuse_req_t?, _ f: FifoFile, _ data: [UInt8], _ flags: Int32) {
+    static func write(_ r: consuming FuseReply, _ f: FifoFile, _ data: [UInt8], _ flags: Int32) {
         let nowait = flags & O_NONBLOCK != 0
-        let pid = fuse_req_ctx(req)!.pointee.pid
-        func step(_ done: Int) {
-            data[done...].withUnsafeBytes { chunk in callNoting(req, .write, tail: chunk, { w in
+        let pid = r.pid
+        func step(_ late: LateReply, _ done: Int) {
+            guard let ch = late.fs.streamChannel() else { return late.error(EIO) }
+            data[done...].withUnsafeBytes { chunk in start(late, ch, .write, tail: chunk, { w in
                 w.u64(f.handle); w.u64(nowait ? StreamOffset.noWait : 0)
-            }) { reply, interrupted in
+            }) { reply, late, interrupted in
                 if reply.status == EAGAIN { f.rearmPoll(POLLOUT) }
                 if reply.status != 0 {
-                    if done > 0 { noteReply(req, 0); fuse_reply_write(req, done); return }
+                    if done > 0 { return late.write(done) }
                     if reply.status == EPIPE { kill(pid, SIGPIPE) }
-                    replyErr(req, reply.status); return
+                    return late.error(reply.status)
                 }
                 let n = done + Int((try? reply.decode(WriteReply.self).written) ?? 0)
                 if nowait && n < data.count { f.rearmPoll(POLLOUT) }   // a short write: full
-                if n >= data.count || nowait || interrupted || n == done { noteReply(req, 0); fuse_reply_write(req, n) } else { step(n) }
+                if n >= data.count || nowait || interrupted || n == done { late.write(n) } else { step(late, n) }
             } }
         }
-        step(0)
+        step(r.later(), 0)
     }
-
-    static func release(_ f: FifoFile) {
-        FifoRegistry.shared.remove(f)
+    static func release(_ fs: FS, _ f: FifoFile) {
+        fs.fifos.remove(f)
         f.dropPollHandle()
         f.channel.post(.release) { HandleRequest(handle: f.handle).encode(into: &$0) }
     }
 
     /// poll(2), select(2), epoll: the ready mask from the host; with a poll handle the
     /// server arms a watch and its POLL_READY event wakes the waiters here.
-    static func poll(_ req: fuse_req_t?, _ fi: UnsafeMutablePointer<fuse_file_info>?, _ ph: OpaquePointer?) {
+    static func poll(_ r: consuming FuseReply, _ fi: UnsafeMutablePointer<fuse_file_info>?, _ ph: OpaquePointer?) {
         guard let fi, let f = OpenFile.from(fi) as? FifoFile else {
             if let ph { fuse_pollhandle_destroy(ph) }
-            fuse_reply_poll(req, UInt32(POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM))
-            return
+            return r.poll(UInt32(POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM))
         }
         f.setPollHandle(ph)
         let events = fi.pointee.poll_events != 0 ? fi.pointee.poll_events : UInt32(POLLIN | POLLOUT)
-        let r = PollRequest(handle: f.handle, events: events, notify: ph != nil)
-        call(req, .poll, { r.encode(into: &$0) }) { reply in
-            guard let p = try? reply.decode(PollReply.self) else { replyErr(req, reply.status != 0 ? reply.status : EIO); return }
-            noteReply(req, 0)
-            fuse_reply_poll(req, p.revents)
+        let q = PollRequest(handle: f.handle, events: events, notify: ph != nil)
+        call(r, .poll, { q.encode(into: &$0) }) { reply, late in
+            guard let p = try? reply.decode(PollReply.self) else { return late.error(reply.status != 0 ? reply.status : EIO) }
+            late.poll(p.revents)
         }
     }
 }

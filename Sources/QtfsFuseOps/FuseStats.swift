@@ -1,6 +1,6 @@
 // Per-operation statistics of this mount, recorded around every libfuse callback: the
 // time from the kernel's request to the handler's reply, and the errno it replied with.
-// Every error reply goes through `replyErr`, the one place that notes the errno: in this
+// Every error reply goes through `FuseReply.error`, the one place that notes the errno: in this
 // thread's record, without a lock, for a handler that answers before returning (nearly
 // all); at the reply itself for a request answered later from another thread (host fifos).
 import CFuse
@@ -9,16 +9,16 @@ import QtfsControl
 import Synchronization
 
 /// The libfuse low-level operations, named as in fuse_lowlevel_ops.
-enum FuseOp: Int, CaseIterable {
+public enum FuseOp: Int, CaseIterable {
     case lookup, forget, forget_multi, getattr, setattr, readlink, mknod, mkdir, unlink, rmdir, symlink, rename, link
     case open, create, read, write, flush, fsync, release, lseek, fallocate, poll
     case opendir, readdir, readdirplus, releasedir, statfs, access, setxattr, getxattr, listxattr, removexattr
 }
 
-enum FuseStats {
-    static let registry = StatsRegistry(names: FuseOp.allCases.map { "\($0)" })
+public enum FuseStats {
+    public static let registry = StatsRegistry(names: FuseOp.allCases.map { "\($0)" })
     /// FUSE requests being handled right now (waiting for a reconnect included).
-    static let inFlight = Atomic<UInt64>(0)
+    public static let inFlight = Atomic<UInt64>(0)
 
     static func record(_ op: FuseOp, errno: Int32, since t0: UInt64) {
         registry.record(op.rawValue, errno: errno, nanos: MonotonicClock.nanos() &- t0)
@@ -39,14 +39,8 @@ func timed(_ op: FuseOp, _ body: () -> Void) {
     FuseStats.record(op, errno: r.errno, since: r.started)
 }
 
-/// Answers `req` with `e` (0: success without data). The only call of fuse_reply_err.
-func replyErr(_ req: fuse_req_t?, _ e: Int32) {
-    noteReply(req, e)
-    fuse_reply_err(req, e)
-}
-
 /// Notes how `req` was answered: call it before any reply to a request `LateReplies`
-/// expects (`replyErr` does it for error replies).
+/// expects (`FuseReply.error` does it for error replies).
 func noteReply(_ req: fuse_req_t?, _ e: Int32) {
     let r = CallbackRecord.current()
     if r.running && !r.answeredLater { r.errno = e } else { LateReplies.answered(req, errno: e) }

@@ -28,15 +28,14 @@ struct ProcMode {
     func isSynthetic(_ ino: fuse_ino_t) -> Bool { (Self.selfId...Self.ownPidId).contains(UInt64(ino)) }
 
     /// The caller's own pid as a name at the root.
-    private func isOwnPid(_ parent: fuse_ino_t, _ name: [UInt8], _ req: fuse_req_t?) -> Bool {
+    private func isOwnPid(_ parent: fuse_ino_t, _ name: [UInt8], pid tid: Int32) -> Bool {
         guard parent == FUSE_ROOT_ID, name.first.map({ $0 >= 0x31 && $0 <= 0x39 }) == true else { return false }
-        return String(decoding: name, as: UTF8.self) == String(tgid(fuse_req_ctx(req)!.pointee.pid))
+        return String(decoding: name, as: UTF8.self) == String(tgid(tid))
     }
 
-    /// The link text for the calling thread.
-    func target(_ id: UInt64, _ req: fuse_req_t?) -> String {
+    /// The link text for the calling thread `tid`.
+    func target(_ id: UInt64, pid tid: Int32) -> String {
         if id == Self.mountsId { return "1/mounts" }
-        let tid = fuse_req_ctx(req)!.pointee.pid
         let pid = tgid(tid)
         return id == Self.threadSelfId ? "\(localProc)/\(pid)/task/\(tid)" : "\(localProc)/\(pid)"
     }
@@ -48,35 +47,25 @@ struct ProcMode {
         return tid
     }
 
-    private func stat(_ id: UInt64, _ req: fuse_req_t?) -> stat {
+    func stat(_ id: UInt64, pid: Int32) -> stat {
         var st = CFuse.stat()
         st.st_ino = UInt(0xffff_ffff_ffff_ff00 | id)
         st.st_mode = UInt32(S_IFLNK) | 0o777
         st.st_nlink = 1
-        st.st_size = target(id, req).utf8.count
+        st.st_size = target(id, pid: pid).utf8.count
         return st
     }
 
-    /// Each returns true when it has replied (the name or node is synthetic).
-    func lookup(_ req: fuse_req_t?, _ parent: fuse_ino_t, _ name: [UInt8]) -> Bool {
-        guard let id = syntheticId(parent, name) ?? (isOwnPid(parent, name, req) ? Self.ownPidId : nil) else { return false }
+    /// The synthetic node a lookup of `name` in `parent` finds, if any.
+    func lookupId(_ parent: fuse_ino_t, _ name: [UInt8], pid: Int32) -> UInt64? {
+        syntheticId(parent, name) ?? (isOwnPid(parent, name, pid: pid) ? Self.ownPidId : nil)
+    }
+
+    /// Its entry: timeouts 0, since the answer depends on the caller.
+    func entry(_ id: UInt64, pid: Int32) -> fuse_entry_param {
         var e = fuse_entry_param()
         e.ino = fuse_ino_t(id)
-        e.attr = stat(id, req)
-        fuse_reply_entry(req, &e)   // timeouts 0: the answer depends on the caller
-        return true
-    }
-
-    func getattr(_ req: fuse_req_t?, _ ino: fuse_ino_t) -> Bool {
-        guard isSynthetic(ino) else { return false }
-        var st = stat(UInt64(ino), req)
-        fuse_reply_attr(req, &st, 0)
-        return true
-    }
-
-    func readlink(_ req: fuse_req_t?, _ ino: fuse_ino_t) -> Bool {
-        guard isSynthetic(ino) else { return false }
-        _ = fuse_reply_readlink(req, target(UInt64(ino), req))
-        return true
+        e.attr = stat(id, pid: pid)
+        return e
     }
 }

@@ -1,11 +1,11 @@
 // The mount's stream channel (dialled on the first fifo open, again after it died) and
 // the open fifos by server handle, for POLL_READY events.
 import CFuse
+import Logging
 import QtfsClient
 import QtfsProtocol
 
 final class FifoRegistry: @unchecked Sendable {
-    static let shared = FifoRegistry()
     private let lock = Lock()
     private var channel: StreamChannel?
     private var files: [UInt64: [ObjectIdentifier: FifoFile]] = [:]   // server handle -> open files
@@ -13,16 +13,16 @@ final class FifoRegistry: @unchecked Sendable {
     func current() -> StreamChannel? { lock.withLock { channel } }
 
     /// The live channel, dialled if there is none. Nil (logged) if the server is unreachable.
-    func channel(_ server: ServerAddress) -> StreamChannel? {
+    func channel(_ server: ServerAddress, logger: Logger) -> StreamChannel? {
         lock.lock(); defer { lock.unlock() }
         if let c = channel, c.isAlive { return c }
         do {
             let c = try StreamChannel(server)
-            c.onEvent = { h, payload in FifoRegistry.shared.event(h, payload) }
+            c.onEvent = { [weak self] h, payload in self?.event(h, payload) }
             channel = c
             return c
         } catch {
-            Sys.printError("qtfs-fuse: fifo stream connection to \(server) failed: \(error)")
+            logger.error("fifo stream connection to \(server) failed: \(error)")
             return nil
         }
     }
@@ -38,6 +38,6 @@ final class FifoRegistry: @unchecked Sendable {
 }
 
 extension FS {
-    func streamChannel() -> StreamChannel? { FifoRegistry.shared.channel(opts.server) }
-    func currentStreamChannel() -> StreamChannel? { FifoRegistry.shared.current() }
+    func streamChannel() -> StreamChannel? { fifos.channel(opts.server, logger: logger) }
+    func currentStreamChannel() -> StreamChannel? { fifos.current() }
 }

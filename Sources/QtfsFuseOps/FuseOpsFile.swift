@@ -5,21 +5,22 @@ import QtfsClient
 import QtfsProtocol
 
 enum FileOps {
-    static func open(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
-        let fs = FS.shared!, fi = fi!
-        if FifoOps.isFifo(fs, ino) { return FifoOps.open(req, ino, fi) }
-        handle(req) {
+    static func open(_ r: consuming FuseReply, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
+        let fs = r.fs, fi = fi!
+        if FifoOps.isFifo(fs, ino) { return FifoOps.open(r, ino, fi) }
+        r.interruptible()
+        do {
             let keep = fs.nodes.openedKeepsCache(UInt64(ino)), pseudo = fs.nodes.isPseudo(UInt64(ino))
             let flags = openFlags(fs, fi.pointee.flags)
             // Read-only and not served from the page cache: ask for the content with the open.
             let wantContent = Int32(bitPattern: flags) & (O_ACCMODE | O_TRUNC) == O_RDONLY && (pseudo || !keep)
-            let (h, openFlags, content) = try openMaybeReading(fs, caller(req), try fs.path(ino), flags, wantContent)
+            let (h, openFlags, content) = try openMaybeReading(fs, r.caller, try fs.path(ino), flags, wantContent)
             if fi.pointee.flags & O_TRUNC != 0 { fs.childChanged(ino) }
             setOpenFlags(fs, fi, openFlags, keep: keep, pseudo: pseudo)
             let direct = fi.pointee.direct_io != 0
             OpenFile(h, ino: ino, fs, content: content.map { OpenContent($0, sequential: direct) }).attach(fi)
-            if fuse_reply_open(req, fi) != 0 { closeAfterInterrupt(fs, fi) }
-        }
+            if !r.open(fi) { closeAfterInterrupt(fs, fi) }
+        } catch { r.fail(error) }
     }
 
     private static func openMaybeReading(_ fs: FS, _ c: Caller, _ path: [UInt8], _ flags: UInt32,
@@ -29,23 +30,21 @@ enum FileOps {
         return (h, f, nil)
     }
 
-    static func create(_ req: fuse_req_t?, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?,
+    static func create(_ r: consuming FuseReply, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?,
                        _ mode: mode_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
-        let fs = FS.shared!, fi = fi!, n = bytes(name)
-        handle(req) {
+        let fs = r.fs, fi = fi!, n = bytes(name)
+        r.interruptible()
+        do {
             let flags = openFlags(fs, fi.pointee.flags)
-            let (h, r) = try fs.session.create(caller(req), try fs.path(parent, n), flags: flags, mode: mode, umask: umask(req))
-            fs.dirChanged(parent, n, .found(r.attr))
-            var e = fs.entry(fs.nodes.found(parent: UInt64(parent), name: n, attr: r.attr), r.attr)
+            let (h, c) = try fs.session.create(r.caller, try fs.path(parent, n), flags: flags, mode: mode, umask: r.umask)
+            fs.dirChanged(parent, n, .found(c.attr))
+            let e = fs.entry(r.found(parent: parent, name: n, attr: c.attr), c.attr)
             _ = fs.nodes.openedKeepsCache(UInt64(e.ino))
-            if !r.attr.isPseudo { fs.noCaps?.noteAbsent(UInt64(e.ino)) }   // a new file has none
-            setOpenFlags(fs, fi, r.flags, keep: false, pseudo: r.attr.isPseudo)
+            if !c.attr.isPseudo { fs.noCaps?.noteAbsent(UInt64(e.ino)) }   // a new file has none
+            setOpenFlags(fs, fi, c.flags, keep: false, pseudo: c.attr.isPseudo)
             OpenFile(h, ino: fuse_ino_t(e.ino), fs).attach(fi)
-            if fuse_reply_create(req, &e, fi) != 0 {
-                fs.nodes.forget(UInt64(e.ino), 1)
-                closeAfterInterrupt(fs, fi)
-            }
-        }
+            if !r.create(e, fi) { closeAfterInterrupt(fs, fi) }   // its lookup count is given back
+        } catch { r.fail(error) }
     }
 
     /// With writeback caching the kernel reads pages of write-only files and does O_APPEND
@@ -74,40 +73,38 @@ enum FileOps {
         if let f = OpenFile.detach(fi) { fs.session.release(f.remote) }
     }
 
-    static func read(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ size: Int, _ off: off_t,
+    static func read(_ r: consuming FuseReply, _ ino: fuse_ino_t, _ size: Int, _ off: off_t,
                      _ fi: UnsafeMutablePointer<fuse_file_info>?) {
-        let fs = FS.shared!
-        handle(req) {
-            guard let f = OpenFile.from(fi!) else { throw FSError(EBADF) }
-            if let fifo = f as? FifoFile { return FifoOps.read(req, fifo, size, fi!.pointee.flags) }
-            if let chunk = f.content?.take(offset: Int(off), size: size) {
-                chunk.withUnsafeBytes { _ = fuse_reply_buf(req, $0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count) }
-                return
-            }
+        let fs = r.fs
+        r.interruptible()
+        do {
+            let f = try OpenFile.required(fi)
+            if let fifo = f as? FifoFile { return FifoOps.read(r, fifo, size, fi!.pointee.flags) }
+            if let chunk = f.content?.take(offset: Int(off), size: size) { return r.bytes(chunk) }
             let want = UInt32(min(size, Wire.maxIOSize))
             let data = try fs.session.read(f.remote, offset: UInt64(off), size: want)
-            data.withUnsafeBytes { _ = fuse_reply_buf(req, $0.baseAddress?.assumingMemoryBound(to: CChar.self), $0.count) }
-        }
+            r.bytes(data)
+        } catch { r.fail(error) }
     }
 
-    static func write(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ buf: UnsafePointer<CChar>?, _ size: Int,
+    static func write(_ r: consuming FuseReply, _ ino: fuse_ino_t, _ buf: UnsafePointer<CChar>?, _ size: Int,
                       _ off: off_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
-        let fs = FS.shared!
-        handle(req) {
-            guard let f = OpenFile.from(fi!) else { throw FSError(EBADF) }
+        let fs = r.fs
+        r.interruptible()
+        do {
+            let f = try OpenFile.required(fi)
             if let fifo = f as? FifoFile {
-                return FifoOps.write(req, fifo, Array(UnsafeRawBufferPointer(start: buf, count: size)), fi!.pointee.flags)
+                return FifoOps.write(r, fifo, Array(UnsafeRawBufferPointer(start: buf, count: size)), fi!.pointee.flags)
             }
             let data = UnsafeRawBufferPointer(start: buf, count: min(size, Wire.maxIOSize))
             if mayWriteBehind(fs, ino, fi!), try fs.session.writeBehind(f.remote, offset: UInt64(off), data: data) {
                 written(fs, ino)
-                fuse_reply_write(req, data.count)
-                return
+                return r.write(data.count)
             }
             let n = try fs.session.write(f.remote, offset: UInt64(off), data: data)
             written(fs, ino)
-            fuse_reply_write(req, Int(n))
-        }
+            r.write(Int(n))
+        } catch { r.fail(error) }
     }
 
     /// After a write: the snapshot entry is stale, and so is the kernel's cached mode of a
@@ -127,48 +124,43 @@ enum FileOps {
 
     /// FLUSH waits for writes still in flight and reports their error; the server would
     /// only check the handle, so it costs no round trip (docs/client.md).
-    static func flush(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
-        let fs = FS.shared!
-        handle(req) {
+    static func flush(_ r: consuming FuseReply, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
+        let fs = r.fs
+        r.ok { _ in
             if let f = OpenFile.from(fi!), !(f is FifoFile) { try fs.session.flush(f.remote) }
-            replyErr(req, 0)
         }
     }
 
-    static func fsync(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ datasync: Int32, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
-        let fs = FS.shared!
-        handle(req) {
-            guard let f = OpenFile.from(fi!) else { throw FSError(EBADF) }
-            try fs.session.fsync(f.remote, dataOnly: datasync != 0)
-            replyErr(req, 0)
-        }
+    static func fsync(_ r: consuming FuseReply, _ ino: fuse_ino_t, _ datasync: Int32, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
+        let fs = r.fs
+        r.ok { _ in try fs.session.fsync(try OpenFile.required(fi).remote, dataOnly: datasync != 0) }
     }
 
     /// Fire-and-forget: the kernel has its answer without waiting for the server's.
-    static func release(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
-        guard let f = OpenFile.detach(fi!) else { replyErr(req, EBADF); return }
-        if let fifo = f as? FifoFile { FifoOps.release(fifo) } else { FS.shared.session.release(f.remote) }
-        replyErr(req, 0)
+    static func release(_ r: consuming FuseReply, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
+        guard let f = OpenFile.detach(fi!) else { return r.error(EBADF) }
+        if let fifo = f as? FifoFile { FifoOps.release(r.fs, fifo) } else { r.fs.session.release(f.remote) }
+        r.ok()
     }
 
-    static func lseek(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ off: off_t, _ whence: Int32,
+    static func lseek(_ r: consuming FuseReply, _ ino: fuse_ino_t, _ off: off_t, _ whence: Int32,
                       _ fi: UnsafeMutablePointer<fuse_file_info>?) {
-        let fs = FS.shared!
-        handle(req) {
-            guard let f = OpenFile.from(fi!) else { throw FSError(EBADF) }
-            let r = try fs.session.lseek(f.remote, offset: Int64(off), whence: UInt32(bitPattern: whence))
-            fuse_reply_lseek(req, off_t(bitPattern: UInt(r)))
-        }
+        let fs = r.fs
+        r.interruptible()
+        do {
+            let f = try OpenFile.required(fi)
+            let to = try fs.session.lseek(f.remote, offset: Int64(off), whence: UInt32(bitPattern: whence))
+            r.lseek(off_t(bitPattern: UInt(to)))
+        } catch { r.fail(error) }
     }
 
-    static func fallocate(_ req: fuse_req_t?, _ ino: fuse_ino_t, _ mode: Int32, _ off: off_t, _ len: off_t,
+    static func fallocate(_ r: consuming FuseReply, _ ino: fuse_ino_t, _ mode: Int32, _ off: off_t, _ len: off_t,
                           _ fi: UnsafeMutablePointer<fuse_file_info>?) {
-        let fs = FS.shared!
-        handle(req) {
-            guard let f = OpenFile.from(fi!) else { throw FSError(EBADF) }
+        let fs = r.fs
+        r.ok { _ in
+            let f = try OpenFile.required(fi)
             try fs.session.fallocate(f.remote, mode: UInt32(bitPattern: mode), offset: UInt64(off), length: UInt64(len))
             fs.childChanged(ino)
-            replyErr(req, 0)
         }
     }
 }

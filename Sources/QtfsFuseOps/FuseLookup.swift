@@ -1,0 +1,63 @@
+// LOOKUP, answered from a directory snapshot when one is fresh (DirPrefetch, docs/client.md).
+import CFuse
+import CQtfsSys
+import QtfsClient
+import QtfsProtocol
+
+/// Linux's NAME_MAX: the longest name any local file system takes (FUSE's own limit is 1024).
+let nameMax = 255
+
+extension EntryOps {
+    static func lookup(_ r: consuming FuseReply, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?) {
+        let fs = r.fs
+        let n = bytes(name)
+        // Checked before any snapshot or negative entry could call it absent; the kernel then
+        // fails chmod, rmdir, open and every other call on the name with it, as locally.
+        guard n.count <= nameMax else { return r.error(ENAMETOOLONG) }
+        if let proc = fs.proc, let id = proc.lookupId(parent, n, pid: r.pid) { return r.entry(proc.entry(id, pid: r.pid)) }
+        r.interruptible()
+        do {
+            let p = try fs.path(parent, n)
+            let c = r.caller
+            switch fromSnapshot(fs, parent, n, c) {
+            case .found(let a, let life): return r.entry(parent: parent, name: n, a, cacheAtMost: life)
+            case .absent(let life): return replyAbsent(r, cacheAtMost: life)
+            case nil: break
+            }
+            do {
+                let a = try fs.session.lookup(c, p)
+                r.entry(parent: parent, name: n, a)
+            } catch let e as FSError where e.errno == ENOENT && !fs.nodes.isPseudo(UInt64(parent)) {
+                replyAbsent(r)
+            }
+        } catch { r.fail(error) }
+    }
+
+    /// What the parent's snapshot says, fetching it on the second miss; nil: ask the server.
+    private enum SnapshotAnswer { case found(Attr, life: Double), absent(life: Double) }
+
+    private static func fromSnapshot(_ fs: FS, _ parent: fuse_ino_t, _ n: [UInt8], _ c: Caller) -> SnapshotAnswer? {
+        let dir = UInt64(parent)
+        guard let pf = fs.prefetch, !fs.nodes.isPseudo(dir) else { return nil }
+        var r = pf.lookup(dir, n, c)
+        if r.answer == .unknown, let gen = pf.miss(dir), let dirPath = fs.nodes.path(dir) {
+            pf.install(dir, generation: gen, fs.session.listWithAttrs(c, dirPath, maxEntries: pf.maxEntries), owner: c)
+            r = pf.lookup(dir, n, c)
+        }
+        switch r.answer {
+        case .found(let a): return .found(a, life: r.life)
+        // A name missing from the snapshot counts as absent only where absences may be
+        // cached at all (negative_timeout > 0); by default the server is asked.
+        case .absent where fs.opts.negativeTimeout > 0: return .absent(life: r.life)
+        case .absent, .unknown: return nil
+        }
+    }
+
+    /// Negative entry: the kernel caches the absence for negative_timeout (0 by default:
+    /// sockets, fifos and pid files the host's side creates must be seen at once).
+    private static func replyAbsent(_ r: consuming FuseReply, cacheAtMost life: Double = .infinity) {
+        var neg = fuse_entry_param()
+        neg.entry_timeout = min(r.fs.opts.negativeTimeout, life)
+        r.entry(neg)
+    }
+}
