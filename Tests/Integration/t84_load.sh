@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Load: NMOUNTS qtfs-fuse mounts with CONNS connections each against one qtfs-server;
 # WORKERS processes (spread over the mounts) each run OPS mixed file operations with
-# every read and every final file checked by checksum (load_worker.py).
+# every read and every final file checked by checksum (load_worker.py). The export is a
+# tmpfs and some files are written with one write of 160-512 KiB, so the load also runs
+# through the client's write-behind (writes >= 64 KiB) and the server's spliced READs
+# (tmpfs files, READs > 128 KiB).
 # Reports errors, server fds before/after (leaks), connections, peak RSS of the server.
 # Exit 0 only if there was no error, no fd leak and the server is alive.
 #   Tests/Integration/t84_load.sh   the small run of the test command: 2 mounts x conns=4,
@@ -12,7 +15,7 @@ NMOUNTS=${NMOUNTS:-2}; CONNS=${CONNS:-4}; WORKERS=${WORKERS:-16}; OPS=${OPS:-100
 source "$(dirname "$0")/lib.sh"       # (its MOUNTS is the list of mount points)
 source "$(dirname "$0")/faultlib.sh"
 
-mkdir -p "$WORK/export"
+mount_tmpfs "$WORK/export"
 start_server "$WORK/export"
 FDS_BEFORE=$(settled_fd_count)
 for m in $(seq 1 "$NMOUNTS"); do mount_fg "$WORK/export" "$WORK/m$m" "conns=$CONNS"; done
