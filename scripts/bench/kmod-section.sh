@@ -22,6 +22,7 @@ CHECKS=$(grep -o 'guest: [0-9]* passed, [0-9]* failed; host: [0-9]* passed, [0-9
 table() {
     awk '
     $1 == "INFO" && $3 == "median" { m[$4, $5] = $6; r[$4, $5] = $0; sub(/.*rounds:/, "", r[$4, $5]); sub(/\)$/, "", r[$4, $5]) }
+    function v(w, t) { return ((w, t) in m) ? m[w, t] : "n/a" }
     function ratio(w, a, b) { return (m[w, a] > 0 && m[w, b] > 0) ? sprintf("%.1f×", m[w, a] / m[w, b]) : "n/a" }
     END {
         print "| workload (µs/op, median) | qtfs.ko | qtfs-fuse | FUSE / module | qtfs.ko noprefetch | qtfs-fuse noprefetch | FUSE / module, both noprefetch | target ≥ 3× (noprefetch) |"
@@ -29,13 +30,14 @@ table() {
         split("stat read4k", W, " ")
         for (i = 1; i <= 2; i++) {
             w = W[i]; k = m[w, "fuse-noprefetch"] > 0 && m[w, "kmod-noprefetch"] > 0
-            print "| " w " | " m[w, "kmod"] " | " m[w, "fuse"] " | " ratio(w, "fuse", "kmod") " | " m[w, "kmod-noprefetch"] " | " \
-                m[w, "fuse-noprefetch"] " | " ratio(w, "fuse-noprefetch", "kmod-noprefetch") " | " \
+            print "| " w " | " v(w, "kmod") " | " v(w, "fuse") " | " ratio(w, "fuse", "kmod") " | " v(w, "kmod-noprefetch") " | " \
+                v(w, "fuse-noprefetch") " | " ratio(w, "fuse-noprefetch", "kmod-noprefetch") " | " \
                 (k ? (m[w, "fuse-noprefetch"] >= 3 * m[w, "kmod-noprefetch"] ? "met" : "NOT met") : "not measured") " |"
         }
         print ""
         printf "Rounds (µs/op):"
-        for (k in r) { split(k, p, SUBSEP); printf " %s %s:%s;", p[2], p[1], r[k] }
+        nt = split("kmod fuse kmod-noprefetch fuse-noprefetch", T, " ")
+        for (i = 1; i <= 2; i++) for (j = 1; j <= nt; j++) if ((W[i], T[j]) in r) printf " %s %s:%s;", T[j], W[i], r[W[i], T[j]]
         print ""
     }' "$LOG"
 }
