@@ -23,13 +23,14 @@ table() {
     awk '
     $1 == "INFO" && $3 == "median" { m[$4, $5] = $6; r[$4, $5] = $0; sub(/.*rounds:/, "", r[$4, $5]); sub(/\)$/, "", r[$4, $5]) }
     function v(w, t) { return ((w, t) in m) ? m[w, t] : "n/a" }
-    function ratio(w, a, b) { return (m[w, a] > 0 && m[w, b] > 0) ? sprintf("%.1f×", m[w, a] / m[w, b]) : "n/a" }
+    function has(w, t) { return ((w, t) in m) && m[w, t] > 0 }
+    function ratio(w, a, b) { return has(w, a) && has(w, b) ? sprintf("%.1f×", m[w, a] / m[w, b]) : "n/a" }
     END {
         print "| workload (µs/op, median) | qtfs.ko | qtfs-fuse | FUSE / module | qtfs.ko noprefetch | qtfs-fuse noprefetch | FUSE / module, both noprefetch | target ≥ 3× (noprefetch) |"
         print "|---|---:|---:|---:|---:|---:|---:|---|"
         split("stat read4k", W, " ")
         for (i = 1; i <= 2; i++) {
-            w = W[i]; k = m[w, "fuse-noprefetch"] > 0 && m[w, "kmod-noprefetch"] > 0
+            w = W[i]; k = has(w, "fuse-noprefetch") && has(w, "kmod-noprefetch")
             print "| " w " | " v(w, "kmod") " | " v(w, "fuse") " | " ratio(w, "fuse", "kmod") " | " v(w, "kmod-noprefetch") " | " \
                 v(w, "fuse-noprefetch") " | " ratio(w, "fuse-noprefetch", "kmod-noprefetch") " | " \
                 (k ? (m[w, "fuse-noprefetch"] >= 3 * m[w, "kmod-noprefetch"] ? "met" : "NOT met") : "not measured") " |"
