@@ -28,6 +28,15 @@ public struct ServerAuthExchange: Sendable {
                                 clientNonce: clientNonce, serverNonce: serverNonce)
         return key.verify(req.clientProof, t.bytes)
     }
+
+    /// The session keys once `verify` accepted `req` (docs/protocol.md, "Keys").
+    public func sessionKeys(_ suite: Sealed.Suite, _ req: AuthResponseRequest, key: AuthKey) -> SessionKeys? {
+        guard let clientNonce else { return nil }
+        let t = Auth.transcript(role: .server, version: version, method: Auth.methodHmacSha256,
+                                clientNonce: clientNonce, serverNonce: serverNonce)
+        return SessionKeys(key: key, suite: suite, clientNonce: clientNonce, serverNonce: serverNonce,
+                           serverProof: key.proof(t.bytes), clientProof: req.clientProof)
+    }
 }
 
 /// The client's half.
@@ -50,5 +59,12 @@ public struct ClientAuthExchange: Sendable {
         let mine = Auth.transcript(role: .client, version: version, method: Auth.methodHmacSha256,
                                    clientNonce: clientNonce, serverNonce: reply.serverNonce)
         return AuthResponseRequest(clientProof: key.proof(mine.bytes))
+    }
+
+    /// The session keys after the server accepted `response` (its answer to `reply`).
+    public func sessionKeys(_ suite: Sealed.Suite, _ reply: AuthChallengeReply, _ response: AuthResponseRequest,
+                            key: AuthKey) -> SessionKeys {
+        SessionKeys(key: key, suite: suite, clientNonce: clientNonce, serverNonce: reply.serverNonce,
+                    serverProof: reply.serverProof, clientProof: response.clientProof)
     }
 }

@@ -40,11 +40,16 @@ public class FrameCipher {
 
     deinit { qtfs_aead_free(ctx) }
 
-    /// The nonce for the next frame; advances the counter (never to the last value).
-    fileprivate func nextNonce() throws -> [UInt8] {
+    /// The nonce buffer, rewritten for every frame (no allocation per frame).
+    private var nonce = [UInt8](repeating: 0, count: Sealed.nonceSize)
+
+    /// Runs `body` with the next frame's nonce (Sealed.nonce(counter)) and advances the
+    /// counter, which never reaches its last value.
+    fileprivate func withNextNonce<R>(_ body: (UnsafePointer<UInt8>) throws -> R) throws -> R {
         guard counter < UInt64.max else { throw SealError.exhausted }
-        defer { counter += 1 }
-        return Sealed.nonce(counter)
+        for i in 0..<8 { nonce[4 + i] = UInt8(truncatingIfNeeded: counter >> (8 * UInt64(i))) }
+        counter += 1
+        return try nonce.withUnsafeBufferPointer { try body($0.baseAddress!) }
     }
 
     /// Sets the header's length field (offset 16).
@@ -52,6 +57,10 @@ public class FrameCipher {
         frame.storeBytes(of: UInt32(length).littleEndian, toByteOffset: 16, as: UInt32.self)
     }
 }
+
+/// Whether this CPU has AES instructions (then AES-256-GCM is the faster suite; without
+/// them ChaCha20-Poly1305 is, and a client offers only that).
+public let cpuHasAES: Bool = qtfs_cpu_has_aes() != 0
 
 public final class FrameSealer: FrameCipher {
     public init(suite: Sealed.Suite, key: [UInt8]) throws { try super.init(suite: suite, key: key, sealing: true) }
@@ -62,10 +71,11 @@ public final class FrameSealer: FrameCipher {
         let total = Wire.headerSize + payloadLength + Sealed.tagSize
         guard frame.count >= total else { throw SealError.malformed("no room for the tag") }
         FrameCipher.setLength(frame, payloadLength + Sealed.tagSize)
-        let nonce = try nextNonce()
         let base = frame.baseAddress!.assumingMemoryBound(to: UInt8.self)
-        guard qtfs_aead_seal(ctx, nonce, base, Wire.headerSize, base + Wire.headerSize, payloadLength,
-                             base + Wire.headerSize + payloadLength) == 0 else { throw SealError.cipherUnavailable(suite) }
+        let rc = try withNextNonce {
+            qtfs_aead_seal(ctx, $0, base, Wire.headerSize, base + Wire.headerSize, payloadLength, base + Wire.headerSize + payloadLength)
+        }
+        guard rc == 0 else { throw SealError.cipherUnavailable(suite) }
         return total
     }
 
@@ -86,17 +96,25 @@ public final class FrameOpener: FrameCipher {
     /// and the payload length is returned. On failure the connection must close.
     public func open(_ frame: UnsafeMutableRawBufferPointer) throws -> Int {
         guard frame.count >= Wire.headerSize + Sealed.tagSize else { throw SealError.malformed("shorter than a header and tag") }
-        let length = Int(UInt32(littleEndian: frame.loadUnaligned(fromByteOffset: 16, as: UInt32.self)))
-        guard length >= Sealed.tagSize, frame.count >= Wire.headerSize + length else {
+        return try open(header: UnsafeMutableRawBufferPointer(rebasing: frame[..<Wire.headerSize]),
+                        body: UnsafeMutableRawBufferPointer(rebasing: frame[Wire.headerSize...]))
+    }
+
+    /// The same with the header and the body (ciphertext and tag) in separate memory, as a
+    /// reader that receives a large payload straight into its own array has them.
+    public func open(header: UnsafeMutableRawBufferPointer, body: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard header.count == Wire.headerSize else { throw SealError.malformed("header of \(header.count) bytes") }
+        let length = Int(UInt32(littleEndian: header.loadUnaligned(fromByteOffset: 16, as: UInt32.self)))
+        guard length >= Sealed.tagSize, body.count >= length else {
             throw SealError.malformed("length \(length) does not fit the frame")
         }
         let n = counter
-        let nonce = try nextNonce()
-        let base = frame.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        let aad = header.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        let data = body.baseAddress!.assumingMemoryBound(to: UInt8.self)
         let payload = length - Sealed.tagSize
-        guard qtfs_aead_open(ctx, nonce, base, Wire.headerSize, base + Wire.headerSize, payload,
-                             base + Wire.headerSize + payload) == 0 else { throw SealError.forged(counter: n) }
-        FrameCipher.setLength(frame, payload)
+        let rc = try withNextNonce { qtfs_aead_open(ctx, $0, aad, Wire.headerSize, data, payload, data + payload) }
+        guard rc == 0 else { throw SealError.forged(counter: n) }
+        FrameCipher.setLength(header, payload)
         return payload
     }
 

@@ -7,6 +7,7 @@
 //   port = 12345               # when `server` names no port
 //   key_file = /etc/qtfs/qtfs.key
 //   conns = 4                  # qtfs-fuse: connections per mount
+//   crypt = aead               # qtfs-fuse: sealed frames (default with a key), or none
 import QtfsProtocol
 import QtfsSystem
 #if canImport(Glibc)
@@ -22,6 +23,7 @@ public struct ClientConfig: Equatable, Sendable {
     public var server: ServerAddress?
     public var keyFile: String?
     public var conns: Int?
+    public var crypt: ClientCrypt?
 
     public init() {}
 
@@ -72,6 +74,7 @@ public struct ClientConfig: Equatable, Sendable {
         if let s = server { opts.append("server=\(s.host.contains(":") ? "[\(s.host)]" : s.host):\(s.port)") }
         if let k = keyFile { opts.append("key=\(k)") }
         if let n = conns { opts.append("conns=\(n)") }
+        if let c = crypt { opts.append("crypt=\(c.rawValue)") }
         guard !opts.isEmpty, let name = argv.first else { return argv }
         return [name, "-o", opts.joined(separator: ",")] + argv.dropFirst()
     }
@@ -93,8 +96,13 @@ public struct ClientConfig: Equatable, Sendable {
                 throw Failure(description: "\(at): conns = '\(value)' must be a number in \(Self.connsRange.lowerBound)...\(Self.connsRange.upperBound)")
             }
             conns = n
+        case "crypt":
+            guard let mode = ClientCrypt(rawValue: value) else {
+                throw Failure(description: "\(at): crypt = '\(value)' must be \(ClientCrypt.names)")
+            }
+            crypt = mode
         default:
-            throw Failure(description: "\(at): unknown setting '\(key)'; the client configuration knows server, port, key_file and conns")
+            throw Failure(description: "\(at): unknown setting '\(key)'; the client configuration knows server, port, key_file, conns and crypt")
         }
     }
 }

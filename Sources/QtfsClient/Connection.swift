@@ -51,6 +51,17 @@ public final class Connection: @unchecked Sendable {
     /// Records the server's HELLO answer (Handshake.swift).
     func setHello(_ h: HelloReply) { hello = h }
 
+    /// The ciphers of a sealed connection (SealedChannel.swift), nil in plaintext. Set by
+    /// the handshake before anyone else uses the connection. A relay built on this
+    /// connection seals with `sealing.sealer` and opens with `sealing.opener`, whose
+    /// counters continue from the frames this connection sent and received.
+    public private(set) var sealing: SealedChannel?
+
+    func setSealing(_ channel: SealedChannel) {
+        sealing = channel
+        reader.opener = channel.opener
+    }
+
     /// Sends one request and blocks until its response. Without one, the reply carries a
     /// `failure`: the connection died (before or after sending), the calling thread's
     /// deadline passed (soft mounts) or it was interrupted. `tail` is appended to the
@@ -262,11 +273,7 @@ public final class Connection: @unchecked Sendable {
     public func shutdownNow() { die() }
 
     private func sendFrame(_ head: [UInt8], _ tail: UnsafeRawBufferPointer?) -> Bool {
-        head.withUnsafeBytes { h in
-            var parts = [h]
-            if let tail, tail.count > 0 { parts.append(tail) }
-            return SocketIO.sendAll(fd, parts)
-        }
+        writeFrame(fd, head, tail, sealed: sealing)
     }
 
     /// Marks the connection dead and fails everything in flight with EIO (`.lost`).

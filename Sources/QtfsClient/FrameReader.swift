@@ -5,6 +5,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import QtfsAuth
 import QtfsProtocol
 
 final class FrameReader {
@@ -13,7 +14,10 @@ final class FrameReader {
     private let buf = UnsafeMutableRawPointer.allocate(byteCount: FrameReader.bufferSize, alignment: 8)
     private var start = 0, end = 0   // unparsed bytes are buf[start..<end]
 
-    init(fd: Int32) { self.fd = fd }
+    /// Opens each frame once the connection is sealed (set by the handshake).
+    var opener: FrameOpener?
+
+    init(fd: Int32, opener: FrameOpener? = nil) { self.fd = fd; self.opener = opener }
 
     /// Bytes of a next frame already received (then `next` needs no poll first).
     var hasBufferedBytes: Bool { end > start }
@@ -31,14 +35,52 @@ final class FrameReader {
             if n <= 0 { return nil }
             end += n
         }
-        guard let h = try? FrameHeader.decode(UnsafeRawBufferPointer(start: buf + start, count: Wire.headerSize)) else {
+        let limit = opener == nil ? Wire.maxPayload : Sealed.maxSealedLength()
+        guard var h = try? FrameHeader.decode(UnsafeRawBufferPointer(start: buf + start, count: Wire.headerSize), maxLength: limit),
+              opener == nil || h.length >= Sealed.tagSize else {
             return nil
         }
+        let header = buf + start
         start += Wire.headerSize
         let have = min(end - start, Int(h.length))
-        guard let payload = readPayload(Int(h.length), buf + start, have) else { return nil }
+        guard var payload = readPayload(Int(h.length), buf + start, have) else { return nil }
         start += have
+        if let opener {
+            guard let n = open(opener, header, &payload) else { return nil }
+            h.length = UInt32(n)
+        }
         return (h, payload)
+    }
+
+    /// Opens a sealed frame: its header at `header`, its ciphertext and tag in `payload`,
+    /// which becomes the plain payload. Nil (and a log line) when it fails: the stream
+    /// has been tampered with and must be closed.
+    private func open(_ opener: FrameOpener, _ header: UnsafeMutableRawPointer, _ payload: inout [UInt8]) -> Int? {
+        let counter = opener.counter
+        do {
+            let n = try payload.withUnsafeMutableBytes {
+                try opener.open(header: UnsafeMutableRawBufferPointer(start: header, count: Wire.headerSize), body: $0)
+            }
+            payload.removeLast(Sealed.tagSize)
+            return n
+        } catch {
+            report("qtfs: sealed frame #\(counter) from \(Self.peerName(fd)) failed to open (\(error)); closing the connection")
+            return nil
+        }
+    }
+
+    /// The peer's address for log lines ("host port").
+    static func peerName(_ fd: Int32) -> String {
+        var ss = sockaddr_storage()
+        var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        var host = [CChar](repeating: 0, count: 64), port = [CChar](repeating: 0, count: 8)
+        let ok = withUnsafeMutablePointer(to: &ss) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                getpeername(fd, $0, &len) == 0 &&
+                    getnameinfo($0, len, &host, 64, &port, 8, NI_NUMERICHOST | NI_NUMERICSERV) == 0
+            }
+        }
+        return ok ? "\(String(cString: host)):\(String(cString: port))" : "the server"
     }
 
     /// Builds a payload of `length` bytes: `have` already buffered at `from`, the rest

@@ -1,27 +1,51 @@
 // The whole start of a connection in one place: HELLO, then mutual authentication when
-// a key is given or the server asks (docs/protocol.md, "Authentication"). Every new
-// connection — first mount or a reconnect — goes through `handshake`.
+// a key is given or the server asks (docs/protocol.md, "Authentication"), then sealed
+// frames when both ends agreed on a suite ("Sealed frames"). Every new connection — first
+// mount or a reconnect — goes through `handshake`, and so gets new session keys.
 import QtfsAuth
 import QtfsProtocol
 
+/// Whether a client seals its frames (`-o crypt=`, client.conf `crypt =`).
+public enum ClientCrypt: String, CaseIterable, Sendable {
+    /// Offer the suites in HELLO and refuse a server that does not choose one.
+    case aead
+    /// Offer none: plaintext, for a link the administrator trusts (the server must agree).
+    case none
+
+    public static let names = allCases.map(\.rawValue).joined(separator: " or ")
+
+    /// The mode in force: `chosen`, else aead with a key and none without (nothing to
+    /// derive keys from). aead without a key is a mistake the caller reports.
+    public static func effective(_ chosen: ClientCrypt?, hasKey: Bool) -> ClientCrypt {
+        chosen ?? (hasKey ? .aead : .none)
+    }
+}
+
 /// The key every connection of this process authenticates with unless told otherwise:
 /// qtfs-fuse sets it once at start from `-o key=`, so its mount, stream (fifo) and socket
-/// bridge connections, and reconnects, all authenticate the same way.
+/// bridge connections, and reconnects, all authenticate the same way. `processCrypt`
+/// likewise (aead: sealed whenever there is a key).
 public enum ClientAuth {
     nonisolated(unsafe) public static var processKey: AuthKey?
+    nonisolated(unsafe) public static var processCrypt: ClientCrypt = .aead
 }
 
 extension Connection {
-    /// HELLO and, with a key, the challenge-response. Throws `ConnectError` with a text a
-    /// person can act on, or `FSError` when the peer does not speak protocol v1.
-    public func handshake(clientName: String, key: AuthKey? = ClientAuth.processKey, server: String = "server") throws {
-        let caps = key == nil ? 0 : HelloRequest.capAuthCapable
-        let h = try call(.hello) { HelloRequest(capabilities: caps, clientName: clientName).encode(into: &$0) }
-            .decode(HelloReply.self)
+    /// HELLO and, with a key, the challenge-response; with a key and `crypt` aead, every
+    /// frame after it is sealed (`sealing` then holds the ciphers). Throws `ConnectError`
+    /// with a text a person can act on, or `FSError` when the peer does not speak v1.
+    public func handshake(clientName: String, key: AuthKey? = ClientAuth.processKey, server: String = "server",
+                          crypt: ClientCrypt = ClientAuth.processCrypt) throws {
+        let seal = key != nil && crypt == .aead
+        let offer = seal ? Self.suitesOffered : 0
+        let caps = (key == nil ? 0 : HelloRequest.capAuthCapable) | offer
+        let r = call(.hello) { HelloRequest(capabilities: caps, clientName: clientName).encode(into: &$0) }
+        if r.status == LinuxErrno.EACCES { throw Self.helloRefused(key: key, sealing: seal, server: server) }
+        let h = try r.decode(HelloReply.self)
         guard h.version == Wire.version else { throw FSError(LinuxErrno.EPROTO) }
         let required = h.capabilities & HelloReply.capAuthRequired != 0
         switch (key, required) {
-        case (nil, false): break
+        case (nil, false): _ = try Self.suite(chosenBy: h.capabilities, offered: 0, server: server)
         case (nil, true):
             throw ConnectError("\(server) requires authentication: give its key file with -o key=FILE (a copy of the server's key, mode 0600)",
                                errno: LinuxErrno.EACCES)
@@ -29,12 +53,50 @@ extension Connection {
             throw ConnectError("\(server) does not authenticate itself (started with --no-auth?); refusing it because a key was given — start the server with --key, or drop key= for an unauthenticated test server",
                                errno: LinuxErrno.EACCES)
         case (.some(let key), true):
-            try authenticate(key: key, server: server)
+            let suite = try Self.suite(chosenBy: h.capabilities, offered: offer, server: server)
+            let keys = try authenticate(key: key, suite: suite, server: server)
+            if let keys { try startSealing(keys) }
         }
         setHello(h)
     }
 
-    private func authenticate(key: AuthKey, server: String) throws {
+    /// ChaCha20-Poly1305 always, AES-256-GCM when this CPU has AES instructions.
+    static var suitesOffered: UInt64 {
+        Sealed.Suite.chacha20poly1305.capability | (cpuHasAES ? Sealed.Suite.aes256gcm.capability : 0)
+    }
+
+    /// The suite of the server's answer; refuses an answer that does not match the offer
+    /// (none chosen, several, one not offered), which is what a downgrade looks like.
+    static func suite(chosenBy caps: UInt64, offered: UInt64, server: String) throws -> Sealed.Suite? {
+        let (suite, ambiguous) = Sealed.chosen(by: caps)
+        if offered == 0 {
+            guard suite == nil && !ambiguous else {
+                throw ConnectError("\(server) chose a cipher suite though we offered none (protocol error) — is something on the path rewriting HELLO?",
+                                   errno: LinuxErrno.EPROTO)
+            }
+            return nil
+        }
+        guard let suite, !ambiguous, offered & suite.capability != 0 else {
+            let what = ambiguous ? "several cipher suites" : suite == nil ? "no cipher suite" : "a cipher suite we did not offer"
+            throw ConnectError("\(server) answered HELLO with \(what), so the connection would not be sealed; refused. Update qtfs-server (it seals frames by default), or, only on a link you trust, use crypt=none on this client and --crypt none (or optional) on the server. If the server is current, something on the path altered HELLO.",
+                               errno: LinuxErrno.EACCES)
+        }
+        return suite
+    }
+
+    /// The text for a HELLO answered EACCES: the server seals every connection and we
+    /// offered no suite.
+    static func helloRefused(key: AuthKey?, sealing: Bool, server: String) -> ConnectError {
+        let why = key == nil
+            ? "\(server) requires authentication and sealed frames: give its key file with -o key=FILE (a copy of the server's key, mode 0600)"
+            : sealing
+                ? "\(server) refused our HELLO though we offered sealed frames — something on the path may have altered it; check the server's log"
+                : "\(server) requires sealed frames (its --crypt is aead): drop crypt=none, or start the server with --crypt optional"
+        return ConnectError(why, errno: LinuxErrno.EACCES)
+    }
+
+    /// The challenge-response; the session keys when `suite` was chosen.
+    private func authenticate(key: AuthKey, suite: Sealed.Suite?, server: String) throws -> SessionKeys? {
         let exchange = ClientAuthExchange(version: Wire.version.asU16)
         let r = call(.authChallenge) { exchange.challenge.encode(into: &$0) }
         guard let reply = try? r.decode(AuthChallengeReply.self) else {
@@ -47,6 +109,7 @@ extension Connection {
         guard done.status == 0 else {
             throw ConnectError("\(server) refused our key (\(errnoName(FSError(done.status)))) — the key files differ", errno: LinuxErrno.EACCES)
         }
+        return suite.map { exchange.sessionKeys($0, reply, proof, key: key) }
     }
 }
 

@@ -31,7 +31,7 @@ public final class StreamChannel: @unchecked Sendable {
             conn.shutdownNow()
             throw ConnectError("server at \(addr) did not complete HELLO on the stream connection")
         }
-        reader = FrameReader(fd: conn.fd)
+        reader = FrameReader(fd: conn.fd, opener: conn.sealing?.opener)
         try startReaderThread()
     }
 
@@ -82,13 +82,7 @@ public final class StreamChannel: @unchecked Sendable {
         FrameHeader(kind: .request, opcode: op.rawValue, id: id, length: 0).encode(into: &w)
         body(&w)
         w.patchU32(at: 16, UInt32(w.bytes.count - Wire.headerSize + (tail?.count ?? 0)))
-        return sendLock.withLock {
-            w.bytes.withUnsafeBytes { h in
-                var parts = [h]
-                if let tail, tail.count > 0 { parts.append(tail) }
-                return SocketIO.sendAll(conn.fd, parts)
-            }
-        }
+        return sendLock.withLock { writeFrame(conn.fd, w.bytes, tail, sealed: conn.sealing) }
     }
 
     private func readLoop() {

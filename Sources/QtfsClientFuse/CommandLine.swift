@@ -107,6 +107,8 @@ Options (-o, comma-separated):
   debug                FUSE debug output
   fsname=NAME          name shown in /proc/mounts (default SERVER:HOST_PATH)
   key=FILE             pre-shared key file (mode 0600) for a server started with --key
+  crypt=MODE           aead: seal every frame after authentication (default with a key);
+                       none: plaintext, for a trusted link (the server must allow it)
   hard                 when the server is unreachable, wait for it forever (default);
                        lost connections are redialled, a signal (Ctrl-C, kill) ends the wait
   soft                 give up instead: the operation fails with ETIMEDOUT after timeo

@@ -50,7 +50,8 @@ enum FuseControl {
             let bytes = TcpInfo.bytes(h.connection.fd)
             return ConnectionReport(id: UInt64(i + 1), peer: server, state: h.phase.rawValue,
                                     requestsInFlight: UInt64(h.requestsInFlight),
-                                    bytesIn: bytes?.received ?? 0, bytesOut: bytes?.acked ?? 0)
+                                    bytesIn: bytes?.received ?? 0, bytesOut: bytes?.acked ?? 0,
+                                    crypt: h.connection.cryptName)
         }
     }
 }

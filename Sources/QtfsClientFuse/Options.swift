@@ -24,6 +24,7 @@ struct Options {
     var debug = false
     var fsname: String?
     var keyFile: String?   // pre-shared key for the authentication handshake
+    var crypt: ClientCrypt?   // sealed frames; nil: aead with a key, none without
     var foreground = false
     var fake = false       // mount.qtfs -f: do everything but mount
     var sloppy = false     // mount.qtfs -s: ignore unknown options
@@ -106,6 +107,11 @@ extension Options {
         case "debug": debug = true
         case "fsname": fsname = try need()
         case "key": keyFile = try need()
+        case "crypt":
+            guard let mode = ClientCrypt(rawValue: try need()) else {
+                throw UsageError(message: "crypt must be \(ClientCrypt.names), got '\(value ?? "")'")
+            }
+            crypt = mode
         case "soft": soft = true
         case "hard": soft = false
         case "timeo": timeo = try seconds(key, need())

@@ -26,6 +26,10 @@ enum Runner {
         do {
             let key = try o.keyFile.map { try AuthKey.load(path: $0) }
             ClientAuth.processKey = key   // stream and socket-bridge connections authenticate too
+            if o.crypt == .aead && key == nil {
+                return fail("crypt=aead needs the server's key to derive session keys from: add key=FILE")
+            }
+            ClientAuth.processCrypt = ClientCrypt.effective(o.crypt, hasKey: key != nil)
             session = try Session.open(o.server, hostPath: o.source, count: o.conns, caller: Sys.currentCaller(), key: key)
         } catch {
             return fail((error as? ConnectError)?.description ?? (error as? AuthKeyError)?.description ?? "\(error)")

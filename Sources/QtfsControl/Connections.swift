@@ -15,6 +15,7 @@ public final class ConnectionCell: Sendable {
     let inFlightCount = Atomic<UInt64>(0)
     let bytesInCount = Atomic<UInt64>(0)
     let bytesOutCount = Atomic<UInt64>(0)
+    private let cryptName = Mutex<String?>(nil)
 
     public init(id: UInt64, peer: String, state: ConnectionState = .active) {
         self.id = id; self.peer = peer
@@ -25,6 +26,11 @@ public final class ConnectionCell: Sendable {
         get { ConnectionState(rawValue: stateRaw.load(ordering: .relaxed)) ?? .closed }
         set { stateRaw.store(newValue.rawValue, ordering: .relaxed) }
     }
+    /// How its frames travel once authenticated: a suite's name, or "none" (qtinfo).
+    public var crypt: String? {
+        get { cryptName.withLock { $0 } }
+        set { cryptName.withLock { $0 = newValue } }
+    }
     @inline(__always) public func received(_ n: Int) { bytesInCount.wrappingAdd(UInt64(n), ordering: .relaxed) }
     @inline(__always) public func sent(_ n: Int) { bytesOutCount.wrappingAdd(UInt64(n), ordering: .relaxed) }
     @inline(__always) public func requestStarted() { inFlightCount.wrappingAdd(1, ordering: .relaxed) }
@@ -32,7 +38,7 @@ public final class ConnectionCell: Sendable {
 
     public var report: ConnectionReport {
         ConnectionReport(id: id, peer: peer, state: state.name, requestsInFlight: inFlightCount.load(ordering: .relaxed),
-                         bytesIn: bytesInCount.load(ordering: .relaxed), bytesOut: bytesOutCount.load(ordering: .relaxed))
+                         bytesIn: bytesInCount.load(ordering: .relaxed), bytesOut: bytesOutCount.load(ordering: .relaxed), crypt: crypt)
     }
 }
 

@@ -82,10 +82,15 @@ public struct ConnectionReport: Codable, Sendable, Equatable {
     public var requestsInFlight: UInt64
     public var bytesIn: UInt64
     public var bytesOut: UInt64
+    /// How frames travel: "aes-256-gcm", "chacha20-poly1305" or "none"; nil before the
+    /// handshake decided it (or where the component does not say).
+    public var crypt: String?
 
-    public init(id: UInt64, peer: String, state: String, requestsInFlight: UInt64, bytesIn: UInt64, bytesOut: UInt64) {
+    public init(id: UInt64, peer: String, state: String, requestsInFlight: UInt64, bytesIn: UInt64, bytesOut: UInt64,
+                crypt: String? = nil) {
         self.id = id; self.peer = peer; self.state = state
         self.requestsInFlight = requestsInFlight; self.bytesIn = bytesIn; self.bytesOut = bytesOut
+        self.crypt = crypt
     }
 }
 

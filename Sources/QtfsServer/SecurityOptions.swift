@@ -4,12 +4,20 @@ import ArgumentParser
 import QtfsAuth
 import QtfsServerCore
 
+extension CryptMode: ExpressibleByArgument {}
+
 struct SecurityOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Pre-shared key file (mode 0600) clients must prove they hold.", valueName: "file"))
     var key: String?
 
     @Flag(help: "Serve without authentication (any peer that can connect may act as any user; loopback testing only).")
     var noAuth = false
+
+    @Option(help: ArgumentHelp("Seal frames after authentication: aead (default with a key), optional (plaintext for clients offering no cipher), none (default without a key; a warning at start).", valueName: "mode"))
+    var crypt: CryptMode?
+
+    @Flag(help: "Same as --crypt aead: refuse clients that do not seal their frames.")
+    var requireCrypt = false
 
     @Option(help: ArgumentHelp("Write a new random key to this file (mode 0600) and exit.", valueName: "file"))
     var generateKey: String?
@@ -34,6 +42,9 @@ struct SecurityOptions: ParsableArguments {
 
     func validate() throws {
         if key != nil && noAuth { throw ValidationError("--key and --no-auth exclude each other; pick one") }
+        if requireCrypt, let crypt, crypt != .aead {
+            throw ValidationError("--require-crypt means --crypt aead; it excludes --crypt \(crypt.rawValue)")
+        }
         if let maxFrame, !ServerConfig.maxFrameRange.contains(maxFrame) {
             throw ValidationError("--max-frame must be in \(ServerConfig.maxFrameRange.lowerBound)...\(ServerConfig.maxFrameRange.upperBound)")
         }
@@ -53,6 +64,8 @@ struct SecurityOptions: ParsableArguments {
     func apply(to cfg: inout ServerConfig) throws {
         if let key { cfg.authKeyFile = key; cfg.noAuth = false }
         if noAuth { cfg.noAuth = true; cfg.authKeyFile = nil }
+        if let crypt { cfg.crypt = crypt }
+        if requireCrypt { cfg.crypt = .aead }
         if !allowClients.isEmpty { cfg.allowedClients = allowClients }
         if let whitelist { cfg.whitelistFile = whitelist }
         if let maxFrame { cfg.maxFrame = maxFrame }

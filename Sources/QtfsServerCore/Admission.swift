@@ -7,6 +7,8 @@ final class Admission: @unchecked Sendable {
     /// nil: no authentication (`--no-auth`, or a library user without a key file).
     let key: AuthKey?
     let allowList: AddressAllowList
+    /// Whether frames after authentication are sealed (ServerConfig.crypt, resolved).
+    let crypt: CryptMode
 
     init(_ config: ServerConfig) throws {
         if let path = config.authKeyFile {
@@ -15,5 +17,6 @@ final class Admission: @unchecked Sendable {
             key = nil
         }
         allowList = try AddressAllowList(config.allowedClients)
+        crypt = try CryptMode.effective(config.crypt, hasKey: key != nil)
     }
 }

@@ -6,7 +6,8 @@ import QtfsProtocol
 /// Recycles the large (one whole frame) buffers used by READ replies and receive
 /// buffers, so a 1 MiB read does not cost an mmap and page faults each time.
 final class BufferPool: @unchecked Sendable {
-    static let frameSize = Wire.headerSize + Wire.maxPayload
+    /// A whole frame, sealed or not (a sealed one carries a 16-byte tag after its payload).
+    static let frameSize = Wire.headerSize + Wire.maxPayload + Sealed.tagSize
     static let shared = BufferPool(keep: 32)
     private let lock = Lock()
     private var free: [UnsafeMutableRawPointer] = []
@@ -33,6 +34,8 @@ final class OutBuffer {
     let base: UnsafeMutableRawPointer
     /// Bytes to send (a READ answer shrinks to the data actually read).
     var count: Int
+    /// Bytes allocated: `count` plus room for a sealed frame's tag (EngineSealing.swift).
+    let capacity: Int
     var sent = 0
     /// Bytes to splice from a file once this buffer (a READ answer's header) is sent
     /// (EngineSplice.swift); nothing else is sent on the connection until they are.
@@ -42,10 +45,12 @@ final class OutBuffer {
     /// Takes a large buffer from the pool; the caller fills it and sets `count` via `init`.
     init(pooled base: UnsafeMutableRawPointer, count: Int) {
         self.base = base; self.count = count; self.pooled = true
+        capacity = BufferPool.frameSize
     }
 
     init(copying bytes: [UInt8]) {
-        let p = UnsafeMutableRawPointer.allocate(byteCount: max(bytes.count, 1), alignment: 8)
+        capacity = bytes.count + Sealed.tagSize
+        let p = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 8)
         bytes.withUnsafeBytes { if let src = $0.baseAddress { p.copyMemory(from: src, byteCount: $0.count) } }
         base = p
         count = bytes.count

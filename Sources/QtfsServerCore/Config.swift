@@ -52,6 +52,8 @@ public struct ServerConfig: Equatable, Sendable {
     public var authKeyFile: String?
     /// Explicitly serving without authentication (`--no-auth`, `auth = none`).
     public var noAuth: Bool = false
+    /// Sealed frames (docs/protocol.md, "Sealed frames"); nil: aead with a key, none without.
+    public var crypt: CryptMode?
     /// Client addresses allowed to connect ("192.0.2.7", "10.0.0.0/8", "fd00::/8"); empty = any.
     public var allowedClients: [String] = []
     /// Upstream-format whitelist (`/etc/qtfs/whitelist`); nil = every operation allowed.
@@ -78,6 +80,28 @@ public struct ServerConfig: Equatable, Sendable {
     public static let maxConnectionsPerAddressRange = 1...1_000_000
     public static let handshakeTimeoutRange = 1...3600
     public static let idleTimeoutRange = 0...(86400 * 7)
+}
+
+/// Whether frames after authentication are sealed (`--crypt`, `crypt =`).
+public enum CryptMode: String, CaseIterable, Sendable {
+    /// Every client must offer a suite; one that offers none is refused (EACCES).
+    case aead
+    /// Sealed when the client offers a suite, plaintext when it offers none (upgrades).
+    case optional
+    /// Never sealed: for links the administrator trusts.
+    case none
+
+    public static let names = allCases.map(\.rawValue).joined(separator: ", ")
+
+    /// The mode in force: `chosen`, or aead with a key and none without. Sealing needs the
+    /// key the session keys are derived from.
+    public static func effective(_ chosen: CryptMode?, hasKey: Bool) throws -> CryptMode {
+        guard let chosen else { return hasKey ? .aead : .none }
+        if chosen != .none && !hasKey {
+            throw ConfigError("crypt \(chosen.rawValue) needs a key to derive session keys from: start with --key FILE (key_file = FILE), or use --crypt none with --no-auth")
+        }
+        return chosen
+    }
 }
 
 /// A configuration mistake, worded for the person who made it.

@@ -64,6 +64,11 @@ extension ServerConfig {
                 throw ConfigError("\(at): auth = '\(value)' unknown; use auth = hmac (with key_file) or auth = none (loopback testing)")
             }
             noAuth = value == "none"
+        case "crypt":
+            guard let mode = CryptMode(rawValue: value) else {
+                throw ConfigError("\(at): crypt = '\(value)' unknown; use one of \(CryptMode.names)")
+            }
+            crypt = mode
         case "allow_clients": allowedClients = value.split(separator: ",").map { String($0).trimmed }.filter { !$0.isEmpty }
         case "whitelist": whitelistFile = value
         case "max_frame": maxFrame = try Self.number(value, at, key, in: ServerConfig.maxFrameRange)

@@ -4,6 +4,7 @@ import Glibc
 internal import CQtfsSys
 import QtfsControl
 import QtfsAuth
+import QtfsProtocol
 
 final class Connection {
     static let maxIov = 64
@@ -24,6 +25,12 @@ final class Connection {
     var authExchange: ServerAuthExchange?
     /// The client said in HELLO that it can authenticate (for a clearer log line).
     var clientCanAuth = false
+    /// The suite chosen in HELLO; sealing starts after AUTH_RESPONSE (EngineSealing.swift).
+    var suite: Sealed.Suite?
+    /// Seals every frame queued after the answer to AUTH_RESPONSE, in queue order.
+    var sealer: FrameSealer?
+    /// Opens every frame received after AUTH_RESPONSE.
+    var opener: FrameOpener?
     /// Monotonic seconds: when accepted, and when data last arrived (timeouts).
     let openedAt = Engine.monotonicSeconds()
     var lastActive = Engine.monotonicSeconds()

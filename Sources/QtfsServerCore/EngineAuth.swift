@@ -33,8 +33,10 @@ extension Engine {
             c.authenticated = true
             c.authExchange = nil
             handshakeProgressed(c)
-            logger.info("client authenticated", metadata: ["conn.peer": "\(c.peer)", "conn.id": "\(c.id)"])
-            reply(c, h, .authResponse, EmptyReply())
+            logger.info("client authenticated", metadata: ["conn.peer": "\(c.peer)", "conn.id": "\(c.id)",
+                                                           "crypt": "\(c.suite?.description ?? "none")"])
+            reply(c, h, .authResponse, EmptyReply())   // the last plain frame: sealing starts after it
+            if let suite = c.suite, let keys = exchange.sessionKeys(suite, req, key: key) { startSealing(c, keys) }
         default:
             let hint = c.clientCanAuth ? "request before authentication" : "client does not authenticate (no key given to it?)"
             refuse(c, h, EACCES, hint)

@@ -26,6 +26,7 @@ extension Engine {
         }
         logger.trace("request", metadata: ["conn.peer": "\(c.peer)", "req.op": "\(h.opcode)", "req.id": "\(h.id)", "req.len": "\(h.length)"])
         requestTaken(c, h)
+        if c.sealer != nil && Engine.relayOps.contains(h.opcode) { return refuseSealedRelay(c, h) }
         switch Opcode(rawValue: h.opcode) {
         case .hello: hello(c, h, payload)
         case .read: startRead(c, h, payload)
@@ -71,11 +72,16 @@ extension Engine {
             c.closeAfterSend = true
             return fail(c, h, EPROTO)
         }
+        c.clientCanAuth = req.capabilities & HelloRequest.capAuthCapable != 0
+        guard chooseSuite(c, offered: req.capabilities, client: req.clientName) else {
+            c.closeAfterSend = true
+            return fail(c, h, EACCES)
+        }
         c.helloDone = true
         handshakeProgressed(c)
-        c.clientCanAuth = req.capabilities & HelloRequest.capAuthCapable != 0
         logger.debug("hello", metadata: ["conn.peer": "\(c.peer)", "client": "\(req.clientName)"])
-        reply(c, h, .hello, HelloReply(version: 1, capabilities: helloCapabilities, maxPayload: UInt32(config.maxFrame), serverName: Engine.serverName))
+        let caps = helloCapabilities | (c.suite?.capability ?? 0)
+        reply(c, h, .hello, HelloReply(version: 1, capabilities: caps, maxPayload: UInt32(config.maxFrame), serverName: Engine.serverName))
     }
 
     /// FLUSH, RELEASE, RELEASEDIR: table look-ups, answered at once.

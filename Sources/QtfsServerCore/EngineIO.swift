@@ -46,17 +46,23 @@ extension Engine {
         while !c.closing && underLimits(c) {
             let b = c.recv
             guard b.unparsed >= Wire.headerSize else { c.awaiting = Wire.headerSize; break }
-            let header: FrameHeader
+            var header: FrameHeader
             do {
-                header = try FrameHeader.decode(UnsafeRawBufferPointer(start: b.base + b.start, count: Wire.headerSize))
+                let limit = maxRequestLength(c)
+                header = try FrameHeader.decode(UnsafeRawBufferPointer(start: b.base + b.start, count: Wire.headerSize), maxLength: limit)
                 guard header.kind == .request else { throw FrameHeader.DecodeError.badKind(header.kind.rawValue) }
-                guard header.length <= config.maxFrame else { throw FrameHeader.DecodeError.oversized(header.length) }
+                guard header.length <= limit else { throw FrameHeader.DecodeError.oversized(header.length) }
+                if c.opener != nil && header.length < Sealed.tagSize { throw FrameHeader.DecodeError.oversized(header.length) }
             } catch {
                 logger.warning("bad frame header, closing", metadata: ["conn.peer": "\(c.peer)", "error": "\(error)"])
                 return closeConnection(c, reason: "bad header")
             }
             let total = Wire.headerSize + Int(header.length)
             guard b.unparsed >= total else { c.awaiting = total; break }
+            if let opener = c.opener {
+                guard let plain = openFrame(c, opener, b.base + b.start, total) else { return }
+                header = plain
+            }
             let payload = UnsafeRawBufferPointer(start: b.base + b.start + Wire.headerSize, count: Int(header.length))
             b.start += total
             handleFrame(c, header, payload)
@@ -73,6 +79,7 @@ extension Engine {
     func send(_ c: Connection, _ b: OutBuffer) {
         guard !c.closing else { return }
         answerQueued(c, b)
+        if let sealer = c.sealer, !sealOut(c, sealer, b) { return }
         c.enqueue(b)
         armSend(c)
     }

@@ -32,7 +32,8 @@ extension Engine {
     /// Answers a READ of `size` bytes at `offset` by splicing, when that applies; false
     /// otherwise (nothing was sent then).
     func answerReadBySplice(_ c: Connection, _ id: UInt64, _ handle: OpenHandle, offset: UInt64, size: Int) -> Bool {
-        guard handle.memoryBacked, !handle.nonSeekable, size > Engine.spliceMinimum,
+        // A sealed answer must pass through this process to be encrypted: copied instead.
+        guard c.sealer == nil, handle.memoryBacked, !handle.nonSeekable, size > Engine.spliceMinimum,
               pipe(for: c) != nil else { return false }
         var st = stat()
         guard fstat(handle.fd, &st) == 0 else { return false }

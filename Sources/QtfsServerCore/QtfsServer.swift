@@ -42,6 +42,9 @@ public final class QtfsServer: @unchecked Sendable {
         guard lock.withLock({ self.engine == nil }) else { throw ConfigError("server already started; call stop() first") }
         signal(SIGPIPE, SIG_IGN)
         umask(0)   // clients send their own umask; the host's must not be applied on top
+        if admission.crypt == .none {
+            logger.warning("crypt none: frames travel in plaintext without integrity checks; anyone on the path can read file contents and alter requests (use only on a link you trust; --crypt aead with a key seals them)")
+        }
         if !Credentials.canSwitch {
             logger.warning("not running as root: every request acts as this user, not as the caller")
         }
@@ -67,6 +70,7 @@ public final class QtfsServer: @unchecked Sendable {
         }
         logger.info("serving", metadata: ["listen": "\(config.listen):\(bound)",
                                           "auth": "\(admission.key == nil ? "none" : "hmac-sha256")",
+                                          "crypt": "\(admission.crypt.rawValue)",
                                           "exports": "\(config.exports.map(\.path))", "workers": "\(config.workers)"])
     }
 

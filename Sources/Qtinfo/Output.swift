@@ -59,9 +59,9 @@ enum TextOutput {
         if s.connections.isEmpty {
             out += "  no connections\n"
         } else {
-            var t = Table(["CONN", "PEER", "STATE", "IN-FLIGHT", "BYTES-IN", "BYTES-OUT"], rightAligned: [0, 3, 4, 5])
+            var t = Table(["CONN", "PEER", "STATE", "CRYPT", "IN-FLIGHT", "BYTES-IN", "BYTES-OUT"], rightAligned: [0, 4, 5, 6])
             for c in s.connections {
-                t.add(["\(c.id)", c.peer, c.state, "\(c.requestsInFlight)", Units.bytes(c.bytesIn), Units.bytes(c.bytesOut)])
+                t.add(["\(c.id)", c.peer, c.state, c.crypt ?? "-", "\(c.requestsInFlight)", Units.bytes(c.bytesIn), Units.bytes(c.bytesOut)])
             }
             out += t.render(indent: "  ")
         }

@@ -117,6 +117,9 @@ class Server:
             probe.bind(("127.0.0.1", 0)); self.port = probe.getsockname()[1]
         args = [f"{BIN}/qtfs-server", "--listen", "127.0.0.1", "--port", str(self.port)]
         args += ["--key", self.keyfile] if auth else ["--no-auth"]
+        # This client speaks plaintext frames: the server serves it so (crypt optional)
+        # unless the test picks a mode. Sealed frames are tested by t18 with qtfs-fuse.
+        if auth and "--crypt" not in extra and "--require-crypt" not in extra: args += ["--crypt", "optional"]
         args += list(extra)
         for e in exports: args += ["--export", e]
         self.log = os.path.join(self.work, f"server-{self.port}.log")

@@ -9,8 +9,9 @@ source "$(dirname "$0")/faultlib.sh"
 mkdir -p "$WORK/tmp"
 mount -t tmpfs -o size=1g qtfs-splice "$WORK/tmp" || { log "skip: cannot mount tmpfs"; exit 77; }
 trap 'fault_cleanup; umount -l "$WORK/tmp" 2>/dev/null || true' EXIT
-start_server "$WORK/tmp"
-mount_fg "$WORK/tmp" "$WORK/m"
+# Sealed answers are copied (they must be encrypted): only plaintext connections splice.
+SERVER_ARGS="--crypt none" start_server "$WORK/tmp"
+mount_fg "$WORK/tmp" "$WORK/m" crypt=none
 
 log "256 MiB file: dd with 1 MiB blocks and cat give the host's bytes"
 head -c 268435456 /dev/urandom > "$WORK/tmp/big"
@@ -55,7 +56,7 @@ wait "${READERS[@]}"   # not a bare wait: qtfs-fuse runs in the background too
 log "a file that shrinks and grows on the host while the DPU reads it: only its bytes, no errors"
 # attr_timeout=0 and an fstat before each read: the kernel then asks for the size every
 # time, so READs go out for a 64 MiB file that the host cuts to 1 MiB meanwhile.
-mount_fg "$WORK/tmp" "$WORK/m0" attr_timeout=0,entry_timeout=0
+mount_fg "$WORK/tmp" "$WORK/m0" attr_timeout=0,entry_timeout=0,crypt=none
 head -c 67108864 /dev/zero > "$WORK/tmp/flux"
 python3 -c '
 import os, sys, time
@@ -101,7 +102,7 @@ wait "$READER" 2>/dev/null || true
 wait_for server_lets_go $PORTS || fail "the server still holds the killed client's connections"
 server_alive
 umount -l "$WORK/m" 2>/dev/null || true
-mount_fg "$WORK/tmp" "$WORK/m2"
+mount_fg "$WORK/tmp" "$WORK/m2" crypt=none
 [ "$(dd if="$WORK/m2/big" bs=1M status=none | sha256sum | cut -d' ' -f1)" = "$SUM" ] || fail "read after a killed client: other bytes"
 server_alive
 log "ok"

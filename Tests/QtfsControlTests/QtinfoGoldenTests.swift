@@ -53,8 +53,8 @@ enum Sample {
         var s = StatusReport(role: "server", pid: 100, version: "qtfs-swift 0.1.0, wire protocol v1", startedAt: 1_700_000_000,
                              uptimeSeconds: 3725, logLevel: "INFO", requestsInFlight: 3, bytesIn: 123_456, bytesOut: 9_876_543,
                              connections: [
-                                ConnectionReport(id: 1, peer: "192.0.2.7:40112", state: "active", requestsInFlight: 3, bytesIn: 123_000, bytesOut: 9_876_000),
-                                ConnectionReport(id: 12, peer: "192.0.2.7:40114", state: "closed", requestsInFlight: 0, bytesIn: 456, bytesOut: 543),
+                                ConnectionReport(id: 1, peer: "192.0.2.7:40112", state: "active", requestsInFlight: 3, bytesIn: 123_000, bytesOut: 9_876_000, crypt: "aes-256-gcm"),
+                                ConnectionReport(id: 12, peer: "192.0.2.7:40114", state: "closed", requestsInFlight: 0, bytesIn: 456, bytesOut: 543, crypt: "none"),
                              ])
         s.listen = "0.0.0.0:12345"
         s.exports = ["/", "/srv"]
