@@ -8,10 +8,13 @@
 # The parts, each in one place: scripts/bench/targets.sh (the columns: local, passthrough_ll,
 # pll strict, qtfs, qtfs strict, qtfs crypt=none, sshfs, sshfs direct), workloads.sh (the rows
 # and the mounts they use), report.sh (tables, target checks), document.sh (the report's text and Method).
-# Time on this 2-CPU machine (extrapolated from a --quick run at load average 13-36, where
-# the workloads took 5 min): a full run about 17-20 min of workloads when the machine is
-# quiet, about 30 min at that load; --record adds the VM benchmark (kmod-section.sh: the VM
-# test with 5 benchmark rounds, about 4-5 min; 1 round took 187 s at load average 12-32).
+# Time on this 2-CPU machine, extrapolated from a --quick run (all 8 targets, load average
+# about 9; its workloads took 277 s, 10 min with the incremental build): a full run's
+# workloads about 28 min at that load, about half of it the ps rows (1,000 extra processes,
+# sshfs about 7 ms per process) and the seq rows; less on a quiet machine (not measured).
+# BENCH_TARGETS, BENCH_SEQ_MB and BENCH_REPEAT_REPS shorten it. --record adds the VM
+# benchmark (kmod-section.sh: the kmod VM test with 5 benchmark rounds, about 4-5 min; with
+# 1 round it took 187 s at load average 12-32).
 #
 # Environment: BENCH_FILES (10000; --quick 1000) BENCH_SEQ_MB (1024; --quick 64)
 #   BENCH_ROUNDS (3; --quick 1; the table shows the median) BENCH_BACKING (tmpfs|disk, default tmpfs)
