@@ -140,9 +140,10 @@ method_text() {
     drop_caches, so no client page cache; the host's data is in tmpfs.
   - deepstat ($DEEP_REPS stats of one path through a / mount): passthrough_ll and sshfs answer
     almost all from the kernel's dentry and attribute cache (1 s; sshfs also from its own);
-    qtfs caches the components above /sys for 1 s and looks up every pseudo component
-    (sys, fs, cgroup, the controller, the file) on every stat; pll strict and qtfs strict
-    look up every component every time.
+    qtfs looks up again on every stat each component that lies on a pseudo file system
+    (sysfs, cgroup: here sys, fs, the controller and the file) and caches the others for
+    1 s (/, and /sys/fs/cgroup where it is a tmpfs as on a cgroup v1 host); pll strict and
+    qtfs strict look up every component every time.
   - ps and cgroup scans: pseudo files everywhere, so no page cache (direct I/O) on any FUSE
     target; passthrough_ll keeps dentries 1 s (mostly expired between paced repeats), sshfs
     answers names and attributes from its 20 s cache, qtfs asks the host for every name,
