@@ -337,13 +337,16 @@ static void w_ps(const char *dir)
 	report("ps", procs, secs, 0);
 }
 
-static long walk(const char *dir, double *bytes, long *failed)
+/* Files below dir; a subdirectory removed meanwhile (a live cgroup going away) is skipped. */
+static long walk(const char *dir, double *bytes, long *failed, int top)
 {
 	char path[4096];
 	long files = 0;
 	struct dirent *e;
 	DIR *d = opendir(dir);
 
+	if (!d && !top && errno == ENOENT)
+		return 0;
 	if (!d)
 		die("opendir", dir);
 	while ((e = readdir(d))) {
@@ -358,7 +361,7 @@ static long walk(const char *dir, double *bytes, long *failed)
 			type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
 		}
 		if (type == DT_DIR) {
-			files += walk(path, bytes, failed);
+			files += walk(path, bytes, failed, 0);
 		} else if (type == DT_REG) {
 			long n = slurp(path); /* write-only control files fail: counted */
 			files++;
@@ -374,7 +377,7 @@ static long walk(const char *dir, double *bytes, long *failed)
 
 static void cgroup_scan(const char *dir, long *files, double *bytes, long *failed)
 {
-	*files += walk(dir, bytes, failed);
+	*files += walk(dir, bytes, failed, 1);
 }
 
 static void w_cgroup(const char *dir)

@@ -96,7 +96,7 @@ TICK=$(getconf CLK_TCK)
 # its workload field replaced by ROW, plus CPU µs/op and context switches/op of the serving
 # processes; "TARGET ROW NA" for a target not measured in this run, "FAIL" on failure.
 run() {
-    local t=$1 row=$2 w=$3 src=$4 sub=${5//@T/$1} out pids c0 x0 c1 x1
+    local t=$1 row=$2 w=$3 src=$4 sub=${5//@T/$1} out pids c0 x0 c1 x1 rc=0
     shift 5
     if [ -n "${TARGET_NA[$t]:-}" ]; then echo "$t $row NA" >>"$RESULTS"; return 0; fi
     if ! mount_fresh "$t" "$src"; then echo "$t $row FAIL" >>"$RESULTS"; return 0; fi
@@ -104,7 +104,8 @@ run() {
     pids="${FUSE_PID[$MNT]:-} ${TARGET_SERVER[$t]:-}"
     # shellcheck disable=SC2086
     read -r c0 x0 < <(usage $pids)
-    if out=$(timeout -k 5 "$TIMEOUT" "$BENCH" -l "$t" "$@" "$w" "$MNT$sub" 2>"$W/log/bench.err"); then
+    out=$(timeout -k 5 "$TIMEOUT" "$BENCH" -l "$t" "$@" "$w" "$MNT$sub" 2>"$W/log/bench.err") || rc=$?
+    if [ $rc = 0 ]; then
         # shellcheck disable=SC2086
         read -r c1 x1 < <(usage $pids)
         out=$(echo "$out" | awk -v row="$row" '{ $2 = row; print }')
@@ -116,7 +117,7 @@ run() {
         sed 's/^/    /' "$W/log/bench.err" >&2
     else
         echo "$t $row FAIL" >>"$RESULTS"
-        fail_note "$t $row failed (exit $?): $(tail -3 "$W/log/bench.err" | tr '\n' ' ')"
+        fail_note "$t $row failed (exit $rc$([ $rc = 124 ] && echo ": timed out after ${TIMEOUT}s")): $(tail -3 "$W/log/bench.err" | tr '\n' ' ')"
     fi
 }
 
