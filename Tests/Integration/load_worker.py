@@ -12,6 +12,9 @@ files = {}            # name -> expected content
 errors, counts = [], {}
 serial = 0
 MAX_FILES, MAX_SIZE = 16, 64 * 1024
+# Large files: written with one write of 64 KiB or more (the client's write-behind) and,
+# being over 128 KiB, read back with READs the server splices when the export is a tmpfs.
+LARGE_MIN, LARGE_MAX = 160 * 1024, 512 * 1024
 
 def path(name): return os.path.join(mount_dir, name)
 
@@ -27,6 +30,14 @@ def op_create():
     if len(files) >= MAX_FILES: return op_unlink()
     name, data = new_name(), rng.randbytes(rng.randrange(0, MAX_SIZE))
     with open(path(name), "wb") as f: f.write(data)
+    files[name] = data
+
+def op_create_large():
+    if len(files) >= MAX_FILES: return op_unlink()
+    name, data = new_name(), rng.randbytes(rng.randrange(LARGE_MIN, LARGE_MAX))
+    fd = os.open(path(name), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try: check(os.write(fd, data) == len(data), f"write {name}: short")
+    finally: os.close(fd)
     files[name] = data
 
 def op_read():
@@ -88,7 +99,7 @@ def op_mkdir():
     check(os.path.isdir(d), "mkdir: not a directory afterwards")
     os.rmdir(d)
 
-MIX = [(op_create, 15), (op_read, 25), (op_stat, 15), (op_list, 8), (op_overwrite, 10),
+MIX = [(op_create, 12), (op_create_large, 3), (op_read, 25), (op_stat, 15), (op_list, 8), (op_overwrite, 10),
        (op_append, 5), (op_truncate, 4), (op_rename, 8), (op_unlink, 6), (op_mkdir, 4)]
 ops, weights = zip(*MIX)
 os.makedirs(mount_dir, exist_ok=True)
