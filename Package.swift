@@ -140,14 +140,13 @@ let package = Package(
                 "QtfsFuseOps", "QtfsClient", "QtfsProtocol", "QtfsSystem", "QtfsTestSupport", "CFuse",
                 .product(name: "Logging", package: "swift-log"),
             ]),
-        .testTarget(name: "QtfsRelayTests", dependencies: ["QtfsRelay", "QtfsTestSupport"]),
+        .testTarget(name: "QtfsRelayTests", dependencies: ["QtfsRelay", "QtfsAuth", "QtfsProtocol", "QtfsTestSupport"]),
         .testTarget(
             name: "QtfsMetricsTests",
             dependencies: ["QtfsMetrics", "QtfsControl", "QtfsTestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "QtfsControlTests", dependencies: ["QtfsControl", "Qtinfo"]),
         .testTarget(name: "QtfsAuthTests", dependencies: ["QtfsAuth", "QtfsProtocol"]),
         .testTarget(name: "QtfsRexecTests", dependencies: ["QtfsRexec", "QtfsProtocol", "QtfsAuth"]),
-        .testTarget(name: "QtfsRelayTests", dependencies: ["QtfsRelay", "QtfsAuth", "QtfsProtocol"]),
     ],
     swiftLanguageModes: [.v5]
 )

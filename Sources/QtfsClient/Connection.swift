@@ -8,6 +8,7 @@
 import Glibc
 #endif
 import CQtfsSys
+import Logging
 import QtfsProtocol
 import Synchronization
 
@@ -35,10 +36,11 @@ public final class Connection: @unchecked Sendable {
     public var onDeath: (@Sendable (Connection) -> Void)?
     public private(set) var hello: HelloReply?
 
-    /// Takes ownership of a connected stream socket.
-    public init(socket fd: Int32) {
+    /// Takes ownership of a connected stream socket. `logger` gets the lines about the
+    /// stream itself (a sealed frame that fails to open).
+    public init(socket fd: Int32, logger: Logger = Logger(label: "qtfs-client")) {
         self.fd = fd
-        reader = FrameReader(fd: fd)
+        reader = FrameReader(fd: fd, logger: logger)
     }
     deinit { close(fd); close(wakeFd) }
 

@@ -5,6 +5,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Logging
 import QtfsAuth
 import QtfsProtocol
 
@@ -17,7 +18,9 @@ final class FrameReader {
     /// Opens each frame once the connection is sealed (set by the handshake).
     var opener: FrameOpener?
 
-    init(fd: Int32, opener: FrameOpener? = nil) { self.fd = fd; self.opener = opener }
+    private let logger: Logger
+
+    init(fd: Int32, opener: FrameOpener? = nil, logger: Logger) { self.fd = fd; self.opener = opener; self.logger = logger }
 
     /// Bytes of a next frame already received (then `next` needs no poll first).
     var hasBufferedBytes: Bool { end > start }
@@ -64,7 +67,7 @@ final class FrameReader {
             payload.removeLast(Sealed.tagSize)
             return n
         } catch {
-            report("qtfs: sealed frame #\(counter) from \(Self.peerName(fd)) failed to open (\(error)); closing the connection")
+            logger.error("sealed frame #\(counter) from \(Self.peerName(fd)) failed to open (\(error)); closing the connection")
             return nil
         }
     }

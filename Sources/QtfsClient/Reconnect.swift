@@ -87,7 +87,7 @@ extension Session {
             dialing.store(i, ordering: .relaxed)
             defer { dialing.store(-1, ordering: .relaxed) }
             do {
-                let c = try Session.connect(address, clientName: clientName, key: key, timeout: Reconnector.dialTimeout)
+                let c = try Session.connect(address, clientName: clientName, key: key, timeout: Reconnector.dialTimeout, logger: logger)
                 let m = try Session.mount(c, hostPath: hostPath, caller: mountCaller)
                 if m.export != export {
                     logger.warning("\(address) now numbers export \(hostPath) \(m.export) (was \(export)); following it")

@@ -58,7 +58,7 @@ public final class Session: @unchecked Sendable {
                             caller: Caller, clientName: String = "qtfs-fuse", key: AuthKey? = nil,
                             logger: Logger = Logger(label: "qtfs-client")) throws -> Session {
         var conns: [Connection] = []
-        for _ in 0..<max(1, count) { conns.append(try connect(addr, clientName: clientName, key: key)) }
+        for _ in 0..<max(1, count) { conns.append(try connect(addr, clientName: clientName, key: key, logger: logger)) }
         do {
             let m = try mount(conns[0], hostPath: hostPath, caller: caller)
             return Session(addr, hostPath: hostPath, clientName: clientName, caller: caller, conns: conns, mount: m,
@@ -71,8 +71,8 @@ public final class Session: @unchecked Sendable {
 
     /// One connection: TCP, then the handshake. Used at mount time and by every reconnect.
     static func connect(_ addr: ServerAddress, clientName: String, key: AuthKey?,
-                        timeout: Double? = nil) throws -> Connection {
-        let c = Connection(socket: try Dial.tcp(host: addr.host, port: addr.port, timeout: timeout))
+                        timeout: Double? = nil, logger: Logger) throws -> Connection {
+        let c = Connection(socket: try Dial.tcp(host: addr.host, port: addr.port, timeout: timeout), logger: logger)
         do { try c.handshake(clientName: clientName, key: key, server: "server \(addr)") } catch {
             c.shutdownNow()
             if error is ConnectError { throw error }   // authentication: says what to do itself

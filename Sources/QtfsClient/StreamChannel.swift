@@ -6,6 +6,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Logging
 import QtfsProtocol
 
 public final class StreamChannel: @unchecked Sendable {
@@ -25,13 +26,14 @@ public final class StreamChannel: @unchecked Sendable {
     nonisolated(unsafe) private static var lastId: UInt64 = 0
     private static let idLock = Lock()
 
-    public init(_ addr: ServerAddress, clientName: String = "qtfs-fuse-streams") throws {
-        conn = Connection(socket: try Dial.tcp(host: addr.host, port: addr.port))
+    public init(_ addr: ServerAddress, clientName: String = "qtfs-fuse-streams",
+                logger: Logger = Logger(label: "qtfs-client")) throws {
+        conn = Connection(socket: try Dial.tcp(host: addr.host, port: addr.port), logger: logger)
         do { try conn.handshake(clientName: clientName) } catch {
             conn.shutdownNow()
             throw ConnectError("server at \(addr) did not complete HELLO on the stream connection")
         }
-        reader = FrameReader(fd: conn.fd, opener: conn.sealing?.opener)
+        reader = FrameReader(fd: conn.fd, opener: conn.sealing?.opener, logger: logger)
         try startReaderThread()
     }
 

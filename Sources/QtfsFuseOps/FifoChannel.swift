@@ -17,7 +17,7 @@ final class FifoRegistry: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         if let c = channel, c.isAlive { return c }
         do {
-            let c = try StreamChannel(server)
+            let c = try StreamChannel(server, logger: logger)
             c.onEvent = { [weak self] h, payload in self?.event(h, payload) }
             channel = c
             return c

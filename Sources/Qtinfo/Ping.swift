@@ -24,16 +24,16 @@ struct Ping: ParsableCommand {
     }
 
     func run() throws {
-        let (address, authKey) = try target()
+        let (address, authKey, crypt) = try target()
         for i in 1...count {
-            let r = try PingRound.run(address, key: authKey)
+            let r = try PingRound.run(address, key: authKey, crypt: crypt)
             let auth = authKey == nil ? "no key" : "key accepted"
             print("\(address): \(r.serverName), protocol v\(r.version), \(auth), seq=\(i) time=\(Int(r.microseconds.rounded())) µs")
         }
     }
 
     /// The server and key: the options, else the shared client defaults.
-    private func target() throws -> (ServerAddress, AuthKey?) {
+    private func target() throws -> (ServerAddress, AuthKey?, ClientCrypt) {
         var t: ServerOptions
         do {
             t = try ServerOptions(environment: ServerOptions.processEnvironment())
@@ -43,9 +43,12 @@ struct Ping: ParsableCommand {
         }
         if let k = key { t.keyFile = k }
         do {
-            return (t.server, try t.keyFile.map { try AuthKey.load(path: $0) })
+            let key = try t.keyFile.map { try AuthKey.load(path: $0) }
+            return (t.server, key, try t.cryptMode(hasKey: key != nil))
         } catch let e as AuthKeyError {
             throw ValidationError(e.description)
+        } catch let e as ServerOptions.UsageError {
+            throw ValidationError(e.message)
         }
     }
 }

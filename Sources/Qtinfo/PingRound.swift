@@ -17,13 +17,14 @@ enum PingRound {
         let description: String
     }
 
-    static func run(_ address: ServerAddress, key: AuthKey?) throws -> Result {
+    /// `crypt`: the client configuration's mode (client.conf `crypt =`), as the other clients use it.
+    static func run(_ address: ServerAddress, key: AuthKey?, crypt: ClientCrypt) throws -> Result {
         let conn = Connection(socket: try Dial.tcp(host: address.host, port: address.port, timeout: 5))
         defer { conn.shutdownNow() }
         let start = MonotonicClock.now()
         let hello: HelloReply
         do {
-            hello = try key.map { try authenticated(conn, address, $0) } ?? helloOnly(conn, address)
+            hello = try key.map { try authenticated(conn, address, $0, crypt) } ?? helloOnly(conn, address)
         } catch let e as ConnectError {
             throw Failure(description: e.description)
         } catch let e as Failure {
@@ -35,8 +36,9 @@ enum PingRound {
     }
 
     /// The whole handshake of a client that holds the key.
-    private static func authenticated(_ conn: Connection, _ address: ServerAddress, _ key: AuthKey) throws -> HelloReply {
-        try conn.handshake(clientName: "qtinfo", key: key, server: "qtfs-server at \(address)", crypt: .aead)
+    private static func authenticated(_ conn: Connection, _ address: ServerAddress, _ key: AuthKey,
+                                      _ crypt: ClientCrypt) throws -> HelloReply {
+        try conn.handshake(clientName: "qtinfo", key: key, server: "qtfs-server at \(address)", crypt: crypt)
         guard let hello = conn.hello else { throw Failure(description: "\(address) gave no HELLO answer") }
         return hello
     }
