@@ -86,10 +86,10 @@ setup_dpu() {
     # "/" a slave mount in a mount namespace of its own, which fails (EINVAL) otherwise.
     in_dpu sh -ec "
         mount --bind $ROOT $ROOT
-        for d in /usr /etc /dev /opt $STATE $BIN; do mount --bind \$d $ROOT\$d; done
+        mount -t tmpfs tmpfs $ROOT/tmp   # first: the state or binaries may live under /tmp
+        for d in /usr /etc /dev /opt $STATE $BIN; do mkdir -p $ROOT\$d; mount --bind \$d $ROOT\$d; done
         mount --bind $STATE/shim-wrapper $ROOT/usr/bin/containerd-shim-runc-v2
-        mount -t proc proc $ROOT/local_proc
-        mount -t tmpfs tmpfs $ROOT/tmp"
+        mount -t proc proc $ROOT/local_proc"
     for _ in $(seq 100); do in_dpu bash -c "exec 3<>/dev/tcp/$HOST_IP/$PORT" 2>/dev/null && break; sleep 0.1; done
     mkdir -p "$ROOT/run/containerd" "$ROOT/var/lib/containerd"
     qmount /proc /proc "proc,local_proc=/local_proc"

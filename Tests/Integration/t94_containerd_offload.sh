@@ -11,7 +11,7 @@ host_pid_of() { pgrep -f "^/bin/sleep $1\$"; }
 
 log "ctr run: stdout, stderr, stdin and the exit code come back to the DPU"
 out=$(ctr_dpu run --rm --rootfs "$RFS" t-out /bin/sh -c 'echo out; echo err >&2; exit 7' 2>"$WORK/err") && rc=0 || rc=$?
-[ "$out" = out ] && [ "$rc" = 7 ] || fail "ctr run: stdout '$out', exit $rc (want out, 7)"
+[ "$out" = out ] && [ "$rc" = 7 ] || fail "ctr run: stdout '$out', exit $rc (want out, 7); stderr: $(tail -5 "$WORK/err")"
 grep -qx err "$WORK/err" || fail "the container's stderr did not reach ctr: $(cat "$WORK/err")"
 # The input ends after the task has started: ctr 1.6 drops an end of input that comes
 # before (it closes the container's stdin only once its task is known), locally as well.
