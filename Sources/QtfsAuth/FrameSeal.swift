@@ -47,7 +47,7 @@ public class FrameCipher {
     /// counter, which never reaches its last value.
     fileprivate func withNextNonce<R>(_ body: (UnsafePointer<UInt8>) throws -> R) throws -> R {
         guard counter < UInt64.max else { throw SealError.exhausted }
-        for i in 0..<8 { nonce[4 + i] = UInt8(truncatingIfNeeded: counter >> (8 * UInt64(i))) }
+        Sealed.setNonce(&nonce, counter)
         counter += 1
         return try nonce.withUnsafeBufferPointer { try body($0.baseAddress!) }
     }

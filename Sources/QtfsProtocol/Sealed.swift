@@ -64,8 +64,13 @@ public enum Sealed {
     /// (u64, little-endian). Counters start at 0 in each direction and are never sent.
     public static func nonce(_ counter: UInt64) -> [UInt8] {
         var n = [UInt8](repeating: 0, count: nonceSize)
-        for i in 0..<8 { n[4 + i] = UInt8(truncatingIfNeeded: counter >> (8 * UInt64(i))) }
+        setNonce(&n, counter)
         return n
+    }
+
+    /// Rewrites a 12-byte nonce buffer (four zero bytes kept) for `counter`.
+    public static func setNonce(_ n: inout [UInt8], _ counter: UInt64) {
+        for i in 0..<8 { n[4 + i] = UInt8(truncatingIfNeeded: counter >> (8 * UInt64(i))) }
     }
 
     /// The largest `length` a sealed frame's header may carry.
