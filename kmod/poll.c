@@ -27,6 +27,19 @@ static void qtfs_poll_unlist(struct qtfs_sb *sbi, struct qtfs_file *qf)
 	spin_unlock(&sbi->poll_lock);
 }
 
+/*
+ * The wire bits to ask for: only what the caller waits for. Asking for more would end
+ * the wait too early: a fifo open for reading and writing is always writable, so an
+ * answer "POLLOUT" (to a reader that waits for POLLIN) would use up the host's one-shot
+ * watch, and the later write on the host would wake nobody.
+ */
+static u16 qtfs_poll_ask(struct poll_table_struct *wait)
+{
+	u16 ask = mangle_poll(poll_requested_events(wait)) & QTFS_POLL_ASK;
+
+	return ask ? ask : QTFS_POLL_ASK;
+}
+
 __poll_t qtfs_poll_remote(struct file *file, struct poll_table_struct *wait)
 {
 	struct qtfs_sb *sbi = QTFS_SB(file_inode(file)->i_sb);
@@ -41,7 +54,7 @@ __poll_t qtfs_poll_remote(struct file *file, struct poll_table_struct *wait)
 	if (!m)
 		return EPOLLERR;
 	m->handle = qf->handle;
-	m->mask = QTFS_POLL_ASK;
+	m->mask = qtfs_poll_ask(wait);
 	m->datasync = 1;	/* notify: arm a watch on the host */
 	/* listed before asking, so an event that overtakes the answer still wakes us */
 	spin_lock(&sbi->poll_lock);

@@ -294,7 +294,8 @@ wait $rdr
 eq fifo_poll "$(cat /tmp/poll.out)" "revents=POLLIN data=polled"
 # readiness comes from the host: an empty fifo is not ready; the POLL_READY event wakes poll
 mkfifo $Q/fifo-push
-eq fifo_poll_push "$(timeout 20 $H pollpush $Q/fifo-push)" "idle=0 ready=POLLIN"
+# the write comes from the host (run-vm-test.sh, on "QTFS-WRITE-FIFO"): only POLL_READY wakes the poll
+eq fifo_poll_push "$(timeout 30 $H pollpush $Q/fifo-push)" "idle=0 ready=POLLIN"
 mkfifo $Q/fifo2
 cat $Q/fifo2 > /dev/null &
 blk=$!
