@@ -10,10 +10,14 @@ ARM.done and a line is printed:
   flip    one bit flipped in the middle of its payload (also: an empty ARM)
   replay  the connection's previous such frame is sent again before it
   inject  a frame recorded from another connection is sent before it
+  drop    it is not passed on
+  reorder it is held back and passed on after the server's next frame (of any size;
+          "unchanged" when none comes within 10 s)
 Nothing else is changed.
 """
 import itertools
 import os
+import select
 import socket
 import sys
 import threading
@@ -48,6 +52,8 @@ def take_arm(arm):
 
 def tamper(mode, body, conn_id, last):
     """The bytes to send before this frame; flips a bit of body in place for flip."""
+    if mode in ("drop", "reorder"):
+        return b""
     if mode == "flip":
         body[len(body) // 2] ^= 0x01
         return b""
@@ -55,6 +61,18 @@ def tamper(mode, body, conn_id, last):
         return last or b""
     others = [f for n, f in recorded.items() if n != conn_id]
     return others[-1] if others else b""
+
+
+def next_frame(src):
+    """The server's next whole frame, to pass on before a held one; b"" if none comes
+    within 10 s (then the held frame goes on unchanged)."""
+    ready, _, _ = select.select([src], [], [], 10)
+    header = read_exact(src, HEADER) if ready else None
+    if header is None:
+        return b""
+    length = int.from_bytes(header[16:20], "little")
+    body = read_exact(src, length) if length else bytearray()
+    return bytes(header + body) if body is not None else b""
 
 
 def both_closed(pump):
@@ -89,14 +107,18 @@ def server_to_client(src, dst, capture, arm, conn_id):
         body = read_exact(src, length) if length else bytearray()
         if body is None:
             break
-        before = b""
+        before, mode = b"", None
         if length >= 4096 and (mode := take_arm(arm)):
             before = tamper(mode, body, conn_id, last)
+            if mode == "reorder":
+                before = next_frame(src)
             op = int.from_bytes(header[6:8], "little")
             print(f"{mode}: a frame from the server, opcode {op}, length {length}"
-                  f"{'' if mode == 'flip' or before else ' (nothing to send: unchanged)'}", flush=True)
+                  f"{'' if mode in ('flip', 'drop') or before else ' (nothing to send: unchanged)'}", flush=True)
         if length >= 4096:
             last = recorded[conn_id] = bytes(header + body)
+        if mode == "drop":
+            continue
         record(capture, before + bytes(header + body))
         dst.sendall(before + header + body)
 

@@ -8,8 +8,9 @@
 #   qt_secret the content of the export's secret.txt: the host looks for it in each
 #             relay's capture (absent through qt_sport, present through qt_nport)
 # "QTFS-ARM-FLIP X" asks the host to arm a relay for the next READ answer (X a, c: flip a
-# bit, r: replay an older frame, i: inject one from another connection, through the sealing
-# relay; n: flip a bit through the plaintext one); the host then creates flip-X-armed in
+# bit, r: replay an older frame, i: inject one from another connection, d: drop it, o: pass
+# it on after the next frame, through the sealing relay; n: flip a bit through the
+# plaintext one); the host then creates flip-X-armed in
 # the export.
 SO="server=10.0.2.2,port=$qt_sport,key_hex=$qt_akey"
 NO="server=10.0.2.2,port=$qt_nport,key_hex=$qt_akey"
@@ -36,11 +37,23 @@ tampered() {
 	r0=$(nl_reconnects "$qt_sport")
 	s0=$(nl_crypt "$qt_sport")
 	arm_flip "$1"
-	eq "crypt_${2}_read_right_$1" "$(md5sum /mnt/s/big.bin | cut -d' ' -f1)" "$sum"
+	eq "crypt_${2}_read_right_$1" "$(md5sum /mnt/s/big.bin 2>&1 | cut -d' ' -f1-)" "$sum  /mnt/s/big.bin"
 	logged "crypt_${2}_logged_$1" "$opened" "$l0"
 	[ "$(nl_reconnects "$qt_sport")" -gt "${r0:-0}" ] && pass "crypt_${2}_reconnected_$1" ||
 		fail "crypt_${2}_reconnected_$1" "$(nl_mount "$qt_sport")"
 	eq "crypt_${2}_same_suite_$1" "$(nl_crypt "$qt_sport")" "$s0"
+}
+
+# busy_tampered X WHAT: tampered, with a second reader of big.bin meanwhile; a READ waits
+# for its answer alone, so a dropped answer is noticed, and a held one passed, only when
+# another frame comes
+busy_tampered() {
+	rm -f /tmp/busy-stop
+	( while [ ! -e /tmp/busy-stop ]; do cat /mnt/s/big.bin >/dev/null; done ) &
+	busy=$!
+	tampered "$1" "$2"
+	: >/tmp/busy-stop
+	wait "$busy"
 }
 
 # sealed_mount X SUITE: mounts through the sealing relay; the suite shows in netlink and
@@ -71,6 +84,8 @@ logged crypt_plaintext_server_logged "does not seal frames"
 sealed_mount a "$qt_suite"
 tampered r replay	# the connection's previous READ answer again
 tampered i inject	# one recorded from the connection before the reconnect
+busy_tampered d drop	# not passed on
+busy_tampered o reorder	# passed on after the next one
 t crypt_umount_a umount /mnt/s
 echo N > /sys/module/qtfs/parameters/offer_aes	# offer ChaCha20-Poly1305 only
 sealed_mount c 2
