@@ -4,12 +4,14 @@
 # every stat reaches qtfs-fuse: LOOKUP + GETATTR) it times 20,000 stat(2) calls and 20,000
 # 4 KiB O_DIRECT preads, three runs each, and prints per operation the wall time and the
 # CPU time qtfs-fuse itself used (user, system; from /proc, less sensitive to a busy
-# machine than wall time). Compare two builds by running it with each QTFS_BIN in turn.
+# machine than wall time). Compare two builds by running it with each QTFS_BIN in turn;
+# QTFS_CRYPT=none runs both ends in plaintext, to compare with the default (sealed frames).
 set -euo pipefail
 BIN=${QTFS_BIN:-$(cd "$(dirname "$0")/.." && pwd)/.build/release}
 W=$(mktemp -d /tmp/qtfs-client-ops.XXXXXX)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 SP="" FP=""
+CRYPT=${QTFS_CRYPT:-aead}
 cleanup() {
     fusermount3 -uz "$W/mnt" 2>/dev/null || true
     [ -n "$FP" ] && wait "$FP" 2>/dev/null || true
@@ -20,9 +22,9 @@ trap cleanup EXIT
 mkdir -p "$W/exp" "$W/mnt"
 head -c 1048576 /dev/urandom > "$W/exp/f"
 "$BIN/qtfs-server" --generate-key "$W/k" >/dev/null
-"$BIN/qtfs-server" --listen 127.0.0.1 --port "$PORT" --key "$W/k" --export "$W/exp" >"$W/server.log" 2>&1 & SP=$!
+"$BIN/qtfs-server" --listen 127.0.0.1 --port "$PORT" --key "$W/k" --crypt "$CRYPT" --export "$W/exp" >"$W/server.log" 2>&1 & SP=$!
 for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
-"$BIN/qtfs-fuse" -f -o "server=127.0.0.1:$PORT,key=$W/k,attr_timeout=0,entry_timeout=0" "$W/exp" "$W/mnt" >"$W/fuse.log" 2>&1 & FP=$!
+"$BIN/qtfs-fuse" -f -o "server=127.0.0.1:$PORT,key=$W/k,crypt=$CRYPT,attr_timeout=0,entry_timeout=0" "$W/exp" "$W/mnt" >"$W/fuse.log" 2>&1 & FP=$!
 for _ in $(seq 100); do mountpoint -q "$W/mnt" && break; sleep 0.1; done
 mountpoint -q "$W/mnt" || { cat "$W/fuse.log" >&2; echo "qtfs-fuse did not mount" >&2; exit 1; }
 python3 - "$W/mnt/f" "${1:-qtfs}" "$FP" <<'PY'

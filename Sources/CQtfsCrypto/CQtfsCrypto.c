@@ -1,7 +1,9 @@
 #include "CQtfsCrypto.h"
 #include <limits.h>
 #include <stdlib.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 #if defined(__aarch64__)
 #include <sys/auxv.h>
 #include <asm/hwcap.h>
@@ -52,7 +54,9 @@ static int run(struct qtfs_aead *ctx, const uint8_t *nonce, const uint8_t *aad, 
 
 	if (aad_len > INT_MAX || len > INT_MAX)
 		return -1;
-	if (EVP_CipherInit_ex(ctx->evp, NULL, NULL, NULL, nonce, -1) != 1)
+	/* The _ex2 and params calls skip OpenSSL 3's translation of the older ctrl
+	 * interface, a large part of the cost of sealing a small frame. */
+	if (EVP_CipherInit_ex2(ctx->evp, NULL, NULL, nonce, -1, NULL) != 1)
 		return -1;
 	if (aad_len && EVP_CipherUpdate(ctx->evp, NULL, &n, aad, (int)aad_len) != 1)
 		return -1;
@@ -64,22 +68,28 @@ static int run(struct qtfs_aead *ctx, const uint8_t *nonce, const uint8_t *aad, 
 int qtfs_aead_seal(struct qtfs_aead *ctx, const uint8_t *nonce, const uint8_t *aad, size_t aad_len,
 		   uint8_t *text, size_t len, uint8_t *tag)
 {
+	OSSL_PARAM get_tag[] = {
+		OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, QTFS_AEAD_TAG_BYTES), OSSL_PARAM_END
+	};
 	int n;
 
 	if (run(ctx, nonce, aad, aad_len, text, len) || EVP_CipherFinal_ex(ctx->evp, NULL, &n) != 1)
 		return -1;
-	return EVP_CIPHER_CTX_ctrl(ctx->evp, EVP_CTRL_AEAD_GET_TAG, QTFS_AEAD_TAG_BYTES, tag) == 1 ? 0 : -1;
+	return EVP_CIPHER_CTX_get_params(ctx->evp, get_tag) == 1 ? 0 : -1;
 }
 
 int qtfs_aead_open(struct qtfs_aead *ctx, const uint8_t *nonce, const uint8_t *aad, size_t aad_len,
 		   uint8_t *text, size_t len, const uint8_t *tag)
 {
+	OSSL_PARAM set_tag[] = {
+		OSSL_PARAM_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, (void *)tag, QTFS_AEAD_TAG_BYTES), OSSL_PARAM_END
+	};
 	uint8_t scratch[QTFS_AEAD_TAG_BYTES];
 	int n;
 
 	if (run(ctx, nonce, aad, aad_len, text, len))
 		return -1;
-	if (EVP_CIPHER_CTX_ctrl(ctx->evp, EVP_CTRL_AEAD_SET_TAG, QTFS_AEAD_TAG_BYTES, (void *)tag) != 1)
+	if (EVP_CIPHER_CTX_set_params(ctx->evp, set_tag) != 1)
 		return -1;
 	/* Final writes nothing for these stream-like modes; it only compares the tag. */
 	return EVP_CipherFinal_ex(ctx->evp, scratch, &n) == 1 ? 0 : -1;
