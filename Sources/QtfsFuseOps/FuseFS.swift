@@ -28,6 +28,8 @@ public final class FS: @unchecked Sendable {
     let nodes: NodeTable
     let inos: InoMap
     let opts: MountSettings
+    /// What the kernel may cache of names, attributes and listings (CacheRules.swift).
+    let rules: CacheRules
     /// Where answers go (libfuse, or a test's recorder).
     let replies: ReplyChannel
     /// Lines about the mount (not per request: those are FuseLog's).
@@ -51,6 +53,7 @@ public final class FS: @unchecked Sendable {
         self.session = session
         self.logger = logger
         self.opts = opts
+        rules = CacheRules(opts)
         self.replies = replies
         nodes = NodeTable(base: session.base, root: session.root)
         inos = InoMap(rootDev: session.root.dev)
@@ -120,14 +123,15 @@ extension FS {
     }
 
     /// Attribute cache time: never for pseudo files, whose contents change on their own.
-    func attrTimeout(_ a: Attr) -> Double { a.isPseudo ? 0 : opts.attrTimeout }
+    func attrTimeout(_ a: Attr) -> Double { rules.attr(pseudo: a.isPseudo) }
 
-    func entry(_ id: UInt64, _ a: Attr) -> fuse_entry_param {
+    /// The entry for `name` in `parent`, registered as node `id`.
+    func entry(_ id: UInt64, _ a: Attr, parent: fuse_ino_t, name: [UInt8]) -> fuse_entry_param {
         var e = fuse_entry_param()
         e.ino = fuse_ino_t(id)
         e.attr = makeStat(a)
         e.attr_timeout = attrTimeout(a)
-        e.entry_timeout = a.isPseudo ? 0 : opts.entryTimeout
+        e.entry_timeout = rules.entry(parent: UInt64(parent), name: name)
         return e
     }
 }
