@@ -37,6 +37,8 @@ public final class FS: @unchecked Sendable {
     /// The stream channel and open host fifos.
     let fifos = FifoRegistry()
     let proc: ProcMode?
+    /// Proc mode's root pid names the host found lately (nil: not proc mode, or entry_timeout=0).
+    let keptPids: KeptPidNames?
     /// Directory snapshots for lookups (nil: off, or a timeout is 0 so nothing may be cached).
     let prefetch: DirPrefetch?
     /// Files known to have no security.capability (asked before every write).
@@ -58,6 +60,7 @@ public final class FS: @unchecked Sendable {
         nodes = NodeTable(base: session.base, root: session.root)
         inos = InoMap(rootDev: session.root.dev)
         proc = opts.proc ? ProcMode(localProc: opts.localProc, mountpoint: opts.mountpoint) : nil
+        keptPids = opts.proc ? KeptPidNames(lifetime: opts.entryTimeout) : nil
         let life = min(opts.entryTimeout, opts.attrTimeout)
         prefetch = opts.prefetch && life > 0 ? DirPrefetch(lifetime: life) : nil
         noCaps = NoCapsCache(lifetime: opts.attrTimeout)
@@ -74,6 +77,19 @@ public final class FS: @unchecked Sendable {
     /// This client created, removed or renamed `name` in `dir`: keep its snapshot in step.
     func dirChanged(_ dir: fuse_ino_t, _ name: [UInt8], _ now: DirPrefetch.Answer) {
         prefetch?.note(UInt64(dir), name, now)
+    }
+
+    /// What the host said of `name` in `parent` (nil: absent), kept when the kernel may not
+    /// keep it itself because the answer depends on the asker (KeptPidNames).
+    func noteAskerDependent(_ parent: fuse_ino_t, _ name: [UInt8], _ a: Attr?) {
+        guard let kept = keptPids, rules.askerDependent(parent: UInt64(parent), name: name) else { return }
+        if let a { kept.note(name, a) } else { kept.forget(name) }
+    }
+
+    /// The attributes of an asker-dependent name the host found within the entry timeout.
+    func keptAskerDependent(_ parent: fuse_ino_t, _ name: [UInt8]) -> Attr? {
+        guard let kept = keptPids, rules.askerDependent(parent: UInt64(parent), name: name) else { return nil }
+        return kept.attr(name)
     }
 
     /// This client changed a file's attributes: its snapshot entries (one per known hard

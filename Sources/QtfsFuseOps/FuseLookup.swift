@@ -15,6 +15,7 @@ extension EntryOps {
         // fails chmod, rmdir, open and every other call on the name with it, as locally.
         guard n.count <= nameMax else { return r.error(ENAMETOOLONG) }
         if let proc = fs.proc, let id = proc.lookupId(parent, n, pid: r.pid) { return r.entry(proc.entry(id, pid: r.pid)) }
+        if let a = fs.keptAskerDependent(parent, n) { return r.entry(parent: parent, name: n, a) }
         r.interruptible()
         do {
             let p = try fs.path(parent, n)
@@ -26,8 +27,10 @@ extension EntryOps {
             }
             do {
                 let a = try fs.session.lookup(c, p)
+                fs.noteAskerDependent(parent, n, a)
                 r.entry(parent: parent, name: n, a)
             } catch let e as FSError where e.errno == ENOENT {
+                fs.noteAskerDependent(parent, n, nil)
                 replyAbsent(r, parentPseudo: pseudoDir)
             }
         } catch { r.fail(error) }

@@ -80,4 +80,48 @@ final class CacheRulesTests: XCTestCase {
         EntryOps.lookup(f.reply(), fuse_ino_t(root), cname("nothing"))
         XCTAssertEqual(f.replies.last, .entry(ino: 0, mode: 0, entryTimeout: 30), "an ordinary directory keeps absences as asked")
     }
+
+    /// Proc mode: the kernel may not keep a root pid name, so the client answers its
+    /// LOOKUPs for the host while the host's answer is younger than entry_timeout.
+    func testProcModeRootPidsAreAnsweredByTheClientForTheEntryTimeout() throws {
+        let f = try OpsFixture { $0.proc = true; $0.prefetch = false }
+        let pidDir = Attr(dev: 9, ino: 41, mode: 0o40555, nlink: 9, flags: Attr.flagPseudo)
+        f.server.script = { op, _, _ in op == .lookup ? .reply(f.encode(AttrReply(attr: pidDir))) : .error(ENOSYS) }
+        for _ in 0..<3 {
+            EntryOps.lookup(f.reply(), fuse_ino_t(root), cname("1234"))
+            guard case .entry(let ino, _, let timeout) = f.replies.last else { return XCTFail("\(String(describing: f.replies.last))") }
+            XCTAssertNotEqual(ino, 0)
+            XCTAssertEqual(timeout, 0, "the kernel must ask again: the name is another process's own link")
+        }
+        XCTAssertEqual(f.server.count(.lookup), 1, "the host was asked once")
+    }
+}
+
+final class KeptPidNamesTests: XCTestCase {
+    private var now = 50.0
+    private let pid = Array("77".utf8)
+    private let dir = Attr(dev: 3, ino: 8, mode: 0o40555, flags: Attr.flagPseudo)
+
+    private func kept() -> KeptPidNames { KeptPidNames(lifetime: 1, clock: { [unowned self] in self.now })! }
+
+    func testAFoundNameIsKeptForTheLifetime() {
+        let k = kept()
+        XCTAssertNil(k.attr(pid))
+        k.note(pid, dir)
+        now += 0.9
+        XCTAssertEqual(k.attr(pid), dir)
+        now += 0.2
+        XCTAssertNil(k.attr(pid), "expired")
+    }
+
+    func testAGoneNameIsForgotten() {
+        let k = kept()
+        k.note(pid, dir)
+        k.forget(pid)
+        XCTAssertNil(k.attr(pid))
+    }
+
+    func testNothingIsKeptWithEntryTimeoutZero() {
+        XCTAssertNil(KeptPidNames(lifetime: 0))
+    }
 }
