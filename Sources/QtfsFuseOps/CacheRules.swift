@@ -8,6 +8,10 @@ import CFuse
 import QtfsClient
 
 struct CacheRules: Sendable {
+    /// How long a pseudo name is kept at least: as long as a scan's pause (top, kubelet and
+    /// cadvisor repeat theirs every 1–15 s), since keeping it longer shows no stale answer.
+    static let pseudoNameMinimum = 60.0
+
     let entryTimeout: Double
     let attrTimeout: Double
     let negativeTimeout: Double
@@ -25,11 +29,17 @@ struct CacheRules: Sendable {
                   negativeTimeout: opts.negativeTimeout, procMode: opts.proc)
     }
 
-    /// How long the kernel may take `name` in `parent` to lead to the file it found, on any
-    /// file system. Not at all where the answer depends on who asks (`askerDependent`).
-    func entry(parent: UInt64, name: [UInt8]) -> Double {
-        askerDependent(parent: parent, name: name) ? 0 : entryTimeout
+    /// How long the kernel may take `name` in `parent` to lead to the file it found: a
+    /// pseudo name for `pseudoNameLife`, others for entry_timeout. Not at all where the
+    /// answer depends on who asks (`askerDependent`).
+    func entry(parent: UInt64, name: [UInt8], pseudo: Bool) -> Double {
+        if askerDependent(parent: parent, name: name) { return 0 }
+        return pseudo ? pseudoNameLife : entryTimeout
     }
+
+    /// A kept pseudo name never shows a stale answer (every request on it reaches the host),
+    /// so it is kept at least `pseudoNameMinimum`; entry_timeout=0 still keeps no name.
+    var pseudoNameLife: Double { entryTimeout > 0 ? max(entryTimeout, Self.pseudoNameMinimum) : 0 }
 
     /// In proc mode a number at the mount's root is, for the DPU process with that pid, a
     /// link to its own /proc entry (ProcMode), and the host's pid directory for everyone else.

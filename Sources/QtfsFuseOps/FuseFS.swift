@@ -60,7 +60,7 @@ public final class FS: @unchecked Sendable {
         nodes = NodeTable(base: session.base, root: session.root)
         inos = InoMap(rootDev: session.root.dev)
         proc = opts.proc ? ProcMode(localProc: opts.localProc, mountpoint: opts.mountpoint) : nil
-        keptPids = opts.proc ? KeptPidNames(lifetime: opts.entryTimeout) : nil
+        keptPids = opts.proc ? KeptPidNames(lifetime: rules.pseudoNameLife) : nil
         let life = min(opts.entryTimeout, opts.attrTimeout)
         prefetch = opts.prefetch && life > 0 ? DirPrefetch(lifetime: life) : nil
         noCaps = NoCapsCache(lifetime: opts.attrTimeout)
@@ -147,7 +147,7 @@ extension FS {
         e.ino = fuse_ino_t(id)
         e.attr = makeStat(a)
         e.attr_timeout = attrTimeout(a)
-        e.entry_timeout = rules.entry(parent: UInt64(parent), name: name)
+        e.entry_timeout = rules.entry(parent: UInt64(parent), name: name, pseudo: a.isPseudo)
         return e
     }
 }

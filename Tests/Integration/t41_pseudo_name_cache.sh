@@ -2,9 +2,10 @@
 # Pseudo file systems through the offload guide's mounts (the host's / whole, /proc with
 # -o proc): their names are kept by the kernel, nothing else is (docs/client.md, "Pseudo file
 # systems: what is cached"). Checked with real tools and host changes made right before:
-#   - names kept: repeated stats of a deep /sys path send no LOOKUP; in proc mode a pid at
-#     the root is asked every time (it is the asker's own link for one process), the
-#     names below it are kept;
+#   - names kept: repeated stats of a deep /sys path send no LOOKUP, also after the 1 s
+#     default entry timeout; in proc mode the kernel asks for a pid at the root every time
+#     (it is the asker's own link for one process) and qtfs-fuse answers, the names below
+#     it are kept;
 #   - no absence kept: a process or cgroup looked up before it existed is there at once;
 #   - a vanished one: ENOENT at stat, cat and ls right after, though its name is kept;
 #   - fresh content, attributes and listings: a cgroup value or link count changed on the
@@ -58,6 +59,11 @@ for m in "$R" "$L"; do
     # Without the names kept: 4 LOOKUPs per stat (sys, fs, cpu, cpu.shares; cgroup is a tmpfs), 800.
     [ "$n" -lt 20 ] || fail "200 stats of $m/$DEEP sent $n LOOKUPs: the pseudo path's names are not kept"
 done
+log "pseudo names outlive the default 1 s entry timeout (a scan repeated after a pause)"
+sleep 1.2
+before=$(lookups "$R"); stats 20 "$R/$DEEP"; n=$(( $(lookups "$R") - before ))
+# One: sys/fs/cgroup is a tmpfs, an ordinary directory kept for entry_timeout.
+[ "$n" -le 1 ] || fail "20 stats of $R/$DEEP 1.2 s later sent $n LOOKUPs: pseudo names expired with entry_timeout"
 log "proc mode: a pid at the root is asked every time (the client answers), the names below it are kept"
 stats 1 "$P/$SERVER_PID/status"
 before=$(lookups "$P") before_host=$(lookups server)

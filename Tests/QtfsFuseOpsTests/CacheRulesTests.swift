@@ -13,17 +13,28 @@ final class CacheRulesTests: XCTestCase {
     let rules = CacheRules(entryTimeout: 1, attrTimeout: 2, negativeTimeout: 3, procMode: false)
     let procRules = CacheRules(entryTimeout: 1, attrTimeout: 2, negativeTimeout: 3, procMode: true)
 
-    func testNamesAreKeptForTheEntryTimeoutOnEveryFileSystem() {
-        XCTAssertEqual(rules.entry(parent: root, name: Array("proc".utf8)), 1)
-        XCTAssertEqual(rules.entry(parent: 77, name: Array("cpu.shares".utf8)), 1)
-        XCTAssertEqual(rules.entry(parent: root, name: Array("1234".utf8)), 1, "a pid under a / or plain /proc mount")
+    func testOrdinaryNamesAreKeptForTheEntryTimeout() {
+        XCTAssertEqual(rules.entry(parent: root, name: Array("etc".utf8), pseudo: false), 1)
+        XCTAssertEqual(procRules.entry(parent: root, name: Array("1234".utf8), pseudo: false), 0, "asker-dependent, whatever it is")
+    }
+
+    func testPseudoNamesAreKeptAtLeastAMinuteUnlessNoNameIsKept() {
+        XCTAssertEqual(rules.entry(parent: root, name: Array("proc".utf8), pseudo: true), CacheRules.pseudoNameMinimum)
+        XCTAssertEqual(rules.entry(parent: 77, name: Array("cpu.shares".utf8), pseudo: true), CacheRules.pseudoNameMinimum)
+        XCTAssertEqual(rules.entry(parent: root, name: Array("1234".utf8), pseudo: true), CacheRules.pseudoNameMinimum,
+                       "a pid under a / or plain /proc mount")
+        let strict = CacheRules(entryTimeout: 0, attrTimeout: 0, negativeTimeout: 0, procMode: false)
+        XCTAssertEqual(strict.entry(parent: 77, name: Array("cpu.shares".utf8), pseudo: true), 0)
+        let long = CacheRules(entryTimeout: 600, attrTimeout: 1, negativeTimeout: 0, procMode: false)
+        XCTAssertEqual(long.entry(parent: 77, name: Array("cpu.shares".utf8), pseudo: true), 600)
     }
 
     func testAPidAtTheRootOfAProcModeMountIsNeverKept() {
-        XCTAssertEqual(procRules.entry(parent: root, name: Array("1234".utf8)), 0, "it is the asker's own pid for one process")
-        XCTAssertEqual(procRules.entry(parent: 77, name: Array("1234".utf8)), 1, "below the root a number is just a name")
-        XCTAssertEqual(procRules.entry(parent: root, name: Array("cpuinfo".utf8)), 1)
-        XCTAssertEqual(procRules.entry(parent: root, name: Array("12a".utf8)), 1)
+        XCTAssertEqual(procRules.entry(parent: root, name: Array("1234".utf8), pseudo: true), 0, "it is the asker's own pid for one process")
+        XCTAssertEqual(procRules.entry(parent: 77, name: Array("1234".utf8), pseudo: true), CacheRules.pseudoNameMinimum,
+                       "below the root a number is just a name")
+        XCTAssertEqual(procRules.entry(parent: root, name: Array("cpuinfo".utf8), pseudo: true), CacheRules.pseudoNameMinimum)
+        XCTAssertEqual(procRules.entry(parent: root, name: Array("12a".utf8), pseudo: true), CacheRules.pseudoNameMinimum)
     }
 
     func testPseudoAttributesAreNeverKept() {
@@ -64,11 +75,11 @@ final class CacheRulesTests: XCTestCase {
             XCTFail("proc not found: \(String(describing: f.replies.last))")
             throw FSError(ENOENT)
         }
-        XCTAssertEqual(timeout, 1, "a pseudo name is kept for entry_timeout")
+        XCTAssertEqual(timeout, CacheRules.pseudoNameMinimum, "a pseudo name is kept")
         return fuse_ino_t(ino)
     }
 
-    func testAPseudoNameIsKeptForTheEntryTimeout() throws {
+    func testAPseudoNameIsKept() throws {
         _ = try lookupProc(try fixture())
     }
 
