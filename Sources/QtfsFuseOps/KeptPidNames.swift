@@ -1,8 +1,9 @@
 // Proc mode: host pid directories at the mount's root that the host confirmed within the
-// entry timeout. The kernel may not keep these names itself (CacheRules.askerDependent:
-// for the DPU process with that pid the name is its own link), so it sends a LOOKUP on
-// every path walk through one; the client answers it for the host meanwhile, as the
-// kernel's dentry cache would have for any other name. Only found names are kept, so a
+// time any other pseudo name is kept (CacheRules.pseudoNameLife). The kernel may not keep
+// these names itself (CacheRules.askerDependent: for the DPU process with that pid the
+// name is its own link), so it sends a LOOKUP on every path walk through one; the client
+// answers it for the host meanwhile, as the kernel's dentry cache would have for any
+// other name. Only found names are kept, so a
 // new pid is asked for; a vanished one still fails at the next GETATTR, OPEN or OPENDIR,
 // which the host answers (docs/client.md, "Pseudo file systems: what is cached").
 import QtfsClient
