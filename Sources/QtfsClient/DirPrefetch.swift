@@ -54,7 +54,9 @@ public final class DirPrefetch: @unchecked Sendable {
             let life = lifetime - (now() - d.fetchedAt)
             guard life > 0 else { dropLocked(dir); return (.unknown, 0) }
             guard let entry = snap[name] else { return (.absent, life) }
-            guard let a = entry, !a.isPseudo else { return (.unknown, 0) }
+            // A listed pseudo file (a /proc or /sys mount point under /) is found like any
+            // name; the kernel is told not to keep its attributes (docs/client.md).
+            guard let a = entry else { return (.unknown, 0) }
             return (.found(a), life)
         }
     }

@@ -79,7 +79,7 @@ Options (-o, comma-separated):
   server=HOST[:PORT]   qtfs-server address (default: server= in /etc/qtfs/client.conf
                        or $QTFS_CLIENT_CONF, else 127.0.0.1:12345; key= and conns= too)
   conns=N              TCP connections to the server, 1-64 (default 4)
-  entry_timeout=S      seconds the kernel caches names (default 1; 0 for proc/sys/cgroup)
+  entry_timeout=S      seconds the kernel caches names (default 1; proc/sys/cgroup: 60)
   negative_timeout=S   seconds the kernel caches absent names (default 0: a name the
                        host creates is seen at once)
   attr_timeout=S       seconds the kernel caches attributes (default 1; 0 for proc/sys/cgroup)

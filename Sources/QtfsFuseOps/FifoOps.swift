@@ -60,7 +60,7 @@ enum FifoOps {
     /// fifo is answered as a fifo, uncached, so the next lookup replaces that inode with the
     /// regular-file view every other lookup gives.
     static func replyMknod(_ r: consuming FuseReply, _ parent: fuse_ino_t, _ name: [UInt8], _ a: Attr) {
-        var e = r.fs.entry(r.found(parent: parent, name: name, attr: a), a)
+        var e = r.foundEntry(parent: parent, name: name, attr: a)
         e.attr.st_mode = a.mode
         e.attr_timeout = 0
         e.entry_timeout = 0

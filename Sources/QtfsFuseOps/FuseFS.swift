@@ -28,6 +28,8 @@ public final class FS: @unchecked Sendable {
     let nodes: NodeTable
     let inos: InoMap
     let opts: MountSettings
+    /// What the kernel may cache of names, attributes and listings (CacheRules.swift).
+    let rules: CacheRules
     /// Where answers go (libfuse, or a test's recorder).
     let replies: ReplyChannel
     /// Lines about the mount (not per request: those are FuseLog's).
@@ -35,6 +37,8 @@ public final class FS: @unchecked Sendable {
     /// The stream channel and open host fifos.
     let fifos = FifoRegistry()
     let proc: ProcMode?
+    /// Proc mode's root pid names the host found lately (nil: not proc mode, or entry_timeout=0).
+    let keptPids: KeptPidNames?
     /// Directory snapshots for lookups (nil: off, or a timeout is 0 so nothing may be cached).
     let prefetch: DirPrefetch?
     /// Files known to have no security.capability (asked before every write).
@@ -51,10 +55,12 @@ public final class FS: @unchecked Sendable {
         self.session = session
         self.logger = logger
         self.opts = opts
+        rules = CacheRules(opts)
         self.replies = replies
         nodes = NodeTable(base: session.base, root: session.root)
         inos = InoMap(rootDev: session.root.dev)
         proc = opts.proc ? ProcMode(localProc: opts.localProc, mountpoint: opts.mountpoint) : nil
+        keptPids = opts.proc ? KeptPidNames(lifetime: rules.pseudoNameLife) : nil
         let life = min(opts.entryTimeout, opts.attrTimeout)
         prefetch = opts.prefetch && life > 0 ? DirPrefetch(lifetime: life) : nil
         noCaps = NoCapsCache(lifetime: opts.attrTimeout)
@@ -71,6 +77,19 @@ public final class FS: @unchecked Sendable {
     /// This client created, removed or renamed `name` in `dir`: keep its snapshot in step.
     func dirChanged(_ dir: fuse_ino_t, _ name: [UInt8], _ now: DirPrefetch.Answer) {
         prefetch?.note(UInt64(dir), name, now)
+    }
+
+    /// What the host said of `name` in `parent` (nil: absent), kept when the kernel may not
+    /// keep it itself because the answer depends on the asker (KeptPidNames).
+    func noteAskerDependent(_ parent: fuse_ino_t, _ name: [UInt8], _ a: Attr?) {
+        guard let kept = keptPids, rules.askerDependent(parent: UInt64(parent), name: name) else { return }
+        if let a { kept.note(name, a) } else { kept.forget(name) }
+    }
+
+    /// The attributes of an asker-dependent name the host found within the entry timeout.
+    func keptAskerDependent(_ parent: fuse_ino_t, _ name: [UInt8]) -> Attr? {
+        guard let kept = keptPids, rules.askerDependent(parent: UInt64(parent), name: name) else { return nil }
+        return kept.attr(name)
     }
 
     /// This client changed a file's attributes: its snapshot entries (one per known hard
@@ -120,14 +139,15 @@ extension FS {
     }
 
     /// Attribute cache time: never for pseudo files, whose contents change on their own.
-    func attrTimeout(_ a: Attr) -> Double { a.isPseudo ? 0 : opts.attrTimeout }
+    func attrTimeout(_ a: Attr) -> Double { rules.attr(pseudo: a.isPseudo) }
 
-    func entry(_ id: UInt64, _ a: Attr) -> fuse_entry_param {
+    /// The entry for `name` in `parent`, registered as node `id`.
+    func entry(_ id: UInt64, _ a: Attr, parent: fuse_ino_t, name: [UInt8]) -> fuse_entry_param {
         var e = fuse_entry_param()
         e.ino = fuse_ino_t(id)
         e.attr = makeStat(a)
         e.attr_timeout = attrTimeout(a)
-        e.entry_timeout = a.isPseudo ? 0 : opts.entryTimeout
+        e.entry_timeout = rules.entry(parent: UInt64(parent), name: name, pseudo: a.isPseudo)
         return e
     }
 }

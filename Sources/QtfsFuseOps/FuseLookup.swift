@@ -15,20 +15,23 @@ extension EntryOps {
         // fails chmod, rmdir, open and every other call on the name with it, as locally.
         guard n.count <= nameMax else { return r.error(ENAMETOOLONG) }
         if let proc = fs.proc, let id = proc.lookupId(parent, n, pid: r.pid) { return r.entry(proc.entry(id, pid: r.pid)) }
+        if let a = fs.keptAskerDependent(parent, n) { return r.entry(parent: parent, name: n, a) }
         r.interruptible()
         do {
             let p = try fs.path(parent, n)
-            let c = r.caller
-            switch fromSnapshot(fs, parent, n, c) {
+            let c = r.caller, pseudoDir = fs.nodes.isPseudo(UInt64(parent))
+            switch fromSnapshot(fs, parent, pseudoDir, n, c) {
             case .found(let a, let life): return r.entry(parent: parent, name: n, a, cacheAtMost: life)
-            case .absent(let life): return replyAbsent(r, cacheAtMost: life)
+            case .absent(let life): return replyAbsent(r, parentPseudo: pseudoDir, cacheAtMost: life)
             case nil: break
             }
             do {
                 let a = try fs.session.lookup(c, p)
+                fs.noteAskerDependent(parent, n, a)
                 r.entry(parent: parent, name: n, a)
-            } catch let e as FSError where e.errno == ENOENT && !fs.nodes.isPseudo(UInt64(parent)) {
-                replyAbsent(r)
+            } catch let e as FSError where e.errno == ENOENT {
+                fs.noteAskerDependent(parent, n, nil)
+                replyAbsent(r, parentPseudo: pseudoDir)
             }
         } catch { r.fail(error) }
     }
@@ -36,9 +39,10 @@ extension EntryOps {
     /// What the parent's snapshot says, fetching it on the second miss; nil: ask the server.
     private enum SnapshotAnswer { case found(Attr, life: Double), absent(life: Double) }
 
-    private static func fromSnapshot(_ fs: FS, _ parent: fuse_ino_t, _ n: [UInt8], _ c: Caller) -> SnapshotAnswer? {
+    private static func fromSnapshot(_ fs: FS, _ parent: fuse_ino_t, _ pseudoDir: Bool, _ n: [UInt8],
+                                     _ c: Caller) -> SnapshotAnswer? {
         let dir = UInt64(parent)
-        guard let pf = fs.prefetch, !fs.nodes.isPseudo(dir) else { return nil }
+        guard let pf = fs.prefetch, fs.rules.prefetches(dirPseudo: pseudoDir) else { return nil }
         var r = pf.lookup(dir, n, c)
         if r.answer == .unknown, let gen = pf.miss(dir), let dirPath = fs.nodes.path(dir) {
             pf.install(dir, generation: gen, fs.session.listWithAttrs(c, dirPath, maxEntries: pf.maxEntries), owner: c)
@@ -47,17 +51,18 @@ extension EntryOps {
         switch r.answer {
         case .found(let a): return .found(a, life: r.life)
         // A name missing from the snapshot counts as absent only where absences may be
-        // cached at all (negative_timeout > 0); by default the server is asked.
-        case .absent where fs.opts.negativeTimeout > 0: return .absent(life: r.life)
+        // cached at all (negative_timeout > 0, not a pseudo directory); else the server is asked.
+        case .absent where fs.rules.absence(parentPseudo: pseudoDir) > 0: return .absent(life: r.life)
         case .absent, .unknown: return nil
         }
     }
 
     /// Negative entry: the kernel caches the absence for negative_timeout (0 by default:
-    /// sockets, fifos and pid files the host's side creates must be seen at once).
-    private static func replyAbsent(_ r: consuming FuseReply, cacheAtMost life: Double = .infinity) {
+    /// sockets, fifos and pid files the host's side creates must be seen at once), never
+    /// in a pseudo directory (CacheRules.absence).
+    private static func replyAbsent(_ r: consuming FuseReply, parentPseudo: Bool, cacheAtMost life: Double = .infinity) {
         var neg = fuse_entry_param()
-        neg.entry_timeout = min(r.fs.opts.negativeTimeout, life)
+        neg.entry_timeout = min(r.fs.rules.absence(parentPseudo: parentPseudo), life)
         r.entry(neg)
     }
 }

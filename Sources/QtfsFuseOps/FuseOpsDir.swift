@@ -23,7 +23,7 @@ enum DirOps {
     /// directory's mtime changes; keep_cache is off when the mtime changed since the last open.
     /// Pseudo directories (/proc pids come and go without an mtime change) are always asked.
     private static func cacheListing(_ fs: FS, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>) {
-        guard !fs.nodes.isPseudo(UInt64(ino)) else { return }
+        guard fs.rules.cachesListing(pseudo: fs.nodes.isPseudo(UInt64(ino))) else { return }
         fi.pointee.cache_readdir = 1
         fi.pointee.keep_cache = fs.nodes.openedKeepsCache(UInt64(ino)) ? 1 : 0
     }
@@ -105,7 +105,8 @@ enum DirOps {
             ep.attr.st_mode = UInt32(e.type) << 12
             return ep
         }
-        return fs.entry(r.found(parent: dir, name: e.name, attr: a), a)
+        fs.noteAskerDependent(dir, e.name, a)
+        return r.foundEntry(parent: dir, name: e.name, attr: a)
     }
 
     /// Fire-and-forget, like release.

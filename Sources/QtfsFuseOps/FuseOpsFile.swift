@@ -38,7 +38,7 @@ enum FileOps {
             let flags = openFlags(fs, fi.pointee.flags)
             let (h, c) = try fs.session.create(r.caller, try fs.path(parent, n), flags: flags, mode: mode, umask: r.umask)
             fs.dirChanged(parent, n, .found(c.attr))
-            let e = fs.entry(r.found(parent: parent, name: n, attr: c.attr), c.attr)
+            let e = r.foundEntry(parent: parent, name: n, attr: c.attr)
             _ = fs.nodes.openedKeepsCache(UInt64(e.ino))
             if !c.attr.isPseudo { fs.noCaps?.noteAbsent(UInt64(e.ino)) }   // a new file has none
             setOpenFlags(fs, fi, c.flags, keep: false, pseudo: c.attr.isPseudo)

@@ -55,6 +55,11 @@ struct FuseReply: ~Copyable {
         return id
     }
 
+    /// Registers `name` (as `found`) and builds its entry with the mount's cache rules.
+    mutating func foundEntry(parent: fuse_ino_t, name: [UInt8], attr: Attr) -> fuse_entry_param {
+        fs.entry(found(parent: parent, name: name, attr: attr), attr, parent: parent, name: name)
+    }
+
     /// The last counted name will not be sent after all (readdirplus: it did not fit).
     mutating func takeBackLast() {
         guard let id = counted.popLast() else { return }
@@ -121,7 +126,7 @@ struct FuseReply: ~Copyable {
     /// Registers `name` and answers with its entry, cached by the kernel for the timeouts
     /// but at most `life` seconds (what is left of a snapshot's lifetime).
     consuming func entry(parent: fuse_ino_t, name: [UInt8], _ a: Attr, cacheAtMost life: Double = .infinity) {
-        var e = fs.entry(found(parent: parent, name: name, attr: a), a)
+        var e = foundEntry(parent: parent, name: name, attr: a)
         e.entry_timeout = min(e.entry_timeout, life)
         e.attr_timeout = min(e.attr_timeout, life)
         entry(e)

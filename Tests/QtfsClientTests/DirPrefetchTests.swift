@@ -43,6 +43,16 @@ final class DirPrefetchTests: XCTestCase {
         XCTAssertEqual(pf.lookup(dir, Array("a".utf8), alice).answer, .unknown, "expired")
     }
 
+    /// A pseudo file listed in an ordinary directory (/proc under a / mount) is a name like
+    /// any other; the kernel is told not to keep its attributes (CacheRules).
+    func testAListedPseudoFileIsFound() {
+        let pf = prefetch()
+        var proc = Attr(ino: 1, mode: 0o40555, nlink: 300, flags: Attr.flagPseudo)
+        proc.dev = 5
+        primed(pf, ["proc": proc])
+        XCTAssertEqual(pf.answer(dir, Array("proc".utf8), alice), .found(proc))
+    }
+
     func testSecondMissFetchesAndSnapshotAnswers() {
         let pf = prefetch()
         primed(pf, ["a": file(10), "b": file(11)])

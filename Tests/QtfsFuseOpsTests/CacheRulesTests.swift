@@ -1,0 +1,138 @@
+// The rules for what the kernel may cache (CacheRules.swift), and LOOKUP applying them to
+// pseudo files: names kept, attributes and absences never.
+import CFuse
+import Glibc
+import QtfsClient
+import QtfsProtocol
+import QtfsTestSupport
+import XCTest
+@testable import QtfsFuseOps
+
+final class CacheRulesTests: XCTestCase {
+    let root = UInt64(FUSE_ROOT_ID)
+    let rules = CacheRules(entryTimeout: 1, attrTimeout: 2, negativeTimeout: 3, procMode: false)
+    let procRules = CacheRules(entryTimeout: 1, attrTimeout: 2, negativeTimeout: 3, procMode: true)
+
+    func testOrdinaryNamesAreKeptForTheEntryTimeout() {
+        XCTAssertEqual(rules.entry(parent: root, name: Array("etc".utf8), pseudo: false), 1)
+        XCTAssertEqual(procRules.entry(parent: root, name: Array("1234".utf8), pseudo: false), 0, "asker-dependent, whatever it is")
+    }
+
+    func testPseudoNamesAreKeptAtLeastAMinuteUnlessNoNameIsKept() {
+        XCTAssertEqual(rules.entry(parent: root, name: Array("proc".utf8), pseudo: true), CacheRules.pseudoNameMinimum)
+        XCTAssertEqual(rules.entry(parent: 77, name: Array("cpu.shares".utf8), pseudo: true), CacheRules.pseudoNameMinimum)
+        XCTAssertEqual(rules.entry(parent: root, name: Array("1234".utf8), pseudo: true), CacheRules.pseudoNameMinimum,
+                       "a pid under a / or plain /proc mount")
+        let strict = CacheRules(entryTimeout: 0, attrTimeout: 0, negativeTimeout: 0, procMode: false)
+        XCTAssertEqual(strict.entry(parent: 77, name: Array("cpu.shares".utf8), pseudo: true), 0)
+        let long = CacheRules(entryTimeout: 600, attrTimeout: 1, negativeTimeout: 0, procMode: false)
+        XCTAssertEqual(long.entry(parent: 77, name: Array("cpu.shares".utf8), pseudo: true), 600)
+    }
+
+    func testAPidAtTheRootOfAProcModeMountIsNeverKept() {
+        XCTAssertEqual(procRules.entry(parent: root, name: Array("1234".utf8), pseudo: true), 0, "it is the asker's own pid for one process")
+        XCTAssertEqual(procRules.entry(parent: 77, name: Array("1234".utf8), pseudo: true), CacheRules.pseudoNameMinimum,
+                       "below the root a number is just a name")
+        XCTAssertEqual(procRules.entry(parent: root, name: Array("cpuinfo".utf8), pseudo: true), CacheRules.pseudoNameMinimum)
+        XCTAssertEqual(procRules.entry(parent: root, name: Array("12a".utf8), pseudo: true), CacheRules.pseudoNameMinimum)
+    }
+
+    func testPseudoAttributesAreNeverKept() {
+        XCTAssertEqual(rules.attr(pseudo: true), 0)
+        XCTAssertEqual(rules.attr(pseudo: false), 2)
+    }
+
+    func testAbsenceInAPseudoDirectoryIsNeverKept() {
+        XCTAssertEqual(rules.absence(parentPseudo: true), 0)
+        XCTAssertEqual(rules.absence(parentPseudo: false), 3)
+    }
+
+    func testPseudoListingsAreNeitherCachedNorPrefetched() {
+        XCTAssertFalse(rules.cachesListing(pseudo: true))
+        XCTAssertTrue(rules.cachesListing(pseudo: false))
+        XCTAssertFalse(rules.prefetches(dirPseudo: true))
+        XCTAssertTrue(rules.prefetches(dirPseudo: false))
+    }
+
+    // MARK: LOOKUP
+
+    private let pseudoDir = Attr(dev: 9, ino: 40, mode: 0o40555, nlink: 2, flags: Attr.flagPseudo)
+
+    /// A fixture whose server finds "proc" (a pseudo directory) at the root and nothing else.
+    private func fixture(negativeTimeout: Double = 0) throws -> OpsFixture {
+        let f = try OpsFixture { $0.negativeTimeout = negativeTimeout; $0.prefetch = false }
+        f.server.script = { [pseudoDir] op, payload, _ in
+            guard op == .lookup else { return .error(ENOSYS) }
+            // The path ends the request: "proc" is found, "proc/4242" and "nothing" are not.
+            return payload.suffix(4) == Array("proc".utf8) ? .reply(f.encode(AttrReply(attr: pseudoDir))) : .error(ENOENT)
+        }
+        return f
+    }
+
+    private func lookupProc(_ f: OpsFixture) throws -> fuse_ino_t {
+        EntryOps.lookup(f.reply(), fuse_ino_t(root), cname("proc"))
+        guard case .entry(let ino, _, let timeout) = f.replies.last, ino != 0 else {
+            XCTFail("proc not found: \(String(describing: f.replies.last))")
+            throw FSError(ENOENT)
+        }
+        XCTAssertEqual(timeout, CacheRules.pseudoNameMinimum, "a pseudo name is kept")
+        return fuse_ino_t(ino)
+    }
+
+    func testAPseudoNameIsKept() throws {
+        _ = try lookupProc(try fixture())
+    }
+
+    func testAnAbsentNameInAPseudoDirectoryIsNotKeptWhateverNegativeTimeoutSays() throws {
+        let f = try fixture(negativeTimeout: 30)
+        let proc = try lookupProc(f)
+        EntryOps.lookup(f.reply(), proc, cname("4242"))
+        XCTAssertEqual(f.replies.last, .entry(ino: 0, mode: 0, entryTimeout: 0))
+        EntryOps.lookup(f.reply(), fuse_ino_t(root), cname("nothing"))
+        XCTAssertEqual(f.replies.last, .entry(ino: 0, mode: 0, entryTimeout: 30), "an ordinary directory keeps absences as asked")
+    }
+
+    /// Proc mode: the kernel may not keep a root pid name, so the client answers its
+    /// LOOKUPs for the host while the host's answer is younger than entry_timeout.
+    func testProcModeRootPidsAreAnsweredByTheClientForTheEntryTimeout() throws {
+        let f = try OpsFixture { $0.proc = true; $0.prefetch = false }
+        let pidDir = Attr(dev: 9, ino: 41, mode: 0o40555, nlink: 9, flags: Attr.flagPseudo)
+        f.server.script = { op, _, _ in op == .lookup ? .reply(f.encode(AttrReply(attr: pidDir))) : .error(ENOSYS) }
+        for _ in 0..<3 {
+            EntryOps.lookup(f.reply(), fuse_ino_t(root), cname("1234"))
+            guard case .entry(let ino, _, let timeout) = f.replies.last else { return XCTFail("\(String(describing: f.replies.last))") }
+            XCTAssertNotEqual(ino, 0)
+            XCTAssertEqual(timeout, 0, "the kernel must ask again: the name is another process's own link")
+        }
+        XCTAssertEqual(f.server.count(.lookup), 1, "the host was asked once")
+    }
+}
+
+final class KeptPidNamesTests: XCTestCase {
+    private var now = 50.0
+    private let pid = Array("77".utf8)
+    private let dir = Attr(dev: 3, ino: 8, mode: 0o40555, flags: Attr.flagPseudo)
+
+    private func kept() -> KeptPidNames { KeptPidNames(lifetime: 1, clock: { [unowned self] in self.now })! }
+
+    func testAFoundNameIsKeptForTheLifetime() {
+        let k = kept()
+        XCTAssertNil(k.attr(pid))
+        k.note(pid, dir)
+        now += 0.9
+        XCTAssertEqual(k.attr(pid), dir)
+        now += 0.2
+        XCTAssertNil(k.attr(pid), "expired")
+    }
+
+    func testAGoneNameIsForgotten() {
+        let k = kept()
+        k.note(pid, dir)
+        k.forget(pid)
+        XCTAssertNil(k.attr(pid))
+    }
+
+    func testNothingIsKeptWithEntryTimeoutZero() {
+        XCTAssertNil(KeptPidNames(lifetime: 0))
+    }
+}
