@@ -4,7 +4,7 @@ import Glibc
 internal import CQtfsSys
 import QtfsProtocol
 
-final class Backend: @unchecked Sendable {
+final class Backend: FileBackend, @unchecked Sendable {
     let exports: Exports
     let pseudo = PseudoCache()
     /// nil: every operation allowed (no whitelist configured).

@@ -38,7 +38,7 @@ extension Engine {
     /// Passed files on the relay of `local`, reopened with the rights of the host process
     /// at its other end.
     func hostFiles(_ local: Int32) -> FdTranslator {
-        HostFiles(exports: dispatcher.backend.exports, whitelist: dispatcher.backend.whitelist,
+        HostFiles(exports: backend.exports, whitelist: backend.whitelist,
                   receiver: Engine.caller(PeerIdentity(of: local)), pipes: Engine.pipes, logger: logger)
     }
 
@@ -71,7 +71,7 @@ extension Engine {
     /// (checked on its resolved parent directory, as every whitelist check is). Resolved
     /// with the server's own rights: this thread may still act as an earlier caller.
     private func whitelistAllowsSocket(_ path: String) -> Bool {
-        guard let wl = dispatcher.backend.whitelist else { return true }
+        guard let wl = backend.whitelist else { return true }
         guard (try? Credentials.asServer()) != nil else { return false }
         let slash = path.lastIndex(of: "/") ?? path.startIndex
         let dir = path[..<slash].isEmpty ? "/" : String(path[..<slash])

@@ -9,6 +9,16 @@ internal import CQtfsSys
 import Logging
 import QtfsProtocol
 
+extension Backend {
+    func hostMount(_ r: HostMountRequest, logger: Logger) throws -> EmptyReply {
+        try HostMounts(backend: self, logger: logger).mount(r)
+    }
+
+    func hostUmount(_ r: HostUmountRequest, logger: Logger) throws -> EmptyReply {
+        try HostMounts(backend: self, logger: logger).umount(r)
+    }
+}
+
 struct HostMounts {
     let backend: Backend
     let logger: Logger

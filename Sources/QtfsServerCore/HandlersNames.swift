@@ -20,11 +20,11 @@ extension Backend {
         }
     }
 
-    /// `onLoop`: only an unlink that frees little memory and waits for no device stays on
-    /// the loop (a small file on tmpfs); anything else goes to a worker.
-    func unlink(_ r: PathRequest, directory: Bool, onLoop: Bool = false) throws -> EmptyReply {
+    /// `.mustNotWait`: only an unlink that frees little memory and waits for no device is
+    /// made (a small file on tmpfs); anything else throws `WouldWait`.
+    func unlink(_ r: PathRequest, directory: Bool, _ waiting: Waiting) throws -> EmptyReply {
         try at(r.caller, r.target, write: true, gate: [directory ? .rmdir : .unlink]) { _, t in
-            if onLoop && !(try t.withName { n in isCheapUnlink(t.dir, n) }) { throw NeedsWorker() }
+            if waiting == .mustNotWait && !(try t.withName { n in isCheapUnlink(t.dir, n) }) { throw WouldWait() }
             try t.withName { n in try sys { unlinkat(t.dir, n, directory ? AT_REMOVEDIR : 0) } }
             return EmptyReply()
         }

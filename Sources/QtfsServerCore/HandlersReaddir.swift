@@ -11,7 +11,7 @@ extension Backend {
 
     /// Builds the whole response frame (entries are encoded straight into one buffer).
     func readdir(_ r: ReaddirRequest, _ handles: HandleTable, id: UInt64) throws -> [UInt8] {
-        let h = try handle(r.handle, handles)
+        let h = try serverHandle(r.handle, handles)
         guard h.isDirectory else { throw FsError(ENOTDIR) }
         var body = WireWriter(capacity: min(Int(r.maxBytes), 1 << 16) + 512)
         let (count, eof) = try h.dirLock.withLock {

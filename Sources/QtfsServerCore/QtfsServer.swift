@@ -50,12 +50,12 @@ public final class QtfsServer: @unchecked Sendable {
         }
         let (fd, bound) = try SocketAddress.listen(address: config.listen, port: config.port)
         let completions = try Completions()
-        let dispatcher = Dispatcher(backend: backend, logger: logger)
-        let pool = try WorkerPool(count: max(1, config.workers), dispatcher: dispatcher, completions: completions)
+        let router = Router(backend: backend, logger: logger)
+        let pool = try WorkerPool(count: max(1, config.workers), router: router, completions: completions)
         let engine: Engine
         do {
-            engine = try Engine(listenFd: fd, config: config, logger: logger, pool: pool, dispatcher: dispatcher,
-                                completions: completions, opStats: opStats, connRegistry: connections,
+            engine = try Engine(listenFd: fd, config: config, logger: logger, pool: pool, router: router,
+                                backend: backend, completions: completions, opStats: opStats, connRegistry: connections,
                                 admission: admission)
         } catch {
             close(fd); pool.stop(); throw error

@@ -48,12 +48,12 @@ final class WorkerPool: @unchecked Sendable {
     private var threads: [pthread_t] = []
     private var running = 0   // worker threads that have not returned yet
 
-    init(count: Int, dispatcher: Dispatcher, completions: Completions) throws {
+    init(count: Int, router: Router, completions: Completions) throws {
         for _ in 0..<count {
             lock.withLock { running += 1 }
             do {
                 threads.append(try startThread { [self] in
-                    self.work(dispatcher, completions)
+                    self.work(router, completions)
                     self.lock.withLock { self.running -= 1 }
                     self.cond.broadcast()
                 })
@@ -101,9 +101,9 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    private func work(_ dispatcher: Dispatcher, _ completions: Completions) {
+    private func work(_ router: Router, _ completions: Completions) {
         while let job = next() {
-            let frame = dispatcher.run(job)
+            let frame = router.onWorker(job)
             completions.push(conn: job.conn, frame: OutBuffer(copying: frame))
         }
     }
