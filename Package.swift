@@ -133,7 +133,7 @@ let package = Package(
         .testTarget(
             name: "QtfsServerTests",
             dependencies: [
-                "QtfsServerCore", "QtfsProtocol", "CQtfsSys", "QtfsTestSupport",
+                "QtfsServerCore", "QtfsProtocol", "QtfsSystem", "CQtfsSys", "QtfsTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // Shared by the test targets: a fake server (scripted, over TCP) and a raw frame peer.

@@ -8,6 +8,7 @@ internal import CQtfsSys
 internal import CQtfsUring
 import Logging
 import QtfsProtocol
+import QtfsSystem
 
 /// One fifo OPEN waiting for its other end.
 final class FifoWaiter {
@@ -138,7 +139,7 @@ extension Engine {
             let (handle, flags) = try backend.register(fd, w.wait.export, w.conn.handles)
             reply(w.conn, h, .open, OpenReply(handle: handle, flags: flags))
         } catch {
-            fail(w.conn, h, (error as? FsError)?.errno ?? EIO)
+            fail(w.conn, h, (error as? Errno)?.code ?? EIO)
         }
         pump(w.conn)
     }

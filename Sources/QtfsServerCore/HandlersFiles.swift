@@ -3,6 +3,7 @@
 import Glibc
 internal import CQtfsSys
 import QtfsProtocol
+import QtfsSystem
 
 extension Backend {
     /// Flags a client may not pass through: creation is CREATE's business, O_DIRECT
@@ -24,7 +25,7 @@ extension Backend {
             if waiting == .mustNotWait && pseudoWaits && pseudo.kind(of: t.dir) == .pseudo { throw WouldWait() }
             // Allowed to wait, a fifo without a peer blocks here: it holds this one thread
             // until a peer comes (or forever).
-            let fd = try openWithout(waiting, flags, fifo: e) { f in try t.withName { n in try sys { openat(t.dir, n, f) } } }
+            let fd = try openWithout(waiting, flags, fifo: e) { f in try t.withName { n in try sys("openat") { openat(t.dir, n, f) } } }
             let (handle, openFlags) = try register(fd, e, handles, opener: r.caller)
             return OpenReply(handle: handle, flags: openFlags)
         }
@@ -40,8 +41,8 @@ extension Backend {
         let fd: Int32
         do {
             fd = try openat(flags | O_NONBLOCK)
-        } catch let e as FsError where flags & O_NONBLOCK == 0 && (e.errno == ENXIO || e.errno == EAGAIN) {
-            if let fifo, e.errno == ENXIO { try FifoOpen.writerMustWait(flags, fifo) { try openat(FifoOpen.pathFlags) } }
+        } catch let e as Errno where flags & O_NONBLOCK == 0 && (e.code == ENXIO || e.code == EAGAIN) {
+            if let fifo, e.code == ENXIO { try FifoOpen.writerMustWait(flags, fifo) { try openat(FifoOpen.pathFlags) } }
             throw WouldWait()
         }
         try keepOrClose(fd, requested: flags, fifo: fifo)
@@ -68,7 +69,7 @@ extension Backend {
         let mode = r.mode & 0o7777 & ~r.umask
         return try at(r.caller, r.target, write: true, gate: [.create]) { e, t in
             // One openat: with O_EXCL the existence check and the creation are atomic.
-            let fd = try openWithout(waiting, flags) { f in try t.withName { n in try sys { openat(t.dir, n, f, mode) } } }
+            let fd = try openWithout(waiting, flags) { f in try t.withName { n in try sys("openat") { openat(t.dir, n, f, mode) } } }
             let attr: Attr
             do { attr = try pseudo.attr(fd: fd) } catch { close(fd); throw error }
             let (handle, openFlags) = try register(fd, e, handles, opener: r.caller)
@@ -78,7 +79,7 @@ extension Backend {
 
     func opendir(_ r: PathRequest, _ handles: HandleTable) throws -> OpenReply {
         try at(r.caller, r.target, gate: [.readdir]) { e, t in
-            let fd = try t.withName { n in try sys { openat(t.dir, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) } }
+            let fd = try t.withName { n in try sys("openat") { openat(t.dir, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) } }
             let h = OpenHandle(fd: fd, isDirectory: true, nonSeekable: false, export: e)
             let id = try handles.add(h)
             return OpenReply(handle: id, flags: 0)
@@ -89,7 +90,7 @@ extension Backend {
     /// `opener`: who opened it, when writes through it may have to clear setid bits.
     func register(_ fd: Int32, _ e: Export, _ handles: HandleTable, opener: Caller? = nil) throws -> (UInt64, UInt32) {
         var st = stat()
-        guard fstat(fd, &st) == 0 else { let err = errno; close(fd); throw FsError(err) }
+        guard fstat(fd, &st) == 0 else { let err = errno; close(fd); throw Errno(err) }
         let type = Stat.type(st.st_mode)
         let streaming = type == S_IFIFO || type == S_IFSOCK || type == S_IFCHR
         let h = OpenHandle(fd: fd, isDirectory: type == S_IFDIR, nonSeekable: streaming, export: e)
@@ -119,21 +120,21 @@ extension Backend {
 
     func fsync(_ r: FsyncRequest, _ handles: HandleTable) throws -> EmptyReply {
         let h = try serverHandle(r.handle, handles)
-        try sys { r.dataOnly ? fdatasync(h.fd) : Glibc.fsync(h.fd) }
+        try sys("fsync") { r.dataOnly ? fdatasync(h.fd) : Glibc.fsync(h.fd) }
         return EmptyReply()
     }
 
     func lseek(_ r: LseekRequest, _ handles: HandleTable) throws -> LseekReply {
         let h = try serverHandle(r.handle, handles)
-        let off = try sys { Glibc.lseek(h.fd, off_t(r.offset), Int32(r.whence)) }
+        let off = try sys("lseek") { Glibc.lseek(h.fd, off_t(r.offset), Int32(r.whence)) }
         return LseekReply(offset: UInt64(off))
     }
 
     func fallocate(_ r: FallocateRequest, _ handles: HandleTable) throws -> EmptyReply {
         let h = try serverHandle(r.handle, handles)
-        if h.export.readOnly { throw FsError(EROFS) }
-        guard r.offset <= UInt64(Int64.max), r.length <= UInt64(Int64.max) else { throw FsError(EINVAL) }
-        try sys { qtfs_fallocate(h.fd, Int32(bitPattern: r.mode), Int64(r.offset), Int64(r.length)) }
+        if h.export.readOnly { throw Errno(EROFS) }
+        guard r.offset <= UInt64(Int64.max), r.length <= UInt64(Int64.max) else { throw Errno(EINVAL) }
+        try sys("fallocate") { qtfs_fallocate(h.fd, Int32(bitPattern: r.mode), Int64(r.offset), Int64(r.length)) }
         return EmptyReply()
     }
 
@@ -159,7 +160,7 @@ extension Backend {
     /// when it was opened; a worker keeps the identity of its last request: Credentials).
     func serverHandle(_ id: UInt64, _ handles: HandleTable) throws -> OpenHandle {
         try Credentials.asServer()
-        guard let h = handles.get(id) else { throw FsError(EBADF) }
+        guard let h = handles.get(id) else { throw Errno(EBADF) }
         return h
     }
 }

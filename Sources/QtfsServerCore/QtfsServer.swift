@@ -5,6 +5,7 @@ internal import CQtfsSys
 import Logging
 import QtfsControl
 import QtfsProtocol
+import QtfsSystem
 
 public final class QtfsServer: @unchecked Sendable {
     public let config: ServerConfig
@@ -63,7 +64,7 @@ public final class QtfsServer: @unchecked Sendable {
         self.port = bound
         self.pool = pool
         self.engine = engine
-        loopThread = try startThread { [self] in
+        loopThread = try Threads.start(detached: false) { [self] in
             engine.run()
             lock.withLock { finished = true }
             finishedCond.broadcast()

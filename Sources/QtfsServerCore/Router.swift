@@ -4,6 +4,7 @@
 import Glibc
 import Logging
 import QtfsProtocol
+import QtfsSystem
 
 /// One request as a backend handler sees it.
 struct BackendCall {
@@ -93,11 +94,11 @@ struct Router: @unchecked Sendable {
     private func answer(_ run: BackendHandler, _ call: BackendCall) throws -> [UInt8] {
         do {
             return try run(backend, call)
-        } catch let e as FsError {
-            if e.errno == EMFILE {   // the connection's max_handles, or the server's own fd limit
+        } catch let e as Errno {
+            if e.code == EMFILE {   // the connection's max_handles, or the server's own fd limit
                 logger.warning("too many open files", metadata: ["conn.id": "\(call.conn)", "req.op": "\(call.opcode.rawValue)"])
             }
-            return FrameHeader.errorFrame(opcode: call.opcode.rawValue, id: call.id, errno: e.errno)
+            return FrameHeader.errorFrame(opcode: call.opcode.rawValue, id: call.id, errno: e.code)
         } catch let e as WireError {
             logger.debug("bad payload", metadata: ["req.op": "\(call.opcode.rawValue)", "req.id": "\(call.id)", "error": "\(e)"])
             return FrameHeader.errorFrame(opcode: call.opcode.rawValue, id: call.id, errno: e.errno)

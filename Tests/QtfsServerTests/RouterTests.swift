@@ -4,6 +4,7 @@
 import Glibc
 import Logging
 import QtfsProtocol
+import QtfsSystem
 import XCTest
 @testable import QtfsServerCore
 
@@ -122,11 +123,11 @@ private final class RecordingBackend: FileBackend, @unchecked Sendable {
     var calls: [String] = []
 
     private func name(_ t: Target) -> String { String(decoding: t.path, as: UTF8.self) }
-    private func unused() -> FsError { FsError(ENOTSUP) }
+    private func unused() -> Errno { Errno(ENOTSUP) }
 
     func lookup(_ r: PathRequest) throws -> AttrReply {
         calls.append("lookup \(name(r.target))")
-        if name(r.target) == "missing" { throw FsError(ENOENT) }
+        if name(r.target) == "missing" { throw Errno(ENOENT) }
         return AttrReply(attr: Attr(ino: 42))
     }
 
