@@ -218,7 +218,6 @@ final class Engine {
         guard admit(fd, peer) else { close(fd); return }
         tune(fd)
         let c = Connection(id: nextConn, fd: fd, peer: peer, maxHandles: config.maxHandles)
-        c.authenticated = admission.key == nil
         nextConn += 1
         conns[c.id] = c
         connRegistry.add(c.cell)

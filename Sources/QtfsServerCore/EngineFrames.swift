@@ -24,15 +24,15 @@ extension Engine {
     func hello(_ c: Connection, _ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {
         guard let req = try? HelloRequest.decode(payload), req.minVersion <= 1, req.maxVersion >= 1 else {
             logger.warning("HELLO refused (no common version or bad payload)", metadata: ["conn.peer": "\(c.peer)"])
-            c.closeAfterSend = true
+            c.enter(.refused)
             return fail(c, h, EPROTO)
         }
         c.clientCanAuth = req.capabilities & HelloRequest.capAuthCapable != 0
         guard chooseSuite(c, offered: req.capabilities, client: req.clientName) else {
-            c.closeAfterSend = true
+            c.enter(.refused)
             return fail(c, h, EACCES)
         }
-        c.helloDone = true
+        c.enter(admission.key == nil ? .open : .authenticating)
         handshakeProgressed(c)
         logger.debug("hello", metadata: ["conn.peer": "\(c.peer)", "client": "\(req.clientName)"])
         let caps = helloCapabilities | (c.suite?.capability ?? 0)

@@ -5,13 +5,15 @@ import QtfsProtocol
 
 extension Engine {
     func handleFrame(_ c: Connection, _ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {
-        if c.closeAfterSend { return }   // refused: nothing after that is looked at
         let isHello = h.opcode == Opcode.hello.rawValue
-        if !c.helloDone && !isHello {
+        switch c.phase {
+        case .refused, .closing: return   // nothing after a refusal is looked at
+        case .awaitingHello where !isHello:
             logger.warning("request before HELLO, closing", metadata: ["conn.peer": "\(c.peer)", "req.op": "\(h.opcode)"])
             return closeConnection(c, reason: "no HELLO")
+        case .authenticating where !isHello: return authenticate(c, h, payload)
+        default: break
         }
-        if !c.authenticated && !isHello { return authenticate(c, h, payload) }
         logger.trace("request", metadata: ["conn.peer": "\(c.peer)", "req.op": "\(h.opcode)", "req.id": "\(h.id)", "req.len": "\(h.length)"])
         requestTaken(c, h)
         switch router.onLoop(h, payload, conn: c.id, c.handles) {

@@ -145,7 +145,7 @@ extension Engine {
         let leftover = b.unparsed > 0 ? Array(UnsafeRawBufferPointer(start: b.base + b.start, count: b.unparsed)) : []
         b.start = b.end
         let net = dup(c.fd)
-        c.closing = true
+        c.enter(.closing)
         conns.removeValue(forKey: c.id)
         stats.set(conns.count)
         cancelStreams(of: c)
