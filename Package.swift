@@ -130,7 +130,12 @@ let package = Package(
             ],
             linkerSettings: staticSwiftRuntime),
         .testTarget(name: "QtfsProtocolTests", dependencies: ["QtfsProtocol"]),
-        .testTarget(name: "QtfsServerTests", dependencies: ["QtfsServerCore", "QtfsProtocol", "CQtfsSys", "QtfsTestSupport"]),
+        .testTarget(
+            name: "QtfsServerTests",
+            dependencies: [
+                "QtfsServerCore", "QtfsProtocol", "QtfsSystem", "CQtfsSys", "QtfsTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         // Shared by the test targets: a fake server (scripted, over TCP) and a raw frame peer.
         .target(name: "QtfsTestSupport", dependencies: ["QtfsProtocol", "QtfsSystem"], path: "Tests/QtfsTestSupport"),
         .testTarget(name: "QtfsClientTests", dependencies: ["QtfsClient", "QtfsProtocol", "QtfsTestSupport"]),

@@ -39,6 +39,9 @@ public struct AuthKey: Sendable {
         try self.init(bytes: bytes)
     }
 
+    /// The key as lowercase hex digits (qtfs.ko takes it as its key_hex= mount option).
+    public var hexDigits: String { key.map(AuthKey.hex).joined() }
+
     /// A fresh random key as key-file text (64 hex digits and a newline).
     public static func generateText() -> String {
         randomBytes(32).map(hex).joined() + "\n"

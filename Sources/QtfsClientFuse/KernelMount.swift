@@ -1,6 +1,7 @@
 // mount.qtfs with qtfs.ko loaded: one mount(2) call, no daemon (kmod/README.md,
 // "The mount helper rule"). The decision itself is MountRouter in QtfsClient.
 import Glibc
+import QtfsAuth
 import QtfsClient
 
 enum KernelMount {
@@ -11,9 +12,10 @@ enum KernelMount {
         guard case .kernel(var req) = MountRouter.route(argv: argv, filesystems: filesystems, resolve: resolveIPv4)
         else { return nil }
         if let path = req.keyFile {
-            switch KeyFileHex.load(path) {
-            case .success(let hex): req.data += (req.data.isEmpty ? "" : ",") + "key_hex=\(hex)"
-            case .failure(let e): Sys.printError("mount.qtfs: \(e.message)"); return 32
+            do {
+                req.data += (req.data.isEmpty ? "" : ",") + "key_hex=\(try AuthKey.load(path: path).hexDigits)"
+            } catch {
+                Sys.printError("mount.qtfs: \(error)"); return 32
             }
         }
         if req.verbose || req.fake {

@@ -3,8 +3,9 @@
 import Glibc
 internal import CQtfsSys
 import QtfsProtocol
+import QtfsSystem
 
-final class Backend: @unchecked Sendable {
+final class Backend: FileBackend, @unchecked Sendable {
     let exports: Exports
     let pseudo = PseudoCache()
     /// nil: every operation allowed (no whitelist configured).
@@ -18,7 +19,7 @@ final class Backend: @unchecked Sendable {
     func at<T>(_ caller: Caller, _ target: Target, write: Bool = false, gate: [Whitelist.Kind] = [],
                _ body: (Export, borrowing Resolved) throws -> T) throws -> T {
         let e = try exports.get(target.export)
-        if write && e.readOnly { throw FsError(EROFS) }
+        if write && e.readOnly { throw Errno(EROFS) }
         return try Credentials.asCaller(caller, squash: e.rootSquash) {
             let r = try PathCheck.resolve(e, target.path)
             try require(gate, r, target.path)
@@ -42,7 +43,7 @@ final class Backend: @unchecked Sendable {
 
     /// An O_PATH fd on the last component itself, not following a symlink.
     func openPath(_ r: borrowing Resolved) throws -> Int32 {
-        try r.withName { n in try sys { openat(r.dir, n, O_PATH | O_NOFOLLOW | O_CLOEXEC) } }
+        try r.withName { n in try sys("openat") { openat(r.dir, n, O_PATH | O_NOFOLLOW | O_CLOEXEC) } }
     }
 }
 

@@ -2,6 +2,7 @@
 import Glibc
 internal import CQtfsSys
 import QtfsProtocol
+import QtfsSystem
 
 /// Recycles the large (one whole frame) buffers used by READ replies and receive
 /// buffers, so a 1 MiB read does not cost an mmap and page faults each time.

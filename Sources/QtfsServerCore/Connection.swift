@@ -19,9 +19,34 @@ final class Connection {
     var started: [UInt64: UInt64] = [:]
     var recv = RecvBuffer()
 
-    var helloDone = false
-    /// Authentication done (or not required); see EngineAuth.swift.
-    var authenticated = false
+    /// Where the connection is in its life. It only moves forward (`enter`).
+    enum Phase: Int, Comparable {
+        /// Accepted: only HELLO is looked at; anything else closes the connection.
+        case awaitingHello
+        /// HELLO answered and the server asks for a key: only AUTH_CHALLENGE and
+        /// AUTH_RESPONSE are looked at (EngineAuth.swift).
+        case authenticating
+        /// Serving requests (Routes.swift).
+        case open
+        /// Refused in the handshake: closed once its last answer is sent; nothing received
+        /// after that is looked at (qtinfo shows it `closed` meanwhile).
+        case refused
+        /// Closed, or taken off the loop (socket relay, remote exec): nothing is received or
+        /// sent any more; the fd is closed once no io_uring op refers to it (`opsInRing`).
+        case closing
+
+        static func < (a: Phase, b: Phase) -> Bool { a.rawValue < b.rawValue }
+    }
+    private(set) var phase = Phase.awaitingHello
+    var closing: Bool { phase == .closing }
+
+    /// Moves on to `next`; a step back (a repeated HELLO once open) is ignored.
+    func enter(_ next: Phase) {
+        guard next > phase else { return }
+        phase = next
+        if next == .refused { cell.state = .closed }
+    }
+
     var authExchange: ServerAuthExchange?
     /// The client said in HELLO that it can authenticate (for a clearer log line).
     var clientCanAuth = false
@@ -36,9 +61,6 @@ final class Connection {
     var lastActive = Engine.monotonicSeconds()
     /// The in-flight throttle was logged (once per connection).
     var throttleLogged = false
-    var closing = false
-    /// Refused: closed once its last answer is sent (qtinfo shows it `closed` meanwhile).
-    var closeAfterSend = false { didSet { if closeAfterSend { cell.state = .closed } } }
     private(set) var fdClosed = false
     /// io_uring ops referring to this connection; its fd is closed when this drops to 0.
     var opsInRing = 0

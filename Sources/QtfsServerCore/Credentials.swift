@@ -3,6 +3,7 @@
 import Glibc
 internal import CQtfsSys
 import QtfsProtocol
+import QtfsSystem
 
 enum Credentials {
     static let nobody: UInt32 = 65534
@@ -21,7 +22,7 @@ enum Credentials {
         let r = who.groups.withUnsafeBufferPointer {
             qtfs_become_cached(who.uid, who.gid, $0.baseAddress, Int32($0.count))
         }
-        guard r == 0 else { throw FsError(EPERM) }
+        guard r == 0 else { throw Errno(EPERM) }
         return try body()
     }
 
@@ -43,6 +44,6 @@ enum Credentials {
     /// The server's own (root) credentials, for operations on handles.
     static func asServer() throws {
         guard canSwitch else { return }
-        guard qtfs_become_root_cached() == 0 else { throw FsError(EPERM) }
+        guard qtfs_become_root_cached() == 0 else { throw Errno(EPERM) }
     }
 }

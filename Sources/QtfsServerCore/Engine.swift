@@ -37,7 +37,11 @@ final class Engine {
     let config: ServerConfig
     var logger: Logger
     let pool: WorkerPool
-    let dispatcher: Dispatcher
+    /// Follows the routing table for each request (Routes.swift).
+    let router: Router
+    /// The file backend itself, for what the engine opens or checks on its own (fifo
+    /// waits, sockets).
+    let backend: Backend
     let completions: Completions
     let opStats: StatsRegistry
     let connRegistry: ConnectionRegistry
@@ -63,11 +67,11 @@ final class Engine {
         func set(_ n: Int) { lock.withLock { _connections = n } }
     }
 
-    init(listenFd: Int32, config: ServerConfig, logger: Logger, pool: WorkerPool, dispatcher: Dispatcher,
-         completions: Completions, opStats: StatsRegistry, connRegistry: ConnectionRegistry,
+    init(listenFd: Int32, config: ServerConfig, logger: Logger, pool: WorkerPool, router: Router,
+         backend: Backend, completions: Completions, opStats: StatsRegistry, connRegistry: ConnectionRegistry,
          admission: Admission) throws {
         self.listenFd = listenFd; self.config = config; self.logger = logger; self.admission = admission
-        self.pool = pool; self.dispatcher = dispatcher; self.completions = completions
+        self.pool = pool; self.router = router; self.backend = backend; self.completions = completions
         self.opStats = opStats; self.connRegistry = connRegistry
         var err: Int32 = 0
         guard let ring = qtfs_uring_new(1024, &err) else {
@@ -214,7 +218,6 @@ final class Engine {
         guard admit(fd, peer) else { close(fd); return }
         tune(fd)
         let c = Connection(id: nextConn, fd: fd, peer: peer, maxHandles: config.maxHandles)
-        c.authenticated = admission.key == nil
         nextConn += 1
         conns[c.id] = c
         connRegistry.add(c.cell)

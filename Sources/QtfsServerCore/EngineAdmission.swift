@@ -41,7 +41,7 @@ extension Engine {
     func checkTimeouts() {
         let now = Engine.monotonicSeconds()
         for c in Array(conns.values) {
-            if !(c.helloDone && c.authenticated) && now - c.openedAt >= Double(config.handshakeTimeout) {
+            if c.phase != .open && now - c.openedAt >= Double(config.handshakeTimeout) {
                 logger.warning("handshake not finished in time, closing",
                                metadata: ["conn.peer": "\(c.peer)", "limit": "\(config.handshakeTimeout)s"])
                 closeConnection(c, reason: "handshake timeout")

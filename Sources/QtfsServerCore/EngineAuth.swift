@@ -13,7 +13,7 @@ extension Engine {
     /// Handles a frame of a connection that has not authenticated, or an AUTH_* frame.
     func authenticate(_ c: Connection, _ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {
         guard let key = admission.key else { return fail(c, h, EOPNOTSUPP) }
-        if c.authenticated { return refuse(c, h, EPROTO, "authentication repeated") }
+        if c.phase == .open { return refuse(c, h, EPROTO, "authentication repeated") }
         switch Opcode(rawValue: h.opcode) {
         case .authChallenge:
             guard c.authExchange == nil, let req = try? AuthChallengeRequest.decode(payload) else {
@@ -30,7 +30,7 @@ extension Engine {
             guard let req = try? AuthResponseRequest.decode(payload), exchange.verify(req, key: key) else {
                 return refuse(c, h, EACCES, "wrong key (proof does not match)")
             }
-            c.authenticated = true
+            c.enter(.open)
             c.authExchange = nil
             handshakeProgressed(c)
             logger.info("client authenticated", metadata: ["conn.peer": "\(c.peer)", "conn.id": "\(c.id)",
@@ -48,7 +48,7 @@ extension Engine {
         logger.warning("authentication failed, closing", metadata: [
             "conn.peer": "\(c.peer)", "conn.id": "\(c.id)", "req.op": "\(h.opcode)", "reason": "\(reason)",
         ])
-        c.closeAfterSend = true
+        c.enter(.refused)
         fail(c, h, errno)
     }
 }

@@ -8,6 +8,7 @@ internal import CQtfsSys
 internal import CQtfsUring
 import Logging
 import QtfsProtocol
+import QtfsSystem
 
 /// One fifo OPEN waiting for its other end.
 final class FifoWaiter {
@@ -46,24 +47,8 @@ final class StreamState {
 extension Engine {
     static let fifoTickMs: UInt32 = 100
 
-    /// OPEN on the loop, fifos included. False: the request must go to a worker.
-    func openOnLoop(_ c: Connection, _ h: FrameHeader, _ payload: UnsafeRawBufferPointer) -> Bool {
-        guard let req = try? OpenRequest.decode(payload) else { return false }
-        do {
-            reply(c, h, .open, try dispatcher.backend.open(req, c.handles, onLoop: true))
-        } catch let w as FifoMustWait {
-            startWaiting(FifoWaiter(conn: c, id: h.id, wait: w))
-        } catch is NeedsWorker {
-            return false
-        } catch let e as FsError {
-            fail(c, h, e.errno)
-        } catch {
-            fail(c, h, EIO)
-        }
-        return true
-    }
-
-    private func startWaiting(_ w: FifoWaiter) {
+    /// A fifo OPEN waits for its other end (the Router said so: `FifoMustWait`).
+    func startWaiting(_ w: FifoWaiter) {
         w.conn.inFlight += 1
         streams.waits.append(w)
         watch(w)
@@ -151,10 +136,10 @@ extension Engine {
         let h = FrameHeader(kind: .request, opcode: Opcode.open.rawValue, id: w.id, length: 0)
         w.conn.inFlight -= 1
         do {
-            let (handle, flags) = try dispatcher.backend.register(fd, w.wait.export, w.conn.handles)
+            let (handle, flags) = try backend.register(fd, w.wait.export, w.conn.handles)
             reply(w.conn, h, .open, OpenReply(handle: handle, flags: flags))
         } catch {
-            fail(w.conn, h, (error as? FsError)?.errno ?? EIO)
+            fail(w.conn, h, (error as? Errno)?.code ?? EIO)
         }
         pump(w.conn)
     }

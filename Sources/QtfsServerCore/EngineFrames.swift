@@ -1,5 +1,5 @@
-// What the loop does with one complete request frame: HELLO and the cheap handle ops
-// inline, READ/WRITE as io_uring ops, everything else to a worker.
+// The engine's own request handlers for HELLO, the handle table (FLUSH, RELEASE,
+// RELEASEDIR) and data (READ and WRITE as io_uring ops); Routes.swift says which runs when.
 import Glibc
 internal import CQtfsSys
 internal import CQtfsUring
@@ -13,50 +13,6 @@ extension Engine {
     static let stealThreshold = 64 * 1024
     /// READ/WRITE of tmpfs files up to this size are copied on the loop (OpenHandle.memoryBacked).
     static let inlineMemoryIO = 128 * 1024
-    static let authOps: Set<UInt16> = [Opcode.authChallenge.rawValue, Opcode.authResponse.rawValue]
-
-    func handleFrame(_ c: Connection, _ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {
-        if c.closeAfterSend { return }   // refused: nothing after that is looked at
-        if !c.helloDone && h.opcode != Opcode.hello.rawValue {
-            logger.warning("request before HELLO, closing", metadata: ["conn.peer": "\(c.peer)", "req.op": "\(h.opcode)"])
-            return closeConnection(c, reason: "no HELLO")
-        }
-        if h.opcode != Opcode.hello.rawValue && (!c.authenticated || Engine.authOps.contains(h.opcode)) {
-            return authenticate(c, h, payload)
-        }
-        logger.trace("request", metadata: ["conn.peer": "\(c.peer)", "req.op": "\(h.opcode)", "req.id": "\(h.id)", "req.len": "\(h.length)"])
-        requestTaken(c, h)
-        switch Opcode(rawValue: h.opcode) {
-        case .hello: hello(c, h, payload)
-        case .read: startRead(c, h, payload)
-        case .write: startWrite(c, h, payload)
-        case .flush, .release, .releasedir: handleOp(c, h, payload)
-        case .cancel: cancelRequest(c, h, payload)
-        case .poll: startPoll(c, h, payload)
-        case .sockConnect: sockConnect(c, h, payload)
-        case .sockListen: sockListen(c, h, payload)
-        case .sockAccept: sockAccept(c, h, payload)
-        case .rexecStart: rexecStart(c, h, payload)
-        case .open: if !openOnLoop(c, h, payload) { toWorker(c, h, payload) }
-        default:
-            if Dispatcher.inlineOps.contains(h.opcode) && runInline(c, h, payload) { return }
-            toWorker(c, h, payload)
-        }
-    }
-
-    private func toWorker(_ c: Connection, _ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {
-        c.inFlight += 1
-        pool.submit(Job(conn: c.id, opcode: h.opcode, id: h.id, payload: Array(payload), handles: c.handles))
-    }
-
-    /// Runs a cheap metadata operation on the loop thread; false if it needs a worker.
-    private func runInline(_ c: Connection, _ h: FrameHeader, _ payload: UnsafeRawBufferPointer) -> Bool {
-        let job = Job(conn: c.id, opcode: h.opcode, id: h.id, payload: [], handles: c.handles)
-        guard let frame = dispatcher.runInline(job, payload) else { return false }
-        send(c, OutBuffer(copying: frame))
-        return true
-    }
-
     func reply<P: WirePayload>(_ c: Connection, _ h: FrameHeader, _ op: Opcode, _ p: P) {
         send(c, OutBuffer(copying: FrameHeader.frame(kind: .response, opcode: op, id: h.id, payload: p)))
     }
@@ -65,18 +21,18 @@ extension Engine {
         send(c, OutBuffer(copying: FrameHeader.errorFrame(opcode: h.opcode, id: h.id, errno: errno)))
     }
 
-    private func hello(_ c: Connection, _ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {
+    func hello(_ c: Connection, _ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {
         guard let req = try? HelloRequest.decode(payload), req.minVersion <= 1, req.maxVersion >= 1 else {
             logger.warning("HELLO refused (no common version or bad payload)", metadata: ["conn.peer": "\(c.peer)"])
-            c.closeAfterSend = true
+            c.enter(.refused)
             return fail(c, h, EPROTO)
         }
         c.clientCanAuth = req.capabilities & HelloRequest.capAuthCapable != 0
         guard chooseSuite(c, offered: req.capabilities, client: req.clientName) else {
-            c.closeAfterSend = true
+            c.enter(.refused)
             return fail(c, h, EACCES)
         }
-        c.helloDone = true
+        c.enter(admission.key == nil ? .open : .authenticating)
         handshakeProgressed(c)
         logger.debug("hello", metadata: ["conn.peer": "\(c.peer)", "client": "\(req.clientName)"])
         let caps = helloCapabilities | (c.suite?.capability ?? 0)
@@ -84,7 +40,7 @@ extension Engine {
     }
 
     /// FLUSH, RELEASE, RELEASEDIR: table look-ups, answered at once.
-    private func handleOp(_ c: Connection, _ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {
+    func handleOp(_ c: Connection, _ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {
         do {
             let req = try HandleRequest.decode(payload)
             let known = h.opcode == Opcode.flush.rawValue ? c.handles.get(req.handle) : c.handles.remove(req.handle)
@@ -103,7 +59,7 @@ extension Engine {
         }
     }
 
-    private func startRead(_ c: Connection, _ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {
+    func startRead(_ c: Connection, _ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {
         guard let req = decodeOrFail(c, h, { try ReadRequest.decode(payload) }) else { return }
         guard let handle = c.handles.get(req.handle) else { return fail(c, h, EBADF) }
         if handle.isDirectory { return fail(c, h, EISDIR) }
@@ -143,7 +99,7 @@ extension Engine {
         send(c, b)
     }
 
-    private func startWrite(_ c: Connection, _ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {
+    func startWrite(_ c: Connection, _ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {
         var r = WireReader(payload)
         guard let id = try? r.u64("handle"), let offset = try? r.u64("offset") else { return fail(c, h, EPROTO) }
         let data = r.rest()

@@ -102,7 +102,7 @@ extension Engine {
         }
         c.advance(Int(res))
         c.cell.sent(Int(res))
-        if !c.hasUnsent && c.closeAfterSend { return closeConnection(c, reason: "handshake refused") }
+        if !c.hasUnsent && c.phase == .refused { return closeConnection(c, reason: "handshake refused") }
         if let job = c.splicing { return spliceNext(c, job) }
         armSend(c)
         pump(c)
@@ -110,7 +110,7 @@ extension Engine {
 
     func closeConnection(_ c: Connection, reason: String) {
         guard !c.closing else { return }
-        c.closing = true
+        c.enter(.closing)
         conns.removeValue(forKey: c.id)
         c.cell.state = .closed
         connRegistry.remove(c.id)

@@ -7,6 +7,7 @@ import Logging
 import QtfsProtocol
 import QtfsRelay
 internal import CQtfsUring
+import QtfsSystem
 
 extension Engine {
     /// One relay thread for every bridged connection of this server process.
@@ -21,7 +22,7 @@ extension Engine {
         do {
             fd = try Credentials.asCaller(req.caller, squash: false) { try Engine.connectUnix(path, req.socketType) }
         } catch {
-            return fail(c, h, (error as? FsError)?.errno ?? EIO)
+            return fail(c, h, (error as? Errno)?.code ?? EIO)
         }
         logger.debug("socket bridge: connected", metadata: ["conn.peer": "\(c.peer)", "path": "\(path)", "seqpacket": "\(req.seqpacket)",
                                                             "files": "\(req.asksForFiles)"])
@@ -38,7 +39,7 @@ extension Engine {
     /// Passed files on the relay of `local`, reopened with the rights of the host process
     /// at its other end.
     func hostFiles(_ local: Int32) -> FdTranslator {
-        HostFiles(exports: dispatcher.backend.exports, whitelist: dispatcher.backend.whitelist,
+        HostFiles(exports: backend.exports, whitelist: backend.whitelist,
                   receiver: Engine.caller(PeerIdentity(of: local)), pipes: Engine.pipes, logger: logger)
     }
 
@@ -71,7 +72,7 @@ extension Engine {
     /// (checked on its resolved parent directory, as every whitelist check is). Resolved
     /// with the server's own rights: this thread may still act as an earlier caller.
     private func whitelistAllowsSocket(_ path: String) -> Bool {
-        guard let wl = dispatcher.backend.whitelist else { return true }
+        guard let wl = backend.whitelist else { return true }
         guard (try? Credentials.asServer()) != nil else { return false }
         let slash = path.lastIndex(of: "/") ?? path.startIndex
         let dir = path[..<slash].isEmpty ? "/" : String(path[..<slash])
@@ -90,7 +91,7 @@ extension Engine {
 
     /// A non-blocking connect (a full backlog answers EAGAIN instead of blocking the loop).
     static func connectUnix(_ path: String, _ type: UInt32) throws -> Int32 {
-        let fd = try sys { socket(AF_UNIX, Int32(type) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        let fd = try sys("socket") { socket(AF_UNIX, Int32(type) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
         var addr = sockaddr_un()
         addr.sun_family = sa_family_t(AF_UNIX)
         withUnsafeMutableBytes(of: &addr.sun_path) { dst in
@@ -103,7 +104,7 @@ extension Engine {
         if r != 0 && errno != EINPROGRESS {
             let e = errno
             close(fd)
-            throw FsError(e)
+            throw Errno(e)
         }
         return fd
     }
@@ -144,7 +145,7 @@ extension Engine {
         let leftover = b.unparsed > 0 ? Array(UnsafeRawBufferPointer(start: b.base + b.start, count: b.unparsed)) : []
         b.start = b.end
         let net = dup(c.fd)
-        c.closing = true
+        c.enter(.closing)
         conns.removeValue(forKey: c.id)
         stats.set(conns.count)
         cancelStreams(of: c)
@@ -176,7 +177,7 @@ extension Engine {
                                                config.unixListen, "unix_listen") else { return }
         let fd: Int32
         do { try Credentials.asServer(); fd = try Engine.listenUnix(path, req.socketType) } catch {
-            return fail(c, h, (error as? FsError)?.errno ?? EIO)
+            return fail(c, h, (error as? Errno)?.code ?? EIO)
         }
         let l = SockListener(conn: c, fd: fd, path: path, seqpacket: req.seqpacket, passFiles: req.asksForFiles)
         streams.listeners.append(l)
@@ -186,7 +187,7 @@ extension Engine {
     }
 
     static func listenUnix(_ path: String, _ type: UInt32) throws -> Int32 {
-        let fd = try sys { socket(AF_UNIX, Int32(type) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        let fd = try sys("socket") { socket(AF_UNIX, Int32(type) | Int32(SOCK_CLOEXEC.rawValue), 0) }
         var st = stat()
         if lstat(path, &st) == 0 && st.st_mode & S_IFMT == S_IFSOCK { unlink(path) }   // stale
         var addr = sockaddr_un()
@@ -195,7 +196,7 @@ extension Engine {
         let ok = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0 }
         } && chmod(path, listenMode) == 0 && listen(fd, 128) == 0
-        if !ok { let e = errno; close(fd); throw FsError(e) }
+        if !ok { let e = errno; close(fd); throw Errno(e) }
         return fd
     }
 

@@ -17,7 +17,7 @@ extension Engine {
     /// A connection is `connecting` from accept until HELLO and (when the server asks for
     /// it) authentication are done, then `active`.
     func handshakeProgressed(_ c: Connection) {
-        if c.helloDone && c.authenticated { c.cell.state = .active }
+        if c.phase == .open { c.cell.state = .active }
     }
 
     func requestTaken(_ c: Connection, _ h: FrameHeader) {

@@ -2,6 +2,7 @@
 import Glibc
 internal import CQtfsSys
 import QtfsProtocol
+import QtfsSystem
 
 final class Export: @unchecked Sendable {
     let id: UInt32
@@ -53,14 +54,14 @@ final class Exports: @unchecked Sendable {
     }
 
     func get(_ id: UInt32) throws -> Export {
-        guard Int(id) < all.count else { throw FsError(EINVAL) }
+        guard Int(id) < all.count else { throw Errno(EINVAL) }
         return all[Int(id)]
     }
 
     /// MOUNT: the export holding an absolute host path (longest root wins) and the path
     /// below it. Trailing slashes are ignored.
     func locate(_ hostPath: [UInt8]) throws -> (Export, [UInt8]) {
-        guard hostPath.first == 0x2F else { throw FsError(EINVAL) }
+        guard hostPath.first == 0x2F else { throw Errno(EINVAL) }
         var p = hostPath
         while p.count > 1 && p.last == 0x2F { p.removeLast() }
         var best: (Export, [UInt8])?
@@ -69,7 +70,7 @@ final class Exports: @unchecked Sendable {
             if let b = best, b.0.path.utf8.count >= e.path.utf8.count { continue }
             best = (e, rel)
         }
-        guard let found = best else { throw FsError(EACCES) }
+        guard let found = best else { throw Errno(EACCES) }
         return found
     }
 }

@@ -4,6 +4,7 @@
 // comes. The fd stays O_NONBLOCK: READ and WRITE wait for readiness on the loop.
 import Glibc
 internal import CQtfsSys
+import QtfsSystem
 
 /// A fifo OPEN whose other end is not there yet. Owns its fds until handed to FifoWaits.
 struct FifoMustWait: Error {
@@ -35,7 +36,7 @@ enum FifoOpen {
         var st = stat()
         guard fstat(pathFd, &st) == 0, Stat.type(st.st_mode) == S_IFIFO else {
             close(pathFd)
-            throw FsError(ENXIO)
+            throw Errno(ENXIO)
         }
         throw FifoMustWait(export: e, flags: flags, readFd: -1, pathFd: pathFd)
     }

@@ -3,69 +3,73 @@
 import Glibc
 internal import CQtfsSys
 import QtfsProtocol
+import QtfsSystem
 
 extension Backend {
     /// Flags a client may not pass through: creation is CREATE's business, O_DIRECT
     /// would need aligned buffers, and a controlling tty makes no sense here.
     private static let stripped = O_CREAT | O_EXCL | O_NOCTTY | O_DIRECT
 
-    /// `onLoop`: called on the event loop, which must never block. The open is then made
-    /// with O_NONBLOCK (a fifo swapped in cannot hold the loop) and anything but a regular
-    /// file or directory is closed again and handed to a worker (`NeedsWorker`).
-    /// `pseudoToWorker`: on the loop, a name in a pseudo file system's directory goes to a
-    /// worker before anything is opened (OPEN_READ reads pseudo files there anyway).
-    func open(_ r: OpenRequest, _ handles: HandleTable, onLoop: Bool = false,
-              pseudoToWorker: Bool = false) throws -> OpenReply {
+    /// `.mustNotWait`: the open is made with O_NONBLOCK (a fifo swapped in cannot make it
+    /// wait) and anything but a regular file, a directory or a fifo is closed again
+    /// (`WouldWait`). A fifo without its other end throws `FifoMustWait`.
+    func open(_ r: OpenRequest, _ handles: HandleTable, _ waiting: Waiting) throws -> OpenReply {
+        try open(r, handles, waiting, pseudoWaits: false)
+    }
+
+    /// `pseudoWaits`: under `.mustNotWait`, a name in a pseudo file system's directory throws
+    /// `WouldWait` before anything is opened (OPEN_READ would read the pseudo file, which can wait).
+    func open(_ r: OpenRequest, _ handles: HandleTable, _ waiting: Waiting, pseudoWaits: Bool) throws -> OpenReply {
         let flags = (Int32(bitPattern: r.flags) & ~Backend.stripped) | O_NOFOLLOW | O_CLOEXEC
         return try at(r.caller, r.target, write: Backend.writes(flags), gate: Backend.openGate(flags)) { e, t in
-            if onLoop && pseudoToWorker && pseudo.kind(of: t.dir) == .pseudo { throw NeedsWorker() }
-            // On a worker, a fifo without a peer blocks here: it holds this one worker until
-            // a peer comes (or forever). Not the loop, not other workers.
-            let fd = try loopSafe(onLoop, flags, fifo: e) { f in try t.withName { n in try sys { openat(t.dir, n, f) } } }
+            if waiting == .mustNotWait && pseudoWaits && pseudo.kind(of: t.dir) == .pseudo { throw WouldWait() }
+            // Allowed to wait, a fifo without a peer blocks here: it holds this one thread
+            // until a peer comes (or forever).
+            let fd = try openWithout(waiting, flags, fifo: e) { f in try t.withName { n in try sys("openat") { openat(t.dir, n, f) } } }
             let (handle, openFlags) = try register(fd, e, handles, opener: r.caller)
             return OpenReply(handle: handle, flags: openFlags)
         }
     }
 
-    /// Opens with `flags`, or on the loop with O_NONBLOCK added: then an error only that flag
-    /// can cause (a fifo without a peer: ENXIO, EAGAIN) sends the request to a worker too.
-    /// `fifo`: the export, when a fifo may wait on the loop (OPEN) instead of a worker
-    /// (FifoOpen.swift): a fifo without its other end throws `FifoMustWait`.
-    private func loopSafe(_ onLoop: Bool, _ flags: Int32, fifo: Export? = nil,
-                          _ openat: (Int32) throws -> Int32) throws -> Int32 {
-        guard onLoop else { return try openat(flags) }
+    /// Opens with `flags`, or when it must not wait with O_NONBLOCK added: then an error only
+    /// that flag can cause (a fifo without a peer: ENXIO, EAGAIN) throws `WouldWait` too.
+    /// `fifo`: the export, when a fifo may wait without a thread (OPEN; FifoOpen.swift):
+    /// a fifo without its other end throws `FifoMustWait`.
+    private func openWithout(_ waiting: Waiting, _ flags: Int32, fifo: Export? = nil,
+                             _ openat: (Int32) throws -> Int32) throws -> Int32 {
+        guard waiting == .mustNotWait else { return try openat(flags) }
         let fd: Int32
         do {
             fd = try openat(flags | O_NONBLOCK)
-        } catch let e as FsError where flags & O_NONBLOCK == 0 && (e.errno == ENXIO || e.errno == EAGAIN) {
-            if let fifo, e.errno == ENXIO { try FifoOpen.writerMustWait(flags, fifo) { try openat(FifoOpen.pathFlags) } }
-            throw NeedsWorker()
+        } catch let e as Errno where flags & O_NONBLOCK == 0 && (e.code == ENXIO || e.code == EAGAIN) {
+            if let fifo, e.code == ENXIO { try FifoOpen.writerMustWait(flags, fifo) { try openat(FifoOpen.pathFlags) } }
+            throw WouldWait()
         }
-        try keepOnLoopOrClose(fd, requested: flags, fifo: fifo)
+        try keepOrClose(fd, requested: flags, fifo: fifo)
         return fd
     }
 
-    /// After a non-blocking open on the loop: a regular file or directory gets the flags the
-    /// caller asked for back; a fifo is ready or waits (`fifo` given); anything else is
-    /// closed and the request goes to a worker.
-    private func keepOnLoopOrClose(_ fd: Int32, requested: Int32, fifo: Export? = nil) throws {
+    /// After a non-blocking open: a regular file or directory gets the flags the caller
+    /// asked for back; a fifo is ready or waits (`fifo` given); anything else is closed
+    /// (`WouldWait`).
+    private func keepOrClose(_ fd: Int32, requested: Int32, fifo: Export? = nil) throws {
         var st = stat()
         let type = fstat(fd, &st) == 0 ? Stat.type(st.st_mode) : 0
         if type == S_IFIFO, let fifo { return try FifoOpen.readyOrWait(fd, requested, fifo) }
         guard type == S_IFREG || type == S_IFDIR else {
             close(fd)
-            throw NeedsWorker()
+            throw WouldWait()
         }
         if requested & O_NONBLOCK == 0 { _ = fcntl(fd, F_SETFL, requested & ~O_NONBLOCK) }
     }
 
-    /// `onLoop` as for `open`: an existing fifo or device under the name goes to a worker.
-    func create(_ r: CreateRequest, _ handles: HandleTable, onLoop: Bool = false) throws -> CreateReply {
+    /// `.mustNotWait` as for `open`: an existing fifo or device under the name throws `WouldWait`.
+    func create(_ r: CreateRequest, _ handles: HandleTable, _ waiting: Waiting) throws -> CreateReply {
         let flags = (Int32(bitPattern: r.flags) & ~(O_NOCTTY | O_DIRECT)) | O_CREAT | O_NOFOLLOW | O_CLOEXEC
         let mode = r.mode & 0o7777 & ~r.umask
         return try at(r.caller, r.target, write: true, gate: [.create]) { e, t in
             // One openat: with O_EXCL the existence check and the creation are atomic.
-            let fd = try loopSafe(onLoop, flags) { f in try t.withName { n in try sys { openat(t.dir, n, f, mode) } } }
+            let fd = try openWithout(waiting, flags) { f in try t.withName { n in try sys("openat") { openat(t.dir, n, f, mode) } } }
             let attr: Attr
             do { attr = try pseudo.attr(fd: fd) } catch { close(fd); throw error }
             let (handle, openFlags) = try register(fd, e, handles, opener: r.caller)
@@ -75,7 +79,7 @@ extension Backend {
 
     func opendir(_ r: PathRequest, _ handles: HandleTable) throws -> OpenReply {
         try at(r.caller, r.target, gate: [.readdir]) { e, t in
-            let fd = try t.withName { n in try sys { openat(t.dir, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) } }
+            let fd = try t.withName { n in try sys("openat") { openat(t.dir, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) } }
             let h = OpenHandle(fd: fd, isDirectory: true, nonSeekable: false, export: e)
             let id = try handles.add(h)
             return OpenReply(handle: id, flags: 0)
@@ -86,7 +90,7 @@ extension Backend {
     /// `opener`: who opened it, when writes through it may have to clear setid bits.
     func register(_ fd: Int32, _ e: Export, _ handles: HandleTable, opener: Caller? = nil) throws -> (UInt64, UInt32) {
         var st = stat()
-        guard fstat(fd, &st) == 0 else { let err = errno; close(fd); throw FsError(err) }
+        guard fstat(fd, &st) == 0 else { let err = errno; close(fd); throw Errno(err) }
         let type = Stat.type(st.st_mode)
         let streaming = type == S_IFIFO || type == S_IFSOCK || type == S_IFCHR
         let h = OpenHandle(fd: fd, isDirectory: type == S_IFDIR, nonSeekable: streaming, export: e)
@@ -115,22 +119,22 @@ extension Backend {
     }
 
     func fsync(_ r: FsyncRequest, _ handles: HandleTable) throws -> EmptyReply {
-        let h = try handle(r.handle, handles)
-        try sys { r.dataOnly ? fdatasync(h.fd) : Glibc.fsync(h.fd) }
+        let h = try serverHandle(r.handle, handles)
+        try sys("fsync") { r.dataOnly ? fdatasync(h.fd) : Glibc.fsync(h.fd) }
         return EmptyReply()
     }
 
     func lseek(_ r: LseekRequest, _ handles: HandleTable) throws -> LseekReply {
-        let h = try handle(r.handle, handles)
-        let off = try sys { Glibc.lseek(h.fd, off_t(r.offset), Int32(r.whence)) }
+        let h = try serverHandle(r.handle, handles)
+        let off = try sys("lseek") { Glibc.lseek(h.fd, off_t(r.offset), Int32(r.whence)) }
         return LseekReply(offset: UInt64(off))
     }
 
     func fallocate(_ r: FallocateRequest, _ handles: HandleTable) throws -> EmptyReply {
-        let h = try handle(r.handle, handles)
-        if h.export.readOnly { throw FsError(EROFS) }
-        guard r.offset <= UInt64(Int64.max), r.length <= UInt64(Int64.max) else { throw FsError(EINVAL) }
-        try sys { qtfs_fallocate(h.fd, Int32(bitPattern: r.mode), Int64(r.offset), Int64(r.length)) }
+        let h = try serverHandle(r.handle, handles)
+        if h.export.readOnly { throw Errno(EROFS) }
+        guard r.offset <= UInt64(Int64.max), r.length <= UInt64(Int64.max) else { throw Errno(EINVAL) }
+        try sys("fallocate") { qtfs_fallocate(h.fd, Int32(bitPattern: r.mode), Int64(r.offset), Int64(r.length)) }
         return EmptyReply()
     }
 
@@ -152,8 +156,11 @@ extension Backend {
         _ = fchmod(h.fd, st.st_mode & 0o7777 & ~drop)
     }
 
-    func handle(_ id: UInt64, _ handles: HandleTable) throws -> OpenHandle {
-        guard let h = handles.get(id) else { throw FsError(EBADF) }
+    /// The handle `id`, acted on with the server's own credentials (a handle was checked
+    /// when it was opened; a worker keeps the identity of its last request: Credentials).
+    func serverHandle(_ id: UInt64, _ handles: HandleTable) throws -> OpenHandle {
+        try Credentials.asServer()
+        guard let h = handles.get(id) else { throw Errno(EBADF) }
         return h
     }
 }

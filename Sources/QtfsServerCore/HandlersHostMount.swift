@@ -8,6 +8,17 @@ import Glibc
 internal import CQtfsSys
 import Logging
 import QtfsProtocol
+import QtfsSystem
+
+extension Backend {
+    func hostMount(_ r: HostMountRequest, logger: Logger) throws -> EmptyReply {
+        try HostMounts(backend: self, logger: logger).mount(r)
+    }
+
+    func hostUmount(_ r: HostUmountRequest, logger: Logger) throws -> EmptyReply {
+        try HostMounts(backend: self, logger: logger).umount(r)
+    }
+}
 
 struct HostMounts {
     let backend: Backend
@@ -41,9 +52,9 @@ struct HostMounts {
             // The name in the confined parent, not the path string: no component can be swapped.
             let path = Array("/proc/self/fd/\(target.dir)/".utf8) + target.name.dropLast().map { UInt8(bitPattern: $0) }
             do {
-                try path.withCStr { p in try sys { umount2(p, Int32(r.flags) | Int32(UMOUNT_NOFOLLOW)) } }
-            } catch let e as FsError {
-                logger.notice("host umount failed", metadata: meta(r.target, ["error": "\(String(cString: strerror(e.errno)))"]))
+                try path.withCStr { p in try sys("umount2") { umount2(p, Int32(r.flags) | Int32(UMOUNT_NOFOLLOW)) } }
+            } catch let e as Errno {
+                logger.notice("host umount failed", metadata: meta(r.target, ["error": "\(String(cString: strerror(e.code)))"]))
                 throw e
             }
             logger.info("host umount", metadata: meta(r.target, ["flags": "\(r.flags)"]))
@@ -73,13 +84,13 @@ struct HostMounts {
     /// The export holding an absolute host path, and the path beneath it, with its symlinks
     /// followed while they stay inside the exports (HostPath).
     private func locate(_ path: [UInt8], _ role: String, _ caller: Caller) throws -> (Export, [UInt8]) {
-        guard path.first == UInt8(ascii: "/"), !path.contains(0) else { throw FsError(EINVAL) }
+        guard path.first == UInt8(ascii: "/"), !path.contains(0) else { throw Errno(EINVAL) }
         guard !path.split(separator: UInt8(ascii: "/")).contains([0x2E, 0x2E]) else {
             throw refuse(EACCES, "\(role) has a '..' component", path, fix: "send the path normalised")
         }
         do {
             return try HostPath.locate(backend.exports, caller, path)
-        } catch let e as FsError where e.errno == EACCES {
+        } catch let e as Errno where e.code == EACCES {
             throw refuse(EACCES, "\(role) is outside every export, or a symlink in it leads out of them", path,
                          fix: "export a directory holding it (--export DIR)")
         }
@@ -97,7 +108,7 @@ struct HostMounts {
 
     /// EPERM (logged) unless [Mount] covers the resolved location.
     private func requireWhitelisted(_ r: borrowing Resolved, _ path: [UInt8]) throws {
-        guard let whitelist = backend.whitelist else { throw FsError(EPERM) }
+        guard let whitelist = backend.whitelist else { throw Errno(EPERM) }
         guard r.withName({ whitelist.allows(.mount, dir: r.dir, name: $0) }) else {
             throw refuse(EPERM, "not beneath a [Mount] whitelist entry", path,
                          fix: "add [Mount] Path=\(String(decoding: path, as: UTF8.self)) (or a directory above it) to the whitelist")
@@ -114,15 +125,15 @@ struct HostMounts {
     /// The source of a bind or move, confined like the target; a move's source is also
     /// unmounted from where it is, so [Mount] must cover it too.
     private func openSource(_ e: Export, _ rel: [UInt8], _ path: [UInt8], moving: Bool) throws -> Int32 {
-        if rel.isEmpty { return try sys { dup(e.fd) } }
+        if rel.isEmpty { return try sys("dup") { dup(e.fd) } }
         let r = try PathCheck.resolve(e, rel)
         if moving { try requireWhitelisted(r, path) }
         return try openLast(r)
     }
 
-    func refuse(_ errno: Int32, _ why: String, _ path: [UInt8], fix: String) -> FsError {
+    func refuse(_ errno: Int32, _ why: String, _ path: [UInt8], fix: String) -> Errno {
         logger.warning("host mount refused: \(why); \(fix)", metadata: meta(path))
-        return FsError(errno)
+        return Errno(errno)
     }
 
     func meta(_ path: [UInt8], _ extra: Logger.Metadata = [:]) -> Logger.Metadata {

@@ -2,12 +2,13 @@
 import Glibc
 internal import CQtfsSys
 import QtfsProtocol
+import QtfsSystem
 
 extension Backend {
     func mknod(_ r: MknodRequest) throws -> AttrReply {
         try at(r.caller, r.target, write: true, gate: [.create]) { _, t in
             let mode = r.mode & ~(r.umask & 0o7777)
-            try t.withName { n in try sys { mknodat(t.dir, n, mode, dev_t(r.rdev)) } }
+            try t.withName { n in try sys("mknodat") { mknodat(t.dir, n, mode, dev_t(r.rdev)) } }
             return AttrReply(attr: try attr(t))
         }
     }
@@ -15,17 +16,17 @@ extension Backend {
     func mkdir(_ r: MkdirRequest) throws -> AttrReply {
         try at(r.caller, r.target, write: true, gate: [.mkdir]) { _, t in
             let mode = r.mode & 0o7777 & ~r.umask
-            try t.withName { n in try sys { mkdirat(t.dir, n, mode) } }
+            try t.withName { n in try sys("mkdirat") { mkdirat(t.dir, n, mode) } }
             return AttrReply(attr: try attr(t))
         }
     }
 
-    /// `onLoop`: only an unlink that frees little memory and waits for no device stays on
-    /// the loop (a small file on tmpfs); anything else goes to a worker.
-    func unlink(_ r: PathRequest, directory: Bool, onLoop: Bool = false) throws -> EmptyReply {
+    /// `.mustNotWait`: only an unlink that frees little memory and waits for no device is
+    /// made (a small file on tmpfs); anything else throws `WouldWait`.
+    func unlink(_ r: PathRequest, directory: Bool, _ waiting: Waiting) throws -> EmptyReply {
         try at(r.caller, r.target, write: true, gate: [directory ? .rmdir : .unlink]) { _, t in
-            if onLoop && !(try t.withName { n in isCheapUnlink(t.dir, n) }) { throw NeedsWorker() }
-            try t.withName { n in try sys { unlinkat(t.dir, n, directory ? AT_REMOVEDIR : 0) } }
+            if waiting == .mustNotWait && !(try t.withName { n in isCheapUnlink(t.dir, n) }) { throw WouldWait() }
+            try t.withName { n in try sys("unlinkat") { unlinkat(t.dir, n, directory ? AT_REMOVEDIR : 0) } }
             return EmptyReply()
         }
     }
@@ -41,33 +42,33 @@ extension Backend {
     func symlink(_ r: SymlinkRequest) throws -> AttrReply {
         try at(r.caller, r.target, write: true, gate: [.create]) { _, t in
             try r.linkTarget.withCStr { contents in
-                try t.withName { n in try sys { symlinkat(contents, t.dir, n) } }
+                try t.withName { n in try sys("symlinkat") { symlinkat(contents, t.dir, n) } }
             }
             return AttrReply(attr: try attr(t))
         }
     }
 
     func rename(_ r: TwoPathRequest) throws -> EmptyReply {
-        guard r.from.export == r.to.export else { throw FsError(EXDEV) }
+        guard r.from.export == r.to.export else { throw Errno(EXDEV) }
         return try at(r.caller, r.from, write: true, gate: [.rename]) { e, from in
             let to = try PathCheck.resolve(e, r.to.path)
             try require([.rename], to, r.to.path)
             try from.withName { a in
-                try to.withName { b in try sys { qtfs_renameat2(from.dir, a, to.dir, b, r.flags) } }
+                try to.withName { b in try sys("renameat2") { qtfs_renameat2(from.dir, a, to.dir, b, r.flags) } }
             }
             return EmptyReply()
         }
     }
 
     func link(_ r: TwoPathRequest) throws -> AttrReply {
-        guard r.flags == 0 else { throw FsError(EINVAL) }
-        guard r.from.export == r.to.export else { throw FsError(EXDEV) }
+        guard r.flags == 0 else { throw Errno(EINVAL) }
+        guard r.from.export == r.to.export else { throw Errno(EXDEV) }
         // A new name for a file: it must be one the client may open, in a place it may create in.
         return try at(r.caller, r.from, write: true, gate: [.open]) { e, from in
             let to = try PathCheck.resolve(e, r.to.path)
             try require([.create], to, r.to.path)
             try from.withName { a in
-                try to.withName { b in try sys { linkat(from.dir, a, to.dir, b, 0) } }
+                try to.withName { b in try sys("linkat") { linkat(from.dir, a, to.dir, b, 0) } }
             }
             return AttrReply(attr: try attr(to))
         }

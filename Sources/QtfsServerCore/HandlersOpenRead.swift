@@ -5,12 +5,13 @@ internal import CQtfsSys
 import QtfsProtocol
 
 extension Backend {
-    /// On the loop only an ordinary file whose pages are all in memory is read (RWF_NOWAIT,
-    /// or any tmpfs file); otherwise the file is closed again and the request goes to a
-    /// worker, which reads it blocking: open+read stays one round trip. Pseudo files always
-    /// go to a worker, because reading /proc/PID/cmdline can wait on the target's memory lock.
-    func openRead(_ r: OpenReadRequest, _ handles: HandleTable, onLoop: Bool) throws -> OpenReadReply {
-        let opened = try open(r.open, handles, onLoop: onLoop, pseudoToWorker: true)
+    /// `.mustNotWait`: only an ordinary file whose pages are all in memory is read (RWF_NOWAIT,
+    /// or any tmpfs file); otherwise the file is closed again (`WouldWait`) and the request is
+    /// made again where it may wait: open+read stays one round trip. A pseudo file always
+    /// waits, because reading /proc/PID/cmdline can wait on the target's memory lock.
+    func openRead(_ r: OpenReadRequest, _ handles: HandleTable, _ waiting: Waiting) throws -> OpenReadReply {
+        let noWait = waiting == .mustNotWait
+        let opened = try open(r.open, handles, waiting, pseudoWaits: true)
         let flags = Int32(bitPattern: r.open.flags)
         let readOnly = flags & O_ACCMODE == O_RDONLY && flags & O_TRUNC == 0
         guard readOnly, r.maxBytes > 0, opened.flags & OpenReply.nonSeekable == 0,
@@ -18,21 +19,21 @@ extension Backend {
             return OpenReadReply(opened, content: [])
         }
         let pseudo = opened.flags & OpenReply.directIO != 0
-        let read = pseudo ? (onLoop ? .needsWorker : Self.wholePseudo(h.fd, Int(r.maxBytes)))
-                          : Self.wholeOrdinary(h.fd, Int(r.maxBytes), nowait: onLoop && !h.memoryBacked)
+        let read = pseudo ? (noWait ? .wouldWait : Self.wholePseudo(h.fd, Int(r.maxBytes)))
+                          : Self.wholeOrdinary(h.fd, Int(r.maxBytes), nowait: noWait && !h.memoryBacked)
         let content: [UInt8]
         switch read {
         case .content(let c): content = c
         case .none: return OpenReadReply(opened, content: [])
-        case .needsWorker:
+        case .wouldWait:
             _ = handles.remove(opened.handle)
-            throw NeedsWorker()
+            throw WouldWait()
         }
         return OpenReadReply(OpenReply(handle: opened.handle, flags: opened.flags | OpenReadReply.hasContent),
                              content: content)
     }
 
-    enum WholeRead { case content([UInt8]), none, needsWorker }
+    enum WholeRead { case content([UInt8]), none, wouldWait }
 
     /// An ordinary file's content if it is at most `max` bytes. `nowait`: only pages already
     /// in memory are read (false for tmpfs, which has no RWF_NOWAIT and never waits on a device).
@@ -42,7 +43,7 @@ extension Backend {
         let size = Int(st.st_size)
         var buf = [UInt8](repeating: 0, count: size + 1)   // one more: a file that grew meanwhile is refused
         let n = read(fd, &buf, nowait: nowait)
-        if n < 0 && nowait && (errno == EAGAIN || errno == EOPNOTSUPP) { return .needsWorker }
+        if n < 0 && nowait && (errno == EAGAIN || errno == EOPNOTSUPP) { return .wouldWait }
         guard n >= 0, n <= size else { return .none }
         buf.removeLast(buf.count - n)
         return .content(buf)

@@ -3,6 +3,7 @@
 import Glibc
 internal import CQtfsSys
 import QtfsProtocol
+import QtfsSystem
 
 extension Backend {
     /// Fixed part of an encoded entry: cookie 8, ino 8, type 1, name length 2, hasattr 1.
@@ -11,11 +12,11 @@ extension Backend {
 
     /// Builds the whole response frame (entries are encoded straight into one buffer).
     func readdir(_ r: ReaddirRequest, _ handles: HandleTable, id: UInt64) throws -> [UInt8] {
-        let h = try handle(r.handle, handles)
-        guard h.isDirectory else { throw FsError(ENOTDIR) }
+        let h = try serverHandle(r.handle, handles)
+        guard h.isDirectory else { throw Errno(ENOTDIR) }
         var body = WireWriter(capacity: min(Int(r.maxBytes), 1 << 16) + 512)
         let (count, eof) = try h.dirLock.withLock {
-            try sys { Glibc.lseek(h.fd, off_t(Int64(bitPattern: r.cookie)), SEEK_SET) }
+            try sys("lseek") { Glibc.lseek(h.fd, off_t(Int64(bitPattern: r.cookie)), SEEK_SET) }
             return try fill(&body, h.fd, budget: Int(r.maxBytes), plus: r.plus)
         }
         var w = WireWriter(capacity: Wire.headerSize + 5 + body.bytes.count)
@@ -34,12 +35,12 @@ extension Backend {
         defer { buf.deallocate() }
         var count = 0
         while true {
-            let n = try sys { qtfs_getdents64(dir, buf, bufSize) }
+            let n = try sys("getdents64") { qtfs_getdents64(dir, buf, bufSize) }
             if n == 0 { return (count, true) }
             var at = 0
             while at + 19 < n {
                 let reclen = Int(buf.loadUnaligned(fromByteOffset: at + 16, as: UInt16.self))
-                guard reclen > 19, at + reclen <= n else { throw FsError(EIO) }
+                guard reclen > 19, at + reclen <= n else { throw Errno(EIO) }
                 let rec = UnsafeRawBufferPointer(start: buf + at, count: reclen)
                 if !encode(rec, &w, dir, plus: plus, budget: budget, first: count == 0) { return (count, false) }
                 count += 1

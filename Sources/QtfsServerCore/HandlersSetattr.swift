@@ -4,6 +4,7 @@
 import Glibc
 internal import CQtfsSys
 import QtfsProtocol
+import QtfsSystem
 
 extension Backend {
     static let utimeNow = (1 << 30) - 1    // UTIME_NOW, a macro Swift cannot import
@@ -13,13 +14,13 @@ extension Backend {
     func setattr(_ r: SetattrRequest, _ handles: HandleTable) throws -> AttrReply {
         let handle: OpenHandle?
         if r.handle != 0 {
-            guard let h = handles.get(r.handle) else { throw FsError(EBADF) }
+            guard let h = handles.get(r.handle) else { throw Errno(EBADF) }
             handle = h
         } else {
             handle = nil
         }
         return try at(r.caller, r.target, write: true, gate: [.setattr]) { _, t in
-            let fd = try handle.map { h in try sys { dup(h.fd) } } ?? openPath(t)
+            let fd = try handle.map { h in try sys("dup") { dup(h.fd) } } ?? openPath(t)
             defer { close(fd) }
             try apply(r, fd: fd, viaHandle: handle != nil, t)
             return AttrReply(attr: try pseudo.attr(fd: fd))
@@ -31,22 +32,22 @@ extension Backend {
         let v = r.valid
         if v.contains(.uid) || v.contains(.gid) {
             let uid = v.contains(.uid) ? r.uid : UInt32.max, gid = v.contains(.gid) ? r.gid : UInt32.max
-            try sys { fchownat(fd, "", uid, gid, AT_EMPTY_PATH) }
+            try sys("fchownat") { fchownat(fd, "", uid, gid, AT_EMPTY_PATH) }
         }
         var clearSetId = false
         if v.contains(.mode) {
             do {
                 try chmod(r.mode & 0o7777, fd: fd, viaHandle: viaHandle)
-            } catch let e as FsError where e.errno == EPERM && Self.onlyClearsSetId(r.mode & 0o7777, fd: fd) {
+            } catch let e as Errno where e.code == EPERM && Self.onlyClearsSetId(r.mode & 0o7777, fd: fd) {
                 clearSetId = true
             }
         }
         if v.contains(.size) {
-            guard r.size <= UInt64(Int64.max) else { throw FsError(EINVAL) }
+            guard r.size <= UInt64(Int64.max) else { throw Errno(EINVAL) }
             try truncate(r.size, fd: fd, viaHandle: viaHandle, t)
         }
         if let times = times(r) {
-            try sys { times.withUnsafeBufferPointer { utimensat(fd, "", $0.baseAddress, AT_EMPTY_PATH) } }
+            try sys("utimensat") { times.withUnsafeBufferPointer { utimensat(fd, "", $0.baseAddress, AT_EMPTY_PATH) } }
         }
         if clearSetId {   // last: it leaves this thread with the server's credentials
             try Credentials.asServer()
@@ -55,7 +56,7 @@ extension Backend {
     }
 
     private func chmod(_ mode: UInt32, fd: Int32, viaHandle: Bool) throws {
-        try sys { viaHandle ? fchmod(fd, mode) : qtfs_fchmod_opath(fd, mode) }
+        try sys("fchmod") { viaHandle ? fchmod(fd, mode) : qtfs_fchmod_opath(fd, mode) }
     }
 
     /// Before a write or truncate by a user without CAP_FSETID, the FUSE kernel clears
@@ -77,13 +78,13 @@ extension Backend {
 
     private func truncate(_ size: UInt64, fd: Int32, viaHandle: Bool, _ t: borrowing Resolved) throws {
         if viaHandle {
-            try sys { ftruncate(fd, off_t(size)) }
+            try sys("ftruncate") { ftruncate(fd, off_t(size)) }
             return
         }
         // O_NONBLOCK: a fifo must not block the worker; O_NOFOLLOW: never leave the export.
-        let wfd = try t.withName { n in try sys { openat(t.dir, n, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) } }
+        let wfd = try t.withName { n in try sys("openat") { openat(t.dir, n, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) } }
         defer { close(wfd) }
-        try sys { ftruncate(wfd, off_t(size)) }
+        try sys("ftruncate") { ftruncate(wfd, off_t(size)) }
     }
 
     private func times(_ r: SetattrRequest) -> [timespec]? {

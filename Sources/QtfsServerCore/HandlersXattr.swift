@@ -5,6 +5,7 @@
 import Glibc
 internal import CQtfsSys
 import QtfsProtocol
+import QtfsSystem
 
 extension Backend {
     private func withXattrPath<T>(_ t: borrowing Resolved, ifSymlink: () throws -> T,
@@ -17,10 +18,10 @@ extension Backend {
 
     func getxattr(_ r: XattrGetRequest) throws -> XattrReply {
         try at(r.caller, r.target, gate: [.read]) { _, t in
-            try withXattrPath(t, ifSymlink: { throw FsError(ENODATA) }) { path in
+            try withXattrPath(t, ifSymlink: { throw Errno(ENODATA) }) { path in
                 try r.name.withCStr { name in
                     var buf = [UInt8](repeating: 0, count: Int(r.size))
-                    let n = try sys { buf.withUnsafeMutableBytes { CQtfsSys.getxattr(path, name, $0.baseAddress, $0.count) } }
+                    let n = try sys("getxattr") { buf.withUnsafeMutableBytes { CQtfsSys.getxattr(path, name, $0.baseAddress, $0.count) } }
                     return XattrReply(size: UInt32(n), data: r.size == 0 ? [] : Array(buf[0..<n]))
                 }
             }
@@ -31,7 +32,7 @@ extension Backend {
         try at(r.caller, r.target, gate: [.read]) { _, t in
             try withXattrPath(t, ifSymlink: { XattrReply(size: 0, data: []) }) { path in
                 var buf = [UInt8](repeating: 0, count: Int(r.size))
-                let n = try sys { buf.withUnsafeMutableBytes { CQtfsSys.listxattr(path, $0.baseAddress, $0.count) } }
+                let n = try sys("listxattr") { buf.withUnsafeMutableBytes { CQtfsSys.listxattr(path, $0.baseAddress, $0.count) } }
                 return XattrReply(size: UInt32(n), data: r.size == 0 ? [] : Array(buf[0..<n]))
             }
         }
@@ -39,9 +40,9 @@ extension Backend {
 
     func setxattr(_ r: SetxattrRequest) throws -> EmptyReply {
         try at(r.caller, r.target, write: true, gate: [.setxattr]) { _, t in
-            try withXattrPath(t, ifSymlink: { throw FsError(EPERM) }) { path in
+            try withXattrPath(t, ifSymlink: { throw Errno(EPERM) }) { path in
                 try r.name.withCStr { name in
-                    try sys { r.value.withUnsafeBytes { CQtfsSys.setxattr(path, name, $0.baseAddress, $0.count, Int32(r.flags)) } }
+                    try sys("setxattr") { r.value.withUnsafeBytes { CQtfsSys.setxattr(path, name, $0.baseAddress, $0.count, Int32(r.flags)) } }
                 }
                 return EmptyReply()
             }
@@ -50,8 +51,8 @@ extension Backend {
 
     func removexattr(_ r: RemovexattrRequest) throws -> EmptyReply {
         try at(r.caller, r.target, write: true, gate: [.setxattr]) { _, t in
-            try withXattrPath(t, ifSymlink: { throw FsError(EPERM) }) { path in
-                try r.name.withCStr { name in try sys { CQtfsSys.removexattr(path, name) } }
+            try withXattrPath(t, ifSymlink: { throw Errno(EPERM) }) { path in
+                try r.name.withCStr { name in try sys("removexattr") { CQtfsSys.removexattr(path, name) } }
                 return EmptyReply()
             }
         }

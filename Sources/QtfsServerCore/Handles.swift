@@ -5,6 +5,7 @@
 import Glibc
 internal import CQtfsSys
 import QtfsProtocol
+import QtfsSystem
 
 final class OpenHandle: @unchecked Sendable {
     let fd: Int32
@@ -46,8 +47,8 @@ final class HandleTable: @unchecked Sendable {
     /// handle is then dropped, closing its fd).
     func add(_ h: OpenHandle) throws -> UInt64 {
         try lock.withLock {
-            guard !closed else { throw FsError(EBADF) }
-            guard open.count < limit else { throw FsError(EMFILE) }
+            guard !closed else { throw Errno(EBADF) }
+            guard open.count < limit else { throw Errno(EMFILE) }
             let id = next
             next &+= 1
             open[id] = h

@@ -4,13 +4,14 @@ import Glibc
 internal import CQtfsSys
 import Logging
 import QtfsProtocol
+import QtfsSystem
 
 extension HostMounts {
     /// A new mount: a type from HostMountTypes.allowed, and for overlay every layer
     /// directory confined to an export (a written one to a writable export).
     func checkNewMount(_ r: HostMountRequest) throws {
         guard !r.fstype.isEmpty, !r.fstype.contains(0), !r.source.contains(0), !r.data.contains(0) else {
-            throw FsError(EINVAL)
+            throw Errno(EINVAL)
         }
         let type = String(decoding: r.fstype, as: UTF8.self)
         guard HostMountTypes.allowed.contains(type) else {
@@ -25,15 +26,15 @@ extension HostMounts {
             do {
                 let (e, rel) = try HostPath.locate(backend.exports, r.caller, path)
                 // The kernel reads (and writes) the layers as root: a squashed export stays out.
-                if e.rootSquash { throw FsError(EPERM) }
-                if OverlayOptions.writtenKeys.contains(key) && e.readOnly { throw FsError(EROFS) }
+                if e.rootSquash { throw Errno(EPERM) }
+                if OverlayOptions.writtenKeys.contains(key) && e.readOnly { throw Errno(EROFS) }
                 try Credentials.asCaller(r.caller, squash: false) {
                     if !rel.isEmpty { close(try PathCheck.openBeneath(e.fd, rel[...])) }
                 }
-            } catch let e as FsError {
-                let errno = [ENOENT, ENOTDIR, EROFS, EPERM].contains(e.errno) ? e.errno : EACCES
+            } catch let e as Errno {
+                let errno = [ENOENT, ENOTDIR, EROFS, EPERM].contains(e.code) ? e.code : EACCES
                 throw refuse(errno, "overlay \(key) \(String(decoding: path, as: UTF8.self)) is not a directory inside an export "
-                             + "(\(String(cString: strerror(e.errno))))", r.target,
+                             + "(\(String(cString: strerror(e.code))))", r.target,
                              fix: "give overlay only directories inside the exports (symlinks in them must stay inside)")
             }
         }
@@ -58,7 +59,7 @@ extension HostMounts {
         guard result == 0 else {
             let e = errno
             logger.notice("host mount failed", metadata: meta(r.target, details.merging(["error": "\(String(cString: strerror(e)))"]) { a, _ in a }))
-            throw FsError(e)
+            throw Errno(e)
         }
         logger.info("host mount", metadata: meta(r.target, details))
     }

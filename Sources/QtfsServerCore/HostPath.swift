@@ -6,6 +6,7 @@
 import Glibc
 internal import CQtfsSys
 import QtfsProtocol
+import QtfsSystem
 
 enum HostPath {
     /// As the kernel's MAXSYMLINKS.
@@ -20,7 +21,7 @@ enum HostPath {
         if rel.isEmpty { return (e, rel) }
         do {
             _ = try Credentials.asCaller(caller, squash: e.rootSquash) { close(try PathCheck.openBeneath(e.fd, rel[...], flags: 0)) }
-        } catch let error as FsError where error.errno == ELOOP {
+        } catch let error as Errno where error.code == ELOOP {
             return try follow(exports, caller, path)
         } catch {}
         return (e, rel)
@@ -39,7 +40,7 @@ enum HostPath {
             guard let target = try symlinkTarget(exports, caller, joined(done)) else { continue }
             done.removeLast()
             links += 1
-            guard links <= maxLinks else { throw FsError(ELOOP) }
+            guard links <= maxLinks else { throw Errno(ELOOP) }
             if target.first == 0x2F { done = [] }
             pending += components(target).reversed()
         }
@@ -52,13 +53,13 @@ enum HostPath {
     private static func symlinkTarget(_ exports: Exports, _ caller: Caller, _ path: [UInt8]) throws -> [UInt8]? {
         guard let (e, rel) = try? exports.locate(path) else {
             if exports.all.contains(where: { isAbove(path, $0.path) }) { return nil }
-            throw FsError(EACCES)
+            throw Errno(EACCES)
         }
         if rel.isEmpty { return nil }
         return try Credentials.asCaller(caller, squash: e.rootSquash) {
             let r = try PathCheck.resolve(e, rel)
             var st = stat()
-            try r.withName { n in try sys { fstatat(r.dir, n, &st, AT_SYMLINK_NOFOLLOW) } }
+            try r.withName { n in try sys("fstatat") { fstatat(r.dir, n, &st, AT_SYMLINK_NOFOLLOW) } }
             guard Stat.type(st.st_mode) == S_IFLNK else { return nil }
             return try r.withName { try Backend.readlink(r.dir, $0) }
         }

@@ -5,6 +5,7 @@ internal import CQtfsSys
 import Logging
 import QtfsControl
 import QtfsProtocol
+import QtfsSystem
 
 public final class QtfsServer: @unchecked Sendable {
     public let config: ServerConfig
@@ -50,12 +51,12 @@ public final class QtfsServer: @unchecked Sendable {
         }
         let (fd, bound) = try SocketAddress.listen(address: config.listen, port: config.port)
         let completions = try Completions()
-        let dispatcher = Dispatcher(backend: backend, logger: logger)
-        let pool = try WorkerPool(count: max(1, config.workers), dispatcher: dispatcher, completions: completions)
+        let router = Router(backend: backend, logger: logger)
+        let pool = try WorkerPool(count: max(1, config.workers), router: router, completions: completions)
         let engine: Engine
         do {
-            engine = try Engine(listenFd: fd, config: config, logger: logger, pool: pool, dispatcher: dispatcher,
-                                completions: completions, opStats: opStats, connRegistry: connections,
+            engine = try Engine(listenFd: fd, config: config, logger: logger, pool: pool, router: router,
+                                backend: backend, completions: completions, opStats: opStats, connRegistry: connections,
                                 admission: admission)
         } catch {
             close(fd); pool.stop(); throw error
@@ -63,7 +64,7 @@ public final class QtfsServer: @unchecked Sendable {
         self.port = bound
         self.pool = pool
         self.engine = engine
-        loopThread = try startThread { [self] in
+        loopThread = try Threads.start(detached: false) { [self] in
             engine.run()
             lock.withLock { finished = true }
             finishedCond.broadcast()

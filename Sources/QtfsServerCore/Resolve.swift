@@ -5,6 +5,7 @@
 import Glibc
 internal import CQtfsSys
 import QtfsProtocol
+import QtfsSystem
 
 /// A resolved target: a directory fd and a last component ("." for the export root).
 struct Resolved: ~Copyable {
@@ -29,7 +30,7 @@ enum PathCheck {
     /// EINVAL for a leading '/', empty, "." or ".." components; ENAMETOOLONG for length.
     static func validate(_ path: [UInt8]) throws -> Int? {
         if path.isEmpty { return nil }
-        guard path.count <= Wire.maxPath else { throw FsError(ENAMETOOLONG) }
+        guard path.count <= Wire.maxPath else { throw Errno(ENAMETOOLONG) }
         var start = 0, lastSlash: Int? = nil
         for i in 0...path.count where i == path.count || path[i] == 0x2F {
             try component(path[start..<i])
@@ -40,9 +41,9 @@ enum PathCheck {
     }
 
     static func component(_ c: ArraySlice<UInt8>) throws {
-        if c.isEmpty || c.elementsEqual([0x2E]) || c.elementsEqual([0x2E, 0x2E]) { throw FsError(EINVAL) }
-        if c.contains(0) { throw FsError(EINVAL) }
-        if c.count > Wire.maxName { throw FsError(ENAMETOOLONG) }
+        if c.isEmpty || c.elementsEqual([0x2E]) || c.elementsEqual([0x2E, 0x2E]) { throw Errno(EINVAL) }
+        if c.contains(0) { throw Errno(EINVAL) }
+        if c.count > Wire.maxName { throw Errno(ENAMETOOLONG) }
     }
 
     /// Opens `path` (relative, validated) beneath `root` as an O_PATH fd with `flags` added.
@@ -54,7 +55,7 @@ enum PathCheck {
                 if fd >= 0 { return fd }
                 let e = errno
                 if e == EINTR || (e == EAGAIN && tries < 8) { tries += 1; continue }
-                throw FsError(e == EXDEV ? EACCES : e)
+                throw Errno(e == EXDEV ? EACCES : e)
             }
         }
     }

@@ -2,6 +2,7 @@
 import Glibc
 internal import CQtfsSys
 import QtfsProtocol
+import QtfsSystem
 
 /// What kind of file system a device holds, as far as serving it goes.
 enum FsKind {
@@ -54,13 +55,13 @@ final class PseudoCache: @unchecked Sendable {
 enum Stat {
     static func at(_ dir: Int32, _ name: UnsafePointer<CChar>) throws -> stat {
         var st = stat()
-        try sys { fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) }
+        try sys("fstatat") { fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) }
         return st
     }
 
     static func fd(_ fd: Int32) throws -> stat {
         var st = stat()
-        try sys { fstat(fd, &st) }
+        try sys("fstat") { fstat(fd, &st) }
         return st
     }
 

@@ -91,12 +91,12 @@ public final class Whitelist: @unchecked Sendable {
         return file
     }
 
-    /// A refusal: logged, answered EACCES (every request path, worker or loop, maps FsError).
-    func denied(_ kind: Kind, _ path: [UInt8]) -> FsError {
+    /// A refusal: logged, answered EACCES (every request path, worker or loop, maps Errno).
+    func denied(_ kind: Kind, _ path: [UInt8]) -> Errno {
         logger?.notice("refused by the whitelist", metadata: [
             "whitelist": "\(kind.rawValue)", "path": "\(String(decoding: path, as: UTF8.self))",
         ])
-        return FsError(EACCES)
+        return Errno(EACCES)
     }
 
     /// The resolved places of one kind, refreshed first when `refresh` is set.

@@ -4,6 +4,7 @@
 import Glibc
 internal import CQtfsSys
 import QtfsProtocol
+import QtfsSystem
 
 final class Completions: @unchecked Sendable {
     let eventfd: Int32
@@ -13,7 +14,7 @@ final class Completions: @unchecked Sendable {
     init() throws {
         // Blocking on purpose: io_uring answers a read on an O_NONBLOCK fd with EAGAIN at
         // once instead of waiting, which would turn the armed read into a busy loop.
-        eventfd = try sys { CQtfsSys.eventfd(0, Int32(EFD_CLOEXEC)) }
+        eventfd = try sys("eventfd") { CQtfsSys.eventfd(0, Int32(EFD_CLOEXEC)) }
     }
     deinit { close(eventfd) }
 
@@ -48,12 +49,12 @@ final class WorkerPool: @unchecked Sendable {
     private var threads: [pthread_t] = []
     private var running = 0   // worker threads that have not returned yet
 
-    init(count: Int, dispatcher: Dispatcher, completions: Completions) throws {
+    init(count: Int, router: Router, completions: Completions) throws {
         for _ in 0..<count {
             lock.withLock { running += 1 }
             do {
-                threads.append(try startThread { [self] in
-                    self.work(dispatcher, completions)
+                threads.append(try Threads.start(detached: false) { [self] in
+                    self.work(router, completions)
                     self.lock.withLock { self.running -= 1 }
                     self.cond.broadcast()
                 })
@@ -76,12 +77,10 @@ final class WorkerPool: @unchecked Sendable {
     func stop(grace: Int = 2) -> Bool {
         lock.withLock { stopping = true }
         cond.broadcast()
-        var deadline = timespec()
-        clock_gettime(CLOCK_REALTIME, &deadline)
-        deadline.tv_sec += grace
+        let deadline = MonotonicClock.now() + Double(grace)
         let allExited = lock.withLock { () -> Bool in
             while running > 0 {
-                if cond.wait(lock, until: deadline) == ETIMEDOUT { break }
+                if !cond.wait(lock, until: deadline) { break }
             }
             return running == 0
         }
@@ -101,9 +100,9 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    private func work(_ dispatcher: Dispatcher, _ completions: Completions) {
+    private func work(_ router: Router, _ completions: Completions) {
         while let job = next() {
-            let frame = dispatcher.run(job)
+            let frame = router.onWorker(job)
             completions.push(conn: job.conn, frame: OutBuffer(copying: frame))
         }
     }
