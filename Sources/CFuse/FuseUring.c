@@ -1,0 +1,362 @@
+// FUSE over io_uring under libfuse 3.14 (see include/FuseUring.h).
+//
+// Each ring entry has its own thread and its own small ring (IORING_SETUP_SQE128, for the
+// 80-byte URING_CMD argument): the thread waits for a request in its entry, rebuilds the
+// linear /dev/fuse layout in front of the payload (header + first argument, copied; the
+// payload stays in place), hands it to fuse_session_process_buf, and once the reply is in
+// the entry commits it and fetches the next request in one COMMIT_AND_FETCH. libfuse writes
+// every reply through our writev hook, which finds the entry by the reply's unique; replies
+// to requests read from /dev/fuse go there as before. A thread per entry, not per queue,
+// keeps the blocking operations (a network round trip each) from serialising a CPU's queue.
+#define _GNU_SOURCE
+#include <liburing.h>
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysinfo.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/fuse.h>
+#include "CFuse.h"
+#include "FuseUring.h"
+#include "fuse_uring_abi.h"
+
+// Room in front of the payload for fuse_in_header and the largest first argument.
+#define FRONT (sizeof(struct fuse_in_header) + QTFS_FUSE_URING_OP_IN_OUT_SZ)
+
+struct entry {
+    struct io_uring ring;
+    pthread_t thread;
+    unsigned qid;
+    struct iovec iov[2];                     // header buffer, payload: given at REGISTER
+    struct qtfs_fuse_uring_req_header *hdr;
+    char *buf;                               // FRONT bytes, then the payload buffer
+    _Atomic uint64_t unique;                 // the request being answered; 0: none
+    pthread_mutex_t lock;
+    pthread_cond_t replied_cond;
+    int replied;
+};
+
+static struct {
+    struct fuse_session *se;
+    int fd;
+    unsigned per_queue, queues, count;
+    int explicit_request;
+    qtfs_fuse_uring_log_fn log;
+    uint64_t init_unique;
+    int kernel_offers;
+    size_t payload_size;
+    struct entry *entries;
+    _Atomic int registered, failed, stopping, active, started;
+    _Atomic uint64_t served;
+} g;
+
+static __thread struct entry *current_entry;
+
+static void say(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(int level, const char *fmt, ...) {
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (g.log) g.log(level, line);
+}
+
+/// The kernel makes one queue per possible CPU and routes a request to its caller's CPU.
+static unsigned possible_cpus(void) {
+    FILE *f = fopen("/sys/devices/system/cpu/possible", "r");
+    unsigned lo = 0, hi = 0;
+    int n = f ? fscanf(f, "%u-%u", &lo, &hi) : 0;
+    if (f) fclose(f);
+    if (n == 2) return hi + 1;
+    if (n == 1) return lo + 1;
+    return (unsigned)get_nprocs_conf();
+}
+
+static size_t iov_total(const struct iovec *iov, int count) {
+    size_t n = 0;
+    for (int i = 0; i < count; i++) n += iov[i].iov_len;
+    return n;
+}
+
+/// Copies the iovecs, skipping their first `skip` bytes, to `dst` (room for `room`).
+static size_t gather(char *dst, size_t room, const struct iovec *iov, int count, size_t skip) {
+    size_t n = 0;
+    for (int i = 0; i < count; i++) {
+        const char *p = iov[i].iov_base;
+        size_t len = iov[i].iov_len;
+        if (skip >= len) { skip -= len; continue; }
+        p += skip; len -= skip; skip = 0;
+        if (len > room - n) len = room - n;
+        memcpy(dst + n, p, len);
+        n += len;
+    }
+    return n;
+}
+
+// ---- the /dev/fuse hooks ----
+
+static ssize_t dev_read(int fd, void *buf, size_t len, void *userdata) {
+    (void)userdata;
+    ssize_t n = read(fd, buf, len);
+    const struct fuse_in_header *in = buf;
+    if (n >= (ssize_t)(sizeof *in + offsetof(struct fuse_init_in, unused)) && in->opcode == FUSE_INIT) {
+        const struct fuse_init_in *arg = (const void *)(in + 1);
+        g.init_unique = in->unique;
+        g.kernel_offers = (arg->flags & FUSE_INIT_EXT) && (arg->flags2 & QTFS_FUSE_OVER_IO_URING_FLAGS2);
+    }
+    return n;
+}
+
+static void start_queues(void);
+
+/// Accepts the ring in libfuse's INIT reply when the kernel offered it, and notes the
+/// sizes the kernel will require of each entry's payload buffer.
+static ssize_t init_reply(int fd, struct iovec *iov, int count) {
+    char msg[sizeof(struct fuse_out_header) + sizeof(struct fuse_init_out)] = {0};
+    size_t total = iov_total(iov, count);
+    if (total > sizeof msg || total < sizeof msg - sizeof(uint32_t) * 7) return writev(fd, iov, count);
+    gather(msg, sizeof msg, iov, count, 0);
+    struct fuse_out_header *out = (void *)msg;
+    struct fuse_init_out *arg = (void *)(out + 1);
+    int accept = out->error == 0 && g.kernel_offers;
+    if (accept) {
+        arg->flags |= FUSE_INIT_EXT;
+        arg->flags2 |= QTFS_FUSE_OVER_IO_URING_FLAGS2;
+        size_t pages = (size_t)(arg->max_pages ? arg->max_pages : 1) * (size_t)sysconf(_SC_PAGESIZE);
+        size_t size = arg->max_write > pages ? arg->max_write : pages;
+        g.payload_size = size > FUSE_MIN_READ_BUFFER ? size : FUSE_MIN_READ_BUFFER;
+    }
+    ssize_t n = write(fd, msg, total);
+    if (n < 0) return n;
+    if (accept) start_queues();
+    else say(g.explicit_request, "FUSE over io_uring: the kernel did not offer it (enable it with `echo Y > "
+             "/sys/module/fuse/parameters/enable_uring` before mounting); requests go through /dev/fuse");
+    return n;
+}
+
+static struct entry *entry_for(uint64_t unique) {
+    struct entry *e = current_entry;
+    if (e && atomic_load_explicit(&e->unique, memory_order_acquire) == unique) return e;
+    for (unsigned i = 0; i < g.count && g.entries; i++)
+        if (atomic_load_explicit(&g.entries[i].unique, memory_order_acquire) == unique) return &g.entries[i];
+    return NULL;
+}
+
+/// A reply to a ring request: header to the entry's header buffer, the rest to its payload.
+static ssize_t ring_reply(struct entry *e, struct iovec *iov, int count) {
+    size_t total = iov_total(iov, count);
+    size_t oh = sizeof(struct fuse_out_header);
+    if (total < oh || total - oh > g.payload_size) { errno = EINVAL; return -1; }
+    gather(e->hdr->in_out, oh, iov, count, 0);
+    gather(e->buf + FRONT, g.payload_size, iov, count, oh);
+    e->hdr->ring_ent_in_out.payload_sz = (uint32_t)(total - oh);
+    pthread_mutex_lock(&e->lock);
+    e->replied = 1;
+    pthread_cond_signal(&e->replied_cond);
+    pthread_mutex_unlock(&e->lock);
+    return (ssize_t)total;
+}
+
+static ssize_t dev_writev(int fd, struct iovec *iov, int count, void *userdata) {
+    (void)userdata;
+    const struct fuse_out_header *out = iov[0].iov_base;
+    if (iov[0].iov_len >= sizeof *out && out->unique != 0) {
+        struct entry *e = entry_for(out->unique);
+        if (e) return ring_reply(e, iov, count);
+        if (out->unique == g.init_unique) return init_reply(fd, iov, count);
+    }
+    return writev(fd, iov, count);
+}
+
+// ---- one ring entry ----
+
+static void prep_cmd(struct entry *e, uint32_t op, uint64_t commit_id) {
+    struct io_uring_sqe *sqe = io_uring_get_sqe(&e->ring);   // never NULL: one in flight
+    memset(sqe, 0, 2 * sizeof *sqe);                          // SQE128: the cmd area too
+    sqe->opcode = IORING_OP_URING_CMD;
+    sqe->fd = g.fd;
+    sqe->cmd_op = op;
+    if (op == QTFS_FUSE_IO_URING_CMD_REGISTER) {
+        sqe->addr = (uint64_t)(uintptr_t)e->iov;
+        sqe->len = 2;
+    }
+    struct qtfs_fuse_uring_cmd_req *req = (void *)sqe->cmd;
+    req->qid = (uint16_t)e->qid;
+    req->commit_id = commit_id;
+}
+
+/// Submits what is queued and waits for the entry's completion; a second's timeout lets
+/// the thread see a stop request. Returns the completion's result, or -ETIME.
+static int submit_wait(struct entry *e, int submit) {
+    struct __kernel_timespec ts = {.tv_sec = 1};
+    struct io_uring_cqe *cqe = NULL;
+    int r = submit ? io_uring_submit_and_wait_timeout(&e->ring, &cqe, 1, &ts, NULL)
+                   : io_uring_wait_cqe_timeout(&e->ring, &cqe, &ts);
+    if (r < 0 && r != -ETIME && r != -EINTR) return r;
+    if (!cqe) return -ETIME;
+    int res = cqe->res;
+    io_uring_cqe_seen(&e->ring, cqe);
+    return res;
+}
+
+/// Rebuilds the request as read(2) on /dev/fuse would have returned it and lets libfuse
+/// run it; returns once the reply is in the entry (the operation may answer later, from
+/// another thread).
+static void serve_request(struct entry *e) {
+    struct fuse_in_header *in = (void *)e->hdr->in_out;
+    uint32_t payload = e->hdr->ring_ent_in_out.payload_sz;
+    size_t first = in->len >= sizeof *in + payload ? in->len - sizeof *in - payload : SIZE_MAX;
+    if (first > QTFS_FUSE_URING_OP_IN_OUT_SZ || payload > g.payload_size) {
+        struct fuse_out_header *out = (void *)e->hdr->in_out;
+        uint64_t unique = in->unique;
+        say(1, "FUSE over io_uring: malformed ring request (opcode %u, len %u, payload %u): answered EIO",
+            in->opcode, in->len, payload);
+        *out = (struct fuse_out_header){.len = sizeof *out, .error = -EIO, .unique = unique};
+        e->hdr->ring_ent_in_out.payload_sz = 0;
+        return;
+    }
+    char *start = e->buf + FRONT - first - sizeof *in;
+    memcpy(start, in, sizeof *in);
+    memcpy(start + sizeof *in, e->hdr->op_in, first);
+    struct fuse_buf fb = {.size = sizeof *in + first + payload, .mem = start};
+    e->replied = 0;
+    atomic_store_explicit(&e->unique, in->unique, memory_order_release);
+    fuse_session_process_buf(g.se, &fb);
+    pthread_mutex_lock(&e->lock);
+    while (!e->replied) pthread_cond_wait(&e->replied_cond, &e->lock);
+    pthread_mutex_unlock(&e->lock);
+    atomic_store_explicit(&e->unique, 0, memory_order_release);
+}
+
+static void pin(unsigned cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    pthread_setaffinity_np(pthread_self(), sizeof set, &set);   // an offline CPU: stays unpinned
+}
+
+static void note_active(void) {
+    if (atomic_fetch_add(&g.registered, 1) + 1 == (int)g.count && !atomic_load(&g.failed)) {
+        atomic_store(&g.active, 1);
+        say(0, "FUSE over io_uring: %u queues of %u entries registered; requests go through the ring",
+            g.queues, g.per_queue);
+    }
+}
+
+static void note_failure(const char *what, int err) {
+    if (atomic_exchange(&g.failed, 1) == 0)
+        say(1, "FUSE over io_uring: %s failed (%s); requests go through /dev/fuse", what, strerror(-err));
+    atomic_store(&g.active, 0);
+}
+
+/// REGISTER; a refusal comes back at once, an accepted entry completes only with its
+/// first request. Returns that completion's result, or -ETIME while waiting.
+static int register_entry(struct entry *e) {
+    prep_cmd(e, QTFS_FUSE_IO_URING_CMD_REGISTER, 0);
+    int r = io_uring_submit(&e->ring);
+    if (r < 0) return r;
+    struct io_uring_cqe *cqe = NULL;
+    if (io_uring_peek_cqe(&e->ring, &cqe) == 0 && cqe) {
+        int res = cqe->res;
+        io_uring_cqe_seen(&e->ring, cqe);
+        if (res < 0) return res;
+        note_active();
+        return res;
+    }
+    note_active();
+    return -ETIME;
+}
+
+static void *entry_thread(void *arg) {
+    struct entry *e = arg;
+    current_entry = e;
+    pin(e->qid);
+    int res = register_entry(e);
+    if (res < 0 && res != -ETIME) {
+        note_failure("registering the ring entries", res);
+        return NULL;
+    }
+    int submit = 0;
+    while (!atomic_load(&g.stopping)) {
+        if (res == -ETIME) { res = submit_wait(e, submit); submit = 0; continue; }
+        if (res < 0) break;   // -ENOTCONN: unmounted; -ECANCELED: ring closing
+        serve_request(e);
+        atomic_fetch_add_explicit(&g.served, 1, memory_order_relaxed);
+        prep_cmd(e, QTFS_FUSE_IO_URING_CMD_COMMIT_AND_FETCH, e->hdr->ring_ent_in_out.commit_id);
+        res = submit_wait(e, 1);
+    }
+    if (res < 0 && res != -ETIME && res != -ENOTCONN && res != -ECANCELED && !atomic_load(&g.stopping))
+        note_failure("a ring commit", res);
+    return NULL;
+}
+
+// ---- setup and teardown ----
+
+static int setup_entry(struct entry *e, unsigned qid) {
+    e->qid = qid;
+    pthread_mutex_init(&e->lock, NULL);
+    pthread_cond_init(&e->replied_cond, NULL);
+    int r = io_uring_queue_init(4, &e->ring, IORING_SETUP_SQE128);
+    if (r < 0) return r;
+    if (posix_memalign((void **)&e->hdr, 64, sizeof *e->hdr) || posix_memalign((void **)&e->buf, 4096, FRONT + g.payload_size))
+        return -ENOMEM;
+    memset(e->hdr, 0, sizeof *e->hdr);
+    e->iov[0] = (struct iovec){.iov_base = e->hdr, .iov_len = sizeof *e->hdr};
+    e->iov[1] = (struct iovec){.iov_base = e->buf + FRONT, .iov_len = g.payload_size};
+    return 0;
+}
+
+/// Runs on the thread that wrote the INIT reply: the kernel has the connection's sizes now
+/// (a REGISTER before that is refused with EAGAIN).
+static void start_queues(void) {
+    if (atomic_exchange(&g.started, 1)) return;
+    g.queues = possible_cpus();
+    g.count = g.queues * g.per_queue;
+    struct entry *entries = calloc(g.count, sizeof *entries);
+    if (!entries) { note_failure("allocating the ring entries", -ENOMEM); return; }
+    for (unsigned i = 0; i < g.count; i++) {
+        int r = setup_entry(&entries[i], i / g.per_queue);
+        if (r < 0) { note_failure("creating the ring entries", r); g.count = i; break; }
+    }
+    g.entries = entries;
+    for (unsigned i = 0; i < g.count && !atomic_load(&g.failed); i++) {
+        int r = pthread_create(&entries[i].thread, NULL, entry_thread, &entries[i]);
+        if (r) { note_failure("starting the ring threads", -r); g.count = i; }
+    }
+}
+
+int qtfs_fuse_uring_attach(struct fuse_session *se, unsigned entries_per_queue, int explicit_request,
+                           qtfs_fuse_uring_log_fn log) {
+    static const struct fuse_custom_io io = {.writev = dev_writev, .read = dev_read};
+    g.se = se;
+    g.fd = fuse_session_fd(se);
+    g.per_queue = entries_per_queue ? entries_per_queue : 1;
+    g.explicit_request = explicit_request;
+    g.log = log;
+    return fuse_session_custom_io(se, &io, g.fd);
+}
+
+void qtfs_fuse_uring_stop(unsigned wait_ms) {
+    atomic_store(&g.stopping, 1);
+    atomic_store(&g.active, 0);
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += wait_ms / 1000;
+    deadline.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) { deadline.tv_sec++; deadline.tv_nsec -= 1000000000L; }
+    for (unsigned i = 0; i < g.count && g.entries; i++) {
+        if (pthread_timedjoin_np(g.entries[i].thread, NULL, &deadline) == 0) io_uring_queue_exit(&g.entries[i].ring);
+    }
+}
+
+int qtfs_fuse_uring_active(void) { return atomic_load(&g.active); }
+uint64_t qtfs_fuse_uring_served(void) { return atomic_load_explicit(&g.served, memory_order_relaxed); }
+unsigned qtfs_fuse_uring_queues(void) { return atomic_load(&g.active) ? g.queues : 0; }

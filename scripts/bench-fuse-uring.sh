@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# scripts/bench-fuse-uring.sh [N]: FUSE over io_uring against the /dev/fuse loop, same run,
+# same server. Two qtfs-fuse mounts of one export (attr and entry timeouts 0, so every
+# call reaches qtfs-fuse): one with -o uring (enable_uring turned on as root for its mount,
+# then put back), one with -o nouring. Per round, alternating the mounts, it times N stat(2),
+# N 4 KiB O_DIRECT preads, N creates (open O_CREAT|O_EXCL + close) and N unlinks, and prints
+# the median of 5 rounds per operation in microseconds and the ratio /dev/fuse : io_uring.
+set -euo pipefail
+BIN=${QTFS_BIN:-$(cd "$(dirname "$0")/.." && pwd)/.build/release}
+PARAM=/sys/module/fuse/parameters/enable_uring
+[ -w "$PARAM" ] || { echo "needs root and a kernel with CONFIG_FUSE_IO_URING ($PARAM)" >&2; exit 1; }
+ORIG=$(cat "$PARAM")
+W=$(mktemp -d /tmp/qtfs-uring-bench.XXXXXX)
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+SP="" PIDS=()
+cleanup() {
+    echo "$ORIG" > "$PARAM" || true
+    fusermount3 -uz "$W/ring" 2>/dev/null || true
+    fusermount3 -uz "$W/dev" 2>/dev/null || true
+    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+    [ -n "$SP" ] && kill "$SP" 2>/dev/null && wait "$SP" 2>/dev/null || true
+    rm -rf "$W"
+}
+trap cleanup EXIT
+mkdir -p "$W/exp/ring" "$W/exp/dev" "$W/ring" "$W/dev"
+head -c 1048576 /dev/urandom > "$W/exp/f"
+"$BIN/qtfs-server" --generate-key "$W/k" >/dev/null
+"$BIN/qtfs-server" --listen 127.0.0.1 --port "$PORT" --key "$W/k" --export "$W/exp" >"$W/server.log" 2>&1 & SP=$!
+for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
+mount_one() {  # DIR LOOP
+    "$BIN/qtfs-fuse" -f -o "server=127.0.0.1:$PORT,key=$W/k,attr_timeout=0,entry_timeout=0,$2" "$W/exp" "$W/$1" >"$W/$1.log" 2>&1 &
+    PIDS+=($!)
+    for _ in $(seq 100); do mountpoint -q "$W/$1" && return 0; sleep 0.1; done
+    cat "$W/$1.log" >&2; echo "qtfs-fuse did not mount $1" >&2; exit 1
+}
+echo Y > "$PARAM"
+mount_one ring uring
+mount_one dev nouring
+echo "$ORIG" > "$PARAM"
+"$BIN/qtinfo" --status -C "$W/ring" | grep "request loop" | sed 's/^ */ring mount: /'
+"$BIN/qtinfo" --status -C "$W/dev" | grep "request loop" | sed 's/^ */dev mount: /'
+python3 - "$W" "${1:-5000}" <<'PY'
+import mmap, os, statistics, sys, time
+w, n = sys.argv[1], int(sys.argv[2])
+buf = mmap.mmap(-1, 4096)
+
+def per_call(op):
+    t = time.perf_counter()
+    for i in range(n): op(i)
+    return (time.perf_counter() - t) / n * 1e6
+
+def round_for(mnt, r):
+    f = f"{w}/{mnt}/f"
+    d = f"{w}/{mnt}/{mnt}"
+    out = {"stat": per_call(lambda i: os.stat(f))}
+    fd = os.open(f, os.O_RDONLY | os.O_DIRECT)
+    out["read4k"] = per_call(lambda i: os.preadv(fd, [buf], (i % 256) * 4096))
+    os.close(fd)
+    out["create"] = per_call(lambda i: os.close(os.open(f"{d}/r{r}-{i}", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)))
+    out["unlink"] = per_call(lambda i: os.unlink(f"{d}/r{r}-{i}"))
+    return out
+
+res = {"ring": [], "dev": []}
+for r in range(5):
+    for mnt in (("ring", "dev") if r % 2 == 0 else ("dev", "ring")):
+        res[mnt].append(round_for(mnt, r))
+print(f"{'op':8} {'/dev/fuse us':>13} {'io_uring us':>12} {'speed-up':>9}   (median of 5 rounds, {n} calls each)")
+for op in ("stat", "read4k", "create", "unlink"):
+    dev = statistics.median(x[op] for x in res["dev"])
+    ring = statistics.median(x[op] for x in res["ring"])
+    print(f"{op:8} {dev:13.1f} {ring:12.1f} {dev / ring:8.2f}x")
+PY
