@@ -275,13 +275,28 @@ static int register_entry(struct entry *e) {
     return -ETIME;
 }
 
+/// Made on the thread that uses it: SINGLE_ISSUER binds the ring to its creator, and with
+/// DEFER_TASKRUN the kernel hands a request to the entry when the thread waits for it,
+/// instead of interrupting the thread wherever it is (and the kernel may lack both).
+static int make_ring(struct entry *e) {
+    unsigned fast = IORING_SETUP_SQE128 | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
+    int r = io_uring_queue_init(4, &e->ring, fast);
+    return r == -EINVAL ? io_uring_queue_init(4, &e->ring, IORING_SETUP_SQE128) : r;
+}
+
 static void *entry_thread(void *arg) {
     struct entry *e = arg;
     current_entry = e;
     pin(e->qid);
-    int res = register_entry(e);
+    int res = make_ring(e);
+    if (res < 0) {
+        note_failure("creating a ring", res);
+        return NULL;
+    }
+    res = register_entry(e);
     if (res < 0 && res != -ETIME) {
         note_failure("registering the ring entries", res);
+        io_uring_queue_exit(&e->ring);
         return NULL;
     }
     int submit = 0;
@@ -295,6 +310,7 @@ static void *entry_thread(void *arg) {
     }
     if (res < 0 && res != -ETIME && res != -ENOTCONN && res != -ECANCELED && !atomic_load(&g.stopping))
         note_failure("a ring commit", res);
+    io_uring_queue_exit(&e->ring);
     return NULL;
 }
 
@@ -304,8 +320,6 @@ static int setup_entry(struct entry *e, unsigned qid) {
     e->qid = qid;
     pthread_mutex_init(&e->lock, NULL);
     pthread_cond_init(&e->replied_cond, NULL);
-    int r = io_uring_queue_init(4, &e->ring, IORING_SETUP_SQE128);
-    if (r < 0) return r;
     if (posix_memalign((void **)&e->hdr, 64, sizeof *e->hdr) || posix_memalign((void **)&e->buf, 4096, FRONT + g.payload_size))
         return -ENOMEM;
     memset(e->hdr, 0, sizeof *e->hdr);
@@ -324,7 +338,7 @@ static void start_queues(void) {
     if (!entries) { note_failure("allocating the ring entries", -ENOMEM); return; }
     for (unsigned i = 0; i < g.count; i++) {
         int r = setup_entry(&entries[i], i / g.per_queue);
-        if (r < 0) { note_failure("creating the ring entries", r); g.count = i; break; }
+        if (r < 0) { note_failure("allocating the ring entries", r); g.count = i; break; }
     }
     g.entries = entries;
     for (unsigned i = 0; i < g.count && !atomic_load(&g.failed); i++) {
@@ -353,7 +367,7 @@ void qtfs_fuse_uring_stop(unsigned wait_ms) {
     deadline.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
     if (deadline.tv_nsec >= 1000000000L) { deadline.tv_sec++; deadline.tv_nsec -= 1000000000L; }
     for (unsigned i = 0; i < g.count && g.entries; i++) {
-        if (pthread_timedjoin_np(g.entries[i].thread, NULL, &deadline) == 0) io_uring_queue_exit(&g.entries[i].ring);
+        pthread_timedjoin_np(g.entries[i].thread, NULL, &deadline);
     }
 }
 
