@@ -2,9 +2,10 @@
 # scripts/bench-fuse-uring.sh [N]: FUSE over io_uring against the /dev/fuse loop, same run,
 # same server. Two qtfs-fuse mounts of one export (attr and entry timeouts 0, so every
 # call reaches qtfs-fuse): one with -o uring (enable_uring turned on as root for its mount,
-# then put back), one with -o nouring. Per round, alternating the mounts, it times N stat(2),
-# N 4 KiB O_DIRECT preads, N creates (open O_CREAT|O_EXCL + close) and N unlinks, and prints
-# the median of 5 rounds per operation in microseconds and the ratio /dev/fuse : io_uring.
+# then put back), one with -o nouring. It times N stat(2), N 4 KiB O_DIRECT
+# preads, N creates (open O_CREAT|O_EXCL + close) and N unlinks on each, and prints
+# per operation the median over batches of 100 calls, the mounts alternating batch by
+# batch (load drift on a shared machine hits both alike), and the ratio /dev/fuse : io_uring.
 set -euo pipefail
 BIN=${QTFS_BIN:-$(cd "$(dirname "$0")/.." && pwd)/.build/release}
 PARAM=/sys/module/fuse/parameters/enable_uring
@@ -39,34 +40,34 @@ mount_one dev nouring
 echo "$ORIG" > "$PARAM"
 "$BIN/qtinfo" --status -C "$W/ring" | grep "request loop" | sed 's/^ */ring mount: /'
 "$BIN/qtinfo" --status -C "$W/dev" | grep "request loop" | sed 's/^ */dev mount: /'
-python3 - "$W" "${1:-5000}" <<'PY'
+python3 - "$W" "${1:-4000}" <<'PY'
 import mmap, os, statistics, sys, time
 w, n = sys.argv[1], int(sys.argv[2])
+BATCH = 100   # calls per batch; the mounts alternate batch by batch, so load drift hits both
 buf = mmap.mmap(-1, 4096)
 
-def per_call(op):
+def batch_us(op, start):
     t = time.perf_counter()
-    for i in range(n): op(i)
-    return (time.perf_counter() - t) / n * 1e6
+    for i in range(start, start + BATCH): op(i)
+    return (time.perf_counter() - t) / BATCH * 1e6
 
-def round_for(mnt, r):
-    f = f"{w}/{mnt}/f"
-    d = f"{w}/{mnt}/{mnt}"
-    out = {"stat": per_call(lambda i: os.stat(f))}
+def ops(mnt):
+    f, d = f"{w}/{mnt}/f", f"{w}/{mnt}/{mnt}"
     fd = os.open(f, os.O_RDONLY | os.O_DIRECT)
-    out["read4k"] = per_call(lambda i: os.preadv(fd, [buf], (i % 256) * 4096))
-    os.close(fd)
-    out["create"] = per_call(lambda i: os.close(os.open(f"{d}/r{r}-{i}", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)))
-    out["unlink"] = per_call(lambda i: os.unlink(f"{d}/r{r}-{i}"))
-    return out
+    return {
+        "stat": lambda i: os.stat(f),
+        "read4k": lambda i: os.preadv(fd, [buf], (i % 256) * 4096),
+        "create": lambda i: os.close(os.open(f"{d}/n{i}", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)),
+        "unlink": lambda i: os.unlink(f"{d}/n{i}"),
+    }
 
-res = {"ring": [], "dev": []}
-for r in range(5):
-    for mnt in (("ring", "dev") if r % 2 == 0 else ("dev", "ring")):
-        res[mnt].append(round_for(mnt, r))
-print(f"{'op':8} {'/dev/fuse us':>13} {'io_uring us':>12} {'speed-up':>9}   (median of 5 rounds, {n} calls each)")
+mounts = {"ring": ops("ring"), "dev": ops("dev")}
+print(f"{'op':8} {'/dev/fuse us':>13} {'io_uring us':>12} {'speed-up':>9}   (median of {n // BATCH} alternating batches of {BATCH})")
 for op in ("stat", "read4k", "create", "unlink"):
-    dev = statistics.median(x[op] for x in res["dev"])
-    ring = statistics.median(x[op] for x in res["ring"])
-    print(f"{op:8} {dev:13.1f} {ring:12.1f} {dev / ring:8.2f}x")
+    times = {"ring": [], "dev": []}
+    for b in range(n // BATCH):
+        order = ("ring", "dev") if b % 2 == 0 else ("dev", "ring")
+        for m in order: times[m].append(batch_us(mounts[m][op], b * BATCH))
+    dev, ring = statistics.median(times["dev"]), statistics.median(times["ring"])
+    print(f"{op:8} {dev:13.1f} {ring:12.1f} {dev / ring:8.2f}x", flush=True)
 PY

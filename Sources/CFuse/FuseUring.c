@@ -29,6 +29,11 @@
 
 // Room in front of the payload for fuse_in_header and the largest first argument.
 #define FRONT (sizeof(struct fuse_in_header) + QTFS_FUSE_URING_OP_IN_OUT_SZ)
+// Entries in all queues at most. A queue starts with entries_per_queue and gets one more
+// whenever a request takes its last idle entry: a request holds its entry until answered,
+// and some wait long (a blocked fifo read is answered when the host writes), so a fixed
+// number would let a few hundred blocked readers stall every other caller on that CPU.
+#define MAX_ENTRIES 1024
 
 struct entry {
     struct io_uring ring;
@@ -46,13 +51,15 @@ struct entry {
 static struct {
     struct fuse_session *se;
     int fd;
-    unsigned per_queue, queues, count;
+    unsigned per_queue, queues, initial;
     int explicit_request;
     qtfs_fuse_uring_log_fn log;
     uint64_t init_unique;
     int kernel_offers;
     size_t payload_size;
-    struct entry *entries;
+    struct entry *slots[MAX_ENTRIES];
+    _Atomic unsigned count;                  // slots in use
+    _Atomic int *idle;                       // per queue: entries waiting for a request
     _Atomic int registered, failed, stopping, active, started;
     _Atomic uint64_t served;
 } g;
@@ -116,6 +123,7 @@ static ssize_t dev_read(int fd, void *buf, size_t len, void *userdata) {
 }
 
 static void start_queues(void);
+static int add_entry(unsigned qid);
 
 /// Accepts the ring in libfuse's INIT reply when the kernel offered it, and notes the
 /// sizes the kernel will require of each entry's payload buffer.
@@ -145,8 +153,9 @@ static ssize_t init_reply(int fd, struct iovec *iov, int count) {
 static struct entry *entry_for(uint64_t unique) {
     struct entry *e = current_entry;
     if (e && atomic_load_explicit(&e->unique, memory_order_acquire) == unique) return e;
-    for (unsigned i = 0; i < g.count && g.entries; i++)
-        if (atomic_load_explicit(&g.entries[i].unique, memory_order_acquire) == unique) return &g.entries[i];
+    unsigned n = atomic_load(&g.count);
+    for (unsigned i = 0; i < n; i++)
+        if (atomic_load_explicit(&g.slots[i]->unique, memory_order_acquire) == unique) return g.slots[i];
     return NULL;
 }
 
@@ -244,7 +253,7 @@ static void pin(unsigned cpu) {
 }
 
 static void note_active(void) {
-    if (atomic_fetch_add(&g.registered, 1) + 1 == (int)g.count && !atomic_load(&g.failed)) {
+    if (atomic_fetch_add(&g.registered, 1) + 1 == (int)g.initial && !atomic_load(&g.failed)) {
         atomic_store(&g.active, 1);
         say(0, "FUSE over io_uring: %u queues of %u entries registered; requests go through the ring",
             g.queues, g.per_queue);
@@ -252,6 +261,10 @@ static void note_active(void) {
 }
 
 static void note_failure(const char *what, int err) {
+    if (atomic_load(&g.active)) {   // a queue growing: it keeps the entries it has
+        say(1, "FUSE over io_uring: %s failed (%s) while adding an entry", what, strerror(-err));
+        return;
+    }
     if (atomic_exchange(&g.failed, 1) == 0)
         say(1, "FUSE over io_uring: %s failed (%s); requests go through /dev/fuse", what, strerror(-err));
     atomic_store(&g.active, 0);
@@ -293,6 +306,7 @@ static void *entry_thread(void *arg) {
         note_failure("creating a ring", res);
         return NULL;
     }
+    atomic_fetch_add(&g.idle[e->qid], 1);
     res = register_entry(e);
     if (res < 0 && res != -ETIME) {
         note_failure("registering the ring entries", res);
@@ -303,9 +317,11 @@ static void *entry_thread(void *arg) {
     while (!atomic_load(&g.stopping)) {
         if (res == -ETIME) { res = submit_wait(e, submit); submit = 0; continue; }
         if (res < 0) break;   // -ENOTCONN: unmounted; -ECANCELED: ring closing
+        if (atomic_fetch_sub(&g.idle[e->qid], 1) == 1 && !atomic_load(&g.stopping)) add_entry(e->qid);
         serve_request(e);
         atomic_fetch_add_explicit(&g.served, 1, memory_order_relaxed);
         prep_cmd(e, QTFS_FUSE_IO_URING_CMD_COMMIT_AND_FETCH, e->hdr->ring_ent_in_out.commit_id);
+        atomic_fetch_add(&g.idle[e->qid], 1);
         res = submit_wait(e, 1);
     }
     if (res < 0 && res != -ETIME && res != -ENOTCONN && res != -ECANCELED && !atomic_load(&g.stopping))
@@ -328,22 +344,34 @@ static int setup_entry(struct entry *e, unsigned qid) {
     return 0;
 }
 
+/// One more entry (and its thread) for queue qid; 0 or -errno.
+static int add_entry(unsigned qid) {
+    static pthread_mutex_t adding = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&adding);
+    unsigned i = atomic_load(&g.count);
+    struct entry *e = i < MAX_ENTRIES ? calloc(1, sizeof *e) : NULL;
+    int r = e ? setup_entry(e, qid) : -ENOSPC;
+    if (r == 0) {
+        g.slots[i] = e;
+        r = -pthread_create(&e->thread, NULL, entry_thread, e);
+        if (r == 0) atomic_store(&g.count, i + 1);
+    }
+    pthread_mutex_unlock(&adding);
+    return r;
+}
+
 /// Runs on the thread that wrote the INIT reply: the kernel has the connection's sizes now
 /// (a REGISTER before that is refused with EAGAIN).
 static void start_queues(void) {
     if (atomic_exchange(&g.started, 1)) return;
     g.queues = possible_cpus();
-    g.count = g.queues * g.per_queue;
-    struct entry *entries = calloc(g.count, sizeof *entries);
-    if (!entries) { note_failure("allocating the ring entries", -ENOMEM); return; }
-    for (unsigned i = 0; i < g.count; i++) {
-        int r = setup_entry(&entries[i], i / g.per_queue);
-        if (r < 0) { note_failure("allocating the ring entries", r); g.count = i; break; }
-    }
-    g.entries = entries;
-    for (unsigned i = 0; i < g.count && !atomic_load(&g.failed); i++) {
-        int r = pthread_create(&entries[i].thread, NULL, entry_thread, &entries[i]);
-        if (r) { note_failure("starting the ring threads", -r); g.count = i; }
+    if (g.queues * g.per_queue > MAX_ENTRIES / 2) g.per_queue = MAX_ENTRIES / 2 / g.queues;
+    g.initial = g.queues * g.per_queue;
+    g.idle = calloc(g.queues, sizeof *g.idle);
+    if (!g.idle || g.per_queue == 0) { note_failure("allocating the ring queues", -ENOMEM); return; }
+    for (unsigned i = 0; i < g.initial && !atomic_load(&g.failed); i++) {
+        int r = add_entry(i / g.per_queue);
+        if (r < 0) note_failure("starting the ring entries", r);
     }
 }
 
@@ -366,9 +394,8 @@ void qtfs_fuse_uring_stop(unsigned wait_ms) {
     deadline.tv_sec += wait_ms / 1000;
     deadline.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
     if (deadline.tv_nsec >= 1000000000L) { deadline.tv_sec++; deadline.tv_nsec -= 1000000000L; }
-    for (unsigned i = 0; i < g.count && g.entries; i++) {
-        pthread_timedjoin_np(g.entries[i].thread, NULL, &deadline);
-    }
+    unsigned n = atomic_load(&g.count);
+    for (unsigned i = 0; i < n; i++) pthread_timedjoin_np(g.slots[i]->thread, NULL, &deadline);
 }
 
 int qtfs_fuse_uring_active(void) { return atomic_load(&g.active); }

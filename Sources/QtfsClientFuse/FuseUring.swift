@@ -4,9 +4,9 @@ import CFuse
 import Logging
 
 enum FuseUring {
-    /// Threads (ring entries) per CPU queue: each blocks on one request's round trip to
-    /// the server, so this bounds the requests a CPU's callers have answered at once.
-    static let entriesPerQueue: UInt32 = 16
+    /// Ring entries (each with its thread) a CPU queue starts with; it grows by one whenever
+    /// a request takes its last idle entry (FuseUring.c), as libfuse's thread pool does.
+    static let entriesPerQueue: UInt32 = 8
 
     /// Routes the session's /dev/fuse traffic through the ring hooks; call after mounting.
     /// False (with a log line) if libfuse refused them: the mount then uses /dev/fuse only.
