@@ -2,7 +2,8 @@
 # FUSE over io_uring (docs/client.md): with the kernel's enable_uring on, a mount made with
 # -o uring answers its requests through the ring (qtinfo shows the loop "io_uring" and a
 # count of ring-answered requests that grows with every uncached stat), real tools get the
-# right bytes through it, and a -o nouring mount beside it answers none through the ring.
+# right bytes through it, its queues grow while requests wait long (readers blocked on a
+# host fifo), and a -o nouring mount beside it answers none through the ring.
 # With enable_uring off, -o uring falls back to /dev/fuse with one log line and works.
 # The parameter is put back as it was, whatever happens.
 source "$(dirname "$0")/lib.sh"
@@ -79,6 +80,21 @@ rm -r "$M/a" "$M/tree" "$M/big"
 [ -z "$(ls "$WORK/export" | grep -v probe)" ] || fail "rm -r left $(ls "$WORK/export")"
 served=$(status "$WORK/ring" 's["uringRequests"]')
 [ "$served" -gt $((after + 1000)) ] || fail "the tools' requests did not go through the ring ($((served - after)))"
+
+log "40 readers blocked on host fifos hold 40 ring entries: stat and ls still answer"
+mkdir "$WORK/export/fifos"
+readers=()
+for i in $(seq 1 40); do
+    mkfifo "$WORK/export/fifos/f$i"
+    timeout 60 cat "$M/fifos/f$i" > "$WORK/reader$i.out" & readers+=($!)
+done
+sleep 2
+timeout 10 stat "$M/probe" >/dev/null || fail "stat hangs while 40 readers are blocked: the ring queues did not grow"
+timeout 10 ls "$M" >/dev/null || fail "ls hangs while 40 readers are blocked"
+for i in $(seq 1 40); do echo "to $i" > "$WORK/export/fifos/f$i"; done   # the host's writers
+for p in "${readers[@]}"; do wait "$p" || fail "a blocked fifo reader failed or timed out"; done
+for i in $(seq 1 40); do [ "$(cat "$WORK/reader$i.out")" = "to $i" ] || fail "fifo $i read '$(cat "$WORK/reader$i.out")'"; done
+rm -r "$WORK/export/fifos"
 
 log "the -o nouring mount answered nothing through the ring"
 for i in $(seq 1 50); do stat "$WORK/dev/probe" >/dev/null; done
