@@ -260,13 +260,28 @@ static void note_active(void) {
     }
 }
 
+/// The kernel holds every request back until each CPU's queue has an entry; when ours cannot
+/// all register, a REGISTER for a queue that does not exist makes it give up the ring for
+/// this connection and send everything through /dev/fuse.
+static void give_up_ring(void) {
+    struct entry probe = {.qid = UINT16_MAX};
+    if (io_uring_queue_init(2, &probe.ring, IORING_SETUP_SQE128) < 0) return;
+    prep_cmd(&probe, QTFS_FUSE_IO_URING_CMD_REGISTER, 0);
+    struct io_uring_cqe *cqe = NULL;
+    if (io_uring_submit_and_wait(&probe.ring, 1) >= 0 && io_uring_peek_cqe(&probe.ring, &cqe) == 0)
+        io_uring_cqe_seen(&probe.ring, cqe);
+    io_uring_queue_exit(&probe.ring);
+}
+
 static void note_failure(const char *what, int err) {
     if (atomic_load(&g.active)) {   // a queue growing: it keeps the entries it has
         say(1, "FUSE over io_uring: %s failed (%s) while adding an entry", what, strerror(-err));
         return;
     }
-    if (atomic_exchange(&g.failed, 1) == 0)
+    if (atomic_exchange(&g.failed, 1) == 0) {
+        give_up_ring();
         say(1, "FUSE over io_uring: %s failed (%s); requests go through /dev/fuse", what, strerror(-err));
+    }
     atomic_store(&g.active, 0);
 }
 
