@@ -46,6 +46,7 @@ struct entry {
     pthread_mutex_t lock;
     pthread_cond_t replied_cond;
     int replied;
+    int spare;                               // added by a queue growing, not at the start
 };
 
 static struct {
@@ -312,6 +313,34 @@ static int make_ring(struct entry *e) {
     return r == -EINVAL ? io_uring_queue_init(4, &e->ring, IORING_SETUP_SQE128) : r;
 }
 
+/// A failed REGISTER of one of the first entries (at once or, when the kernel finished it
+/// later, as the first completion) leaves the connection on /dev/fuse.
+static void registration_failed(struct entry *e, int err) {
+    atomic_fetch_sub(&g.idle[e->qid], 1);
+    if (!e->spare) atomic_store(&g.active, 0);
+    note_failure("registering the ring entries", err);
+}
+
+/// Waits for requests in the entry and answers them until the connection or the ring ends.
+static int serve_entry(struct entry *e, int res) {
+    int served_any = 0;
+    while (!atomic_load(&g.stopping)) {
+        if (res == -ETIME) { res = submit_wait(e, 0); continue; }
+        if (res < 0) break;   // -ENOTCONN: unmounted; -ECANCELED: ring closing
+        if (atomic_fetch_sub(&g.idle[e->qid], 1) == 1 && !atomic_load(&g.stopping)) add_entry(e->qid);
+        serve_request(e);
+        served_any = 1;
+        atomic_fetch_add_explicit(&g.served, 1, memory_order_relaxed);
+        prep_cmd(e, QTFS_FUSE_IO_URING_CMD_COMMIT_AND_FETCH, e->hdr->ring_ent_in_out.commit_id);
+        atomic_fetch_add(&g.idle[e->qid], 1);
+        res = submit_wait(e, 1);
+    }
+    if (res >= 0 || res == -ETIME || res == -ENOTCONN || res == -ECANCELED || atomic_load(&g.stopping)) return 0;
+    if (served_any) note_failure("a ring commit", res);
+    else registration_failed(e, res);
+    return res;
+}
+
 static void *entry_thread(void *arg) {
     struct entry *e = arg;
     current_entry = e;
@@ -323,24 +352,8 @@ static void *entry_thread(void *arg) {
     }
     atomic_fetch_add(&g.idle[e->qid], 1);
     res = register_entry(e);
-    if (res < 0 && res != -ETIME) {
-        note_failure("registering the ring entries", res);
-        io_uring_queue_exit(&e->ring);
-        return NULL;
-    }
-    int submit = 0;
-    while (!atomic_load(&g.stopping)) {
-        if (res == -ETIME) { res = submit_wait(e, submit); submit = 0; continue; }
-        if (res < 0) break;   // -ENOTCONN: unmounted; -ECANCELED: ring closing
-        if (atomic_fetch_sub(&g.idle[e->qid], 1) == 1 && !atomic_load(&g.stopping)) add_entry(e->qid);
-        serve_request(e);
-        atomic_fetch_add_explicit(&g.served, 1, memory_order_relaxed);
-        prep_cmd(e, QTFS_FUSE_IO_URING_CMD_COMMIT_AND_FETCH, e->hdr->ring_ent_in_out.commit_id);
-        atomic_fetch_add(&g.idle[e->qid], 1);
-        res = submit_wait(e, 1);
-    }
-    if (res < 0 && res != -ETIME && res != -ENOTCONN && res != -ECANCELED && !atomic_load(&g.stopping))
-        note_failure("a ring commit", res);
+    if (res < 0 && res != -ETIME) registration_failed(e, res);
+    else serve_entry(e, res);
     io_uring_queue_exit(&e->ring);
     return NULL;
 }
@@ -366,6 +379,7 @@ static int add_entry(unsigned qid) {
     unsigned i = atomic_load(&g.count);
     struct entry *e = i < MAX_ENTRIES ? calloc(1, sizeof *e) : NULL;
     int r = e ? setup_entry(e, qid) : -ENOSPC;
+    if (e) e->spare = i >= g.initial;
     if (r == 0) {
         g.slots[i] = e;
         r = -pthread_create(&e->thread, NULL, entry_thread, e);
