@@ -51,7 +51,7 @@ let package = Package(
         .target(name: "CQtfsCrypto", cSettings: fortify, linkerSettings: [.linkedLibrary("crypto")]),
         // Thin C shims.
         .target(name: "CQtfsUring", cSettings: fortify, linkerSettings: [.linkedLibrary("uring")]),
-        .target(name: "CFuse", cSettings: fortify, linkerSettings: [.linkedLibrary("fuse3")]),
+        .target(name: "CFuse", cSettings: fortify, linkerSettings: [.linkedLibrary("fuse3"), .linkedLibrary("uring")]),
         .target(name: "CQtfsSys", cSettings: fortify),
         // Control endpoint (qtinfo): statistics, log level, status over a unix socket.
         .target(name: "QtfsControl", dependencies: ["QtfsSystem", .product(name: "Logging", package: "swift-log")]),

@@ -97,6 +97,9 @@ Options (-o, comma-separated):
   noprefetch, no_prefetch   ask for each name on its own
   allow_other          let other users access the mount (default when run as root)
   no_allow_other       only the mounting user
+  uring                FUSE over io_uring when the kernel offers it (default; needs
+                       /sys/module/fuse/parameters/enable_uring = Y at mount time)
+  nouring, no_uring    read and answer requests on /dev/fuse only
   localfifo            host fifos are left to this kernel's pipe code (default: served
                        by the host, shown as regular files)
   unix_bridge=DPU_PATH:HOST_PATH[:seqpacket]   repeatable: connecting to DPU_PATH here

@@ -18,6 +18,8 @@ enum FuseControl {
             r.source = source
             r.mountpoint = mountpoint
             r.requestsInFlight = FuseStats.inFlight.load(ordering: .relaxed)
+            r.requestLoop = FuseUring.loopName
+            r.uringRequests = FuseUring.served
         }
         do {
             let control = try ControlServer(target: target, logger: logger)

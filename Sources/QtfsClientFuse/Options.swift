@@ -16,6 +16,8 @@ struct Options {
     var readaheadKB = 1024   // the mount's kernel readahead: one 1 MiB READ (0: kernel default)
     var prefetch = true    // directory attribute prefetch for uncached lookups
     var remoteFifos = true // host fifos shown as regular files served by the host (FifoOps)
+    var uring = true       // FUSE over io_uring when the kernel offers it (FuseUring.swift)
+    var uringExplicit = false   // -o uring given: a refusal is worth a warning
     var bridges: [BridgeSpec] = []   // unix sockets: local path -> host socket
     var serves: [BridgeSpec] = []    // unix sockets: host path -> DPU socket (localPath)
     var soft = false       // give up after `timeo` seconds instead of waiting for the server
@@ -92,6 +94,8 @@ extension Options {
         case "prefetch": prefetch = true
         case "noprefetch", "no_prefetch": prefetch = false
         case "localfifo": remoteFifos = false
+        case "uring": uring = true; uringExplicit = true
+        case "nouring", "no_uring": uring = false
         case "unix_bridge":
             guard let b = BridgeSpec.parse(try need()) else {
                 throw UsageError(message: "bad unix_bridge '\(value!)': use unix_bridge=/dpu/path:/host/path[:seqpacket]")

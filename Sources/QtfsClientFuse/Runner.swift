@@ -61,6 +61,7 @@ enum Runner {
             return fail("cannot mount on \(o.mountpoint) — is /dev/fuse present (modprobe fuse) and are you root or is fusermount3 installed?")
         }
         if o.verbose { FuseLogging.client.info("mounted \(o.server):\(o.source) on \(o.mountpoint)") }
+        let uring = o.uring && FuseUring.attach(se, explicit: o.uringExplicit)
         if !Readahead.set(mountpoint: o.mountpoint, kb: o.readaheadKB), o.verbose, o.readaheadKB > 0 {
             FuseLogging.client.info("kernel readahead left at its default (read_ahead_kb needs root)")
         }
@@ -82,6 +83,7 @@ enum Runner {
         let watcher = ExitWatcher { fuse_session_exited(se) != 0 }
         let rc = fuse_session_loop_mt_312(se, UnsafeMutableRawPointer(cfg))
         watcher.stop()
+        if uring { FuseUring.stop() }
         fuse_loop_cfg_destroy(cfg)
         fuse_session_unmount(se)
         return rc == 0 ? 0 : 1

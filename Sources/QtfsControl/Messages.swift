@@ -63,6 +63,10 @@ public struct StatusReport: Codable, Sendable, Equatable {
     public var server: String?
     public var source: String?
     public var mountpoint: String?
+    /// FUSE client only: how requests reach it, "io_uring" or "/dev/fuse", and how many
+    /// were answered through the ring (docs/client.md, "FUSE over io_uring").
+    public var requestLoop: String?
+    public var uringRequests: UInt64?
     /// Server only: programs started through remote exec and still running.
     public var remotePrograms: [RemoteProgramReport]?
 

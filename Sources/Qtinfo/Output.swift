@@ -56,6 +56,7 @@ enum TextOutput {
         out += "  up \(Units.uptime(seconds: s.uptimeSeconds)), log level \(s.logLevel), "
         out += "\(s.requestsInFlight) requests in flight, in \(Units.bytes(s.bytesIn)), out \(Units.bytes(s.bytesOut))\n"
         out += "  \(location(s))\n"
+        if let loop = s.requestLoop { out += "  request loop \(loop), \(s.uringRequests ?? 0) requests through io_uring\n" }
         if s.connections.isEmpty {
             out += "  no connections\n"
         } else {

@@ -6,4 +6,5 @@
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <fuse3/fuse_lowlevel.h>
+#include "FuseUring.h"   // the request loop over io_uring (FuseUring.c)
 #endif
