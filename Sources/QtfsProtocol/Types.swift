@@ -15,7 +15,7 @@ extension WirePayload {
     public static func decode(_ payload: [UInt8]) throws -> Self {
         try payload.withUnsafeBytes { try decode($0) }
     }
-    public func encoded() -> [UInt8] {
+    public consuming func encoded() -> [UInt8] {
         var w = WireWriter()
         Self.writeFields(of: self, into: &w)
         return w.bytes

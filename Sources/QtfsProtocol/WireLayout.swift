@@ -108,13 +108,13 @@ public protocol WireLayout {
     /// requirements so that each conforming type gets code specialised for it, which
     /// encode(into:) and init(from:) reach through the conformance even when called
     /// from another module on a concrete type.
-    static func writeFields(of v: Self, into w: inout WireWriter)
+    static func writeFields(of v: consuming Self, into w: inout WireWriter)
     static func readFields(from r: inout WireReader) throws(WireError) -> Self
 }
 
 extension WireLayout {
-    public static func writeFields(of v: Self, into w: inout WireWriter) {
-        var v = v
+    public static func writeFields(of v: consuming Self, into w: inout WireWriter) {
+        var v = v   // a move: the value was given, so encoding copies nothing
         v.layout(&w)
     }
     public static func readFields(from r: inout WireReader) throws(WireError) -> Self {
@@ -122,14 +122,14 @@ extension WireLayout {
         try v.layout(&r)
         return v
     }
-    public func encode(into w: inout WireWriter) { writeThroughConformance(self, &w) }
+    public consuming func encode(into w: inout WireWriter) { writeThroughConformance(self, &w) }
     public init(from r: inout WireReader) throws(WireError) { self = try readThroughConformance(&r) }
 }
 
 // Internal, so that the two methods above stay in this module (cross-module optimisation
 // would otherwise copy them into the caller, which can only reach the unspecialised
 // `layout`); the conformance's witness then runs this module's specialised code.
-func writeThroughConformance<T: WireLayout>(_ v: T, _ w: inout WireWriter) { T.writeFields(of: v, into: &w) }
+func writeThroughConformance<T: WireLayout>(_ v: consuming T, _ w: inout WireWriter) { T.writeFields(of: v, into: &w) }
 func readThroughConformance<T: WireLayout>(_ r: inout WireReader) throws(WireError) -> T { try T.readFields(from: &r) }
 
 extension WireWriter: WireCoder {
