@@ -44,13 +44,10 @@ public struct AuthChallengeRequest: WirePayload {
     public init(method: UInt16 = Auth.methodHmacSha256, clientNonce: [UInt8]) {
         self.method = method; self.clientNonce = clientNonce
     }
-    public func encode(into w: inout WireWriter) {
-        w.u16(method, "method (1 HMAC-SHA256)")
-        w.raw(clientNonce, "client nonce (32 random bytes)")
-    }
-    public init(from r: inout WireReader) throws {
-        method = try r.u16("method")
-        clientNonce = try r.fixed(Auth.nonceSize, "clientNonce")
+    public static var unfilled: AuthChallengeRequest { AuthChallengeRequest(clientNonce: []) }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try c.u16(&method, "method (1 HMAC-SHA256)")
+        try c.fixed(&clientNonce, count: Auth.nonceSize, "client nonce (32 random bytes)")
     }
 }
 
@@ -61,13 +58,10 @@ public struct AuthChallengeReply: WirePayload {
     public init(serverNonce: [UInt8], serverProof: [UInt8]) {
         self.serverNonce = serverNonce; self.serverProof = serverProof
     }
-    public func encode(into w: inout WireWriter) {
-        w.raw(serverNonce, "server nonce (32 random bytes)")
-        w.raw(serverProof, "server proof HMAC(key, transcript role=1)")
-    }
-    public init(from r: inout WireReader) throws {
-        serverNonce = try r.fixed(Auth.nonceSize, "serverNonce")
-        serverProof = try r.fixed(Auth.proofSize, "serverProof")
+    public static var unfilled: AuthChallengeReply { AuthChallengeReply(serverNonce: [], serverProof: []) }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try c.fixed(&serverNonce, count: Auth.nonceSize, "server nonce (32 random bytes)")
+        try c.fixed(&serverProof, count: Auth.proofSize, "server proof HMAC(key, transcript role=1)")
     }
 }
 
@@ -76,10 +70,8 @@ public struct AuthChallengeReply: WirePayload {
 public struct AuthResponseRequest: WirePayload {
     public var clientProof: [UInt8]
     public init(clientProof: [UInt8]) { self.clientProof = clientProof }
-    public func encode(into w: inout WireWriter) {
-        w.raw(clientProof, "client proof HMAC(key, transcript role=2)")
-    }
-    public init(from r: inout WireReader) throws {
-        clientProof = try r.fixed(Auth.proofSize, "clientProof")
+    public static var unfilled: AuthResponseRequest { AuthResponseRequest(clientProof: []) }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try c.fixed(&clientProof, count: Auth.proofSize, "client proof HMAC(key, transcript role=2)")
     }
 }

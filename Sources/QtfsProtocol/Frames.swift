@@ -3,10 +3,10 @@
 extension FrameHeader {
     /// Builds a complete frame (header followed by the encoded payload).
     public static func frame<P: WirePayload>(kind: FrameKind, opcode: Opcode, id: UInt64,
-                                             status: UInt32 = 0, payload: P) -> [UInt8] {
+                                             status: UInt32 = 0, payload: consuming P) -> [UInt8] {
         var w = WireWriter(capacity: Wire.headerSize + 128)
         FrameHeader(kind: kind, opcode: opcode.rawValue, id: id, length: 0, status: status).encode(into: &w)
-        payload.encode(into: &w)
+        P.writeFields(of: payload, into: &w)
         w.patchU32(at: 16, UInt32(w.bytes.count - Wire.headerSize))
         return w.bytes
     }

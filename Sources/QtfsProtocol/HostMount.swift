@@ -20,23 +20,19 @@ public struct HostMountRequest: WirePayload, Equatable {
         self.source = source; self.fstype = fstype; self.data = data
     }
 
-    public func encode(into w: inout WireWriter) {
-        caller.encode(into: &w)
-        w.u64(flags, "mount(2) flags (MS_*)")
-        w.bytes16(target, "target: absolute host path")
-        w.bytes16(source, "source: host path for bind/move, else as given")
-        w.bytes16(fstype, "file system type, may be empty")
-        w.bytes16(data, "options, may be empty")
+    public static var unfilled: HostMountRequest {
+        HostMountRequest(caller: .unfilled, flags: 0, target: [], source: [], fstype: [], data: [])
     }
 
-    public init(from r: inout WireReader) throws {
-        caller = try Caller(from: &r)
-        flags = try r.u64("flags")
-        target = try r.bytes16("target", limit: Wire.maxPath)
-        source = try r.bytes16("source", limit: Wire.maxPath)
-        fstype = try r.bytes16("fstype", limit: Wire.maxName)
-        data = try r.bytes16("data", limit: Self.maxData)
-        guard target.first == UInt8(ascii: "/") else { throw WireError.invalid(field: "target") }
+    // An overlong target or source is EPROTO, not ENAMETOOLONG: their limits name the field.
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try caller.layout(&c)
+        try c.u64(&flags, "mount(2) flags (MS_*)")
+        try c.bytes16(&target, "target: absolute host path", TextLimit(Wire.maxPath, field: "target"))
+        try c.bytes16(&source, "source: host path for bind/move, else as given", TextLimit(Wire.maxPath, field: "source"))
+        try c.bytes16(&fstype, "file system type, may be empty", TextLimit(Wire.maxName, field: "fstype"))
+        try c.bytes16(&data, "options, may be empty", TextLimit(Self.maxData, field: "data"))
+        try c.require(target.first == UInt8(ascii: "/"), .invalid(field: "target"))
     }
 }
 
@@ -52,17 +48,13 @@ public struct HostUmountRequest: WirePayload, Equatable {
         self.caller = caller; self.flags = flags; self.target = target
     }
 
-    public func encode(into w: inout WireWriter) {
-        caller.encode(into: &w)
-        w.u32(flags, "MNT_FORCE 1, MNT_DETACH 2, UMOUNT_NOFOLLOW 8")
-        w.bytes16(target, "target: absolute host path")
-    }
+    public static var unfilled: HostUmountRequest { HostUmountRequest(caller: .unfilled, flags: 0, target: []) }
 
-    public init(from r: inout WireReader) throws {
-        caller = try Caller(from: &r)
-        flags = try r.u32("flags")
-        target = try r.bytes16("target", limit: Wire.maxPath)
-        guard flags & ~Self.allowedFlags == 0 else { throw WireError.invalid(field: "flags") }
-        guard target.first == UInt8(ascii: "/") else { throw WireError.invalid(field: "target") }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try caller.layout(&c)
+        try c.u32(&flags, "MNT_FORCE 1, MNT_DETACH 2, UMOUNT_NOFOLLOW 8")
+        try c.bytes16(&target, "target: absolute host path", TextLimit(Wire.maxPath, field: "target"))
+        try c.require(flags & ~Self.allowedFlags == 0, .invalid(field: "flags"))
+        try c.require(target.first == UInt8(ascii: "/"), .invalid(field: "target"))
     }
 }

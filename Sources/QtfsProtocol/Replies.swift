@@ -19,13 +19,11 @@ public struct HelloReply: WirePayload {
         self.version = version; self.capabilities = capabilities
         self.maxPayload = maxPayload; self.serverName = serverName
     }
-    public func encode(into w: inout WireWriter) {
-        w.u16(version, "chosen version"); w.u64(capabilities, "server capabilities")
-        w.u32(maxPayload, "largest payload accepted"); w.string(serverName, "server name \"\(serverName)\"")
-    }
-    public init(from r: inout WireReader) throws {
-        version = try r.u16("version"); capabilities = try r.u64("capabilities")
-        maxPayload = try r.u32("maxPayload"); serverName = try r.string("serverName", limit: 255)
+    public static var unfilled: HelloReply { HelloReply(serverName: "") }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try c.u16(&version, "chosen version"); try c.u64(&capabilities, "server capabilities")
+        try c.u32(&maxPayload, "largest payload accepted")
+        try c.string(&serverName, "server name", TextLimit(255, field: "serverName"), quoted: true)
     }
 }
 
@@ -36,13 +34,10 @@ public struct MountReply: WirePayload {
     public init(export: UInt32, base: String, root: Attr) {
         self.export = export; self.base = Array(base.utf8); self.root = root
     }
-    public func encode(into w: inout WireWriter) {
-        w.u32(export, "export id")
-        w.bytes16(base, "base path in export \"\(String(decoding: base, as: UTF8.self))\"")
-        root.encode(into: &w)
-    }
-    public init(from r: inout WireReader) throws {
-        export = try r.u32("export"); base = try r.bytes16("path", limit: Wire.maxPath); root = try Attr(from: &r)
+    public static var unfilled: MountReply { MountReply(export: 0, base: "", root: .unfilled) }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try c.u32(&export, "export id"); try c.bytes16(&base, "base path in export", .path, quoted: true)
+        try root.layout(&c)
     }
 }
 
@@ -50,25 +45,25 @@ public struct MountReply: WirePayload {
 public struct AttrReply: WirePayload {
     public var attr: Attr
     public init(attr: Attr) { self.attr = attr }
-    public func encode(into w: inout WireWriter) { attr.encode(into: &w) }
-    public init(from r: inout WireReader) throws { attr = try Attr(from: &r) }
+    public static var unfilled: AttrReply { AttrReply(attr: .unfilled) }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) { try attr.layout(&c) }
 }
 
 /// UNLINK, RMDIR, RENAME, FLUSH, FSYNC, RELEASE, RELEASEDIR, ACCESS, SETXATTR, REMOVEXATTR, FALLOCATE.
 public struct EmptyReply: WirePayload {
     public init() {}
-    public func encode(into w: inout WireWriter) {}
-    public init(from r: inout WireReader) throws {}
+    public static var unfilled: EmptyReply { EmptyReply() }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {}
 }
 
 public struct ReadlinkReply: WirePayload {
     public var target: [UInt8]
     public init(target: String) { self.target = Array(target.utf8) }
     public init(targetBytes: [UInt8]) { self.target = targetBytes }
-    public func encode(into w: inout WireWriter) {
-        w.bytes16(target, "link contents \"\(String(decoding: target, as: UTF8.self))\"")
+    public static var unfilled: ReadlinkReply { ReadlinkReply(targetBytes: []) }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try c.bytes16(&target, "link contents", .path, quoted: true)
     }
-    public init(from r: inout WireReader) throws { target = try r.bytes16("path", limit: Wire.maxPath) }
 }
 
 /// OPEN and OPENDIR (`flags` 0 for directories).
@@ -79,10 +74,13 @@ public struct OpenReply: WirePayload {
     public var handle: UInt64
     public var flags: UInt32
     public init(handle: UInt64, flags: UInt32 = 0) { self.handle = handle; self.flags = flags }
-    public func encode(into w: inout WireWriter) {
-        w.u64(handle, "handle"); w.u32(flags, "flags: 1 direct I/O, 2 non-seekable, 4 keep cache")
+    public static var unfilled: OpenReply { OpenReply(handle: 0) }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try layout(&c, flags: "flags: 1 direct I/O, 2 non-seekable, 4 keep cache")
     }
-    public init(from r: inout WireReader) throws { handle = try r.u64("handle"); flags = try r.u32("flags") }
+    mutating func layout<C: WireCoder>(_ c: inout C, flags note: @autoclosure () -> String) throws(C.Failure) {
+        try c.u64(&handle, "handle"); try c.u32(&flags, note())
+    }
 }
 
 /// OPEN_READ: the OPEN answer, then the file's whole content when `flags` has `hasContent`
@@ -92,15 +90,11 @@ public struct OpenReadReply: WirePayload {
     public var open: OpenReply
     public var content: [UInt8]
     public init(_ open: OpenReply, content: [UInt8]) { self.open = open; self.content = content }
-    public func encode(into w: inout WireWriter) {
-        w.u64(open.handle, "handle")
-        w.u32(open.flags, "flags: as OPEN, plus 8 content follows")
-        w.blob(content, "content")
-    }
-    public init(from r: inout WireReader) throws {
-        open = try OpenReply(from: &r)
-        content = try r.blob("content", limit: Wire.maxOpenContent)
-        if open.flags & Self.hasContent == 0, !content.isEmpty { throw WireError.invalid(field: "content") }
+    public static var unfilled: OpenReadReply { OpenReadReply(.unfilled, content: []) }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try open.layout(&c, flags: "flags: as OPEN, plus 8 content follows")
+        try c.blob(&content, "content", limit: Wire.maxOpenContent)
+        try c.require(open.flags & Self.hasContent != 0 || content.isEmpty, .invalid(field: "content"))
     }
 }
 
@@ -111,11 +105,9 @@ public struct CreateReply: WirePayload {
     public init(handle: UInt64, flags: UInt32 = 0, attr: Attr) {
         self.handle = handle; self.flags = flags; self.attr = attr
     }
-    public func encode(into w: inout WireWriter) {
-        w.u64(handle, "handle"); w.u32(flags, "open flags"); attr.encode(into: &w)
-    }
-    public init(from r: inout WireReader) throws {
-        handle = try r.u64("handle"); flags = try r.u32("flags"); attr = try Attr(from: &r)
+    public static var unfilled: CreateReply { CreateReply(handle: 0, attr: .unfilled) }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try c.u64(&handle, "handle"); try c.u32(&flags, "open flags"); try attr.layout(&c)
     }
 }
 
@@ -123,38 +115,29 @@ public struct CreateReply: WirePayload {
 public struct ReadReply: WirePayload {
     public var data: [UInt8]
     public init(data: [UInt8]) { self.data = data }
-    public func encode(into w: inout WireWriter) { w.raw(data, "data (whole payload)") }
-    public init(from r: inout WireReader) throws { data = Array(r.rest()) }
+    public static var unfilled: ReadReply { ReadReply(data: []) }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) { try c.rest(&data, "data (whole payload)") }
 }
 
 public struct WriteReply: WirePayload {
     public var written: UInt32
     public init(written: UInt32) { self.written = written }
-    public func encode(into w: inout WireWriter) { w.u32(written, "bytes written") }
-    public init(from r: inout WireReader) throws { written = try r.u32("written") }
+    public static var unfilled: WriteReply { WriteReply(written: 0) }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) { try c.u32(&written, "bytes written") }
 }
 
 public struct ReaddirReply: WirePayload {
     public var eof: Bool
     public var entries: [DirEntry]
     public init(eof: Bool, entries: [DirEntry]) { self.eof = eof; self.entries = entries }
-    public func encode(into w: inout WireWriter) {
-        w.u8(eof ? 1 : 0, "1 = no entries after these")
-        w.u32(UInt32(entries.count), "entry count")
-        for e in entries { e.encode(into: &w) }
-    }
-    public init(from r: inout WireReader) throws {
-        switch try r.u8("eof") {
-        case 0: eof = false
-        case 1: eof = true
-        default: throw WireError.invalid(field: "eof")
-        }
-        let n = Int(try r.u32("count"))
+    public static var unfilled: ReaddirReply { ReaddirReply(eof: false, entries: []) }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try c.bool8(&eof, "1 = no entries after these", field: "eof")
+        var n = UInt32(entries.count)
+        try c.u32(&n, "entry count")
         // Each entry takes at least 20 bytes: a count beyond that is a lie.
-        guard n <= r.remaining / 20 else { throw WireError.invalid(field: "count") }
-        entries = []
-        entries.reserveCapacity(n)
-        for _ in 0..<n { entries.append(try DirEntry(from: &r)) }
+        try c.require(n <= c.remaining / 20, .invalid(field: "count"))
+        try c.list(&entries, count: Int(n), unfilled: .unfilled) { (c, e) throws(C.Failure) in try e.layout(&c) }
     }
 }
 
@@ -174,15 +157,14 @@ public struct StatfsReply: WirePayload {
         self.files = files; self.filesFree = filesFree; self.blockSize = blockSize
         self.fragmentSize = fragmentSize; self.nameMax = nameMax; self.fsType = fsType
     }
-    public func encode(into w: inout WireWriter) {
-        w.u64(blocks, "blocks"); w.u64(blocksFree, "blocks free"); w.u64(blocksAvailable, "blocks available")
-        w.u64(files, "files"); w.u64(filesFree, "files free"); w.u32(blockSize, "block size")
-        w.u32(fragmentSize, "fragment size"); w.u32(nameMax, "longest name"); w.u64(fsType, "file system magic")
+    public static var unfilled: StatfsReply {
+        StatfsReply(blocks: 0, blocksFree: 0, blocksAvailable: 0, files: 0, filesFree: 0,
+                    blockSize: 0, fragmentSize: 0, nameMax: 0, fsType: 0)
     }
-    public init(from r: inout WireReader) throws {
-        blocks = try r.u64("blocks"); blocksFree = try r.u64("bfree"); blocksAvailable = try r.u64("bavail")
-        files = try r.u64("files"); filesFree = try r.u64("ffree"); blockSize = try r.u32("bsize")
-        fragmentSize = try r.u32("frsize"); nameMax = try r.u32("namemax"); fsType = try r.u64("fsType")
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try c.u64(&blocks, "blocks"); try c.u64(&blocksFree, "blocks free"); try c.u64(&blocksAvailable, "blocks available")
+        try c.u64(&files, "files"); try c.u64(&filesFree, "files free"); try c.u32(&blockSize, "block size")
+        try c.u32(&fragmentSize, "fragment size"); try c.u32(&nameMax, "longest name"); try c.u64(&fsType, "file system magic")
     }
 }
 
@@ -192,18 +174,16 @@ public struct XattrReply: WirePayload {
     public var size: UInt32
     public var data: [UInt8]
     public init(size: UInt32, data: [UInt8]) { self.size = size; self.data = data }
-    public func encode(into w: inout WireWriter) {
-        w.u32(size, "value length"); w.raw(data, "value (rest of payload; empty for a length query)")
-    }
-    public init(from r: inout WireReader) throws {
-        size = try r.u32("size"); data = Array(r.rest())
-        guard data.isEmpty || data.count == Int(size) else { throw WireError.invalid(field: "data") }
+    public static var unfilled: XattrReply { XattrReply(size: 0, data: []) }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try c.u32(&size, "value length"); try c.rest(&data, "value (rest of payload; empty for a length query)")
+        try c.require(data.isEmpty || data.count == Int(size), .invalid(field: "data"))
     }
 }
 
 public struct LseekReply: WirePayload {
     public var offset: UInt64
     public init(offset: UInt64) { self.offset = offset }
-    public func encode(into w: inout WireWriter) { w.u64(offset, "resulting offset") }
-    public init(from r: inout WireReader) throws { offset = try r.u64("offset") }
+    public static var unfilled: LseekReply { LseekReply(offset: 0) }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) { try c.u64(&offset, "resulting offset") }
 }

@@ -12,13 +12,11 @@ public struct HelloRequest: WirePayload {
         self.minVersion = minVersion; self.maxVersion = maxVersion
         self.capabilities = capabilities; self.clientName = clientName
     }
-    public func encode(into w: inout WireWriter) {
-        w.u16(minVersion, "lowest version spoken"); w.u16(maxVersion, "highest version spoken")
-        w.u64(capabilities, "client capabilities"); w.string(clientName, "client name \"\(clientName)\"")
-    }
-    public init(from r: inout WireReader) throws {
-        minVersion = try r.u16("minVersion"); maxVersion = try r.u16("maxVersion")
-        capabilities = try r.u64("capabilities"); clientName = try r.string("clientName", limit: 255)
+    public static var unfilled: HelloRequest { HelloRequest(clientName: "") }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try c.u16(&minVersion, "lowest version spoken"); try c.u16(&maxVersion, "highest version spoken")
+        try c.u64(&capabilities, "client capabilities")
+        try c.string(&clientName, "client name", TextLimit(255, field: "clientName"), quoted: true)
     }
 }
 
@@ -26,11 +24,9 @@ public struct MountRequest: WirePayload {
     public var caller: Caller
     public var path: [UInt8]   // absolute host path
     public init(caller: Caller, path: String) { self.caller = caller; self.path = Array(path.utf8) }
-    public func encode(into w: inout WireWriter) {
-        caller.encode(into: &w); w.bytes16(path, "host path \"\(String(decoding: path, as: UTF8.self))\"")
-    }
-    public init(from r: inout WireReader) throws {
-        caller = try Caller(from: &r); path = try r.bytes16("path", limit: Wire.maxPath)
+    public static var unfilled: MountRequest { MountRequest(caller: .unfilled, path: "") }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try caller.layout(&c); try c.bytes16(&path, "host path", .path, quoted: true)
     }
 }
 
@@ -39,8 +35,8 @@ public struct PathRequest: WirePayload {
     public var caller: Caller
     public var target: Target
     public init(caller: Caller, target: Target) { self.caller = caller; self.target = target }
-    public func encode(into w: inout WireWriter) { caller.encode(into: &w); target.encode(into: &w) }
-    public init(from r: inout WireReader) throws { caller = try Caller(from: &r); target = try Target(from: &r) }
+    public static var unfilled: PathRequest { PathRequest(caller: .unfilled, target: .unfilled) }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) { try caller.layout(&c); try target.layout(&c) }
 }
 
 public struct GetattrRequest: WirePayload {
@@ -50,11 +46,9 @@ public struct GetattrRequest: WirePayload {
     public init(caller: Caller, target: Target, handle: UInt64 = 0) {
         self.caller = caller; self.target = target; self.handle = handle
     }
-    public func encode(into w: inout WireWriter) {
-        caller.encode(into: &w); target.encode(into: &w); w.u64(handle, "handle (0 = by path)")
-    }
-    public init(from r: inout WireReader) throws {
-        caller = try Caller(from: &r); target = try Target(from: &r); handle = try r.u64("handle")
+    public static var unfilled: GetattrRequest { GetattrRequest(caller: .unfilled, target: .unfilled) }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try caller.layout(&c); try target.layout(&c); try c.u64(&handle, "handle (0 = by path)")
     }
 }
 
@@ -88,19 +82,15 @@ public struct SetattrRequest: WirePayload {
         self.caller = caller; self.target = target; self.handle = handle; self.valid = valid
         self.mode = mode; self.uid = uid; self.gid = gid; self.size = size; self.atime = atime; self.mtime = mtime
     }
-    public func encode(into w: inout WireWriter) {
-        caller.encode(into: &w); target.encode(into: &w); w.u64(handle, "handle (0 = by path)")
-        w.u32(valid.rawValue, "valid: 1 mode 2 uid 4 gid 8 size 16 atime 32 mtime 64 atime=now 128 mtime=now")
-        w.u32(mode, "mode"); w.u32(uid, "uid"); w.u32(gid, "gid"); w.u64(size, "size")
-        atime.encode(into: &w, "atime"); mtime.encode(into: &w, "mtime")
-    }
-    public init(from r: inout WireReader) throws {
-        caller = try Caller(from: &r); target = try Target(from: &r); handle = try r.u64("handle")
-        let bits = try r.u32("valid")
-        guard bits & ~SetattrRequest.Valid.all == 0 else { throw WireError.invalid(field: "valid") }
+    public static var unfilled: SetattrRequest { SetattrRequest(caller: .unfilled, target: .unfilled, valid: []) }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try caller.layout(&c); try target.layout(&c); try c.u64(&handle, "handle (0 = by path)")
+        var bits = valid.rawValue
+        try c.u32(&bits, "valid: 1 mode 2 uid 4 gid 8 size 16 atime 32 mtime 64 atime=now 128 mtime=now")
+        try c.require(bits & ~Valid.all == 0, .invalid(field: "valid"))
         valid = Valid(rawValue: bits)
-        mode = try r.u32("mode"); uid = try r.u32("uid"); gid = try r.u32("gid"); size = try r.u64("size")
-        atime = try Timespec(from: &r, "atime"); mtime = try Timespec(from: &r, "mtime")
+        try c.u32(&mode, "mode"); try c.u32(&uid, "uid"); try c.u32(&gid, "gid"); try c.u64(&size, "size")
+        try atime.layout(&c, "atime"); try mtime.layout(&c, "mtime")
     }
 }
 
@@ -113,13 +103,10 @@ public struct MknodRequest: WirePayload {
     public init(caller: Caller, target: Target, mode: UInt32, rdev: UInt64 = 0, umask: UInt32 = 0) {
         self.caller = caller; self.target = target; self.mode = mode; self.rdev = rdev; self.umask = umask
     }
-    public func encode(into w: inout WireWriter) {
-        caller.encode(into: &w); target.encode(into: &w)
-        w.u32(mode, "mode (type and permissions)"); w.u64(rdev, "rdev"); w.u32(umask, "umask")
-    }
-    public init(from r: inout WireReader) throws {
-        caller = try Caller(from: &r); target = try Target(from: &r)
-        mode = try r.u32("mode"); rdev = try r.u64("rdev"); umask = try r.u32("umask")
+    public static var unfilled: MknodRequest { MknodRequest(caller: .unfilled, target: .unfilled, mode: 0) }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try caller.layout(&c); try target.layout(&c)
+        try c.u32(&mode, "mode (type and permissions)"); try c.u64(&rdev, "rdev"); try c.u32(&umask, "umask")
     }
 }
 
@@ -131,12 +118,9 @@ public struct MkdirRequest: WirePayload {
     public init(caller: Caller, target: Target, mode: UInt32, umask: UInt32 = 0) {
         self.caller = caller; self.target = target; self.mode = mode; self.umask = umask
     }
-    public func encode(into w: inout WireWriter) {
-        caller.encode(into: &w); target.encode(into: &w); w.u32(mode, "mode"); w.u32(umask, "umask")
-    }
-    public init(from r: inout WireReader) throws {
-        caller = try Caller(from: &r); target = try Target(from: &r)
-        mode = try r.u32("mode"); umask = try r.u32("umask")
+    public static var unfilled: MkdirRequest { MkdirRequest(caller: .unfilled, target: .unfilled, mode: 0) }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try caller.layout(&c); try target.layout(&c); try c.u32(&mode, "mode"); try c.u32(&umask, "umask")
     }
 }
 
@@ -147,13 +131,9 @@ public struct SymlinkRequest: WirePayload {
     public init(caller: Caller, target: Target, linkTarget: String) {
         self.caller = caller; self.target = target; self.linkTarget = Array(linkTarget.utf8)
     }
-    public func encode(into w: inout WireWriter) {
-        caller.encode(into: &w); target.encode(into: &w)
-        w.bytes16(linkTarget, "link contents \"\(String(decoding: linkTarget, as: UTF8.self))\"")
-    }
-    public init(from r: inout WireReader) throws {
-        caller = try Caller(from: &r); target = try Target(from: &r)
-        linkTarget = try r.bytes16("path", limit: Wire.maxPath)
+    public static var unfilled: SymlinkRequest { SymlinkRequest(caller: .unfilled, target: .unfilled, linkTarget: "") }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try caller.layout(&c); try target.layout(&c); try c.bytes16(&linkTarget, "link contents", .path, quoted: true)
     }
 }
 
@@ -169,17 +149,13 @@ public struct TwoPathRequest: WirePayload {
     public init(caller: Caller, from: Target, to: Target, flags: UInt32 = 0) {
         self.caller = caller; self.from = from; self.to = to; self.flags = flags
     }
-    public func encode(into w: inout WireWriter) {
-        caller.encode(into: &w); from.encode(into: &w, "from: "); to.encode(into: &w, "to: ")
-        w.u32(flags, "flags: 1 RENAME_NOREPLACE, 2 RENAME_EXCHANGE, 4 RENAME_WHITEOUT")
-    }
-    public init(from r: inout WireReader) throws {
-        caller = try Caller(from: &r); from = try Target(from: &r); to = try Target(from: &r)
-        flags = try r.u32("flags")
+    public static var unfilled: TwoPathRequest { TwoPathRequest(caller: .unfilled, from: .unfilled, to: .unfilled) }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try caller.layout(&c); try from.layout(&c, role: "from: "); try to.layout(&c, role: "to: ")
+        try c.u32(&flags, "flags: 1 RENAME_NOREPLACE, 2 RENAME_EXCHANGE, 4 RENAME_WHITEOUT")
         // EXCHANGE goes alone; NOREPLACE and WHITEOUT may be combined.
-        guard flags & ~7 == 0, flags & Self.renameExchange == 0 || flags == Self.renameExchange else {
-            throw WireError.invalid(field: "flags")
-        }
+        try c.require(flags & ~7 == 0 && (flags & Self.renameExchange == 0 || flags == Self.renameExchange),
+                      .invalid(field: "flags"))
     }
 }
 
@@ -190,11 +166,9 @@ public struct OpenRequest: WirePayload {
     public init(caller: Caller, target: Target, flags: UInt32) {
         self.caller = caller; self.target = target; self.flags = flags
     }
-    public func encode(into w: inout WireWriter) {
-        caller.encode(into: &w); target.encode(into: &w); w.u32(flags, "open flags (Linux numbering)")
-    }
-    public init(from r: inout WireReader) throws {
-        caller = try Caller(from: &r); target = try Target(from: &r); flags = try r.u32("flags")
+    public static var unfilled: OpenRequest { OpenRequest(caller: .unfilled, target: .unfilled, flags: 0) }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try caller.layout(&c); try target.layout(&c); try c.u32(&flags, "open flags (Linux numbering)")
     }
 }
 
@@ -204,13 +178,10 @@ public struct OpenReadRequest: WirePayload {
     public var open: OpenRequest
     public var maxBytes: UInt32
     public init(_ open: OpenRequest, maxBytes: UInt32) { self.open = open; self.maxBytes = maxBytes }
-    public func encode(into w: inout WireWriter) {
-        open.encode(into: &w); w.u32(maxBytes, "content wanted up to this many bytes")
-    }
-    public init(from r: inout WireReader) throws {
-        open = try OpenRequest(from: &r)
-        maxBytes = try r.u32("maxBytes")
-        guard maxBytes <= UInt32(Wire.maxOpenContent) else { throw WireError.invalid(field: "maxBytes") }
+    public static var unfilled: OpenReadRequest { OpenReadRequest(.unfilled, maxBytes: 0) }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try open.layout(&c); try c.u32(&maxBytes, "content wanted up to this many bytes")
+        try c.require(maxBytes <= UInt32(Wire.maxOpenContent), .invalid(field: "maxBytes"))
     }
 }
 
@@ -223,13 +194,10 @@ public struct CreateRequest: WirePayload {
     public init(caller: Caller, target: Target, flags: UInt32, mode: UInt32, umask: UInt32 = 0) {
         self.caller = caller; self.target = target; self.flags = flags; self.mode = mode; self.umask = umask
     }
-    public func encode(into w: inout WireWriter) {
-        caller.encode(into: &w); target.encode(into: &w)
-        w.u32(flags, "open flags (O_CREAT implied)"); w.u32(mode, "mode"); w.u32(umask, "umask")
-    }
-    public init(from r: inout WireReader) throws {
-        caller = try Caller(from: &r); target = try Target(from: &r)
-        flags = try r.u32("flags"); mode = try r.u32("mode"); umask = try r.u32("umask")
+    public static var unfilled: CreateRequest { CreateRequest(caller: .unfilled, target: .unfilled, flags: 0, mode: 0) }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try caller.layout(&c); try target.layout(&c)
+        try c.u32(&flags, "open flags (O_CREAT implied)"); try c.u32(&mode, "mode"); try c.u32(&umask, "umask")
     }
 }
 
@@ -240,12 +208,10 @@ public struct ReadRequest: WirePayload {
     public init(handle: UInt64, offset: UInt64, size: UInt32) {
         self.handle = handle; self.offset = offset; self.size = size
     }
-    public func encode(into w: inout WireWriter) {
-        w.u64(handle, "handle"); w.u64(offset, "offset"); w.u32(size, "bytes wanted")
-    }
-    public init(from r: inout WireReader) throws {
-        handle = try r.u64("handle"); offset = try r.u64("offset"); size = try r.u32("size")
-        guard size <= UInt32(Wire.maxIOSize) else { throw WireError.invalid(field: "size") }
+    public static var unfilled: ReadRequest { ReadRequest(handle: 0, offset: 0, size: 0) }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try c.u64(&handle, "handle"); try c.u64(&offset, "offset"); try c.u32(&size, "bytes wanted")
+        try c.require(size <= UInt32(Wire.maxIOSize), .invalid(field: "size"))
     }
 }
 
@@ -258,14 +224,10 @@ public struct WriteRequest: WirePayload {
     public init(handle: UInt64, offset: UInt64, data: [UInt8]) {
         self.handle = handle; self.offset = offset; self.data = data
     }
-    public func encode(into w: inout WireWriter) {
-        w.u64(handle, "handle"); w.u64(offset, "offset"); w.raw(data, "data (rest of payload)")
-    }
-    public init(from r: inout WireReader) throws {
-        handle = try r.u64("handle"); offset = try r.u64("offset")
-        let rest = r.rest()
-        guard rest.count <= Wire.maxIOSize else { throw WireError.invalid(field: "data") }
-        data = Array(rest)
+    public static var unfilled: WriteRequest { WriteRequest(handle: 0, offset: 0, data: []) }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try c.u64(&handle, "handle"); try c.u64(&offset, "offset"); try c.rest(&data, "data (rest of payload)")
+        try c.require(data.count <= Wire.maxIOSize, .invalid(field: "data"))
     }
 }
 
@@ -273,24 +235,17 @@ public struct WriteRequest: WirePayload {
 public struct HandleRequest: WirePayload {
     public var handle: UInt64
     public init(handle: UInt64) { self.handle = handle }
-    public func encode(into w: inout WireWriter) { w.u64(handle, "handle") }
-    public init(from r: inout WireReader) throws { handle = try r.u64("handle") }
+    public static var unfilled: HandleRequest { HandleRequest(handle: 0) }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) { try c.u64(&handle, "handle") }
 }
 
 public struct FsyncRequest: WirePayload {
     public var handle: UInt64
     public var dataOnly: Bool
     public init(handle: UInt64, dataOnly: Bool) { self.handle = handle; self.dataOnly = dataOnly }
-    public func encode(into w: inout WireWriter) {
-        w.u64(handle, "handle"); w.u32(dataOnly ? 1 : 0, "1 = fdatasync")
-    }
-    public init(from r: inout WireReader) throws {
-        handle = try r.u64("handle")
-        switch try r.u32("datasync") {
-        case 0: dataOnly = false
-        case 1: dataOnly = true
-        default: throw WireError.invalid(field: "datasync")
-        }
+    public static var unfilled: FsyncRequest { FsyncRequest(handle: 0, dataOnly: false) }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try c.u64(&handle, "handle"); try c.bool32(&dataOnly, "1 = fdatasync", field: "datasync")
     }
 }
 
@@ -302,18 +257,12 @@ public struct ReaddirRequest: WirePayload {
     public init(handle: UInt64, cookie: UInt64, maxBytes: UInt32, plus: Bool) {
         self.handle = handle; self.cookie = cookie; self.maxBytes = maxBytes; self.plus = plus
     }
-    public func encode(into w: inout WireWriter) {
-        w.u64(handle, "directory handle"); w.u64(cookie, "resume cookie (0 = start)")
-        w.u32(maxBytes, "byte budget for entries"); w.u32(plus ? 1 : 0, "1 = with attributes")
-    }
-    public init(from r: inout WireReader) throws {
-        handle = try r.u64("handle"); cookie = try r.u64("cookie"); maxBytes = try r.u32("maxBytes")
-        guard maxBytes <= UInt32(Wire.maxIOSize) else { throw WireError.invalid(field: "maxBytes") }
-        switch try r.u32("plus") {
-        case 0: plus = false
-        case 1: plus = true
-        default: throw WireError.invalid(field: "plus")
-        }
+    public static var unfilled: ReaddirRequest { ReaddirRequest(handle: 0, cookie: 0, maxBytes: 0, plus: false) }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try c.u64(&handle, "directory handle"); try c.u64(&cookie, "resume cookie (0 = start)")
+        try c.u32(&maxBytes, "byte budget for entries")
+        try c.require(maxBytes <= UInt32(Wire.maxIOSize), .invalid(field: "maxBytes"))
+        try c.bool32(&plus, "1 = with attributes", field: "plus")
     }
 }
 
@@ -324,12 +273,10 @@ public struct AccessRequest: WirePayload {
     public init(caller: Caller, target: Target, mask: UInt32) {
         self.caller = caller; self.target = target; self.mask = mask
     }
-    public func encode(into w: inout WireWriter) {
-        caller.encode(into: &w); target.encode(into: &w); w.u32(mask, "mask: 4 R_OK 2 W_OK 1 X_OK")
-    }
-    public init(from r: inout WireReader) throws {
-        caller = try Caller(from: &r); target = try Target(from: &r); mask = try r.u32("mask")
-        guard mask & ~7 == 0 else { throw WireError.invalid(field: "mask") }
+    public static var unfilled: AccessRequest { AccessRequest(caller: .unfilled, target: .unfilled, mask: 0) }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try caller.layout(&c); try target.layout(&c); try c.u32(&mask, "mask: 4 R_OK 2 W_OK 1 X_OK")
+        try c.require(mask & ~7 == 0, .invalid(field: "mask"))
     }
 }
 
@@ -342,16 +289,11 @@ public struct XattrGetRequest: WirePayload {
     public init(caller: Caller, target: Target, name: String, size: UInt32) {
         self.caller = caller; self.target = target; self.name = Array(name.utf8); self.size = size
     }
-    public func encode(into w: inout WireWriter) {
-        caller.encode(into: &w); target.encode(into: &w)
-        w.bytes16(name, "attribute name \"\(String(decoding: name, as: UTF8.self))\"")
-        w.u32(size, "buffer size (0 = length only)")
-    }
-    public init(from r: inout WireReader) throws {
-        caller = try Caller(from: &r); target = try Target(from: &r)
-        name = try r.bytes16("name", limit: Wire.maxXattrName)
-        size = try r.u32("size")
-        guard size <= UInt32(Wire.maxXattrValue) else { throw WireError.invalid(field: "size") }
+    public static var unfilled: XattrGetRequest { XattrGetRequest(caller: .unfilled, target: .unfilled, name: "", size: 0) }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try caller.layout(&c); try target.layout(&c); try c.bytes16(&name, "attribute name", .xattrName, quoted: true)
+        try c.u32(&size, "buffer size (0 = length only)")
+        try c.require(size <= UInt32(Wire.maxXattrValue), .invalid(field: "size"))
     }
 }
 
@@ -364,17 +306,14 @@ public struct SetxattrRequest: WirePayload {
     public init(caller: Caller, target: Target, name: String, flags: UInt32, value: [UInt8]) {
         self.caller = caller; self.target = target; self.name = Array(name.utf8); self.flags = flags; self.value = value
     }
-    public func encode(into w: inout WireWriter) {
-        caller.encode(into: &w); target.encode(into: &w)
-        w.bytes16(name, "attribute name \"\(String(decoding: name, as: UTF8.self))\"")
-        w.u32(flags, "flags: 1 XATTR_CREATE 2 XATTR_REPLACE"); w.blob(value, "value")
+    public static var unfilled: SetxattrRequest {
+        SetxattrRequest(caller: .unfilled, target: .unfilled, name: "", flags: 0, value: [])
     }
-    public init(from r: inout WireReader) throws {
-        caller = try Caller(from: &r); target = try Target(from: &r)
-        name = try r.bytes16("name", limit: Wire.maxXattrName)
-        flags = try r.u32("flags")
-        guard flags & ~3 == 0 else { throw WireError.invalid(field: "flags") }
-        value = try r.blob("value", limit: Wire.maxXattrValue)
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try caller.layout(&c); try target.layout(&c); try c.bytes16(&name, "attribute name", .xattrName, quoted: true)
+        try c.u32(&flags, "flags: 1 XATTR_CREATE 2 XATTR_REPLACE")
+        try c.require(flags & ~3 == 0, .invalid(field: "flags"))
+        try c.blob(&value, "value", limit: Wire.maxXattrValue)
     }
 }
 
@@ -385,13 +324,9 @@ public struct RemovexattrRequest: WirePayload {
     public init(caller: Caller, target: Target, name: String) {
         self.caller = caller; self.target = target; self.name = Array(name.utf8)
     }
-    public func encode(into w: inout WireWriter) {
-        caller.encode(into: &w); target.encode(into: &w)
-        w.bytes16(name, "attribute name \"\(String(decoding: name, as: UTF8.self))\"")
-    }
-    public init(from r: inout WireReader) throws {
-        caller = try Caller(from: &r); target = try Target(from: &r)
-        name = try r.bytes16("name", limit: Wire.maxXattrName)
+    public static var unfilled: RemovexattrRequest { RemovexattrRequest(caller: .unfilled, target: .unfilled, name: "") }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try caller.layout(&c); try target.layout(&c); try c.bytes16(&name, "attribute name", .xattrName, quoted: true)
     }
 }
 
@@ -402,12 +337,10 @@ public struct LseekRequest: WirePayload {
     public init(handle: UInt64, offset: Int64, whence: UInt32) {
         self.handle = handle; self.offset = offset; self.whence = whence
     }
-    public func encode(into w: inout WireWriter) {
-        w.u64(handle, "handle"); w.i64(offset, "offset"); w.u32(whence, "whence: 3 SEEK_DATA 4 SEEK_HOLE")
-    }
-    public init(from r: inout WireReader) throws {
-        handle = try r.u64("handle"); offset = try r.i64("offset"); whence = try r.u32("whence")
-        guard whence <= 4 else { throw WireError.invalid(field: "whence") }
+    public static var unfilled: LseekRequest { LseekRequest(handle: 0, offset: 0, whence: 0) }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try c.u64(&handle, "handle"); try c.i64(&offset, "offset"); try c.u32(&whence, "whence: 3 SEEK_DATA 4 SEEK_HOLE")
+        try c.require(whence <= 4, .invalid(field: "whence"))
     }
 }
 
@@ -419,11 +352,9 @@ public struct FallocateRequest: WirePayload {
     public init(handle: UInt64, mode: UInt32, offset: UInt64, length: UInt64) {
         self.handle = handle; self.mode = mode; self.offset = offset; self.length = length
     }
-    public func encode(into w: inout WireWriter) {
-        w.u64(handle, "handle"); w.u32(mode, "fallocate mode"); w.u64(offset, "offset"); w.u64(length, "length")
-    }
-    public init(from r: inout WireReader) throws {
-        handle = try r.u64("handle"); mode = try r.u32("mode")
-        offset = try r.u64("offset"); length = try r.u64("length")
+    public static var unfilled: FallocateRequest { FallocateRequest(handle: 0, mode: 0, offset: 0, length: 0) }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try c.u64(&handle, "handle"); try c.u32(&mode, "fallocate mode")
+        try c.u64(&offset, "offset"); try c.u64(&length, "length")
     }
 }

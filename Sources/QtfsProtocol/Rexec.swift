@@ -36,70 +36,52 @@ public struct RexecStartRequest: WirePayload, Equatable {
 
     public var pty: Bool { flags & Self.flagPty != 0 }
 
-    public func encode(into w: inout WireWriter) {
-        caller.encode(into: &w)
-        w.u32(flags, "flags (1 = pseudo-terminal)"); w.u32(umask, "umask")
-        w.u16(rows, "terminal rows"); w.u16(cols, "terminal columns")
-        w.bytes16(cwd, "working directory")
-        Self.encodeStrings(argv, "argv", into: &w)
-        Self.encodeStrings(env, "environment", into: &w)
-        w.u16(UInt16(files.count), "passed files")
-        for f in files { f.encode(into: &w) }
-    }
+    public static var unfilled: RexecStartRequest { RexecStartRequest(caller: .unfilled, cwd: [], argv: [], env: []) }
 
-    public init(from r: inout WireReader) throws {
-        caller = try Caller(from: &r)
-        flags = try r.u32("flags"); umask = try r.u32("umask")
-        guard flags & ~Self.flagPty == 0 else { throw WireError.invalid(field: "flags") }
-        guard umask <= 0o777 else { throw WireError.invalid(field: "umask") }
-        rows = try r.u16("rows"); cols = try r.u16("cols")
-        cwd = try r.bytes16("path", limit: Wire.maxPath)
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try caller.layout(&c)
+        try c.u32(&flags, "flags (1 = pseudo-terminal)"); try c.u32(&umask, "umask")
+        try c.require(flags & ~Self.flagPty == 0, .invalid(field: "flags"))
+        try c.require(umask <= 0o777, .invalid(field: "umask"))
+        try c.u16(&rows, "terminal rows"); try c.u16(&cols, "terminal columns")
+        try c.bytes16(&cwd, "working directory", .path)
         var budget = Rexec.maxArgBytes
-        argv = try Self.decodeStrings(&r, "argv", budget: &budget)
-        env = try Self.decodeStrings(&r, "environment", budget: &budget)
-        guard !argv.isEmpty, !argv[0].isEmpty else { throw WireError.invalid(field: "argv") }
-        guard cwd.first == UInt8(ascii: "/"), !cwd.contains(0) else { throw WireError.invalid(field: "cwd") }
-        let n = Int(try r.u16("files"))
-        files = try (0..<n).map { _ in try RexecFile(from: &r) }
+        try Self.strings(&argv, "argv", budget: &budget, &c)
+        try Self.strings(&env, "environment", budget: &budget, &c)
+        try c.require(!argv.isEmpty && !argv[0].isEmpty, .invalid(field: "argv"))
+        try c.require(cwd.first == UInt8(ascii: "/"), .invalid(field: "cwd"))
+        var n = UInt16(files.count)
+        try c.u16(&n, "passed files")
+        try c.list(&files, count: Int(n), unfilled: .unfilled) { (c, f) throws(C.Failure) in try f.layout(&c) }
     }
 
-    static func encodeStrings(_ list: [[UInt8]], _ what: String, into w: inout WireWriter) {
-        w.u32(UInt32(list.count), "\(what) count")
-        for s in list { w.blob(s, what) }
-    }
-
-    /// Strings without NUL bytes, all of them together within `budget` bytes.
-    static func decodeStrings(_ r: inout WireReader, _ what: String, budget: inout Int) throws -> [[UInt8]] {
-        let n = Int(try r.u32(what))
-        guard n <= Rexec.maxStrings else { throw WireError.tooLong(field: what, length: n, limit: Rexec.maxStrings) }
-        var out: [[UInt8]] = []
-        for _ in 0..<n {
-            let s = try r.blob(what, limit: budget)
-            guard !s.contains(0) else { throw WireError.invalid(field: what) }
+    /// A u32 count, then strings without NUL bytes, all of them together within `budget` bytes.
+    static func strings<C: WireCoder>(_ list: inout [[UInt8]], _ what: String, budget: inout Int,
+                                      _ c: inout C) throws(C.Failure) {
+        var n = UInt32(list.count)
+        try c.u32(&n, "\(what) count")
+        try c.require(n <= Rexec.maxStrings, .tooLong(field: what, length: Int(n), limit: Rexec.maxStrings))
+        try c.list(&list, count: Int(n), unfilled: []) { (c, s) throws(C.Failure) in
+            try c.blob(&s, what, limit: budget)
+            try c.require(!s.contains(0), .invalid(field: what))
             budget -= s.count + 1
-            out.append(s)
         }
-        return out
     }
 }
 
 /// A regular file the caller has open at `fd` (> 2), reopened on the host at the same
 /// number with `flags` and `offset`; `path` is absolute on the host.
-public struct RexecFile: Equatable, Sendable {
+public struct RexecFile: WireLayout, Equatable, Sendable {
     public var fd: UInt32, flags: UInt32, offset: UInt64
     public var path: [UInt8]
     public init(fd: UInt32, flags: UInt32, offset: UInt64, path: [UInt8]) {
         self.fd = fd; self.flags = flags; self.offset = offset; self.path = path
     }
-    func encode(into w: inout WireWriter) {
-        w.u32(fd, "fd"); w.u32(flags, "open flags"); w.u64(offset, "offset"); w.bytes16(path, "host path")
-    }
-    init(from r: inout WireReader) throws {
-        fd = try r.u32("file.fd"); flags = try r.u32("file.flags"); offset = try r.u64("file.offset")
-        path = try r.bytes16("path", limit: Wire.maxPath)
-        guard fd > 2, fd < 1 << 20, path.first == UInt8(ascii: "/"), !path.contains(0) else {
-            throw WireError.invalid(field: "file")
-        }
+    public static var unfilled: RexecFile { RexecFile(fd: 0, flags: 0, offset: 0, path: []) }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try c.u32(&fd, "fd"); try c.u32(&flags, "open flags"); try c.u64(&offset, "offset")
+        try c.bytes16(&path, "host path", .path)
+        try c.require(fd > 2 && fd < 1 << 20 && path.first == UInt8(ascii: "/"), .invalid(field: "file"))
     }
 }
 
@@ -119,15 +101,14 @@ public struct RexecStartReply: WirePayload, Equatable, Error {
     public init(result: Result, errno: UInt32 = 0, hostPid: UInt32 = 0, message: String = "") {
         self.result = result; self.errno = errno; self.hostPid = hostPid; self.message = message
     }
-    public func encode(into w: inout WireWriter) {
-        w.u8(result.rawValue, "result (0 started, 1 not found, 2 not allowed, 3 cannot run)")
-        w.u32(errno, "errno"); w.u32(hostPid, "host pid"); w.string(message, "message")
-    }
-    public init(from r: inout WireReader) throws {
-        guard let res = Result(rawValue: try r.u8("result")) else { throw WireError.invalid(field: "result") }
-        result = res
-        errno = try r.u32("errno"); hostPid = try r.u32("hostPid")
-        message = try r.string("message", limit: 4096)
+    public static var unfilled: RexecStartReply { RexecStartReply(result: .started) }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        var raw = result.rawValue
+        try c.u8(&raw, "result (0 started, 1 not found, 2 not allowed, 3 cannot run)")
+        try c.require(Result(rawValue: raw) != nil, .invalid(field: "result"))
+        result = Result(rawValue: raw) ?? result
+        try c.u32(&errno, "errno"); try c.u32(&hostPid, "host pid")
+        try c.string(&message, "message", TextLimit(4096, field: "message"), quoted: false)
     }
 }
 
@@ -136,14 +117,12 @@ public struct RexecData: WirePayload, Equatable {
     public var stream: UInt8
     public var data: [UInt8]
     public init(stream: UInt8, data: [UInt8]) { self.stream = stream; self.data = data }
-    public func encode(into w: inout WireWriter) {
-        w.u8(stream, "stream (0 stdin, 1 stdout, 2 stderr)"); w.raw(data, "data (none = end of stream)")
-    }
-    public init(from r: inout WireReader) throws {
-        stream = try r.u8("stream")
-        guard stream <= Rexec.stderr else { throw WireError.invalid(field: "stream") }
-        data = Array(r.rest())
-        guard data.count <= Rexec.maxChunk else { throw WireError.tooLong(field: "data", length: data.count, limit: Rexec.maxChunk) }
+    public static var unfilled: RexecData { RexecData(stream: 0, data: []) }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try c.u8(&stream, "stream (0 stdin, 1 stdout, 2 stderr)")
+        try c.require(stream <= Rexec.stderr, .invalid(field: "stream"))
+        try c.rest(&data, "data (none = end of stream)")
+        try c.require(data.count <= Rexec.maxChunk, .tooLong(field: "data", length: data.count, limit: Rexec.maxChunk))
     }
 }
 
@@ -152,10 +131,10 @@ public struct RexecCredit: WirePayload, Equatable {
     public var stream: UInt8
     public var bytes: UInt32
     public init(stream: UInt8, bytes: UInt32) { self.stream = stream; self.bytes = bytes }
-    public func encode(into w: inout WireWriter) { w.u8(stream, "stream"); w.u32(bytes, "bytes consumed") }
-    public init(from r: inout WireReader) throws {
-        stream = try r.u8("stream"); bytes = try r.u32("bytes")
-        guard stream <= Rexec.stderr, bytes <= UInt32(Rexec.window) else { throw WireError.invalid(field: "credit") }
+    public static var unfilled: RexecCredit { RexecCredit(stream: 0, bytes: 0) }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try c.u8(&stream, "stream"); try c.u32(&bytes, "bytes consumed")
+        try c.require(stream <= Rexec.stderr && bytes <= UInt32(Rexec.window), .invalid(field: "credit"))
     }
 }
 
@@ -163,16 +142,18 @@ public struct RexecCredit: WirePayload, Equatable {
 public struct RexecSignal: WirePayload, Equatable {
     public var signal: UInt32
     public init(signal: UInt32) { self.signal = signal }
-    public func encode(into w: inout WireWriter) { w.u32(signal, "signal number") }
-    public init(from r: inout WireReader) throws { signal = try r.u32("signal") }
+    public static var unfilled: RexecSignal { RexecSignal(signal: 0) }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) { try c.u32(&signal, "signal number") }
 }
 
 /// REXEC_WINSIZE: the terminal's size, for a program on a pseudo-terminal.
 public struct RexecWinsize: WirePayload, Equatable {
     public var rows: UInt16, cols: UInt16
     public init(rows: UInt16, cols: UInt16) { self.rows = rows; self.cols = cols }
-    public func encode(into w: inout WireWriter) { w.u16(rows, "rows"); w.u16(cols, "columns") }
-    public init(from r: inout WireReader) throws { rows = try r.u16("rows"); cols = try r.u16("cols") }
+    public static var unfilled: RexecWinsize { RexecWinsize(rows: 0, cols: 0) }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try c.u16(&rows, "rows"); try c.u16(&cols, "columns")
+    }
 }
 
 /// REXEC_EXIT: the program exited with `code`, or was killed by signal `code`.
@@ -183,12 +164,11 @@ public struct RexecExit: WirePayload, Equatable {
     public init(signaled: Bool, code: UInt32, coreDumped: Bool = false) {
         self.signaled = signaled; self.code = code; self.coreDumped = coreDumped
     }
-    public func encode(into w: inout WireWriter) {
-        w.u8(signaled ? 1 : 0, "1 = killed by a signal"); w.u32(code, "exit code or signal"); w.u8(coreDumped ? 1 : 0, "core dumped")
-    }
-    public init(from r: inout WireReader) throws {
-        let s = try r.u8("signaled"), c = try r.u32("code"), d = try r.u8("core")
-        guard s <= 1, d <= 1, c <= 255 else { throw WireError.invalid(field: "exit") }
-        signaled = s == 1; code = c; coreDumped = d == 1
+    public static var unfilled: RexecExit { RexecExit(signaled: false, code: 0) }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try c.bool8(&signaled, "1 = killed by a signal", field: "exit")
+        try c.u32(&code, "exit code or signal")
+        try c.bool8(&coreDumped, "core dumped", field: "exit")
+        try c.require(code <= 255, .invalid(field: "exit"))
     }
 }

@@ -7,8 +7,8 @@
 public struct CancelRequest: WirePayload {
     public var target: UInt64
     public init(target: UInt64) { self.target = target }
-    public func encode(into w: inout WireWriter) { w.u64(target, "id of the request to cancel") }
-    public init(from r: inout WireReader) throws { target = try r.u64("target") }
+    public static var unfilled: CancelRequest { CancelRequest(target: 0) }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) { try c.u64(&target, "id of the request to cancel") }
 }
 
 /// POLL: the handle's ready mask now, for `events` (poll(2) bits). With `notify` = 1 the
@@ -20,14 +20,10 @@ public struct PollRequest: WirePayload {
     public init(handle: UInt64, events: UInt32, notify: Bool) {
         self.handle = handle; self.events = events; self.notify = notify
     }
-    public func encode(into w: inout WireWriter) {
-        w.u64(handle, "handle"); w.u32(events, "events (POLLIN 1, POLLOUT 4)"); w.u32(notify ? 1 : 0, "1 = arm POLL_READY")
-    }
-    public init(from r: inout WireReader) throws {
-        handle = try r.u64("handle"); events = try r.u32("events")
-        let n = try r.u32("notify")
-        guard n <= 1 else { throw WireError.invalid(field: "notify") }
-        notify = n == 1
+    public static var unfilled: PollRequest { PollRequest(handle: 0, events: 0, notify: false) }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try c.u64(&handle, "handle"); try c.u32(&events, "events (POLLIN 1, POLLOUT 4)")
+        try c.bool32(&notify, "1 = arm POLL_READY", field: "notify")
     }
 }
 
@@ -35,8 +31,10 @@ public struct PollRequest: WirePayload {
 public struct PollReply: WirePayload {
     public var revents: UInt32
     public init(revents: UInt32) { self.revents = revents }
-    public func encode(into w: inout WireWriter) { w.u32(revents, "ready mask (POLLIN 1, POLLOUT 4, POLLERR 8, POLLHUP 16)") }
-    public init(from r: inout WireReader) throws { revents = try r.u32("revents") }
+    public static var unfilled: PollReply { PollReply(revents: 0) }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try c.u32(&revents, "ready mask (POLLIN 1, POLLOUT 4, POLLERR 8, POLLHUP 16)")
+    }
 }
 
 /// POLL_READY event: kind 2, id 0, status 0.
@@ -44,8 +42,10 @@ public struct PollReadyEvent: WirePayload {
     public var handle: UInt64
     public var revents: UInt32
     public init(handle: UInt64, revents: UInt32) { self.handle = handle; self.revents = revents }
-    public func encode(into w: inout WireWriter) { w.u64(handle, "handle"); w.u32(revents, "ready mask") }
-    public init(from r: inout WireReader) throws { handle = try r.u64("handle"); revents = try r.u32("revents") }
+    public static var unfilled: PollReadyEvent { PollReadyEvent(handle: 0, revents: 0) }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try c.u64(&handle, "handle"); try c.u32(&revents, "ready mask")
+    }
 }
 
 /// READ and WRITE on a non-seekable handle ignore `offset`, except this bit: set, the
@@ -68,22 +68,18 @@ public struct SockConnectRequest: WirePayload {
     public var path: [UInt8]
     public var type: UInt32
     public init(caller: Caller, path: [UInt8], type: UInt32) { self.caller = caller; self.path = path; self.type = type }
-    public func encode(into w: inout WireWriter) {
-        caller.encode(into: &w); w.bytes16(path, "socket path"); w.u32(type, "1 stream, 5 seqpacket; +0x100 pass files")
-    }
-    public init(from r: inout WireReader) throws {
-        caller = try Caller(from: &r)
-        path = try r.bytes16("path", limit: 107)
-        type = try Self.decodeType(&r)
-        guard path.first == UInt8(ascii: "/"), !path.contains(0) else { throw WireError.invalid(field: "path") }
+    public static var unfilled: SockConnectRequest { SockConnectRequest(caller: .unfilled, path: [], type: 0) }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try caller.layout(&c); try c.bytes16(&path, "socket path", .socketPath)
+        try Self.layout(type: &type, &c)
+        try c.require(path.first == UInt8(ascii: "/"), .invalid(field: "path"))
     }
 
     /// 1 or 5, with or without `passFiles`.
-    static func decodeType(_ r: inout WireReader) throws -> UInt32 {
-        let type = try r.u32("type")
+    static func layout<C: WireCoder>(type: inout UInt32, _ c: inout C) throws(C.Failure) {
+        try c.u32(&type, "1 stream, 5 seqpacket; +0x100 pass files")
         let socket = type & ~passFiles
-        guard socket == stream || socket == seqpacket else { throw WireError.invalid(field: "type") }
-        return type
+        try c.require(socket == stream || socket == seqpacket, .invalid(field: "type"))
     }
 }
 
@@ -107,8 +103,8 @@ public struct SockGrant: WirePayload {
     public var flags: UInt32
     public init(flags: UInt32) { self.flags = flags }
     public var passesFiles: Bool { flags & SockConnectRequest.passFiles != 0 }
-    public func encode(into w: inout WireWriter) { w.u32(flags, "granted: 0x100 pass files") }
-    public init(from r: inout WireReader) throws { flags = try r.u32("flags") }
+    public static var unfilled: SockGrant { SockGrant(flags: 0) }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) { try c.u32(&flags, "granted: 0x100 pass files") }
 }
 
 /// SOCK_LISTEN: create a listening unix socket at host `path` (absolute, allowed by the
@@ -119,11 +115,11 @@ public struct SockListenRequest: WirePayload {
     public var path: [UInt8]
     public var type: UInt32
     public init(path: [UInt8], type: UInt32) { self.path = path; self.type = type }
-    public func encode(into w: inout WireWriter) { w.bytes16(path, "socket path"); w.u32(type, "1 stream, 5 seqpacket; +0x100 pass files") }
-    public init(from r: inout WireReader) throws {
-        path = try r.bytes16("path", limit: 107)
-        type = try SockConnectRequest.decodeType(&r)
-        guard path.first == UInt8(ascii: "/"), !path.contains(0) else { throw WireError.invalid(field: "path") }
+    public static var unfilled: SockListenRequest { SockListenRequest(path: [], type: 0) }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try c.bytes16(&path, "socket path", .socketPath)
+        try SockConnectRequest.layout(type: &type, &c)
+        try c.require(path.first == UInt8(ascii: "/"), .invalid(field: "path"))
     }
 }
 
@@ -132,6 +128,11 @@ public struct SockListenRequest: WirePayload {
 public struct SockTokenMessage: WirePayload {
     public var token: UInt64
     public init(token: UInt64) { self.token = token }
-    public func encode(into w: inout WireWriter) { w.u64(token, "token of the accepted connection") }
-    public init(from r: inout WireReader) throws { token = try r.u64("token") }
+    public static var unfilled: SockTokenMessage { SockTokenMessage(token: 0) }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) { try c.u64(&token, "token of the accepted connection") }
+}
+
+extension TextLimit {
+    /// A unix socket's path: sun_path holds 108 bytes with the NUL.
+    public static let socketPath = TextLimit(107, field: "path")
 }

@@ -1,31 +1,29 @@
 // Value types that appear inside several messages.
 
-/// Implemented by every request and response body.
-public protocol WirePayload: Equatable, Sendable {
-    func encode(into w: inout WireWriter)
-    init(from r: inout WireReader) throws
-}
+/// Implemented by every request and response body; its fields are its `layout`.
+public protocol WirePayload: WireLayout, Equatable, Sendable {}
 
+// These go through the conformance (`writeFields`, `readFields`): see WireLayout's requirements.
 extension WirePayload {
     /// Decodes a whole payload, rejecting trailing bytes.
     public static func decode(_ payload: UnsafeRawBufferPointer) throws -> Self {
         var r = WireReader(payload)
-        let v = try Self(from: &r)
+        let v = try Self.readFields(from: &r)
         try r.expectEnd()
         return v
     }
     public static func decode(_ payload: [UInt8]) throws -> Self {
         try payload.withUnsafeBytes { try decode($0) }
     }
-    public func encoded() -> [UInt8] {
+    public consuming func encoded() -> [UInt8] {
         var w = WireWriter()
-        encode(into: &w)
+        Self.writeFields(of: self, into: &w)
         return w.bytes
     }
 }
 
 /// Who asks: the server performs the operation with these credentials.
-public struct Caller: Equatable, Sendable {
+public struct Caller: WireLayout, Equatable, Sendable {
     public var uid: UInt32
     public var gid: UInt32
     public var pid: UInt32
@@ -36,28 +34,23 @@ public struct Caller: Equatable, Sendable {
     }
     public static let root = Caller(uid: 0, gid: 0)
 
-    public func encode(into w: inout WireWriter) {
-        w.u32(uid, "caller uid")
-        w.u32(gid, "caller gid")
-        w.u32(pid, "caller pid (informational)")
-        w.u16(UInt16(min(groups.count, Wire.maxGroups)), "supplementary group count")
-        for g in groups.prefix(Wire.maxGroups) { w.u32(g, "supplementary group") }
-    }
-    public init(from r: inout WireReader) throws {
-        uid = try r.u32("caller.uid")
-        gid = try r.u32("caller.gid")
-        pid = try r.u32("caller.pid")
-        let n = Int(try r.u16("caller.ngroups"))
-        guard n <= Wire.maxGroups else { throw WireError.tooLong(field: "caller.groups", length: n, limit: Wire.maxGroups) }
-        groups = []
-        groups.reserveCapacity(n)
-        for _ in 0..<n { groups.append(try r.u32("caller.group")) }
+    public static var unfilled: Caller { Caller(uid: 0, gid: 0) }
+
+    /// At most Wire.maxGroups groups travel; a sender with more sends the first ones.
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try c.u32(&uid, "caller uid")
+        try c.u32(&gid, "caller gid")
+        try c.u32(&pid, "caller pid (informational)")
+        var n = UInt16(min(groups.count, Wire.maxGroups))
+        try c.u16(&n, "supplementary group count")
+        try c.require(n <= Wire.maxGroups, .tooLong(field: "caller.groups", length: Int(n), limit: Wire.maxGroups))
+        try c.list(&groups, count: Int(n), unfilled: 0) { (c, g) throws(C.Failure) in try c.u32(&g, "supplementary group") }
     }
 }
 
 /// A location: an export (from MOUNT) and a path relative to its root. The path has no
 /// leading '/', and no empty, "." or ".." component; "" is the export root itself.
-public struct Target: Equatable, Sendable {
+public struct Target: WireLayout, Equatable, Sendable {
     public var export: UInt32
     public var path: [UInt8]
 
@@ -66,13 +59,14 @@ public struct Target: Equatable, Sendable {
 
     public var pathString: String { String(decoding: path, as: UTF8.self) }
 
-    public func encode(into w: inout WireWriter, _ role: String = "") {
-        w.u32(export, "\(role)export id")
-        w.bytes16(path, "\(role)path \"\(pathString)\"")
-    }
-    public init(from r: inout WireReader) throws {
-        export = try r.u32("target.export")
-        path = try r.bytes16("path", limit: Wire.maxPath)
+    public static var unfilled: Target { Target(export: 0, path: []) }
+
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) { try layout(&c, role: "") }
+
+    /// `role` names which target it is in a message with two ("from: ", "to: ").
+    mutating func layout<C: WireCoder>(_ c: inout C, role: @autoclosure () -> String) throws(C.Failure) {
+        try c.u32(&export, "\(role())export id")
+        try c.bytes16(&path, "\(role())path", .path, quoted: true)
     }
 }
 
@@ -82,19 +76,15 @@ public struct Timespec: Equatable, Sendable {
     public init(seconds: Int64, nanoseconds: UInt32) { self.seconds = seconds; self.nanoseconds = nanoseconds }
     public static let zero = Timespec(seconds: 0, nanoseconds: 0)
 
-    func encode(into w: inout WireWriter, _ label: String) {
-        w.i64(seconds, "\(label) seconds")
-        w.u32(nanoseconds, "\(label) nanoseconds")
-    }
-    init(from r: inout WireReader, _ label: String) throws {
-        seconds = try r.i64(label)
-        nanoseconds = try r.u32(label)
-        guard nanoseconds < 1_000_000_000 else { throw WireError.invalid(field: label) }
+    mutating func layout<C: WireCoder>(_ c: inout C, _ label: @autoclosure () -> String) throws(C.Failure) {
+        try c.i64(&seconds, "\(label()) seconds")
+        try c.u32(&nanoseconds, "\(label()) nanoseconds")
+        try c.require(nanoseconds < 1_000_000_000, .invalid(field: label()))
     }
 }
 
 /// File attributes, 100 bytes on the wire. `dev`+`ino` is the file's identity on the host.
-public struct Attr: Equatable, Sendable {
+public struct Attr: WireLayout, Equatable, Sendable {
     /// The file lives on a pseudo file system (proc, sysfs, cgroup…): its size is not
     /// the length of its content, and it must not be cached by the client.
     public static let flagPseudo: UInt32 = 1
@@ -124,27 +114,20 @@ public struct Attr: Equatable, Sendable {
 
     public var isPseudo: Bool { flags & Attr.flagPseudo != 0 }
 
-    public func encode(into w: inout WireWriter) {
-        w.u64(dev, "attr dev"); w.u64(ino, "attr ino"); w.u64(size, "attr size")
-        w.u64(blocks, "attr blocks (512-byte units)"); w.u64(rdev, "attr rdev")
-        w.u32(mode, "attr mode (type and permission bits)"); w.u32(nlink, "attr nlink")
-        w.u32(uid, "attr uid"); w.u32(gid, "attr gid"); w.u32(blksize, "attr blksize")
-        w.u32(flags, "attr flags (1 = pseudo file system)")
-        atime.encode(into: &w, "attr atime"); mtime.encode(into: &w, "attr mtime"); ctime.encode(into: &w, "attr ctime")
-    }
-    public init(from r: inout WireReader) throws {
-        dev = try r.u64("attr.dev"); ino = try r.u64("attr.ino"); size = try r.u64("attr.size")
-        blocks = try r.u64("attr.blocks"); rdev = try r.u64("attr.rdev")
-        mode = try r.u32("attr.mode"); nlink = try r.u32("attr.nlink")
-        uid = try r.u32("attr.uid"); gid = try r.u32("attr.gid"); blksize = try r.u32("attr.blksize")
-        flags = try r.u32("attr.flags")
-        atime = try Timespec(from: &r, "attr.atime"); mtime = try Timespec(from: &r, "attr.mtime")
-        ctime = try Timespec(from: &r, "attr.ctime")
+    public static var unfilled: Attr { Attr() }
+
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try c.u64(&dev, "attr dev"); try c.u64(&ino, "attr ino"); try c.u64(&size, "attr size")
+        try c.u64(&blocks, "attr blocks (512-byte units)"); try c.u64(&rdev, "attr rdev")
+        try c.u32(&mode, "attr mode (type and permission bits)"); try c.u32(&nlink, "attr nlink")
+        try c.u32(&uid, "attr uid"); try c.u32(&gid, "attr gid"); try c.u32(&blksize, "attr blksize")
+        try c.u32(&flags, "attr flags (1 = pseudo file system)")
+        try atime.layout(&c, "attr atime"); try mtime.layout(&c, "attr mtime"); try ctime.layout(&c, "attr ctime")
     }
 }
 
 /// One READDIR entry. `cookie` is where to continue after this entry.
-public struct DirEntry: Equatable, Sendable {
+public struct DirEntry: WireLayout, Equatable, Sendable {
     public var cookie: UInt64
     public var ino: UInt64
     public var type: UInt8   // DT_* value
@@ -158,23 +141,20 @@ public struct DirEntry: Equatable, Sendable {
         self.init(cookie: cookie, ino: ino, type: type, name: Array(name.utf8), attr: attr)
     }
 
-    public func encode(into w: inout WireWriter) {
-        w.u64(cookie, "entry cookie"); w.u64(ino, "entry ino"); w.u8(type, "entry d_type")
-        w.bytes16(name, "entry name \"\(String(decoding: name, as: UTF8.self))\"")
-        if let attr {
-            w.u8(1, "entry has attr")
-            attr.encode(into: &w)
+    public static var unfilled: DirEntry { DirEntry(cookie: 0, ino: 0, type: 0, name: []) }
+
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try c.u64(&cookie, "entry cookie"); try c.u64(&ino, "entry ino"); try c.u8(&type, "entry d_type")
+        try c.bytes16(&name, "entry name", .name, quoted: true)
+        var hasAttr = attr != nil
+        let note = hasAttr ? "entry has attr" : "entry has no attr"
+        try c.bool8(&hasAttr, note, field: "entry.hasAttr")
+        if hasAttr {
+            var a = attr ?? .unfilled
+            try a.layout(&c)
+            attr = a
         } else {
-            w.u8(0, "entry has no attr")
-        }
-    }
-    public init(from r: inout WireReader) throws {
-        cookie = try r.u64("entry.cookie"); ino = try r.u64("entry.ino"); type = try r.u8("entry.type")
-        name = try r.bytes16("name", limit: Wire.maxName)
-        switch try r.u8("entry.hasAttr") {
-        case 0: attr = nil
-        case 1: attr = try Attr(from: &r)
-        default: throw WireError.invalid(field: "entry.hasAttr")
+            attr = nil
         }
     }
 }

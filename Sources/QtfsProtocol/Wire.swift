@@ -102,58 +102,58 @@ public struct WireReader {
     public var remaining: Int { bytes.count - offset }
 
     @inline(__always)
-    private mutating func take(_ n: Int, _ field: String) throws -> Int {
-        guard n <= remaining else { throw WireError.truncated(field: field) }
+    private mutating func take(_ n: Int, _ field: @autoclosure () -> String) throws(WireError) -> Int {
+        guard n <= remaining else { throw WireError.truncated(field: field()) }
         let at = offset
         offset += n
         return at
     }
 
-    public mutating func u8(_ field: String) throws -> UInt8 {
-        let at = try take(1, field); return bytes[at]
+    public mutating func u8(_ field: @autoclosure () -> String) throws(WireError) -> UInt8 {
+        let at = try take(1, field()); return bytes[at]
     }
-    public mutating func u16(_ field: String) throws -> UInt16 {
-        let at = try take(2, field)
+    public mutating func u16(_ field: @autoclosure () -> String) throws(WireError) -> UInt16 {
+        let at = try take(2, field())
         return UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt16.self))
     }
-    public mutating func u32(_ field: String) throws -> UInt32 {
-        let at = try take(4, field)
+    public mutating func u32(_ field: @autoclosure () -> String) throws(WireError) -> UInt32 {
+        let at = try take(4, field())
         return UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt32.self))
     }
-    public mutating func u64(_ field: String) throws -> UInt64 {
-        let at = try take(8, field)
+    public mutating func u64(_ field: @autoclosure () -> String) throws(WireError) -> UInt64 {
+        let at = try take(8, field())
         return UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt64.self))
     }
-    public mutating func i32(_ field: String) throws -> Int32 { Int32(bitPattern: try u32(field)) }
-    public mutating func i64(_ field: String) throws -> Int64 { Int64(bitPattern: try u64(field)) }
+    public mutating func i32(_ field: @autoclosure () -> String) throws(WireError) -> Int32 { Int32(bitPattern: try u32(field())) }
+    public mutating func i64(_ field: @autoclosure () -> String) throws(WireError) -> Int64 { Int64(bitPattern: try u64(field())) }
 
     /// A length-prefixed string of at most `limit` bytes with no NUL inside.
-    public mutating func string(_ field: String, limit: Int) throws -> String {
-        let n = Int(try u16(field))
-        guard n <= limit else { throw WireError.tooLong(field: field, length: n, limit: limit) }
-        let at = try take(n, field)
+    public mutating func string(_ field: @autoclosure () -> String, limit: Int) throws(WireError) -> String {
+        let n = Int(try u16(field()))
+        guard n <= limit else { throw WireError.tooLong(field: field(), length: n, limit: limit) }
+        let at = try take(n, field())
         let slice = UnsafeRawBufferPointer(rebasing: bytes[at..<(at + n)])
-        if slice.contains(0) { throw WireError.invalid(field: field) }
+        if slice.contains(0) { throw WireError.invalid(field: field()) }
         return String(decoding: slice, as: UTF8.self)
     }
     /// A u16-length byte string of at most `limit` bytes with no NUL inside (names, paths).
-    public mutating func bytes16(_ field: String, limit: Int) throws -> [UInt8] {
-        let n = Int(try u16(field))
-        guard n <= limit else { throw WireError.tooLong(field: field, length: n, limit: limit) }
-        let at = try take(n, field)
+    public mutating func bytes16(_ field: @autoclosure () -> String, limit: Int) throws(WireError) -> [UInt8] {
+        let n = Int(try u16(field()))
+        guard n <= limit else { throw WireError.tooLong(field: field(), length: n, limit: limit) }
+        let at = try take(n, field())
         let slice = UnsafeRawBufferPointer(rebasing: bytes[at..<(at + n)])
-        if slice.contains(0) { throw WireError.invalid(field: field) }
+        if slice.contains(0) { throw WireError.invalid(field: field()) }
         return Array(slice)
     }
     /// Exactly `n` bytes with no length prefix (nonces, proofs).
-    public mutating func fixed(_ n: Int, _ field: String) throws -> [UInt8] {
-        let at = try take(n, field)
+    public mutating func fixed(_ n: Int, _ field: @autoclosure () -> String) throws(WireError) -> [UInt8] {
+        let at = try take(n, field())
         return Array(bytes[at..<(at + n)])
     }
-    public mutating func blob(_ field: String, limit: Int) throws -> [UInt8] {
-        let n = Int(try u32(field))
-        guard n <= limit else { throw WireError.tooLong(field: field, length: n, limit: limit) }
-        let at = try take(n, field)
+    public mutating func blob(_ field: @autoclosure () -> String, limit: Int) throws(WireError) -> [UInt8] {
+        let n = Int(try u32(field()))
+        guard n <= limit else { throw WireError.tooLong(field: field(), length: n, limit: limit) }
+        let at = try take(n, field())
         return Array(bytes[at..<(at + n)])
     }
     /// Everything left in the payload (READ response data, WRITE request data).
@@ -162,7 +162,7 @@ public struct WireReader {
         offset = bytes.count
         return slice
     }
-    public func expectEnd() throws {
+    public func expectEnd() throws(WireError) {
         if remaining != 0 { throw WireError.trailingBytes(remaining) }
     }
 }

@@ -147,6 +147,12 @@ final class HeaderDriftTests: XCTestCase {
         }
     }
 
+    /// QTFS_CAP_AUTH is one bit with a meaning per direction; the table above holds the
+    /// client's, this the server's.
+    func testServerAuthCapabilityMatches() throws {
+        XCTAssertEqual(try header().integers["QTFS_CAP_AUTH"], HelloReply.capAuthRequired)
+    }
+
     func testStringsMatchSwift() throws {
         let h = try header()
         XCTAssertEqual(h.strings["QTFS_AUTH_LABEL"].map { Array($0.utf8) }, Auth.label)

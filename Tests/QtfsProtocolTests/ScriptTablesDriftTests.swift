@@ -17,8 +17,11 @@ final class ScriptTablesDriftTests: XCTestCase {
     }
 
     /// `OP = dict(lookup=10, ...)` (over several lines) as ("LOOKUP", "10") pairs.
-    static func opTable(_ text: String) -> [(String, String)] {
-        guard let start = text.range(of: "\nOP = dict(") else { return [] }
+    static func opTable(_ text: String) -> [(String, String)] { dictTable(text, "OP") }
+
+    /// `NAME = dict(a=1, ...)` (over several lines) as ("A", "1") pairs.
+    static func dictTable(_ text: String, _ name: String) -> [(String, String)] {
+        guard let start = text.range(of: "\n\(name) = dict(") else { return [] }
         let body = text[start.upperBound...].prefix(while: { $0 != ")" })
         return body.split(separator: ",").compactMap { item in
             let kv = item.split(separator: "=").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
@@ -26,18 +29,51 @@ final class ScriptTablesDriftTests: XCTestCase {
         }
     }
 
-    /// Top-level `NAME = 0x1234` and `NAME = b"text"` lines.
+    /// Top-level `NAME = 0x1234` and `NAME = b"text"` lines (without a trailing comment).
     static func scalars(_ text: String) -> [(String, String)] {
         text.split(separator: "\n").compactMap { line in
-            let kv = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            let code = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            let kv = code.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             guard kv.count == 2, let first = kv[0].first, first.isUppercase,
                   kv[0].allSatisfy({ $0.isUppercase || $0.isNumber || $0 == "_" }) else { return nil }
             return (kv[0], kv[1])
         }
     }
 
+    /// `123`, `0x7b`, or several of them joined by `|`.
     static func pythonInteger(_ s: String) -> UInt64? {
-        s.hasPrefix("0x") ? UInt64(s.dropFirst(2), radix: 16) : UInt64(s)
+        var value: UInt64 = 0
+        for part in s.split(separator: "|").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            guard let n = part.hasPrefix("0x") ? UInt64(part.dropFirst(2), radix: 16) : UInt64(part) else { return nil }
+            value |= n
+        }
+        return value
+    }
+
+    /// Script constants named differently from the header: their header names, OR-ed.
+    static let aliases: [String: [String]] = [
+        "HEADER": ["QTFS_HDR_SIZE"],
+        "SUITE_BITS": ["QTFS_CAP_AEAD_AES256GCM", "QTFS_CAP_AEAD_CHACHA20POLY1305"],
+    ]
+    /// Numeric script constants that are not the protocol's (a new one must be added to
+    /// `aliases` or here, so that none goes unchecked by oversight).
+    static let notProtocol: Set<String> = [
+        "MNT_DETACH",         // umount2(2)
+        "HANDSHAKE_FRAMES",   // how many frames a relay lets pass before it meddles
+        "RECORD_MAX",         // how many frames a relay records
+    ]
+
+    /// The header's value for a script constant, by its name with QTFS_ or QTFS_AUTH_ in
+    /// front or through `aliases`.
+    static func headerInteger(_ name: String, _ h: CHeader) -> (cName: String, value: UInt64)? {
+        if let names = aliases[name] {
+            let values = names.compactMap { h.integers[$0] }
+            return values.count == names.count ? (names.joined(separator: "|"), values.reduce(0, |)) : nil
+        }
+        for cName in ["QTFS_\(name)", "QTFS_AUTH_\(name)"] {
+            if let v = h.integers[cName] { return (cName, v) }
+        }
+        return nil
     }
 
     /// What one Python file declares against the header: the names it checked and every
@@ -51,18 +87,47 @@ final class ScriptTablesDriftTests: XCTestCase {
                 drift.append("OP[\(name.lowercased())]: script \(value), header QTFS_OP_\(name) \(want.map(String.init) ?? "undefined")")
             }
         }
-        for (name, value) in scalars(text) {
-            for cName in ["QTFS_\(name)", "QTFS_AUTH_\(name)"] {
-                if let want = h.integers[cName] {
-                    checked.append(name)
-                    if pythonInteger(value) != want { drift.append("\(name): script \(value), header \(cName) \(want)") }
-                } else if let want = h.strings[cName] {
-                    checked.append(name)
-                    if value != "b\"\(want)\"" { drift.append("\(name): script \(value), header \(cName) \"\(want)\"") }
-                }
+        // Only literals: `HEADER = os.path.join(...)` is a path, not a constant.
+        for (name, value) in scalars(text) where pythonInteger(value) != nil || value.hasPrefix("b\"") {
+            if let (cName, want) = headerInteger(name, h) {
+                checked.append(name)
+                if pythonInteger(value) != want { drift.append("\(name): script \(value), header \(cName) \(want)") }
+            } else if let want = h.strings["QTFS_\(name)"] ?? h.strings["QTFS_AUTH_\(name)"] {
+                checked.append(name)
+                if value != "b\"\(want)\"" { drift.append("\(name): script \(value), header \"\(want)\"") }
+            } else if pythonInteger(value) != nil, !notProtocol.contains(name) {
+                drift.append("\(name) = \(value): no header constant; map it in ScriptTablesDriftTests.aliases or list it in notProtocol")
             }
         }
         return (checked, drift)
+    }
+
+    /// Linux's numbers for the errno names scripts use (qtfs_raw.py's `E`): the protocol
+    /// sends Linux errno values.
+    static let linuxErrno: [String: Int32] = [
+        "EPERM": EPERM, "ENOENT": ENOENT, "EIO": EIO, "EBADF": EBADF, "EACCES": EACCES, "EBUSY": EBUSY,
+        "EEXIST": EEXIST, "EXDEV": EXDEV, "ENOTDIR": ENOTDIR, "EISDIR": EISDIR, "EINVAL": EINVAL, "EMFILE": EMFILE,
+        "EROFS": EROFS, "ENAMETOOLONG": ENAMETOOLONG, "ENOSYS": ENOSYS, "ELOOP": ELOOP, "ENODATA": ENODATA,
+        "EPROTO": EPROTO, "EOPNOTSUPP": EOPNOTSUPP, "EAGAIN": EAGAIN, "EINTR": EINTR, "ENOTEMPTY": ENOTEMPTY,
+    ]
+
+    /// Disagreements of a script's `E = dict(...)` with Linux's errno numbers.
+    static func errnoDrift(_ text: String) -> [String] {
+        dictTable(text, "E").compactMap { name, value in
+            guard let want = linuxErrno[name] else { return "E[\(name)]: not in ScriptTablesDriftTests.linuxErrno; add it" }
+            return pythonInteger(value) == UInt64(want) ? nil : "E[\(name)]: script \(value), Linux \(want)"
+        }
+    }
+
+    func testPythonErrnoTablesMatchLinux() throws {
+        var seen = 0
+        for file in Self.pythonFiles() {
+            let text = try String(contentsOfFile: "\(CHeader.repositoryRoot)/\(file)", encoding: .utf8)
+            seen += Self.dictTable(text, "E").count
+            XCTAssertEqual(Self.errnoDrift(text), [], "\(file): errno table")
+        }
+        XCTAssertGreaterThanOrEqual(seen, 10, "qtfs_raw.py's E table was not found")
+        XCTAssertEqual(Self.errnoDrift("\nE = dict(EPERM=1, ENOENT=3,\n         EWHAT=9)\n").count, 2)
     }
 
     func testPythonTablesMatchTheHeader() throws {
@@ -85,5 +150,11 @@ final class ScriptTablesDriftTests: XCTestCase {
         let (checked, drift) = Self.compare(drifted, with: h)
         XCTAssertEqual(checked, ["OP HELLO", "OP LOOKUP", "MAGIC", "LABEL"])
         XCTAssertEqual(drift.count, 3, "\(drift)")   // lookup, MAGIC and LABEL; hello=1 is right
+        // Constants named otherwise are checked through `aliases`; a numeric one the test
+        // cannot place is reported rather than skipped.
+        let renamed = "\nHEADER = 25\nSUITE_BITS = 8 | 16   # both suites\nWINDOW = 4096\nMNT_DETACH = 2\n"
+        let (renamedChecked, renamedDrift) = Self.compare(renamed, with: h)
+        XCTAssertEqual(renamedChecked, ["HEADER", "SUITE_BITS"])
+        XCTAssertEqual(renamedDrift.count, 2, "\(renamedDrift)")   // HEADER is 24; WINDOW is no header constant
     }
 }
