@@ -99,7 +99,7 @@ let package = Package(
         .target(
             name: "QtfsFuseOps",
             dependencies: [
-                "QtfsClient", "QtfsProtocol", "CFuse", "CQtfsSys", "QtfsControl",
+                "QtfsClient", "QtfsProtocol", "QtfsSystem", "CFuse", "CQtfsSys", "QtfsControl",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         // qtfs-fuse itself: options, logging, mount, the session loop.

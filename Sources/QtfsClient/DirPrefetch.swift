@@ -9,6 +9,7 @@ import Glibc
 #endif
 import QtfsProtocol
 import Synchronization
+import QtfsSystem
 
 public final class DirPrefetch: @unchecked Sendable {
     /// What a snapshot says about a name.
@@ -32,14 +33,8 @@ public final class DirPrefetch: @unchecked Sendable {
     private let active = Atomic<Int>(0)
     private let now: () -> Double
 
-    public init(lifetime: Double, maxEntries: Int = 65536, clock: @escaping () -> Double = DirPrefetch.monotonic) {
+    public init(lifetime: Double, maxEntries: Int = 65536, clock: @escaping () -> Double = MonotonicClock.now) {
         self.lifetime = lifetime; self.maxEntries = maxEntries; now = clock
-    }
-
-    public static func monotonic() -> Double {
-        var t = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &t)
-        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
     }
 
     /// The snapshot's answer for `name` in `dir`, for a caller with these credentials.

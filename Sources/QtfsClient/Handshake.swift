@@ -4,6 +4,7 @@
 // mount or a reconnect — goes through `handshake`, and so gets new session keys.
 import QtfsAuth
 import QtfsProtocol
+import QtfsSystem
 
 /// Whether a client seals its frames (`-o crypt=`, client.conf `crypt =`).
 public enum ClientCrypt: String, CaseIterable, Sendable {
@@ -33,7 +34,7 @@ public enum ClientAuth {
 extension Connection {
     /// HELLO and, with a key, the challenge-response; with a key and `crypt` aead, every
     /// frame after it is sealed (`sealing` then holds the ciphers). Throws `ConnectError`
-    /// with a text a person can act on, or `FSError` when the peer does not speak v1.
+    /// with a text a person can act on, or `Errno` when the peer does not speak v1.
     public func handshake(clientName: String, key: AuthKey? = ClientAuth.processKey, server: String = "server",
                           crypt: ClientCrypt = ClientAuth.processCrypt) throws {
         let seal = key != nil && crypt == .aead
@@ -42,7 +43,7 @@ extension Connection {
         let r = call(.hello) { HelloRequest(capabilities: caps, clientName: clientName).encode(into: &$0) }
         if r.status == LinuxErrno.EACCES { throw Self.helloRefused(key: key, sealing: seal, server: server) }
         let h = try r.decode(HelloReply.self)
-        guard h.version == Wire.version else { throw FSError(LinuxErrno.EPROTO) }
+        guard h.version == Wire.version else { throw Errno(LinuxErrno.EPROTO) }
         let required = h.capabilities & HelloReply.capAuthRequired != 0
         switch (key, required) {
         case (nil, false): _ = try Self.suite(chosenBy: h.capabilities, offered: 0, server: server)
@@ -100,14 +101,14 @@ extension Connection {
         let exchange = ClientAuthExchange(version: Wire.version.asU16)
         let r = call(.authChallenge) { exchange.challenge.encode(into: &$0) }
         guard let reply = try? r.decode(AuthChallengeReply.self) else {
-            throw ConnectError("\(server) refused the authentication challenge (\(r.status == 0 ? "malformed answer" : errnoName(FSError(r.status)))) — check that server and client run the same qtfs version", errno: LinuxErrno.EACCES)
+            throw ConnectError("\(server) refused the authentication challenge (\(r.status == 0 ? "malformed answer" : errnoName(Errno(r.status)))) — check that server and client run the same qtfs version", errno: LinuxErrno.EACCES)
         }
         guard let proof = exchange.respond(to: reply, key: key) else {
             throw ConnectError("\(server) could not prove it holds our key: the key files differ (or someone else answers at that address) — copy the server's key to this machine", errno: LinuxErrno.EACCES)
         }
         let done = call(.authResponse) { proof.encode(into: &$0) }
         guard done.status == 0 else {
-            throw ConnectError("\(server) refused our key (\(errnoName(FSError(done.status)))) — the key files differ", errno: LinuxErrno.EACCES)
+            throw ConnectError("\(server) refused our key (\(errnoName(Errno(done.status)))) — the key files differ", errno: LinuxErrno.EACCES)
         }
         return suite.map { exchange.sessionKeys($0, reply, proof, key: key) }
     }

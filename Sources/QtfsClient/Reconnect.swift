@@ -7,6 +7,7 @@ import Glibc
 #endif
 import Logging
 import QtfsProtocol
+import QtfsSystem
 
 /// NFS-style hard/soft behaviour when the server does not answer.
 public struct RetryPolicy: Sendable, Equatable {
@@ -40,7 +41,7 @@ extension Session {
         defer { w.deadline = outer }
         // No request may overtake a write answered early (it could see the old data or size).
         do { try writeBehind.settle(self) } catch {
-            return Reply(status: (error as? FSError)?.errno ?? EIO, payload: [])
+            return Reply(status: (error as? Errno)?.code ?? EIO, payload: [])
         }
         while true {
             let r: Reply

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import QtfsProtocol
+import QtfsSystem
 
 /// A response: `status` 0 with the payload, or a Linux errno with an empty payload.
 public struct Reply: Sendable {
@@ -28,18 +29,13 @@ public struct Reply: Sendable {
 
     /// Decodes a successful payload; an errno status or an undecodable payload throws.
     public func decode<P: WirePayload>(_: P.Type) throws -> P {
-        if status != 0 { throw FSError(status) }
-        do { return try P.decode(payload) } catch { throw FSError(LinuxErrno.EIO) }
+        if status != 0 { throw Errno(status) }
+        do { return try P.decode(payload) } catch { throw Errno(LinuxErrno.EIO) }
     }
 
     /// Throws the status, for operations whose reply is empty.
     public func check() throws {
-        if status != 0 { throw FSError(status) }
+        if status != 0 { throw Errno(status) }
     }
 }
 
-/// A failed operation: a Linux errno to hand back to the kernel.
-public struct FSError: Error, Equatable, Sendable {
-    public let errno: Int32
-    public init(_ errno: Int32) { self.errno = errno }
-}

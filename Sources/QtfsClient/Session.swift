@@ -7,6 +7,7 @@ import QtfsAuth
 import Logging
 import QtfsProtocol
 import Synchronization
+import QtfsSystem
 
 public final class Session: @unchecked Sendable {
     /// Where and how to (re)connect; kept for reconnects.
@@ -65,7 +66,7 @@ public final class Session: @unchecked Sendable {
                            key: key, logger: logger)
         } catch {
             conns.forEach { $0.shutdownNow() }
-            throw ConnectError(mountHint(error, hostPath, addr), errno: (error as? FSError)?.errno ?? LinuxErrno.EIO)
+            throw ConnectError(mountHint(error, hostPath, addr), errno: (error as? Errno)?.code ?? LinuxErrno.EIO)
         }
     }
 
@@ -86,7 +87,7 @@ public final class Session: @unchecked Sendable {
     }
 
     static func mountHint(_ e: Error, _ path: String, _ addr: ServerAddress) -> String {
-        let err = (e as? FSError)?.errno ?? LinuxErrno.EIO
+        let err = (e as? Errno)?.code ?? LinuxErrno.EIO
         let why: String
         switch err {
         case LinuxErrno.ENOENT: why = "no such directory on the host"
@@ -129,6 +130,6 @@ public final class Session: @unchecked Sendable {
 }
 
 func errnoName(_ e: Error) -> String {
-    guard let f = e as? FSError else { return "\(e)" }
-    return String(cString: strerror(f.errno)).lowercased()
+    guard let f = e as? Errno else { return "\(e)" }
+    return String(cString: strerror(f.code)).lowercased()
 }

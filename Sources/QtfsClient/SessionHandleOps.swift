@@ -4,6 +4,7 @@
 import Glibc
 #endif
 import QtfsProtocol
+import QtfsSystem
 
 extension Session {
     /// One request on an open handle; `build` makes it for the handle's current id.
@@ -77,7 +78,7 @@ extension Session {
     /// Sends a large write without waiting for its answer (WriteBehind.swift); false when
     /// it must be sent with `write` instead. Throws an error an earlier such write got.
     public func writeBehind(_ h: OpenHandle, offset: UInt64, data: UnsafeRawBufferPointer) throws -> Bool {
-        if let e = writeBehind.takeError(h) { throw FSError(e) }
+        if let e = writeBehind.takeError(h) { throw Errno(e) }
         return writeBehind.write(self, h, offset: offset, data: data)
     }
 
@@ -85,7 +86,7 @@ extension Session {
     /// Without any, costs no round trip (every other WRITE was answered already).
     public func flush(_ h: OpenHandle) throws {
         try writeBehind.settle(self)
-        if let e = writeBehind.takeError(h) { throw FSError(e) }
+        if let e = writeBehind.takeError(h) { throw Errno(e) }
     }
 
     /// RELEASE and RELEASEDIR are sent without waiting: the kernel gets its answer at once,
@@ -102,7 +103,7 @@ extension Session {
 
     public func fsync(_ h: OpenHandle, dataOnly: Bool) throws {
         try onHandle(.fsync, h) { FsyncRequest(handle: $0, dataOnly: dataOnly).encode(into: &$1) }.check()
-        if let e = writeBehind.takeError(h) { throw FSError(e) }
+        if let e = writeBehind.takeError(h) { throw Errno(e) }
     }
 
     public func readdir(_ h: OpenHandle, cookie: UInt64, maxBytes: UInt32, plus: Bool) throws -> ReaddirReply {

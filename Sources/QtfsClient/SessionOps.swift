@@ -1,7 +1,8 @@
 // Typed protocol operations on a Session. Each encodes one request, blocks for its reply
-// and decodes it; errors come back as FSError carrying the server's errno. Requests that
+// and decodes it; errors come back as Errno carrying the server's errno. Requests that
 // change names are `.unsafe`: not repeated when their connection dies in flight.
 import QtfsProtocol
+import QtfsSystem
 
 extension Session {
     func onPath<P: WirePayload>(_ op: Opcode, _ req: P, _ replay: Replay = .safe) -> Reply {

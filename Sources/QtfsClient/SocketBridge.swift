@@ -10,6 +10,7 @@ import Logging
 import QtfsAuth
 import QtfsProtocol
 import QtfsRelay
+import QtfsSystem
 
 /// One bridged path: DPU `localPath` -> host `hostPath`.
 public struct BridgeSpec: Equatable, Sendable {
@@ -107,14 +108,14 @@ public final class SocketBridge: @unchecked Sendable {
         FrameHeader(kind: .request, opcode: op.rawValue, id: 1, length: 0).encode(into: &w)
         let asked = body(&w, (conn.hello?.capabilities ?? 0) & HelloReply.capSockFiles != 0)
         w.patchU32(at: 16, UInt32(w.bytes.count - Wire.headerSize))
-        guard writeFrame(conn.fd, w.bytes, nil, sealed: conn.sealing) else { throw FSError(LinuxErrno.EIO) }
+        guard writeFrame(conn.fd, w.bytes, nil, sealed: conn.sealing) else { throw Errno(LinuxErrno.EIO) }
         let (h, payload) = try answer(conn, server)
-        guard h.status == 0 else { throw FSError(Int32(bitPattern: h.status)) }
+        guard h.status == 0 else { throw Errno(Int32(bitPattern: h.status)) }
         // A grant is 4 bytes; an answer to a request that did not ask is empty.
-        guard asked == (h.length == 4), h.length == 0 || h.length == 4 else { throw FSError(LinuxErrno.EPROTO) }
+        guard asked == (h.length == 4), h.length == 0 || h.length == 4 else { throw Errno(LinuxErrno.EPROTO) }
         let granted = asked ? try SockGrant.decode(payload).passesFiles : false
         let net = dup(conn.fd)   // `conn` closes its own fd when it goes
-        guard net >= 0 else { throw FSError(LinuxErrno.EIO) }
+        guard net >= 0 else { throw Errno(LinuxErrno.EIO) }
         let seal = conn.sealing.map { RelaySeal(sealer: $0.sealer, opener: $0.opener, peer: "\(server)", log: Sys.printError) }
         return RelayLink(fd: net, passFiles: granted, seal: seal)
     }
@@ -125,7 +126,7 @@ public final class SocketBridge: @unchecked Sendable {
         var head = try receiveExactly(conn.fd, Wire.headerSize)
         let tag = conn.sealing == nil ? 0 : Sealed.tagSize
         guard var h = try? head.withUnsafeBytes({ try FrameHeader.decode($0, maxLength: 4 + tag) }), h.length >= tag else {
-            throw FSError(LinuxErrno.EPROTO)
+            throw Errno(LinuxErrno.EPROTO)
         }
         var body = try receiveExactly(conn.fd, Int(h.length))
         guard let opener = conn.sealing?.opener else { return (h, body) }
@@ -149,7 +150,7 @@ public final class SocketBridge: @unchecked Sendable {
         var got = 0
         while got < count {
             let n = buf.withUnsafeMutableBytes { SocketIO.recvSome(fd, $0.baseAddress! + got, $0.count - got) }
-            guard n > 0 else { throw FSError(LinuxErrno.EIO) }
+            guard n > 0 else { throw Errno(LinuxErrno.EIO) }
             got += n
         }
         return buf

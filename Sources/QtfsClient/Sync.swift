@@ -4,6 +4,7 @@
 import Glibc
 #endif
 import Synchronization
+import QtfsSystem
 
 /// One blocked caller waiting for its response. Each thread owns one (thread-local), since a
 /// thread waits for one call at a time: no allocation per request. Its fields belong to the
@@ -90,13 +91,9 @@ extension Waiter {
     }
 }
 
-/// Monotonic time in seconds, and conversions for pthread timed waits.
+/// Conversions of MonotonicClock times for pthread timed waits, and interruptible sleeps.
 public enum Clock {
-    public static func now() -> Double {
-        var t = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &t)
-        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
-    }
+    public static func now() -> Double { MonotonicClock.now() }
 
     /// CLOCK_REALTIME `seconds` from now (pthread_cond_timedwait's default clock).
     static func realtime(after seconds: Double) -> timespec {

@@ -15,6 +15,7 @@ import Glibc
 #endif
 import QtfsProtocol
 import Synchronization
+import QtfsSystem
 
 final class WriteBehind: @unchecked Sendable {
     /// Writes smaller than this are sent synchronously (they are not streaming).
@@ -124,7 +125,7 @@ final class WriteBehind: @unchecked Sendable {
         }) else { return }
         defer { lock.withLock { draining = false } }
         if let stop = c.waitUntil({ [self] in lock.withLock { inFlight.isEmpty } }), stop.failure != .lost {
-            throw FSError(stop.status)
+            throw Errno(stop.status)
         }
         // A dead connection has answered everything in flight with `.lost`: all in `redo`.
         Waiter.current().settling = true
@@ -148,7 +149,7 @@ final class WriteBehind: @unchecked Sendable {
                 let n = try s.write(h, offset: p.offset + UInt64(done),
                                     data: UnsafeRawBufferPointer(start: memory + done, count: p.count - done))
                 if n == 0 { failure = EIO } else { done += Int(n) }
-            } catch let e as FSError { failure = e.errno } catch { failure = EIO }
+            } catch let e as Errno { failure = e.code } catch { failure = EIO }
         }
         lock.withLock {
             if let f = failure, errors[ObjectIdentifier(h)] == nil { errors[ObjectIdentifier(h)] = f }

@@ -1,6 +1,7 @@
 // What a component (qtfs-server, one qtfs-fuse mount) exposes to its control endpoint,
 // and the answers to each control command.
 import Glibc
+import QtfsSystem
 
 /// The server's whitelist at run time. Errors thrown are shown to the operator as they are.
 public protocol WhitelistControl: Sendable {
@@ -36,13 +37,13 @@ public final class ControlTarget: Sendable {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         startedAt = Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-        startedMono = MonotonicClock.nanos()
+        startedMono = MonotonicClock.nanoseconds()
     }
 
     public func status() -> StatusReport {
         let conns = connections()
         var r = StatusReport(role: role, pid: getpid(), version: version, startedAt: startedAt,
-                             uptimeSeconds: Double(MonotonicClock.nanos() - startedMono) / 1e9,
+                             uptimeSeconds: Double(MonotonicClock.nanoseconds() - startedMono) / 1e9,
                              logLevel: logLevel.level.rawValue,
                              requestsInFlight: conns.reduce(0) { $0 + $1.requestsInFlight },
                              bytesIn: conns.reduce(0) { $0 + $1.bytesIn }, bytesOut: conns.reduce(0) { $0 + $1.bytesOut },

@@ -106,13 +106,3 @@ public final class StatsRegistry: Sendable {
 public protocol StatsMirror: Sendable {
     func record(op: String, errno: Int32, nanos: UInt64)
 }
-
-/// Monotonic time for latencies.
-public enum MonotonicClock {
-    @inline(__always)
-    public static func nanos() -> UInt64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
-    }
-}

@@ -1,18 +1,19 @@
 // Stream sockets with bounded, timed reads and writes: the control protocol's
 // transport on both ends.
 import Glibc
+import QtfsSystem
 
 /// When a whole exchange (connect, send, receive) gives up. Each blocking call gets the
 /// time left as its socket timeout, so a peer that trickles bytes cannot stretch it.
 public struct Deadline: Sendable {
     let end: UInt64
 
-    public init(seconds: Double) { end = MonotonicClock.nanos() &+ UInt64(max(0, seconds) * 1e9) }
+    public init(seconds: Double) { end = MonotonicClock.nanoseconds() &+ UInt64(max(0, seconds) * 1e9) }
 
     /// Sets `fd`'s send and receive timeouts (they also bound a unix connect) to the time
     /// left; false once none is left.
     func arm(_ fd: Int32) -> Bool {
-        let now = MonotonicClock.nanos()
+        let now = MonotonicClock.nanoseconds()
         guard end > now, end - now >= 1000 else { return false }   // a zero timeval would mean "never"
         let left = end - now
         var tv = timeval(tv_sec: Int(left / 1_000_000_000), tv_usec: Int(left % 1_000_000_000 / 1000))

@@ -4,6 +4,7 @@ import CQtfsSys
 import Logging
 import QtfsClient
 import QtfsProtocol
+import QtfsSystem
 
 /// What the operations need to know of the mount's options (qtfs-fuse's Options).
 public struct MountSettings: Sendable {
@@ -111,12 +112,12 @@ func bytes(_ name: UnsafePointer<CChar>?) -> [UInt8] {
 extension FS {
     func path(_ ino: fuse_ino_t) throws -> [UInt8] {
         // proc mode's synthetic links have no host path: they cannot be changed.
-        if let proc, proc.isSynthetic(ino) { throw FSError(EPERM) }
-        guard let p = nodes.path(UInt64(ino)) else { throw FSError(ESTALE_) }
+        if let proc, proc.isSynthetic(ino) { throw Errno(EPERM) }
+        guard let p = nodes.path(UInt64(ino)) else { throw Errno(ESTALE_) }
         return p
     }
     func path(_ parent: fuse_ino_t, _ name: [UInt8]) throws -> [UInt8] {
-        guard let p = nodes.path(UInt64(parent), name) else { throw FSError(ESTALE_) }
+        guard let p = nodes.path(UInt64(parent), name) else { throw Errno(ESTALE_) }
         return p
     }
 

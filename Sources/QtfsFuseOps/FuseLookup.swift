@@ -3,6 +3,7 @@ import CFuse
 import CQtfsSys
 import QtfsClient
 import QtfsProtocol
+import QtfsSystem
 
 /// Linux's NAME_MAX: the longest name any local file system takes (FUSE's own limit is 1024).
 let nameMax = 255
@@ -29,7 +30,7 @@ extension EntryOps {
                 let a = try fs.session.lookup(c, p)
                 fs.noteAskerDependent(parent, n, a)
                 r.entry(parent: parent, name: n, a)
-            } catch let e as FSError where e.errno == ENOENT {
+            } catch let e as Errno where e.code == ENOENT {
                 fs.noteAskerDependent(parent, n, nil)
                 replyAbsent(r, parentPseudo: pseudoDir)
             }

@@ -3,6 +3,7 @@ import CFuse
 import CQtfsSys
 import QtfsClient
 import QtfsProtocol
+import QtfsSystem
 
 enum MiscOps {
     static func statfs(_ r: consuming FuseReply, _ ino: fuse_ino_t) {
@@ -37,12 +38,12 @@ enum MiscOps {
         r.interruptible()
         do {
             let n = bytes(name), isCaps = n == NoCapsCache.name
-            if isCaps, fs.noCaps?.knowsAbsent(UInt64(ino)) == true { throw FSError(ENODATA) }
+            if isCaps, fs.noCaps?.knowsAbsent(UInt64(ino)) == true { throw Errno(ENODATA) }
             let want = UInt32(min(size, Wire.maxXattrValue))
             do {
                 let x = try fs.session.getxattr(r.caller, try fs.path(ino), name: n, size: want)
                 replyXattr(r, x, size)
-            } catch let e as FSError where e.errno == ENODATA && isCaps && !fs.nodes.isPseudo(UInt64(ino)) {
+            } catch let e as Errno where e.code == ENODATA && isCaps && !fs.nodes.isPseudo(UInt64(ino)) {
                 fs.noCaps?.noteAbsent(UInt64(ino))
                 throw e
             }
@@ -70,7 +71,7 @@ enum MiscOps {
                          _ value: UnsafePointer<CChar>?, _ size: Int, _ flags: Int32) {
         let fs = r.fs
         r.ok { r in
-            guard size <= Wire.maxXattrValue else { throw FSError(E2BIG) }
+            guard size <= Wire.maxXattrValue else { throw Errno(E2BIG) }
             let v = value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) } ?? []
             try fs.session.setxattr(r.caller, try fs.path(ino), name: bytes(name), value: v,
                                     flags: UInt32(bitPattern: flags) & 3)

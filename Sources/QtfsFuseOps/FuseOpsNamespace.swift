@@ -4,6 +4,7 @@ import CFuse
 import CQtfsSys
 import QtfsClient
 import QtfsProtocol
+import QtfsSystem
 
 enum NamespaceOps {
     static func mknod(_ r: consuming FuseReply, _ parent: fuse_ino_t, _ name: UnsafePointer<CChar>?,
@@ -63,7 +64,7 @@ enum NamespaceOps {
         r.ok { r in
             // Linux RENAME_NOREPLACE 1, RENAME_EXCHANGE 2 and RENAME_WHITEOUT 4 match the wire
             // (overlayfs needs the last on its upper layer); others are refused.
-            guard flags & ~7 == 0 else { throw FSError(EINVAL) }
+            guard flags & ~7 == 0 else { throw Errno(EINVAL) }
             try fs.session.rename(r.caller, try fs.path(parent, n1), try fs.path(newparent, n2), flags: flags)
             fs.dirChanged(parent, n1, flags & 6 != 0 ? .unknown : .absent)   // swapped, or a whiteout left
             fs.dirChanged(newparent, n2, .unknown)

@@ -8,6 +8,7 @@ import CFuse
 import CQtfsSys
 import QtfsClient
 import QtfsProtocol
+import QtfsSystem
 
 struct FuseReply: ~Copyable {
     let req: fuse_req_t?
@@ -88,8 +89,8 @@ struct FuseReply: ~Copyable {
         finish(0)
     }
 
-    /// A thrown FSError becomes its errno, anything else EIO.
-    consuming func fail(_ error: any Error) { self.error((error as? FSError)?.errno ?? EIO) }
+    /// A thrown Errno becomes its errno, anything else EIO.
+    consuming func fail(_ error: any Error) { self.error((error as? Errno)?.code ?? EIO) }
 
     consuming func ok() { error(0) }
 

@@ -7,6 +7,7 @@ import CFuse
 import Glibc
 import QtfsControl
 import Synchronization
+import QtfsSystem
 
 /// The libfuse low-level operations, named as in fuse_lowlevel_ops.
 public enum FuseOp: Int, CaseIterable {
@@ -21,7 +22,7 @@ public enum FuseStats {
     public static let inFlight = Atomic<UInt64>(0)
 
     static func record(_ op: FuseOp, errno: Int32, since t0: UInt64) {
-        registry.record(op.rawValue, errno: errno, nanos: MonotonicClock.nanos() &- t0)
+        registry.record(op.rawValue, errno: errno, nanos: MonotonicClock.nanoseconds() &- t0)
         if errno != 0 { FuseLog.requestFailed(op, errno) }
     }
 }
@@ -62,7 +63,7 @@ final class CallbackRecord {
         errno = 0
         answeredLater = false
         running = true
-        started = MonotonicClock.nanos()
+        started = MonotonicClock.nanoseconds()
     }
 
     private static let key: pthread_key_t = {

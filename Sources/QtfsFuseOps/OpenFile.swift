@@ -3,6 +3,7 @@ import CFuse
 import CQtfsSys
 import QtfsClient
 import QtfsProtocol
+import QtfsSystem
 
 class OpenFile {
     /// nil only for host fifos (FifoFile), whose handle lives on the stream channel.
@@ -29,7 +30,7 @@ class OpenFile {
     }
     /// The open file of an operation on a handle: EBADF without one.
     static func required(_ fi: UnsafeMutablePointer<fuse_file_info>?) throws -> OpenFile {
-        guard let fi, let f = from(fi) else { throw FSError(EBADF) }
+        guard let fi, let f = from(fi) else { throw Errno(EBADF) }
         return f
     }
     /// Drops the reference held by fi->fh (release, releasedir).

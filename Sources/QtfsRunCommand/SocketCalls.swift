@@ -7,6 +7,7 @@ import CQtfsSys
 import Glibc
 import QtfsClient
 import QtfsProtocol
+import QtfsSystem
 
 struct SocketCalls {
     let trap: Trap
@@ -24,8 +25,8 @@ struct SocketCalls {
         let link: RelayLink
         do {
             link = try SocketBridge.dialHost(server, BridgeSpec(localPath: "", hostPath: hostPath, seqpacket: socket.seqpacket), caller: caller)
-        } catch let e as FSError {
-            return .fail(e.errno)
+        } catch let e as Errno {
+            return .fail(e.code)
         } catch let e as ConnectError {
             Log.error("connect to host \(hostPath) for pid \(trap.notif.pid): \(e)")
             return .fail(ECONNREFUSED)

@@ -5,6 +5,7 @@ internal import CQtfsSys
 import QtfsControl
 import QtfsAuth
 import QtfsProtocol
+import QtfsSystem
 
 final class Connection {
     static let maxIov = 64
@@ -57,8 +58,8 @@ final class Connection {
     /// Opens every frame received after AUTH_RESPONSE.
     var opener: FrameOpener?
     /// Monotonic seconds: when accepted, and when data last arrived (timeouts).
-    let openedAt = Engine.monotonicSeconds()
-    var lastActive = Engine.monotonicSeconds()
+    let openedAt = MonotonicClock.now()
+    var lastActive = MonotonicClock.now()
     /// The in-flight throttle was logged (once per connection).
     var throttleLogged = false
     private(set) var fdClosed = false

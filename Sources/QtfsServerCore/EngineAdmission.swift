@@ -4,6 +4,7 @@ import Glibc
 internal import CQtfsSys
 internal import CQtfsUring
 import Logging
+import QtfsSystem
 
 extension Engine {
     /// Whether a freshly accepted peer may stay; logs why not.
@@ -39,7 +40,7 @@ extension Engine {
 
     /// Closes connections that have not finished the handshake in time, or sat idle.
     func checkTimeouts() {
-        let now = Engine.monotonicSeconds()
+        let now = MonotonicClock.now()
         for c in Array(conns.values) {
             if c.phase != .open && now - c.openedAt >= Double(config.handshakeTimeout) {
                 logger.warning("handshake not finished in time, closing",
@@ -50,11 +51,5 @@ extension Engine {
                 closeConnection(c, reason: "idle timeout")
             }
         }
-    }
-
-    static func monotonicSeconds() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 }

@@ -5,6 +5,7 @@ internal import CQtfsSys
 internal import CQtfsUring
 import Logging
 import QtfsProtocol
+import QtfsSystem
 
 extension Engine {
     /// Stop reading from a connection whose answers and I/O buffers pass this (back-pressure).
@@ -36,7 +37,7 @@ extension Engine {
         }
         c.recv.end += Int(res)
         c.cell.received(Int(res))
-        c.lastActive = Engine.monotonicSeconds()
+        c.lastActive = MonotonicClock.now()
         pump(c)
     }
 

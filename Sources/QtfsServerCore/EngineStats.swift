@@ -5,6 +5,7 @@
 // round trip.
 import QtfsControl
 import QtfsProtocol
+import QtfsSystem
 
 extension Engine {
     /// Statistics names indexed by wire opcode.
@@ -21,7 +22,7 @@ extension Engine {
     }
 
     func requestTaken(_ c: Connection, _ h: FrameHeader) {
-        if c.started.updateValue(MonotonicClock.nanos(), forKey: h.id) == nil { c.cell.requestStarted() }
+        if c.started.updateValue(MonotonicClock.nanoseconds(), forKey: h.id) == nil { c.cell.requestStarted() }
     }
 
     /// Called with every frame queued to a connection; `b` starts with a response header.
@@ -31,6 +32,6 @@ extension Engine {
         c.cell.requestEnded()
         let opcode = b.base.loadUnaligned(fromByteOffset: 6, as: UInt16.self).littleEndian
         let status = b.base.loadUnaligned(fromByteOffset: 20, as: UInt32.self).littleEndian
-        opStats.record(Int(opcode), errno: Int32(bitPattern: status), nanos: MonotonicClock.nanos() &- t0)
+        opStats.record(Int(opcode), errno: Int32(bitPattern: status), nanos: MonotonicClock.nanoseconds() &- t0)
     }
 }

@@ -6,6 +6,7 @@ import Glibc
 import QtfsProtocol
 import QtfsTestSupport
 import XCTest
+import QtfsSystem
 @testable import QtfsClient
 
 final class ReconnectTests: XCTestCase {
@@ -33,7 +34,7 @@ final class ReconnectTests: XCTestCase {
         let s = try session(srv)
         defer { s.close() }
         XCTAssertThrowsError(try s.mkdir(root, Array("d".utf8), mode: 0o755, umask: 0)) {
-            XCTAssertEqual($0 as? FSError, FSError(ECONNRESET))
+            XCTAssertEqual($0 as? Errno, Errno(ECONNRESET))
         }
         XCTAssertEqual(srv.count(.mkdir), 1, "MKDIR must not be repeated")
         _ = try s.getattr(root, Array("d".utf8))   // and the session works again
@@ -86,7 +87,7 @@ final class ReconnectTests: XCTestCase {
         let (h, _) = try s.open(root, Array("log".utf8), flags: UInt32(O_WRONLY | O_APPEND))
         let data: [UInt8] = [1, 2, 3]
         XCTAssertThrowsError(try data.withUnsafeBytes { try s.write(h, offset: 0, data: $0) }) {
-            XCTAssertEqual($0 as? FSError, FSError(ECONNRESET))
+            XCTAssertEqual($0 as? Errno, Errno(ECONNRESET))
         }
         XCTAssertEqual(srv.count(.write), 1)
     }
@@ -99,7 +100,7 @@ final class ReconnectTests: XCTestCase {
         let s = try session(srv)
         defer { s.close() }
         setup(srv, s)
-        XCTAssertThrowsError(try s.getattr(root, Array("f".utf8))) { XCTAssertEqual($0 as? FSError, FSError(errno)) }
+        XCTAssertThrowsError(try s.getattr(root, Array("f".utf8))) { XCTAssertEqual($0 as? Errno, Errno(errno)) }
     }
 
     func testSoftMountTimesOut() throws {

@@ -6,6 +6,7 @@ import QtfsClient
 import QtfsProtocol
 import QtfsTestSupport
 import XCTest
+import QtfsSystem
 @testable import QtfsFuseOps
 
 final class CacheRulesTests: XCTestCase {
@@ -73,7 +74,7 @@ final class CacheRulesTests: XCTestCase {
         EntryOps.lookup(f.reply(), fuse_ino_t(root), cname("proc"))
         guard case .entry(let ino, _, let timeout) = f.replies.last, ino != 0 else {
             XCTFail("proc not found: \(String(describing: f.replies.last))")
-            throw FSError(ENOENT)
+            throw Errno(ENOENT)
         }
         XCTAssertEqual(timeout, CacheRules.pseudoNameMinimum, "a pseudo name is kept")
         return fuse_ino_t(ino)
