@@ -42,7 +42,7 @@ static bool qtfs_op_changes(u16 op, const struct qtfs_msg *m)
 	return false;
 }
 
-/* Path operations that change nothing: safe to send again on a new connection. */
+/* Operations that change nothing: safe to send again on a new connection. */
 static bool qtfs_op_retryable(u16 op, const struct qtfs_msg *m)
 {
 	switch (op) {
@@ -53,6 +53,9 @@ static bool qtfs_op_retryable(u16 op, const struct qtfs_msg *m)
 	case QTFS_OP_GETXATTR:
 	case QTFS_OP_LISTXATTR:
 	case QTFS_OP_OPENDIR:
+	/* a read-only open of a regular file (file.c sends no other): a handle the first try
+	 * may have made on the host was closed with its connection */
+	case QTFS_OP_OPEN_READ:
 		return true;
 	case QTFS_OP_GETATTR:
 		return m->handle == 0;
