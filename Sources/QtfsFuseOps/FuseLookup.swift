@@ -60,10 +60,14 @@ extension EntryOps {
 
     /// Negative entry: the kernel caches the absence for negative_timeout (0 by default:
     /// sockets, fifos and pid files the host's side creates must be seen at once), never
-    /// in a pseudo directory (CacheRules.absence).
+    /// in a pseudo directory (CacheRules.absence). Not cached at all is a plain ENOENT: a
+    /// negative entry with timeout 0 would still count as valid until the next jiffy (up
+    /// to 4 ms at HZ=250), hiding a process or file the host creates right after.
     private static func replyAbsent(_ r: consuming FuseReply, parentPseudo: Bool, cacheAtMost life: Double = .infinity) {
+        let keep = min(r.fs.rules.absence(parentPseudo: parentPseudo), life)
+        guard keep > 0 else { return r.error(ENOENT) }
         var neg = fuse_entry_param()
-        neg.entry_timeout = min(r.fs.rules.absence(parentPseudo: parentPseudo), life)
+        neg.entry_timeout = keep
         r.entry(neg)
     }
 }
