@@ -17,7 +17,8 @@ final class BufferPool: @unchecked Sendable {
     init(keep: Int) { self.keep = keep }
 
     func take() -> UnsafeMutableRawPointer {
-        lock.withLock { free.popLast() } ?? UnsafeMutableRawPointer.allocate(byteCount: BufferPool.frameSize, alignment: 4096)
+        lock.withLock { free.popLast() }
+            ?? UnsafeMutableRawPointer.allocate(byteCount: BufferPool.frameSize + OutBuffer.payloadLead, alignment: 4096)
     }
 
     func give(_ p: UnsafeMutableRawPointer) {
@@ -42,11 +43,25 @@ final class OutBuffer {
     /// (EngineSplice.swift); nothing else is sent on the connection until they are.
     var spliceAfter: SpliceJob?
     private let pooled: Bool
+    /// Bytes of the allocation before `base` (see `payloadLead`).
+    private let lead: Int
 
-    /// Takes a large buffer from the pool; the caller fills it and sets `count` via `init`.
-    init(pooled base: UnsafeMutableRawPointer, count: Int) {
-        self.base = base; self.count = count; self.pooled = true
-        capacity = BufferPool.frameSize
+    /// How far into its allocation a READ answer's frame starts, so that the data after
+    /// the 24-byte header is 64-byte aligned. The kernel copies page cache into a
+    /// destination 8–24 bytes past such a boundary about 4× slower (measured here: 510
+    /// against 137 µs per MiB), and that copy was most of a sealed read's cost.
+    static let payloadLead = 64 - Wire.headerSize
+
+    /// A READ answer of up to `size` data bytes, its data 64-byte aligned: from the pool
+    /// when large, else its own allocation. The caller reads into `base + headerSize`.
+    init(readAnswer size: Int) {
+        pooled = size > Engine.stealThreshold
+        capacity = pooled ? BufferPool.frameSize : Wire.headerSize + size + Sealed.tagSize
+        let raw = pooled ? BufferPool.shared.take()
+            : UnsafeMutableRawPointer.allocate(byteCount: capacity + OutBuffer.payloadLead, alignment: 64)
+        lead = OutBuffer.payloadLead
+        base = raw + lead
+        count = Wire.headerSize + size
     }
 
     init(copying bytes: [UInt8]) {
@@ -56,9 +71,13 @@ final class OutBuffer {
         base = p
         count = bytes.count
         pooled = false
+        lead = 0
     }
 
-    deinit { pooled ? BufferPool.shared.give(base) : base.deallocate() }
+    deinit {
+        let raw = base - lead
+        if pooled { BufferPool.shared.give(raw) } else { raw.deallocate() }
+    }
 }
 
 /// A connection's receive buffer: bytes [start, end) are received but not yet parsed.

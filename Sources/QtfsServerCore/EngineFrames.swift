@@ -67,9 +67,7 @@ extension Engine {
         if !handle.nonSeekable && req.offset > UInt64(Int64.max) { return fail(c, h, EINVAL) }
         let size = Int(req.size)
         if answerReadBySplice(c, h.id, handle, offset: req.offset, size: size) { return }
-        let buffer = size > Engine.stealThreshold
-            ? OutBuffer(pooled: BufferPool.shared.take(), count: Wire.headerSize + size)
-            : OutBuffer(copying: [UInt8](repeating: 0, count: Wire.headerSize + size))
+        let buffer = OutBuffer(readAnswer: size)
         let off = handle.nonSeekable ? UInt64.max : req.offset
         if handle.memoryBacked && size <= Engine.inlineMemoryIO {
             let n = pread(handle.fd, buffer.base + Wire.headerSize, size, off_t(Int64(bitPattern: off)))
