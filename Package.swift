@@ -68,7 +68,7 @@ let package = Package(
         // credit-controlled stream pumps.
         .target(name: "QtfsRexec", dependencies: ["QtfsProtocol", "QtfsSystem", "QtfsAuth"]),
         // Byte relay for bridged unix sockets (server and client), sealed on a sealed connection.
-        .target(name: "QtfsRelay", dependencies: ["QtfsProtocol", "QtfsAuth"]),
+        .target(name: "QtfsRelay", dependencies: ["QtfsProtocol", "QtfsAuth", "QtfsSystem"]),
         // Client of qtfs.ko's generic netlink family (libnl stays inside the .c file).
         .target(
             name: "CNetlink",
@@ -120,7 +120,7 @@ let package = Package(
         // qtfs-run: a command's mounts and unix sockets under qtfs mounts done on the host.
         .executableTarget(
             name: "QtfsRunCommand",
-            dependencies: ["QtfsClient", "QtfsProtocol", "QtfsAuth", "CQtfsSys"],
+            dependencies: ["QtfsClient", "QtfsProtocol", "QtfsSystem", "QtfsAuth", "CQtfsSys"],
             linkerSettings: staticSwiftRuntime),
         .executableTarget(
             name: "Qtinfo",

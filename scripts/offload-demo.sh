@@ -118,7 +118,6 @@ docker_dpu() { on_dpu /usr/bin/docker -H "$DOCKER_SOCK" "$@"; }  # Debian's clie
 
 start_dockerd() {
     say "DPU: dockerd under qtfs-run, on the DPU's containerd (log: $STATE/dockerd.log)"
-    command -v dockerd >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y docker.io >/dev/null
     if pgrep -x dockerd >/dev/null; then   # the DPU's pid namespace is inside this one
         echo "offload-demo: a dockerd already runs (pid $(pgrep -x dockerd | head -1)); it would share /var/lib/docker" \
             "and /run/docker with the DPU's: stop it first (systemctl stop docker.service docker.socket)" >&2
@@ -178,7 +177,7 @@ case "${1:-}" in
 esac
 [ "$(id -u)" = 0 ] || { echo "offload-demo: run as root (it makes namespaces and mounts)" >&2; exit 1; }
 [ -e "$STATE" ] && { echo "offload-demo: already set up; run '$0 stop' first" >&2; exit 1; }
-command -v containerd >/dev/null && command -v runc >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y containerd runc busybox-static >/dev/null
+"$REPO/scripts/deps.sh"   # containerd, runc, docker.io and busybox-static among them
 [ -x "$BIN/qtfs-run" ] || (cd "$REPO" && swift build -c release >/dev/null)
 mkdir -p "$STATE" /run/containerd /var/lib/containerd
 

@@ -52,9 +52,8 @@ public class FrameCipher {
         return try nonce.withUnsafeBufferPointer { try body($0.baseAddress!) }
     }
 
-    /// Sets the header's length field (offset 16).
     fileprivate static func setLength(_ frame: UnsafeMutableRawBufferPointer, _ length: Int) {
-        frame.storeBytes(of: UInt32(length).littleEndian, toByteOffset: 16, as: UInt32.self)
+        FrameHeader.storeLength(UInt32(length), in: frame.baseAddress!)
     }
 }
 
@@ -104,7 +103,7 @@ public final class FrameOpener: FrameCipher {
     /// reader that receives a large payload straight into its own array has them.
     public func open(header: UnsafeMutableRawBufferPointer, body: UnsafeMutableRawBufferPointer) throws -> Int {
         guard header.count == Wire.headerSize else { throw SealError.malformed("header of \(header.count) bytes") }
-        let length = Int(UInt32(littleEndian: header.loadUnaligned(fromByteOffset: 16, as: UInt32.self)))
+        let length = Int(FrameHeader.loadLength(header.baseAddress!))
         guard length >= Sealed.tagSize, body.count >= length else {
             throw SealError.malformed("length \(length) does not fit the frame")
         }

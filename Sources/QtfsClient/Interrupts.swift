@@ -6,6 +6,7 @@
 import Glibc
 #endif
 import Synchronization
+import QtfsSystem
 
 public enum Interrupts {
     /// Arms the calling thread for the request identified by `token`; returns the context
@@ -55,14 +56,11 @@ public enum Interrupts {
 public final class ExitWatcher: @unchecked Sendable {
     private let exited: () -> Bool
     private let done = Atomic<Bool>(false)
-    private var thread = pthread_t()
+    private var thread: pthread_t?
 
     public init(exited: @escaping () -> Bool) {
         self.exited = exited
-        pthread_create(&thread, nil, { p in
-            Unmanaged<ExitWatcher>.fromOpaque(p!).takeUnretainedValue().watch()
-            return nil
-        }, Unmanaged.passUnretained(self).toOpaque())
+        thread = try? Threads.start(detached: false) { [self] in watch() }
     }
 
     private func watch() {
@@ -76,6 +74,6 @@ public final class ExitWatcher: @unchecked Sendable {
     public func stop() {
         Interrupts.abandonAll()
         done.store(true, ordering: .releasing)
-        pthread_join(thread, nil)
+        if let thread { pthread_join(thread, nil) }
     }
 }

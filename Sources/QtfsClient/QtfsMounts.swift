@@ -2,6 +2,7 @@
 // ("fuse.qtfs", source "SERVER:HOST_PATH") and the kernel module's ("qtfs", source
 // HOST_PATH). Each gives the host path that its mount point stands for.
 import Glibc
+import QtfsSystem
 
 public struct MountEntry: Equatable, Sendable {
     public let id: UInt64
@@ -51,9 +52,10 @@ public enum MountInfo {
         var out: [UInt8] = []
         var buf = [UInt8](repeating: 0, count: 16384)
         while true {
-            let n = Glibc.read(fd, &buf, buf.count)
-            if n < 0 && errno == EINTR { continue }
-            guard n >= 0 else { throw Errno.current(call: "read \(path)") }
+            let n: Int
+            do { n = try sys("read") { Glibc.read(fd, &buf, buf.count) } } catch let e as Errno {
+                throw Errno(e.code, call: "read \(path)")
+            }
             if n == 0 { break }
             out += buf[..<n]
         }

@@ -142,14 +142,8 @@ final class Reconnector: @unchecked Sendable {
     }
 
     private func startThread() {
-        let me = Unmanaged.passRetained(self).toOpaque()
-        var t = pthread_t()
-        pthread_create(&t, nil, { p in
-            let r = Unmanaged<Reconnector>.fromOpaque(p!).takeRetainedValue()
-            r.loop()
-            return nil
-        }, me)
-        pthread_detach(t)
+        // Out of threads: no reconnection, and requests fail as on a dead connection.
+        _ = try? Threads.start { [self] in loop() }
     }
 
     private func loop() {

@@ -169,16 +169,9 @@ public final class SocketBridge: @unchecked Sendable {
     }
 
     private func startAcceptThread() throws {
-        let box = Unmanaged.passRetained(self).toOpaque()
-        var t = pthread_t()
-        guard pthread_create(&t, nil, { p in
-            Unmanaged<SocketBridge>.fromOpaque(p!).takeRetainedValue().acceptLoop()
-            return nil
-        }, box) == 0 else {
-            Unmanaged<SocketBridge>.fromOpaque(box).release()
+        guard (try? Threads.start { [self] in acceptLoop() }) != nil else {
             throw ConnectError("socket bridge: cannot start the accept thread")
         }
-        pthread_detach(t)
     }
 }
 

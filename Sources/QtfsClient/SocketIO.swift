@@ -2,6 +2,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import QtfsSystem
 
 enum SocketIO {
     /// Writes every byte of `parts` (one sendmsg when possible). False on error or EOF.
@@ -9,16 +10,15 @@ enum SocketIO {
         var iov = parts.map { iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress), iov_len: $0.count) }
         var first = 0
         while first < iov.count {
-            let n = iov.withUnsafeMutableBufferPointer { buf -> Int in
-                var msg = msghdr()
-                msg.msg_iov = buf.baseAddress! + first
-                msg.msg_iovlen = buf.count - first
-                return sendmsg(fd, &msg, Int32(MSG_NOSIGNAL))
-            }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return false
-            }
+            let n = (try? sys("sendmsg") {
+                iov.withUnsafeMutableBufferPointer { buf -> Int in
+                    var msg = msghdr()
+                    msg.msg_iov = buf.baseAddress! + first
+                    msg.msg_iovlen = buf.count - first
+                    return sendmsg(fd, &msg, Int32(MSG_NOSIGNAL))
+                }
+            }) ?? -1
+            if n < 0 { return false }
             var left = n
             while first < iov.count && left >= iov[first].iov_len {
                 left -= iov[first].iov_len
@@ -34,10 +34,6 @@ enum SocketIO {
 
     /// recv into `p`, retrying EINTR. Returns bytes read, 0 at EOF, -1 on error.
     static func recvSome(_ fd: Int32, _ p: UnsafeMutableRawPointer, _ n: Int) -> Int {
-        while true {
-            let r = recv(fd, p, n, 0)
-            if r < 0 && errno == EINTR { continue }
-            return r
-        }
+        (try? sys("recv") { recv(fd, p, n, 0) }) ?? -1
     }
 }

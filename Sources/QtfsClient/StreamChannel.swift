@@ -8,6 +8,7 @@ import Glibc
 #endif
 import Logging
 import QtfsProtocol
+import QtfsSystem
 
 public final class StreamChannel: @unchecked Sendable {
     private let conn: Connection      // owns the socket; handshake done, then unused
@@ -110,17 +111,8 @@ public final class StreamChannel: @unchecked Sendable {
     }
 
     private func startReaderThread() throws {
-        let box = Unmanaged.passRetained(self).toOpaque()
-        var t = pthread_t()
-        let rc = pthread_create(&t, nil, { p in
-            let ch = Unmanaged<StreamChannel>.fromOpaque(p!).takeRetainedValue()
-            ch.readLoop()
-            return nil
-        }, box)
-        guard rc == 0 else {
-            Unmanaged<StreamChannel>.fromOpaque(box).release()
-            throw ConnectError("cannot start the stream reader thread", errno: rc)
+        do { try Threads.start { [self] in readLoop() } } catch let e as Errno {
+            throw ConnectError("cannot start the stream reader thread", errno: e.code)
         }
-        pthread_detach(t)
     }
 }

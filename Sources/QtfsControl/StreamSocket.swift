@@ -61,9 +61,7 @@ public enum StreamSocket {
         var chunk = [UInt8](repeating: 0, count: 16 * 1024)
         while data.count <= maxMessage {
             if let deadline, !deadline.arm(fd) { return nil }
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 { return nil }
+            guard let n = try? sys("read", { chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) } }) else { return nil }
             if n == 0 { return data.isEmpty ? nil : data }
             data += chunk[0..<n]
             if let nl = data.firstIndex(of: UInt8(ascii: "\n")) { return Array(data[..<nl]) }
@@ -76,8 +74,7 @@ public enum StreamSocket {
         var off = 0
         while off < bytes.count {
             if let deadline, !deadline.arm(fd) { return false }
-            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + off, bytes.count - off, Int32(MSG_NOSIGNAL)) }
-            if n < 0 && errno == EINTR { continue }
+            let n = (try? sys("send") { bytes.withUnsafeBytes { send(fd, $0.baseAddress! + off, bytes.count - off, Int32(MSG_NOSIGNAL)) } }) ?? -1
             if n <= 0 { return false }
             off += n
         }
@@ -88,12 +85,12 @@ public enum StreamSocket {
     /// it), until the listening socket is shut down.
     public static func acceptLoop(_ fd: Int32, _ handle: (Int32) -> Void) {
         while true {
-            let c = accept(fd, nil, nil)
-            if c < 0 {
-                if errno == EINTR || errno == ECONNABORTED { continue }
-                if errno == EMFILE || errno == ENFILE { usleep(100_000); continue }   // out of fds: wait, do not spin
+            let c: Int32
+            do { c = try sys("accept") { accept(fd, nil, nil) } } catch let e as Errno {
+                if e.code == ECONNABORTED { continue }
+                if e.code == EMFILE || e.code == ENFILE { usleep(100_000); continue }   // out of fds: wait, do not spin
                 return   // shut down
-            }
+            } catch { return }
             setTimeouts(c, seconds: 2)
             handle(c)
             close(c)

@@ -70,10 +70,35 @@ public struct FrameHeader: Equatable, Sendable {
         guard magic == Wire.magic else { throw DecodeError.badMagic(magic) }
         guard raw[4] == Wire.version else { throw DecodeError.unsupportedVersion(raw[4]) }
         guard let kind = FrameKind(rawValue: raw[5]) else { throw DecodeError.badKind(raw[5]) }
-        let length = load(16, UInt32.self)
+        let length = load(lengthOffset, UInt32.self)
         guard length <= UInt32(maxLength) else { throw DecodeError.oversized(length) }
         return FrameHeader(kind: kind, opcode: load(6, UInt16.self), id: load(8, UInt64.self),
                            length: length, status: load(20, UInt32.self))
+    }
+
+    /// Where `length` sits in an encoded header, for code that patches a header in place.
+    public static let lengthOffset = 16
+
+    /// Rewrites the length field of the encoded header at `header`.
+    public static func storeLength(_ length: UInt32, in header: UnsafeMutableRawPointer) {
+        header.storeBytes(of: length.littleEndian, toByteOffset: lengthOffset, as: UInt32.self)
+    }
+
+    /// The length field of the encoded header at `header`.
+    public static func loadLength(_ header: UnsafeRawPointer) -> UInt32 {
+        UInt32(littleEndian: header.loadUnaligned(fromByteOffset: lengthOffset, as: UInt32.self))
+    }
+
+    /// Encodes this header into `Wire.headerSize` bytes at `p`, the same bytes as `encode`
+    /// without a writer (for answers built around data already in place).
+    public func store(into p: UnsafeMutableRawPointer) {
+        p.storeBytes(of: Wire.magic.littleEndian, toByteOffset: 0, as: UInt32.self)
+        p.storeBytes(of: Wire.version, toByteOffset: 4, as: UInt8.self)
+        p.storeBytes(of: kind.rawValue, toByteOffset: 5, as: UInt8.self)
+        p.storeBytes(of: opcode.littleEndian, toByteOffset: 6, as: UInt16.self)
+        p.storeBytes(of: id.littleEndian, toByteOffset: 8, as: UInt64.self)
+        FrameHeader.storeLength(length, in: p)
+        p.storeBytes(of: status.littleEndian, toByteOffset: 20, as: UInt32.self)
     }
 
     public func encode(into w: inout WireWriter) {

@@ -10,13 +10,14 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import QtfsSystem
 
 public final class RelayLoop: @unchecked Sendable {
     /// Largest SOCK_SEQPACKET message relayed (a bigger one closes the pair).
     public static let maxMessage = 256 * 1024
     static let chunk = 64 * 1024
 
-    private let lock = NSLockLike()
+    private let lock = Lock()
     private var incoming: [Pair] = []          // protected by lock
     private var pairs: [Pair] = []             // relay thread only
     private let wake: (r: Int32, w: Int32)
@@ -28,13 +29,9 @@ public final class RelayLoop: @unchecked Sendable {
         _ = pipe(&p)
         for fd in p { setNonBlocking(fd); _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         wake = (p[0], p[1])
-        let box = Unmanaged.passRetained(self).toOpaque()
-        var t = pthread_t()
-        _ = pthread_create(&t, nil, { p in
-            Unmanaged<RelayLoop>.fromOpaque(p!).takeRetainedValue().run()
-            return nil
-        }, box)
-        pthread_detach(t)
+        // The relay thread keeps the loop alive; failing to start one means the process
+        // is out of threads, and the pairs added later are never served (as before).
+        _ = try? Threads.start { [self] in run() }
     }
 
     /// Live pairs (for tests and diagnostics).
@@ -103,16 +100,6 @@ func setNonBlocking(_ fd: Int32) {
     if fl >= 0 { _ = fcntl(fd, F_SETFL, fl | O_NONBLOCK) }
 }
 
-/// A pthread mutex (this module has no other dependency).
-final class NSLockLike: @unchecked Sendable {
-    private let m = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    init() { pthread_mutex_init(m, nil) }
-    func withLock<T>(_ body: () throws -> T) rethrows -> T {
-        pthread_mutex_lock(m); defer { pthread_mutex_unlock(m) }
-        return try body()
-    }
-}
-
 /// Pipes passed across a relay meet their data connection here (server side): the pipe
 /// end kept for the local process arrives from the relay thread, the qtfs connection that
 /// carries its data from the network (SOCK_ACCEPT with the pipe's token), in either
@@ -123,7 +110,7 @@ public final class PipeMeeting: @unchecked Sendable {
     static let patience: Int64 = 60
 
     private enum Half { case end(Int32, source: Bool), net(Int32, toLocal: [UInt8], toNet: [UInt8], seal: RelaySeal?) }
-    private let lock = NSLockLike()
+    private let lock = Lock()
     private var waiting: [UInt64: (Half, since: Int64)] = [:]   // protected by lock
     private let relay: RelayLoop
 

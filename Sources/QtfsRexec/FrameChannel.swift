@@ -43,12 +43,13 @@ public final class FrameChannel {
     /// Reads what the socket has. False when the peer closed it.
     public func receive() throws -> Bool {
         while true {
-            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n > 0 { input += chunk[0..<n]; if n < chunk.count { return true }; continue }
+            let n: Int
+            do { n = try sys("recv") { chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) } } } catch let e as Errno where e.code == EAGAIN {
+                return true
+            }
             if n == 0 { return false }
-            if errno == EINTR { continue }
-            if errno == EAGAIN { return true }
-            throw Errno.current(call: "recv")
+            input += chunk[0..<n]
+            if n < chunk.count { return true }
         }
     }
 
@@ -104,13 +105,11 @@ public final class FrameChannel {
     public func flush() throws {
         if let broken { throw broken }
         while outputStart < output.count {
-            let n = output.withUnsafeBytes {
-                Glibc.send(fd, $0.baseAddress! + outputStart, $0.count - outputStart, Int32(MSG_NOSIGNAL))
-            }
-            if n > 0 { outputStart += n; continue }
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 && errno == EAGAIN { break }
-            throw Errno.current(call: "send")
+            do {
+                outputStart += try sys("send") {
+                    output.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + outputStart, $0.count - outputStart, Int32(MSG_NOSIGNAL)) }
+                }
+            } catch let e as Errno where e.code == EAGAIN { break }
         }
         if outputStart == output.count { output.removeAll(keepingCapacity: true); outputStart = 0 }
     }

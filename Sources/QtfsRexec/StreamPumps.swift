@@ -84,10 +84,11 @@ public final class IncomingStream {
     public func pump(_ channel: FrameChannel) {
         var written = 0
         while pending > 0 && !closed {
-            let n = queue.withUnsafeBytes { write(fd, $0.baseAddress! + queueStart, pending) }
+            let n: Int
+            do { n = try sys("write") { queue.withUnsafeBytes { write(fd, $0.baseAddress! + queueStart, pending) } } } catch let e as Errno where e.code == EAGAIN {
+                break
+            } catch { n = -1 }
             if n > 0 { queueStart += n; written += n; continue }
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 && errno == EAGAIN { break }
             written += pending          // EPIPE and the like: the reader is gone; drop the rest
             queueStart = queue.count
             closeFd()

@@ -3,6 +3,7 @@
 import CQtfsSys
 import Glibc
 import QtfsClient
+import QtfsSystem
 
 final class Supervisor: @unchecked Sendable {
     let listener: Int32
@@ -18,7 +19,7 @@ final class Supervisor: @unchecked Sendable {
         var pfd = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
         while true {
             pfd.revents = 0
-            if poll(&pfd, 1, -1) < 0 { if errno == EINTR { continue }; break }
+            guard (try? sys("poll") { poll(&pfd, 1, -1) }) != nil else { break }
             if pfd.revents & Int16(POLLIN) == 0 { break }   // POLLHUP: the tree is gone
             var notif = qtfs_notif()
             guard qtfs_notif_recv(listener, &notif) == 0 else { continue }   // ENOENT: its caller died

@@ -6,6 +6,7 @@ import CQtfsSys
 import Glibc
 import QtfsAuth
 import QtfsClient
+import QtfsSystem
 
 func fail(_ status: Int32, _ message: String) -> Never {
     Log.error(message)
@@ -40,7 +41,7 @@ func startCommand(_ argv: [String]) -> (pid: pid_t, listener: Int32) {
 
 func waitForExit(_ pid: pid_t) -> Int32 {
     var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    _ = try? sys("waitpid") { waitpid(pid, &status, 0) }
     return status
 }
 

@@ -160,13 +160,7 @@ extension Engine {
 
     /// Writes a success response header in place (READ answers are built around their data).
     static func storeHeader(_ p: UnsafeMutableRawPointer, opcode: UInt16, id: UInt64, length: UInt32) {
-        p.storeBytes(of: Wire.magic.littleEndian, toByteOffset: 0, as: UInt32.self)
-        p.storeBytes(of: Wire.version, toByteOffset: 4, as: UInt8.self)
-        p.storeBytes(of: FrameKind.response.rawValue, toByteOffset: 5, as: UInt8.self)
-        p.storeBytes(of: opcode.littleEndian, toByteOffset: 6, as: UInt16.self)
-        p.storeBytes(of: id.littleEndian, toByteOffset: 8, as: UInt64.self)
-        p.storeBytes(of: length.littleEndian, toByteOffset: 16, as: UInt32.self)
-        p.storeBytes(of: UInt32(0), toByteOffset: 20, as: UInt32.self)
+        FrameHeader(kind: .response, opcode: opcode, id: id, length: length).store(into: p)
     }
 
     /// A READ or WRITE cancelled by CANCEL (or a closing connection) was interrupted.

@@ -3,6 +3,7 @@
 import Glibc
 internal import CQtfsSys
 import QtfsProtocol
+import QtfsSystem
 
 extension Backend {
     /// `.mustNotWait`: only an ordinary file whose pages are all in memory is read (RWF_NOWAIT,
@@ -50,13 +51,11 @@ extension Backend {
     }
 
     private static func read(_ fd: Int32, _ buf: inout [UInt8], nowait: Bool) -> Int {
-        var n: Int
-        repeat {
-            n = buf.withUnsafeMutableBytes {
+        (try? sys("pread") {
+            buf.withUnsafeMutableBytes {
                 nowait ? qtfs_pread_nowait(fd, $0.baseAddress, UInt($0.count), 0) : pread(fd, $0.baseAddress, $0.count, 0)
             }
-        } while n < 0 && errno == EINTR
-        return n
+        }) ?? -1
     }
 
     /// A pseudo file's content if it is at most `max` bytes, read without blocking (a file
@@ -69,9 +68,8 @@ extension Backend {
         var buf = [UInt8](repeating: 0, count: max + 1)
         var used = 0
         while used < buf.count {
-            let n = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + used, $0.count - used, off_t(used)) }
-            if n < 0 && errno == EINTR { continue }
-            guard n >= 0 else { return .none }
+            guard let n = try? sys("pread", { buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + used, $0.count - used, off_t(used)) } })
+            else { return .none }
             if n == 0 { return .content(Array(buf[..<used])) }
             used += n
         }

@@ -135,7 +135,7 @@ final class RexecSession {
             kill(-child.pid, SIGKILL)
             kill(child.pid, SIGKILL)
             var status: Int32 = 0
-            while waitpid(child.pid, &status, 0) < 0 && errno == EINTR {}
+            _ = try? sys("waitpid") { waitpid(child.pid, &status, 0) }
             logger.warning("remote exec: \(why); killed the program's process group", metadata: info.metadata)
         } else {
             logger.info("remote exec: \(why) after the program ended", metadata: info.metadata)

@@ -55,8 +55,7 @@ enum RexecSpawn {
         let n = withUnsafeMutableBytes(of: &msg) { buf in
             var got = 0
             while got < buf.count {
-                let r = read(fd, buf.baseAddress! + got, buf.count - got)
-                if r < 0 && errno == EINTR { continue }
+                let r = (try? sys("read") { read(fd, buf.baseAddress! + got, buf.count - got) }) ?? -1
                 if r <= 0 { break }
                 got += r
             }

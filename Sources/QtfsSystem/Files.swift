@@ -11,8 +11,7 @@ public func readWholeFile(_ path: String) -> String? {
     var out: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 4096)
     while true {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n < 0 { if errno == EINTR { continue }; return nil }
+        guard let n = try? sys("read", { chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) } }) else { return nil }
         if n == 0 { break }
         out.append(contentsOf: chunk[0..<n])
         if out.count > 1 << 20 { errno = EFBIG; return nil }

@@ -56,6 +56,22 @@ final class WireLayoutTests: XCTestCase {
             return try Caller(from: &r)
         }) { XCTAssertEqual($0 as? WireError, .tooLong(field: "caller.groups", length: Wire.maxGroups + 1, limit: Wire.maxGroups)) }
     }
+
+    /// The in-place header writer (READ answers, sealing) gives the writer's bytes, and
+    /// its length accessors touch the length field only.
+    func testHeaderStoredInPlaceMatchesEncode() {
+        let h = FrameHeader(kind: .response, opcode: Opcode.read.rawValue, id: 0x0102_0304_0506_0708,
+                            length: 0x1122_3344, status: 0x5566_7788)
+        var w = WireWriter(capacity: Wire.headerSize)
+        h.encode(into: &w)
+        var raw = [UInt8](repeating: 0xEE, count: Wire.headerSize)
+        raw.withUnsafeMutableBytes { h.store(into: $0.baseAddress!) }
+        XCTAssertEqual(raw, w.bytes)
+        raw.withUnsafeMutableBytes { FrameHeader.storeLength(7, in: $0.baseAddress!) }
+        let back = raw.withUnsafeBytes { try? FrameHeader.decode($0, maxLength: Int(UInt32.max)) }
+        XCTAssertEqual(back, FrameHeader(kind: .response, opcode: h.opcode, id: h.id, length: 7, status: h.status))
+        XCTAssertEqual(raw.withUnsafeBytes { FrameHeader.loadLength($0.baseAddress!) }, 7)
+    }
 }
 
 /// A payload of one directory entry, to decode an entry on its own.
