@@ -71,8 +71,10 @@ public final class SocketBridge: @unchecked Sendable {
 
     private func acceptLoop() {
         while true {
-            let app = accept(listenFd, nil, nil)
-            if app < 0 { if errno == EINTR || errno == ECONNABORTED { continue }; return }
+            let app: Int32
+            do { app = try sys("accept") { accept(listenFd, nil, nil) } } catch let e as Errno where e.code == ECONNABORTED {
+                continue
+            } catch { return }   // the listening socket was shut down
             _ = fcntl(app, F_SETFD, FD_CLOEXEC)
             do {
                 let link = try SocketBridge.dialHost(server, spec, caller: SocketBridge.peerCaller(app))

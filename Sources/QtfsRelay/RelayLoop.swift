@@ -80,7 +80,7 @@ public final class RelayLoop: @unchecked Sendable {
             }
             var fds = [pollfd(fd: wake.r, events: Int16(POLLIN), revents: 0)]
             for p in pairs { fds += p.pollFds() }
-            if poll(&fds, nfds_t(fds.count), -1) < 0 && errno != EINTR { return }
+            guard (try? sys("poll") { poll(&fds, nfds_t(fds.count), -1) }) != nil else { return }
             if fds[0].revents != 0 { var b = [UInt8](repeating: 0, count: 64); while read(wake.r, &b, 64) > 0 {} }
             for (i, p) in pairs.enumerated() {
                 p.service(local: fds[1 + 2 * i].revents, net: fds[2 + 2 * i].revents, &buf)

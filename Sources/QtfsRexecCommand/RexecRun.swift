@@ -82,7 +82,7 @@ final class RexecRun {
             var fds = [pollfd(fd: channel.fd, events: Int16(POLLIN) | (channel.pendingOutput > 0 ? Int16(POLLOUT) : 0), revents: 0),
                        pollfd(fd: stdin?.wantsInput(channel) == true ? 0 : -1, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: signals, events: Int16(POLLIN), revents: 0)]
-            if poll(&fds, 3, -1) < 0 && errno != EINTR { return lost("poll: \(Errno.current().text)") }
+            do { try sys("poll") { poll(&fds, 3, -1) } } catch { return lost("poll: \((error as? Errno)?.text ?? "\(error)")") }
             if fds[1].revents != 0 { stdin?.pump(channel) }
             if fds[2].revents != 0 { forwardSignals(pty: pty) }
             if fds[0].revents != 0, let outcome = receive() { return outcome }

@@ -42,7 +42,7 @@ final class RexecSession {
         while true {
             var fds = pollSet()
             let timeout = exit == nil ? -1 : MonotonicClock.pollTimeout(until: exitedAt + Self.outputGrace)
-            if poll(&fds, nfds_t(fds.count), timeout) < 0 && errno != EINTR { return abandon("poll failed") }
+            guard (try? sys("poll") { poll(&fds, nfds_t(fds.count), timeout) }) != nil else { return abandon("poll failed") }
             guard serviceNetwork(fds[0].revents) else { return }
             for (i, out) in outputs.enumerated() where fds[1 + i].revents != 0 { out.pump(channel) }
             info.bytesOut.set(outputs.reduce(0) { $0 + $1.bytes })
