@@ -4,6 +4,8 @@
 // answered from that snapshot while it is younger than `lifetime`. Changes this client makes
 // are applied to the snapshot name by name (a created name is added, an unlinked one removed,
 // one whose attributes changed becomes unknown), so a create or unlink loop never refetches.
+// A big directory is read in the background (Session.prefetch), and one over `maxEntries`
+// is left alone for a while.
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,6 +17,13 @@ public final class DirPrefetch: @unchecked Sendable {
     /// What a snapshot says about a name.
     public enum Answer: Equatable { case found(Attr), absent, unknown }
 
+    /// What a fetch of a directory's listing brought.
+    public enum Listing { case entries([DirEntry]), tooBig, failed }
+
+    /// How long a directory found over `maxEntries` is not fetched again: reading one costs
+    /// the host a stat per entry (about 0.1 s for 65,536), for nothing.
+    public static let tooBigPause = 60.0
+
     struct Dir {
         var firstMiss: Double?            // time of the miss that started the count
         var misses = 0
@@ -23,6 +32,7 @@ public final class DirPrefetch: @unchecked Sendable {
         var owner: Caller?                // credentials the snapshot was read with
         var generation: UInt64 = 0        // bumped by every change: a fetch racing one is dropped
         var fetching = false
+        var tooBigUntil = 0.0             // found over maxEntries: no fetch before this time
     }
 
     public let lifetime: Double
@@ -72,22 +82,23 @@ public final class DirPrefetch: @unchecked Sendable {
             }
             var d = dirs[dir] ?? Dir()
             if let first = d.firstMiss, t - first < lifetime { d.misses += 1 } else { d.firstMiss = t; d.misses = 1 }
-            let fetch = d.misses >= 2 && !d.fetching && d.snapshot == nil
+            let fetch = d.misses >= 2 && !d.fetching && d.snapshot == nil && t >= d.tooBigUntil
             if fetch { d.fetching = true }
             dirs[dir] = d
             return fetch ? d.generation : nil
         }
     }
 
-    /// Stores a fetched listing (nil: the fetch failed or was too big), unless the
-    /// directory changed since `generation` was handed out.
-    public func install(_ dir: UInt64, generation: UInt64, _ entries: [DirEntry]?, owner: Caller) {
+    /// Stores a fetched listing, unless the directory changed since `generation` was
+    /// handed out. A directory too big is left alone for `tooBigPause`.
+    public func install(_ dir: UInt64, generation: UInt64, _ listing: Listing, owner: Caller) {
         lock.withLock {
             guard var d = dirs[dir], d.generation == generation else { return }
             d.fetching = false
             d.misses = 0
             d.firstMiss = nil
-            if let entries {
+            if case .tooBig = listing { d.tooBigUntil = now() + Self.tooBigPause }
+            if case .entries(let entries) = listing {
                 var snap: [[UInt8]: Attr?] = [:]
                 snap.reserveCapacity(entries.count)
                 for e in entries where e.name != [46] && e.name != [46, 46] {
@@ -145,7 +156,7 @@ public final class DirPrefetch: @unchecked Sendable {
 
     /// Bounds memory: forgets directories whose miss count and snapshot have both expired.
     private func pruneLocked(_ t: Double) {
-        for (id, d) in dirs where !d.fetching && t - max(d.firstMiss ?? 0, d.fetchedAt) >= lifetime {
+        for (id, d) in dirs where !d.fetching && t - max(d.firstMiss ?? 0, d.fetchedAt) >= lifetime && t >= d.tooBigUntil {
             dirs[id] = nil
             active.subtract(1, ordering: .relaxed)
         }
@@ -155,19 +166,50 @@ public final class DirPrefetch: @unchecked Sendable {
 }
 
 extension Session {
-    /// The whole listing of a directory with attributes (READDIR plus, in chunks), or nil
-    /// if it cannot be read or has more than `maxEntries` entries.
-    public func listWithAttrs(_ c: Caller, _ path: [UInt8], maxEntries: Int) -> [DirEntry]? {
-        guard let h = try? opendir(c, path) else { return nil }
-        defer { releasedir(h) }
-        var out: [DirEntry] = []
-        var cookie: UInt64 = 0
-        while true {
-            guard let r = try? readdir(h, cookie: cookie, maxBytes: 512 * 1024, plus: true) else { return nil }
-            out += r.entries
-            if out.count > maxEntries { return nil }
-            if r.eof || r.entries.isEmpty { return out }
-            cookie = r.entries.last!.cookie
+    /// Fetches `path`'s listing with attributes for `pf` and installs it. The first chunk is
+    /// read now and is small: a directory that fits answers the very lookup that asked. A
+    /// bigger one is read on in the background, so a lookup in a huge directory never waits
+    /// for its listing (nor for finding it over `maxEntries`).
+    public func prefetch(_ path: [UInt8], into pf: DirPrefetch, dir: UInt64, generation: UInt64, as c: Caller) {
+        guard let h = try? opendir(c, path) else { return pf.install(dir, generation: generation, .failed, owner: c) }
+        var listing = ListingRead(handle: h, limit: pf.maxEntries)
+        let finish = { [self] (l: inout ListingRead) in
+            releasedir(h)
+            pf.install(dir, generation: generation, l.result, owner: c)
         }
+        guard listing.step(self, chunk: ListingRead.firstChunk) else { return finish(&listing) }
+        do {
+            try Threads.start { [self] in
+                while listing.step(self, chunk: ListingRead.laterChunk) {}
+                finish(&listing)
+            }
+        } catch {
+            while listing.step(self, chunk: ListingRead.laterChunk) {}
+            finish(&listing)
+        }
+    }
+}
+
+/// A directory's listing read chunk by chunk (READDIR plus), up to a limit of entries.
+struct ListingRead {
+    /// About 500 entries: what the asking lookup waits for.
+    static let firstChunk: UInt32 = 64 * 1024
+    static let laterChunk: UInt32 = 64 * 1024
+    let handle: OpenHandle
+    let limit: Int
+    private var entries: [DirEntry] = []
+    private var cookie: UInt64 = 0
+    private(set) var result = DirPrefetch.Listing.failed
+
+    init(handle: OpenHandle, limit: Int) { self.handle = handle; self.limit = limit }
+
+    /// Reads one chunk; true while there is more to read.
+    mutating func step(_ s: Session, chunk: UInt32) -> Bool {
+        guard let r = try? s.readdir(handle, cookie: cookie, maxBytes: chunk, plus: true) else { result = .failed; return false }
+        entries += r.entries
+        if entries.count > limit { result = .tooBig; entries = []; return false }
+        if r.eof || r.entries.isEmpty { result = .entries(entries); return false }
+        cookie = r.entries.last!.cookie
+        return true
     }
 }

@@ -46,7 +46,7 @@ extension EntryOps {
         guard let pf = fs.prefetch, fs.rules.prefetches(dirPseudo: pseudoDir) else { return nil }
         var r = pf.lookup(dir, n, c)
         if r.answer == .unknown, let gen = pf.miss(dir), let dirPath = fs.nodes.path(dir) {
-            pf.install(dir, generation: gen, fs.session.listWithAttrs(c, dirPath, maxEntries: pf.maxEntries), owner: c)
+            fs.session.prefetch(dirPath, into: pf, dir: dir, generation: gen, as: c)
             r = pf.lookup(dir, n, c)
         }
         switch r.answer {

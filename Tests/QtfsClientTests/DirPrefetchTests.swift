@@ -27,7 +27,7 @@ final class DirPrefetchTests: XCTestCase {
         XCTAssertNil(pf.miss(dir), "the first miss must not fetch")
         let gen = pf.miss(dir)
         XCTAssertNotNil(gen, "the second miss within the lifetime fetches")
-        pf.install(dir, generation: gen!, entries(names), owner: alice)
+        pf.install(dir, generation: gen!, .entries(entries(names)), owner: alice)
     }
 
     func testAnswersMayBeCachedOnlyForTheRestOfTheSnapshotsLife() {
@@ -100,7 +100,7 @@ final class DirPrefetchTests: XCTestCase {
         XCTAssertNil(pf.miss(dir))
         let gen = pf.miss(dir)!
         pf.note(dir, Array("a".utf8), .absent)   // races the fetch
-        pf.install(dir, generation: gen, entries(["a": file(10)]), owner: alice)
+        pf.install(dir, generation: gen, .entries(entries(["a": file(10)])), owner: alice)
         XCTAssertEqual(pf.answer(dir, Array("a".utf8), alice), .unknown)
     }
 
@@ -108,5 +108,23 @@ final class DirPrefetchTests: XCTestCase {
         let pf = prefetch()
         primed(pf, ["one": file(10, nlink: 2)])
         XCTAssertEqual(pf.answer(dir, Array("one".utf8), alice), .unknown)
+    }
+
+    /// A directory over the limit is not fetched again for a while: each try costs the
+    /// host a stat per entry. A failed fetch (a read error) may be tried again at once.
+    func testTooBigDirectoryIsLeftAloneForAPause() {
+        let pf = prefetch()
+        XCTAssertNil(pf.miss(dir))
+        pf.install(dir, generation: pf.miss(dir)!, .tooBig, owner: alice)
+        XCTAssertNil(pf.miss(dir))
+        XCTAssertNil(pf.miss(dir), "two misses must not fetch a directory known to be too big")
+        clock += DirPrefetch.tooBigPause
+        XCTAssertNil(pf.miss(dir))
+        XCTAssertNotNil(pf.miss(dir), "after the pause it may be tried again")
+        let other: UInt64 = 8
+        XCTAssertNil(pf.miss(other))
+        pf.install(other, generation: pf.miss(other)!, .failed, owner: alice)
+        XCTAssertNil(pf.miss(other))
+        XCTAssertNotNil(pf.miss(other))
     }
 }
