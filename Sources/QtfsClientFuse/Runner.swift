@@ -60,33 +60,49 @@ enum Runner {
         guard fuse_session_mount(se, o.mountpoint) == 0 else {
             return fail("cannot mount on \(o.mountpoint) — is /dev/fuse present (modprobe fuse) and are you root or is fusermount3 installed?")
         }
+        let uring = mounted(o, se)
+        let sockets: [any LocalSocketService]
+        do { sockets = try localSockets(o) } catch {
+            fuse_session_unmount(se)
+            return fail((error as? ConnectError)?.description ?? "\(error)")
+        }
+        defer { sockets.forEach { $0.stop() } }
+        Daemon.report(report, status: 0)   // the parent exits 0; we detach
+        let control = FuseControl.start(o, session: fs.session)
+        defer { control?.stop() }
+        let rc = requestLoop(se)
+        if uring { FuseUring.stop() }
+        fuse_session_unmount(se)
+        return rc == 0 ? 0 : 1
+    }
+
+    /// Right after the mount: the request loop's kind and the kernel readahead. True when
+    /// requests come through io_uring.
+    private static func mounted(_ o: Options, _ se: OpaquePointer) -> Bool {
         if o.verbose { FuseLogging.client.info("mounted \(o.server):\(o.source) on \(o.mountpoint)") }
         let uring = o.uring && FuseUring.attach(se, explicit: o.uringExplicit)
         if !Readahead.set(mountpoint: o.mountpoint, kb: o.readaheadKB), o.verbose, o.readaheadKB > 0 {
             FuseLogging.client.info("kernel readahead left at its default (read_ahead_kb needs root)")
         }
-        let bridges: [SocketBridge], serves: [SocketServe]
-        do {
-            bridges = try o.bridges.map { try SocketBridge($0, server: o.server, logger: FuseLogging.client) }
-            serves = try o.serves.map { try SocketServe($0, server: o.server, logger: FuseLogging.client) }
-        } catch {
-            fuse_session_unmount(se)
-            return fail((error as? ConnectError)?.description ?? "\(error)")
-        }
-        defer { bridges.forEach { $0.stop() }; serves.forEach { $0.stop() } }
-        Daemon.report(report, status: 0)   // the parent exits 0; we detach
-        let control = FuseControl.start(o, session: fs.session)
-        defer { control?.stop() }
+        return uring
+    }
+
+    /// The socket bridges (-o bridge=) and serves (-o serve=) of this mount.
+    private static func localSockets(_ o: Options) throws -> [any LocalSocketService] {
+        let bridges: [any LocalSocketService] = try o.bridges.map { try SocketBridge($0, server: o.server, logger: FuseLogging.client) }
+        return try bridges + o.serves.map { try SocketServe($0, server: o.server, logger: FuseLogging.client) }
+    }
+
+    /// libfuse's multi-threaded loop, until the session ends; a watcher ends the waits of
+    /// hard-mount workers on a server that is gone, so that libfuse can join them.
+    private static func requestLoop(_ se: OpaquePointer) -> Int32 {
         let cfg = fuse_loop_cfg_create()
+        defer { fuse_loop_cfg_destroy(cfg) }
         fuse_loop_cfg_set_max_threads(cfg, 64)
         fuse_loop_cfg_set_idle_threads(cfg, 16)
         let watcher = ExitWatcher { fuse_session_exited(se) != 0 }
-        let rc = fuse_session_loop_mt_312(se, UnsafeMutableRawPointer(cfg))
-        watcher.stop()
-        if uring { FuseUring.stop() }
-        fuse_loop_cfg_destroy(cfg)
-        fuse_session_unmount(se)
-        return rc == 0 ? 0 : 1
+        defer { watcher.stop() }
+        return fuse_session_loop_mt_312(se, UnsafeMutableRawPointer(cfg))
     }
 
     static func fuseArgs(_ o: Options) -> [String] {
@@ -122,3 +138,8 @@ extension Options {
 extension String {
     func replacingComma() -> String { String(map { $0 == "," ? "_" : $0 }) }
 }
+
+/// What a mount's local socket endpoints have in common: they end with the mount.
+protocol LocalSocketService { func stop() }
+extension SocketBridge: LocalSocketService {}
+extension SocketServe: LocalSocketService {}
