@@ -21,8 +21,9 @@ public struct Errno: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 /// Calls `body` until it does not fail with EINTR; a negative result throws `Errno`.
-/// `name` labels the error and is the key tests use to inject results.
-@inline(__always) @discardableResult
+/// `name` labels the error and is the key tests use to inject results. Inlinable, so each
+/// caller gets it specialized for its integer type (it sits under every request's I/O).
+@inlinable @inline(__always) @discardableResult
 public func sys<T: FixedWidthInteger>(_ name: String, _ body: () -> T) throws -> T {
     while true {
         let r = SyscallSeam.active ? SyscallSeam.result(name, body) : body()
@@ -34,7 +35,7 @@ public func sys<T: FixedWidthInteger>(_ name: String, _ body: () -> T) throws ->
 
 /// Test seam: a queue of errnos to return, per call name, instead of making the call.
 public enum SyscallSeam {
-    nonisolated(unsafe) static var active = false
+    @usableFromInline nonisolated(unsafe) static var active = false
     nonisolated(unsafe) private static var planned: [String: [Int32]] = [:]
     private static let lock = Lock()
 
@@ -45,7 +46,7 @@ public enum SyscallSeam {
 
     public static func reset() { lock.withLock { planned = [:]; active = false } }
 
-    static func result<T: FixedWidthInteger>(_ name: String, _ body: () -> T) -> T {
+    @usableFromInline static func result<T: FixedWidthInteger>(_ name: String, _ body: () -> T) -> T {
         let e: Int32? = lock.withLock {
             guard var q = planned[name], !q.isEmpty else { return nil }
             let first = q.removeFirst()
