@@ -26,7 +26,8 @@ public final class Session: @unchecked Sendable {
     /// The key every new connection authenticates with (reconnects call
     /// `Connection.handshake(clientName:key:server:)` with it); nil for a --no-auth server.
     public let key: AuthKey?
-    private let next = Atomic<Int>(0)
+    /// The next connection a path request goes to (SessionCall.pathConn).
+    let next = Atomic<Int>(0)
     private(set) var reconnector: Reconnector!
     /// The slot the reconnect thread is dialling now (-1: none), and whether `close` was
     /// called: read by `health` (SessionHealth.swift).
@@ -97,15 +98,6 @@ public final class Session: @unchecked Sendable {
         default: why = errnoName(e)
         }
         return "server \(addr) refused to mount host path \(path): \(why)"
-    }
-
-    /// A live connection for a path operation, round-robin; waits for a reconnect when
-    /// none is alive (see `awaitLive`).
-    func pathConn() throws(Abort) -> Connection {
-        let all = conns
-        let start = next.add(1, ordering: .relaxed).oldValue
-        for i in 0..<all.count where all[(start &+ i) % all.count].isAlive { return all[(start &+ i) % all.count] }
-        return try awaitLive()
     }
 
     /// Installs a fresh connection in place of the dead one at `index`.

@@ -6,6 +6,7 @@
 // other name. Only found names are kept, so a
 // new pid is asked for; a vanished one still fails at the next GETATTR, OPEN or OPENDIR,
 // which the host answers (docs/client.md, "Pseudo file systems: what is cached").
+import CFuse
 import QtfsClient
 import QtfsProtocol
 
@@ -47,4 +48,19 @@ final class KeptPidNames: @unchecked Sendable {
 
     /// The host said `name` is gone: ask it again next time.
     func forget(_ name: [UInt8]) { _ = lock.withLock { found.removeValue(forKey: name) } }
+}
+
+extension FS {
+    /// What the host said of `name` in `parent` (nil: absent), kept when the kernel may not
+    /// keep it itself because the answer depends on the asker (KeptPidNames).
+    func noteAskerDependent(_ parent: fuse_ino_t, _ name: [UInt8], _ a: Attr?) {
+        guard let kept = keptPids, rules.askerDependent(parent: UInt64(parent), name: name) else { return }
+        if let a { kept.note(name, a) } else { kept.forget(name) }
+    }
+
+    /// The attributes of an asker-dependent name the host found within the entry timeout.
+    func keptAskerDependent(_ parent: fuse_ino_t, _ name: [UInt8]) -> Attr? {
+        guard let kept = keptPids, rules.askerDependent(parent: UInt64(parent), name: name) else { return nil }
+        return kept.attr(name)
+    }
 }
