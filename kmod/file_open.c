@@ -197,10 +197,21 @@ int qtfs_file_release(struct inode *inode, struct file *file)
  * After a reconnect, a regular file is opened again by path with its opener's
  * credentials and flags (never O_TRUNC), if it is still the same host file.
  */
-static int qtfs_reopen(struct file *file, struct qtfs_file *qf)
+/* GETATTR of the handle in m just opened for file: -ESTALE if it is another host file now. */
+static int qtfs_reopened_same(struct file *file, struct qtfs_msg *m)
 {
 	struct inode *inode = file_inode(file);
-	struct qtfs_sb *sbi = QTFS_SB(inode->i_sb);
+	int err;
+
+	err = qtfs_call_as(QTFS_SB(inode->i_sb), QTFS_OP_GETATTR, file->f_path.dentry, file->f_cred, m, NULL);
+	if (!err && (m->attr.ino != QTFS_I(inode)->hino || m->attr.dev != QTFS_I(inode)->hdev))
+		err = -ESTALE;
+	return err;
+}
+
+static int qtfs_reopen(struct file *file, struct qtfs_file *qf)
+{
+	struct qtfs_sb *sbi = QTFS_SB(file_inode(file)->i_sb);
 	struct dentry *d = file->f_path.dentry;
 	struct qtfs_req *req;
 	struct qtfs_msg *m = qtfs_msg_alloc();
@@ -215,12 +226,7 @@ static int qtfs_reopen(struct file *file, struct qtfs_file *qf)
 	m->handle = req->out.handle;
 	qf->gen = req->gen;
 	qtfs_req_put(req);
-	err = qtfs_call_as(sbi, QTFS_OP_GETATTR, d, file->f_cred, m, &req);
-	if (!err) {
-		if (req->out.attr.ino != QTFS_I(inode)->hino || req->out.attr.dev != QTFS_I(inode)->hdev)
-			err = -ESTALE;
-		qtfs_req_put(req);
-	}
+	err = qtfs_reopened_same(file, m);
 	if (err) {
 		qtfs_call_async(&sbi->conn, QTFS_OP_RELEASE, m->handle, qf->gen);
 		qf->gen = 0;
