@@ -24,7 +24,7 @@ extension EntryOps {
             let pid = r.pid
             if let id = proc.lookupId(parent, n, pid: pid) { return r.entry(proc.entry(id, pid: pid)) }
         }
-        if let a = fs.keptAskerDependent(parent, n) { return r.entry(parent: parent, name: n, a) }
+        if let a = fs.keptPids?.attr(fs.rules, parent: parent, name: n) { return r.entry(parent: parent, name: n, a) }
         let c = r.caller
         guard let p = fs.nodes.path(UInt64(parent), n) else { return r.error(ESTALE_) }
         let dir = Parent(id: UInt64(parent), pseudo: fs.nodes.isPseudo(UInt64(parent)), rules: fs.rules)
@@ -35,10 +35,10 @@ extension EntryOps {
         }
         do {
             let a = try fs.session.lookup(c, p)
-            fs.noteAskerDependent(parent, n, a)
+            fs.keptPids?.note(fs.rules, parent: parent, name: n, a)
             r.entry(parent: parent, name: n, a)
         } catch let e as Errno where e.code == ENOENT {
-            fs.noteAskerDependent(parent, n, nil)
+            fs.keptPids?.note(fs.rules, parent: parent, name: n, nil)
             replyAbsent(r, dir)
         } catch { r.fail(error) }
     }

@@ -48,19 +48,17 @@ final class KeptPidNames: @unchecked Sendable {
 
     /// The host said `name` is gone: ask it again next time.
     func forget(_ name: [UInt8]) { _ = lock.withLock { found.removeValue(forKey: name) } }
-}
 
-extension FS {
-    /// What the host said of `name` in `parent` (nil: absent), kept when the kernel may not
-    /// keep it itself because the answer depends on the asker (KeptPidNames).
-    func noteAskerDependent(_ parent: fuse_ino_t, _ name: [UInt8], _ a: Attr?) {
-        guard let kept = keptPids, rules.askerDependent(parent: UInt64(parent), name: name) else { return }
-        if let a { kept.note(name, a) } else { kept.forget(name) }
+    /// The attributes the host gave `name` in `parent` within the lifetime, if the answer
+    /// for that name depends on who asks (CacheRules.askerDependent); nil: ask the host.
+    func attr(_ rules: CacheRules, parent: fuse_ino_t, name: [UInt8]) -> Attr? {
+        rules.askerDependent(parent: UInt64(parent), name: name) ? attr(name) : nil
     }
 
-    /// The attributes of an asker-dependent name the host found within the entry timeout.
-    func keptAskerDependent(_ parent: fuse_ino_t, _ name: [UInt8]) -> Attr? {
-        guard let kept = keptPids, rules.askerDependent(parent: UInt64(parent), name: name) else { return nil }
-        return kept.attr(name)
+    /// What the host said of `name` in `parent` (nil: absent), kept when the kernel may not
+    /// keep it itself because the answer depends on the asker.
+    func note(_ rules: CacheRules, parent: fuse_ino_t, name: [UInt8], _ a: Attr?) {
+        guard rules.askerDependent(parent: UInt64(parent), name: name) else { return }
+        if let a { note(name, a) } else { forget(name) }
     }
 }
