@@ -19,7 +19,8 @@ public final class Session: @unchecked Sendable {
     public var policy = RetryPolicy.hard
     private let slotLock = Lock()
     private var slots: [Connection]          // protected by slotLock; replaced on reconnect
-    private let exportId: Atomic<UInt32>
+    /// The export the server numbers the mounted tree with (renumbered on a reconnect).
+    let exportId: Atomic<UInt32>
     /// The mounted directory relative to the export root ("" = the export root).
     public let base: [UInt8]
     public let root: Attr
@@ -111,8 +112,6 @@ public final class Session: @unchecked Sendable {
     private func watch(_ c: Connection) {
         c.onDeath = { [weak self] _ in self?.reconnector.wake() }
     }
-
-    public func target(_ path: [UInt8]) -> Target { Target(export: export, path: path) }
 
     public func close() {
         isClosed.store(true, ordering: .relaxed)

@@ -23,6 +23,11 @@ struct Abort: Error { let reply: Reply }
 public let errnoOutcomeUnknown: Int32 = ECONNRESET
 
 extension Session {
+    /// Where a path request points: the export, and the path relative to its root.
+    public func target(_ path: [UInt8]) -> Target {
+        Target(export: exportId.load(ordering: .relaxed), path: path)
+    }
+
     /// One request about a path, on the connection the round-robin picks.
     func onPath<P: WirePayload>(_ op: Opcode, _ req: P, _ replay: Replay = .safe) -> Reply {
         run(replay) { () throws(Abort) -> Reply in try ready(pathConn(), for: replay).call(op, req) }
