@@ -45,8 +45,10 @@ static int qtfs_conn_register(struct qtfs_conn *c, struct qtfs_req *req)
 	if (id >= 0) {
 		req->id = id;
 		req->gen = c->gen;
+		req->start = ktime_get();
 		kref_get(&req->ref);	/* the table's */
 		atomic_inc(&c->inflight);
+		atomic64_inc(&qtfs_stats[req->op].sent);
 	}
 	spin_unlock(&c->lock);
 	idr_preload_end();
@@ -70,42 +72,21 @@ static bool qtfs_conn_unregister(struct qtfs_conn *c, struct qtfs_req *req)
 	return found;
 }
 
-/* Encodes and sends the frame of req, on the connection generation it was registered in. */
-static int qtfs_conn_send(struct qtfs_conn *c, struct qtfs_req *req, const struct qtfs_msg *m)
-{
-	struct qtfs_wbuf w;
-	int err;
-
-	err = qtfs_frame_build(&w, QTFS_KIND_REQ, req->op, req->id, m);
-	if (err)
-		goto out_free;
-	mutex_lock(&c->send_lock);
-	if (c->state != QTFS_CONN_UP || c->gen != req->gen)
-		err = -ECONNRESET;
-	else	/* sealed here, under the lock: the counter must follow the send order */
-		err = qtfs_frame_send(c->sock, c->seal, &w);
-	/* A partial frame poisons the stream: let the receiver fail everything. */
-	if (err && err != -ECONNRESET)
-		kernel_sock_shutdown(c->sock, SHUT_RDWR);
-	mutex_unlock(&c->send_lock);
-out_free:
-	kvfree(w.p);
-	return err;
-}
-
 /*
- * Puts req in flight: registered under a fresh id, then its frame sent. gen 0: on the
- * current connection; else only on connection generation gen (that of a handle). 0, or
- * the error that stopped it; a request the receiver failed meanwhile returns 0, with
- * its error in req->err once completed.
+ * Puts req in flight: registered under a fresh id, then its frame sent (sock.c). gen 0: on
+ * the current connection, connected first if there is none; else only on connection
+ * generation gen (that of a handle). 0, or the error that stopped it; a request the
+ * receiver failed meanwhile returns 0, with its error in req->err once completed.
  */
 int qtfs_conn_submit(struct qtfs_conn *c, struct qtfs_req *req, const struct qtfs_msg *m, u32 gen)
 {
-	int err = qtfs_conn_register(c, req);
+	int err = gen ? 0 : qtfs_conn_ensure(c);
 
+	if (!err)
+		err = qtfs_conn_register(c, req);
 	if (err)
 		return err;
-	err = gen && req->gen != gen ? -ECONNRESET : qtfs_conn_send(c, req, m);
+	err = gen && req->gen != gen ? -ECONNRESET : qtfs_frame_send_req(c, req, m);
 	if (err && !qtfs_conn_unregister(c, req))
 		err = 0;	/* already failed by the receiver: its error wins */
 	return err;

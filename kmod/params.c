@@ -106,6 +106,38 @@ static int qtfs_parse_key(struct fs_context *fc, struct qtfs_opts *o, const char
 	return 0;
 }
 
+/* The timeouts: attribute and entry cache times (ms, or seconds with _s), connect, request. */
+static int qtfs_parse_timeout(struct fs_context *fc, struct qtfs_opts *o, int opt, u32 n, const char *text)
+{
+	switch (opt) {
+	case Opt_attr_timeout:
+		o->attr_timeout_ms = n;
+		break;
+	case Opt_entry_timeout:
+		o->entry_timeout_ms = n;
+		break;
+	case Opt_attr_timeout_s:
+		if (qtfs_parse_ms(text, &o->attr_timeout_ms))
+			return invalfc(fc, "attr_timeout takes seconds: %s", text);
+		break;
+	case Opt_entry_timeout_s:
+		if (qtfs_parse_ms(text, &o->entry_timeout_ms))
+			return invalfc(fc, "entry_timeout takes seconds: %s", text);
+		break;
+	case Opt_conn_timeout:
+		if (n < 1 || n > 3600)
+			return invalfc(fc, "conn_timeout must be 1..3600 seconds");
+		o->conn_timeout = n;
+		break;
+	case Opt_req_timeout:
+		if (n > 86400)
+			return invalfc(fc, "req_timeout must be 0..86400 seconds");
+		o->req_timeout = n;
+		break;
+	}
+	return 0;
+}
+
 int qtfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
 {
 	struct qtfs_sb *sbi = fc->s_fs_info;
@@ -135,20 +167,6 @@ int qtfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
 		o->local_proc = param->string;
 		param->string = NULL;
 		break;
-	case Opt_attr_timeout:
-		o->attr_timeout_ms = result.uint_32;
-		break;
-	case Opt_entry_timeout:
-		o->entry_timeout_ms = result.uint_32;
-		break;
-	case Opt_attr_timeout_s:
-		if (qtfs_parse_ms(param->string, &o->attr_timeout_ms))
-			return invalfc(fc, "attr_timeout takes seconds: %s", param->string);
-		break;
-	case Opt_entry_timeout_s:
-		if (qtfs_parse_ms(param->string, &o->entry_timeout_ms))
-			return invalfc(fc, "entry_timeout takes seconds: %s", param->string);
-		break;
 	case Opt_key:
 		opt = qtfs_parse_key(fc, o, param->string);
 		memzero_explicit(param->string, strlen(param->string));
@@ -165,16 +183,8 @@ int qtfs_parse_param(struct fs_context *fc, struct fs_parameter *param)
 		return invalfc(fc, "key=KEYFILE is read by mount.qtfs (qtfs-fuse); the module takes key_hex=HEX");
 	case Opt_fuse_only:
 		break;
-	case Opt_conn_timeout:
-		if (result.uint_32 < 1 || result.uint_32 > 3600)
-			return invalfc(fc, "conn_timeout must be 1..3600 seconds");
-		o->conn_timeout = result.uint_32;
-		break;
-	case Opt_req_timeout:
-		if (result.uint_32 > 86400)
-			return invalfc(fc, "req_timeout must be 0..86400 seconds");
-		o->req_timeout = result.uint_32;
-		break;
+	default:
+		return qtfs_parse_timeout(fc, o, opt, result.uint_32, param->string);
 	}
 	return 0;
 }

@@ -333,7 +333,6 @@ out_unlock:
  */
 int qtfs_lookup_attr(struct inode *dir, struct dentry *d, struct qtfs_attr *a)
 {
-	struct qtfs_req *req;
 	struct qtfs_msg *m;
 	int err = qtfs_prefetch_answer(dir, d, a);
 
@@ -342,11 +341,10 @@ int qtfs_lookup_attr(struct inode *dir, struct dentry *d, struct qtfs_attr *a)
 	m = qtfs_msg_alloc();
 	if (!m)
 		return -ENOMEM;
-	err = qtfs_call_at(QTFS_SB(dir->i_sb), QTFS_OP_LOOKUP, d, m, &req);
+	/* no request object comes back up: the answer's attributes land in m */
+	err = qtfs_call_at(QTFS_SB(dir->i_sb), QTFS_OP_LOOKUP, d, m, NULL);
+	if (!err)
+		*a = m->attr;
 	kfree(m);
-	if (err)
-		return err;
-	*a = req->out.attr;
-	qtfs_req_put(req);
-	return 0;
+	return err;
 }

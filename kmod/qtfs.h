@@ -160,8 +160,13 @@ extern const struct file_operations qtfs_dir_fops, qtfs_file_fops;
 extern const struct address_space_operations qtfs_aops;
 extern const struct xattr_handler *qtfs_xattr_handlers[];
 ssize_t qtfs_listxattr(struct dentry *d, char *list, size_t size);
+/* file_open.c: opening, creating and releasing; a handle's call after a reconnect */
 int qtfs_atomic_open(struct inode *dir, struct dentry *d, struct file *file,
 		     unsigned int open_flag, umode_t mode);
+int qtfs_file_open(struct inode *inode, struct file *file);
+int qtfs_file_release(struct inode *inode, struct file *file);
+/* Sends op on the file's handle (m->handle is filled in), reopened after a reconnect. */
+int qtfs_handle_call(struct file *file, u16 op, struct qtfs_msg *m, struct qtfs_req **reqp);
 void qtfs_poll_init(void);
 __poll_t qtfs_poll_remote(struct file *file, struct poll_table_struct *wait);
 void qtfs_poll_release(struct qtfs_sb *sbi, struct qtfs_file *qf);

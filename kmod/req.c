@@ -186,15 +186,10 @@ static int qtfs_call_once(struct qtfs_conn *c, u16 op, struct qtfs_msg *m, struc
 	int err;
 
 	*reqp = NULL;
-	err = qtfs_conn_ensure(c);
-	if (err)
-		return err;
 	req = qtfs_req_alloc(c, op);
 	if (!req)
 		return -ENOMEM;
-	req->start = ktime_get();
-	atomic64_inc(&qtfs_stats[op].sent);
-	err = qtfs_conn_submit(c, req, m, 0);
+	err = qtfs_conn_submit(c, req, m, 0);	/* connects first when there is no connection */
 	if (!err)
 		err = qtfs_req_wait(c, req);
 	if (!err) {
@@ -205,9 +200,11 @@ static int qtfs_call_once(struct qtfs_conn *c, u16 op, struct qtfs_msg *m, struc
 		*reqp = req;
 		return 0;
 	}
-	qtfs_stat_failed(op, err);
-	if (err != -ENOENT)
-		atomic64_inc(&qtfs_stats[op].errors);
+	if (qtfs_req_sent(req)) {	/* one that found no connection never went out */
+		qtfs_stat_failed(op, err);
+		if (err != -ENOENT)
+			atomic64_inc(&qtfs_stats[op].errors);
+	}
 	qtfs_req_put(req);
 	return err;
 }
@@ -239,6 +236,8 @@ int qtfs_call_simple(struct qtfs_conn *c, u16 op, struct qtfs_msg *m)
 	struct qtfs_req *req;
 	int err = qtfs_call(c, op, m, &req);
 
+	if (!err)
+		m->attr = req->out.attr;	/* a value, not a pointer into the answer */
 	qtfs_req_put(req);
 	return err;
 }
@@ -261,7 +260,6 @@ void qtfs_call_async(struct qtfs_conn *c, u16 op, u64 handle, u32 gen)
 	req->abandoned = true;
 	req->async = true;
 	m->handle = handle;
-	atomic64_inc(&qtfs_stats[op].sent);
 	qtfs_conn_submit(c, req, m, gen);
 out:
 	if (req)

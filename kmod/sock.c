@@ -75,7 +75,7 @@ static size_t qtfs_msg_bound(const struct qtfs_msg *m)
 }
 
 /* Encodes (kind, op, id, m) as one frame into w (a new buffer: kvfree w->p). */
-int qtfs_frame_build(struct qtfs_wbuf *w, u8 kind, u16 op, u64 id, const struct qtfs_msg *m)
+static int qtfs_frame_build(struct qtfs_wbuf *w, u8 kind, u16 op, u64 id, const struct qtfs_msg *m)
 {
 	struct qtfs_hdr h = { .kind = kind, .opcode = op, .id = id };
 	int err;
@@ -94,7 +94,8 @@ int qtfs_frame_build(struct qtfs_wbuf *w, u8 kind, u16 op, u64 id, const struct 
 	return 0;
 }
 
-int qtfs_frame_send(struct socket *sock, struct qtfs_seal *seal, struct qtfs_wbuf *w)
+/* Seals w's frame when seal is set, then sends it. Call in send order. */
+static int qtfs_frame_send(struct socket *sock, struct qtfs_seal *seal, struct qtfs_wbuf *w)
 {
 	int err;
 
@@ -107,6 +108,28 @@ int qtfs_frame_send(struct socket *sock, struct qtfs_seal *seal, struct qtfs_wbu
 		w->len += QTFS_AEAD_TAG;
 	}
 	return qtfs_sock_send(sock, w->p, w->len);
+}
+
+int qtfs_frame_send_req(struct qtfs_conn *c, const struct qtfs_req *req, const struct qtfs_msg *m)
+{
+	struct qtfs_wbuf w;
+	int err;
+
+	err = qtfs_frame_build(&w, QTFS_KIND_REQ, req->op, req->id, m);
+	if (err)
+		goto out_free;
+	mutex_lock(&c->send_lock);
+	if (c->state != QTFS_CONN_UP || c->gen != req->gen)
+		err = -ECONNRESET;
+	else	/* sealed here, under the lock: the counter must follow the send order */
+		err = qtfs_frame_send(c->sock, c->seal, &w);
+	/* A partial frame poisons the stream: let the receiver fail everything. */
+	if (err && err != -ECONNRESET)
+		kernel_sock_shutdown(c->sock, SHUT_RDWR);
+	mutex_unlock(&c->send_lock);
+out_free:
+	kvfree(w.p);
+	return err;
 }
 
 int qtfs_frame_recv_hdr(struct socket *sock, const struct qtfs_seal *seal, u8 *hdrbuf,
@@ -314,14 +337,9 @@ static int qtfs_handshake(struct socket *sock, const struct qtfs_conn *c, struct
 	return err;
 }
 
-/*
- * Connects to the mount's server and runs the handshake; on success mi holds MOUNT's
- * answer and *sealp the connection's keys (NULL: plaintext, as configured on both ends).
- */
-int qtfs_sock_connect(const struct qtfs_conn *c, struct socket **sockp, struct qtfs_mount_info *mi,
-		      struct qtfs_seal **sealp)
+/* A TCP connection to the mount's server, its waits bounded by conn_timeout until set up. */
+static int qtfs_tcp_dial(const struct qtfs_opts *o, struct socket **sockp)
 {
-	const struct qtfs_opts *o = c->opts;
 	struct sockaddr_in sin = {
 		.sin_family = AF_INET,
 		.sin_port = htons(o->port),
@@ -330,7 +348,6 @@ int qtfs_sock_connect(const struct qtfs_conn *c, struct socket **sockp, struct q
 	struct socket *sock;
 	int err;
 
-	*sealp = NULL;
 	err = sock_create_kern(&init_net, AF_INET, SOCK_STREAM, IPPROTO_TCP, &sock);
 	if (err)
 		return err;
@@ -338,22 +355,41 @@ int qtfs_sock_connect(const struct qtfs_conn *c, struct socket **sockp, struct q
 	sock->sk->sk_rcvtimeo = o->conn_timeout * HZ;
 	sock->sk->sk_allocation = GFP_NOFS;
 	err = kernel_connect(sock, (struct sockaddr *)&sin, sizeof(sin), 0);
-	if (err)
-		goto out_release;
+	if (err) {
+		sock_release(sock);
+		return err;
+	}
 	tcp_sock_set_nodelay(sock->sk);
-	err = qtfs_handshake(sock, c, mi, sealp);
+	*sockp = sock;
+	return 0;
+}
+
+/*
+ * Connects to the mount's server and runs the handshake; on success mi holds MOUNT's
+ * answer and *sealp the connection's keys (NULL: plaintext, as configured on both ends).
+ */
+int qtfs_sock_connect(const struct qtfs_conn *c, struct socket **sockp, struct qtfs_mount_info *mi,
+		      struct qtfs_seal **sealp)
+{
+	struct socket *sock;
+	int err;
+
+	*sealp = NULL;
+	err = qtfs_tcp_dial(c->opts, &sock);
 	if (err)
-		goto out_release;
+		return err;
+	err = qtfs_handshake(sock, c, mi, sealp);
+	if (err) {
+		qtfs_seal_free(*sealp);
+		*sealp = NULL;
+		kfree(mi->base);
+		mi->base = NULL;
+		sock_release(sock);
+		return err;
+	}
 	/* From now on waits are bounded by the requests, not the socket. */
 	sock->sk->sk_rcvtimeo = MAX_SCHEDULE_TIMEOUT;
 	sock->sk->sk_sndtimeo = MAX_SCHEDULE_TIMEOUT;
 	*sockp = sock;
 	return 0;
-out_release:
-	qtfs_seal_free(*sealp);
-	*sealp = NULL;
-	kfree(mi->base);
-	mi->base = NULL;
-	sock_release(sock);
-	return err;
 }

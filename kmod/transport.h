@@ -112,13 +112,22 @@ struct qtfs_req {
 	u8 *rsp;			/* response payload (kvmalloc) */
 	u32 rsp_len;
 	struct qtfs_msg out;		/* decoded response (points into rsp) */
-	ktime_t start;
+	ktime_t start;			/* when it went in flight (conn.c); 0: it never did */
 };
+
+/* Whether req went in flight (registered on a connection and counted as sent). */
+static inline bool qtfs_req_sent(const struct qtfs_req *req)
+{
+	return req->start != 0;
+}
 
 void qtfs_conn_init(struct qtfs_conn *c, const struct qtfs_opts *opts);
 int qtfs_conn_ensure(struct qtfs_conn *c);
 void qtfs_conn_destroy(struct qtfs_conn *c);
-/* Registers req under a fresh id and sends its frame (gen 0: any connection generation). */
+/*
+ * Registers req under a fresh id, counts it sent and sends its frame. gen 0: on the current
+ * connection, made first if there is none (qtfs_conn_ensure); else only on generation gen.
+ */
 int qtfs_conn_submit(struct qtfs_conn *c, struct qtfs_req *req, const struct qtfs_msg *m, u32 gen);
 /* An event frame of opcode op (server push), handled on the receive thread: must not block. */
 typedef void (*qtfs_event_fn)(struct qtfs_conn *c, const u8 *payload, u32 len);
@@ -130,10 +139,11 @@ struct qtfs_seal;
 /* Connects and runs the handshake; *sealp: the connection's keys (NULL: plaintext). */
 int qtfs_sock_connect(const struct qtfs_conn *c, struct socket **sockp, struct qtfs_mount_info *mi,
 		      struct qtfs_seal **sealp);
-/* A frame (header and payload) with room for a tag after it (sealing happens in place). */
-int qtfs_frame_build(struct qtfs_wbuf *w, u8 kind, u16 op, u64 id, const struct qtfs_msg *m);
-/* Seals w's frame when seal is set, then sends it. Call in send order. */
-int qtfs_frame_send(struct socket *sock, struct qtfs_seal *seal, struct qtfs_wbuf *w);
+/*
+ * Sends request req's frame (its message m) on c: built outside c's send lock, sealed and
+ * sent under it, and only while c is up in the generation req was registered in.
+ */
+int qtfs_frame_send_req(struct qtfs_conn *c, const struct qtfs_req *req, const struct qtfs_msg *m);
 /* The next frame's header (kept in hdrbuf for unsealing); length checked against seal. */
 int qtfs_frame_recv_hdr(struct socket *sock, const struct qtfs_seal *seal, u8 *hdrbuf,
 			struct qtfs_hdr *h);
@@ -174,7 +184,7 @@ static inline struct qtfs_msg *qtfs_msg_alloc(void)
 
 /* Sends (op, m) and waits killably; on success *reqp holds the answer (put it). */
 int qtfs_call(struct qtfs_conn *c, u16 op, struct qtfs_msg *m, struct qtfs_req **reqp);
-/* As qtfs_call, for callers that need nothing but the status. */
+/* As qtfs_call, for callers that need only the status and the answer's attributes (m->attr). */
 int qtfs_call_simple(struct qtfs_conn *c, u16 op, struct qtfs_msg *m);
 /* Fire and forget (RELEASE on close, cleanup of abandoned opens). */
 void qtfs_call_async(struct qtfs_conn *c, u16 op, u64 handle, u32 gen);

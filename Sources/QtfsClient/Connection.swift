@@ -89,6 +89,11 @@ public final class Connection: @unchecked Sendable {
         return wait(w, id)
     }
 
+    /// `call` with a request body the codec encodes (path requests: SessionCall.onPath).
+    public func call<P: WirePayload>(_ op: Opcode, _ payload: P) -> Reply {
+        call(op) { payload.encode(into: &$0) }
+    }
+
     /// Sends one request without waiting for its answer, which is read and dropped later
     /// by whoever holds the reader role (RELEASE, RELEASEDIR). Sent in order with earlier
     /// requests on this connection. False if the connection is dead.

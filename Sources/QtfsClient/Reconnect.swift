@@ -1,7 +1,6 @@
 // Surviving a lost connection (server restart, network cut, reset): a background thread
-// redials dead connections with backoff, redoes the handshake and MOUNT; callers wait for
-// a live connection (forever on hard mounts, until `timeo` on soft ones, always
-// interruptible) and resend what is safe to resend (docs/client.md, "Faults").
+// redials dead connections with backoff, redoes the handshake and MOUNT (docs/client.md,
+// "Faults"). Callers waiting for a live connection and what they resend: SessionCall.swift.
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,67 +16,7 @@ public struct RetryPolicy: Sendable, Equatable {
     public static func soft(_ seconds: Double) -> RetryPolicy { RetryPolicy(timeout: seconds) }
 }
 
-/// Whether a request may be sent again after its connection died with it in flight.
-public enum Replay: Sendable {
-    case safe     // repeating it gives the same result (reads, lookups, writes at an offset)
-    case unsafe   // the first attempt may have taken effect (create O_EXCL, rename, unlink…)
-}
-
-/// An operation ends without an answer from the server; `reply` says why.
-struct Abort: Error { let reply: Reply }
-
-/// errno for an unsafe request whose connection died after it was sent: the caller must
-/// check whether it happened (an ECONNRESET "connection reset by peer" says exactly that).
-public let errnoOutcomeUnknown: Int32 = ECONNRESET
-
 extension Session {
-    /// Sends a request until it has an answer. A request that never left is sent again once
-    /// a connection is back; one lost in flight is sent again only if `replay` is `.safe`.
-    /// The soft-mount deadline covers the whole operation, reconnects included.
-    func run(_ replay: Replay, _ attempt: () throws(Abort) -> Reply) -> Reply {
-        let w = Waiter.current()
-        let outer = w.deadline
-        if outer == nil, let t = policy.timeout { w.deadline = Clock.now() + t }
-        defer { w.deadline = outer }
-        // No request may overtake a write answered early (it could see the old data or size).
-        do { try writeBehind.settle(self) } catch {
-            return Reply(status: (error as? Errno)?.code ?? EIO, payload: [])
-        }
-        while true {
-            let r: Reply
-            do { r = try attempt() } catch {
-                if error.reply.failure == .notSent { continue }
-                return error.reply
-            }
-            switch r.failure {
-            case nil, .timedOut?, .interrupted?: return r
-            case .notSent?: continue
-            case .lost?:
-                if replay == .unsafe { return Reply(status: errnoOutcomeUnknown, payload: []) }
-            }
-        }
-    }
-
-    /// `c`, unless the request cannot be repeated and the server has closed `c` meanwhile:
-    /// then it is sent elsewhere (as a request that never left).
-    func ready(_ c: Connection, for replay: Replay) throws(Abort) -> Connection {
-        if replay == .unsafe && !c.peerStillOpen() { throw Abort(reply: .notSent) }
-        return c
-    }
-
-    /// Waits until some connection is alive again (EIO once the session is closed: then
-    /// none will be).
-    func awaitLive() throws(Abort) -> Connection {
-        let w = Waiter.current()
-        reconnector.wake()
-        while true {
-            if let c = conns.first(where: { $0.isAlive }) { return c }
-            if isClosed.load(ordering: .relaxed) { throw Abort(reply: .eio) }
-            if let stop = w.reasonToStop() { throw Abort(reply: stop) }
-            Clock.sleep(0.05, unless: w)
-        }
-    }
-
     /// Redials every dead connection once; true when all are alive.
     func reviveDead() -> Bool {
         let w = Waiter.current()   // the reconnect thread's: HELLO and MOUNT must not hang

@@ -19,14 +19,16 @@ public final class Session: @unchecked Sendable {
     public var policy = RetryPolicy.hard
     private let slotLock = Lock()
     private var slots: [Connection]          // protected by slotLock; replaced on reconnect
-    private let exportId: Atomic<UInt32>
+    /// The export the server numbers the mounted tree with (renumbered on a reconnect).
+    let exportId: Atomic<UInt32>
     /// The mounted directory relative to the export root ("" = the export root).
     public let base: [UInt8]
     public let root: Attr
     /// The key every new connection authenticates with (reconnects call
     /// `Connection.handshake(clientName:key:server:)` with it); nil for a --no-auth server.
     public let key: AuthKey?
-    private let next = Atomic<Int>(0)
+    /// The next connection a path request goes to (SessionCall.pathConn).
+    let next = Atomic<Int>(0)
     private(set) var reconnector: Reconnector!
     /// The slot the reconnect thread is dialling now (-1: none), and whether `close` was
     /// called: read by `health` (SessionHealth.swift).
@@ -99,15 +101,6 @@ public final class Session: @unchecked Sendable {
         return "server \(addr) refused to mount host path \(path): \(why)"
     }
 
-    /// A live connection for a path operation, round-robin; waits for a reconnect when
-    /// none is alive (see `awaitLive`).
-    func pathConn() throws(Abort) -> Connection {
-        let all = conns
-        let start = next.add(1, ordering: .relaxed).oldValue
-        for i in 0..<all.count where all[(start &+ i) % all.count].isAlive { return all[(start &+ i) % all.count] }
-        return try awaitLive()
-    }
-
     /// Installs a fresh connection in place of the dead one at `index`.
     func replace(_ index: Int, with c: Connection) {
         watch(c)
@@ -119,8 +112,6 @@ public final class Session: @unchecked Sendable {
     private func watch(_ c: Connection) {
         c.onDeath = { [weak self] _ in self?.reconnector.wake() }
     }
-
-    public func target(_ path: [UInt8]) -> Target { Target(export: export, path: path) }
 
     public func close() {
         isClosed.store(true, ordering: .relaxed)

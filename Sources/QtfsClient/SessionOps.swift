@@ -5,12 +5,6 @@ import QtfsProtocol
 import QtfsSystem
 
 extension Session {
-    func onPath<P: WirePayload>(_ op: Opcode, _ req: P, _ replay: Replay = .safe) -> Reply {
-        run(replay) { () throws(Abort) -> Reply in
-            try ready(pathConn(), for: replay).call(op) { req.encode(into: &$0) }
-        }
-    }
-
     public func lookup(_ c: Caller, _ path: [UInt8]) throws -> Attr {
         try onPath(.lookup, PathRequest(caller: c, target: target(path))).decode(AttrReply.self).attr
     }

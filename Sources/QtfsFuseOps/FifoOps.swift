@@ -54,8 +54,6 @@ enum FifoOps {
         fs.opts.remoteFifos && fs.nodes.identity(UInt64(ino))?.type == fifoType
     }
 
-    static func shownAsFile(_ fs: FS, _ a: Attr) -> Bool { fs.opts.remoteFifos && a.mode & 0o170000 == fifoType }
-
     /// The kernel refuses (EIO) a MKNOD answer whose type is not the one asked for: the new
     /// fifo is answered as a fifo, uncached, so the next lookup replaces that inode with the
     /// regular-file view every other lookup gives.

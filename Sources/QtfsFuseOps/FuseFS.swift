@@ -80,19 +80,6 @@ public final class FS: @unchecked Sendable {
         prefetch?.note(UInt64(dir), name, now)
     }
 
-    /// What the host said of `name` in `parent` (nil: absent), kept when the kernel may not
-    /// keep it itself because the answer depends on the asker (KeptPidNames).
-    func noteAskerDependent(_ parent: fuse_ino_t, _ name: [UInt8], _ a: Attr?) {
-        guard let kept = keptPids, rules.askerDependent(parent: UInt64(parent), name: name) else { return }
-        if let a { kept.note(name, a) } else { kept.forget(name) }
-    }
-
-    /// The attributes of an asker-dependent name the host found within the entry timeout.
-    func keptAskerDependent(_ parent: fuse_ino_t, _ name: [UInt8]) -> Attr? {
-        guard let kept = keptPids, rules.askerDependent(parent: UInt64(parent), name: name) else { return nil }
-        return kept.attr(name)
-    }
-
     /// This client changed a file's attributes: its snapshot entries (one per known hard
     /// link) are stale.
     func childChanged(_ ino: fuse_ino_t) {
@@ -102,12 +89,6 @@ public final class FS: @unchecked Sendable {
 }
 
 let ESTALE_: Int32 = 116
-
-func bytes(_ name: UnsafePointer<CChar>?) -> [UInt8] {
-    guard let name else { return [] }
-    return Array(UnsafeBufferPointer(start: UnsafeRawPointer(name).assumingMemoryBound(to: UInt8.self),
-                                     count: Sys.cLength(name)))
-}
 
 extension FS {
     func path(_ ino: fuse_ino_t) throws -> [UInt8] {
@@ -119,36 +100,5 @@ extension FS {
     func path(_ parent: fuse_ino_t, _ name: [UInt8]) throws -> [UInt8] {
         guard let p = nodes.path(UInt64(parent), name) else { throw Errno(ESTALE_) }
         return p
-    }
-
-    func makeStat(_ a: Attr) -> stat {
-        var st = stat()
-        st.st_ino = UInt(inos.map(dev: a.dev, ino: a.ino))
-        // A fifo node would be served by the DPU's own pipe code: show it as a regular file.
-        st.st_mode = FifoOps.shownAsFile(self, a) ? a.mode & 0o7777 | 0o100000 : a.mode
-        st.st_nlink = UInt(a.nlink)
-        st.st_uid = a.uid
-        st.st_gid = a.gid
-        st.st_rdev = UInt(a.rdev)
-        st.st_size = Int(bitPattern: UInt(a.size))
-        st.st_blksize = Int(a.blksize)
-        st.st_blocks = Int(bitPattern: UInt(a.blocks))
-        st.st_atim = timespec(tv_sec: Int(a.atime.seconds), tv_nsec: Int(a.atime.nanoseconds))
-        st.st_mtim = timespec(tv_sec: Int(a.mtime.seconds), tv_nsec: Int(a.mtime.nanoseconds))
-        st.st_ctim = timespec(tv_sec: Int(a.ctime.seconds), tv_nsec: Int(a.ctime.nanoseconds))
-        return st
-    }
-
-    /// Attribute cache time: never for pseudo files, whose contents change on their own.
-    func attrTimeout(_ a: Attr) -> Double { rules.attr(pseudo: a.isPseudo) }
-
-    /// The entry for `name` in `parent`, registered as node `id`.
-    func entry(_ id: UInt64, _ a: Attr, parent: fuse_ino_t, name: [UInt8]) -> fuse_entry_param {
-        var e = fuse_entry_param()
-        e.ino = fuse_ino_t(id)
-        e.attr = makeStat(a)
-        e.attr_timeout = attrTimeout(a)
-        e.entry_timeout = rules.entry(parent: UInt64(parent), name: name, pseudo: a.isPseudo)
-        return e
     }
 }

@@ -1,4 +1,8 @@
 // LOOKUP, answered from a directory snapshot when one is fresh (DirPrefetch, docs/client.md).
+// One request's path through the client, each file once (docs/architecture.md, "How a
+// request flows"): the request (FuseRequest) → the parent's path (NodeTable) → the cache
+// rules → the parent's snapshot (DirPrefetch) or the server (Session) → the name's entry
+// (FuseEntry) → the answer (FuseReply).
 import CFuse
 import CQtfsSys
 import QtfsClient
@@ -15,45 +19,60 @@ extension EntryOps {
         // Checked before any snapshot or negative entry could call it absent; the kernel then
         // fails chmod, rmdir, open and every other call on the name with it, as locally.
         guard n.count <= nameMax else { return r.error(ENAMETOOLONG) }
-        if let proc = fs.proc, let id = proc.lookupId(parent, n, pid: r.pid) { return r.entry(proc.entry(id, pid: r.pid)) }
-        if let a = fs.keptAskerDependent(parent, n) { return r.entry(parent: parent, name: n, a) }
         r.interruptible()
+        if let proc = fs.proc {
+            let pid = r.pid
+            if let id = proc.lookupId(parent, n, pid: pid) { return r.entry(proc.entry(id, pid: pid)) }
+        }
+        if let a = fs.keptPids?.attr(fs.rules, parent: parent, name: n) { return r.entry(parent: parent, name: n, a) }
+        let c = r.caller
+        guard let p = fs.nodes.path(UInt64(parent), n) else { return r.error(ESTALE_) }
+        let dir = Parent(id: UInt64(parent), pseudo: fs.nodes.isPseudo(UInt64(parent)), rules: fs.rules)
+        switch fromSnapshot(fs, dir, n, c) {
+        case .found(let a, let life): return r.entry(parent: parent, name: n, a, cacheAtMost: life)
+        case .absent(let life): return replyAbsent(r, dir, cacheAtMost: life)
+        case nil: break
+        }
         do {
-            let p = try fs.path(parent, n)
-            let c = r.caller, pseudoDir = fs.nodes.isPseudo(UInt64(parent))
-            switch fromSnapshot(fs, parent, pseudoDir, n, c) {
-            case .found(let a, let life): return r.entry(parent: parent, name: n, a, cacheAtMost: life)
-            case .absent(let life): return replyAbsent(r, parentPseudo: pseudoDir, cacheAtMost: life)
-            case nil: break
-            }
-            do {
-                let a = try fs.session.lookup(c, p)
-                fs.noteAskerDependent(parent, n, a)
-                r.entry(parent: parent, name: n, a)
-            } catch let e as Errno where e.code == ENOENT {
-                fs.noteAskerDependent(parent, n, nil)
-                replyAbsent(r, parentPseudo: pseudoDir)
-            }
+            let a = try fs.session.lookup(c, p)
+            fs.keptPids?.note(fs.rules, parent: parent, name: n, a)
+            r.entry(parent: parent, name: n, a)
+        } catch let e as Errno where e.code == ENOENT {
+            fs.keptPids?.note(fs.rules, parent: parent, name: n, nil)
+            replyAbsent(r, dir)
         } catch { r.fail(error) }
+    }
+
+    /// The directory looked in, and what the cache rules allow there: asked once, before
+    /// the snapshot or the server is.
+    private struct Parent {
+        let id: UInt64
+        let prefetches: Bool
+        /// How long an absence may be cached (0: not at all).
+        let absence: Double
+
+        init(id: UInt64, pseudo: Bool, rules: CacheRules) {
+            self.id = id
+            prefetches = rules.prefetches(dirPseudo: pseudo)
+            absence = rules.absence(parentPseudo: pseudo)
+        }
     }
 
     /// What the parent's snapshot says, fetching it on the second miss; nil: ask the server.
     private enum SnapshotAnswer { case found(Attr, life: Double), absent(life: Double) }
 
-    private static func fromSnapshot(_ fs: FS, _ parent: fuse_ino_t, _ pseudoDir: Bool, _ n: [UInt8],
-                                     _ c: Caller) -> SnapshotAnswer? {
-        let dir = UInt64(parent)
-        guard let pf = fs.prefetch, fs.rules.prefetches(dirPseudo: pseudoDir) else { return nil }
-        var r = pf.lookup(dir, n, c)
-        if r.answer == .unknown, let gen = pf.miss(dir), let dirPath = fs.nodes.path(dir) {
-            fs.session.prefetch(dirPath, into: pf, dir: dir, generation: gen, as: c)
-            r = pf.lookup(dir, n, c)
+    private static func fromSnapshot(_ fs: FS, _ dir: Parent, _ n: [UInt8], _ c: Caller) -> SnapshotAnswer? {
+        guard let pf = fs.prefetch, dir.prefetches else { return nil }
+        var r = pf.lookup(dir.id, n, c)
+        if r.answer == .unknown, let gen = pf.miss(dir.id), let dirPath = fs.nodes.path(dir.id) {
+            fs.session.prefetch(dirPath, into: pf, dir: dir.id, generation: gen, as: c)
+            r = pf.lookup(dir.id, n, c)
         }
         switch r.answer {
         case .found(let a): return .found(a, life: r.life)
         // A name missing from the snapshot counts as absent only where absences may be
         // cached at all (negative_timeout > 0, not a pseudo directory); else the server is asked.
-        case .absent where fs.rules.absence(parentPseudo: pseudoDir) > 0: return .absent(life: r.life)
+        case .absent where dir.absence > 0: return .absent(life: r.life)
         case .absent, .unknown: return nil
         }
     }
@@ -63,8 +82,8 @@ extension EntryOps {
     /// in a pseudo directory (CacheRules.absence). Not cached at all is a plain ENOENT: a
     /// negative entry with timeout 0 would still count as valid until the next jiffy (up
     /// to 4 ms at HZ=250), hiding a process or file the host creates right after.
-    private static func replyAbsent(_ r: consuming FuseReply, parentPseudo: Bool, cacheAtMost life: Double = .infinity) {
-        let keep = min(r.fs.rules.absence(parentPseudo: parentPseudo), life)
+    private static func replyAbsent(_ r: consuming FuseReply, _ dir: Parent, cacheAtMost life: Double = .infinity) {
+        let keep = min(dir.absence, life)
         guard keep > 0 else { return r.error(ENOENT) }
         var neg = fuse_entry_param()
         neg.entry_timeout = keep

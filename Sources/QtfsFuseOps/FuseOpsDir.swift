@@ -105,7 +105,7 @@ enum DirOps {
             ep.attr.st_mode = UInt32(e.type) << 12
             return ep
         }
-        fs.noteAskerDependent(dir, e.name, a)
+        fs.keptPids?.note(fs.rules, parent: dir, name: e.name, a)
         return r.foundEntry(parent: dir, name: e.name, attr: a)
     }
 

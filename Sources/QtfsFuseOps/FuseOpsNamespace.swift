@@ -14,7 +14,7 @@ enum NamespaceOps {
         do {
             let a = try fs.session.mknod(r.caller, try fs.path(parent, n), mode: mode, rdev: UInt64(rdev), umask: r.umask)
             fs.dirChanged(parent, n, .found(a))
-            if FifoOps.shownAsFile(fs, a) { return FifoOps.replyMknod(r, parent, n, a) }
+            if fs.shownAsFile(a) { return FifoOps.replyMknod(r, parent, n, a) }
             r.entry(parent: parent, name: n, a)
         } catch { r.fail(error) }
     }

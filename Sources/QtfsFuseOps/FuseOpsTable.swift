@@ -1,46 +1,63 @@
-// The fuse_lowlevel_ops table and the INIT negotiation.
+// The fuse_lowlevel_ops table and the INIT negotiation. Each entry turns libfuse's request
+// into the reply value its operation answers with (the one place one is made) and calls
+// the operation; the answer counts the request in FuseStats.
 import CFuse
 import CQtfsSys
 import QtfsClient
 import QtfsProtocol
+import QtfsSystem
+
+extension FuseReply {
+    /// For a libfuse callback: the mount's state is the session's userdata.
+    init(_ req: fuse_req_t?, _ op: FuseOp) { self.init(req, fs: FS.of(req), op: op) }
+
+    /// A request of mount `fs`, in flight from now until its answer.
+    init(_ req: fuse_req_t?, fs: FS, op: FuseOp = .lookup) {
+        self.req = req
+        self.fs = fs
+        self.op = op
+        started = MonotonicClock.nanoseconds()
+        FuseStats.inFlight.wrappingAdd(1, ordering: .relaxed)
+    }
+}
 
 /// The operations for fuse_session_new, whose userdata must be the mount's `FS.userdata`.
 public func makeOps() -> fuse_lowlevel_ops {
     var o = fuse_lowlevel_ops()
     o.`init` = { userdata, conn in FS.from(userdata).negotiate(conn!) }
-    o.lookup = { req, a, b in timed(.lookup) { EntryOps.lookup(FuseReply(req), a, b) } }
-    o.forget = { req, a, b in timed(.forget) { EntryOps.forget(FuseReply(req), a, b) } }
-    o.forget_multi = { req, a, b in timed(.forget_multi) { EntryOps.forgetMulti(FuseReply(req), a, b) } }
-    o.getattr = { req, a, b in timed(.getattr) { EntryOps.getattr(FuseReply(req), a, b) } }
-    o.setattr = { req, a, b, c, d in timed(.setattr) { EntryOps.setattr(FuseReply(req), a, b, c, d) } }
-    o.readlink = { req, a in timed(.readlink) { EntryOps.readlink(FuseReply(req), a) } }
-    o.mknod = { req, a, b, c, d in timed(.mknod) { NamespaceOps.mknod(FuseReply(req), a, b, c, d) } }
-    o.mkdir = { req, a, b, c in timed(.mkdir) { NamespaceOps.mkdir(FuseReply(req), a, b, c) } }
-    o.unlink = { req, a, b in timed(.unlink) { NamespaceOps.unlink(FuseReply(req), a, b) } }
-    o.rmdir = { req, a, b in timed(.rmdir) { NamespaceOps.rmdir(FuseReply(req), a, b) } }
-    o.symlink = { req, a, b, c in timed(.symlink) { NamespaceOps.symlink(FuseReply(req), a, b, c) } }
-    o.rename = { req, a, b, c, d, e in timed(.rename) { NamespaceOps.rename(FuseReply(req), a, b, c, d, e) } }
-    o.link = { req, a, b, c in timed(.link) { NamespaceOps.link(FuseReply(req), a, b, c) } }
-    o.open = { req, a, b in timed(.open) { FileOps.open(FuseReply(req), a, b) } }
-    o.create = { req, a, b, c, d in timed(.create) { FileOps.create(FuseReply(req), a, b, c, d) } }
-    o.read = { req, a, b, c, d in timed(.read) { FileOps.read(FuseReply(req), a, b, c, d) } }
-    o.write = { req, a, b, c, d, e in timed(.write) { FileOps.write(FuseReply(req), a, b, c, d, e) } }
-    o.flush = { req, a, b in timed(.flush) { FileOps.flush(FuseReply(req), a, b) } }
-    o.fsync = { req, a, b, c in timed(.fsync) { FileOps.fsync(FuseReply(req), a, b, c) } }
-    o.release = { req, a, b in timed(.release) { FileOps.release(FuseReply(req), a, b) } }
-    o.lseek = { req, a, b, c, d in timed(.lseek) { FileOps.lseek(FuseReply(req), a, b, c, d) } }
-    o.fallocate = { req, a, b, c, d, e in timed(.fallocate) { FileOps.fallocate(FuseReply(req), a, b, c, d, e) } }
-    o.poll = { req, _, fi, ph in timed(.poll) { FifoOps.poll(FuseReply(req), fi, ph) } }
-    o.opendir = { req, a, b in timed(.opendir) { DirOps.opendir(FuseReply(req), a, b) } }
-    o.readdir = { req, a, b, c, d in timed(.readdir) { DirOps.readdir(FuseReply(req), a, b, c, d) } }
-    o.readdirplus = { req, a, b, c, d in timed(.readdirplus) { DirOps.readdirplus(FuseReply(req), a, b, c, d) } }
-    o.releasedir = { req, a, b in timed(.releasedir) { DirOps.releasedir(FuseReply(req), a, b) } }
-    o.statfs = { req, a in timed(.statfs) { MiscOps.statfs(FuseReply(req), a) } }
-    o.access = { req, a, b in timed(.access) { MiscOps.access(FuseReply(req), a, b) } }
-    o.setxattr = { req, a, b, c, d, e in timed(.setxattr) { MiscOps.setxattr(FuseReply(req), a, b, c, d, e) } }
-    o.getxattr = { req, a, b, c in timed(.getxattr) { MiscOps.getxattr(FuseReply(req), a, b, c) } }
-    o.listxattr = { req, a, b in timed(.listxattr) { MiscOps.listxattr(FuseReply(req), a, b) } }
-    o.removexattr = { req, a, b in timed(.removexattr) { MiscOps.removexattr(FuseReply(req), a, b) } }
+    o.lookup = { req, a, b in EntryOps.lookup(FuseReply(req, .lookup), a, b) }
+    o.forget = { req, a, b in EntryOps.forget(FuseReply(req, .forget), a, b) }
+    o.forget_multi = { req, a, b in EntryOps.forgetMulti(FuseReply(req, .forget_multi), a, b) }
+    o.getattr = { req, a, b in EntryOps.getattr(FuseReply(req, .getattr), a, b) }
+    o.setattr = { req, a, b, c, d in EntryOps.setattr(FuseReply(req, .setattr), a, b, c, d) }
+    o.readlink = { req, a in EntryOps.readlink(FuseReply(req, .readlink), a) }
+    o.mknod = { req, a, b, c, d in NamespaceOps.mknod(FuseReply(req, .mknod), a, b, c, d) }
+    o.mkdir = { req, a, b, c in NamespaceOps.mkdir(FuseReply(req, .mkdir), a, b, c) }
+    o.unlink = { req, a, b in NamespaceOps.unlink(FuseReply(req, .unlink), a, b) }
+    o.rmdir = { req, a, b in NamespaceOps.rmdir(FuseReply(req, .rmdir), a, b) }
+    o.symlink = { req, a, b, c in NamespaceOps.symlink(FuseReply(req, .symlink), a, b, c) }
+    o.rename = { req, a, b, c, d, e in NamespaceOps.rename(FuseReply(req, .rename), a, b, c, d, e) }
+    o.link = { req, a, b, c in NamespaceOps.link(FuseReply(req, .link), a, b, c) }
+    o.open = { req, a, b in FileOps.open(FuseReply(req, .open), a, b) }
+    o.create = { req, a, b, c, d in FileOps.create(FuseReply(req, .create), a, b, c, d) }
+    o.read = { req, a, b, c, d in FileOps.read(FuseReply(req, .read), a, b, c, d) }
+    o.write = { req, a, b, c, d, e in FileOps.write(FuseReply(req, .write), a, b, c, d, e) }
+    o.flush = { req, a, b in FileOps.flush(FuseReply(req, .flush), a, b) }
+    o.fsync = { req, a, b, c in FileOps.fsync(FuseReply(req, .fsync), a, b, c) }
+    o.release = { req, a, b in FileOps.release(FuseReply(req, .release), a, b) }
+    o.lseek = { req, a, b, c, d in FileOps.lseek(FuseReply(req, .lseek), a, b, c, d) }
+    o.fallocate = { req, a, b, c, d, e in FileOps.fallocate(FuseReply(req, .fallocate), a, b, c, d, e) }
+    o.poll = { req, _, fi, ph in FifoOps.poll(FuseReply(req, .poll), fi, ph) }
+    o.opendir = { req, a, b in DirOps.opendir(FuseReply(req, .opendir), a, b) }
+    o.readdir = { req, a, b, c, d in DirOps.readdir(FuseReply(req, .readdir), a, b, c, d) }
+    o.readdirplus = { req, a, b, c, d in DirOps.readdirplus(FuseReply(req, .readdirplus), a, b, c, d) }
+    o.releasedir = { req, a, b in DirOps.releasedir(FuseReply(req, .releasedir), a, b) }
+    o.statfs = { req, a in MiscOps.statfs(FuseReply(req, .statfs), a) }
+    o.access = { req, a, b in MiscOps.access(FuseReply(req, .access), a, b) }
+    o.setxattr = { req, a, b, c, d, e in MiscOps.setxattr(FuseReply(req, .setxattr), a, b, c, d, e) }
+    o.getxattr = { req, a, b, c in MiscOps.getxattr(FuseReply(req, .getxattr), a, b, c) }
+    o.listxattr = { req, a, b in MiscOps.listxattr(FuseReply(req, .listxattr), a, b) }
+    o.removexattr = { req, a, b in MiscOps.removexattr(FuseReply(req, .removexattr), a, b) }
     return o
 }
 

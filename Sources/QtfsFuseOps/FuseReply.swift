@@ -2,8 +2,11 @@
 // calling exactly one of its consuming methods: the compiler refuses a second answer
 // (the value is gone), and a reply dropped without an answer sends EIO from its deinit,
 // so a forgotten path fails the call instead of hanging the caller.
-// Lookup counts taken while answering (`found`) are given back when the answer is an error
-// or does not reach the kernel (an interrupted request): the kernel never heard of them.
+// Lookup counts taken while answering (FuseEntry.swift) are given back when the answer is an
+// error or does not reach the kernel (an interrupted request): the kernel never heard of them.
+// The reply is made in one place, where libfuse's table hands a request to its operation
+// (FuseOpsTable.swift); what the request says (who asks, interrupts) is in FuseRequest.swift.
+// The answer is the request's last step: it is counted in FuseStats here, errno and latency.
 import CFuse
 import CQtfsSys
 import QtfsClient
@@ -13,58 +16,22 @@ import QtfsSystem
 struct FuseReply: ~Copyable {
     let req: fuse_req_t?
     let fs: FS
+    /// The operation and when libfuse handed it over (MonotonicClock nanoseconds).
+    let op: FuseOp
+    let started: UInt64
     /// Nodeids whose lookup count this answer took, one entry per count.
-    private var counted: [UInt64] = []
-    private var armed = false
+    var counted: [UInt64] = []
+    /// An interrupt for this request ends its waits (FuseRequest.swift).
+    var armed = false
     private var answered = false
-
-    /// For a libfuse callback: the mount's state is the session's userdata.
-    init(_ req: fuse_req_t?) { self.init(req, fs: FS.of(req)) }
-    init(_ req: fuse_req_t?, fs: FS) { self.req = req; self.fs = fs }
 
     deinit {
         guard !answered else { return }
         // Unreachable by construction of the operations; an answer is still owed.
         for id in counted { fs.nodes.forget(id, 1) }
-        noteReply(req, EIO)
         fs.replies.err(req, EIO)
         if armed { Interrupts.disarm() }
-    }
-
-    /// Who is asking: uid, gid, pid from the request, plus supplementary groups for non-root.
-    var caller: Caller {
-        let ctx = fs.replies.context(req)
-        var c = Caller(uid: ctx.uid, gid: ctx.gid, pid: UInt32(bitPattern: ctx.pid))
-        if ctx.uid != 0, let groups = fs.replies.groups(req) { c.groups = groups }
-        return c
-    }
-    var umask: UInt32 { fs.replies.context(req).umask }
-    /// The calling thread's id on the DPU.
-    var pid: Int32 { fs.replies.context(req).pid }
-
-    /// A FUSE interrupt for this request ends its waits for the server with EINTR.
-    mutating func interruptible() {
-        let token = UInt(bitPattern: req)
-        fs.replies.onInterrupt(req, onInterrupt, Interrupts.arm(token: token))
-        armed = true
-    }
-
-    /// Registers a name that the answer hands to the kernel, counting one lookup for it.
-    mutating func found(parent: fuse_ino_t, name: [UInt8], attr: Attr) -> UInt64 {
-        let id = fs.nodes.found(parent: UInt64(parent), name: name, attr: attr)
-        counted.append(id)
-        return id
-    }
-
-    /// Registers `name` (as `found`) and builds its entry with the mount's cache rules.
-    mutating func foundEntry(parent: fuse_ino_t, name: [UInt8], attr: Attr) -> fuse_entry_param {
-        fs.entry(found(parent: parent, name: name, attr: attr), attr, parent: parent, name: name)
-    }
-
-    /// The last counted name will not be sent after all (readdirplus: it did not fit).
-    mutating func takeBackLast() {
-        guard let id = counted.popLast() else { return }
-        fs.nodes.forget(id, 1)
+        FuseStats.answered(op, errno: EIO, since: started)
     }
 
     private mutating func rollback() {
@@ -72,11 +39,12 @@ struct FuseReply: ~Copyable {
         counted = []
     }
 
-    /// Bookkeeping after libfuse took (rc 0) or refused the answer.
-    private mutating func finish(_ rc: Int32) {
+    /// Bookkeeping after libfuse took (rc 0) or refused the answer `errno` (0: success).
+    private mutating func finish(_ rc: Int32, errno: Int32 = 0) {
         if rc != 0 { rollback() }
         answered = true
         if armed { Interrupts.disarm() }
+        FuseStats.answered(op, errno: errno, since: started)
     }
 
     // MARK: answers
@@ -84,9 +52,8 @@ struct FuseReply: ~Copyable {
     /// An errno, or 0 for success without data. The only way fuse_reply_err is called.
     consuming func error(_ e: Int32) {
         rollback()
-        noteReply(req, e)
         fs.replies.err(req, e)
-        finish(0)
+        finish(0, errno: e)
     }
 
     /// A thrown Errno becomes its errno, anything else EIO.
@@ -104,16 +71,6 @@ struct FuseReply: ~Copyable {
         } catch { fail(error) }
     }
 
-    /// As `ok(after:)` for operations that make a name (`work` returns its attributes):
-    /// answered with the name's entry.
-    consuming func entry(parent: fuse_ino_t, name: [UInt8], after work: (borrowing FuseReply) throws -> Attr) {
-        interruptible()
-        do {
-            let a = try work(self)
-            entry(parent: parent, name: name, a)
-        } catch { fail(error) }
-    }
-
     consuming func none() {
         fs.replies.none(req)
         finish(0)
@@ -122,15 +79,6 @@ struct FuseReply: ~Copyable {
     consuming func entry(_ e: fuse_entry_param) {
         var e = e
         finish(fs.replies.entry(req, &e))
-    }
-
-    /// Registers `name` and answers with its entry, cached by the kernel for the timeouts
-    /// but at most `life` seconds (what is left of a snapshot's lifetime).
-    consuming func entry(parent: fuse_ino_t, name: [UInt8], _ a: Attr, cacheAtMost life: Double = .infinity) {
-        var e = foundEntry(parent: parent, name: name, attr: a)
-        e.entry_timeout = min(e.entry_timeout, life)
-        e.attr_timeout = min(e.attr_timeout, life)
-        entry(e)
     }
 
     /// False: the creator is gone (interrupted); the lookup count is given back, the
@@ -180,14 +128,10 @@ struct FuseReply: ~Copyable {
 
     /// The answer comes later from another thread (host fifos): counted in flight until then.
     consuming func later() -> LateReply {
-        LateReplies.expect(req)
-        finish(0)
-        return LateReply(req: req, fs: fs)
+        answered = true
+        if armed { Interrupts.disarm() }
+        return LateReply(req: req, fs: fs, op: op, started: started)
     }
-}
-
-private let onInterrupt: fuse_interrupt_func_t = { req, context in
-    if let context { Interrupts.fire(context, token: UInt(bitPattern: req)) }
 }
 
 /// A request answered from another thread (FifoOps). The stream channel calls back exactly
@@ -195,29 +139,33 @@ private let onInterrupt: fuse_interrupt_func_t = { req, context in
 final class LateReply: @unchecked Sendable {
     let req: fuse_req_t?
     let fs: FS
-    init(req: fuse_req_t?, fs: FS) { self.req = req; self.fs = fs }
+    private let op: FuseOp
+    private let started: UInt64
+    init(req: fuse_req_t?, fs: FS, op: FuseOp, started: UInt64) {
+        self.req = req; self.fs = fs; self.op = op; self.started = started
+    }
 
     var pid: Int32 { fs.replies.context(req).pid }
 
     func error(_ e: Int32) {
-        noteReply(req, e)
         fs.replies.err(req, e)
+        FuseStats.answered(op, errno: e, since: started)
     }
     /// False: the opener is gone (interrupted).
     func open(_ fi: UnsafeMutablePointer<fuse_file_info>) -> Bool {
-        noteReply(req, 0)
+        defer { FuseStats.answered(op, errno: 0, since: started) }
         return fs.replies.open(req, fi) == 0
     }
     func bytes(_ data: [UInt8]) {
-        noteReply(req, 0)
         _ = data.withUnsafeBytes { fs.replies.buf(req, $0) }
+        FuseStats.answered(op, errno: 0, since: started)
     }
     func write(_ count: Int) {
-        noteReply(req, 0)
         _ = fs.replies.write(req, count)
+        FuseStats.answered(op, errno: 0, since: started)
     }
     func poll(_ revents: UInt32) {
-        noteReply(req, 0)
         _ = fs.replies.poll(req, revents)
+        FuseStats.answered(op, errno: 0, since: started)
     }
 }

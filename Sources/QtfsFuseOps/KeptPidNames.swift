@@ -6,6 +6,7 @@
 // other name. Only found names are kept, so a
 // new pid is asked for; a vanished one still fails at the next GETATTR, OPEN or OPENDIR,
 // which the host answers (docs/client.md, "Pseudo file systems: what is cached").
+import CFuse
 import QtfsClient
 import QtfsProtocol
 
@@ -47,4 +48,17 @@ final class KeptPidNames: @unchecked Sendable {
 
     /// The host said `name` is gone: ask it again next time.
     func forget(_ name: [UInt8]) { _ = lock.withLock { found.removeValue(forKey: name) } }
+
+    /// The attributes the host gave `name` in `parent` within the lifetime, if the answer
+    /// for that name depends on who asks (CacheRules.askerDependent); nil: ask the host.
+    func attr(_ rules: CacheRules, parent: fuse_ino_t, name: [UInt8]) -> Attr? {
+        rules.askerDependent(parent: UInt64(parent), name: name) ? attr(name) : nil
+    }
+
+    /// What the host said of `name` in `parent` (nil: absent), kept when the kernel may not
+    /// keep it itself because the answer depends on the asker.
+    func note(_ rules: CacheRules, parent: fuse_ino_t, name: [UInt8], _ a: Attr?) {
+        guard rules.askerDependent(parent: UInt64(parent), name: name) else { return }
+        if let a { note(name, a) } else { forget(name) }
+    }
 }

@@ -1,23 +1,13 @@
-// Where answers go and where a request's caller is read: libfuse for a mounted file
-// system; the unit tests put a recorder here and drive the operations without a kernel.
+// Where answers go: libfuse for a mounted file system; the unit tests put a recorder here
+// and drive the operations without a kernel. Where the caller is read (RequestSource) is in
+// FuseRequest.swift.
 import CFuse
 import CQtfsSys
 import QtfsProtocol
 
-struct RequestContext {
-    var uid: uid_t
-    var gid: gid_t
-    var pid: pid_t
-    var umask: UInt32
-}
-
 /// Each answer returns libfuse's result: non-zero when the kernel no longer wants it (the
 /// request was interrupted), so the answer's side effects must be undone.
-protocol ReplyChannel: AnyObject, Sendable {
-    func context(_ req: fuse_req_t?) -> RequestContext
-    /// Supplementary groups of the caller; nil if unknown.
-    func groups(_ req: fuse_req_t?) -> [gid_t]?
-    func onInterrupt(_ req: fuse_req_t?, _ f: fuse_interrupt_func_t, _ data: UnsafeMutableRawPointer?)
+protocol ReplyChannel: RequestSource {
     func err(_ req: fuse_req_t?, _ e: Int32)
     func none(_ req: fuse_req_t?)
     func entry(_ req: fuse_req_t?, _ e: UnsafePointer<fuse_entry_param>) -> Int32
@@ -35,21 +25,6 @@ protocol ReplyChannel: AnyObject, Sendable {
 
 /// The real thing: every answer is one fuse_reply_* call.
 final class LibfuseReplies: ReplyChannel {
-    func context(_ req: fuse_req_t?) -> RequestContext {
-        let c = fuse_req_ctx(req)!.pointee
-        return RequestContext(uid: c.uid, gid: c.gid, pid: c.pid, umask: UInt32(c.umask))
-    }
-
-    func groups(_ req: fuse_req_t?) -> [gid_t]? {
-        var list = [gid_t](repeating: 0, count: Wire.maxGroups)
-        let n = fuse_req_getgroups(req, Int32(list.count), &list)
-        return n > 0 ? Array(list.prefix(min(Int(n), list.count))) : nil
-    }
-
-    func onInterrupt(_ req: fuse_req_t?, _ f: fuse_interrupt_func_t, _ data: UnsafeMutableRawPointer?) {
-        fuse_req_interrupt_func(req, f, data)
-    }
-
     func err(_ req: fuse_req_t?, _ e: Int32) { fuse_reply_err(req, e) }
     func none(_ req: fuse_req_t?) { fuse_reply_none(req) }
     func entry(_ req: fuse_req_t?, _ e: UnsafePointer<fuse_entry_param>) -> Int32 { fuse_reply_entry(req, e) }

@@ -51,6 +51,21 @@ final class EntryOpsTests: XCTestCase {
         XCTAssertEqual(f.fs.nodes.count, before)
     }
 
+    /// The answer counts the request (no wrapper around the operation does): once per
+    /// request, with its errno, and it is no longer in flight.
+    func testTheAnswerCountsTheRequestInFuseStats() throws {
+        let lookups = { FuseStats.registry.snapshot().first { $0.op == "lookup" } }
+        let f = try fixture { _ in .errno(EACCES) }
+        let before = lookups(), inFlight = FuseStats.inFlight.load(ordering: .relaxed)
+        EntryOps.lookup(f.reply(), root, cname("secret"))
+        EntryOps.lookup(f.reply(), root, cname(String(repeating: "n", count: 256)))
+        let after = try XCTUnwrap(lookups())
+        XCTAssertEqual(after.count, (before?.count ?? 0) + 2)
+        XCTAssertEqual(after.errnos["EACCES"], (before?.errnos["EACCES"] ?? 0) + 1)
+        XCTAssertEqual(after.errnos["ENAMETOOLONG"], (before?.errnos["ENAMETOOLONG"] ?? 0) + 1)
+        XCTAssertEqual(FuseStats.inFlight.load(ordering: .relaxed), inFlight)
+    }
+
     func testLongNameIsRefusedWithoutAskingTheServer() throws {
         let f = try fixture { _ in .attr(Attr(ino: 5)) }
         EntryOps.lookup(f.reply(), root, cname(String(repeating: "n", count: 256)))

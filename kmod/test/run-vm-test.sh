@@ -66,7 +66,7 @@ trap 'exit 1' INT TERM
 # ---- build ----
 log "checking the C codec against Tests/Vectors"
 gcc -Wall -Wextra -Werror -O2 -I"$ROOT/include" -o "$WORK/wire_vectors" "$HERE/wire_vectors.c" "$HERE/seal_vectors.c" \
-	"$KMOD/qtfs_wire.c" -lcrypto || die "wire_vectors build failed"
+	"$KMOD/qtfs_wire.c" "$KMOD/qtfs_wire_put.c" "$KMOD/qtfs_wire_get.c" -lcrypto || die "wire_vectors build failed"
 NVEC=$(ls "$ROOT/Tests/Vectors" | grep -c '\.vec$')
 [ "$NVEC" -gt 0 ] || die "no vectors in $ROOT/Tests/Vectors"
 (set -o pipefail; "$WORK/wire_vectors" "$ROOT/Tests/Vectors" | tee "$WORK/codec.log" | tail -n 3) ||
@@ -82,11 +82,11 @@ grep -q 'warning:' "$WORK/build.log" && { cat "$WORK/build.log"; die "module bui
 KT=$WORK/ktest
 mkdir -p "$KT"
 # (and the sealed frames of Tests/Vectors/aead through the module's own seal.c and auth.c)
-cp "$KMOD/qtfs_wire.c" "$KMOD/seal.c" "$KMOD/auth.c" "$KMOD/transport.h" "$HERE/wire_check.h" \
+cp "$KMOD"/qtfs_wire*.[ch] "$KMOD/seal.c" "$KMOD/auth.c" "$KMOD/transport.h" "$HERE/wire_check.h" \
 	"$HERE/seal_check.h" "$HERE/wire_ktest.c" "$HERE/seal_ktest.c" "$KT/"
 "$HERE/vectors-to-c.sh" "$ROOT/Tests/Vectors" >"$KT/vectors.h" || die "vectors-to-c failed"
 "$HERE/vectors-to-c.sh" "$ROOT/Tests/Vectors/aead" qtfs_aead_vectors >"$KT/aead_vectors.h" || die "vectors-to-c failed"
-printf 'obj-m := qtfs_wire_ktest.o\nqtfs_wire_ktest-y := wire_ktest.o seal_ktest.o seal.o auth.o qtfs_wire.o\nccflags-y := -Werror -I%s\n' "$ROOT/include" >"$KT/Kbuild"
+printf 'obj-m := qtfs_wire_ktest.o\nqtfs_wire_ktest-y := wire_ktest.o seal_ktest.o seal.o auth.o qtfs_wire.o qtfs_wire_put.o qtfs_wire_get.o\nccflags-y := -Werror -I%s\n' "$ROOT/include" >"$KT/Kbuild"
 make -s -C "/lib/modules/$KVER/build" M="$KT" modules >"$WORK/ktest.log" 2>&1 ||
 	{ cat "$WORK/ktest.log"; die "codec test module build failed"; }
 CFLAGS="-Wall -Wextra -Werror -O2 -static"
