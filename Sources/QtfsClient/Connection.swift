@@ -10,6 +10,7 @@ import Glibc
 import CQtfsSys
 import Logging
 import QtfsProtocol
+import QtfsSystem
 import Synchronization
 
 public final class Connection: @unchecked Sendable {
@@ -159,8 +160,7 @@ public final class Connection: @unchecked Sendable {
         var wr = WireWriter(capacity: 256)
         FrameHeader(kind: .request, opcode: op.rawValue, id: id, length: 0).encode(into: &wr)
         body(&wr)
-        let length = wr.bytes.count - Wire.headerSize + (tail?.count ?? 0)
-        wr.patchU32(at: 16, UInt32(length))
+        wr.setFrameLength(plus: tail?.count ?? 0)
         sendLock.lock()
         defer { sendLock.unlock() }
         return sendFrame(wr.bytes, tail)
@@ -178,7 +178,7 @@ public final class Connection: @unchecked Sendable {
                 return giveUp
             }
             if readerBusy {
-                Self.wait(w.cond, state.raw, until: w.wakeBy())
+                _ = w.cond.wait(state, until: w.wakeBy())
                 continue
             }
             readerBusy = true
@@ -188,13 +188,6 @@ public final class Connection: @unchecked Sendable {
             state.lock()
         }
         return w.take()
-    }
-
-    /// Waits on `cond` until signalled or the deadline (CLOCK_MONOTONIC seconds).
-    private static func wait(_ cond: UnsafeMutablePointer<pthread_cond_t>,
-                             _ m: UnsafeMutablePointer<pthread_mutex_t>, until deadline: Double) {
-        var ts = Clock.realtime(after: deadline - Clock.now())
-        pthread_cond_timedwait(cond, m, &ts)
     }
 
     /// Holds the reader role until `w` is answered, gives up (deadline, interrupt) or the
@@ -234,7 +227,7 @@ public final class Connection: @unchecked Sendable {
                 fds[1] = pollfd(fd: wakeFd, events: Int16(POLLIN), revents: 0)
                 let until = w.wakeBy()
                 let ms = max(0, Int32(min((until - Clock.now()) * 1000 + 1, 60_000)))
-                if poll(fds.baseAddress, 2, ms) < 0 && errno != EINTR { return true }   // recv reports it
+                if (try? sys("poll") { poll(fds.baseAddress, 2, ms) }) == nil { return true }   // recv reports it
                 if fds[1].revents != 0 { var v: UInt64 = 0; _ = read(wakeFd, &v, 8) }
                 if fds[0].revents != 0 { return true }
             }
@@ -244,7 +237,7 @@ public final class Connection: @unchecked Sendable {
     /// An interrupt arrived for `w` (another thread): wake it wherever it waits here.
     func wake(_ w: Waiter) {
         state.withLock {
-            pthread_cond_signal(w.cond)
+            w.cond.signal()
             if leader === w { var one: UInt64 = 1; _ = write(wakeFd, &one, 8) }
         }
     }
@@ -255,7 +248,7 @@ public final class Connection: @unchecked Sendable {
         leader = nil
         if let (_, next) = pending.first {
             handovers += 1
-            pthread_cond_signal(next.cond)
+            next.cond.signal()
         }
     }
 

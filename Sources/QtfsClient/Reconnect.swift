@@ -51,7 +51,7 @@ final class Reconnector: @unchecked Sendable {
     private let address: ServerAddress
     private let logger: Logger
     private let lock = Lock()
-    private let cond = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let cond = Condition()
     private var wanted = false, stopped = false, started = false   // protected by lock
     private var outageStart: Double?, lastError = ""                // reconnect thread only
 
@@ -59,7 +59,6 @@ final class Reconnector: @unchecked Sendable {
         session = s
         address = s.address
         logger = s.logger
-        pthread_cond_init(cond, nil)
     }
 
     /// A connection died (or a caller found none alive): start reconnecting.
@@ -68,11 +67,11 @@ final class Reconnector: @unchecked Sendable {
             if stopped { return }
             wanted = true
             if !started { started = true; startThread() }
-            pthread_cond_signal(cond)
+            cond.signal()
         }
     }
 
-    func stop() { lock.withLock { stopped = true; pthread_cond_signal(cond) } }
+    func stop() { lock.withLock { stopped = true; cond.signal() } }
 
     func note(failure: Error) {
         let text = (failure as? ConnectError)?.description ?? errnoName(failure)
@@ -109,7 +108,7 @@ final class Reconnector: @unchecked Sendable {
     private func nextRound() -> Void? {
         lock.lock()
         defer { lock.unlock() }
-        while !wanted && !stopped { pthread_cond_wait(cond, lock.raw) }
+        while !wanted && !stopped { cond.wait(lock) }
         if stopped { return nil }
         wanted = false
         return ()

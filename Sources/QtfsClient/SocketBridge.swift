@@ -109,7 +109,7 @@ public final class SocketBridge: @unchecked Sendable {
         var w = WireWriter(capacity: 256)
         FrameHeader(kind: .request, opcode: op.rawValue, id: 1, length: 0).encode(into: &w)
         let asked = body(&w, (conn.hello?.capabilities ?? 0) & HelloReply.capSockFiles != 0)
-        w.patchU32(at: 16, UInt32(w.bytes.count - Wire.headerSize))
+        w.setFrameLength()
         guard writeFrame(conn.fd, w.bytes, nil, sealed: conn.sealing) else { throw Errno(LinuxErrno.EIO) }
         let (h, payload) = try answer(conn, server)
         guard h.status == 0 else { throw Errno(Int32(bitPattern: h.status)) }

@@ -71,14 +71,12 @@ public final class SocketServe: @unchecked Sendable {
 /// One value handed from one thread to another.
 final class Mailbox: @unchecked Sendable {
     private let m = Lock()
-    private let cond = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let cond = Condition()
     private var value: Reply?
-    init() { pthread_cond_init(cond, nil) }
-    deinit { pthread_cond_destroy(cond); cond.deallocate() }
-    func put(_ r: Reply) { m.withLock { value = r; pthread_cond_signal(cond) } }
+    func put(_ r: Reply) { m.withLock { value = r; cond.signal() } }
     func take() -> Reply {
         m.lock(); defer { m.unlock() }
-        while value == nil { pthread_cond_wait(cond, m.raw) }
+        while value == nil { cond.wait(m) }
         return value!
     }
 }

@@ -84,7 +84,7 @@ public final class StreamChannel: @unchecked Sendable {
         var w = WireWriter(capacity: 256)
         FrameHeader(kind: .request, opcode: op.rawValue, id: id, length: 0).encode(into: &w)
         body(&w)
-        w.patchU32(at: 16, UInt32(w.bytes.count - Wire.headerSize + (tail?.count ?? 0)))
+        w.setFrameLength(plus: tail?.count ?? 0)
         return sendLock.withLock { writeFrame(conn.fd, w.bytes, tail, sealed: conn.sealing) }
     }
 

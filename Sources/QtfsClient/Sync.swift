@@ -1,5 +1,5 @@
-// pthread-based locking for the hot path: FUSE worker threads block here, so no Swift
-// concurrency (async) is involved. Storage is heap-allocated so it never moves.
+// Blocking waits for the hot path (QtfsSystem's Lock and Condition): FUSE worker threads
+// block here, so no Swift concurrency (async) is involved.
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,7 +10,7 @@ import QtfsSystem
 /// thread waits for one call at a time: no allocation per request. Its fields belong to the
 /// connection it is waiting on and are only touched under that connection's state lock.
 final class Waiter: @unchecked Sendable {
-    let cond: UnsafeMutablePointer<pthread_cond_t>
+    let cond = Condition()
     var done = false
     var reply = Reply(status: 0, payload: [])
     /// Give up waiting at this CLOCK_MONOTONIC time (soft mounts); nil waits forever.
@@ -26,20 +26,11 @@ final class Waiter: @unchecked Sendable {
     /// This thread is settling writes behind (WriteBehind.swift): its own requests go straight out.
     var settling = false
 
-    init() {
-        cond = .allocate(capacity: 1)
-        pthread_cond_init(cond, nil)
-    }
-    deinit {
-        pthread_cond_destroy(cond)
-        cond.deallocate()
-    }
-
     /// Stores the reply and wakes the thread. Call with the connection's state lock held.
     func complete(_ r: Reply) {
         reply = r
         done = true
-        pthread_cond_signal(cond)
+        cond.signal()
     }
 
     /// Takes the stored reply. Call with the state lock held, after `done`.
@@ -91,18 +82,9 @@ extension Waiter {
     }
 }
 
-/// Conversions of MonotonicClock times for pthread timed waits, and interruptible sleeps.
+/// The client's view of MonotonicClock: now, and sleeps that end when an operation must stop.
 public enum Clock {
     public static func now() -> Double { MonotonicClock.now() }
-
-    /// CLOCK_REALTIME `seconds` from now (pthread_cond_timedwait's default clock).
-    static func realtime(after seconds: Double) -> timespec {
-        var t = timespec()
-        clock_gettime(CLOCK_REALTIME, &t)
-        let s = max(0, min(seconds, 3600))
-        let ns = Int(t.tv_nsec) + Int((s - s.rounded(.down)) * 1e9)
-        return timespec(tv_sec: t.tv_sec + Int(s) + ns / 1_000_000_000, tv_nsec: ns % 1_000_000_000)
-    }
 
     /// Sleeps up to `seconds`, in short slices, returning early when `w` must stop.
     static func sleep(_ seconds: Double, unless w: Waiter) {

@@ -1,5 +1,13 @@
 // Whole frames: header plus payload.
 
+extension WireWriter {
+    /// Sets the length of the frame this writer holds (header first) to what follows the
+    /// header, plus `more` bytes sent after it from elsewhere.
+    public mutating func setFrameLength(plus more: Int = 0) {
+        patchU32(at: FrameHeader.lengthOffset, UInt32(bytes.count - Wire.headerSize + more))
+    }
+}
+
 extension FrameHeader {
     /// Builds a complete frame (header followed by the encoded payload).
     public static func frame<P: WirePayload>(kind: FrameKind, opcode: Opcode, id: UInt64,
@@ -7,7 +15,7 @@ extension FrameHeader {
         var w = WireWriter(capacity: Wire.headerSize + 128)
         FrameHeader(kind: kind, opcode: opcode.rawValue, id: id, length: 0, status: status).encode(into: &w)
         P.writeFields(of: payload, into: &w)
-        w.patchU32(at: 16, UInt32(w.bytes.count - Wire.headerSize))
+        w.setFrameLength()
         return w.bytes
     }
 

@@ -24,7 +24,7 @@ extension Backend {
         w.u8(eof ? 1 : 0)
         w.u32(UInt32(count))
         w.raw(body.bytes)
-        w.patchU32(at: 16, UInt32(w.bytes.count - Wire.headerSize))
+        w.setFrameLength()
         return w.bytes
     }
 
