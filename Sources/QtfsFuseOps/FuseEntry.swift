@@ -27,11 +27,15 @@ extension FuseReply {
     }
 
     /// Registers `name` and answers with its entry, cached by the kernel for the timeouts
-    /// but at most `life` seconds (what is left of a snapshot's lifetime).
-    consuming func entry(parent: fuse_ino_t, name: [UInt8], _ a: Attr, cacheAtMost life: Double = .infinity) {
+    /// but at most `life` seconds (what is left of a snapshot's lifetime). `fresh`: the
+    /// attributes came from the host for a LOOKUP sent at that epoch by that caller, and
+    /// may answer the GETATTR that follows (LookupAttrs.swift).
+    consuming func entry(parent: fuse_ino_t, name: [UInt8], _ a: Attr, cacheAtMost life: Double = .infinity,
+                         fresh: (epoch: UInt64, caller: Caller)? = nil) {
         var e = foundEntry(parent: parent, name: name, attr: a)
         e.entry_timeout = min(e.entry_timeout, life)
         e.attr_timeout = min(e.attr_timeout, life)
+        if let fresh, e.attr_timeout == 0 { fs.lookupAttrs.keep(UInt64(e.ino), a, epoch: fresh.epoch, for: fresh.caller) }
         entry(e)
     }
 

@@ -44,6 +44,8 @@ public final class FS: @unchecked Sendable {
     let prefetch: DirPrefetch?
     /// Files known to have no security.capability (asked before every write).
     let noCaps: NoCapsCache?
+    /// A LOOKUP's attributes for the GETATTR right after it (attribute timeout 0).
+    let lookupAttrs = LookupAttrs()
     var writeback = false       // set in init, once the kernel agreed
     /// Set once the FUSE session exists (for notifications to the kernel).
     public var fuseSession: OpaquePointer?

@@ -34,9 +34,10 @@ extension EntryOps {
         case nil: break
         }
         do {
+            let epoch = fs.lookupAttrs.epoch
             let a = try fs.session.lookup(c, p)
             fs.keptPids?.note(fs.rules, parent: parent, name: n, a)
-            r.entry(parent: parent, name: n, a)
+            r.entry(parent: parent, name: n, a, fresh: (epoch, c))
         } catch let e as Errno where e.code == ENOENT {
             fs.keptPids?.note(fs.rules, parent: parent, name: n, nil)
             replyAbsent(r, dir)

@@ -19,6 +19,9 @@ enum EntryOps {
     static func getattr(_ r: consuming FuseReply, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
         let fs = r.fs
         if let proc = fs.proc, proc.isSynthetic(ino) { return r.attr(proc.stat(UInt64(ino), pid: r.pid), timeout: 0) }
+        if fi == nil, let a = fs.lookupAttrs.take(UInt64(ino), for: r.caller) {   // the same stat(2)'s LOOKUP
+            return r.attr(fs.makeStat(a), timeout: fs.attrTimeout(a))
+        }
         r.interruptible()
         do {
             let a = try fs.session.getattr(r.caller, try fs.path(ino), handle: fi.flatMap { OpenFile.from($0)?.remote })

@@ -31,6 +31,7 @@ struct FuseReply: ~Copyable {
         for id in counted { fs.nodes.forget(id, 1) }
         fs.replies.err(req, EIO)
         if armed { Interrupts.disarm() }
+        if !op.changesNothing { fs.lookupAttrs.changed() }
         FuseStats.answered(op, errno: EIO, since: started)
     }
 
@@ -44,6 +45,7 @@ struct FuseReply: ~Copyable {
         if rc != 0 { rollback() }
         answered = true
         if armed { Interrupts.disarm() }
+        if !op.changesNothing { fs.lookupAttrs.changed() }
         FuseStats.answered(op, errno: errno, since: started)
     }
 

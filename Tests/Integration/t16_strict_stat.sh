@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# A strict mount (entry and attribute timeouts 0): stat(2) costs one round trip, the
+# LOOKUP, whose attributes answer the GETATTR the kernel sends next in the same call
+# (docs/client.md, "Strict mounts"); and every stat still sees the host as it is now:
+# changes made on the host and through the mount right before each stat.
+source "$(dirname "$0")/lib.sh"
+export QTFS_CONTROL_DIR=$WORK/ctl      # private: other qtfs processes on this machine stay out
+mount_tmpfs "$WORK/export"
+printf 0123456789 >"$WORK/export/f"
+start_server "$WORK/export"
+mount_qtfs "$WORK/export" "$WORK/mnt" "entry_timeout=0,attr_timeout=0"
+H=$WORK/export/f M=$WORK/mnt/f
+
+# count OP: how many OP requests the server has answered so far.
+count() {
+    "$BIN/qtinfo" --stats --json -C server | python3 -c '
+import json, sys
+c = json.load(sys.stdin)["components"][0]
+print(sum(o["count"] for o in c.get("stats") or [] if o["op"] == sys.argv[1]))' "$1"
+}
+
+log "200 stats: a LOOKUP each, the GETATTRs answered from them"
+lookups=$(count lookup) getattrs=$(count getattr)
+python3 -c 'import os, sys; [os.stat(sys.argv[1]) for _ in range(200)]' "$M"
+l=$(( $(count lookup) - lookups )) g=$(( $(count getattr) - getattrs ))
+[ "$l" -ge 200 ] || fail "200 stats on a strict mount sent only $l LOOKUPs: something kept the name"
+# A GETATTR that comes more than a millisecond after its LOOKUP (a busy machine) still goes out.
+[ "$g" -lt 100 ] || fail "200 stats sent $g GETATTRs: the LOOKUP's attributes did not answer them"
+
+log "host changes right before each stat are seen"
+for i in $(seq 1 30); do
+    printf x >>"$H"
+    chmod "$(printf '%o' $(( 0600 + i % 2 * 0044 )))" "$H"
+    want="$(( 10 + i )) $(printf '%o' $(( 0600 + i % 2 * 0044 )))"
+    got=$(stat -c '%s %a' "$M")
+    [ "$got" = "$want" ] || fail "round $i: stat through the mount says '$got', the host has '$want'"
+done
+
+log "changes through the mount right before each stat are seen"
+for i in $(seq 1 30); do
+    truncate -s "$i" "$M"
+    [ "$(stat -c %s "$M")" = "$i" ] || fail "round $i: size after truncate to $i is $(stat -c %s "$M")"
+    printf yy >>"$M"
+    [ "$(stat -c %s "$M")" = "$(( i + 2 ))" ] || fail "round $i: size after appending 2 bytes is $(stat -c %s "$M")"
+    chmod 0640 "$M"; [ "$(stat -c %a "$M")" = 640 ] || fail "round $i: mode after chmod 640 is $(stat -c %a "$M")"
+    chmod 0600 "$M"; [ "$(stat -c %a "$M")" = 600 ] || fail "round $i: mode after chmod 600 is $(stat -c %a "$M")"
+done
+server_alive
+log "PASS"
