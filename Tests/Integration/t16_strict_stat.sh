@@ -26,6 +26,7 @@ l=$(( $(count lookup) - lookups )) g=$(( $(count getattr) - getattrs ))
 [ "$l" -ge 200 ] || fail "200 stats on a strict mount sent only $l LOOKUPs: something kept the name"
 # A GETATTR that comes more than a millisecond after its LOOKUP (a busy machine) still goes out.
 [ "$g" -lt 100 ] || fail "200 stats sent $g GETATTRs: the LOOKUP's attributes did not answer them"
+log "  $l LOOKUPs, $g GETATTRs"
 
 log "host changes right before each stat are seen"
 for i in $(seq 1 30); do
