@@ -40,7 +40,7 @@ final class OutBuffer {
     let capacity: Int
     var sent = 0
     /// Bytes to splice from a file once this buffer (a READ answer's header) is sent
-    /// (EngineSplice.swift); nothing else is sent on the connection until they are.
+    /// (Splicer.swift); nothing else is sent on the connection until they are.
     var spliceAfter: SpliceJob?
     private let pooled: Bool
     /// Bytes of the allocation before `base` (see `payloadLead`).

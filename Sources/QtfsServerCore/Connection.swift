@@ -77,11 +77,8 @@ final class Connection {
     /// against the per-connection memory budget.
     var ioBytes = 0
 
-    /// The spliced READ data being sent now (EngineSplice.swift), and the pipe it goes
-    /// through (made on the first one, closed with the connection).
+    /// The spliced READ answer being sent now (Splicer.swift): nothing else is sent meanwhile.
     var splicing: SpliceJob?
-    var splicePipe: (read: Int32, write: Int32, capacity: Int)?
-    var splicePipeFailed = false
     var sendQueue: [OutBuffer] = []
     var sendHead = 0
     var queuedBytes = 0
@@ -105,7 +102,6 @@ final class Connection {
         guard !fdClosed else { return }
         fdClosed = true
         close(fd)
-        if let p = splicePipe { close(p.read); close(p.write) }
     }
 
     func enqueue(_ b: OutBuffer) {

@@ -27,7 +27,7 @@ final class Engine {
         case poll(Connection, PollWatch)   // an armed POLL (EngineStreams.swift)
         case fifoIO(Connection, FifoIO)    // a fifo READ/WRITE waiting for readiness
         case sockAccept(Connection, SockListener)   // SOCK_LISTEN socket (EngineSockets.swift)
-        case spliceOut(Connection, SpliceJob)       // pipe -> socket (EngineSplice.swift)
+        case spliceOut(Connection, SpliceJob)       // pipe -> socket (Splicer.swift)
     }
     struct ReadOp { let id: UInt64; let handle: OpenHandle; let buffer: OutBuffer }
     struct WriteOp { let id: UInt64; let handle: OpenHandle; let keep: AnyObject; let bytes: Int }
@@ -48,6 +48,8 @@ final class Engine {
     /// Fifo opens waiting for their other end, armed polls (EngineStreams.swift).
     let streams = StreamState()
     let admission: Admission
+    /// Spliced READ answers and each connection's pipe for them.
+    private(set) lazy var splicer = Splicer(engine: self, logger: logger)
     var conns: [UInt64: Connection] = [:]
     private var nextConn: UInt64 = 1
     private(set) var ops: [Op?] = []
@@ -168,7 +170,7 @@ final class Engine {
         case .poll(let c, let w): pollFired(c, w, res)
         case .fifoIO(let c, let io): fifoReady(c, io, res)
         case .sockAccept(let c, let l): sockAccepted(c, l, res)
-        case .spliceOut(let c, let job): splicedOut(c, job, res)
+        case .spliceOut(let c, let job): splicer.splicedOut(c, job, res)
         }
     }
 

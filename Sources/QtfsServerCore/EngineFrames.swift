@@ -66,7 +66,7 @@ extension Engine {
         if handle.isFifo { return fifoRead(c, h, handle, Int(req.size), noWait: req.offset & StreamOffset.noWait != 0) }
         if !handle.nonSeekable && req.offset > UInt64(Int64.max) { return fail(c, h, EINVAL) }
         let size = Int(req.size)
-        if answerReadBySplice(c, h.id, handle, offset: req.offset, size: size) { return }
+        if splicer.answerRead(c, h.id, handle, offset: req.offset, size: size, sealed: c.sealer != nil) { return }
         let buffer = OutBuffer(readAnswer: size)
         let off = handle.nonSeekable ? UInt64.max : req.offset
         if handle.memoryBacked && size <= Engine.inlineMemoryIO {

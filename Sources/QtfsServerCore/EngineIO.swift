@@ -104,7 +104,7 @@ extension Engine {
         c.advance(Int(res))
         c.cell.sent(Int(res))
         if !c.hasUnsent && c.phase == .refused { return closeConnection(c, reason: "handshake refused") }
-        if let job = c.splicing { return spliceNext(c, job) }
+        if let job = c.splicing { return splicer.next(c, job) }
         armSend(c)
         pump(c)
     }
@@ -126,7 +126,16 @@ extension Engine {
 
     /// Closes the socket once no io_uring op can still use it.
     func finishClose(_ c: Connection) {
-        if c.closing && c.opsInRing == 0 { c.closeFd() }
+        guard c.closing && c.opsInRing == 0 else { return }
+        c.closeFd()
+        splicer.connectionGone(c)
+    }
+
+    /// A spliced READ answer is all out: the queue goes on.
+    func spliceDone(_ c: Connection) {
+        c.splicing = nil
+        armSend(c)
+        pump(c)
     }
 
     func peerName(_ fd: Int32) -> String {
