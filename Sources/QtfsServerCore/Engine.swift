@@ -22,9 +22,9 @@ final class Engine {
         case send(Connection)
         case read(Connection, ReadOp)
         case write(Connection, WriteOp)
-        case fifoTick                      // FifoWaits: periodic re-check of waiting opens
-        case fifoNotify                    // FifoWaits: the inotify fd is readable
-        case poll(Connection, PollWatch)   // an armed POLL (EngineStreams.swift)
+        case fifoTick                      // Fifos: periodic re-check of waiting opens
+        case fifoNotify                    // Fifos: the inotify fd is readable
+        case poll(Connection, PollWatch)   // an armed POLL (FifoPolls.swift)
         case fifoIO(Connection, FifoIO)    // a fifo READ/WRITE waiting for readiness
         case sockAccept(Connection, SockListener)   // SOCK_LISTEN socket (EngineSockets.swift)
         case spliceOut(Connection, SpliceJob)       // pipe -> socket (Splicer.swift)
@@ -45,10 +45,12 @@ final class Engine {
     let completions: Completions
     let opStats: StatsRegistry
     let connRegistry: ConnectionRegistry
-    /// Fifo opens waiting for their other end, armed polls (EngineStreams.swift).
+    /// Socket bridge listeners (EngineSockets.swift).
     let streams = StreamState()
     let admission: Admission
     /// Spliced READ answers and each connection's pipe for them.
+    /// Fifo opens, reads and writes waiting for their other end, armed polls, CANCEL.
+    private(set) lazy var fifos = Fifos(engine: self, logger: logger)
     private(set) lazy var splicer = Splicer(engine: self, logger: logger)
     var conns: [UInt64: Connection] = [:]
     private var nextConn: UInt64 = 1
@@ -165,12 +167,51 @@ final class Engine {
         case .send(let c): sent(c, res)
         case .read(let c, let r): readDone(c, r, res)
         case .write(let c, let w): writeDone(c, w, res)
-        case .fifoTick: fifoTick()
-        case .fifoNotify: fifoNotified()
-        case .poll(let c, let w): pollFired(c, w, res)
-        case .fifoIO(let c, let io): fifoReady(c, io, res)
+        case .fifoTick: fifos.ticked()
+        case .fifoNotify: fifos.notified()
+        case .poll(let c, let w): fifos.pollFired(c, w, res)
+        case .fifoIO(let c, let io): fifos.ready(c, io, res)
         case .sockAccept(let c, let l): sockAccepted(c, l, res)
         case .spliceOut(let c, let job): splicer.splicedOut(c, job, res)
+        }
+    }
+
+    /// Cancels every op in the ring that `mine` selects (its completion comes with -ECANCELED).
+    func cancelInRing(where mine: (Op) -> Bool) {
+        for (slot, op) in ops.enumerated() {
+            guard let op, mine(op) else { continue }
+            _ = submit(.cancel) { qtfs_uring_cancel(ring, UInt64(slot) + 1, $0) }
+        }
+    }
+
+    /// CANCEL of a READ or WRITE of `c` with request id `id` still in the ring; false when
+    /// there is none.
+    func cancelIO(of c: Connection, request id: UInt64) -> Bool {
+        let slot = ops.firstIndex { op in
+            switch op {
+            case .read(let oc, let r)?: return oc === c && r.id == id
+            case .write(let oc, let w)?: return oc === c && w.id == id
+            case .fifoIO(let oc, let io)?: return oc === c && io.id == id
+            default: return false
+            }
+        }
+        guard let slot else { return false }
+        _ = submit(.cancel) { qtfs_uring_cancel(ring, UInt64(slot) + 1, $0) }
+        return true
+    }
+
+    /// The connection is closing: what it waits for on streams is dropped, its reads and
+    /// writes on streams (which may wait forever) and its armed polls are cancelled.
+    func cancelStreams(of c: Connection) {
+        fifos.connectionClosing(c)
+        closeListeners(of: c)
+        cancelInRing { op in
+            switch op {
+            case .read(let oc, let r): return oc === c && r.handle.nonSeekable
+            case .write(let oc, let w): return oc === c && w.handle.nonSeekable
+            case .poll(let oc, _), .fifoIO(let oc, _), .sockAccept(let oc, _): return oc === c
+            default: return false
+            }
         }
     }
 

@@ -48,7 +48,7 @@ extension Engine {
             // A release drops the table's reference; the fd closes when no op holds it.
             // An armed poll holds one until it fires, which may be never (POLLIN on a
             // fifo's write end): cancelled, or the host reader would never see EOF.
-            if h.opcode == Opcode.release.rawValue { cancelPolls(of: c, handle: req.handle) }
+            if h.opcode == Opcode.release.rawValue { fifos.cancelPolls(of: c, handle: req.handle) }
             var w = WireWriter(capacity: Wire.headerSize)
             FrameHeader(kind: .response, opcode: h.opcode, id: h.id, length: 0).encode(into: &w)
             send(c, OutBuffer(copying: w.bytes))
@@ -63,7 +63,7 @@ extension Engine {
         guard let req = decodeOrFail(c, h, { try ReadRequest.decode(payload) }) else { return }
         guard let handle = c.handles.get(req.handle) else { return fail(c, h, EBADF) }
         if handle.isDirectory { return fail(c, h, EISDIR) }
-        if handle.isFifo { return fifoRead(c, h, handle, Int(req.size), noWait: req.offset & StreamOffset.noWait != 0) }
+        if handle.isFifo { return fifos.read(c, h, handle, Int(req.size), noWait: req.offset & StreamOffset.noWait != 0) }
         if !handle.nonSeekable && req.offset > UInt64(Int64.max) { return fail(c, h, EINVAL) }
         let size = Int(req.size)
         if splicer.answerRead(c, h.id, handle, offset: req.offset, size: size, sealed: c.sealer != nil) { return }
@@ -104,7 +104,7 @@ extension Engine {
         guard data.count <= Wire.maxIOSize else { return fail(c, h, EINVAL) }
         guard let handle = c.handles.get(id) else { return fail(c, h, EBADF) }
         if handle.isDirectory { return fail(c, h, EISDIR) }
-        if handle.isFifo { return fifoWrite(c, h, handle, data, noWait: offset & StreamOffset.noWait != 0) }
+        if handle.isFifo { return fifos.write(c, h, handle, data, noWait: offset & StreamOffset.noWait != 0) }
         if !handle.nonSeekable && offset > UInt64(Int64.max) { return fail(c, h, EINVAL) }
         if handle.memoryBacked && data.count <= Engine.inlineMemoryIO {
             let n = pwrite(handle.fd, data.baseAddress, data.count, off_t(Int64(bitPattern: offset)))

@@ -20,7 +20,7 @@ extension Engine {
         case .engine(let run): run(self, c, h, payload)
         case .answered(let frame): send(c, OutBuffer(copying: frame))
         case .toWorker: toWorker(c, h, payload)
-        case .waitForFifo(let wait): startWaiting(FifoWaiter(conn: c, id: h.id, wait: wait))
+        case .waitForFifo(let wait): fifos.startWaiting(FifoWaiter(conn: c, id: h.id, wait: wait))
         }
     }
 

@@ -156,6 +156,14 @@ extension Engine {
     }
 }
 
+/// The socket bridge's listeners and the host connections accepted on them.
+final class StreamState {
+    var listeners: [SockListener] = []
+    /// Host connections accepted on a SOCK_LISTEN socket, waiting for their SOCK_ACCEPT.
+    var accepted: [UInt64: (fd: Int32, listener: SockListener)] = [:]
+    var nextToken: UInt64 = 1
+}
+
 /// A host listening socket serving a DPU socket, owned by the connection that asked.
 final class SockListener {
     let conn: Connection
