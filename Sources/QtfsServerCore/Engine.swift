@@ -26,7 +26,7 @@ final class Engine {
         case fifoNotify                    // Fifos: the inotify fd is readable
         case poll(Connection, PollWatch)   // an armed POLL (FifoPolls.swift)
         case fifoIO(Connection, FifoIO)    // a fifo READ/WRITE waiting for readiness
-        case sockAccept(Connection, SockListener)   // SOCK_LISTEN socket (EngineSockets.swift)
+        case sockAccept(Connection, SockListener)   // SOCK_LISTEN socket (HostSocketListen.swift)
         case spliceOut(Connection, SpliceJob)       // pipe -> socket (Splicer.swift)
     }
     struct ReadOp { let id: UInt64; let handle: OpenHandle; let buffer: OutBuffer }
@@ -45,12 +45,12 @@ final class Engine {
     let completions: Completions
     let opStats: StatsRegistry
     let connRegistry: ConnectionRegistry
-    /// Socket bridge listeners (EngineSockets.swift).
-    let streams = StreamState()
     let admission: Admission
     /// Spliced READ answers and each connection's pipe for them.
     /// Fifo opens, reads and writes waiting for their other end, armed polls, CANCEL.
     private(set) lazy var fifos = Fifos(engine: self, logger: logger)
+    /// The unix socket bridge: SOCK_CONNECT, SOCK_LISTEN, SOCK_ACCEPT and their listeners.
+    private(set) lazy var sockets = HostSocketBridge(engine: self, logger: logger)
     private(set) lazy var splicer = Splicer(engine: self, logger: logger)
     var conns: [UInt64: Connection] = [:]
     private var nextConn: UInt64 = 1
@@ -171,7 +171,7 @@ final class Engine {
         case .fifoNotify: fifos.notified()
         case .poll(let c, let w): fifos.pollFired(c, w, res)
         case .fifoIO(let c, let io): fifos.ready(c, io, res)
-        case .sockAccept(let c, let l): sockAccepted(c, l, res)
+        case .sockAccept(let c, let l): sockets.listenerAccepted(c, l, res)
         case .spliceOut(let c, let job): splicer.splicedOut(c, job, res)
         }
     }
@@ -204,7 +204,7 @@ final class Engine {
     /// writes on streams (which may wait forever) and its armed polls are cancelled.
     func cancelStreams(of c: Connection) {
         fifos.connectionClosing(c)
-        closeListeners(of: c)
+        sockets.connectionClosing(c)
         cancelInRing { op in
             switch op {
             case .read(let oc, let r): return oc === c && r.handle.nonSeekable

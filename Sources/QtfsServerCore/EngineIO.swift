@@ -138,6 +138,23 @@ extension Engine {
         pump(c)
     }
 
+    /// Takes the connection off the loop: a new fd for its socket and the bytes already
+    /// received but not parsed; nil when no fd is left.
+    func detach(_ c: Connection) -> (Int32, [UInt8])? {
+        let b = c.recv
+        let leftover = b.unparsed > 0 ? Array(UnsafeRawBufferPointer(start: b.base + b.start, count: b.unparsed)) : []
+        b.start = b.end
+        let net = dup(c.fd)
+        c.enter(.closing)
+        conns.removeValue(forKey: c.id)
+        stats.set(conns.count)
+        cancelStreams(of: c)
+        c.handles.closeAll()
+        c.dropQueue()
+        finishClose(c)
+        return net >= 0 ? (net, leftover) : nil
+    }
+
     func peerName(_ fd: Int32) -> String {
         var ss = sockaddr_storage()
         var len = socklen_t(MemoryLayout<sockaddr_storage>.size)

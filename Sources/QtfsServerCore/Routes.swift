@@ -56,9 +56,9 @@ extension Router {
         case .cancel: return Route(.loop, .engine { $0.fifos.cancel($1, $2, $3) })
         case .poll: return Route(.loop, .engine { $0.fifos.poll($1, $2, $3) })   // POLL_READY later
         // The connection becomes a socket relay or a remote program's channel after its answer.
-        case .sockConnect: return Route(.loop, .engine { $0.sockConnect($1, $2, $3) })
-        case .sockListen: return Route(.loop, .engine { $0.sockListen($1, $2, $3) })
-        case .sockAccept: return Route(.loop, .engine { $0.sockAccept($1, $2, $3) })
+        case .sockConnect: return Route(.loop, .engine { $0.sockets.connect($1, $2, $3) })
+        case .sockListen: return Route(.loop, .engine { $0.sockets.listen($1, $2, $3) })
+        case .sockAccept: return Route(.loop, .engine { $0.sockets.accept($1, $2, $3) })
         case .rexecStart: return Route(.loop, .engine { $0.rexecStart($1, $2, $3) })
         // Metadata that takes microseconds on local file systems, less than the two thread
         // hand-offs a worker costs. OPEN waits for a fifo's other end on the loop (Fifos).
