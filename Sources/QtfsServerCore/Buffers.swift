@@ -36,7 +36,7 @@ final class OutBuffer {
     let base: UnsafeMutableRawPointer
     /// Bytes to send (a READ answer shrinks to the data actually read).
     var count: Int
-    /// Bytes allocated: `count` plus room for a sealed frame's tag (EngineSealing.swift).
+    /// Bytes allocated: `count` plus room for a sealed frame's tag (GatekeeperSealing.swift).
     let capacity: Int
     var sent = 0
     /// Bytes to splice from a file once this buffer (a READ answer's header) is sent

@@ -25,7 +25,7 @@ final class Connection {
         /// Accepted: only HELLO is looked at; anything else closes the connection.
         case awaitingHello
         /// HELLO answered and the server asks for a key: only AUTH_CHALLENGE and
-        /// AUTH_RESPONSE are looked at (EngineAuth.swift).
+        /// AUTH_RESPONSE are looked at (GatekeeperHandshake.swift).
         case authenticating
         /// Serving requests (Routes.swift).
         case open
@@ -48,15 +48,8 @@ final class Connection {
         if next == .refused { cell.state = .closed }
     }
 
-    var authExchange: ServerAuthExchange?
-    /// The client said in HELLO that it can authenticate (for a clearer log line).
-    var clientCanAuth = false
-    /// The suite chosen in HELLO; sealing starts after AUTH_RESPONSE (EngineSealing.swift).
-    var suite: Sealed.Suite?
-    /// Seals every frame queued after the answer to AUTH_RESPONSE, in queue order.
-    var sealer: FrameSealer?
-    /// Opens every frame received after AUTH_RESPONSE.
-    var opener: FrameOpener?
+    /// The handshake's exchange, the suite, the sealer and opener (Gatekeeper.swift).
+    let security = ConnectionSecurity()
     /// Monotonic seconds: when accepted, and when data last arrived (timeouts).
     let openedAt = MonotonicClock.now()
     var lastActive = MonotonicClock.now()

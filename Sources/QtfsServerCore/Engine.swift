@@ -45,7 +45,8 @@ final class Engine {
     let completions: Completions
     let opStats: StatsRegistry
     let connRegistry: ConnectionRegistry
-    let admission: Admission
+    /// Admission, the handshake and sealing, with each connection's security state.
+    let gatekeeper: Gatekeeper
     /// Spliced READ answers and each connection's pipe for them.
     /// Fifo opens, reads and writes waiting for their other end, armed polls, CANCEL.
     private(set) lazy var fifos = Fifos(engine: self, logger: logger)
@@ -74,7 +75,8 @@ final class Engine {
     init(listenFd: Int32, config: ServerConfig, logger: Logger, pool: WorkerPool, router: Router,
          backend: Backend, completions: Completions, opStats: StatsRegistry, connRegistry: ConnectionRegistry,
          admission: Admission) throws {
-        self.listenFd = listenFd; self.config = config; self.logger = logger; self.admission = admission
+        self.listenFd = listenFd; self.config = config; self.logger = logger
+        gatekeeper = Gatekeeper(admission: admission, logger: logger)
         self.pool = pool; self.router = router; self.backend = backend; self.completions = completions
         self.opStats = opStats; self.connRegistry = connRegistry
         var err: Int32 = 0
@@ -82,6 +84,7 @@ final class Engine {
             throw ConfigError("io_uring is unavailable (\(String(cString: strerror(-err)))); check kernel.io_uring_disabled and the seccomp profile")
         }
         self.ring = ring
+        gatekeeper.engine = self
     }
 
     deinit {
@@ -160,7 +163,7 @@ final class Engine {
         switch op {
         case .accept: accepted(res)
         case .acceptRetry: if !stopping { armAccept() }
-        case .tick: if !stopping { checkTimeouts(); armTick() }
+        case .tick: if !stopping { gatekeeper.checkTimeouts(Array(conns.values)); armTick() }
         case .wake: woke()
         case .cancel: break
         case .recv(let c): received(c, res)
@@ -223,6 +226,11 @@ final class Engine {
         }
     }
 
+    /// The once-a-second tick of the handshake and idle timeouts.
+    private func armTick() {
+        _ = submit(.tick) { qtfs_uring_timeout(ring, 1000, $0) }
+    }
+
     private func armWake() {
         submit(.wake) { qtfs_uring_read(ring, completions.eventfd, wakeBuf, 8, UInt64.max, $0) }
     }
@@ -258,7 +266,7 @@ final class Engine {
             close(fd)
             return
         }
-        guard admit(fd, peer) else { close(fd); return }
+        guard gatekeeper.admit(fd, peer, among: conns.values) else { close(fd); return }
         tune(fd)
         let c = Connection(id: nextConn, fd: fd, peer: peer, maxHandles: config.maxHandles)
         nextConn += 1

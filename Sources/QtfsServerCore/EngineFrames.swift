@@ -1,5 +1,5 @@
-// The engine's own request handlers for HELLO, the handle table (FLUSH, RELEASE,
-// RELEASEDIR) and data (READ and WRITE as io_uring ops); Routes.swift says which runs when.
+// The engine's own request handlers for the handle table (FLUSH, RELEASE, RELEASEDIR) and
+// data (READ and WRITE as io_uring ops); Routes.swift says which runs when.
 import Glibc
 internal import CQtfsSys
 internal import CQtfsUring
@@ -7,7 +7,6 @@ import Logging
 import QtfsProtocol
 
 extension Engine {
-    static let serverName = "qtfs-swift"
     /// WRITE data at least this big is written from the receive buffer itself (the
     /// connection gets a fresh one) instead of being copied.
     static let stealThreshold = 64 * 1024
@@ -19,24 +18,6 @@ extension Engine {
 
     func fail(_ c: Connection, _ h: FrameHeader, _ errno: Int32) {
         send(c, OutBuffer(copying: FrameHeader.errorFrame(opcode: h.opcode, id: h.id, errno: errno)))
-    }
-
-    func hello(_ c: Connection, _ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {
-        guard let req = try? HelloRequest.decode(payload), req.minVersion <= 1, req.maxVersion >= 1 else {
-            logger.warning("HELLO refused (no common version or bad payload)", metadata: ["conn.peer": "\(c.peer)"])
-            c.enter(.refused)
-            return fail(c, h, EPROTO)
-        }
-        c.clientCanAuth = req.capabilities & HelloRequest.capAuthCapable != 0
-        guard chooseSuite(c, offered: req.capabilities, client: req.clientName) else {
-            c.enter(.refused)
-            return fail(c, h, EACCES)
-        }
-        c.enter(admission.key == nil ? .open : .authenticating)
-        handshakeProgressed(c)
-        logger.debug("hello", metadata: ["conn.peer": "\(c.peer)", "client": "\(req.clientName)"])
-        let caps = helloCapabilities | (c.suite?.capability ?? 0)
-        reply(c, h, .hello, HelloReply(version: 1, capabilities: caps, maxPayload: UInt32(config.maxFrame), serverName: Engine.serverName))
     }
 
     /// FLUSH, RELEASE, RELEASEDIR: table look-ups, answered at once.
@@ -66,7 +47,7 @@ extension Engine {
         if handle.isFifo { return fifos.read(c, h, handle, Int(req.size), noWait: req.offset & StreamOffset.noWait != 0) }
         if !handle.nonSeekable && req.offset > UInt64(Int64.max) { return fail(c, h, EINVAL) }
         let size = Int(req.size)
-        if splicer.answerRead(c, h.id, handle, offset: req.offset, size: size, sealed: c.sealer != nil) { return }
+        if splicer.answerRead(c, h.id, handle, offset: req.offset, size: size, sealed: gatekeeper.sendsSealed(c)) { return }
         let buffer = OutBuffer(readAnswer: size)
         let off = handle.nonSeekable ? UInt64.max : req.offset
         if handle.memoryBacked && size <= Engine.inlineMemoryIO {

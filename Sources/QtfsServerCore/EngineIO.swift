@@ -49,19 +49,19 @@ extension Engine {
             guard b.unparsed >= Wire.headerSize else { c.awaiting = Wire.headerSize; break }
             var header: FrameHeader
             do {
-                let limit = maxRequestLength(c)
+                let limit = gatekeeper.maxRequestLength(c)
                 header = try FrameHeader.decode(UnsafeRawBufferPointer(start: b.base + b.start, count: Wire.headerSize), maxLength: limit)
                 guard header.kind == .request else { throw FrameHeader.DecodeError.badKind(header.kind.rawValue) }
                 guard header.length <= limit else { throw FrameHeader.DecodeError.oversized(header.length) }
-                if c.opener != nil && header.length < Sealed.tagSize { throw FrameHeader.DecodeError.oversized(header.length) }
+                if gatekeeper.receivesSealed(c) && header.length < Sealed.tagSize { throw FrameHeader.DecodeError.oversized(header.length) }
             } catch {
                 logger.warning("bad frame header, closing", metadata: ["conn.peer": "\(c.peer)", "error": "\(error)"])
                 return closeConnection(c, reason: "bad header")
             }
             let total = Wire.headerSize + Int(header.length)
             guard b.unparsed >= total else { c.awaiting = total; break }
-            if let opener = c.opener {
-                guard let plain = openFrame(c, opener, b.base + b.start, total) else { return }
+            if gatekeeper.receivesSealed(c) {
+                guard let plain = gatekeeper.openFrame(c, b.base + b.start, total) else { return }
                 header = plain
             }
             let payload = UnsafeRawBufferPointer(start: b.base + b.start + Wire.headerSize, count: Int(header.length))
@@ -80,7 +80,7 @@ extension Engine {
     func send(_ c: Connection, _ b: OutBuffer) {
         guard !c.closing else { return }
         answerQueued(c, b)
-        if let sealer = c.sealer, !sealOut(c, sealer, b) { return }
+        guard gatekeeper.sealOut(c, b) else { return }
         c.enqueue(b)
         armSend(c)
     }

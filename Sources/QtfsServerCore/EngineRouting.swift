@@ -11,7 +11,7 @@ extension Engine {
         case .awaitingHello where !isHello:
             logger.warning("request before HELLO, closing", metadata: ["conn.peer": "\(c.peer)", "req.op": "\(h.opcode)"])
             return closeConnection(c, reason: "no HELLO")
-        case .authenticating where !isHello: return authenticate(c, h, payload)
+        case .authenticating where !isHello: return gatekeeper.authenticate(c, h, payload)
         default: break
         }
         logger.trace("request", metadata: ["conn.peer": "\(c.peer)", "req.op": "\(h.opcode)", "req.id": "\(h.id)", "req.len": "\(h.length)"])

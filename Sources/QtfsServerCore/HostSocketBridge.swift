@@ -138,7 +138,7 @@ final class HostSocketBridge {
     /// on in the relay thread; a reset relay is logged here (docs/protocol.md, "Relays on
     /// a sealed connection").
     func relaySeal(_ c: Connection) -> RelaySeal? {
-        guard let (sealer, opener) = engine.sealing(of: c) else { return nil }
+        guard let (sealer, opener) = engine.gatekeeper.sealing(of: c) else { return nil }
         let logger = logger
         return RelaySeal(sealer: sealer, opener: opener, peer: "\(c.peer)") { logger.warning("socket bridge: \($0)") }
     }

@@ -46,8 +46,8 @@ extension Router {
     static func route(for op: Opcode) -> Route {
         switch op {
         // The handshake (docs/protocol.md, "Authentication"). A repeated AUTH_* is refused.
-        case .hello: return Route(.loop, .engine { $0.hello($1, $2, $3) })
-        case .authChallenge, .authResponse: return Route(.loop, .engine { $0.authenticate($1, $2, $3) })
+        case .hello: return Route(.loop, .engine { $0.gatekeeper.hello($1, $2, $3) })
+        case .authChallenge, .authResponse: return Route(.loop, .engine { $0.gatekeeper.authenticate($1, $2, $3) })
         // Data: answered when the io_uring op completes (READ may splice from the file).
         case .read: return Route(.ring, .engine { $0.startRead($1, $2, $3) })
         case .write: return Route(.ring, .engine { $0.startWrite($1, $2, $3) })
