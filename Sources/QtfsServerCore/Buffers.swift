@@ -55,7 +55,7 @@ final class OutBuffer {
     /// A READ answer of up to `size` data bytes, its data 64-byte aligned: from the pool
     /// when large, else its own allocation. The caller reads into `base + headerSize`.
     init(readAnswer size: Int) {
-        pooled = size > Engine.stealThreshold
+        pooled = size > ConnectionIO.stealThreshold
         capacity = pooled ? BufferPool.frameSize : Wire.headerSize + size + Sealed.tagSize
         let raw = pooled ? BufferPool.shared.take()
             : UnsafeMutableRawPointer.allocate(byteCount: capacity + OutBuffer.payloadLead, alignment: 64)

@@ -2,6 +2,13 @@
 // connection: it accepts, receives, parses frames, submits READ/WRITE on handles as
 // io_uring ops, hands other requests to the worker pool and sends the answers.
 //
+// The engine itself owns the ring (its op slots, submission and the dispatch of each
+// completion, here), the connection table (EngineConnections.swift) and the routing of
+// each request (EngineRouting.swift). It composes parts that own their own state and ask
+// it to submit ring ops: connection I/O (ConnectionIO), fifos and polls (Fifos), spliced
+// READs (Splicer), the unix socket bridge (HostSocketBridge), admission, the handshake
+// and sealing (Gatekeeper).
+//
 // user_data layout: slot index in `ops` + 1 (never 0). The slot says what completed.
 import Glibc
 internal import CQtfsSys
@@ -47,14 +54,16 @@ final class Engine {
     let connRegistry: ConnectionRegistry
     /// Admission, the handshake and sealing, with each connection's security state.
     let gatekeeper: Gatekeeper
-    /// Spliced READ answers and each connection's pipe for them.
+    /// Each connection's receive, framing, send queue and back-pressure.
+    private(set) lazy var io = ConnectionIO(engine: self, logger: logger)
     /// Fifo opens, reads and writes waiting for their other end, armed polls, CANCEL.
     private(set) lazy var fifos = Fifos(engine: self, logger: logger)
     /// The unix socket bridge: SOCK_CONNECT, SOCK_LISTEN, SOCK_ACCEPT and their listeners.
     private(set) lazy var sockets = HostSocketBridge(engine: self, logger: logger)
+    /// Spliced READ answers and each connection's pipe for them.
     private(set) lazy var splicer = Splicer(engine: self, logger: logger)
     var conns: [UInt64: Connection] = [:]
-    private var nextConn: UInt64 = 1
+    var nextConn: UInt64 = 1
     private(set) var ops: [Op?] = []
     private var freeSlots: [Int] = []
     private(set) var liveOps = 0
@@ -166,8 +175,8 @@ final class Engine {
         case .tick: if !stopping { gatekeeper.checkTimeouts(Array(conns.values)); armTick() }
         case .wake: woke()
         case .cancel: break
-        case .recv(let c): received(c, res)
-        case .send(let c): sent(c, res)
+        case .recv(let c): io.received(c, res)
+        case .send(let c): io.sent(c, res)
         case .read(let c, let r): readDone(c, r, res)
         case .write(let c, let w): writeDone(c, w, res)
         case .fifoTick: fifos.ticked()
@@ -203,24 +212,9 @@ final class Engine {
         return true
     }
 
-    /// The connection is closing: what it waits for on streams is dropped, its reads and
-    /// writes on streams (which may wait forever) and its armed polls are cancelled.
-    func cancelStreams(of c: Connection) {
-        fifos.connectionClosing(c)
-        sockets.connectionClosing(c)
-        cancelInRing { op in
-            switch op {
-            case .read(let oc, let r): return oc === c && r.handle.nonSeekable
-            case .write(let oc, let w): return oc === c && w.handle.nonSeekable
-            case .poll(let oc, _), .fifoIO(let oc, _), .sockAccept(let oc, _): return oc === c
-            default: return false
-            }
-        }
-    }
-
     // MARK: listening socket and worker wake-ups
 
-    private func armAccept() {
+    func armAccept() {
         if !submit(.accept, { qtfs_uring_accept(ring, listenFd, $0) }) {
             logger.error("cannot arm accept: submission queue full")
         }
@@ -240,58 +234,9 @@ final class Engine {
         for (id, frame) in completions.drain() {
             guard let c = conns[id] else { continue }   // connection gone: drop the answer
             c.inFlight -= 1
-            send(c, frame)
-            pump(c)
+            io.send(c, frame)
+            io.pump(c)
         }
         if !stopping { armWake() }
-    }
-
-    private func accepted(_ fd: Int32) {
-        if stopping {
-            if fd >= 0 { close(fd) }
-            return
-        }
-        guard fd >= 0 else {
-            logger.warning("accept failed", metadata: ["error": "\(String(cString: strerror(-fd)))"])
-            // Out of fds: accept would fail again at once; retry in 100 ms instead of spinning.
-            if fd == -EMFILE || fd == -ENFILE || fd == -ENOBUFS || fd == -ENOMEM {
-                if submit(.acceptRetry, { qtfs_uring_timeout(ring, 100, $0) }) { return }
-            }
-            return armAccept()
-        }
-        armAccept()
-        let peer = peerName(fd)
-        guard conns.count < config.maxConnections else {
-            logger.warning("too many connections, refusing", metadata: ["conn.peer": "\(peer)", "limit": "\(config.maxConnections)"])
-            close(fd)
-            return
-        }
-        guard gatekeeper.admit(fd, peer, among: conns.values) else { close(fd); return }
-        tune(fd)
-        let c = Connection(id: nextConn, fd: fd, peer: peer, maxHandles: config.maxHandles)
-        nextConn += 1
-        conns[c.id] = c
-        connRegistry.add(c.cell)
-        stats.set(conns.count)
-        logger.info("connection opened", metadata: ["conn.peer": "\(peer)", "conn.id": "\(c.id)"])
-        armRecv(c)
-    }
-
-    /// TCP_NODELAY always. Fixed socket buffers turn off the kernel's autotuning, and the
-    /// kernel silently caps them at net.core.{w,r}mem_max: so each is set only where that
-    /// cap allows the configured size, else autotuning is left alone.
-    private func tune(_ fd: Int32) {
-        var one: Int32 = 1
-        var size = Int32(clamping: config.socketBuffer)
-        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, 4)
-        if config.socketBuffer <= Engine.wmemMax { setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, 4) }
-        if config.socketBuffer <= Engine.rmemMax { setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, 4) }
-    }
-
-    static let wmemMax = sysctlInt("/proc/sys/net/core/wmem_max")
-    static let rmemMax = sysctlInt("/proc/sys/net/core/rmem_max")
-
-    private static func sysctlInt(_ path: String) -> Int {
-        Int((readWholeFile(path) ?? "").trimmed.split(separator: "\n").first ?? "") ?? 0
     }
 }

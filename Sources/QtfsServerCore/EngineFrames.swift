@@ -7,17 +7,14 @@ import Logging
 import QtfsProtocol
 
 extension Engine {
-    /// WRITE data at least this big is written from the receive buffer itself (the
-    /// connection gets a fresh one) instead of being copied.
-    static let stealThreshold = 64 * 1024
     /// READ/WRITE of tmpfs files up to this size are copied on the loop (OpenHandle.memoryBacked).
     static let inlineMemoryIO = 128 * 1024
     func reply<P: WirePayload>(_ c: Connection, _ h: FrameHeader, _ op: Opcode, _ p: P) {
-        send(c, OutBuffer(copying: FrameHeader.frame(kind: .response, opcode: op, id: h.id, payload: p)))
+        io.send(c, OutBuffer(copying: FrameHeader.frame(kind: .response, opcode: op, id: h.id, payload: p)))
     }
 
     func fail(_ c: Connection, _ h: FrameHeader, _ errno: Int32) {
-        send(c, OutBuffer(copying: FrameHeader.errorFrame(opcode: h.opcode, id: h.id, errno: errno)))
+        io.send(c, OutBuffer(copying: FrameHeader.errorFrame(opcode: h.opcode, id: h.id, errno: errno)))
     }
 
     /// FLUSH, RELEASE, RELEASEDIR: table look-ups, answered at once.
@@ -32,7 +29,7 @@ extension Engine {
             if h.opcode == Opcode.release.rawValue { fifos.cancelPolls(of: c, handle: req.handle) }
             var w = WireWriter(capacity: Wire.headerSize)
             FrameHeader(kind: .response, opcode: h.opcode, id: h.id, length: 0).encode(into: &w)
-            send(c, OutBuffer(copying: w.bytes))
+            io.send(c, OutBuffer(copying: w.bytes))
         } catch let e as WireError {
             fail(c, h, e.errno)
         } catch {
@@ -66,7 +63,7 @@ extension Engine {
     func readDone(_ c: Connection, _ op: ReadOp, _ res: Int32) {
         c.inFlight -= 1
         c.ioBytes -= op.buffer.count
-        defer { pump(c) }
+        defer { io.pump(c) }
         answerRead(c, op.id, op.buffer, res)
     }
 
@@ -75,7 +72,7 @@ extension Engine {
         guard res >= 0 else { return fail(c, FrameHeader(kind: .request, opcode: Opcode.read.rawValue, id: id, length: 0), Engine.cancelledAsEINTR(res)) }
         b.count = Wire.headerSize + Int(res)
         Engine.storeHeader(b.base, opcode: Opcode.read.rawValue, id: id, length: UInt32(res))
-        send(c, b)
+        io.send(c, b)
     }
 
     func startWrite(_ c: Connection, _ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {
@@ -93,7 +90,7 @@ extension Engine {
             if res > 0 { Backend.dropSetIdAfterWrite(handle) }
             return answerWrite(c, h.id, res)
         }
-        let (keep, ptr) = stableCopy(c, data)
+        let (keep, ptr) = io.stableCopy(c, data)
         let off = handle.nonSeekable ? UInt64.max : offset
         let op = WriteOp(id: h.id, handle: handle, keep: keep, bytes: data.count)
         // One io_uring write = one write(2) of the whole data (control files need that).
@@ -104,26 +101,10 @@ extension Engine {
         c.ioBytes += data.count
     }
 
-    /// Memory holding `data` that stays put until the write completes: big writes take
-    /// over the receive buffer (the unparsed tail moves to a fresh one), small ones copy.
-    private func stableCopy(_ c: Connection, _ data: UnsafeRawBufferPointer) -> (AnyObject, UnsafeRawPointer?) {
-        // A pending recv writes into the current buffer: then it cannot be taken over.
-        guard data.count >= Engine.stealThreshold, !c.recvArmed else {
-            let copy = OutBuffer(copying: Array(data))
-            return (copy, UnsafeRawPointer(copy.base))
-        }
-        let old = c.recv, fresh = RecvBuffer(pooledFrom: BufferPool.shared)
-        fresh.reserve(frame: old.unparsed)
-        if old.unparsed > 0 { fresh.base.copyMemory(from: old.base + old.start, byteCount: old.unparsed) }
-        fresh.end = old.unparsed
-        c.recv = fresh
-        return (old, data.baseAddress)
-    }
-
     func writeDone(_ c: Connection, _ op: WriteOp, _ res: Int32) {
         c.inFlight -= 1
         c.ioBytes -= op.bytes
-        defer { pump(c) }
+        defer { io.pump(c) }
         if res > 0 { Backend.dropSetIdAfterWrite(op.handle) }
         answerWrite(c, op.id, res)
     }

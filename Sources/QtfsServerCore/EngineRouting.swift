@@ -18,7 +18,7 @@ extension Engine {
         requestTaken(c, h)
         switch router.onLoop(h, payload, conn: c.id, c.handles) {
         case .engine(let run): run(self, c, h, payload)
-        case .answered(let frame): send(c, OutBuffer(copying: frame))
+        case .answered(let frame): io.send(c, OutBuffer(copying: frame))
         case .toWorker: toWorker(c, h, payload)
         case .waitForFifo(let wait): fifos.startWaiting(FifoWaiter(conn: c, id: h.id, wait: wait))
         }

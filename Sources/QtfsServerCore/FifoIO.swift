@@ -66,8 +66,8 @@ extension Fifos {
         c.inFlight -= 1
         b.count = Wire.headerSize + n
         Engine.storeHeader(b.base, opcode: Opcode.read.rawValue, id: io.id, length: UInt32(n))
-        engine.send(c, b)
-        engine.pump(c)
+        engine.io.send(c, b)
+        engine.io.pump(c)
     }
 
     private func waitReady(_ c: Connection, _ io: FifoIO, _ events: UInt32) {
@@ -81,6 +81,6 @@ extension Fifos {
         c.inFlight -= 1
         let h = FrameHeader(kind: .request, opcode: io.isRead ? Opcode.read.rawValue : Opcode.write.rawValue, id: io.id, length: 0)
         if e != 0 { engine.fail(c, h, e) } else { engine.reply(c, h, .write, WriteReply(written: UInt32(io.written))) }
-        engine.pump(c)
+        engine.io.pump(c)
     }
 }

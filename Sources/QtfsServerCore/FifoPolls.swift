@@ -70,10 +70,10 @@ extension Fifos {
         armedPolls.remove(PollKey(conn: c.id, handle: w.handleId, events: w.events))
         guard res >= 0, !c.closing else { return }
         let event = PollReadyEvent(handle: w.handleId, revents: UInt32(res))
-        engine.send(c, OutBuffer(copying: FrameHeader.frame(kind: .event, opcode: .pollReady, id: 0, payload: event)))
+        engine.io.send(c, OutBuffer(copying: FrameHeader.frame(kind: .event, opcode: .pollReady, id: 0, payload: event)))
     }
 
     private func replyEmpty(_ c: Connection, _ h: FrameHeader) {
-        engine.send(c, OutBuffer(copying: FrameHeader.errorFrame(opcode: h.opcode, id: h.id, errno: 0)))
+        engine.io.send(c, OutBuffer(copying: FrameHeader.errorFrame(opcode: h.opcode, id: h.id, errno: 0)))
     }
 }

@@ -148,7 +148,7 @@ final class Fifos {
         } catch {
             engine.fail(w.conn, h, (error as? Errno)?.code ?? EIO)
         }
-        engine.pump(w.conn)
+        engine.io.pump(w.conn)
     }
 
     /// Forgets a waiter and closes its fds (cancelled, or its connection closed).

@@ -38,7 +38,7 @@ extension HostSocketBridge {
         listeners.append(l)
         armSockAccept(l)
         logger.info("socket bridge: serving", metadata: ["conn.peer": "\(c.peer)", "path": "\(path)"])
-        engine.send(c, OutBuffer(copying: HostSocketBridge.relayAnswer(.sockListen, h.id, asked: req.asksForFiles)))
+        engine.io.send(c, OutBuffer(copying: HostSocketBridge.relayAnswer(.sockListen, h.id, asked: req.asksForFiles)))
     }
 
     static func listenUnix(_ path: String, _ type: UInt32) throws -> Int32 {
@@ -72,7 +72,7 @@ extension HostSocketBridge {
             nextToken += 1
             accepted[token] = (res, l)
             let event = SockTokenMessage(token: token)
-            engine.send(c, OutBuffer(copying: FrameHeader.frame(kind: .event, opcode: .sockIncoming, id: 0, payload: event)))
+            engine.io.send(c, OutBuffer(copying: FrameHeader.frame(kind: .event, opcode: .sockIncoming, id: 0, payload: event)))
         } else {
             logger.warning("socket bridge: accept failed", metadata: ["path": "\(l.path)", "error": "\(String(cString: strerror(-res)))"])
         }

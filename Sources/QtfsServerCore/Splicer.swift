@@ -60,7 +60,7 @@ final class Splicer {
         FrameHeader(kind: .response, opcode: Opcode.read.rawValue, id: id, length: UInt32(count)).encode(into: &w)
         let header = OutBuffer(copying: w.bytes)
         header.spliceAfter = SpliceJob(handle: handle, offset: off, count: count)
-        engine.send(c, header)
+        engine.io.send(c, header)
         return true
     }
 
@@ -87,7 +87,7 @@ final class Splicer {
     func next(_ c: Connection, _ job: SpliceJob) {
         guard !c.closing, let known = pipes[c.id], let p = known else { return }
         if job.inPipe == 0 && job.left > 0 && !fillPipe(c, job, p) { return }
-        guard job.inPipe > 0 else { return engine.spliceDone(c) }
+        guard job.inPipe > 0 else { return engine.io.spliceDone(c) }
         guard engine.submit(.spliceOut(c, job), { qtfs_uring_splice(engine.ring, p.read, -1, c.fd, UInt32(job.inPipe), $0) }) else {
             return engine.closeConnection(c, reason: "cannot queue a splice: submission queue full")
         }
