@@ -17,7 +17,7 @@ final class ConnectionIO {
     /// connection gets a fresh one) instead of being copied.
     static let stealThreshold = 64 * 1024
 
-    unowned let engine: Engine
+    unowned(unsafe) let engine: Engine   // the engine owns this part (Engine.swift, "parts")
     let logger: Logger
     private var config: ServerConfig { engine.config }
     private var gatekeeper: Gatekeeper { engine.gatekeeper }

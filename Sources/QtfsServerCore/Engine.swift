@@ -9,6 +9,11 @@
 // READs (Splicer), the unix socket bridge (HostSocketBridge), admission, the handshake
 // and sealing (Gatekeeper).
 //
+// Parts: the engine makes and holds each part, and a part's only way back is its
+// `unowned(unsafe)` reference to the engine, which outlives it. Unsafe on purpose: a
+// checked unowned reference costs an atomic retain and release on every access, and
+// each request frame goes through several (framing, sealing, answering).
+//
 // user_data layout: slot index in `ops` + 1 (never 0). The slot says what completed.
 import Glibc
 internal import CQtfsSys

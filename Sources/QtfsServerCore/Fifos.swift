@@ -34,7 +34,7 @@ final class Fifos {
     /// One watch per handle and mask: a writer's POLLOUT is not lost behind a POLLIN watch.
     struct PollKey: Hashable { let conn: UInt64; let handle: UInt64; let events: Int16 }
 
-    unowned let engine: Engine
+    unowned(unsafe) let engine: Engine   // the engine owns this part (Engine.swift, "parts")
     let logger: Logger
 
     init(engine: Engine, logger: Logger) { self.engine = engine; self.logger = logger }

@@ -25,8 +25,9 @@ final class ConnectionSecurity {
 
 final class Gatekeeper {
     let admission: Admission
-    /// Set by the engine once it is made (it makes its gatekeeper first).
-    unowned var engine: Engine!
+    /// Set by the engine once it is made (it makes its gatekeeper first); it owns this
+    /// part (Engine.swift, "parts").
+    unowned(unsafe) var engine: Engine!
     let logger: Logger
     var config: ServerConfig { engine.config }
 

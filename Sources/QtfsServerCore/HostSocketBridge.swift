@@ -23,7 +23,7 @@ final class HostSocketBridge {
     var accepted: [UInt64: (fd: Int32, listener: SockListener)] = [:]
     var nextToken: UInt64 = 1
 
-    unowned let engine: Engine
+    unowned(unsafe) let engine: Engine   // the engine owns this part (Engine.swift, "parts")
     let logger: Logger
     var config: ServerConfig { engine.config }
 

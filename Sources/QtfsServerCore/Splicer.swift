@@ -36,7 +36,7 @@ final class Splicer {
     /// Each connection's pipe by connection id; nil in it: the system had none to give
     /// (that connection's READs are copied, and the warning was logged once).
     private var pipes: [UInt64: Pipe?] = [:]
-    private unowned let engine: Engine
+    private unowned(unsafe) let engine: Engine   // the engine owns this part (Engine.swift, "parts")
     private let logger: Logger
 
     init(engine: Engine, logger: Logger) { self.engine = engine; self.logger = logger }
