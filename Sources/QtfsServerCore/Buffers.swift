@@ -36,11 +36,11 @@ final class OutBuffer {
     let base: UnsafeMutableRawPointer
     /// Bytes to send (a READ answer shrinks to the data actually read).
     var count: Int
-    /// Bytes allocated: `count` plus room for a sealed frame's tag (EngineSealing.swift).
+    /// Bytes allocated: `count` plus room for a sealed frame's tag (GatekeeperSealing.swift).
     let capacity: Int
     var sent = 0
     /// Bytes to splice from a file once this buffer (a READ answer's header) is sent
-    /// (EngineSplice.swift); nothing else is sent on the connection until they are.
+    /// (Splicer.swift); nothing else is sent on the connection until they are.
     var spliceAfter: SpliceJob?
     private let pooled: Bool
     /// Bytes of the allocation before `base` (see `payloadLead`).
@@ -55,7 +55,7 @@ final class OutBuffer {
     /// A READ answer of up to `size` data bytes, its data 64-byte aligned: from the pool
     /// when large, else its own allocation. The caller reads into `base + headerSize`.
     init(readAnswer size: Int) {
-        pooled = size > Engine.stealThreshold
+        pooled = size > ConnectionIO.stealThreshold
         capacity = pooled ? BufferPool.frameSize : Wire.headerSize + size + Sealed.tagSize
         let raw = pooled ? BufferPool.shared.take()
             : UnsafeMutableRawPointer.allocate(byteCount: capacity + OutBuffer.payloadLead, alignment: 64)

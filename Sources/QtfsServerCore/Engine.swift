@@ -2,6 +2,18 @@
 // connection: it accepts, receives, parses frames, submits READ/WRITE on handles as
 // io_uring ops, hands other requests to the worker pool and sends the answers.
 //
+// The engine itself owns the ring (its op slots, submission and the dispatch of each
+// completion, here), the connection table (EngineConnections.swift) and the routing of
+// each request (EngineRouting.swift). It composes parts that own their own state and ask
+// it to submit ring ops: connection I/O (ConnectionIO), fifos and polls (Fifos), spliced
+// READs (Splicer), the unix socket bridge (HostSocketBridge), admission, the handshake
+// and sealing (Gatekeeper).
+//
+// Parts: the engine makes and holds each part, and a part's only way back is its
+// `unowned(unsafe)` reference to the engine, which outlives it. Unsafe on purpose: a
+// checked unowned reference costs an atomic retain and release on every access, and
+// each request frame goes through several (framing, sealing, answering).
+//
 // user_data layout: slot index in `ops` + 1 (never 0). The slot says what completed.
 import Glibc
 internal import CQtfsSys
@@ -22,12 +34,12 @@ final class Engine {
         case send(Connection)
         case read(Connection, ReadOp)
         case write(Connection, WriteOp)
-        case fifoTick                      // FifoWaits: periodic re-check of waiting opens
-        case fifoNotify                    // FifoWaits: the inotify fd is readable
-        case poll(Connection, PollWatch)   // an armed POLL (EngineStreams.swift)
+        case fifoTick                      // Fifos: periodic re-check of waiting opens
+        case fifoNotify                    // Fifos: the inotify fd is readable
+        case poll(Connection, PollWatch)   // an armed POLL (FifoPolls.swift)
         case fifoIO(Connection, FifoIO)    // a fifo READ/WRITE waiting for readiness
-        case sockAccept(Connection, SockListener)   // SOCK_LISTEN socket (EngineSockets.swift)
-        case spliceOut(Connection, SpliceJob)       // pipe -> socket (EngineSplice.swift)
+        case sockAccept(Connection, SockListener)   // SOCK_LISTEN socket (HostSocketListen.swift)
+        case spliceOut(Connection, SpliceJob)       // pipe -> socket (Splicer.swift)
     }
     struct ReadOp { let id: UInt64; let handle: OpenHandle; let buffer: OutBuffer }
     struct WriteOp { let id: UInt64; let handle: OpenHandle; let keep: AnyObject; let bytes: Int }
@@ -45,11 +57,18 @@ final class Engine {
     let completions: Completions
     let opStats: StatsRegistry
     let connRegistry: ConnectionRegistry
-    /// Fifo opens waiting for their other end, armed polls (EngineStreams.swift).
-    let streams = StreamState()
-    let admission: Admission
+    /// Admission, the handshake and sealing, with each connection's security state.
+    let gatekeeper: Gatekeeper
+    /// Each connection's receive, framing, send queue and back-pressure.
+    private(set) lazy var io = ConnectionIO(engine: self, logger: logger)
+    /// Fifo opens, reads and writes waiting for their other end, armed polls, CANCEL.
+    private(set) lazy var fifos = Fifos(engine: self, logger: logger)
+    /// The unix socket bridge: SOCK_CONNECT, SOCK_LISTEN, SOCK_ACCEPT and their listeners.
+    private(set) lazy var sockets = HostSocketBridge(engine: self, logger: logger)
+    /// Spliced READ answers and each connection's pipe for them.
+    private(set) lazy var splicer = Splicer(engine: self, logger: logger)
     var conns: [UInt64: Connection] = [:]
-    private var nextConn: UInt64 = 1
+    var nextConn: UInt64 = 1
     private(set) var ops: [Op?] = []
     private var freeSlots: [Int] = []
     private(set) var liveOps = 0
@@ -70,7 +89,8 @@ final class Engine {
     init(listenFd: Int32, config: ServerConfig, logger: Logger, pool: WorkerPool, router: Router,
          backend: Backend, completions: Completions, opStats: StatsRegistry, connRegistry: ConnectionRegistry,
          admission: Admission) throws {
-        self.listenFd = listenFd; self.config = config; self.logger = logger; self.admission = admission
+        self.listenFd = listenFd; self.config = config; self.logger = logger
+        gatekeeper = Gatekeeper(admission: admission, logger: logger)
         self.pool = pool; self.router = router; self.backend = backend; self.completions = completions
         self.opStats = opStats; self.connRegistry = connRegistry
         var err: Int32 = 0
@@ -78,6 +98,7 @@ final class Engine {
             throw ConfigError("io_uring is unavailable (\(String(cString: strerror(-err)))); check kernel.io_uring_disabled and the seccomp profile")
         }
         self.ring = ring
+        gatekeeper.engine = self
     }
 
     deinit {
@@ -156,28 +177,57 @@ final class Engine {
         switch op {
         case .accept: accepted(res)
         case .acceptRetry: if !stopping { armAccept() }
-        case .tick: if !stopping { checkTimeouts(); armTick() }
+        case .tick: if !stopping { gatekeeper.checkTimeouts(Array(conns.values)); armTick() }
         case .wake: woke()
         case .cancel: break
-        case .recv(let c): received(c, res)
-        case .send(let c): sent(c, res)
+        case .recv(let c): io.received(c, res)
+        case .send(let c): io.sent(c, res)
         case .read(let c, let r): readDone(c, r, res)
         case .write(let c, let w): writeDone(c, w, res)
-        case .fifoTick: fifoTick()
-        case .fifoNotify: fifoNotified()
-        case .poll(let c, let w): pollFired(c, w, res)
-        case .fifoIO(let c, let io): fifoReady(c, io, res)
-        case .sockAccept(let c, let l): sockAccepted(c, l, res)
-        case .spliceOut(let c, let job): splicedOut(c, job, res)
+        case .fifoTick: fifos.ticked()
+        case .fifoNotify: fifos.notified()
+        case .poll(let c, let w): fifos.pollFired(c, w, res)
+        case .fifoIO(let c, let io): fifos.ready(c, io, res)
+        case .sockAccept(let c, let l): sockets.listenerAccepted(c, l, res)
+        case .spliceOut(let c, let job): splicer.splicedOut(c, job, res)
         }
+    }
+
+    /// Cancels every op in the ring that `mine` selects (its completion comes with -ECANCELED).
+    func cancelInRing(where mine: (Op) -> Bool) {
+        for (slot, op) in ops.enumerated() {
+            guard let op, mine(op) else { continue }
+            _ = submit(.cancel) { qtfs_uring_cancel(ring, UInt64(slot) + 1, $0) }
+        }
+    }
+
+    /// CANCEL of a READ or WRITE of `c` with request id `id` still in the ring; false when
+    /// there is none.
+    func cancelIO(of c: Connection, request id: UInt64) -> Bool {
+        let slot = ops.firstIndex { op in
+            switch op {
+            case .read(let oc, let r)?: return oc === c && r.id == id
+            case .write(let oc, let w)?: return oc === c && w.id == id
+            case .fifoIO(let oc, let io)?: return oc === c && io.id == id
+            default: return false
+            }
+        }
+        guard let slot else { return false }
+        _ = submit(.cancel) { qtfs_uring_cancel(ring, UInt64(slot) + 1, $0) }
+        return true
     }
 
     // MARK: listening socket and worker wake-ups
 
-    private func armAccept() {
+    func armAccept() {
         if !submit(.accept, { qtfs_uring_accept(ring, listenFd, $0) }) {
             logger.error("cannot arm accept: submission queue full")
         }
+    }
+
+    /// The once-a-second tick of the handshake and idle timeouts.
+    private func armTick() {
+        _ = submit(.tick) { qtfs_uring_timeout(ring, 1000, $0) }
     }
 
     private func armWake() {
@@ -189,58 +239,9 @@ final class Engine {
         for (id, frame) in completions.drain() {
             guard let c = conns[id] else { continue }   // connection gone: drop the answer
             c.inFlight -= 1
-            send(c, frame)
-            pump(c)
+            io.send(c, frame)
+            io.pump(c)
         }
         if !stopping { armWake() }
-    }
-
-    private func accepted(_ fd: Int32) {
-        if stopping {
-            if fd >= 0 { close(fd) }
-            return
-        }
-        guard fd >= 0 else {
-            logger.warning("accept failed", metadata: ["error": "\(String(cString: strerror(-fd)))"])
-            // Out of fds: accept would fail again at once; retry in 100 ms instead of spinning.
-            if fd == -EMFILE || fd == -ENFILE || fd == -ENOBUFS || fd == -ENOMEM {
-                if submit(.acceptRetry, { qtfs_uring_timeout(ring, 100, $0) }) { return }
-            }
-            return armAccept()
-        }
-        armAccept()
-        let peer = peerName(fd)
-        guard conns.count < config.maxConnections else {
-            logger.warning("too many connections, refusing", metadata: ["conn.peer": "\(peer)", "limit": "\(config.maxConnections)"])
-            close(fd)
-            return
-        }
-        guard admit(fd, peer) else { close(fd); return }
-        tune(fd)
-        let c = Connection(id: nextConn, fd: fd, peer: peer, maxHandles: config.maxHandles)
-        nextConn += 1
-        conns[c.id] = c
-        connRegistry.add(c.cell)
-        stats.set(conns.count)
-        logger.info("connection opened", metadata: ["conn.peer": "\(peer)", "conn.id": "\(c.id)"])
-        armRecv(c)
-    }
-
-    /// TCP_NODELAY always. Fixed socket buffers turn off the kernel's autotuning, and the
-    /// kernel silently caps them at net.core.{w,r}mem_max: so each is set only where that
-    /// cap allows the configured size, else autotuning is left alone.
-    private func tune(_ fd: Int32) {
-        var one: Int32 = 1
-        var size = Int32(clamping: config.socketBuffer)
-        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, 4)
-        if config.socketBuffer <= Engine.wmemMax { setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, 4) }
-        if config.socketBuffer <= Engine.rmemMax { setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, 4) }
-    }
-
-    static let wmemMax = sysctlInt("/proc/sys/net/core/wmem_max")
-    static let rmemMax = sysctlInt("/proc/sys/net/core/rmem_max")
-
-    private static func sysctlInt(_ path: String) -> Int {
-        Int((readWholeFile(path) ?? "").trimmed.split(separator: "\n").first ?? "") ?? 0
     }
 }

@@ -1,5 +1,5 @@
-// The engine's own request handlers for HELLO, the handle table (FLUSH, RELEASE,
-// RELEASEDIR) and data (READ and WRITE as io_uring ops); Routes.swift says which runs when.
+// The engine's own request handlers for the handle table (FLUSH, RELEASE, RELEASEDIR) and
+// data (READ and WRITE as io_uring ops); Routes.swift says which runs when.
 import Glibc
 internal import CQtfsSys
 internal import CQtfsUring
@@ -7,36 +7,14 @@ import Logging
 import QtfsProtocol
 
 extension Engine {
-    static let serverName = "qtfs-swift"
-    /// WRITE data at least this big is written from the receive buffer itself (the
-    /// connection gets a fresh one) instead of being copied.
-    static let stealThreshold = 64 * 1024
     /// READ/WRITE of tmpfs files up to this size are copied on the loop (OpenHandle.memoryBacked).
     static let inlineMemoryIO = 128 * 1024
     func reply<P: WirePayload>(_ c: Connection, _ h: FrameHeader, _ op: Opcode, _ p: P) {
-        send(c, OutBuffer(copying: FrameHeader.frame(kind: .response, opcode: op, id: h.id, payload: p)))
+        io.send(c, OutBuffer(copying: FrameHeader.frame(kind: .response, opcode: op, id: h.id, payload: p)))
     }
 
     func fail(_ c: Connection, _ h: FrameHeader, _ errno: Int32) {
-        send(c, OutBuffer(copying: FrameHeader.errorFrame(opcode: h.opcode, id: h.id, errno: errno)))
-    }
-
-    func hello(_ c: Connection, _ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {
-        guard let req = try? HelloRequest.decode(payload), req.minVersion <= 1, req.maxVersion >= 1 else {
-            logger.warning("HELLO refused (no common version or bad payload)", metadata: ["conn.peer": "\(c.peer)"])
-            c.enter(.refused)
-            return fail(c, h, EPROTO)
-        }
-        c.clientCanAuth = req.capabilities & HelloRequest.capAuthCapable != 0
-        guard chooseSuite(c, offered: req.capabilities, client: req.clientName) else {
-            c.enter(.refused)
-            return fail(c, h, EACCES)
-        }
-        c.enter(admission.key == nil ? .open : .authenticating)
-        handshakeProgressed(c)
-        logger.debug("hello", metadata: ["conn.peer": "\(c.peer)", "client": "\(req.clientName)"])
-        let caps = helloCapabilities | (c.suite?.capability ?? 0)
-        reply(c, h, .hello, HelloReply(version: 1, capabilities: caps, maxPayload: UInt32(config.maxFrame), serverName: Engine.serverName))
+        io.send(c, OutBuffer(copying: FrameHeader.errorFrame(opcode: h.opcode, id: h.id, errno: errno)))
     }
 
     /// FLUSH, RELEASE, RELEASEDIR: table look-ups, answered at once.
@@ -48,10 +26,10 @@ extension Engine {
             // A release drops the table's reference; the fd closes when no op holds it.
             // An armed poll holds one until it fires, which may be never (POLLIN on a
             // fifo's write end): cancelled, or the host reader would never see EOF.
-            if h.opcode == Opcode.release.rawValue { cancelPolls(of: c, handle: req.handle) }
+            if h.opcode == Opcode.release.rawValue { fifos.cancelPolls(of: c, handle: req.handle) }
             var w = WireWriter(capacity: Wire.headerSize)
             FrameHeader(kind: .response, opcode: h.opcode, id: h.id, length: 0).encode(into: &w)
-            send(c, OutBuffer(copying: w.bytes))
+            io.send(c, OutBuffer(copying: w.bytes))
         } catch let e as WireError {
             fail(c, h, e.errno)
         } catch {
@@ -63,10 +41,10 @@ extension Engine {
         guard let req = decodeOrFail(c, h, { try ReadRequest.decode(payload) }) else { return }
         guard let handle = c.handles.get(req.handle) else { return fail(c, h, EBADF) }
         if handle.isDirectory { return fail(c, h, EISDIR) }
-        if handle.isFifo { return fifoRead(c, h, handle, Int(req.size), noWait: req.offset & StreamOffset.noWait != 0) }
+        if handle.isFifo { return fifos.read(c, h, handle, Int(req.size), noWait: req.offset & StreamOffset.noWait != 0) }
         if !handle.nonSeekable && req.offset > UInt64(Int64.max) { return fail(c, h, EINVAL) }
         let size = Int(req.size)
-        if answerReadBySplice(c, h.id, handle, offset: req.offset, size: size) { return }
+        if splicer.answerRead(c, h.id, handle, offset: req.offset, size: size, sealed: gatekeeper.sendsSealed(c)) { return }
         let buffer = OutBuffer(readAnswer: size)
         let off = handle.nonSeekable ? UInt64.max : req.offset
         if handle.memoryBacked && size <= Engine.inlineMemoryIO {
@@ -85,7 +63,7 @@ extension Engine {
     func readDone(_ c: Connection, _ op: ReadOp, _ res: Int32) {
         c.inFlight -= 1
         c.ioBytes -= op.buffer.count
-        defer { pump(c) }
+        defer { io.pump(c) }
         answerRead(c, op.id, op.buffer, res)
     }
 
@@ -94,7 +72,7 @@ extension Engine {
         guard res >= 0 else { return fail(c, FrameHeader(kind: .request, opcode: Opcode.read.rawValue, id: id, length: 0), Engine.cancelledAsEINTR(res)) }
         b.count = Wire.headerSize + Int(res)
         Engine.storeHeader(b.base, opcode: Opcode.read.rawValue, id: id, length: UInt32(res))
-        send(c, b)
+        io.send(c, b)
     }
 
     func startWrite(_ c: Connection, _ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {
@@ -104,7 +82,7 @@ extension Engine {
         guard data.count <= Wire.maxIOSize else { return fail(c, h, EINVAL) }
         guard let handle = c.handles.get(id) else { return fail(c, h, EBADF) }
         if handle.isDirectory { return fail(c, h, EISDIR) }
-        if handle.isFifo { return fifoWrite(c, h, handle, data, noWait: offset & StreamOffset.noWait != 0) }
+        if handle.isFifo { return fifos.write(c, h, handle, data, noWait: offset & StreamOffset.noWait != 0) }
         if !handle.nonSeekable && offset > UInt64(Int64.max) { return fail(c, h, EINVAL) }
         if handle.memoryBacked && data.count <= Engine.inlineMemoryIO {
             let n = pwrite(handle.fd, data.baseAddress, data.count, off_t(Int64(bitPattern: offset)))
@@ -112,7 +90,7 @@ extension Engine {
             if res > 0 { Backend.dropSetIdAfterWrite(handle) }
             return answerWrite(c, h.id, res)
         }
-        let (keep, ptr) = stableCopy(c, data)
+        let (keep, ptr) = io.stableCopy(c, data)
         let off = handle.nonSeekable ? UInt64.max : offset
         let op = WriteOp(id: h.id, handle: handle, keep: keep, bytes: data.count)
         // One io_uring write = one write(2) of the whole data (control files need that).
@@ -123,26 +101,10 @@ extension Engine {
         c.ioBytes += data.count
     }
 
-    /// Memory holding `data` that stays put until the write completes: big writes take
-    /// over the receive buffer (the unparsed tail moves to a fresh one), small ones copy.
-    private func stableCopy(_ c: Connection, _ data: UnsafeRawBufferPointer) -> (AnyObject, UnsafeRawPointer?) {
-        // A pending recv writes into the current buffer: then it cannot be taken over.
-        guard data.count >= Engine.stealThreshold, !c.recvArmed else {
-            let copy = OutBuffer(copying: Array(data))
-            return (copy, UnsafeRawPointer(copy.base))
-        }
-        let old = c.recv, fresh = RecvBuffer(pooledFrom: BufferPool.shared)
-        fresh.reserve(frame: old.unparsed)
-        if old.unparsed > 0 { fresh.base.copyMemory(from: old.base + old.start, byteCount: old.unparsed) }
-        fresh.end = old.unparsed
-        c.recv = fresh
-        return (old, data.baseAddress)
-    }
-
     func writeDone(_ c: Connection, _ op: WriteOp, _ res: Int32) {
         c.inFlight -= 1
         c.ioBytes -= op.bytes
-        defer { pump(c) }
+        defer { io.pump(c) }
         if res > 0 { Backend.dropSetIdAfterWrite(op.handle) }
         answerWrite(c, op.id, res)
     }

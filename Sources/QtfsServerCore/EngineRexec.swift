@@ -19,7 +19,7 @@ extension Engine {
         let request = Array(payload)
         let peer = c.peer
         let squash = config.exports.contains { $0.rootSquash }
-        let sealed = sealing(of: c)
+        let sealed = gatekeeper.sealing(of: c)
         guard let (net, leftover) = detach(c) else { return }
         let job = RexecStart(net: net, received: leftover, sealing: sealed, requestId: h.id, payload: request, peer: "\(peer)",
                              programs: RexecPrograms(whitelistFile: RexecPrograms.realPath(whitelist) ?? whitelist), squashRoot: squash, logger: logger)

@@ -11,16 +11,16 @@ extension Engine {
         case .awaitingHello where !isHello:
             logger.warning("request before HELLO, closing", metadata: ["conn.peer": "\(c.peer)", "req.op": "\(h.opcode)"])
             return closeConnection(c, reason: "no HELLO")
-        case .authenticating where !isHello: return authenticate(c, h, payload)
+        case .authenticating where !isHello: return gatekeeper.authenticate(c, h, payload)
         default: break
         }
         logger.trace("request", metadata: ["conn.peer": "\(c.peer)", "req.op": "\(h.opcode)", "req.id": "\(h.id)", "req.len": "\(h.length)"])
         requestTaken(c, h)
         switch router.onLoop(h, payload, conn: c.id, c.handles) {
         case .engine(let run): run(self, c, h, payload)
-        case .answered(let frame): send(c, OutBuffer(copying: frame))
+        case .answered(let frame): io.send(c, OutBuffer(copying: frame))
         case .toWorker: toWorker(c, h, payload)
-        case .waitForFifo(let wait): startWaiting(FifoWaiter(conn: c, id: h.id, wait: wait))
+        case .waitForFifo(let wait): fifos.startWaiting(FifoWaiter(conn: c, id: h.id, wait: wait))
         }
     }
 

@@ -1,12 +1,13 @@
 // Opening a fifo on the event loop without ever blocking it (docs/server.md, "Fifos").
 // The open is always made with O_NONBLOCK; when the caller wanted a blocking open and
-// the other end is missing, the OPEN waits in the engine's FifoWaits (no thread) until it
-// comes. The fd stays O_NONBLOCK: READ and WRITE wait for readiness on the loop.
+// the other end is missing, the OPEN waits in the engine's fifo part (Fifos.swift, no
+// thread) until it comes. The fd stays O_NONBLOCK: READ and WRITE wait for readiness on
+// the loop.
 import Glibc
 internal import CQtfsSys
 import QtfsSystem
 
-/// A fifo OPEN whose other end is not there yet. Owns its fds until handed to FifoWaits.
+/// A fifo OPEN whose other end is not there yet. Owns its fds until handed to the fifo part (Fifos).
 struct FifoMustWait: Error {
     let export: Export
     /// The caller's open flags (as sent, minus O_CREAT and co.).

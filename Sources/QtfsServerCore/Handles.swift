@@ -14,7 +14,7 @@ final class OpenHandle: @unchecked Sendable {
     let nonSeekable: Bool
     let export: Export
     /// A fifo opened on the loop: its fd stays O_NONBLOCK and reads and writes wait for
-    /// readiness on the loop (EngineFifoIO.swift) instead of in the ring.
+    /// readiness on the loop (FifoIO.swift) instead of in the ring.
     var isFifo = false
     /// A regular file on tmpfs or ramfs: its small reads and writes are done on the loop.
     /// io_uring would hand each to a worker thread (tmpfs has no non-blocking mode), which

@@ -47,7 +47,7 @@ struct Router: @unchecked Sendable {
         case answered([UInt8])
         /// Hand it to a worker (`onWorker`).
         case toWorker
-        /// A fifo OPEN waits on the loop for the fifo's other end (EngineFifo.swift).
+        /// A fifo OPEN waits on the loop for the fifo's other end (Fifos.swift).
         case waitForFifo(FifoMustWait)
     }
 

@@ -46,22 +46,22 @@ extension Router {
     static func route(for op: Opcode) -> Route {
         switch op {
         // The handshake (docs/protocol.md, "Authentication"). A repeated AUTH_* is refused.
-        case .hello: return Route(.loop, .engine { $0.hello($1, $2, $3) })
-        case .authChallenge, .authResponse: return Route(.loop, .engine { $0.authenticate($1, $2, $3) })
+        case .hello: return Route(.loop, .engine { $0.gatekeeper.hello($1, $2, $3) })
+        case .authChallenge, .authResponse: return Route(.loop, .engine { $0.gatekeeper.authenticate($1, $2, $3) })
         // Data: answered when the io_uring op completes (READ may splice from the file).
         case .read: return Route(.ring, .engine { $0.startRead($1, $2, $3) })
         case .write: return Route(.ring, .engine { $0.startWrite($1, $2, $3) })
         // The handle table and waiting requests: answered at once.
         case .flush, .release, .releasedir: return Route(.loop, .engine { $0.handleOp($1, $2, $3) })
-        case .cancel: return Route(.loop, .engine { $0.cancelRequest($1, $2, $3) })
-        case .poll: return Route(.loop, .engine { $0.startPoll($1, $2, $3) })   // POLL_READY later
+        case .cancel: return Route(.loop, .engine { $0.fifos.cancel($1, $2, $3) })
+        case .poll: return Route(.loop, .engine { $0.fifos.poll($1, $2, $3) })   // POLL_READY later
         // The connection becomes a socket relay or a remote program's channel after its answer.
-        case .sockConnect: return Route(.loop, .engine { $0.sockConnect($1, $2, $3) })
-        case .sockListen: return Route(.loop, .engine { $0.sockListen($1, $2, $3) })
-        case .sockAccept: return Route(.loop, .engine { $0.sockAccept($1, $2, $3) })
+        case .sockConnect: return Route(.loop, .engine { $0.sockets.connect($1, $2, $3) })
+        case .sockListen: return Route(.loop, .engine { $0.sockets.listen($1, $2, $3) })
+        case .sockAccept: return Route(.loop, .engine { $0.sockets.accept($1, $2, $3) })
         case .rexecStart: return Route(.loop, .engine { $0.rexecStart($1, $2, $3) })
         // Metadata that takes microseconds on local file systems, less than the two thread
-        // hand-offs a worker costs. OPEN waits for a fifo's other end on the loop (EngineFifo).
+        // hand-offs a worker costs. OPEN waits for a fifo's other end on the loop (Fifos).
         case .lookup: return Route(.loopThenWorker, .backend { b, c in c.reply(try b.lookup(c.request())) })
         case .getattr: return Route(.loopThenWorker, .backend { b, c in c.reply(try b.getattr(c.request(), c.handles)) })
         case .readlink: return Route(.loopThenWorker, .backend { b, c in c.reply(try b.readlink(c.request())) })

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Spliced READ answers (Sources/QtfsServerCore/EngineSplice.swift): READs above 128 KiB of
+# Spliced READ answers (Sources/QtfsServerCore/Splicer.swift): READs above 128 KiB of
 # tmpfs files go from the file's pages to the socket through a pipe, never through a
 # buffer of the server. The bytes must be exactly the file's, whatever the offsets and
 # sizes; concurrent readers must not mix; a file that shrinks under a read must cost a

@@ -26,12 +26,12 @@ final class SealedModeTests: XCTestCase {
 
     func testSuiteChoice() {
         let aes = Sealed.Suite.aes256gcm.capability, chacha = Sealed.Suite.chacha20poly1305.capability
-        XCTAssertNil(Engine.preferredSuite(offered: 0))
-        XCTAssertNil(Engine.preferredSuite(offered: HelloRequest.capAuthCapable))
-        XCTAssertEqual(Engine.preferredSuite(offered: aes), .aes256gcm)
-        XCTAssertEqual(Engine.preferredSuite(offered: chacha), .chacha20poly1305)
+        XCTAssertNil(Gatekeeper.preferredSuite(offered: 0))
+        XCTAssertNil(Gatekeeper.preferredSuite(offered: HelloRequest.capAuthCapable))
+        XCTAssertEqual(Gatekeeper.preferredSuite(offered: aes), .aes256gcm)
+        XCTAssertEqual(Gatekeeper.preferredSuite(offered: chacha), .chacha20poly1305)
         // Both offered: AES where this CPU has AES instructions, else ChaCha20.
-        let both = Engine.preferredSuite(offered: aes | chacha)
+        let both = Gatekeeper.preferredSuite(offered: aes | chacha)
         XCTAssertEqual(both, cpuHasAES ? .aes256gcm : .chacha20poly1305)
     }
 }

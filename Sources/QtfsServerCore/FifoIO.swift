@@ -1,5 +1,6 @@
-// READ and WRITE on fifo handles (O_NONBLOCK fds): tried at once on the loop; a blocking
-// one that cannot proceed arms a one-shot io_uring poll and tries again when it fires.
+// The fifo part, READ and WRITE on fifo handles (O_NONBLOCK fds): tried at once on the
+// loop; a blocking one that cannot proceed arms a one-shot io_uring poll and tries again
+// when it fires. The waiting READ or WRITE is held by its ring op (`Engine.Op.fifoIO`).
 // (io_uring reads of a fifo would otherwise park an io-wq thread each: fifos opened by
 // path do not support non-blocking attempts inside the ring.)
 import Glibc
@@ -20,20 +21,21 @@ final class FifoIO {
     }
 }
 
-extension Engine {
-    func fifoRead(_ c: Connection, _ h: FrameHeader, _ handle: OpenHandle, _ size: Int, noWait: Bool) {
+extension Fifos {
+    func read(_ c: Connection, _ h: FrameHeader, _ handle: OpenHandle, _ size: Int, noWait: Bool) {
         let io = FifoIO(id: h.id, handle: handle, isRead: true, data: [], size: min(size, Wire.maxIOSize))
         c.inFlight += 1
         attempt(c, io, noWait: noWait)
     }
 
-    func fifoWrite(_ c: Connection, _ h: FrameHeader, _ handle: OpenHandle, _ data: UnsafeRawBufferPointer, noWait: Bool) {
+    func write(_ c: Connection, _ h: FrameHeader, _ handle: OpenHandle, _ data: UnsafeRawBufferPointer, noWait: Bool) {
         let io = FifoIO(id: h.id, handle: handle, isRead: false, data: Array(data), size: 0)
         c.inFlight += 1
         attempt(c, io, noWait: noWait)
     }
 
-    func fifoReady(_ c: Connection, _ io: FifoIO, _ res: Int32) {
+    /// The readiness poll of `io` fired (or was cancelled).
+    func ready(_ c: Connection, _ io: FifoIO, _ res: Int32) {
         // Cancelled after part of a WRITE went out: that part is the answer (as write(2)
         // interrupted after writing some bytes returns their count).
         if res < 0 { return finishIO(c, io, errno: io.written > 0 ? 0 : Engine.cancelledAsEINTR(res)) }
@@ -45,7 +47,7 @@ extension Engine {
         if c.closing { return finishIO(c, io, errno: io.written > 0 ? 0 : EINTR) }
         if io.isRead { return attemptRead(c, io, noWait: noWait) }
         while io.written < io.data.count {
-            let n = io.data.withUnsafeBytes { write(io.handle.fd, $0.baseAddress! + io.written, io.data.count - io.written) }
+            let n = io.data.withUnsafeBytes { Glibc.write(io.handle.fd, $0.baseAddress! + io.written, io.data.count - io.written) }
             if n > 0 { io.written += n; continue }
             let e = n < 0 ? errno : EAGAIN
             if e == EINTR { continue }
@@ -58,18 +60,18 @@ extension Engine {
 
     private func attemptRead(_ c: Connection, _ io: FifoIO, noWait: Bool) {
         let b = OutBuffer(copying: [UInt8](repeating: 0, count: Wire.headerSize + io.size))
-        let n = read(io.handle.fd, b.base + Wire.headerSize, io.size)
+        let n = Glibc.read(io.handle.fd, b.base + Wire.headerSize, io.size)
         if n < 0 && errno == EAGAIN && !noWait { return waitReady(c, io, UInt32(POLLIN)) }
         if n < 0 { return finishIO(c, io, errno: errno) }
         c.inFlight -= 1
         b.count = Wire.headerSize + n
         Engine.storeHeader(b.base, opcode: Opcode.read.rawValue, id: io.id, length: UInt32(n))
-        send(c, b)
-        pump(c)
+        engine.io.send(c, b)
+        engine.io.pump(c)
     }
 
     private func waitReady(_ c: Connection, _ io: FifoIO, _ events: UInt32) {
-        if !submit(.fifoIO(c, io), { qtfs_uring_poll_add(ring, io.handle.fd, events, $0) }) {
+        if !engine.submit(.fifoIO(c, io), { qtfs_uring_poll_add(engine.ring, io.handle.fd, events, $0) }) {
             finishIO(c, io, errno: EAGAIN)
         }
     }
@@ -78,7 +80,7 @@ extension Engine {
     private func finishIO(_ c: Connection, _ io: FifoIO, errno e: Int32) {
         c.inFlight -= 1
         let h = FrameHeader(kind: .request, opcode: io.isRead ? Opcode.read.rawValue : Opcode.write.rawValue, id: io.id, length: 0)
-        if e != 0 { fail(c, h, e) } else { reply(c, h, .write, WriteReply(written: UInt32(io.written))) }
-        pump(c)
+        if e != 0 { engine.fail(c, h, e) } else { engine.reply(c, h, .write, WriteReply(written: UInt32(io.written))) }
+        engine.io.pump(c)
     }
 }

@@ -1,4 +1,4 @@
-// Sealed frames on the server (docs/protocol.md, "Sealed frames"): the suite chosen in
+// The Gatekeeper's sealed frames (docs/protocol.md, "Sealed frames"): the suite chosen in
 // HELLO by the server's crypt mode, the session keys once AUTH_RESPONSE succeeded, and
 // each frame opened in the receive buffer and sealed in its send buffer, in place. Frames
 // are sealed in the order they are queued, which is the order they go out, so the
@@ -8,13 +8,14 @@ import Logging
 import QtfsAuth
 import QtfsProtocol
 
-extension Engine {
+extension Gatekeeper {
     /// Picks HELLO's suite by the crypt mode and what the client offered. False when the
     /// client must be refused (crypt aead and it offered no suite).
     func chooseSuite(_ c: Connection, offered: UInt64, client: String) -> Bool {
-        c.suite = admission.crypt == .none ? nil : Engine.preferredSuite(offered: offered)
-        c.cell.crypt = c.suite?.description ?? "none"
-        guard c.suite == nil, admission.crypt != .none else { return true }
+        let suite = admission.crypt == .none ? nil : Gatekeeper.preferredSuite(offered: offered)
+        c.security.suite = suite
+        c.cell.crypt = suite?.description ?? "none"
+        guard suite == nil, admission.crypt != .none else { return true }
         let meta: Logger.Metadata = ["conn.peer": "\(c.peer)", "conn.id": "\(c.id)", "client": "\(client)"]
         if admission.crypt == .optional {
             logger.notice("client offers no cipher suite; serving it in plaintext (crypt optional)", metadata: meta)
@@ -36,21 +37,29 @@ extension Engine {
     /// After the answer to AUTH_RESPONSE is queued: every later frame is sealed both ways.
     func startSealing(_ c: Connection, _ keys: SessionKeys) {
         do {
-            (c.sealer, c.opener) = try keys.channel(forClient: false)
+            (c.security.sealer, c.security.opener) = try keys.channel(forClient: false)
         } catch {
             logger.error("cannot set up sealing, closing", metadata: ["conn.peer": "\(c.peer)", "error": "\(error)"])
-            closeConnection(c, reason: "no cipher: \(error)")
+            engine.closeConnection(c, reason: "no cipher: \(error)")
         }
     }
 
+    /// Whether frames from the client are sealed (after AUTH_RESPONSE with a suite).
+    func receivesSealed(_ c: Connection) -> Bool { c.security.opener != nil }
+
+    /// Whether frames to the client are sealed: then they must pass through this process.
+    func sendsSealed(_ c: Connection) -> Bool { c.security.sealer != nil }
+
     /// The largest `length` a request header may carry on this connection.
     func maxRequestLength(_ c: Connection) -> Int {
-        c.opener == nil ? config.maxFrame : Sealed.maxSealedLength(maxPayload: config.maxFrame)
+        c.security.opener == nil ? config.maxFrame : Sealed.maxSealedLength(maxPayload: config.maxFrame)
     }
 
     /// Opens the complete sealed frame at `frame` in place; its plain header, or nil after
-    /// closing the connection (a forged, dropped, reordered or replayed frame).
-    func openFrame(_ c: Connection, _ opener: FrameOpener, _ frame: UnsafeMutableRawPointer, _ total: Int) -> FrameHeader? {
+    /// closing the connection (a forged, dropped, reordered or replayed frame). Only on a
+    /// connection that `receivesSealed`.
+    func openFrame(_ c: Connection, _ frame: UnsafeMutableRawPointer, _ total: Int) -> FrameHeader? {
+        guard let opener = c.security.opener else { return nil }
         let counter = opener.counter
         do {
             let n = try opener.open(UnsafeMutableRawBufferPointer(start: frame, count: total))
@@ -61,21 +70,22 @@ extension Engine {
             logger.warning("sealed frame failed to open, closing", metadata: [
                 "conn.peer": "\(c.peer)", "conn.id": "\(c.id)", "frame.counter": "\(counter)", "error": "\(error)",
             ])
-            closeConnection(c, reason: "sealed frame #\(counter) failed to open")
+            engine.closeConnection(c, reason: "sealed frame #\(counter) failed to open")
             return nil
         }
     }
 
-    /// Seals `b` in place before it is queued; false after closing the connection (the
-    /// counter ran out, which never happens in practice).
-    func sealOut(_ c: Connection, _ sealer: FrameSealer, _ b: OutBuffer) -> Bool {
+    /// Seals `b` in place before it is queued, when the connection is sealed; false after
+    /// closing the connection (the counter ran out, which never happens in practice).
+    func sealOut(_ c: Connection, _ b: OutBuffer) -> Bool {
+        guard let sealer = c.security.sealer else { return true }
         do {
             let payload = b.count - Wire.headerSize
             b.count = try sealer.seal(UnsafeMutableRawBufferPointer(start: b.base, count: b.capacity), payloadLength: payload)
             return true
         } catch {
             logger.warning("cannot seal a frame, closing", metadata: ["conn.peer": "\(c.peer)", "error": "\(error)"])
-            closeConnection(c, reason: "sealing failed: \(error)")
+            engine.closeConnection(c, reason: "sealing failed: \(error)")
             return false
         }
     }
@@ -83,7 +93,7 @@ extension Engine {
     /// The sealer and opener a relay or remote exec thread takes over from `c` (their
     /// counters go on there); nil on a plaintext connection.
     func sealing(of c: Connection) -> (sealer: FrameSealer, opener: FrameOpener)? {
-        guard let sealer = c.sealer, let opener = c.opener else { return nil }
+        guard let sealer = c.security.sealer, let opener = c.security.opener else { return nil }
         return (sealer, opener)
     }
 }
