@@ -7,6 +7,7 @@ import Glibc
 internal import CQtfsSys
 internal import CQtfsUring
 import QtfsProtocol
+import QtfsSystem
 
 /// A fifo READ or WRITE waiting for readiness.
 final class FifoIO {
@@ -47,10 +48,12 @@ extension Fifos {
         if c.closing { return finishIO(c, io, errno: io.written > 0 ? 0 : EINTR) }
         if io.isRead { return attemptRead(c, io, noWait: noWait) }
         while io.written < io.data.count {
-            let n = io.data.withUnsafeBytes { Glibc.write(io.handle.fd, $0.baseAddress! + io.written, io.data.count - io.written) }
+            let n: Int
+            do { n = try sys("write") { io.data.withUnsafeBytes { Glibc.write(io.handle.fd, $0.baseAddress! + io.written, io.data.count - io.written) } } } catch {
+                n = -Int((error as? Errno)?.code ?? EIO)
+            }
             if n > 0 { io.written += n; continue }
-            let e = n < 0 ? errno : EAGAIN
-            if e == EINTR { continue }
+            let e = n < 0 ? Int32(-n) : EAGAIN
             if e != EAGAIN { return finishIO(c, io, errno: io.written > 0 ? 0 : e) }
             if noWait { return finishIO(c, io, errno: io.written > 0 ? 0 : EAGAIN) }
             return waitReady(c, io, UInt32(POLLOUT))
