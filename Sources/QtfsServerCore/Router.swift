@@ -6,26 +6,6 @@ import Logging
 import QtfsProtocol
 import QtfsSystem
 
-/// One request as a backend handler sees it.
-struct BackendCall {
-    let opcode: Opcode
-    let id: UInt64
-    /// The connection it came on (log lines).
-    let conn: UInt64
-    let payload: UnsafeRawBufferPointer
-    let handles: HandleTable
-    let waiting: Waiting
-    let logger: Logger
-
-    /// The request payload, decoded whole.
-    func request<T: WirePayload>() throws -> T { try T.decode(payload) }
-
-    /// The response frame carrying `p`.
-    func reply<P: WirePayload>(_ p: P) -> [UInt8] {
-        FrameHeader.frame(kind: .response, opcode: opcode, id: id, payload: p)
-    }
-}
-
 /// A request handed from the event loop to a worker.
 struct Job: @unchecked Sendable {
     let conn: UInt64
