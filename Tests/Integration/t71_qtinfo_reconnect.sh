@@ -65,6 +65,10 @@ wait_for server_is 'states == ["active"] * 4' || fail "server after the silent c
 
 log "server stopped (kill -STOP): a stat blocks; its request shows in flight on an active connection"
 kill -STOP "$SERVER_PID"
+# SIGSTOP lands asynchronously: a LOOKUP sent before every thread has stopped may still be
+# answered, and a strict stat is that one round trip (docs/client.md, "Strict mounts").
+all_stopped() { local t; for t in /proc/"$1"/task/*/status; do grep -q '^State:.*(stopped)' "$t" || return 1; done; }
+wait_for all_stopped "$SERVER_PID" || fail "the server did not stop on SIGSTOP"
 ( set +e; stat -c %s "$M/f" > "$WORK/stat.out" 2>&1; echo $? > "$WORK/stat.rc" ) &
 STATTER=$!; BG_PIDS+=($!)
 in_flight_on_active='c["status"]["requestsInFlight"] >= 1 and any(x["state"] == "active" and x["requestsInFlight"] >= 1 for x in conns)'
