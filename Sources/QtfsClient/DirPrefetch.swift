@@ -24,6 +24,19 @@ public final class DirPrefetch: @unchecked Sendable {
     /// the host a stat per entry (about 0.1 s for 65,536), for nothing.
     public static let tooBigPause = 60.0
 
+    /// Listings read on in the background at once, at most (`Session.prefetch`).
+    public static let maxBackground = 4
+    private let background = Atomic<Int>(0)
+
+    /// A background listing may start (false: as many as `maxBackground` are running).
+    public func takeBackgroundSlot() -> Bool {
+        if background.add(1, ordering: .acquiringAndReleasing).newValue <= Self.maxBackground { return true }
+        background.subtract(1, ordering: .releasing)
+        return false
+    }
+
+    public func giveBackgroundSlot() { background.subtract(1, ordering: .releasing) }
+
     struct Dir {
         var firstMiss: Double?            // time of the miss that started the count
         var misses = 0
@@ -178,13 +191,16 @@ extension Session {
             pf.install(dir, generation: generation, l.result, owner: c)
         }
         guard listing.step(self, chunk: ListingRead.firstChunk) else { return finish(&listing) }
+        // A walk through many big directories must not start a thread and a listing for each.
+        guard pf.takeBackgroundSlot() else { return finish(&listing) }   // .failed: tried again later
         do {
             try Threads.start { [self] in
                 while listing.step(self, chunk: ListingRead.laterChunk) {}
                 finish(&listing)
+                pf.giveBackgroundSlot()
             }
         } catch {
-            while listing.step(self, chunk: ListingRead.laterChunk) {}
+            pf.giveBackgroundSlot()
             finish(&listing)
         }
     }

@@ -127,4 +127,13 @@ final class DirPrefetchTests: XCTestCase {
         XCTAssertNil(pf.miss(other))
         XCTAssertNotNil(pf.miss(other))
     }
+
+    /// At most `maxBackground` listings are read on in the background at once.
+    func testBackgroundListingsAreBounded() {
+        let pf = prefetch()
+        for _ in 0..<DirPrefetch.maxBackground { XCTAssertTrue(pf.takeBackgroundSlot()) }
+        XCTAssertFalse(pf.takeBackgroundSlot(), "one more than the bound")
+        pf.giveBackgroundSlot()
+        XCTAssertTrue(pf.takeBackgroundSlot(), "a slot given back is free again")
+    }
 }
