@@ -24,6 +24,12 @@ public final class DirPrefetch: @unchecked Sendable {
     /// the host a stat per entry (about 0.1 s for 65,536), for nothing.
     public static let tooBigPause = 60.0
 
+    /// The fewest bytes an entry adds to a directory's size as Linux file systems report it
+    /// (tmpfs counts exactly 20, ext4 and xfs 12 or more, usually more than 20; /proc and
+    /// /sys say 0). A directory whose size says it holds over `maxEntries` is not listed at
+    /// all: finding that out by reading costs the host a stat per entry.
+    public static let bytesPerEntry: UInt64 = 20
+
     /// Listings read on in the background at once, at most (`Session.prefetch`).
     public static let maxBackground = 4
     private let background = Atomic<Int>(0)
@@ -85,9 +91,11 @@ public final class DirPrefetch: @unchecked Sendable {
     }
 
     /// Records a miss; returns a generation to pass to `install` when this miss should
-    /// fetch the directory (the second miss within `lifetime`), nil otherwise.
-    public func miss(_ dir: UInt64) -> UInt64? {
-        lock.withLock {
+    /// fetch the directory (the second miss within `lifetime`), nil otherwise. `dirSize`:
+    /// the directory's size in its latest attributes (0 when unknown).
+    public func miss(_ dir: UInt64, dirSize: UInt64 = 0) -> UInt64? {
+        if dirSize / Self.bytesPerEntry > UInt64(maxEntries) { return nil }
+        return lock.withLock {
             let t = now()
             if dirs[dir] == nil {
                 if dirs.count >= 4096 { pruneLocked(t) }

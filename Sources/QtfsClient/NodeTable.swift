@@ -179,6 +179,9 @@ public final class NodeTable: @unchecked Sendable {
         nodes[id]!.setId = a.mode & 0o6000 != 0
     }
 
+    /// The size in the node's latest attributes (0 for a node this table does not know).
+    public func lastSize(_ id: UInt64) -> UInt64 { lock.withLock { nodes[id]?.seen.size ?? 0 } }
+
     /// Whether the file had setuid or setgid bits when last seen: a write by another user
     /// makes the host clear them, which the kernel's cached mode does not show.
     public func hadSetId(_ id: UInt64) -> Bool { lock.withLock { nodes[id]?.setId ?? false } }

@@ -65,7 +65,8 @@ extension EntryOps {
     private static func fromSnapshot(_ fs: FS, _ dir: Parent, _ n: [UInt8], _ c: Caller) -> SnapshotAnswer? {
         guard let pf = fs.prefetch, dir.prefetches else { return nil }
         var r = pf.lookup(dir.id, n, c)
-        if r.answer == .unknown, let gen = pf.miss(dir.id), let dirPath = fs.nodes.path(dir.id) {
+        if r.answer == .unknown, let gen = pf.miss(dir.id, dirSize: fs.nodes.lastSize(dir.id)),
+           let dirPath = fs.nodes.path(dir.id) {
             fs.session.prefetch(dirPath, into: pf, dir: dir.id, generation: gen, as: c)
             r = pf.lookup(dir.id, n, c)
         }

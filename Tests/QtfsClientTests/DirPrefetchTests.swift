@@ -128,6 +128,20 @@ final class DirPrefetchTests: XCTestCase {
         XCTAssertNotNil(pf.miss(other))
     }
 
+    /// A directory whose size says it holds more than `maxEntries` is never fetched; one
+    /// whose size says nothing (0: /proc, /sys) or allows it is, on its second miss.
+    func testDirectorySizeOverTheLimitIsNotFetched() {
+        let pf = prefetch()
+        let limitBytes = UInt64(pf.maxEntries) * DirPrefetch.bytesPerEntry
+        XCTAssertNil(pf.miss(dir, dirSize: limitBytes + DirPrefetch.bytesPerEntry))
+        XCTAssertNil(pf.miss(dir, dirSize: limitBytes + DirPrefetch.bytesPerEntry), "a huge directory must not be listed")
+        XCTAssertNil(pf.miss(dir, dirSize: limitBytes))
+        XCTAssertNotNil(pf.miss(dir, dirSize: limitBytes), "at the limit it is listed on the second miss")
+        let pseudo: UInt64 = 9
+        XCTAssertNil(pf.miss(pseudo, dirSize: 0))
+        XCTAssertNotNil(pf.miss(pseudo, dirSize: 0))
+    }
+
     /// At most `maxBackground` listings are read on in the background at once.
     func testBackgroundListingsAreBounded() {
         let pf = prefetch()
