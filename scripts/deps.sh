@@ -3,7 +3,7 @@
 # does nothing when everything is present. Needs root (apt-get).
 set -euo pipefail
 PACKAGES=(
-    libfuse3-dev fuse3 liburing-dev libnl-3-dev libnl-genl-3-dev libssl-dev   # build (libssl-dev: the ciphers of sealed frames)
+    libfuse3-dev fuse3 liburing-dev libnl-3-dev libnl-genl-3-dev   # build
     python3 python3-cryptography git tar procps util-linux iproute2 attr man-db groff-base systemd   # tests (python3-cryptography: the sealed-frame vectors and the test relay; man-db, groff-base: t06 formats the man pages; systemd: t07 verifies the unit)
     containerd runc docker.io                                      # the offload tests (unmodified containerd and dockerd on the DPU side)
     sshfs openssh-server openssh-client pkg-config                # benchmark (peer, passthrough_ll build)

@@ -19,7 +19,7 @@ public enum SealError: Error, Equatable, CustomStringConvertible, Sendable {
         switch self {
         case .forged(let n): "sealed frame #\(n) failed authentication (altered, dropped, reordered, replayed or injected)"
         case .exhausted: "frame counter exhausted; the connection must be re-established"
-        case .cipherUnavailable(let s): "libcrypto cannot provide \(s)"
+        case .cipherUnavailable(let s): "the crypto library cannot provide \(s)"
         case .malformed(let why): "sealed frame malformed: \(why)"
         }
     }
@@ -30,15 +30,13 @@ public class FrameCipher {
     public let suite: Sealed.Suite
     /// The number (nonce) of the next frame; also how many frames went this way.
     public private(set) var counter: UInt64 = 0
-    fileprivate let ctx: OpaquePointer
+    fileprivate let aead: Aead
 
-    fileprivate init(suite: Sealed.Suite, key: [UInt8], sealing: Bool) throws {
+    init(suite: Sealed.Suite, key: [UInt8]) throws {
         precondition(key.count == Sealed.keySize)
-        guard let c = qtfs_aead_new(Int32(suite.rawValue), key, sealing ? 1 : 0) else { throw SealError.cipherUnavailable(suite) }
-        self.suite = suite; ctx = c
+        guard let a = Aead(suite, key: key) else { throw SealError.cipherUnavailable(suite) }
+        self.suite = suite; aead = a
     }
-
-    deinit { qtfs_aead_free(ctx) }
 
     /// The nonce buffer, rewritten for every frame (no allocation per frame).
     private var nonce = [UInt8](repeating: 0, count: Sealed.nonceSize)
@@ -62,7 +60,7 @@ public class FrameCipher {
 public let cpuHasAES: Bool = qtfs_cpu_has_aes() != 0
 
 public final class FrameSealer: FrameCipher {
-    public init(suite: Sealed.Suite, key: [UInt8]) throws { try super.init(suite: suite, key: key, sealing: true) }
+    public override init(suite: Sealed.Suite, key: [UInt8]) throws { try super.init(suite: suite, key: key) }
 
     /// Seals a frame in place. `frame` holds the header and `payloadLength` payload bytes,
     /// followed by at least 16 free bytes for the tag; returns the sealed frame's size.
@@ -71,10 +69,11 @@ public final class FrameSealer: FrameCipher {
         guard frame.count >= total else { throw SealError.malformed("no room for the tag") }
         FrameCipher.setLength(frame, payloadLength + Sealed.tagSize)
         let base = frame.baseAddress!.assumingMemoryBound(to: UInt8.self)
-        let rc = try withNextNonce {
-            qtfs_aead_seal(ctx, $0, base, Wire.headerSize, base + Wire.headerSize, payloadLength, base + Wire.headerSize + payloadLength)
+        let sealed = try withNextNonce {
+            aead.seal(nonce: $0, aad: base, aadLength: Wire.headerSize, text: base + Wire.headerSize,
+                      length: payloadLength, tag: base + Wire.headerSize + payloadLength)
         }
-        guard rc == 0 else { throw SealError.cipherUnavailable(suite) }
+        guard sealed else { throw SealError.cipherUnavailable(suite) }
         return total
     }
 
@@ -88,7 +87,7 @@ public final class FrameSealer: FrameCipher {
 }
 
 public final class FrameOpener: FrameCipher {
-    public init(suite: Sealed.Suite, key: [UInt8]) throws { try super.init(suite: suite, key: key, sealing: false) }
+    public override init(suite: Sealed.Suite, key: [UInt8]) throws { try super.init(suite: suite, key: key) }
 
     /// Opens a sealed frame in place: `frame` is its header (length counting the tag) and
     /// body. On success the payload is plain, the header's length no longer counts the tag,
@@ -111,8 +110,10 @@ public final class FrameOpener: FrameCipher {
         let aad = header.baseAddress!.assumingMemoryBound(to: UInt8.self)
         let data = body.baseAddress!.assumingMemoryBound(to: UInt8.self)
         let payload = length - Sealed.tagSize
-        let rc = try withNextNonce { qtfs_aead_open(ctx, $0, aad, Wire.headerSize, data, payload, data + payload) }
-        guard rc == 0 else { throw SealError.forged(counter: n) }
+        let opened = try withNextNonce {
+            aead.open(nonce: $0, aad: aad, aadLength: Wire.headerSize, text: data, length: payload, tag: data + payload)
+        }
+        guard opened else { throw SealError.forged(counter: n) }
         FrameCipher.setLength(header, payload)
         return payload
     }
