@@ -51,7 +51,10 @@ public final class DirPrefetch: @unchecked Sendable {
         var owner: Caller?                // credentials the snapshot was read with
         var generation: UInt64 = 0        // bumped by every change: a fetch racing one is dropped
         var fetching = false
-        var tooBigUntil = 0.0             // found over maxEntries: no fetch before this time
+        /// No fetch before this time: the directory was found over maxEntries (for
+        /// `tooBigPause`), or a change made here cut its fetch short (for `lifetime`: a
+        /// create or unlink loop would otherwise cut every fetch it starts).
+        var noFetchUntil = 0.0
     }
 
     public let lifetime: Double
@@ -103,7 +106,7 @@ public final class DirPrefetch: @unchecked Sendable {
             }
             var d = dirs[dir] ?? Dir()
             if let first = d.firstMiss, t - first < lifetime { d.misses += 1 } else { d.firstMiss = t; d.misses = 1 }
-            let fetch = d.misses >= 2 && !d.fetching && d.snapshot == nil && t >= d.tooBigUntil
+            let fetch = d.misses >= 2 && !d.fetching && d.snapshot == nil && t >= d.noFetchUntil
             if fetch { d.fetching = true }
             dirs[dir] = d
             return fetch ? d.generation : nil
@@ -118,7 +121,7 @@ public final class DirPrefetch: @unchecked Sendable {
             d.fetching = false
             d.misses = 0
             d.firstMiss = nil
-            if case .tooBig = listing { d.tooBigUntil = now() + Self.tooBigPause }
+            if case .tooBig = listing { d.noFetchUntil = now() + Self.tooBigPause }
             if case .entries(let entries) = listing {
                 var snap: [[UInt8]: Attr?] = [:]
                 snap.reserveCapacity(entries.count)
@@ -133,6 +136,12 @@ public final class DirPrefetch: @unchecked Sendable {
             }
             dirs[dir] = d
         }
+    }
+
+    /// Whether the fetch that got `generation` is still wanted (no change has cut it):
+    /// a background listing stops reading when not.
+    public func wants(_ dir: UInt64, generation: UInt64) -> Bool {
+        lock.withLock { dirs[dir].map { $0.fetching && $0.generation == generation } ?? false }
     }
 
     /// True while any directory has prefetch state (a lock-free check for hot paths).
@@ -168,7 +177,7 @@ public final class DirPrefetch: @unchecked Sendable {
     private func dropLocked(_ dir: UInt64) {
         guard let d = dirs[dir] else { return }
         if d.fetching {   // keep the entry so the fetch sees a newer generation and drops its result
-            dirs[dir] = Dir(generation: d.generation &+ 1, fetching: false)
+            dirs[dir] = Dir(generation: d.generation &+ 1, fetching: false, noFetchUntil: now() + lifetime)
         } else {
             dirs[dir] = nil
             active.subtract(1, ordering: .relaxed)
@@ -177,7 +186,7 @@ public final class DirPrefetch: @unchecked Sendable {
 
     /// Bounds memory: forgets directories whose miss count and snapshot have both expired.
     private func pruneLocked(_ t: Double) {
-        for (id, d) in dirs where !d.fetching && t - max(d.firstMiss ?? 0, d.fetchedAt) >= lifetime && t >= d.tooBigUntil {
+        for (id, d) in dirs where !d.fetching && t - max(d.firstMiss ?? 0, d.fetchedAt) >= lifetime && t >= d.noFetchUntil {
             dirs[id] = nil
             active.subtract(1, ordering: .relaxed)
         }
@@ -203,7 +212,7 @@ extension Session {
         guard pf.takeBackgroundSlot() else { return finish(&listing) }   // .failed: tried again later
         do {
             try Threads.start { [self] in
-                while listing.step(self, chunk: ListingRead.laterChunk) {}
+                while pf.wants(dir, generation: generation), listing.step(self, chunk: ListingRead.laterChunk) {}
                 finish(&listing)
                 pf.giveBackgroundSlot()
             }

@@ -100,8 +100,24 @@ final class DirPrefetchTests: XCTestCase {
         XCTAssertNil(pf.miss(dir))
         let gen = pf.miss(dir)!
         pf.note(dir, Array("a".utf8), .absent)   // races the fetch
+        XCTAssertFalse(pf.wants(dir, generation: gen), "a background listing must stop reading")
         pf.install(dir, generation: gen, .entries(entries(["a": file(10)])), owner: alice)
         XCTAssertEqual(pf.answer(dir, Array("a".utf8), alice), .unknown)
+    }
+
+    /// A create or unlink loop cuts every fetch it races: after a cut, the directory is
+    /// not fetched again for `lifetime` (each fetch costs the host a stat per entry read).
+    func testCutFetchPausesFetchingForALifetime() {
+        let pf = prefetch()
+        XCTAssertNil(pf.miss(dir))
+        let gen = pf.miss(dir)!
+        XCTAssertTrue(pf.wants(dir, generation: gen))
+        pf.note(dir, Array("c1".utf8), .found(file(11)))
+        XCTAssertNil(pf.miss(dir))
+        XCTAssertNil(pf.miss(dir), "two misses right after a cut fetch must not fetch again")
+        clock += pf.lifetime
+        XCTAssertNil(pf.miss(dir))
+        XCTAssertNotNil(pf.miss(dir), "after the pause the directory may be fetched again")
     }
 
     func testHardLinkedFilesAreAlwaysAskedFor() {
