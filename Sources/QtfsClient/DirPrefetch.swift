@@ -51,9 +51,12 @@ public final class DirPrefetch: @unchecked Sendable {
         var owner: Caller?                // credentials the snapshot was read with
         var generation: UInt64 = 0        // bumped by every change: a fetch racing one is dropped
         var fetching = false
+        /// This client's changes made while the listing was being read, by name: replayed
+        /// onto it when it is installed (a chunk read before a change does not show it).
+        var notedWhileFetching: [[UInt8]: Answer] = [:]
         /// No fetch before this time: the directory was found over maxEntries (for
-        /// `tooBigPause`), or a change made here cut its fetch short (for `lifetime`: a
-        /// create or unlink loop would otherwise cut every fetch it starts).
+        /// `tooBigPause`), or a change made here that cannot be replayed name by name cut
+        /// its fetch short (for `lifetime`).
         var noFetchUntil = 0.0
     }
 
@@ -130,6 +133,8 @@ public final class DirPrefetch: @unchecked Sendable {
                     let linkedElsewhere = e.attr.map { $0.nlink > 1 && $0.mode & 0o170000 != 0o040000 } ?? false
                     snap[e.name] = linkedElsewhere ? .some(nil) : e.attr
                 }
+                for (name, answer) in d.notedWhileFetching { Self.apply(answer, name, to: &snap) }
+                d.notedWhileFetching = [:]
                 d.snapshot = snap
                 d.fetchedAt = now()
                 d.owner = owner
@@ -153,15 +158,23 @@ public final class DirPrefetch: @unchecked Sendable {
         guard active.load(ordering: .relaxed) > 0 else { return }
         lock.withLock {
             guard let fetching = dirs[dir]?.fetching else { return }
-            if fetching { dropLocked(dir); return }
+            if fetching {
+                guard dirs[dir]!.notedWhileFetching.count < maxEntries else { return dropLocked(dir) }
+                dirs[dir]!.notedWhileFetching[name] = answer
+                return
+            }
             guard dirs[dir]?.snapshot != nil else { return }
             // Mutated in place: a local copy of the entry would make every change copy
             // the whole snapshot (copy-on-write), O(entries) per create or unlink.
-            switch answer {
-            case .found(let a): dirs[dir]!.snapshot![name] = .some(a)
-            case .absent: dirs[dir]!.snapshot![name] = nil
-            case .unknown: dirs[dir]!.snapshot![name] = .some(nil)
-            }
+            Self.apply(answer, name, to: &dirs[dir]!.snapshot!)
+        }
+    }
+
+    private static func apply(_ answer: Answer, _ name: [UInt8], to snap: inout [[UInt8]: Attr?]) {
+        switch answer {
+        case .found(let a): snap[name] = .some(a)
+        case .absent: snap[name] = nil
+        case .unknown: snap[name] = .some(nil)
         }
     }
 
