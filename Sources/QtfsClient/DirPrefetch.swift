@@ -3,9 +3,10 @@
 // listing with attributes is fetched once (READDIR plus) and later LOOKUPs in it are
 // answered from that snapshot while it is younger than `lifetime`. Changes this client makes
 // are applied to the snapshot name by name (a created name is added, an unlinked one removed,
-// one whose attributes changed becomes unknown), so a create or unlink loop never refetches.
-// A big directory is read in the background (Session.prefetch), and one over `maxEntries`
-// is left alone for a while.
+// one whose attributes changed becomes unknown), so a create or unlink loop never refetches;
+// made while a listing is still being read, they are replayed onto it. A big directory is
+// read in the background (Session.prefetch); one over `maxEntries`, by its size or by
+// reading it, is left alone.
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -49,7 +50,8 @@ public final class DirPrefetch: @unchecked Sendable {
         var snapshot: [[UInt8]: Attr?]?   // nil attr: listed but not statable (ask the server)
         var fetchedAt = 0.0
         var owner: Caller?                // credentials the snapshot was read with
-        var generation: UInt64 = 0        // bumped by every change: a fetch racing one is dropped
+        /// Bumped when the directory itself changes: a fetch racing that is dropped.
+        var generation: UInt64 = 0
         var fetching = false
         /// This client's changes made while the listing was being read, by name: replayed
         /// onto it when it is installed (a chunk read before a change does not show it).
@@ -153,7 +155,8 @@ public final class DirPrefetch: @unchecked Sendable {
     public var isActive: Bool { active.load(ordering: .relaxed) > 0 }
 
     /// This client changed `name` in `dir`: from now on the snapshot answers `answer` for it
-    /// (`.unknown` sends the next lookup to the server). A fetch in flight is dropped.
+    /// (`.unknown` sends the next lookup to the server). A fetch in flight gets the change
+    /// when it is installed.
     public func note(_ dir: UInt64, _ name: [UInt8], _ answer: Answer) {
         guard active.load(ordering: .relaxed) > 0 else { return }
         lock.withLock {
