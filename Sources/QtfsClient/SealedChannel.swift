@@ -51,7 +51,8 @@ extension Connection {
     func startSealing(_ keys: SessionKeys) throws {
         let channel: SealedChannel
         do { channel = try SealedChannel(keys) } catch {
-            throw ConnectError("cannot set up \(keys.suite) with libcrypto: \(error)", errno: LinuxErrno.EIO)
+            throw ConnectError("cannot set up \(keys.suite) for sealed frames: \(error); the cipher library is built into "
+                               + "qtfs: reinstall it, or use crypt=none on both ends of a link you trust", errno: LinuxErrno.EIO)
         }
         setSealing(channel)
     }
