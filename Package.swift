@@ -51,9 +51,7 @@ let package = Package(
         // Authentication handshake: key files, HMAC-SHA256 proofs; sealed frames' keys and
         // ciphers (docs/protocol.md, "Sealed frames").
         // The ciphers are BoringSSL's, under swift-crypto's Crypto product (Aead.swift says why).
-        .target(name: "QtfsAuth", dependencies: ["QtfsProtocol", "CQtfsCrypto", .product(name: "Crypto", package: "swift-crypto")]),
-        // Whether the CPU has AES instructions (the suite a client offers).
-        .target(name: "CQtfsCrypto", cSettings: fortify),
+        .target(name: "QtfsAuth", dependencies: ["QtfsProtocol", "CQtfsSys", .product(name: "Crypto", package: "swift-crypto")]),
         // Thin C shims.
         .target(name: "CQtfsUring", cSettings: fortify, linkerSettings: [.linkedLibrary("uring")]),
         .target(name: "CFuse", cSettings: fortify, linkerSettings: [.linkedLibrary("fuse3"), .linkedLibrary("uring")]),

@@ -3,7 +3,7 @@
 // 16-byte tag, and the header is the associated data; the payload is encrypted in place.
 // Each direction numbers its frames from 0; the number is the nonce and is never sent, so
 // a dropped, reordered, replayed or injected frame fails to open.
-import CQtfsCrypto
+import CQtfsSys
 import QtfsProtocol
 
 public enum SealError: Error, Equatable, CustomStringConvertible, Sendable {

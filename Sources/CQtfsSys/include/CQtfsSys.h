@@ -103,4 +103,5 @@ ssize_t qtfs_splice_to_pipe(int fd_in, int64_t *off_in, int pipe_out, size_t len
 #include "qtfs_seccomp.h"
 #include "qtfs_spawn.h"
 #include "qtfs_term.h"
+#include "qtfs_cpu.h"
 #endif

@@ -1,4 +1,4 @@
-#include "CQtfsCrypto.h"
+#include "qtfs_cpu.h"
 #if defined(__aarch64__)
 #include <sys/auxv.h>
 #include <asm/hwcap.h>
