@@ -14,20 +14,27 @@ extension Backend {
     /// wait) and anything but a regular file, a directory or a fifo is closed again
     /// (`WouldWait`). A fifo without its other end throws `FifoMustWait`.
     func open(_ r: OpenRequest, _ handles: HandleTable, _ waiting: Waiting) throws -> OpenReply {
-        try open(r, handles, waiting, pseudoWaits: false)
+        try open(r, handles, waiting, pseudoWaits: false).reply
     }
 
     /// `pseudoWaits`: under `.mustNotWait`, a name in a pseudo file system's directory throws
-    /// `WouldWait` before anything is opened (OPEN_READ would read the pseudo file, which can wait).
-    func open(_ r: OpenRequest, _ handles: HandleTable, _ waiting: Waiting, pseudoWaits: Bool) throws -> OpenReply {
+    /// `WouldWait` before anything is opened (OPEN_READ would read the pseudo file, which can
+    /// wait), unless it is one that never waits (PseudoReads): `readsAtOnce` then says so.
+    func open(_ r: OpenRequest, _ handles: HandleTable, _ waiting: Waiting,
+              pseudoWaits: Bool) throws -> (reply: OpenReply, readsAtOnce: Bool) {
         let flags = (Int32(bitPattern: r.flags) & ~Backend.stripped) | O_NOFOLLOW | O_CLOEXEC
         return try at(r.caller, r.target, write: Backend.writes(flags), gate: Backend.openGate(flags)) { e, t in
-            if waiting == .mustNotWait && pseudoWaits && pseudo.kind(of: t.dir) == .pseudo { throw WouldWait() }
+            var readsAtOnce = false
+            if waiting == .mustNotWait && pseudoWaits, case let magic = pseudo.magic(of: t.dir),
+               PseudoCache.kind(magic: magic) == .pseudo {
+                guard PseudoReads.neverWait(path: r.target.path, magic: magic) else { throw WouldWait() }
+                readsAtOnce = true
+            }
             // Allowed to wait, a fifo without a peer blocks here: it holds this one thread
             // until a peer comes (or forever).
             let fd = try openWithout(waiting, flags, fifo: e) { f in try t.withName { n in try sys("openat") { openat(t.dir, n, f) } } }
             let (handle, openFlags) = try register(fd, e, handles, opener: r.caller)
-            return OpenReply(handle: handle, flags: openFlags)
+            return (OpenReply(handle: handle, flags: openFlags), readsAtOnce)
         }
     }
 

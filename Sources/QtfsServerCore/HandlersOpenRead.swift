@@ -8,11 +8,12 @@ import QtfsSystem
 extension Backend {
     /// `.mustNotWait`: only an ordinary file whose pages are all in memory is read (RWF_NOWAIT,
     /// or any tmpfs file); otherwise the file is closed again (`WouldWait`) and the request is
-    /// made again where it may wait: open+read stays one round trip. A pseudo file always
-    /// waits, because reading /proc/PID/cmdline can wait on the target's memory lock.
+    /// made again where it may wait: open+read stays one round trip. A pseudo file waits
+    /// too, because reading /proc/PID/cmdline can wait on the target's memory lock, unless
+    /// it is one of the few that never do (PseudoReads).
     func openRead(_ r: OpenReadRequest, _ handles: HandleTable, _ waiting: Waiting) throws -> OpenReadReply {
         let noWait = waiting == .mustNotWait
-        let opened = try open(r.open, handles, waiting, pseudoWaits: true)
+        let (opened, readsAtOnce) = try open(r.open, handles, waiting, pseudoWaits: true)
         let flags = Int32(bitPattern: r.open.flags)
         let readOnly = flags & O_ACCMODE == O_RDONLY && flags & O_TRUNC == 0
         guard readOnly, r.maxBytes > 0, opened.flags & OpenReply.nonSeekable == 0,
@@ -20,7 +21,7 @@ extension Backend {
             return OpenReadReply(opened, content: [])
         }
         let pseudo = opened.flags & OpenReply.directIO != 0
-        let read = pseudo ? (noWait ? .wouldWait : Self.wholePseudo(h.fd, Int(r.maxBytes)))
+        let read = pseudo ? (noWait && !readsAtOnce ? .wouldWait : Self.wholePseudo(h.fd, Int(r.maxBytes)))
                           : Self.wholeOrdinary(h.fd, Int(r.maxBytes), nowait: noWait && !h.memoryBacked)
         let content: [UInt8]
         switch read {
@@ -65,14 +66,21 @@ extension Backend {
         let old = fcntl(fd, F_GETFL)
         guard old >= 0, fcntl(fd, F_SETFL, old | O_NONBLOCK) == 0 else { return .none }
         defer { _ = fcntl(fd, F_SETFL, old) }
-        var buf = [UInt8](repeating: 0, count: max + 1)
+        // Most are far below `max` (64 KiB): start at a page and grow when full.
+        var buf = [UInt8](repeating: 0, count: min(max + 1, 4096))
         var used = 0
-        while used < buf.count {
+        while true {
+            if used == buf.count {
+                guard buf.count <= max else { return .none }   // more than max bytes
+                buf.append(contentsOf: repeatElement(0, count: min(buf.count, max + 1 - buf.count)))
+            }
             guard let n = try? sys("pread", { buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + used, $0.count - used, off_t(used)) } })
             else { return .none }
-            if n == 0 { return .content(Array(buf[..<used])) }
+            if n == 0 {
+                buf.removeLast(buf.count - used)
+                return .content(buf)
+            }
             used += n
         }
-        return .none   // more than max bytes
     }
 }

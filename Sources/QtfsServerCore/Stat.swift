@@ -16,40 +16,47 @@ enum FsKind {
 /// The file system kind of each st_dev, found by statfs magic the first time it is seen.
 final class PseudoCache: @unchecked Sendable {
     /// statfs f_type of proc, sysfs, cgroup, cgroup2, debugfs, tracefs, securityfs, configfs, bpf.
-    static let magics: Set<Int> = [0x9fa0, 0x6265_6572, 0x27e0eb, 0x6367_7270, 0x6467_6720,
+    static let magics: Set<Int> = [procMagic, 0x6265_6572, 0x27e0eb, 0x6367_7270, 0x6467_6720,
                                    0x7472_6163, 0x7363_6673, 0x6265_6570, 0xcafe_4a11]
+    static let procMagic = 0x9fa0
     /// TMPFS_MAGIC, RAMFS_MAGIC.
     static let memoryMagics: Set<Int> = [0x0102_1994, 0x8584_58f6]
     private let lock = Lock()
-    private var byDev: [UInt64: FsKind] = [:]
+    private var byDev: [UInt64: Int] = [:]   // statfs magic, 0 when it could not be read
 
-    /// The kind of `dev`; `fd` (any fd on that file system, O_PATH is fine) is only used
-    /// the first time a dev is seen.
-    func kind(dev: UInt64, probe: () -> Int32) -> FsKind {
+    /// The statfs magic of `dev`; `probe` (gives any fd on that file system, O_PATH is fine,
+    /// which is closed after) is only called the first time a dev is seen.
+    func magic(dev: UInt64, probe: () -> Int32) -> Int {
         if let known = lock.withLock({ byDev[dev] }) { return known }
         let fd = probe()
-        guard fd >= 0 else { return .ordinary }
+        guard fd >= 0 else { return 0 }
         defer { close(fd) }
         var sfs = statfs()
-        guard fstatfs(fd, &sfs) == 0 else { return .ordinary }
+        guard fstatfs(fd, &sfs) == 0 else { return 0 }
         let magic = Int(sfs.f_type)
-        let kind: FsKind = PseudoCache.magics.contains(magic) ? .pseudo
-            : PseudoCache.memoryMagics.contains(magic) ? .memory : .ordinary
-        lock.withLock { byDev[dev] = kind }
-        return kind
+        lock.withLock { byDev[dev] = magic }
+        return magic
     }
 
+    static func kind(magic: Int) -> FsKind {
+        magics.contains(magic) ? .pseudo : memoryMagics.contains(magic) ? .memory : .ordinary
+    }
+
+    func kind(dev: UInt64, probe: () -> Int32) -> FsKind { Self.kind(magic: magic(dev: dev, probe: probe)) }
     func isPseudo(dev: UInt64, probe: () -> Int32) -> Bool { kind(dev: dev, probe: probe) == .pseudo }
 
     /// Same, for a file known by an open fd.
     func kind(dev: UInt64, fd: Int32) -> FsKind { kind(dev: dev) { dup(fd) } }
     func isPseudo(dev: UInt64, fd: Int32) -> Bool { kind(dev: dev, fd: fd) == .pseudo }
 
-    /// The kind of the file system an open fd (a directory, say) lives on.
-    func kind(of fd: Int32) -> FsKind {
+    /// The statfs magic of the file system an open fd (a directory, say) lives on.
+    func magic(of fd: Int32) -> Int {
         var st = stat()
-        return fstat(fd, &st) == 0 ? kind(dev: UInt64(st.st_dev), fd: fd) : .ordinary
+        return fstat(fd, &st) == 0 ? magic(dev: UInt64(st.st_dev)) { dup(fd) } : 0
     }
+
+    /// The kind of the file system an open fd lives on.
+    func kind(of fd: Int32) -> FsKind { Self.kind(magic: magic(of: fd)) }
 }
 
 enum Stat {
