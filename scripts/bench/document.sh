@@ -44,6 +44,15 @@ one 1 MiB chunk. Clock-tick resolution (1/$TICK s).
 
 $(cost)
 
+## Requests per op
+
+Server requests each operation of a qtfs target waited for (same median rounds): the
+requests qtfs-server answered during the workload (\`qtinfo --stats\`), RELEASE and RELEASEDIR
+left out (qtfs-fuse sends those without waiting), over the workload's ops. What is below 1
+was answered by qtfs-fuse's caches (Method); background prefetch counts too.
+
+$(requests)
+
 ## Spread between rounds
 
 Largest over smallest figure of each cell across the $ROUNDS rounds (1.00 = identical rounds).
@@ -101,8 +110,8 @@ method_text() {
   $DEEP_REPS times (every component below /sys is a pseudo file system); the ps rows mount
   /proc (qtfs with \`-o proc\`); cgroup-sys rows mount \`/sys\` whole and walk
   \`$CGROUP_ROOT\` below it; the cgroup row keeps the old leaf mount of $CGROUP_ROOT.
-  Cold scans run on the fresh mount; "repeated" scans keep the mount, scan once untimed,
-  then sleep $PAUSE_MS ms before each of $REPEAT_REPS timed scans, as top or a kubelet polling
+  Cold scans run on the fresh mount; "repeated" scans keep the mount, scan once untimed
+  (before the CPU and request counters are read), then sleep $PAUSE_MS ms before each of $REPEAT_REPS timed scans, as top or a kubelet polling
   every few seconds finds the caches: entries with 1 s timeouts have expired, sshfs's 20 s
   cache has not. ps scans run with $PROCS extra sleeping processes; they read stat, status and
   cmdline of every pid; cgroup scans read every regular file (write-only files fail to open
@@ -140,14 +149,15 @@ method_text() {
     drop_caches, so no client page cache; the host's data is in tmpfs.
   - deepstat ($DEEP_REPS stats of one path through a / mount): passthrough_ll and sshfs answer
     almost all from the kernel's dentry and attribute cache (1 s; sshfs also from its own);
-    qtfs looks up again on every stat each component that lies on a pseudo file system
-    (sysfs, cgroup: here sys, fs, the controller and the file) and caches the others for
-    1 s (/, and /sys/fs/cgroup where it is a tmpfs as on a cgroup v1 host); pll strict and
-    qtfs strict look up every component every time.
+    qtfs keeps names on pseudo file systems 60 s and others 1 s, and asks the host one
+    GETATTR per stat (attributes of pseudo files are never cached: docs/client.md, "Pseudo
+    file systems: what is cached"); pll strict and qtfs strict look up every component
+    every time.
   - ps and cgroup scans: pseudo files everywhere, so no page cache (direct I/O) on any FUSE
     target; passthrough_ll keeps dentries 1 s (mostly expired between paced repeats), sshfs
-    answers names and attributes from its 20 s cache, qtfs asks the host for every name,
-    every attribute and every content (the content with the open).
+    answers names and attributes from its 20 s cache, qtfs keeps the names (60 s; pids at
+    the root of a \`-o proc\` mount are answered by qtfs-fuse from the host's last answer) and
+    asks the host for every attribute and every content (the content with the open).
 - Serving cost: CPU time (user + system, all threads) and context switches of the FUSE
   daemon and its children plus the target's server and its children (sshd and its
   sftp-server; the TCP sftp-server; qtfs-server), per operation, clock-tick resolution.

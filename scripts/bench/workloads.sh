@@ -91,27 +91,51 @@ usage() {
 }
 TICK=$(getconf CLK_TCK)
 
+# server_requests PID: requests qtfs-server PID has answered so far, leaving out RELEASE and
+# RELEASEDIR, which qtfs-fuse sends without waiting: the round trips its callers waited for
+# (and background prefetch, which strict mounts do not make). "-" when qtinfo cannot say.
+server_requests() {
+    "$QTFS_BIN/qtinfo" --stats --json -C "server-$1" 2>/dev/null | python3 -c '
+import json, sys
+try:
+    stats = json.load(sys.stdin)["components"][0].get("stats") or []
+    print(sum(s["count"] for s in stats if s["op"] not in ("release", "releasedir")))
+except Exception:
+    print("-")' 2>/dev/null || echo -
+}
+
 # run TARGET ROW WORKLOAD SRC SUB [qtfs-bench args]: fresh mount of SRC + drop caches, then
 # qtfs-bench's WORKLOAD on MNT/SUB (@T in SUB: the target's id). Appends qtfs-bench's line,
 # its workload field replaced by ROW, plus CPU µs/op and context switches/op of the serving
-# processes; "TARGET ROW NA" for a target not measured in this run, "FAIL" on failure.
+# processes, and for qtfs targets the server requests per op (server_requests);
+# "TARGET ROW NA" for a target not measured in this run, "FAIL" on failure. A -w (warm-up
+# scan) among the args is run as a scan of its own before the counters are read, so that
+# the CPU and request figures per op are those of the timed scans alone.
 run() {
-    local t=$1 row=$2 w=$3 src=$4 sub=${5//@T/$1} out pids c0 x0 c1 x1 rc=0
+    local t=$1 row=$2 w=$3 src=$4 sub=${5//@T/$1} out pids c0 x0 c1 x1 r0=- r1=- rc=0 warm=0 a
     shift 5
+    local -a args=()
+    for a in "$@"; do if [ "$a" = -w ]; then warm=1; else args+=("$a"); fi; done
     if [ -n "${TARGET_NA[$t]:-}" ]; then echo "$t $row NA" >>"$RESULTS"; return 0; fi
     if ! mount_fresh "$t" "$src"; then echo "$t $row FAIL" >>"$RESULTS"; return 0; fi
     drop_caches
+    [ $warm = 1 ] && { timeout -k 5 "$TIMEOUT" "$BENCH" -l "$t" "${args[@]}" -r 1 -p 0 "$w" "$MNT$sub" >/dev/null 2>&1 || true; }
     pids="${FUSE_PID[$MNT]:-} ${TARGET_SERVER[$t]:-}"
+    [[ $t == qtfs* ]] && r0=$(server_requests "${TARGET_SERVER[$t]}")   # before: its own CPU is not the workload's
     # shellcheck disable=SC2086
     read -r c0 x0 < <(usage $pids)
-    out=$(timeout -k 5 "$TIMEOUT" "$BENCH" -l "$t" "$@" "$w" "$MNT$sub" 2>"$W/log/bench.err") || rc=$?
+    out=$(timeout -k 5 "$TIMEOUT" "$BENCH" -l "$t" "${args[@]}" "$w" "$MNT$sub" 2>"$W/log/bench.err") || rc=$?
     if [ $rc = 0 ]; then
         # shellcheck disable=SC2086
         read -r c1 x1 < <(usage $pids)
+        [[ $t == qtfs* ]] && r1=$(server_requests "${TARGET_SERVER[$t]}")
         out=$(echo "$out" | awk -v row="$row" '{ $2 = row; print }')
         if [ "$t" != local ]; then
             out="$out $(echo "$out" | awk -v c=$((c1 - c0)) -v x=$((x1 - x0)) -v hz="$TICK" \
                 '{printf "%.1f %.1f", c * 1e6 / hz / $3, x / $3}')"
+        fi
+        if [ "$r0" != - ] && [ "$r1" != - ]; then
+            out="$out $(echo "$out" | awk -v r=$((r1 - r0)) '{printf "%.2f", r / $3}')"
         fi
         echo "$out" | tee -a "$RESULTS" >&2
         sed 's/^/    /' "$W/log/bench.err" >&2
