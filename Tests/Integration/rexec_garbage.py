@@ -66,7 +66,9 @@ for name, bad in [
     ("a bad frame header", b"\x00" * 24),
     ("an unknown opcode", event(99, b"")),
     ("a request instead of an event", frame(DATA, 1, b"\x00abc")),
-    ("stdin beyond the window", b"".join(event(DATA, b"\x00" + b"x" * (256 << 10)) for _ in range(20))),
+    # 6 MiB without reading any credit: past the 4 MiB window even after the host has
+    # filled the program's 1 MiB stdin pipe (sleep never reads) and credited that back.
+    ("stdin beyond the window", b"".join(event(DATA, b"\x00" + b"x" * (256 << 10)) for _ in range(24))),
     ("credit that was never owed", event(CREDIT, struct.pack("<BI", 1, 1 << 22))),
     ("data on the stdout stream", event(DATA, b"\x01abc")),
 ]:
