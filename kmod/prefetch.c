@@ -9,6 +9,10 @@
  * a snapshot answers only the credentials it was read with. Pseudo files and
  * `proc` mounts never use it; `noprefetch` turns it off. A name the snapshot cannot
  * answer is looked up here too (LOOKUP), so inode.c asks this file for every name.
+ * A directory too big to snapshot is left alone: at once when its size says so,
+ * else for a while once reading it found out. One whose listing a change made stale
+ * is not read again for a lifetime: a create or unlink loop would otherwise read the
+ * whole directory every second miss.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -22,6 +26,13 @@
 #define QTFS_SNAP_MAX_ENTRIES	16384
 #define QTFS_SNAP_MAX_READS	64
 #define QTFS_SNAP_READ_BYTES	(256u * 1024u)
+/*
+ * The fewest bytes an entry adds to a directory's size as Linux file systems report it
+ * (tmpfs 20, ext4 and xfs 12 or more, usually more than 20; proc and sys say 0).
+ */
+#define QTFS_SNAP_BYTES_PER_ENTRY	20
+/* How long a directory found too big by reading is not read again: that cost the host a stat per entry. */
+#define QTFS_SNAP_TOO_BIG_PAUSE		(60 * HZ)
 
 static void qtfs_snap_clear(struct qtfs_snap *s)
 {
@@ -285,6 +296,8 @@ static int qtfs_snap_refetch(struct qtfs_sb *sbi, struct qtfs_snap *s, struct de
 	mutex_lock(&sbi->snap_lock);
 	s->fetching = false;
 	s->misses = 0;
+	if (err == -E2BIG)
+		s->too_big_at = jiffies ?: 1;
 	if (!err && gen == atomic64_read(&sbi->change_gen)) {
 		qtfs_snap_publish(s, &fresh, gen);
 		ans = qtfs_snap_answer(sbi, s, &d->d_name, a);
@@ -294,6 +307,19 @@ static int qtfs_snap_refetch(struct qtfs_sb *sbi, struct qtfs_snap *s, struct de
 	if (fresh.groups)
 		put_group_info(fresh.groups);
 	return ans;
+}
+
+/*
+ * No listing now: the directory's size says it is over the limit, reading it lately
+ * found so, or a change cut its last listing less than a lifetime ago.
+ */
+static bool qtfs_snap_paused(struct inode *dir, const struct qtfs_snap *s, unsigned long life)
+{
+	if (i_size_read(dir) / QTFS_SNAP_BYTES_PER_ENTRY > QTFS_SNAP_MAX_ENTRIES)
+		return true;
+	if (s->too_big_at && time_before(jiffies, s->too_big_at + QTFS_SNAP_TOO_BIG_PAUSE))
+		return true;
+	return s->cut_at && time_before(jiffies, s->cut_at + life);
 }
 
 /*
@@ -315,6 +341,12 @@ static int qtfs_prefetch_answer(struct inode *dir, struct dentry *d, struct qtfs
 		goto out_unlock;
 	ans = qtfs_snap_answer(sbi, s, &d->d_name, a);
 	if (ans != 1 || s->fetching)
+		goto out_unlock;
+	if (s->fetched && s->gen != atomic64_read(&sbi->change_gen)) {
+		s->fetched = 0;		/* cut by a change made through this mount */
+		s->cut_at = jiffies ?: 1;
+	}
+	if (qtfs_snap_paused(dir, s, life))
 		goto out_unlock;
 	if (!s->misses || time_after_eq(jiffies, s->first_miss + life)) {
 		s->first_miss = jiffies;

@@ -60,6 +60,8 @@ struct qtfs_snap {
 	unsigned long first_miss, fetched;	/* jiffies; fetched 0: no listing */
 	u32 misses;
 	bool fetching;
+	unsigned long too_big_at;	/* jiffies (0: never) it was read and found too big */
+	unsigned long cut_at;		/* jiffies (0: never) a change made its listing stale */
 	s64 gen;			/* sbi change generation the listing belongs to */
 	kuid_t uid;
 	kgid_t gid;

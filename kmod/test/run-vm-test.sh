@@ -155,6 +155,12 @@ for i in $(seq 200); do echo abcd >"$EXPORT/hostdir/h-$i"; done
 mkdir -p "$EXPORT/pf/files"
 head -c 4096 /dev/zero >"$WORK/4k"
 for i in $(seq 0 299); do cp "$WORK/4k" "$EXPORT/pf/files/$(printf 'f%05d' "$i")"; done
+# directories too big for a snapshot (over 16,384 entries): bysize's size says so (16-byte
+# names); byread's does not (4-byte names: ext4 counts 12 bytes for each), so the module
+# finds out by reading it once
+mkdir -p "$EXPORT/pfbig/bysize" "$EXPORT/pfbig/byread"
+(cd "$EXPORT/pfbig/bysize" && seq -f 'big-%012g' 1 20000 | xargs touch)
+(cd "$EXPORT/pfbig/byread" && printf '%04x\n' $(seq 1 17000) | xargs touch)
 # Three ports from PORT, below the ephemeral range (32768-) so that no outgoing connection
 # of another test holds one of them.
 PORT=$(( 20000 + RANDOM % 6000 * 2 ))

@@ -258,7 +258,28 @@ echo changed > /mnt/pf/pf/files/f00007
 f prefetch_absent_after_change "No such file or directory" stat /mnt/pf/pf/files/zz-absent-2
 eq prefetch_stale_after_change "$(nl_sent lookup)" "$((lk + 1))"
 eq prefetch_changed_size "$(stat -c %s /mnt/pf/pf/files/f00007)" 8
+# a create loop in that directory does not read its listing again and again (each create
+# is a change through this mount, which makes the listing stale)
+/bin/qtfs-nlctl clear > /dev/null
+for i in $(seq 1 100); do : > "/mnt/pf/pf/files/new-$i"; done
+rd=$(nl_sent readdir | grep . || echo 0)
+echo "INFO prefetch: 100 creates took $rd readdirs"
+[ "$rd" -le 2 ] && pass prefetch_create_loop_no_relisting || fail prefetch_create_loop_no_relisting "readdirs=$rd"
 t umount_prefetch umount /mnt/pf
+# directories too big for a snapshot are not listed again and again: one whose size says
+# so never, one found so by reading once only (then left alone for 60 s)
+t mount_prefetch_big mount -t qtfs -o "$OPTS,attr_timeout=10,entry_timeout=10" "$qt_export" /mnt/pf
+/bin/qtfs-nlctl clear > /dev/null
+for i in 1 2 3 4 5 6; do stat -c %s "/mnt/pf/pfbig/bysize/$(printf 'big-%012d' $((i * 3000)))" >/dev/null; done
+eq prefetch_big_by_size_no_readdir "$(nl_sent readdir | grep . || echo 0)" 0
+echo "INFO prefetch_big: host sizes $(stat -c %s /mnt/pf/pfbig/bysize /mnt/pf/pfbig/byread | tr '\n' ' ')"
+for i in 1 2; do stat -c %s "/mnt/pf/pfbig/byread/$(printf '%04x' $((i * 2000)))" >/dev/null; done
+rd=$(nl_sent readdir)
+for i in 3 4 5 6 7 8; do stat -c %s "/mnt/pf/pfbig/byread/$(printf '%04x' $((i * 2000)))" >/dev/null; done
+echo "INFO prefetch_big: byread readdirs $rd after 2 misses, $(nl_sent readdir) after 8"
+[ "${rd:-0}" -ge 1 ] && [ "$(nl_sent readdir)" = "$rd" ] && pass prefetch_big_by_read_once ||
+	fail prefetch_big_by_read_once "readdirs: ${rd:-0} after 2 misses, $(nl_sent readdir) after 8"
+t umount_prefetch_big umount /mnt/pf
 t mount_noprefetch mount -t qtfs -o "$OPTS,noprefetch" "$qt_export" /mnt/x
 grep -q ' /mnt/x qtfs .*,noprefetch' /proc/mounts && pass noprefetch_shown || fail noprefetch_shown "$(grep ' /mnt/x ' /proc/mounts)"
 /bin/qtfs-nlctl clear > /dev/null
