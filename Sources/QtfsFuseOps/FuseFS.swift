@@ -42,8 +42,8 @@ public final class FS: @unchecked Sendable {
     let keptPids: KeptPidNames?
     /// Directory snapshots for lookups (nil: off, or a timeout is 0 so nothing may be cached).
     let prefetch: DirPrefetch?
-    /// Files known to have no security.capability (asked before every write).
-    let noCaps: NoCapsCache?
+    /// Extended attributes files are known not to have (asked before every write, by ls -l).
+    let absentXattrs: AbsentXattrs?
     /// A LOOKUP's attributes for the GETATTR right after it (attribute timeout 0).
     let lookupAttrs = LookupAttrs()
     var writeback = false       // set in init, once the kernel agreed
@@ -66,7 +66,7 @@ public final class FS: @unchecked Sendable {
         keptPids = opts.proc ? KeptPidNames(lifetime: rules.pseudoNameLife) : nil
         let life = min(opts.entryTimeout, opts.attrTimeout)
         prefetch = opts.prefetch && life > 0 ? DirPrefetch(lifetime: life) : nil
-        noCaps = NoCapsCache(lifetime: opts.attrTimeout)
+        absentXattrs = AbsentXattrs(lifetime: opts.attrTimeout)
     }
 
     /// The mount a libfuse request belongs to: the userdata given to fuse_session_new.

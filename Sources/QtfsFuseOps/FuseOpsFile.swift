@@ -40,7 +40,7 @@ enum FileOps {
             fs.dirChanged(parent, n, .found(c.attr))
             let e = r.foundEntry(parent: parent, name: n, attr: c.attr)
             _ = fs.nodes.openedKeepsCache(UInt64(e.ino))
-            if !c.attr.isPseudo { fs.noCaps?.noteAbsent(UInt64(e.ino)) }   // a new file has none
+            if !c.attr.isPseudo { fs.absentXattrs?.noteAbsent(UInt64(e.ino), AbsentXattrs.capability) }   // a new file has none
             setOpenFlags(fs, fi, c.flags, keep: false, pseudo: c.attr.isPseudo)
             OpenFile(h, ino: fuse_ino_t(e.ino), fs).attach(fi)
             if !r.create(e, fi) { closeAfterInterrupt(fs, fi) }   // its lookup count is given back

@@ -37,14 +37,14 @@ enum MiscOps {
         if fs.proc?.isSynthetic(ino) == true { return r.error(ENODATA) }
         r.interruptible()
         do {
-            let n = bytes(name), isCaps = n == NoCapsCache.name
-            if isCaps, fs.noCaps?.knowsAbsent(UInt64(ino)) == true { throw Errno(ENODATA) }
+            let n = bytes(name)
+            if fs.absentXattrs?.knowsAbsent(UInt64(ino), n) == true { throw Errno(ENODATA) }
             let want = UInt32(min(size, Wire.maxXattrValue))
             do {
                 let x = try fs.session.getxattr(r.caller, try fs.path(ino), name: n, size: want)
                 replyXattr(r, x, size)
-            } catch let e as Errno where e.code == ENODATA && isCaps && !fs.nodes.isPseudo(UInt64(ino)) {
-                fs.noCaps?.noteAbsent(UInt64(ino))
+            } catch let e as Errno where e.code == ENODATA && !fs.nodes.isPseudo(UInt64(ino)) {
+                fs.absentXattrs?.noteAbsent(UInt64(ino), n)
                 throw e
             }
         } catch { r.fail(error) }
@@ -75,7 +75,7 @@ enum MiscOps {
             let v = value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) } ?? []
             try fs.session.setxattr(r.caller, try fs.path(ino), name: bytes(name), value: v,
                                     flags: UInt32(bitPattern: flags) & 3)
-            fs.noCaps?.forget(UInt64(ino))
+            fs.absentXattrs?.forget(UInt64(ino))
             fs.childChanged(ino)   // ctime
         }
     }
@@ -84,7 +84,7 @@ enum MiscOps {
         let fs = r.fs
         r.ok { r in
             try fs.session.removexattr(r.caller, try fs.path(ino), name: bytes(name))
-            fs.noCaps?.forget(UInt64(ino))
+            fs.absentXattrs?.forget(UInt64(ino))
             fs.childChanged(ino)
         }
     }

@@ -48,6 +48,33 @@ git fsck --no-progress >/dev/null 2>&1 || fail "git fsck"
 git -C "$WORK/export/Sources" log --oneline | has "through qtfs" || fail "host does not see the commit"
 cd "$WORK"
 
+log "ls -l asks the host about each file's label and ACL once per attribute timeout"
+getxattr_requests() {   # by this test's server (other servers may run on this machine)
+    "$BIN/qtinfo" --stats --json -C "server-$SERVER_PID" | python3 -c '
+import json, sys
+c = json.load(sys.stdin)["components"][0]
+print(sum(o["count"] for o in c.get("stats") or [] if o["op"] == "getxattr"))'
+}
+mkdir "$M/xa"
+for i in $(seq 50); do : > "$M/xa/f$i"; done
+sleep 1.2   # past the 1 s attribute timeout
+n0=$(getxattr_requests); ls -l "$M/xa" >/dev/null
+n1=$(getxattr_requests); ls -l "$M/xa" >/dev/null
+n2=$(getxattr_requests)
+[ $((n1 - n0)) -ge 50 ] || fail "the first ls -l of 50 files asked the host $((n1 - n0)) times"
+[ "$n2" = "$n1" ] || fail "a second ls -l within the attribute timeout asked the host $((n2 - n1)) times"
+# An ACL the host gives a file that was found without one shows once the timeout has passed.
+python3 - "$WORK/export/xa/f7" <<'EOF'
+import os, struct, sys
+entries = [(0x01, 6, 0xFFFFFFFF), (0x02, 4, 1000), (0x04, 4, 0xFFFFFFFF), (0x10, 4, 0xFFFFFFFF), (0x20, 4, 0xFFFFFFFF)]
+os.setxattr(sys.argv[1], "system.posix_acl_access", struct.pack("<I", 2) + b"".join(struct.pack("<HHI", *e) for e in entries))
+EOF
+[ "$(ls -l "$WORK/export/xa/f7" | cut -c11)" = + ] || fail "the host does not show the ACL it was given"
+sleep 1.2
+[ "$(ls -l "$M/xa/f7" | cut -c11)" = + ] || fail "an ACL set on the host is not seen after the attribute timeout: $(ls -l "$M/xa/f7")"
+setfattr -n user.t20 -v one "$M/xa/f8" && [ "$(getfattr --only-values -n user.t20 "$M/xa/f8")" = one ] ||
+    fail "a user xattr set through the mount does not read back"
+
 log "1 GiB file written and read back"
 head -c 1073741824 /dev/urandom | tee "$M/big" | sha256sum | cut -d' ' -f1 > "$WORK/big.sum"
 [ "$(sha256sum < "$M/big" | cut -d' ' -f1)" = "$(cat "$WORK/big.sum")" ] || fail "1 GiB readback checksum"

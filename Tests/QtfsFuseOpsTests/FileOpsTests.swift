@@ -76,17 +76,26 @@ final class FileOpsTests: XCTestCase {
         XCTAssertEqual(f.replies.last, .err(EBADF))
     }
 
-    /// The kernel asks for security.capability before every write: a file without one is
-    /// asked about once while attributes may be cached.
-    func testAMissingCapabilityIsAskedForOnce() throws {
-        let (f, ino) = try withFile { $0 == .getxattr ? .error(ENODATA) : nil }
+    /// The kernel asks for security.capability before every write, ls -l for the SELinux
+    /// label and the ACL of every file: a file without them is asked about once while
+    /// attributes may be cached, and again after an xattr change through the mount.
+    func testMissingCapabilityLabelAndAclAreAskedForOnce() throws {
+        let (f, ino) = try withFile { $0 == .getxattr ? .error(ENODATA) : $0 == .removexattr ? .reply([]) : nil }
+        let names = ["security.capability", "security.selinux", "system.posix_acl_access"]
         for _ in 0..<2 {
-            MiscOps.getxattr(f.reply(), ino, "security.capability", 0)
-            XCTAssertEqual(f.replies.last, .err(ENODATA))
+            for name in names {
+                MiscOps.getxattr(f.reply(), ino, name, 0)
+                XCTAssertEqual(f.replies.last, .err(ENODATA))
+            }
         }
-        XCTAssertEqual(f.server.count(.getxattr), 1)
+        XCTAssertEqual(f.server.count(.getxattr), 3)
         MiscOps.getxattr(f.reply(), ino, "user.other", 0)
-        XCTAssertEqual(f.server.count(.getxattr), 2, "other names are always asked")
+        MiscOps.getxattr(f.reply(), ino, "user.other", 0)
+        XCTAssertEqual(f.server.count(.getxattr), 5, "other names are always asked")
+        MiscOps.removexattr(f.reply(), ino, "user.other")
+        XCTAssertEqual(f.replies.last, .err(0))
+        MiscOps.getxattr(f.reply(), ino, "security.selinux", 0)
+        XCTAssertEqual(f.server.count(.getxattr), 6, "an xattr change through the mount forgets the file")
     }
 
     func testRenameWithFlagsLinuxDoesNotKnowIsEINVAL() throws {
