@@ -103,7 +103,8 @@ log "garbage after REXEC_START is refused without harm"
 MAIN_PID=$SERVER_PID
 PORT=$((PORT + 1)) CRYPT_SERVER="--crypt optional" start_host_server
 GARBAGE_PID=$SERVER_PID SERVER_PID=$MAIN_PID
-nsenter --net="/var/run/netns/$DPU_NS" python3 "$(dirname "$0")/rexec_garbage.py" "$HOST_IP" "$((PORT + 1))" "$KEY" || fail "garbage frames"
+nsenter --net="/var/run/netns/$DPU_NS" python3 "$(dirname "$0")/rexec_garbage.py" "$HOST_IP" "$((PORT + 1))" "$KEY" ||
+    { kill "$GARBAGE_PID"; fail "garbage frames"; }   # the exit trap knows only SERVER_PID
 kill -0 "$GARBAGE_PID" || fail "the server died of garbage frames"
 kill "$GARBAGE_PID"
 server_alive
