@@ -25,10 +25,12 @@ extension Backend {
         let flags = (Int32(bitPattern: r.flags) & ~Backend.stripped) | O_NOFOLLOW | O_CLOEXEC
         return try at(r.caller, r.target, write: Backend.writes(flags), gate: Backend.openGate(flags)) { e, t in
             var readsAtOnce = false
-            if waiting == .mustNotWait && pseudoWaits, case let magic = pseudo.magic(of: t.dir),
-               PseudoCache.kind(magic: magic) == .pseudo {
-                guard PseudoReads.neverWait(path: r.target.path, magic: magic) else { throw WouldWait() }
-                readsAtOnce = true
+            if waiting == .mustNotWait && pseudoWaits {
+                let magic = pseudo.magic(of: t.dir)
+                if PseudoCache.kind(magic: magic) == .pseudo {
+                    guard PseudoReads.neverWait(path: r.target.path, magic: magic) else { throw WouldWait() }
+                    readsAtOnce = true
+                }
             }
             // Allowed to wait, a fifo without a peer blocks here: it holds this one thread
             // until a peer comes (or forever).

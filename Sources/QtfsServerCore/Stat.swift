@@ -22,7 +22,7 @@ final class PseudoCache: @unchecked Sendable {
     /// TMPFS_MAGIC, RAMFS_MAGIC.
     static let memoryMagics: Set<Int> = [0x0102_1994, 0x8584_58f6]
     private let lock = Lock()
-    private var byDev: [UInt64: Int] = [:]   // statfs magic, 0 when it could not be read
+    private var byDev: [UInt64: Int] = [:]   // statfs magic (a dev whose probe failed is asked again)
 
     /// The statfs magic of `dev`; `probe` (gives any fd on that file system, O_PATH is fine,
     /// which is closed after) is only called the first time a dev is seen.
