@@ -77,6 +77,14 @@ mount_qtfs() {
 }
 
 server_alive() { kill -0 "$SERVER_PID" 2>/dev/null || fail "qtfs-server died: $(tail -5 "$WORK/server.log")"; }
+# op_count COMPONENT OP: how many OP requests COMPONENT (as qtinfo -C takes it: server,
+# server-PID, a mount point) has answered so far.
+op_count() {
+    "$BIN/qtinfo" --stats --json -C "$1" | python3 -c '
+import json, sys
+c = json.load(sys.stdin)["components"][0]
+print(sum(o["count"] for o in c.get("stats") or [] if o["op"] == sys.argv[1]))' "$2"
+}
 
 # wait_for CONDITION-COMMAND...: polls up to ~60 s (no timing is asserted, only progress).
 wait_for() {

@@ -24,12 +24,7 @@ mount_qtfs "$WORK/export" "$WORK/mnt"
 M=$WORK/mnt
 
 # count OP: how many OP requests the server has answered so far.
-count() {
-    "$BIN/qtinfo" --stats --json -C server | python3 -c '
-import json, sys
-c = json.load(sys.stdin)["components"][0]
-print(sum(o["count"] for o in c.get("stats") or [] if o["op"] == sys.argv[1]))' "$1"
-}
+count() { op_count server "$1"; }
 # stat_names DIR FIRST STEP N: stat N names of DIR (f<FIRST>, f<FIRST+STEP>, ...) in one process.
 stat_names() {
     python3 - "$@" <<'EOF'

@@ -12,12 +12,7 @@ mount_qtfs "$WORK/export" "$WORK/mnt" "entry_timeout=0,attr_timeout=0"
 H=$WORK/export/f M=$WORK/mnt/f
 
 # count OP: how many OP requests the server has answered so far.
-count() {
-    "$BIN/qtinfo" --stats --json -C server | python3 -c '
-import json, sys
-c = json.load(sys.stdin)["components"][0]
-print(sum(o["count"] for o in c.get("stats") or [] if o["op"] == sys.argv[1]))' "$1"
-}
+count() { op_count server "$1"; }
 
 log "200 stats: a LOOKUP each, the GETATTRs answered from them"
 lookups=$(count lookup) getattrs=$(count getattr)

@@ -49,12 +49,7 @@ git -C "$WORK/export/Sources" log --oneline | has "through qtfs" || fail "host d
 cd "$WORK"
 
 log "ls -l asks the host about each file's label and ACL once per attribute timeout"
-getxattr_requests() {   # by this test's server (other servers may run on this machine)
-    "$BIN/qtinfo" --stats --json -C "server-$SERVER_PID" | python3 -c '
-import json, sys
-c = json.load(sys.stdin)["components"][0]
-print(sum(o["count"] for o in c.get("stats") or [] if o["op"] == "getxattr"))'
-}
+getxattr_requests() { op_count "server-$SERVER_PID" getxattr; }   # this test's server only
 mkdir "$M/xa"
 for i in $(seq 50); do : > "$M/xa/f$i"; done
 sleep 1.2   # past the 1 s attribute timeout

@@ -35,12 +35,7 @@ PROCS=("$R/proc" "$L/proc" "$P")       # the host's /proc, three ways
 
 # lookups MOUNTPOINT|server: LOOKUPs the kernel has sent this mount so far (or the server
 # has answered).
-lookups() {
-    "$BIN/qtinfo" --stats --json -C "$1" | python3 -c '
-import json, sys
-c = json.load(sys.stdin)["components"][0]
-print(sum(o["count"] for o in c.get("stats") or [] if o["op"] == "lookup"))'
-}
+lookups() { op_count "$1" lookup; }
 # stats N PATH: N stat(2) calls of PATH from one process.
 stats() { python3 -c 'import os, sys; [os.stat(sys.argv[2]) for _ in range(int(sys.argv[1]))]' "$@"; }
 # enoent COMMAND...: the command fails, and its error is ENOENT.
