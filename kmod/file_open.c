@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Opening regular files and fifos: OPEN (OPEN_READ, with the content, for a small
- * read-only file), CREATE for O_CREAT (atomic_open), RELEASE at the last close, and a
+ * read-only file), CREATE for O_CREAT and LOOKUP_OPEN for a read-only open of a name not
+ * looked up yet (both from atomic_open), RELEASE at the last close, and a
  * handle's life across reconnects: a handle is good only on the connection that made
  * it, so after a reconnect a regular file is opened again by path before its next
  * request (qtfs_handle_call, which file.c's reads and writes go through).
@@ -159,15 +160,101 @@ static int qtfs_create_open(struct inode *dir, struct dentry *d, struct file *fi
 	return err;
 }
 
-/* O_CREAT in one round trip: CREATE is atomic with O_EXCL on the host. */
+/* The file of a LOOKUP_OPEN answer, already looked up as d: attached to file. */
+static int qtfs_finish_lookup_open(struct dentry *d, struct file *file, struct qtfs_req *req)
+{
+	struct qtfs_sb *sbi = QTFS_SB(d->d_sb);
+	struct qtfs_file *qf = qtfs_file_new(req->out.handle, req->out.open_flags, req->gen);
+	int err = qf ? qtfs_keep_content(sbi, qf, &req->out) : -ENOMEM;
+
+	if (!err)
+		err = finish_open(file, d, generic_file_open);
+	if (err) {
+		qtfs_call_async(&sbi->conn, QTFS_OP_RELEASE, req->out.handle, req->gen);
+		if (qf)
+			kvfree(qf->content);
+		kfree(qf);
+		return err;
+	}
+	qtfs_file_setup(d_inode(d), file, qf);
+	return 0;
+}
+
+/*
+ * A read-only open of a name with no dentry yet, in one round trip: LOOKUP_OPEN looks it
+ * up and, for a regular file, opens it (with the content of a small one). Anything else
+ * is only looked up, and the VFS goes on as after a lookup (follows a symlink, opens a
+ * directory). -EAGAIN: nothing was done, look it up the usual way.
+ */
+static int qtfs_lookup_open(struct inode *dir, struct dentry *d, struct file *file,
+			    unsigned int open_flag)
+{
+	struct qtfs_sb *sbi = QTFS_SB(dir->i_sb);
+	struct dentry *res;
+	struct qtfs_req *req = NULL;
+	struct qtfs_msg *m = qtfs_msg_alloc();
+	bool opened;
+	int err;
+
+	if (!m)
+		return -ENOMEM;
+	m->flags = qtfs_wire_oflags(open_flag);
+	m->max_bytes = QTFS_MAX_OPEN_CONTENT;
+	err = qtfs_call_at(sbi, QTFS_OP_LOOKUP_OPEN, d, m, &req);
+	kfree(m);
+	if (err == -ENOSYS)
+		WRITE_ONCE(sbi->no_lookup_open, true);	/* a server older than LOOKUP_OPEN */
+	if (err && err != -ENOENT)
+		return -EAGAIN;	/* the open failed (EACCES...): a LOOKUP, then the VFS's open says why */
+	res = qtfs_lookup_finish(dir, d, err, err ? NULL : &req->out.attr);	/* -ENOENT: negative */
+	err = PTR_ERR_OR_ZERO(res);
+	/* a handle only for what is still a regular file (a fifo swapped in opens the usual way) */
+	opened = !err && req && req->out.handle && S_ISREG(req->out.attr.mode);
+	if (!err && !opened)
+		err = finish_no_open(file, res);
+	else if (opened)
+		err = qtfs_finish_lookup_open(res ?: d, file, req);
+	if (!opened && req && req->out.handle)
+		qtfs_call_async(&sbi->conn, QTFS_OP_RELEASE, req->out.handle, req->gen);
+	if (req)
+		qtfs_req_put(req);
+	if (opened && !IS_ERR_OR_NULL(res))
+		dput(res);
+	return err;
+}
+
+/* Worth LOOKUP_OPEN: a plain read-only open of a file (no O_TRUNC, not for a directory). */
+static bool qtfs_one_trip_open(struct qtfs_sb *sbi, unsigned int open_flag)
+{
+	return (open_flag & (O_ACCMODE | O_CREAT | O_TRUNC | O_DIRECTORY | O_PATH)) == O_RDONLY &&
+	       !READ_ONCE(sbi->no_lookup_open) && !READ_ONCE(sbi->no_open_read);
+}
+
+/*
+ * Opening a name the dcache does not have. O_CREAT: CREATE, atomic with O_EXCL on the
+ * host. A plain read-only open: LOOKUP_OPEN, unless dir's listing snapshot answers the
+ * lookup. Otherwise a lookup, and the VFS opens the file as usual.
+ */
 int qtfs_atomic_open(struct inode *dir, struct dentry *d, struct file *file,
 		     unsigned int open_flag, umode_t mode)
 {
 	struct dentry *res = NULL;
+	struct qtfs_attr a;
 	int err;
 
 	if (d_in_lookup(d)) {
-		res = qtfs_lookup(dir, d, 0);
+		if (d->d_name.len > QTFS_MAX_NAME)
+			return -ENAMETOOLONG;
+		err = qtfs_lookup_cached(dir, d, &a);
+		if (err == 1 && qtfs_one_trip_open(QTFS_SB(dir->i_sb), open_flag)) {
+			err = qtfs_lookup_open(dir, d, file, open_flag);
+			if (err != -EAGAIN)
+				return err;
+			err = 1;
+		}
+		if (err > 0)
+			err = qtfs_lookup_call(dir, d, &a);
+		res = qtfs_lookup_finish(dir, d, err, &a);
 		if (IS_ERR(res))
 			return PTR_ERR(res);
 		if (res)

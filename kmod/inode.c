@@ -149,15 +149,23 @@ void qtfs_set_dtime(struct dentry *d, struct inode *inode)
 /* The .lookup of directories: d's inode from its attributes, or a negative dentry. */
 struct dentry *qtfs_lookup(struct inode *dir, struct dentry *d, unsigned int flags)
 {
-	struct inode *inode = NULL;
 	struct qtfs_attr a;
 	int err;
 
 	if (d->d_name.len > QTFS_MAX_NAME)
 		return ERR_PTR(-ENAMETOOLONG);
 	err = qtfs_lookup_attr(dir, d, &a);
+	return qtfs_lookup_finish(dir, d, err, &a);
+}
+
+/* Ends the lookup of d: inode of *a (err 0), a negative dentry (-ENOENT), or the error. */
+struct dentry *qtfs_lookup_finish(struct inode *dir, struct dentry *d, int err,
+				  const struct qtfs_attr *a)
+{
+	struct inode *inode = NULL;
+
 	if (!err)
-		inode = qtfs_iget(dir->i_sb, &a);
+		inode = qtfs_iget(dir->i_sb, a);
 	else if (err != -ENOENT)
 		inode = ERR_PTR(err);
 	if (!IS_ERR(inode))

@@ -326,7 +326,7 @@ static bool qtfs_snap_paused(struct inode *dir, const struct qtfs_snap *s, unsig
  * The answer for lookup d in dir from a snapshot, fetching it on the second miss:
  * 0 with *a (found), -ENOENT (not there), or 1 (ask the server with LOOKUP).
  */
-static int qtfs_prefetch_answer(struct inode *dir, struct dentry *d, struct qtfs_attr *a)
+int qtfs_lookup_cached(struct inode *dir, struct dentry *d, struct qtfs_attr *a)
 {
 	struct qtfs_sb *sbi = QTFS_SB(dir->i_sb);
 	unsigned long life = qtfs_snap_life(sbi);
@@ -359,18 +359,12 @@ out_unlock:
 	return ans;
 }
 
-/*
- * The attributes of name d in dir: from dir's listing snapshot when it has one that
- * can answer, else by LOOKUP. 0 with *a, -ENOENT (no such name), or another -errno.
- */
-int qtfs_lookup_attr(struct inode *dir, struct dentry *d, struct qtfs_attr *a)
+/* LOOKUP of name d in dir: 0 with *a, -ENOENT (no such name), or another -errno. */
+int qtfs_lookup_call(struct inode *dir, struct dentry *d, struct qtfs_attr *a)
 {
-	struct qtfs_msg *m;
-	int err = qtfs_prefetch_answer(dir, d, a);
+	struct qtfs_msg *m = qtfs_msg_alloc();
+	int err;
 
-	if (err <= 0)
-		return err;
-	m = qtfs_msg_alloc();
 	if (!m)
 		return -ENOMEM;
 	/* no request object comes back up: the answer's attributes land in m */
@@ -379,4 +373,15 @@ int qtfs_lookup_attr(struct inode *dir, struct dentry *d, struct qtfs_attr *a)
 		*a = m->attr;
 	kfree(m);
 	return err;
+}
+
+/*
+ * The attributes of name d in dir: from dir's listing snapshot when it has one that
+ * can answer, else by LOOKUP. 0 with *a, -ENOENT (no such name), or another -errno.
+ */
+int qtfs_lookup_attr(struct inode *dir, struct dentry *d, struct qtfs_attr *a)
+{
+	int err = qtfs_lookup_cached(dir, d, a);
+
+	return err <= 0 ? err : qtfs_lookup_call(dir, d, a);
 }

@@ -73,6 +73,8 @@ struct qtfs_snap {
 
 void qtfs_prefetch_init(void);
 int qtfs_lookup_attr(struct inode *dir, struct dentry *d, struct qtfs_attr *a);
+int qtfs_lookup_cached(struct inode *dir, struct dentry *d, struct qtfs_attr *a);
+int qtfs_lookup_call(struct inode *dir, struct dentry *d, struct qtfs_attr *a);
 void qtfs_prefetch_destroy(struct qtfs_sb *sbi);
 
 /* ---- the super block (super.c) ---- */
@@ -86,6 +88,7 @@ struct qtfs_sb {
 	struct qtfs_snap snaps[QTFS_SNAP_SLOTS];
 	atomic64_t change_gen;		/* bumped around every modifying request */
 	bool no_open_read;		/* the server answered OPEN_READ with ENOSYS */
+	bool no_lookup_open;		/* the server answered LOOKUP_OPEN with ENOSYS */
 	spinlock_t poll_lock;		/* protects pollers */
 	struct list_head pollers;	/* files with an armed host poll watch (poll.c) */
 };
@@ -145,6 +148,8 @@ struct inode *qtfs_iget(struct super_block *sb, const struct qtfs_attr *a);
 void qtfs_apply_attr(struct inode *inode, const struct qtfs_attr *a);
 bool qtfs_same_file(struct inode *inode, const struct qtfs_attr *a);
 struct dentry *qtfs_lookup(struct inode *dir, struct dentry *d, unsigned int flags);
+struct dentry *qtfs_lookup_finish(struct inode *dir, struct dentry *d, int err,
+				  const struct qtfs_attr *a);
 int qtfs_refresh(struct inode *inode, struct dentry *d, u64 handle);
 void qtfs_set_dtime(struct dentry *d, struct inode *inode);
 int qtfs_getattr(QTFS_IDMAP *idmap, const struct path *path, struct kstat *stat,

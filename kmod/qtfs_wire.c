@@ -54,6 +54,7 @@ static const struct qtfs_layout_row qtfs_layouts[] = {
 	{ QTFS_OP_LINK, "link", "CTUf", "A" },
 	{ QTFS_OP_OPEN, "open", "CTf", "hF" },
 	{ QTFS_OP_OPEN_READ, "open_read", "CTfx", "hFV" },
+	{ QTFS_OP_LOOKUP_OPEN, "lookup_open", "CTfx", "AhFV" },
 	{ QTFS_OP_CREATE, "create", "CTfmk", "hFA" },
 	{ QTFS_OP_READ, "read", "hoz", "R" },
 	{ QTFS_OP_WRITE, "write", "hoR", "W" },

@@ -56,6 +56,7 @@ static bool qtfs_op_retryable(u16 op, const struct qtfs_msg *m)
 	/* a read-only open of a regular file (file.c sends no other): a handle the first try
 	 * may have made on the host was closed with its connection */
 	case QTFS_OP_OPEN_READ:
+	case QTFS_OP_LOOKUP_OPEN:	/* the same, with a LOOKUP before it */
 		return true;
 	case QTFS_OP_GETATTR:
 		return m->handle == 0;
@@ -120,8 +121,9 @@ static void qtfs_req_cleanup_abandoned(struct qtfs_conn *c, struct qtfs_req *req
 
 	if (!req->async)
 		atomic64_inc(&qtfs_late_replies);
-	if (req->err || (req->op != QTFS_OP_OPEN && req->op != QTFS_OP_OPEN_READ &&
-			 req->op != QTFS_OP_CREATE && req->op != QTFS_OP_OPENDIR))
+	if (req->err || !req->out.handle ||	/* LOOKUP_OPEN opens only regular files */
+	    (req->op != QTFS_OP_OPEN && req->op != QTFS_OP_OPEN_READ && req->op != QTFS_OP_LOOKUP_OPEN &&
+	     req->op != QTFS_OP_CREATE && req->op != QTFS_OP_OPENDIR))
 		return;
 	lr = kzalloc(sizeof(*lr), GFP_KERNEL);
 	if (!lr)

@@ -155,6 +155,7 @@ public enum Opcode: UInt16, CaseIterable, Sendable {
     case sockAccept = 39     // turn this connection into the relay of an incoming connection
     case sockIncoming = 40   // event: a host process connected to a SOCK_LISTEN socket
     case openRead = 48      // OPEN plus the whole content of a small read-only file
+    case lookupOpen = 49    // LOOKUP plus, for a regular file, OPEN_READ (qtfs.ko's atomic open)
     // Remote exec (docs/protocol.md, "Remote exec"): REXEC_START turns the connection into
     // one remote program's channel; the rest are events (kind 2) in either direction.
     case rexecStart = 64

@@ -98,6 +98,18 @@ public struct OpenReadReply: WirePayload {
     }
 }
 
+/// LOOKUP_OPEN: the target's attributes, then an OPEN_READ answer. For anything but a
+/// regular file nothing is opened: handle 0, no flags, no content.
+public struct LookupOpenReply: WirePayload {
+    public var attr: Attr
+    public var opened: OpenReadReply
+    public init(attr: Attr, opened: OpenReadReply) { self.attr = attr; self.opened = opened }
+    public static var unfilled: LookupOpenReply { LookupOpenReply(attr: .unfilled, opened: .unfilled) }
+    public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
+        try attr.layout(&c); try opened.layout(&c)
+    }
+}
+
 public struct CreateReply: WirePayload {
     public var handle: UInt64
     public var flags: UInt32

@@ -37,6 +37,7 @@ protocol FileBackend: AnyObject, Sendable {
 
     func open(_ r: OpenRequest, _ handles: HandleTable, _ waiting: Waiting) throws -> OpenReply
     func openRead(_ r: OpenReadRequest, _ handles: HandleTable, _ waiting: Waiting) throws -> OpenReadReply
+    func lookupOpen(_ r: OpenReadRequest, _ handles: HandleTable, _ waiting: Waiting) throws -> LookupOpenReply
     func create(_ r: CreateRequest, _ handles: HandleTable, _ waiting: Waiting) throws -> CreateReply
     func opendir(_ r: PathRequest, _ handles: HandleTable) throws -> OpenReply
     /// The whole response frame with request id `id` (entries are encoded straight into it).

@@ -35,6 +35,20 @@ extension Backend {
                              content: content)
     }
 
+    /// LOOKUP_OPEN: LOOKUP, and for a regular file OPEN_READ too, so a kernel client's open
+    /// of a name it has not looked up costs one round trip. The attributes of an opened file
+    /// are its handle's own (fstat), so a name replaced between the two steps cannot pair one
+    /// file's attributes with another's handle.
+    func lookupOpen(_ r: OpenReadRequest, _ handles: HandleTable, _ waiting: Waiting) throws -> LookupOpenReply {
+        let found = try lookup(PathRequest(caller: r.open.caller, target: r.open.target)).attr
+        guard Stat.type(found.mode) == S_IFREG else {
+            return LookupOpenReply(attr: found, opened: OpenReadReply(OpenReply(handle: 0), content: []))
+        }
+        let opened = try openRead(r, handles, waiting)
+        guard let h = handles.get(opened.open.handle) else { throw Errno(EBADF) }
+        return LookupOpenReply(attr: try pseudo.attr(fd: h.fd), opened: opened)
+    }
+
     enum WholeRead { case content([UInt8]), none, wouldWait }
 
     /// An ordinary file's content if it is at most `max` bytes. `nowait`: only pages already

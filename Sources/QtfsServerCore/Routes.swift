@@ -78,6 +78,8 @@ extension Router {
         case .open: return Route(.loopThenWorker, .backend { b, c in c.reply(try b.open(c.request(), c.handles, c.waiting)) })
         case .openRead:
             return Route(.loopThenWorker, .backend { b, c in c.reply(try b.openRead(c.request(), c.handles, c.waiting)) })
+        case .lookupOpen:
+            return Route(.loopThenWorker, .backend { b, c in c.reply(try b.lookupOpen(c.request(), c.handles, c.waiting)) })
         case .create: return Route(.loopThenWorker, .backend { b, c in c.reply(try b.create(c.request(), c.handles, c.waiting)) })
         case .opendir: return Route(.loopThenWorker, .backend { b, c in c.reply(try b.opendir(c.request(), c.handles)) })
         case .readdir: return Route(.loopThenWorker, .backend { b, c in try b.readdir(c.request(), c.handles, id: c.id) })

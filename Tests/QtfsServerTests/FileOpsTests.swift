@@ -28,6 +28,38 @@ final class FileOpsTests: ServerTestCase {
         XCTAssertErrno(ENOENT, try c.lookup("d"))
     }
 
+    /// LOOKUP_OPEN (qtfs.ko's atomic open): a regular file comes back looked up, opened and
+    /// read in one answer; anything else only looked up; a missing name is ENOENT.
+    func testLookupOpen() throws {
+        let c = try client()
+        try "hello".write(toFile: host("f"), atomically: false, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: host("d"), withIntermediateDirectories: false)
+        try FileManager.default.createSymbolicLink(atPath: host("l"), withDestinationPath: "f")
+        func lookupOpen(_ path: String, _ flags: Int32 = O_RDONLY) throws -> LookupOpenReply {
+            let open = OpenRequest(caller: .root, target: c.t(path), flags: UInt32(flags))
+            return try c.expect(.lookupOpen, OpenReadRequest(open, maxBytes: UInt32(Wire.maxOpenContent)), LookupOpenReply.self)
+        }
+        let file = try lookupOpen("f")
+        XCTAssertEqual(file.attr, try c.lookup("f"))
+        XCTAssertNotEqual(file.opened.open.handle, 0)
+        XCTAssertNotEqual(file.opened.open.flags & OpenReadReply.hasContent, 0)
+        XCTAssertEqual(file.opened.content, Array("hello".utf8))
+        XCTAssertEqual(try c.read(file.opened.open.handle, 1, 10), Array("ello".utf8))
+        try c.release(file.opened.open.handle)
+        let writable = try lookupOpen("f", O_WRONLY)
+        XCTAssertNotEqual(writable.opened.open.handle, 0)
+        XCTAssertEqual(writable.opened.content, [], "no content for a write open")
+        XCTAssertEqual(try c.write(writable.opened.open.handle, 5, Array("!".utf8)), 1)
+        XCTAssertEqual(try String(contentsOfFile: host("f"), encoding: .utf8), "hello!")
+        for (path, type) in [("d", UInt32(0o040000)), ("l", UInt32(0o120000))] {
+            let other = try lookupOpen(path)
+            XCTAssertEqual(other.attr.mode & 0o170000, type, path)
+            XCTAssertEqual(other.opened.open.handle, 0, "\(path) is looked up, not opened")
+        }
+        XCTAssertErrno(ENOENT, try lookupOpen("missing"))
+        XCTAssertErrno(EBADF, try c.read(99_999, 0, 1))
+    }
+
     func testLargeReadWrite() throws {
         let c = try client()
         let h = try c.create("big").handle

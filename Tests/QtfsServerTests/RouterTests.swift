@@ -19,7 +19,7 @@ final class RouterTests: XCTestCase {
         XCTAssertEqual(Router.route(Opcode.read.rawValue).placement, .ring)
         XCTAssertEqual(Router.route(Opcode.write.rawValue).placement, .ring)
         XCTAssertEqual(Router.route(Opcode.release.rawValue).placement, .loop)
-        for op: Opcode in [.lookup, .getattr, .open, .openRead, .create, .unlink, .readdir, .lseek] {
+        for op: Opcode in [.lookup, .getattr, .open, .openRead, .lookupOpen, .create, .unlink, .readdir, .lseek] {
             XCTAssertEqual(Router.route(op.rawValue).placement, .loopThenWorker, "\(op)")
         }
         for op: Opcode in [.mount, .setattr, .rmdir, .rename, .fsync, .fallocate, .setxattr, .hostMount] {
@@ -155,6 +155,7 @@ private final class RecordingBackend: FileBackend, @unchecked Sendable {
     func rename(_ r: TwoPathRequest) throws -> EmptyReply { throw unused() }
     func link(_ r: TwoPathRequest) throws -> AttrReply { throw unused() }
     func openRead(_ r: OpenReadRequest, _ handles: HandleTable, _ waiting: Waiting) throws -> OpenReadReply { throw unused() }
+    func lookupOpen(_ r: OpenReadRequest, _ handles: HandleTable, _ waiting: Waiting) throws -> LookupOpenReply { throw unused() }
     func create(_ r: CreateRequest, _ handles: HandleTable, _ waiting: Waiting) throws -> CreateReply { throw unused() }
     func opendir(_ r: PathRequest, _ handles: HandleTable) throws -> OpenReply { throw unused() }
     func readdir(_ r: ReaddirRequest, _ handles: HandleTable, id: UInt64) throws -> [UInt8] { throw unused() }

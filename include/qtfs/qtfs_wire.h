@@ -89,6 +89,7 @@ enum qtfs_op {
 	QTFS_OP_SOCK_ACCEPT = 39,
 	QTFS_OP_SOCK_INCOMING = 40,
 	QTFS_OP_OPEN_READ = 48,	/* OPEN + the content of a small read-only file */
+	QTFS_OP_LOOKUP_OPEN = 49,	/* LOOKUP + OPEN_READ of a regular file (atomic open) */
 	/* Remote exec (docs/protocol.md): served by qtfs-server, used by qtfs-rexec only. */
 	QTFS_OP_REXEC_START = 64,
 	QTFS_OP_REXEC_DATA = 65,

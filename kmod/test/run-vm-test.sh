@@ -53,6 +53,7 @@ cleanup() {
 	[ -n "${RUN_PID:-}" ] && kill "$RUN_PID" 2>/dev/null
 	[ -n "${ECHO_PID:-}" ] && kill "$ECHO_PID" 2>/dev/null
 	[ -n "${SCM_PID:-}" ] && kill "$SCM_PID" 2>/dev/null
+	[ -n "${RTT_PID:-}" ] && kill "$RTT_PID" 2>/dev/null
 	for p in "${NONE_PID:-}" "${RELAYS_PID:-}" "${RELAYN_PID:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done
 	# host mounts the guest made through qtfs-run
 	[ -n "${RUNEXP:-}" ] && for m in $(grep -oE " $RUNEXP/[^ ]*" /proc/self/mountinfo | sort -r); do umount -l "$m"; done
@@ -92,6 +93,7 @@ make -s -C "/lib/modules/$KVER/build" M="$KT" modules >"$WORK/ktest.log" 2>&1 ||
 CFLAGS="-Wall -Wextra -Werror -O2 -static"
 gcc $CFLAGS -o "$WORK/vm-helper" "$HERE/vm-helper.c" || die "vm-helper build failed"
 gcc $CFLAGS -o "$WORK/qtfs-bench" "$ROOT/bench/qtfs-bench.c" || die "qtfs-bench build failed"
+gcc $CFLAGS -o "$WORK/tcp-rtt" "$ROOT/bench/tcp-rtt.c" || die "tcp-rtt build failed"
 gcc $CFLAGS $(pkg-config --cflags libnl-genl-3.0) -I"$ROOT/Sources/CNetlink/include" -o "$WORK/qtfs-nlctl" \
 	"$KMOD/tools/qtfs-nlctl.c" "$ROOT/Sources/CNetlink/qtfs_nl.c" -lnl-genl-3 -lnl-3 -lpthread -lm 2>"$WORK/nlctl.log" || { cat "$WORK/nlctl.log"; die "qtfs-nlctl build failed"; }
 
@@ -134,7 +136,7 @@ for b in qtfs-fuse qtinfo qtfs-run; do
 done
 mkdir -p "$IR/sbin"
 ln -s /bin/qtfs-fuse "$IR/sbin/mount.qtfs"
-cp "$WORK/qtfs-bench" "$IR/bin/"
+cp "$WORK/qtfs-bench" "$WORK/tcp-rtt" "$IR/bin/"
 cp "$HERE/vm-init.sh" "$IR/init"
 cp "$HERE/vm-crypt.sh" "$IR/bin/"
 chmod +x "$IR/init"
@@ -259,6 +261,12 @@ wait_listening "$SNPORT" "$RELAYN_PID" "$WORK/relay-none.log" mitm-relay.py
 # the suite the server picks when offered both: AES-256-GCM where this CPU has AES instructions
 grep -qw aes /proc/cpuinfo && SUITE=1 || SUITE=2
 NAEAD=$(ls "$ROOT/Tests/Vectors/aead" | grep -c '\.vec$')
+# the benchmark's round-trip floor: the guest ping-pongs with this echo server (bench/tcp-rtt.c)
+TPORT=$((PORT + 7))
+if [ "${VM_BENCH:-0}" = 1 ]; then
+	"$WORK/tcp-rtt" -s "$TPORT" >"$WORK/tcp-rtt.log" 2>&1 &
+	RTT_PID=$!
+fi
 HPORT=$((PORT + 1))
 python3 "$HERE/hostile-server.py" "$HPORT" >"$WORK/hostile.log" 2>&1 &
 HOSTILE_PID=$!
@@ -268,7 +276,7 @@ log "server $SERVER on 127.0.0.1:$PORT exporting $EXPORT /proc ${CG_DIR:-}"
 # ---- boot ----
 SERIAL=$WORK/serial.log
 : >"$SERIAL"
-APPEND="console=ttyS0 panic=-1 quiet qt_nvec=$NVEC qt_port=$PORT qt_export=$EXPORT qt_proc=1 qt_cg=${CG_DIR:-none} qt_cgname=$CG_NAME qt_hport=$HPORT qt_bench=${VM_BENCH:-0} qt_bench_files=${VM_BENCH_FILES:-500} qt_bench_rounds=${VM_BENCH_ROUNDS:-3} qt_aport=${APORT:-none} qt_akey=${AKEY:-none} qt_rport=$RPORT qt_runexp=$RUNEXP qt_sport=$SPORT qt_nport=$SNPORT qt_suite=$SUITE qt_secret=$SECRET qt_naead=$NAEAD"
+APPEND="console=ttyS0 panic=-1 quiet qt_nvec=$NVEC qt_port=$PORT qt_export=$EXPORT qt_proc=1 qt_cg=${CG_DIR:-none} qt_cgname=$CG_NAME qt_hport=$HPORT qt_bench=${VM_BENCH:-0} qt_bench_files=${VM_BENCH_FILES:-500} qt_bench_rounds=${VM_BENCH_ROUNDS:-3} qt_tport=$TPORT qt_aport=${APORT:-none} qt_akey=${AKEY:-none} qt_rport=$RPORT qt_runexp=$RUNEXP qt_sport=$SPORT qt_nport=$SNPORT qt_suite=$SUITE qt_secret=$SECRET qt_naead=$NAEAD"
 timeout "$VM_TIMEOUT" qemu-system-x86_64 -cpu max -m 1536 -nographic -no-reboot \
 	-kernel "$VMLINUZ" -initrd "$WORK/initramfs.cpio.gz" -append "$APPEND" \
 	-netdev user,id=n0 -device e1000,netdev=n0 >"$SERIAL" 2>&1 </dev/null &

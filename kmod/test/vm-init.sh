@@ -174,6 +174,23 @@ eq open_read_after_change "$(cat <&6)" two
 exec 6<&-
 eq open_read_big_file "$(md5sum $Q/big.bin | cut -d' ' -f1)" "$sum"
 
+# ---- LOOKUP_OPEN: a read-only open of a name not looked up yet is one round trip ----
+mkdir -p $Q/lo/dir && echo lo-a > $Q/lo/a && ln -s a $Q/lo/link
+echo secret > $Q/lo/private && chmod 600 $Q/lo/private
+t lookup_open_mount mount -t qtfs -o "$OPTS,noprefetch" "$qt_export/lo" /mnt/x
+/bin/qtfs-nlctl clear > /dev/null
+eq lookup_open_content "$(cat /mnt/x/a)" lo-a
+eq lookup_open_one_trip "$(nl_sent lookup_open):$(nl_sent lookup):$(nl_sent open_read)" "1::"
+eq lookup_open_then_cached "$(cat /mnt/x/a):$(nl_sent lookup_open):$(nl_sent open_read)" "lo-a:1:1"
+eq lookup_open_symlink "$(cat /mnt/x/link)" lo-a
+f lookup_open_missing "No such file or directory" cat /mnt/x/missing
+f lookup_open_directory "Is a directory" cat /mnt/x/dir
+eq lookup_open_stat_after "$(stat -c %F /mnt/x/dir):$(stat -c %s /mnt/x/a)" "directory:5"
+# the host refuses the open: LOOKUP, then the VFS's own permission check says why
+f lookup_open_denied "Permission denied" $H runas 1001 1001 - cat /mnt/x/private
+eq lookup_open_denied_looked_up "$(stat -c %s:%a /mnt/x/private)" "7:600"
+t lookup_open_umount umount /mnt/x
+
 # ---- sealed frames: suites, a capture, a flipped bit, crypt=none (vm-crypt.sh) ----
 . /bin/vm-crypt.sh
 
@@ -440,6 +457,8 @@ if [ "$qt_bench" = 1 ]; then
 	mkdir -p $Q/bench /mnt/b
 	qtfs-bench -n "$qt_bench_files" setup $Q/bench > /dev/null || fail bench_setup "qtfs-bench setup"
 	for round in $(seq "${qt_bench_rounds:-3}"); do
+		# the floor under every request: a TCP round trip to a host echo server
+		r=$(tcp-rtt -n 1000 -a "10.0.2.2:$qt_tport") && echo "INFO bench r$round rtt tcp 1000 ${r#rtt } -"
 		for w in stat read4k; do
 			for target in kmod fuse kmod-noprefetch fuse-noprefetch; do
 				bench_mount $target || { fail bench_mount "$target"; continue; }
