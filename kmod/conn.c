@@ -4,7 +4,7 @@
  * request, a table of the requests in flight by id, their frames sent one at a
  * time (sealed under the send lock when the connection has keys), and a receive
  * kthread that opens each frame, decodes each answer into its request and completes
- * it (req.c). Event frames go to the handler registered for their opcode. A dead
+ * it (req.c), unless the waiting caller reads its own answer (rx.c). Event frames go to the handler registered for their opcode. A dead
  * connection (also: a frame that does not open) fails every request in flight and is
  * re-established, with new keys, by the next request.
  */
@@ -173,7 +173,7 @@ static int qtfs_rx_answer(struct qtfs_conn *c, const struct qtfs_hdr *h, u8 *pay
 #define QTFS_EVENT_MAX	64	/* the largest event payload (POLL_READY, SOCK_INCOMING) */
 
 /* One frame from the server: header, payload (opened when sealed), then its handler. */
-static int qtfs_rx_one(struct qtfs_conn *c)
+int qtfs_rx_one(struct qtfs_conn *c)
 {
 	u32 event_max = QTFS_EVENT_MAX + (c->seal ? QTFS_AEAD_TAG : 0);
 	u8 hdrbuf[QTFS_HDR_SIZE];
@@ -207,10 +207,14 @@ static int qtfs_rx_thread(void *arg)
 	struct qtfs_conn *c = arg;
 	int err = 0;
 
-	while (!kthread_should_stop()) {
-		err = qtfs_rx_one(c);
-		if (err)
-			break;
+	while (!err && !kthread_should_stop()) {
+		wait_event_interruptible(c->rx_wq, kthread_should_stop() || qtfs_rx_wanted(c));
+		mutex_lock(&c->rx_lock);
+		while (!err && !kthread_should_stop() && qtfs_rx_readable(c))
+			err = qtfs_rx_one(c);
+		if (err)	/* a leader must not read on after a bad frame */
+			kernel_sock_shutdown(c->sock, SHUT_RDWR);
+		mutex_unlock(&c->rx_lock);
 	}
 	qtfs_conn_fail(c, err);
 	/* Stay until teardown stops us, so kthread_stop() always has a thread. */
@@ -234,14 +238,17 @@ static void qtfs_conn_teardown(struct qtfs_conn *c)
 		put_task_struct(c->rx);
 		c->rx = NULL;
 	}
+	mutex_lock(&c->rx_lock);	/* a leader is done with the socket */
 	mutex_lock(&c->send_lock);
 	if (c->sock) {
+		qtfs_rx_unhook(c, c->sock);
 		sock_release(c->sock);
 		c->sock = NULL;
 	}
 	qtfs_seal_free(c->seal);	/* the keys die with the connection */
 	c->seal = NULL;
 	mutex_unlock(&c->send_lock);
+	mutex_unlock(&c->rx_lock);
 }
 
 /*
@@ -253,11 +260,14 @@ static int qtfs_conn_start(struct qtfs_conn *c, struct socket *sock, struct qtfs
 {
 	struct task_struct *rx;
 
+	qtfs_rx_hook(c, sock);
+	mutex_lock(&c->rx_lock);
 	mutex_lock(&c->send_lock);
 	c->sock = sock;
 	c->seal = seal;
 	WRITE_ONCE(c->suite, qtfs_seal_suite(seal));
 	mutex_unlock(&c->send_lock);
+	mutex_unlock(&c->rx_lock);
 	rx = kthread_create(qtfs_rx_thread, c, "qtfs-rx");
 	if (IS_ERR(rx))
 		return PTR_ERR(rx);
@@ -311,6 +321,9 @@ void qtfs_conn_init(struct qtfs_conn *c, const struct qtfs_opts *opts)
 	c->opts = opts;
 	mutex_init(&c->setup_lock);
 	mutex_init(&c->send_lock);
+	mutex_init(&c->rx_lock);
+	init_waitqueue_head(&c->rx_wq);
+	init_waitqueue_head(&c->lead_wq);
 	spin_lock_init(&c->lock);
 	idr_init(&c->reqs);
 	c->state = QTFS_CONN_DOWN;

@@ -164,6 +164,7 @@ static int qtfs_req_wait(struct qtfs_conn *c, struct qtfs_req *req)
 	u32 timeout = READ_ONCE(c->opts->req_timeout);
 	long left;
 
+	qtfs_conn_lead(c, req);
 	if (timeout)
 		left = wait_for_completion_killable_timeout(&req->done, timeout * HZ);
 	else

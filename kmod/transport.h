@@ -18,6 +18,7 @@
 #include <linux/spinlock.h>
 #include <linux/atomic.h>
 #include <linux/ktime.h>
+#include <linux/wait.h>
 #include <linux/in.h>
 #include <qtfs/qtfs_wire.h>
 #include <qtfs/qtfs_genl.h>
@@ -94,6 +95,13 @@ struct qtfs_conn {
 	atomic_t inflight;
 	struct qtfs_seal *seal;		/* this connection's keys (seal.c); NULL: plaintext */
 	u8 suite;			/* its suite for netlink: 0 plaintext */
+	/* who reads answers (rx.c): the rx kthread, or a caller that leads */
+	struct mutex rx_lock;		/* held by whoever reads frames from sock */
+	struct task_struct *leader;	/* the caller reading now, or NULL */
+	wait_queue_head_t rx_wq;	/* the kthread waits here */
+	wait_queue_head_t lead_wq;	/* the leader waits here */
+	void (*sk_data_ready)(struct sock *sk);	/* the socket's own callbacks, chained */
+	void (*sk_state_change)(struct sock *sk);
 };
 
 #define QTFS_IO_CHUNK		(256u * 1024u)	/* bytes per READ/WRITE request */
@@ -129,7 +137,19 @@ void qtfs_conn_destroy(struct qtfs_conn *c);
  * connection, made first if there is none (qtfs_conn_ensure); else only on generation gen.
  */
 int qtfs_conn_submit(struct qtfs_conn *c, struct qtfs_req *req, const struct qtfs_msg *m, u32 gen);
-/* An event frame of opcode op (server push), handled on the receive thread: must not block. */
+/* Reads and handles one frame from c's socket; the reader holds c->rx_lock. */
+int qtfs_rx_one(struct qtfs_conn *c);
+
+/* ---- who reads (rx.c) ---- */
+struct sock;
+void qtfs_rx_hook(struct qtfs_conn *c, struct socket *sock);
+void qtfs_rx_unhook(struct qtfs_conn *c, struct socket *sock);
+bool qtfs_rx_readable(struct qtfs_conn *c);
+bool qtfs_rx_wanted(struct qtfs_conn *c);
+/* Before waiting for req: read answers in this thread while nobody else does. */
+void qtfs_conn_lead(struct qtfs_conn *c, struct qtfs_req *req);
+
+/* An event frame of opcode op (server push), handled by the reader: must not block. */
 typedef void (*qtfs_event_fn)(struct qtfs_conn *c, const u8 *payload, u32 len);
 void qtfs_conn_on_event(u16 op, qtfs_event_fn fn);
 
