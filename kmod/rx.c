@@ -8,7 +8,7 @@
  * kthread, never both.
  *
  * A leader takes only frames already whole in the socket (peeked header, bytes queued),
- * so a signal never leaves half a frame read; a frame larger than QTFS_LEAD_MAX, a
+ * so a signal never leaves half a frame read; a frame larger than qtfs_lead_max, a
  * signal, a read error or a soft mount's timeout leave the rest to the kthread, and the
  * caller waits for its answer as before.
  */
@@ -105,22 +105,33 @@ void qtfs_rx_unhook(struct qtfs_conn *c, struct socket *sock)
 }
 
 /*
- * 1: a whole frame of at most QTFS_LEAD_MAX bytes is queued; 0: not yet (*queued: the
- * bytes queued); -1: leave it to the kthread (a larger frame, a bad header, an end).
+ * The largest frame a leader waits to see whole: one the socket's receive buffer surely
+ * holds (a quarter of it: TCP advertises only part of the buffer as window), else the
+ * sender would stop with the frame half queued and the leader would wait forever.
+ */
+static u32 qtfs_lead_max(struct sock *sk)
+{
+	return min_t(u32, QTFS_LEAD_MAX, READ_ONCE(sk->sk_rcvbuf) / 4);
+}
+
+/*
+ * 1: a whole frame the leader may read is queued; 0: not yet (*queued: the bytes queued);
+ * -1: leave it to the kthread (a frame over qtfs_lead_max, a bad header, an end).
  */
 static int qtfs_rx_frame_ready(struct qtfs_conn *c, int *queued)
 {
+	struct sock *sk = c->sock->sk;
 	struct kvec vec;
 	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
 	u8 hdrbuf[QTFS_HDR_SIZE];
 	struct qtfs_hdr h;
 
-	*queued = tcp_inq(c->sock->sk);
+	*queued = tcp_inq(sk);
 	if (*queued < QTFS_HDR_SIZE)
-		return qtfs_rx_ended(c->sock->sk) ? -1 : 0;
+		return qtfs_rx_ended(sk) ? -1 : 0;
 	vec = (struct kvec){ .iov_base = hdrbuf, .iov_len = QTFS_HDR_SIZE };
 	if (kernel_recvmsg(c->sock, &msg, &vec, 1, QTFS_HDR_SIZE, MSG_PEEK | MSG_DONTWAIT) != QTFS_HDR_SIZE ||
-	    qtfs_hdr_decode_max(hdrbuf, &h, QTFS_LEAD_MAX))
+	    qtfs_hdr_decode_max(hdrbuf, &h, qtfs_lead_max(sk) - QTFS_HDR_SIZE))
 		return -1;
 	return *queued >= QTFS_HDR_SIZE + h.length;
 }

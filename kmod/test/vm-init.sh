@@ -190,6 +190,15 @@ eq lookup_open_stat_after "$(stat -c %F /mnt/x/dir):$(stat -c %s /mnt/x/a)" "dir
 f lookup_open_denied "Permission denied" $H runas 1001 1001 - cat /mnt/x/private
 eq lookup_open_denied_looked_up "$(stat -c %s:%a /mnt/x/private)" "7:600"
 t lookup_open_umount umount /mnt/x
+# a receive buffer smaller than an answer: its caller must not wait to see it whole (rx.c)
+head -c 60000 /dev/urandom > /tmp/r60k && cp /tmp/r60k $Q/lo/r60k
+rmem=$(cat /proc/sys/net/ipv4/tcp_rmem)
+echo "4096 4096 4096" > /proc/sys/net/ipv4/tcp_rmem
+t small_rcvbuf_mount mount -t qtfs -o "$OPTS,noprefetch" "$qt_export/lo" /mnt/x
+# md5sum opens the file itself, so timeout's SIGTERM ends a wait that never ends
+eq small_rcvbuf_read "$(timeout 60 md5sum /mnt/x/r60k | cut -d' ' -f1)" "$(md5sum < /tmp/r60k | cut -d' ' -f1)"
+echo "$rmem" > /proc/sys/net/ipv4/tcp_rmem
+t small_rcvbuf_umount umount /mnt/x
 
 # ---- sealed frames: suites, a capture, a flipped bit, crypt=none (vm-crypt.sh) ----
 . /bin/vm-crypt.sh
