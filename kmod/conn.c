@@ -4,9 +4,10 @@
  * request, a table of the requests in flight by id, their frames sent one at a
  * time (sealed under the send lock when the connection has keys), and a receive
  * kthread that opens each frame, decodes each answer into its request and completes
- * it (req.c), unless the waiting caller reads its own answer (rx.c). Event frames go to the handler registered for their opcode. A dead
- * connection (also: a frame that does not open) fails every request in flight and is
- * re-established, with new keys, by the next request.
+ * it (req.c), unless the waiting caller reads its own answer (rx.c). Event frames go
+ * to the handler registered for their opcode. A dead connection (also: a frame that
+ * does not open) fails every request in flight and is re-established, with new keys,
+ * by the next request.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

@@ -45,8 +45,13 @@ extension Backend {
             return LookupOpenReply(attr: found, opened: OpenReadReply(OpenReply(handle: 0), content: []))
         }
         let opened = try openRead(r, handles, waiting)
-        guard let h = handles.get(opened.open.handle) else { throw Errno(EBADF) }
-        return LookupOpenReply(attr: try pseudo.attr(fd: h.fd), opened: opened)
+        do {
+            guard let h = handles.get(opened.open.handle) else { throw Errno(EBADF) }
+            return LookupOpenReply(attr: try pseudo.attr(fd: h.fd), opened: opened)
+        } catch {
+            _ = handles.remove(opened.open.handle)   // the client gets no handle to release
+            throw error
+        }
     }
 
     enum WholeRead { case content([UInt8]), none, wouldWait }
