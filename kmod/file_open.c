@@ -128,40 +128,11 @@ static int qtfs_send_create(struct qtfs_sb *sbi, struct dentry *d, unsigned int 
 	return err;
 }
 
-/* CREATE of negative d: the answer's attributes make d's inode, its handle the open file. */
-static int qtfs_create_open(struct inode *dir, struct dentry *d, struct file *file,
-			    unsigned int open_flag, umode_t mode)
-{
-	struct qtfs_sb *sbi = QTFS_SB(dir->i_sb);
-	struct qtfs_file *qf;
-	struct qtfs_req *req;
-	struct inode *inode;
-	int err = qtfs_send_create(sbi, d, open_flag, mode, &req);
-
-	if (err)
-		return err;
-	QTFS_I(dir)->attr_expire = jiffies;
-	qf = qtfs_file_new(req->out.handle, req->out.open_flags, req->gen);
-	inode = qf ? qtfs_iget(dir->i_sb, &req->out.attr) : ERR_PTR(-ENOMEM);
-	err = PTR_ERR_OR_ZERO(inode);
-	if (!err) {
-		d_instantiate(d, inode);
-		qtfs_set_dtime(d, inode);
-		file->f_mode |= FMODE_CREATED;
-		err = finish_open(file, d, generic_file_open);
-	}
-	if (err) {
-		qtfs_call_async(&sbi->conn, QTFS_OP_RELEASE, req->out.handle, req->gen);
-		kfree(qf);
-	} else {
-		qtfs_file_setup(inode, file, qf);
-	}
-	qtfs_req_put(req);
-	return err;
-}
-
-/* The file of a LOOKUP_OPEN answer, already looked up as d: attached to file. */
-static int qtfs_finish_lookup_open(struct dentry *d, struct file *file, struct qtfs_req *req)
+/*
+ * Opens file on d (instantiated) with the handle of req's answer (CREATE, LOOKUP_OPEN),
+ * keeping OPEN_READ content; on failure the handle is released.
+ */
+static int qtfs_open_answered(struct dentry *d, struct file *file, struct qtfs_req *req)
 {
 	struct qtfs_sb *sbi = QTFS_SB(d->d_sb);
 	struct qtfs_file *qf = qtfs_file_new(req->out.handle, req->out.open_flags, req->gen);
@@ -178,6 +149,32 @@ static int qtfs_finish_lookup_open(struct dentry *d, struct file *file, struct q
 	}
 	qtfs_file_setup(d_inode(d), file, qf);
 	return 0;
+}
+
+/* CREATE of negative d: the answer's attributes make d's inode, its handle the open file. */
+static int qtfs_create_open(struct inode *dir, struct dentry *d, struct file *file,
+			    unsigned int open_flag, umode_t mode)
+{
+	struct qtfs_sb *sbi = QTFS_SB(dir->i_sb);
+	struct qtfs_req *req;
+	struct inode *inode;
+	int err = qtfs_send_create(sbi, d, open_flag, mode, &req);
+
+	if (err)
+		return err;
+	QTFS_I(dir)->attr_expire = jiffies;
+	inode = qtfs_iget(dir->i_sb, &req->out.attr);
+	if (IS_ERR(inode)) {
+		qtfs_call_async(&sbi->conn, QTFS_OP_RELEASE, req->out.handle, req->gen);
+		err = PTR_ERR(inode);
+	} else {
+		d_instantiate(d, inode);
+		qtfs_set_dtime(d, inode);
+		file->f_mode |= FMODE_CREATED;
+		err = qtfs_open_answered(d, file, req);
+	}
+	qtfs_req_put(req);
+	return err;
 }
 
 /*
@@ -213,7 +210,7 @@ static int qtfs_lookup_open(struct inode *dir, struct dentry *d, struct file *fi
 	if (!err && !opened)
 		err = finish_no_open(file, res);
 	else if (opened)
-		err = qtfs_finish_lookup_open(res ?: d, file, req);
+		err = qtfs_open_answered(res ?: d, file, req);
 	if (!opened && req && req->out.handle)
 		qtfs_call_async(&sbi->conn, QTFS_OP_RELEASE, req->out.handle, req->gen);
 	if (req)
