@@ -1,6 +1,7 @@
 // The connection I/O part of the engine: per connection, the receive and incremental
-// framing, the send queue (one sendmsg of up to 64 queued frames at a time, partial sends
-// resumed) and the back-pressure that stops reading. It owns each connection's `WireState`
+// framing, the send queue (flushed at the end of each turn of the loop: one sendmsg of up
+// to 64 queued frames at a time, tried directly first, partial sends resumed through the
+// ring) and the back-pressure that stops reading. It owns each connection's `WireState`
 // (buffers, queue, what is armed); the engine hands it each recv/send completion and it
 // hands each complete request frame to the engine's routing.
 import Glibc
@@ -21,6 +22,9 @@ final class ConnectionIO {
     let logger: Logger
     private var config: ServerConfig { engine.config }
     private var gatekeeper: Gatekeeper { engine.gatekeeper }
+
+    /// Connections whose queued answers go out at the end of this turn of the loop.
+    private var toFlush: [Connection] = []
 
     init(engine: Engine, logger: Logger) { self.engine = engine; self.logger = logger }
 
@@ -121,9 +125,48 @@ final class ConnectionIO {
         armSend(c)
     }
 
+    /// Marks the connection's queue for the flush that ends this turn of the loop, so the
+    /// answers of one turn leave in one sendmsg.
     private func armSend(_ c: Connection) {
         let w = c.wire
-        guard !w.sendArmed, !c.closing, !w.splicing, w.hasUnsent else { return }
+        guard !w.flushPending, canSend(c) else { return }
+        w.flushPending = true
+        toFlush.append(c)
+    }
+
+    private func canSend(_ c: Connection) -> Bool {
+        let w = c.wire
+        return !w.sendArmed && !c.closing && !w.splicing && w.hasUnsent
+    }
+
+    /// Sends what this turn of the loop queued, before the loop waits again. Each queue is
+    /// tried with a plain non-blocking sendmsg first: an answer to an idle socket leaves
+    /// here, instead of in the next io_uring_enter, which would then return at once with
+    /// the send's completion and cost a second trip through the loop per request. What the
+    /// socket does not take now goes through the ring as before.
+    func flushSends() {
+        while !toFlush.isEmpty {
+            let batch = toFlush
+            toFlush.removeAll(keepingCapacity: true)
+            for c in batch { flush(c) }
+        }
+    }
+
+    private func flush(_ c: Connection) {
+        let w = c.wire
+        w.flushPending = false
+        guard canSend(c) else { return }
+        _ = w.prepareSend()
+        let n = sendmsg(c.fd, w.msg, Int32(MSG_DONTWAIT | MSG_NOSIGNAL))
+        let err = n < 0 ? errno : 0
+        if err != 0 && err != EAGAIN && err != EWOULDBLOCK && err != EINTR {
+            return engine.closeConnection(c, reason: "send failed: \(String(cString: strerror(err)))")
+        }
+        if n > 0 {
+            guard advanced(c, n) else { return }
+            if !w.recvArmed { pump(c) }   // the queue shrank: reading may resume
+        }
+        guard canSend(c) else { return }
         _ = w.prepareSend()
         submit(c, .send(c), armed: \.sendArmed) { qtfs_uring_sendmsg(engine.ring, c.fd, w.msg, $0) }
     }
@@ -135,12 +178,22 @@ final class ConnectionIO {
         guard res >= 0 else {
             return engine.closeConnection(c, reason: "send failed: \(String(cString: strerror(-res)))")
         }
-        let job = c.wire.advance(Int(res))
-        c.cell.sent(Int(res))
-        if !c.wire.hasUnsent && c.phase == .refused { return engine.closeConnection(c, reason: "handshake refused") }
-        if let job { return engine.splicer.next(c, job) }
+        guard advanced(c, Int(res)) else { return }
         armSend(c)
         pump(c)
+    }
+
+    /// After `n` bytes of the queue went out: false when sending stops here (the
+    /// connection was refused and is closed, or a spliced READ answer's data goes next).
+    private func advanced(_ c: Connection, _ n: Int) -> Bool {
+        let job = c.wire.advance(n)
+        c.cell.sent(n)
+        if !c.wire.hasUnsent && c.phase == .refused {
+            engine.closeConnection(c, reason: "handshake refused")
+            return false
+        }
+        if let job { engine.splicer.next(c, job); return false }
+        return true
     }
 
     /// A spliced READ answer is all out: the queue goes on.

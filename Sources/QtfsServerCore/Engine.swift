@@ -124,6 +124,7 @@ final class Engine {
                 stopping = true
             }
             reapAll(&uds, &res)
+            io.flushSends()
         }
         shutdown(&uds, &res)
     }

@@ -14,6 +14,8 @@ final class WireState {
     var awaiting = Wire.headerSize
     var recvArmed = false
     var sendArmed = false
+    /// Queued for the flush at the end of the loop's turn (ConnectionIO.flushSends).
+    var flushPending = false
     /// The in-flight throttle was logged (once per connection).
     var throttleLogged = false
     /// A READ answer's header went out and its spliced data is on the way: nothing else is
