@@ -42,6 +42,9 @@ final class OutBuffer {
     /// Bytes to splice from a file once this buffer (a READ answer's header) is sent
     /// (Splicer.swift); nothing else is sent on the connection until they are.
     var spliceAfter: SpliceJob?
+    /// An answer nobody waits for (RELEASE, RELEASEDIR): it need not leave on its own
+    /// while a worker's answer for the same connection is on the way (ConnectionIO.flush).
+    var lazy = false
     private let pooled: Bool
     /// Bytes of the allocation before `base` (see `payloadLead`).
     private let lead: Int

@@ -156,6 +156,11 @@ final class ConnectionIO {
         let w = c.wire
         w.flushPending = false
         guard canSend(c) else { return }
+        // Answers nobody waits for go with the next awaited one when a worker is about to
+        // answer: sent alone they would wake the client's reader for nothing first.
+        w.lazyWaiting = w.awaitedUnsent == 0 && c.atWorkers > 0 && !w.lazyOverdue
+        if w.lazyWaiting { return }
+        w.lazyOverdue = false
         _ = w.prepareSend()
         let n = sendmsg(c.fd, w.msg, Int32(MSG_DONTWAIT | MSG_NOSIGNAL))
         let err = n < 0 ? errno : 0
@@ -169,6 +174,14 @@ final class ConnectionIO {
         guard canSend(c) else { return }
         _ = w.prepareSend()
         submit(c, .send(c), armed: \.sendArmed) { qtfs_uring_sendmsg(engine.ring, c.fd, w.msg, $0) }
+    }
+
+    /// The loop's tick: lazy answers still waiting go now (a worker may be blocked long).
+    func flushLazy(_ conns: Dictionary<UInt64, Connection>.Values) {
+        for c in conns where c.wire.lazyWaiting {
+            c.wire.lazyOverdue = true
+            armSend(c)
+        }
     }
 
     func sent(_ c: Connection, _ res: Int32) {

@@ -178,7 +178,7 @@ final class Engine {
         switch op {
         case .accept: accepted(res)
         case .acceptRetry: if !stopping { armAccept() }
-        case .tick: if !stopping { gatekeeper.checkTimeouts(Array(conns.values)); armTick() }
+        case .tick: if !stopping { gatekeeper.checkTimeouts(Array(conns.values)); io.flushLazy(conns.values); armTick() }
         case .wake: woke()
         case .cancel: break
         case .recv(let c): io.received(c, res)
@@ -240,6 +240,7 @@ final class Engine {
         for (id, frame) in completions.drain() {
             guard let c = conns[id] else { continue }   // connection gone: drop the answer
             c.inFlight -= 1
+            c.atWorkers -= 1
             io.send(c, frame)
             io.pump(c)
         }

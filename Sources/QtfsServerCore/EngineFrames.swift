@@ -29,7 +29,9 @@ extension Engine {
             if h.opcode == Opcode.release.rawValue { fifos.cancelPolls(of: c, handle: req.handle) }
             var w = WireWriter(capacity: Wire.headerSize)
             FrameHeader(kind: .response, opcode: h.opcode, id: h.id, length: 0).encode(into: &w)
-            io.send(c, OutBuffer(copying: w.bytes))
+            let answer = OutBuffer(copying: w.bytes)
+            answer.lazy = h.opcode != Opcode.flush.rawValue
+            io.send(c, answer)
         } catch let e as WireError {
             fail(c, h, e.errno)
         } catch {

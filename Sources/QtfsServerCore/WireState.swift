@@ -25,6 +25,12 @@ final class WireState {
     private var sendHead = 0
     /// Bytes queued and not yet sent (the per-connection memory budget).
     private(set) var queuedBytes = 0
+    /// Buffers queued and not all sent that someone waits for (not `lazy`).
+    private(set) var awaitedUnsent = 0
+    /// Only lazy answers are queued and they wait for a worker's answer (ConnectionIO.flush).
+    var lazyWaiting = false
+    /// The loop's tick found them still waiting: they go with the next flush regardless.
+    var lazyOverdue = false
     let msg = UnsafeMutablePointer<msghdr>.allocate(capacity: 1)
     private let iov = UnsafeMutablePointer<iovec>.allocate(capacity: WireState.maxIov)
 
@@ -38,6 +44,7 @@ final class WireState {
     func enqueue(_ b: OutBuffer) {
         sendQueue.append(b)
         queuedBytes += b.count
+        if !b.lazy { awaitedUnsent += 1 }
     }
 
     /// Fills the iovec array from the unsent part of the queue; returns how many.
@@ -68,6 +75,7 @@ final class WireState {
             left -= take
             if b.sent == b.count {
                 queuedBytes -= b.count; sendHead += 1
+                if !b.lazy { awaitedUnsent -= 1 }
                 if let j = b.spliceAfter { job = j; splicing = true; b.spliceAfter = nil; break }
             }
         }
@@ -85,6 +93,7 @@ final class WireState {
         sendQueue.removeAll()
         sendHead = 0
         queuedBytes = 0
+        awaitedUnsent = 0
     }
 
     /// The bytes received and not parsed, taken out of the buffer.
