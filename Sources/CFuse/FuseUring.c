@@ -56,7 +56,9 @@ static struct {
     int explicit_request;
     qtfs_fuse_uring_log_fn log;
     uint64_t init_unique;
+    int ring_wanted;                         // -o uring (the default)
     int kernel_offers;
+    int kernel_killpriv_v2;                  // the kernel offered FUSE_HANDLE_KILLPRIV_V2
     size_t payload_size;
     struct entry *slots[MAX_ENTRIES];
     _Atomic unsigned count;                  // slots in use
@@ -119,6 +121,7 @@ static ssize_t dev_read(int fd, void *buf, size_t len, void *userdata) {
         const struct fuse_init_in *arg = (const void *)(in + 1);
         g.init_unique = in->unique;
         g.kernel_offers = (arg->flags & FUSE_INIT_EXT) && (arg->flags2 & QTFS_FUSE_OVER_IO_URING_FLAGS2);
+        g.kernel_killpriv_v2 = (arg->flags & FUSE_HANDLE_KILLPRIV_V2) != 0;
     }
     return n;
 }
@@ -126,8 +129,11 @@ static ssize_t dev_read(int fd, void *buf, size_t len, void *userdata) {
 static void start_queues(void);
 static int add_entry(unsigned qid);
 
-/// Accepts the ring in libfuse's INIT reply when the kernel offered it, and notes the
-/// sizes the kernel will require of each entry's payload buffer.
+/// Accepts in libfuse's INIT reply what libfuse 3.14 does not know: the ring, when wanted
+/// and offered (noting the sizes the kernel will require of each entry's payload buffer),
+/// and FUSE_HANDLE_KILLPRIV_V2, so the kernel does not read security.capability before
+/// every write(2) nor clear setid bits with a chmod as the writer: the host's own write
+/// removes a capability, and the server clears setid bits (Backend.dropSetIdAfterWrite).
 static ssize_t init_reply(int fd, struct iovec *iov, int count) {
     char msg[sizeof(struct fuse_out_header) + sizeof(struct fuse_init_out)] = {0};
     size_t total = iov_total(iov, count);
@@ -135,7 +141,8 @@ static ssize_t init_reply(int fd, struct iovec *iov, int count) {
     gather(msg, sizeof msg, iov, count, 0);
     struct fuse_out_header *out = (void *)msg;
     struct fuse_init_out *arg = (void *)(out + 1);
-    int accept = out->error == 0 && g.kernel_offers;
+    int accept = out->error == 0 && g.ring_wanted && g.kernel_offers;
+    if (out->error == 0 && g.kernel_killpriv_v2) arg->flags |= FUSE_HANDLE_KILLPRIV_V2;
     if (accept) {
         arg->flags |= FUSE_INIT_EXT;
         arg->flags2 |= QTFS_FUSE_OVER_IO_URING_FLAGS2;
@@ -146,7 +153,7 @@ static ssize_t init_reply(int fd, struct iovec *iov, int count) {
     ssize_t n = write(fd, msg, total);
     if (n < 0) return n;
     if (accept) start_queues();
-    else say(g.explicit_request, "FUSE over io_uring: the kernel did not offer it (enable it with `echo Y > "
+    else if (g.ring_wanted) say(g.explicit_request, "FUSE over io_uring: the kernel did not offer it (enable it with `echo Y > "
              "/sys/module/fuse/parameters/enable_uring` before mounting); requests go through /dev/fuse");
     return n;
 }
@@ -404,10 +411,11 @@ static void start_queues(void) {
     }
 }
 
-int qtfs_fuse_uring_attach(struct fuse_session *se, unsigned entries_per_queue, int explicit_request,
+int qtfs_fuse_uring_attach(struct fuse_session *se, int ring, unsigned entries_per_queue, int explicit_request,
                            qtfs_fuse_uring_log_fn log) {
     static const struct fuse_custom_io io = {.writev = dev_writev, .read = dev_read};
     g.se = se;
+    g.ring_wanted = ring;
     g.fd = fuse_session_fd(se);
     g.per_queue = entries_per_queue ? entries_per_queue : 1;
     g.explicit_request = explicit_request;

@@ -80,7 +80,7 @@ enum Runner {
     /// requests come through io_uring.
     private static func mounted(_ o: Options, _ se: OpaquePointer) -> Bool {
         if o.verbose { FuseLogging.client.info("mounted \(o.server):\(o.source) on \(o.mountpoint)") }
-        let uring = o.uring && FuseUring.attach(se, explicit: o.uringExplicit)
+        let uring = FuseUring.attach(se, ring: o.uring, explicit: o.uringExplicit) && o.uring
         if !Readahead.set(mountpoint: o.mountpoint, kb: o.readaheadKB), o.verbose, o.readaheadKB > 0 {
             FuseLogging.client.info("kernel readahead left at its default (read_ahead_kb needs root)")
         }
