@@ -1,12 +1,18 @@
 // Extended attributes a file is known not to have, answered ENODATA without a round trip.
-// Two callers ask every file for the same few names, over and over: the kernel reads
-// security.capability before every write(2) to a FUSE file (a FUSE mount never gets the
-// S_NOSEC mark that spares local files this), and `ls -l` asks each file it lists for
-// security.selinux and system.posix_acl_access (its "." and "+" marks). A name the host said
-// a file lacks, or the capability of a file this client just created, answers locally for as
-// long as attributes are cached. Stale at worst like a cached mode: a label or ACL set on the
-// host shows within the attribute timeout, and a capability set meanwhile is removed by the
-// host's own write(2) anyway. An xattr change through this mount forgets the file.
+// Two callers ask files for the same few names, over and over: the kernel reads
+// security.capability before the first write(2) to each file (before every one when the
+// kernel did not take FUSE_HANDLE_KILLPRIV_V2, so the mount lacks SB_NOSEC), and `ls -l`
+// asks each file it lists for security.selinux and system.posix_acl_access (its "." and "+"
+// marks). A name the host said a file lacks, or the capability of a file this client just
+// created, answers locally for as long as attributes are cached. Stale at worst like a
+// cached mode: a label or ACL set on the host shows within the attribute timeout, and a
+// capability set meanwhile is removed by the host's own write(2) anyway. An xattr change
+// through this mount forgets the file.
+//
+// `CreatedFiles`: the capability of a file this client created stays absent while the
+// handle of that CREATE is open, whatever the attribute timeout (attr_timeout=0 too): the
+// kernel's question before the first write is the only one such a file gets in practice,
+// and a capability set on the host in between is removed by that write on the host.
 import QtfsClient
 
 final class AbsentXattrs: @unchecked Sendable {
@@ -55,5 +61,28 @@ final class AbsentXattrs: @unchecked Sendable {
     /// Any xattr change made through this mount: ask the host again next time.
     func forget(_ ino: UInt64) {
         lock.withLock { for n in Self.names.indices { until[Key(ino: ino, name: n)] = nil } }
+    }
+}
+
+/// Files this client created whose CREATE handle is still open (see the top of the file).
+final class CreatedFiles: @unchecked Sendable {
+    private let lock = Lock()
+    private var open: [UInt64: Int] = [:]   // ino → CREATE handles open
+
+    func opened(_ ino: UInt64) { lock.withLock { open[ino, default: 0] += 1 } }
+
+    func closed(_ ino: UInt64) {
+        lock.withLock {
+            let left = (open[ino] ?? 1) - 1
+            open[ino] = left > 0 ? left : nil
+        }
+    }
+
+    /// An xattr change through this mount: the file is asked about again.
+    func forget(_ ino: UInt64) { lock.withLock { open[ino] = nil } }
+
+    /// True when `name` is security.capability and `ino` was created here and is still open.
+    func lacksCapability(_ ino: UInt64, _ name: [UInt8]) -> Bool {
+        name == AbsentXattrs.capability && lock.withLock { open[ino] != nil }
     }
 }

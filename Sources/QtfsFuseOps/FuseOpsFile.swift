@@ -40,9 +40,14 @@ enum FileOps {
             fs.dirChanged(parent, n, .found(c.attr))
             let e = r.foundEntry(parent: parent, name: n, attr: c.attr)
             _ = fs.nodes.openedKeepsCache(UInt64(e.ino))
-            if !c.attr.isPseudo { fs.absentXattrs?.noteAbsent(UInt64(e.ino), AbsentXattrs.capability) }   // a new file has none
+            let file = OpenFile(h, ino: fuse_ino_t(e.ino), fs)
+            if !c.attr.isPseudo {   // a new file has no capability
+                fs.absentXattrs?.noteAbsent(UInt64(e.ino), AbsentXattrs.capability)
+                fs.createdFiles.opened(UInt64(e.ino))
+                file.created = UInt64(e.ino)
+            }
             setOpenFlags(fs, fi, c.flags, keep: false, pseudo: c.attr.isPseudo)
-            OpenFile(h, ino: fuse_ino_t(e.ino), fs).attach(fi)
+            file.attach(fi)
             if !r.create(e, fi) { closeAfterInterrupt(fs, fi) }   // its lookup count is given back
         } catch { r.fail(error) }
     }
@@ -70,7 +75,7 @@ enum FileOps {
 
     /// The open was interrupted and the kernel will never release this handle.
     static func closeAfterInterrupt(_ fs: FS, _ fi: UnsafeMutablePointer<fuse_file_info>) {
-        if let f = OpenFile.detach(fi) { fs.session.release(f.remote) }
+        if let f = OpenFile.detach(fi) { f.release(fs) }
     }
 
     static func read(_ r: consuming FuseReply, _ ino: fuse_ino_t, _ size: Int, _ off: off_t,
@@ -139,7 +144,7 @@ enum FileOps {
     /// Fire-and-forget: the kernel has its answer without waiting for the server's.
     static func release(_ r: consuming FuseReply, _ ino: fuse_ino_t, _ fi: UnsafeMutablePointer<fuse_file_info>?) {
         guard let f = OpenFile.detach(fi!) else { return r.error(EBADF) }
-        if let fifo = f as? FifoFile { FifoOps.release(r.fs, fifo) } else { r.fs.session.release(f.remote) }
+        if let fifo = f as? FifoFile { FifoOps.release(r.fs, fifo) } else { f.release(r.fs) }
         r.ok()
     }
 

@@ -38,7 +38,9 @@ enum MiscOps {
         r.interruptible()
         do {
             let n = bytes(name)
-            if fs.absentXattrs?.knowsAbsent(UInt64(ino), n) == true { throw Errno(ENODATA) }
+            if fs.absentXattrs?.knowsAbsent(UInt64(ino), n) == true || fs.createdFiles.lacksCapability(UInt64(ino), n) {
+                throw Errno(ENODATA)
+            }
             let want = UInt32(min(size, Wire.maxXattrValue))
             do {
                 let x = try fs.session.getxattr(r.caller, try fs.path(ino), name: n, size: want)
@@ -76,6 +78,7 @@ enum MiscOps {
             try fs.session.setxattr(r.caller, try fs.path(ino), name: bytes(name), value: v,
                                     flags: UInt32(bitPattern: flags) & 3)
             fs.absentXattrs?.forget(UInt64(ino))
+            fs.createdFiles.forget(UInt64(ino))
             fs.childChanged(ino)   // ctime
         }
     }
@@ -85,6 +88,7 @@ enum MiscOps {
         r.ok { r in
             try fs.session.removexattr(r.caller, try fs.path(ino), name: bytes(name))
             fs.absentXattrs?.forget(UInt64(ino))
+            fs.createdFiles.forget(UInt64(ino))
             fs.childChanged(ino)
         }
     }

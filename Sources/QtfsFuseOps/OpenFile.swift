@@ -10,6 +10,8 @@ class OpenFile {
     let remote: OpenHandle!
     /// The content that came with the open, if any (OPEN_READ).
     let content: OpenContent?
+    /// The file's node when this handle came from CREATE (FS.createdFiles), else nil.
+    var created: UInt64?
     /// `ino`'s current path is where the handle is re-opened after a reconnect.
     init(_ remote: OpenHandle, ino: fuse_ino_t, _ fs: FS, content: OpenContent? = nil) {
         self.remote = remote
@@ -19,6 +21,12 @@ class OpenFile {
     }
     /// A file without a session handle (FifoFile).
     init(streamHandle: ()) { remote = nil; content = nil }
+
+    /// Gives the handle back: the session's RELEASE, and a created file's mark.
+    func release(_ fs: FS) {
+        if let ino = created { fs.createdFiles.closed(ino) }
+        fs.session.release(remote)
+    }
 
     /// Stores a retained reference in fi->fh.
     func attach(_ fi: UnsafeMutablePointer<fuse_file_info>) {
