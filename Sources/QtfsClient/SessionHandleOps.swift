@@ -97,13 +97,7 @@ extension Session {
         try? writeBehind.settle(self)
         _ = writeBehind.takeError(h)
         guard let (c, id) = h.live else { return }
-        let op: Opcode = h.isDir ? .releasedir : .release
-        // Nothing on the host waits for a reader's close: it may ride with the next request.
-        if h.isDir || h.reopenFlags & UInt32(O_ACCMODE) == UInt32(O_RDONLY) {
-            c.postHeld(op) { HandleRequest(handle: id).encode(into: &$0) }
-        } else {
-            c.post(op) { HandleRequest(handle: id).encode(into: &$0) }
-        }
+        c.post(h.isDir ? .releasedir : .release) { HandleRequest(handle: id).encode(into: &$0) }
     }
     public func releasedir(_ h: OpenHandle) { release(h) }
 

@@ -43,7 +43,7 @@ final class OutBuffer {
     /// (Splicer.swift); nothing else is sent on the connection until they are.
     var spliceAfter: SpliceJob?
     /// An answer nobody waits for (RELEASE, RELEASEDIR): it need not leave on its own
-    /// while a worker's answer for the same connection is on the way (ConnectionIO.flush).
+    /// while another answer for the same connection is on the way (ConnectionIO.flush).
     var lazy = false
     private let pooled: Bool
     /// Bytes of the allocation before `base` (see `payloadLead`).

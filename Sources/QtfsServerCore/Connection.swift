@@ -59,8 +59,6 @@ final class Connection {
     var opsInRing = 0
     /// Requests taken off the wire and not yet answered (workers, io_uring reads/writes).
     var inFlight = 0
-    /// Of those, the requests at worker threads: each ends with an answer soon.
-    var atWorkers = 0
 
     /// Bytes held by READ/WRITE ops in flight (their buffers), counted with the send
     /// queue's bytes against the per-connection memory budget.

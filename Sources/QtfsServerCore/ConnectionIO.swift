@@ -156,9 +156,10 @@ final class ConnectionIO {
         let w = c.wire
         w.flushPending = false
         guard canSend(c) else { return }
-        // Answers nobody waits for go with the next awaited one when a worker is about to
-        // answer: sent alone they would wake the client's reader for nothing first.
-        w.lazyWaiting = w.awaitedUnsent == 0 && c.atWorkers > 0 && !w.lazyOverdue
+        // Answers nobody waits for go with the next awaited one while the connection has a
+        // request still to answer (a worker's, an io_uring read's...): sent alone they would
+        // wake the client's reader for nothing first. The tick sends them at the latest.
+        w.lazyWaiting = w.awaitedUnsent == 0 && c.inFlight > 0 && !w.lazyOverdue
         if w.lazyWaiting { return }
         w.lazyOverdue = false
         _ = w.prepareSend()
@@ -176,7 +177,7 @@ final class ConnectionIO {
         submit(c, .send(c), armed: \.sendArmed) { qtfs_uring_sendmsg(engine.ring, c.fd, w.msg, $0) }
     }
 
-    /// The loop's tick: lazy answers still waiting go now (a worker may be blocked long).
+    /// The loop's tick: lazy answers still waiting go now (a request may wait long: a fifo).
     func flushLazy(_ conns: Dictionary<UInt64, Connection>.Values) {
         for c in conns where c.wire.lazyWaiting {
             c.wire.lazyOverdue = true

@@ -240,7 +240,6 @@ final class Engine {
         for (id, frame) in completions.drain() {
             guard let c = conns[id] else { continue }   // connection gone: drop the answer
             c.inFlight -= 1
-            c.atWorkers -= 1
             io.send(c, frame)
             io.pump(c)
         }

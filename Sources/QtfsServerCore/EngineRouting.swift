@@ -26,7 +26,6 @@ extension Engine {
 
     private func toWorker(_ c: Connection, _ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {
         c.inFlight += 1
-        c.atWorkers += 1
         pool.submit(Job(conn: c.id, opcode: h.opcode, id: h.id, payload: Array(payload), handles: c.handles))
     }
 }
