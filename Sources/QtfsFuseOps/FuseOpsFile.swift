@@ -9,6 +9,7 @@ enum FileOps {
         let fs = r.fs, fi = fi!
         if FifoOps.isFifo(fs, ino) { return FifoOps.open(r, ino, fi) }
         r.interruptible()
+        let alone = fs.opens.begin(UInt64(ino))
         do {
             let keep = fs.nodes.openedKeepsCache(UInt64(ino)), pseudo = fs.nodes.isPseudo(UInt64(ino))
             let flags = openFlags(fs, fi.pointee.flags)
@@ -18,9 +19,15 @@ enum FileOps {
             if fi.pointee.flags & O_TRUNC != 0 { fs.childChanged(ino) }
             setOpenFlags(fs, fi, openFlags, keep: keep, pseudo: pseudo)
             let direct = fi.pointee.direct_io != 0
-            OpenFile(h, ino: ino, fs, content: content.map { OpenContent($0, sequential: direct) }).attach(fi)
+            if !direct, let content, PageStore.store(fs, ino, content, wasAlone: alone) { fi.pointee.keep_cache = 1 }
+            let file = OpenFile(h, ino: ino, fs, content: content.map { OpenContent($0, sequential: direct) })
+            file.counted = UInt64(ino)
+            file.attach(fi)
             if !r.open(fi) { closeAfterInterrupt(fs, fi) }
-        } catch { r.fail(error) }
+        } catch {
+            fs.opens.end(UInt64(ino))
+            r.fail(error)
+        }
     }
 
     private static func openMaybeReading(_ fs: FS, _ c: Caller, _ path: [UInt8], _ flags: UInt32,
@@ -41,10 +48,12 @@ enum FileOps {
             let e = r.foundEntry(parent: parent, name: n, attr: c.attr)
             _ = fs.nodes.openedKeepsCache(UInt64(e.ino))
             let file = OpenFile(h, ino: fuse_ino_t(e.ino), fs)
+            _ = fs.opens.begin(UInt64(e.ino))
+            file.counted = UInt64(e.ino)
             if !c.attr.isPseudo {   // a new file has no capability
                 fs.absentXattrs?.noteAbsent(UInt64(e.ino), AbsentXattrs.capability)
                 fs.createdFiles.opened(UInt64(e.ino))
-                file.created = UInt64(e.ino)
+                file.created = true
             }
             setOpenFlags(fs, fi, c.flags, keep: false, pseudo: c.attr.isPseudo)
             file.attach(fi)

@@ -10,8 +10,10 @@ class OpenFile {
     let remote: OpenHandle!
     /// The content that came with the open, if any (OPEN_READ).
     let content: OpenContent?
-    /// The file's node when this handle came from CREATE (FS.createdFiles), else nil.
-    var created: UInt64?
+    /// The file's node, counted in FS.opens while this file is open (PageStore.swift).
+    var counted: UInt64?
+    /// The handle came from CREATE (FS.createdFiles).
+    var created = false
     /// `ino`'s current path is where the handle is re-opened after a reconnect.
     init(_ remote: OpenHandle, ino: fuse_ino_t, _ fs: FS, content: OpenContent? = nil) {
         self.remote = remote
@@ -24,7 +26,10 @@ class OpenFile {
 
     /// Gives the handle back: the session's RELEASE, and a created file's mark.
     func release(_ fs: FS) {
-        if let ino = created { fs.createdFiles.closed(ino) }
+        if let ino = counted {
+            fs.opens.end(ino)
+            if created { fs.createdFiles.closed(ino) }
+        }
         fs.session.release(remote)
     }
 

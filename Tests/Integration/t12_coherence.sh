@@ -90,5 +90,22 @@ truncate -s 2 "$M/hd/h2"
 [ "$(stat -c %s "$M/h1")" = 2 ] || fail "size of h1 right after truncating its link: $(stat -c %s "$M/h1")"
 rm "$M/hd/h2"
 [ "$(stat -c %h "$M/h1")" = 1 ] || fail "nlink of h1 right after rm of its link: $(stat -c %h "$M/h1")"
+log "small files read whole at their open: the pages come with the open (PageStore)"
+mkdir "$H/small"
+for i in $(seq 40); do head -c $((i * 100)) /dev/urandom > "$H/small/f$i"; done
+sleep 1.2                                      # past the attribute timeout
+reads=$(op_count "$M" read)
+for i in $(seq 40); do
+    cmp -s "$H/small/f$i" "$M/small/f$i" || fail "small/f$i read through the mount differs from the host"
+done
+r=$(( $(op_count "$M" read) - reads ))
+[ "$r" = 0 ] || fail "40 small files read whole made $r READ requests (their pages came with the open)"
+echo changed-on-the-host > "$H/small/f7"; t=$(now_ms)
+seen "$t" "host rewrite of a file whose pages came with its open" content_is "$M/small/f7" changed-on-the-host
+log "a file open for writing here: another open of it reads what was written"
+exec 7<>"$M/small/f8"
+printf 'WRITTEN' >&7
+[ "$(head -c 7 "$M/small/f8")" = WRITTEN ] || fail "an open for reading beside a writer does not see the write"
+exec 7>&-
 server_alive
 log "ok"
