@@ -9,8 +9,8 @@
 // capability set meanwhile is removed by the host's own write(2) anyway. An xattr change
 // through this mount forgets the file.
 //
-// `CreatedFiles`: the capability of a file this client created stays absent while the
-// handle of that CREATE is open, whatever the attribute timeout (attr_timeout=0 too): the
+// Besides: the capability of a file this client created stays absent while the handle of
+// that CREATE is open (NodeOpens.createdOpen), whatever the attribute timeout: the
 // kernel's question before the first write is the only one such a file gets in practice,
 // and a capability set on the host in between is removed by that write on the host.
 import QtfsClient
@@ -61,28 +61,5 @@ final class AbsentXattrs: @unchecked Sendable {
     /// Any xattr change made through this mount: ask the host again next time.
     func forget(_ ino: UInt64) {
         lock.withLock { for n in Self.names.indices { until[Key(ino: ino, name: n)] = nil } }
-    }
-}
-
-/// Files this client created whose CREATE handle is still open (see the top of the file).
-final class CreatedFiles: @unchecked Sendable {
-    private let lock = Lock()
-    private var open: [UInt64: Int] = [:]   // ino → CREATE handles open
-
-    func opened(_ ino: UInt64) { lock.withLock { open[ino, default: 0] += 1 } }
-
-    func closed(_ ino: UInt64) {
-        lock.withLock {
-            let left = (open[ino] ?? 1) - 1
-            open[ino] = left > 0 ? left : nil
-        }
-    }
-
-    /// An xattr change through this mount: the file is asked about again.
-    func forget(_ ino: UInt64) { lock.withLock { open[ino] = nil } }
-
-    /// True when `name` is security.capability and `ino` was created here and is still open.
-    func lacksCapability(_ ino: UInt64, _ name: [UInt8]) -> Bool {
-        name == AbsentXattrs.capability && lock.withLock { open[ino] != nil }
     }
 }

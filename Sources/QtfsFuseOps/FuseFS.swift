@@ -44,7 +44,6 @@ public final class FS: @unchecked Sendable {
     let prefetch: DirPrefetch?
     /// Extended attributes files are known not to have (asked before every write, by ls -l).
     let absentXattrs: AbsentXattrs?
-    let createdFiles = CreatedFiles()
     let opens = NodeOpens()
     /// A LOOKUP's attributes for the GETATTR right after it (attribute timeout 0).
     let lookupAttrs = LookupAttrs()

@@ -48,13 +48,10 @@ enum FileOps {
             let e = r.foundEntry(parent: parent, name: n, attr: c.attr)
             _ = fs.nodes.openedKeepsCache(UInt64(e.ino))
             let file = OpenFile(h, ino: fuse_ino_t(e.ino), fs)
-            _ = fs.opens.begin(UInt64(e.ino))
             file.counted = UInt64(e.ino)
-            if !c.attr.isPseudo {   // a new file has no capability
-                fs.absentXattrs?.noteAbsent(UInt64(e.ino), AbsentXattrs.capability)
-                fs.createdFiles.opened(UInt64(e.ino))
-                file.created = true
-            }
+            file.created = !c.attr.isPseudo   // a new file has no capability
+            _ = fs.opens.begin(UInt64(e.ino), created: file.created)
+            if file.created { fs.absentXattrs?.noteAbsent(UInt64(e.ino), AbsentXattrs.capability) }
             setOpenFlags(fs, fi, c.flags, keep: false, pseudo: c.attr.isPseudo)
             file.attach(fi)
             if !r.create(e, fi) { closeAfterInterrupt(fs, fi) }   // its lookup count is given back

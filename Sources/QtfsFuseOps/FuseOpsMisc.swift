@@ -38,7 +38,8 @@ enum MiscOps {
         r.interruptible()
         do {
             let n = bytes(name)
-            if fs.absentXattrs?.knowsAbsent(UInt64(ino), n) == true || fs.createdFiles.lacksCapability(UInt64(ino), n) {
+            let createdHere = n == AbsentXattrs.capability && fs.opens.createdOpen(UInt64(ino))
+            if createdHere || fs.absentXattrs?.knowsAbsent(UInt64(ino), n) == true {
                 throw Errno(ENODATA)
             }
             let want = UInt32(min(size, Wire.maxXattrValue))
@@ -78,7 +79,7 @@ enum MiscOps {
             try fs.session.setxattr(r.caller, try fs.path(ino), name: bytes(name), value: v,
                                     flags: UInt32(bitPattern: flags) & 3)
             fs.absentXattrs?.forget(UInt64(ino))
-            fs.createdFiles.forget(UInt64(ino))
+            fs.opens.forgetCreated(UInt64(ino))
             fs.childChanged(ino)   // ctime
         }
     }
@@ -88,7 +89,7 @@ enum MiscOps {
         r.ok { r in
             try fs.session.removexattr(r.caller, try fs.path(ino), name: bytes(name))
             fs.absentXattrs?.forget(UInt64(ino))
-            fs.createdFiles.forget(UInt64(ino))
+            fs.opens.forgetCreated(UInt64(ino))
             fs.childChanged(ino)
         }
     }

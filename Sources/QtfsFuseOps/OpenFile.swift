@@ -12,7 +12,7 @@ class OpenFile {
     let content: OpenContent?
     /// The file's node, counted in FS.opens while this file is open (PageStore.swift).
     var counted: UInt64?
-    /// The handle came from CREATE (FS.createdFiles).
+    /// The handle came from CREATE, of an ordinary file (NodeOpens).
     var created = false
     /// `ino`'s current path is where the handle is re-opened after a reconnect.
     init(_ remote: OpenHandle, ino: fuse_ino_t, _ fs: FS, content: OpenContent? = nil) {
@@ -24,12 +24,9 @@ class OpenFile {
     /// A file without a session handle (FifoFile).
     init(streamHandle: ()) { remote = nil; content = nil }
 
-    /// Gives the handle back: the session's RELEASE, and a created file's mark.
+    /// Gives the handle back: the session's RELEASE, and its count in FS.opens.
     func release(_ fs: FS) {
-        if let ino = counted {
-            fs.opens.end(ino)
-            if created { fs.createdFiles.closed(ino) }
-        }
+        if let ino = counted { fs.opens.end(ino, created: created) }
         fs.session.release(remote)
     }
 

@@ -14,31 +14,6 @@
 import CFuse
 import QtfsClient
 
-/// Open files per node in this client (regular files: open and create).
-final class NodeOpens: @unchecked Sendable {
-    private let lock = Lock()
-    private var count: [UInt64: Int] = [:]
-
-    /// An open of `ino` begins; true when no other open file of it exists.
-    func begin(_ ino: UInt64) -> Bool {
-        lock.withLock {
-            count[ino, default: 0] += 1
-            return count[ino] == 1
-        }
-    }
-
-    /// The open failed, or its file was released.
-    func end(_ ino: UInt64) {
-        lock.withLock {
-            let left = (count[ino] ?? 1) - 1
-            count[ino] = left > 0 ? left : nil
-        }
-    }
-
-    /// True while `ino` has exactly one open file (the caller's own).
-    func alone(_ ino: UInt64) -> Bool { lock.withLock { count[ino] == 1 } }
-}
-
 enum PageStore {
     /// Stores `content` as `ino`'s pages when the rules above allow; true if it did (the
     /// open may then keep the kernel's cache).
