@@ -27,7 +27,8 @@ final class WireState {
     private(set) var queuedBytes = 0
     /// Buffers queued and not all sent that someone waits for (not `lazy`).
     private(set) var awaitedUnsent = 0
-    /// Only lazy answers are queued and they wait for a worker's answer (ConnectionIO.flush).
+    /// Only lazy answers are queued and they wait for another answer of the connection
+    /// (ConnectionIO.flush).
     var lazyWaiting = false
     /// The loop's tick found them still waiting: they go with the next flush regardless.
     var lazyOverdue = false

@@ -1,5 +1,6 @@
-// A RELEASE's answer, which no client waits for, is not sent on its own while a worker is
-// about to answer the same connection (ConnectionIO.flush): it comes with that answer.
+// A RELEASE's answer, which no client waits for, is not sent on its own while another
+// request of the same connection is still to be answered (ConnectionIO.flush; here a
+// worker's SETATTR): it comes with that answer.
 import Foundation
 import Glibc
 import QtfsProtocol
