@@ -38,6 +38,8 @@ public enum Sys {
         return nil
     }
 
+    public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
     public static func isDirectory(_ path: String) -> Bool {
         var st = stat()
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR

@@ -30,8 +30,23 @@ struct ProcMode {
     /// The caller's own pid as a name at the root.
     private func isOwnPid(_ parent: fuse_ino_t, _ name: [UInt8], pid tid: Int32) -> Bool {
         guard parent == FUSE_ROOT_ID, name.first.map({ $0 >= 0x31 && $0 <= 0x39 }) == true else { return false }
-        return String(decoding: name, as: UTF8.self) == String(tgid(tid))
+        let pid = String(decoding: name, as: UTF8.self)
+        return mayBeProcessOf(pid, tid) && pid == String(tgid(tid))
     }
+
+    /// False when the DPU's procfs shows that thread `tid` is not in process `pid`: it lists
+    /// a process's threads under <pid>/task. Every lookup of a pid at the root asks this,
+    /// and a path walk or two cost far less than the status file tgid() formats and parses.
+    private func mayBeProcessOf(_ pid: String, _ tid: Int32) -> Bool {
+        for root in procRoots {
+            if Sys.exists("\(root)/\(pid)/task/\(tid)") { return true }
+            if Sys.exists("\(root)/\(tid)") { return false }
+        }
+        return true
+    }
+
+    /// Where the DPU's processes are seen, in the order tgid() reads them.
+    private var procRoots: [String] { mountpoint == "/proc" ? [localProc] : [localProc, "/proc"] }
 
     /// The link text for the calling thread `tid`.
     func target(_ id: UInt64, pid tid: Int32) -> String {
@@ -42,8 +57,7 @@ struct ProcMode {
 
     /// FUSE reports the caller's thread id; its process id comes from the DPU's procfs.
     private func tgid(_ tid: Int32) -> Int32 {
-        if let t = Sys.tgid(of: tid, procRoot: localProc) { return t }
-        if mountpoint != "/proc", let t = Sys.tgid(of: tid, procRoot: "/proc") { return t }
+        for root in procRoots { if let t = Sys.tgid(of: tid, procRoot: root) { return t } }
         return tid
     }
 

@@ -1,6 +1,7 @@
 // Open, read, write, xattrs, rename and -o proc over the scripted server: what is answered
 // locally and what goes to the server.
 import CFuse
+import Foundation
 import Glibc
 import QtfsClient
 import QtfsProtocol
@@ -116,4 +117,48 @@ final class FileOpsTests: XCTestCase {
         XCTAssertEqual(f.replies.last, .readlink("/nonexistent-local-proc/4000001"))
         XCTAssertEqual(f.server.count(.lookup) + f.server.count(.readlink), 0)
     }
+
+    /// -o proc: a pid at the root is the caller's own link only when the caller is a thread
+    /// of that process (any of its threads); another pid, or another thread's id, is the
+    /// host's, asked of the server. The real procfs plays the DPU's.
+    func testOwnPidIsTheCallersProcessNotItsThreadIds() throws {
+        let f = try OpsFixture { $0.proc = true; $0.localProc = "/proc"; $0.mountpoint = "/mnt/qtfs-test-proc" }
+        f.server.script = { op, _, _ in
+            op == .lookup ? .reply(f.encode(AttrReply(attr: Attr(dev: 1, ino: 70, size: 0, mode: 0o40555, nlink: 9))))
+                          : .error(ENOSYS)
+        }
+        let worker = ParkedThread()
+        defer { worker.release() }
+        let pid = getpid(), tid = worker.tid
+
+        f.replies.ctx.pid = tid   // a second thread of this process asks for the process's pid
+        EntryOps.lookup(f.reply(), root, cname("\(pid)"))
+        XCTAssertEqual(f.replies.last, .entry(ino: ProcMode.ownPidId, mode: 0o120777, entryTimeout: 0))
+        XCTAssertEqual(f.server.count(.lookup), 0)
+
+        f.replies.ctx.pid = pid   // a thread id is no process of its own: the host's
+        EntryOps.lookup(f.reply(), root, cname("\(tid)"))
+        XCTAssertEqual(f.server.count(.lookup), 1)
+        EntryOps.lookup(f.reply(), root, cname("1"))   // another process: the host's
+        XCTAssertEqual(f.server.count(.lookup), 2)
+    }
+}
+
+/// A thread that waits until released, so that its id stays a live thread of this process.
+private final class ParkedThread: @unchecked Sendable {
+    private let started = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
+    private(set) var tid: Int32 = 0
+
+    init() {
+        Thread.detachNewThread { [self] in
+            // "<pid>/task/<tid>": the calling thread's id (Glibc's gettid is not imported)
+            let link = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/thread-self")) ?? ""
+            tid = Int32(link.split(separator: "/").last ?? "") ?? 0
+            started.signal()
+            done.wait()
+        }
+        started.wait()
+    }
+
+    func release() { done.signal() }
 }
