@@ -38,6 +38,12 @@ mount_one() {  # DIR LOOP
 echo Y > "$PARAM"
 mount_one ring uring
 mount_one dev nouring
+# The kernel reads the parameter again when it takes qtfs-fuse's INIT reply, which comes
+# after mount(2) returns: put it back only once the ring is registered, or the mount
+# would quietly fall back to /dev/fuse.
+for _ in $(seq 100); do
+    "$BIN/qtinfo" --status -C "$W/ring" | grep -q "request loop io_uring" && break; sleep 0.1
+done
 echo "$ORIG" > "$PARAM"
 "$BIN/qtinfo" --status -C "$W/ring" | grep "request loop" | sed 's/^ */ring mount: /'
 "$BIN/qtinfo" --status -C "$W/dev" | grep "request loop" | sed 's/^ */dev mount: /'

@@ -6,7 +6,7 @@
 # Only --record (a full run meant to be kept) replaces docs/performance.md with that report,
 # and also runs the kernel module's VM benchmark for its section (scripts/bench/kmod-section.sh).
 # The parts, each in one place: scripts/bench/targets.sh (the columns: local, passthrough_ll,
-# pll strict, qtfs, qtfs strict, qtfs crypt=none, sshfs, sshfs direct), workloads.sh (the rows
+# pll strict, qtfs, qtfs strict, qtfs crypt=none, qtfs io_uring, sshfs, sshfs direct), workloads.sh (the rows
 # and the mounts they use), report.sh (tables, target checks), document.sh (the report's text and Method).
 # Time on this 2-CPU machine, extrapolated from a --quick run (all 8 targets, load average
 # about 9; its workloads took 277 s, 10 min with the incremental build): a full run's
@@ -92,6 +92,7 @@ PIDS=()
 cleanup() {
     set +e
     local m p
+    restore_uring_param
     for m in "$W"/mnt/*; do
         mountpoint -q "$m" 2>/dev/null && { fusermount3 -uz "$m" 2>/dev/null || umount -l "$m"; }
     done
@@ -132,7 +133,7 @@ EX=/usr/share/doc/libfuse3-dev/examples
 gcc -O2 -Wall -o "$PLL" "$EX/passthrough_ll.c" -I"$EX" $(pkg-config fuse3 --cflags --libs)
 
 QTFS_BIN=""
-if has_any_target qtfs qtfs-strict qtfs-none; then
+if has_any_target qtfs qtfs-strict qtfs-none qtfs-uring; then
     log "building qtfs (swift build -c release)"
     build() { (cd "$ROOT" && swift build -c release --scratch-path .build-bench) >"$W/log/swift-build.log" 2>&1; }
     # the tree is shared with people editing it: one retry after a pause

@@ -183,6 +183,11 @@ targets_check() {
         print "per request: ≤ 1.2 × (pll strict + k round trips), k the server requests per op qtfs strict waited for (measured, Requests per op):"
         n = split("stat create unlink readdir lookup deepstat", M, " ")
         for (i = 1; i <= n; i++) strict(M[i])
+        print ""; print "Issue 17, FUSE over io_uring (qtfs io_uring against qtfs on /dev/fuse, both with default options):"
+        n = split("stat read4k create unlink", M, " ")
+        for (i = 1; i <= n; i++) faster(M[i], "qtfs-uring", "qtfs", 1.3, M[i] " ≥ 1.3× faster through io_uring")
+        n = split("cgroup-sys cgroup-sys-repeat ps ps-repeat", M, " ")
+        for (i = 1; i <= n; i++) faster(M[i], "qtfs-uring", "pll-strict", 1, M[i] " through io_uring at least as fast as passthrough_ll strict")
         print ""; print "The cost of the directory prefetch (bound set with this benchmark):"
         slower("lookup", "qtfs", "qtfs-strict", 2, 0, "a few lookups in a huge directory on a fresh mount: qtfs defaults ≤ 2× qtfs strict per lookup")
         print ""; print "Issue 18, sealed frames (aead, the default) against crypt=none:"

@@ -6,10 +6,10 @@
 # cells read n/a. Needs from bench.sh: W, ROOT, PLL, CGROUP_ROOT, the *_PORT variables,
 # log, fail_note, wait_port, PIDS.
 
-ALL_TARGETS="local passthrough_ll pll-strict qtfs qtfs-strict qtfs-none sshfs sshfs-direct"
+ALL_TARGETS="local passthrough_ll pll-strict qtfs qtfs-strict qtfs-none qtfs-uring sshfs sshfs-direct"
 declare -A TARGET_LABEL=(
     [local]="local" [passthrough_ll]="passthrough_ll" [pll-strict]="pll strict"
-    [qtfs]="qtfs" [qtfs-strict]="qtfs strict" [qtfs-none]="qtfs crypt=none"
+    [qtfs]="qtfs" [qtfs-strict]="qtfs strict" [qtfs-none]="qtfs crypt=none" [qtfs-uring]="qtfs io_uring"
     [sshfs]="sshfs" [sshfs-direct]="sshfs direct"
 )
 declare -A TARGET_NA=()       # id -> why it is not measured in this run
@@ -56,10 +56,11 @@ start_qtfs_server() {
 start_qtfs_servers() {
     [ -n "$QTFS_BIN" ] || { mark_na "n/a (no qtfs binaries)" qtfs qtfs-strict qtfs-none; return 0; }
     "$QTFS_BIN/qtfs-server" --generate-key "$W/qtfs.key" >/dev/null
-    if has_any_target qtfs qtfs-strict; then
-        start_qtfs_server "$QTFS_PORT" qtfs-server || mark_na "n/a (qtfs-server did not start)" qtfs qtfs-strict
-        TARGET_SERVER[qtfs]=$STARTED; TARGET_SERVER[qtfs-strict]=$STARTED
+    if has_any_target qtfs qtfs-strict qtfs-uring; then
+        start_qtfs_server "$QTFS_PORT" qtfs-server || mark_na "n/a (qtfs-server did not start)" qtfs qtfs-strict qtfs-uring
+        TARGET_SERVER[qtfs]=$STARTED; TARGET_SERVER[qtfs-strict]=$STARTED; TARGET_SERVER[qtfs-uring]=$STARTED
     fi
+    [ -w "$URING_PARAM" ] || mark_na "n/a (the kernel has no FUSE over io_uring: $URING_PARAM)" qtfs-uring
     has_target qtfs-none || return 0
     # crypt=none arrives with sealed frames (docs/protocol.md); older servers lack the option.
     if ! "$QTFS_BIN/qtfs-server" --help 2>&1 | grep -q -- '--crypt'; then
@@ -94,6 +95,28 @@ qtfs_fuse() {
 mount_qtfs() { qtfs_fuse "$QTFS_PORT" "" "$@"; }
 mount_qtfs_strict() { qtfs_fuse "$QTFS_PORT" ",$QTFS_STRICT_OPTS" "$@"; }
 mount_qtfs_none() { qtfs_fuse "$QTFS_NONE_PORT" ",crypt=none" "$@"; }
+
+# FUSE over io_uring (docs/client.md): the kernel offers it while enable_uring is Y, and
+# reads the parameter again when it takes qtfs-fuse's INIT reply, after mount(2) returned.
+# So it is turned on here and put back by after_mount once the ring is registered (a
+# registered connection keeps its ring), and by bench.sh's cleanup in any case.
+URING_PARAM=/sys/module/fuse/parameters/enable_uring
+URING_ORIG=$(cat "$URING_PARAM" 2>/dev/null || echo N)
+mount_qtfs_uring() { echo Y >"$URING_PARAM"; qtfs_fuse "$QTFS_PORT" ",uring" "$@"; }
+restore_uring_param() { [ -w "$URING_PARAM" ] && echo "$URING_ORIG" >"$URING_PARAM"; return 0; }
+
+# after_mount TARGET MNT: what a target needs once its mount is up.
+after_mount() {
+    [ "$1" = qtfs-uring ] || return 0
+    local i
+    for i in $(seq 1 50); do
+        "$QTFS_BIN/qtinfo" --status -C "$2" 2>/dev/null | grep -q "request loop io_uring" && break
+        sleep 0.1
+    done
+    restore_uring_param
+    "$QTFS_BIN/qtinfo" --status -C "$2" 2>/dev/null | grep -q "request loop io_uring" ||
+        fail_note "qtfs io_uring: the mount of $2 uses /dev/fuse (the ring was not registered)"
+}
 
 sshfs_pseudo_opts() { [ "$1" = 1 ] && echo ",direct_io"; return 0; }
 mount_sshfs() {
