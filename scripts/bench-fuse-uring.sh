@@ -9,14 +9,13 @@
 # batch (load drift on a shared machine hits both alike), and the ratio /dev/fuse : io_uring.
 set -euo pipefail
 BIN=${QTFS_BIN:-$(cd "$(dirname "$0")/.." && pwd)/.build/release}
-PARAM=/sys/module/fuse/parameters/enable_uring
-[ -w "$PARAM" ] || { echo "needs root and a kernel with CONFIG_FUSE_IO_URING ($PARAM)" >&2; exit 1; }
-ORIG=$(cat "$PARAM")
+source "$(dirname "$0")/uring-param.sh"
+[ -w "$URING_PARAM" ] || { echo "needs root and a kernel with CONFIG_FUSE_IO_URING ($URING_PARAM)" >&2; exit 1; }
 W=$(mktemp -d /tmp/qtfs-uring-bench.XXXXXX)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 SP="" PIDS=()
 cleanup() {
-    echo "$ORIG" > "$PARAM" || true
+    uring_param_restore
     fusermount3 -uz "$W/ring" 2>/dev/null || true
     fusermount3 -uz "$W/dev" 2>/dev/null || true
     for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
@@ -35,16 +34,11 @@ mount_one() {  # DIR LOOP
     for _ in $(seq 100); do mountpoint -q "$W/$1" && return 0; sleep 0.1; done
     cat "$W/$1.log" >&2; echo "qtfs-fuse did not mount $1" >&2; exit 1
 }
-echo Y > "$PARAM"
+uring_param_on
 mount_one ring uring
 mount_one dev nouring
-# The kernel reads the parameter again when it takes qtfs-fuse's INIT reply, which comes
-# after mount(2) returns: put it back only once the ring is registered, or the mount
-# would quietly fall back to /dev/fuse.
-for _ in $(seq 100); do
-    "$BIN/qtinfo" --status -C "$W/ring" | grep -q "request loop io_uring" && break; sleep 0.1
-done
-echo "$ORIG" > "$PARAM"
+uring_registered "$BIN/qtinfo" "$W/ring" || echo "the -o uring mount fell back to /dev/fuse (no ring registered)" >&2
+uring_param_restore
 "$BIN/qtinfo" --status -C "$W/ring" | grep "request loop" | sed 's/^ */ring mount: /'
 "$BIN/qtinfo" --status -C "$W/dev" | grep "request loop" | sed 's/^ */dev mount: /'
 python3 - "$W" "${1:-4000}" <<'PY'

@@ -67,6 +67,7 @@ CGROUP_ROOT=/sys/fs/cgroup
 
 log() { printf '[bench] %s\n' "$*" >&2; }
 source "$ROOT/scripts/throwaway-sshd.sh"
+source "$ROOT/scripts/uring-param.sh"
 source "$ROOT/scripts/bench/targets.sh"
 source "$ROOT/scripts/bench/workloads.sh"
 source "$ROOT/scripts/bench/report.sh"
@@ -92,7 +93,7 @@ PIDS=()
 cleanup() {
     set +e
     local m p
-    restore_uring_param
+    uring_param_restore
     for m in "$W"/mnt/*; do
         mountpoint -q "$m" 2>/dev/null && { fusermount3 -uz "$m" 2>/dev/null || umount -l "$m"; }
     done

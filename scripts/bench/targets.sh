@@ -54,7 +54,7 @@ start_qtfs_server() {
 }
 
 start_qtfs_servers() {
-    [ -n "$QTFS_BIN" ] || { mark_na "n/a (no qtfs binaries)" qtfs qtfs-strict qtfs-none; return 0; }
+    [ -n "$QTFS_BIN" ] || { mark_na "n/a (no qtfs binaries)" qtfs qtfs-strict qtfs-none qtfs-uring; return 0; }
     "$QTFS_BIN/qtfs-server" --generate-key "$W/qtfs.key" >/dev/null
     if has_any_target qtfs qtfs-strict qtfs-uring; then
         start_qtfs_server "$QTFS_PORT" qtfs-server || mark_na "n/a (qtfs-server did not start)" qtfs qtfs-strict qtfs-uring
@@ -96,26 +96,18 @@ mount_qtfs() { qtfs_fuse "$QTFS_PORT" "" "$@"; }
 mount_qtfs_strict() { qtfs_fuse "$QTFS_PORT" ",$QTFS_STRICT_OPTS" "$@"; }
 mount_qtfs_none() { qtfs_fuse "$QTFS_NONE_PORT" ",crypt=none" "$@"; }
 
-# FUSE over io_uring (docs/client.md): the kernel offers it while enable_uring is Y, and
-# reads the parameter again when it takes qtfs-fuse's INIT reply, after mount(2) returned.
-# So it is turned on here and put back by after_mount once the ring is registered (a
-# registered connection keeps its ring), and by bench.sh's cleanup in any case.
-URING_PARAM=/sys/module/fuse/parameters/enable_uring
-URING_ORIG=$(cat "$URING_PARAM" 2>/dev/null || echo N)
-mount_qtfs_uring() { echo Y >"$URING_PARAM"; qtfs_fuse "$QTFS_PORT" ",uring" "$@"; }
-restore_uring_param() { [ -w "$URING_PARAM" ] && echo "$URING_ORIG" >"$URING_PARAM"; return 0; }
+# FUSE over io_uring: enable_uring on for this mount (scripts/uring-param.sh), put back
+# by after_mount once the ring is registered, and by bench.sh's cleanup in any case.
+mount_qtfs_uring() { uring_param_on; qtfs_fuse "$QTFS_PORT" ",uring" "$@"; }
 
-# after_mount TARGET MNT: what a target needs once its mount is up.
+# after_mount TARGET MNT: what a target needs once its mount is up; false fails the mount.
 after_mount() {
     [ "$1" = qtfs-uring ] || return 0
-    local i
-    for i in $(seq 1 50); do
-        "$QTFS_BIN/qtinfo" --status -C "$2" 2>/dev/null | grep -q "request loop io_uring" && break
-        sleep 0.1
-    done
-    restore_uring_param
-    "$QTFS_BIN/qtinfo" --status -C "$2" 2>/dev/null | grep -q "request loop io_uring" ||
-        fail_note "qtfs io_uring: the mount of $2 uses /dev/fuse (the ring was not registered)"
+    local ring=0
+    uring_registered "$QTFS_BIN/qtinfo" "$2" && ring=1
+    uring_param_restore
+    [ $ring = 1 ] || fail_note "qtfs io_uring: the mount of $2 fell back to /dev/fuse (no ring registered)"
+    [ $ring = 1 ]
 }
 
 sshfs_pseudo_opts() { [ "$1" = 1 ] && echo ",direct_io"; return 0; }

@@ -41,7 +41,7 @@ mount_fresh() {
     "mount_${t//-/_}" "$src" "$mnt" "$pseudo" "$log"
     FUSE_PID[$mnt]=$!
     for i in $(seq 1 100); do
-        mountpoint -q "$mnt" && { MNT=$mnt; after_mount "$t" "$mnt"; return 0; }
+        if mountpoint -q "$mnt"; then after_mount "$t" "$mnt" || break; MNT=$mnt; return 0; fi
         kill -0 "${FUSE_PID[$mnt]}" 2>/dev/null || break
         sleep 0.1
     done
