@@ -21,7 +21,7 @@ extension Backend {
             return OpenReadReply(opened, content: [])
         }
         let pseudo = opened.flags & OpenReply.directIO != 0
-        let read = pseudo ? (noWait && !readsAtOnce ? .wouldWait : Self.wholePseudo(h.fd, Int(r.maxBytes)))
+        let read = pseudo ? (noWait && !readsAtOnce ? .wouldWait : Self.wholePseudo(h.fd, Int(r.maxBytes), blocks: !readsAtOnce))
                           : Self.wholeOrdinary(h.fd, Int(r.maxBytes), nowait: noWait && !h.memoryBacked)
         let content: [UInt8]
         switch read {
@@ -80,11 +80,13 @@ extension Backend {
 
     /// A pseudo file's content if it is at most `max` bytes, read without blocking (a file
     /// like /proc/kmsg that would wait for data gives none). Its size says nothing (0 or
-    /// 4096), so it is read until a read returns 0.
-    private static func wholePseudo(_ fd: Int32, _ max: Int) -> WholeRead {
-        let old = fcntl(fd, F_GETFL)
-        guard old >= 0, fcntl(fd, F_SETFL, old | O_NONBLOCK) == 0 else { return .none }
-        defer { _ = fcntl(fd, F_SETFL, old) }
+    /// 4096), so it is read until a read returns 0. `blocks: false` for a file known never
+    /// to wait for data (PseudoReads): O_NONBLOCK would change nothing, so its three fcntl
+    /// calls are saved (ps reads two such files per process).
+    private static func wholePseudo(_ fd: Int32, _ max: Int, blocks: Bool) -> WholeRead {
+        let old = blocks ? fcntl(fd, F_GETFL) : 0
+        guard old >= 0, !blocks || fcntl(fd, F_SETFL, old | O_NONBLOCK) == 0 else { return .none }
+        defer { if blocks { _ = fcntl(fd, F_SETFL, old) } }
         // Most are far below `max` (64 KiB): start at a page and grow when full.
         var buf = [UInt8](repeating: 0, count: min(max + 1, 4096))
         var used = 0
