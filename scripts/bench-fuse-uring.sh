@@ -3,8 +3,9 @@
 # same server. Two qtfs-fuse mounts of one export (entry_timeout=0, so every stat is one
 # LOOKUP in qtfs-fuse): one with -o uring (enable_uring turned on as root for its mount,
 # then put back), one with -o nouring. It times N stat(2), N 4 KiB O_DIRECT preads, N
-# creates (open O_CREAT|O_EXCL + close), N unlinks, and N getxattr(security.capability),
-# which qtfs-fuse answers itself (NoCapsCache) -- the FUSE transport's own cost -- and prints
+# creates (open O_CREAT|O_EXCL + close), N unlinks, and N getxattr(security.capability) on
+# the open file, which qtfs-fuse answers itself (AbsentXattrs) -- the FUSE transport's own
+# cost; by path it would cost a LOOKUP of the server first -- and prints
 # per operation the median over batches of 100 calls, the mounts alternating batch by
 # batch (load drift on a shared machine hits both alike), and the ratio /dev/fuse : io_uring.
 set -euo pipefail
@@ -55,8 +56,8 @@ def batch_us(op, start):
 def ops(mnt):
     f, d = f"{w}/{mnt}/f", f"{w}/{mnt}/{mnt}"
     fd = os.open(f, os.O_RDONLY | os.O_DIRECT)
-    def caps(i):
-        try: os.getxattr(f, "security.capability")
+    def caps(i):   # on the open file: a path would cost a LOOKUP first (entry_timeout=0)
+        try: os.getxattr(fd, "security.capability")
         except OSError: pass
     return {
         "xattr": caps,
