@@ -14,6 +14,14 @@ struct ProcMode {
     static let selfId: UInt64 = 2, threadSelfId: UInt64 = 3, mountsId: UInt64 = 4, ownPidId: UInt64 = 5
     let localProc: String
     let mountpoint: String
+    /// Where the DPU's processes are seen, in the order tgid() reads them.
+    private let procRoots: [String]
+
+    init(localProc: String, mountpoint: String) {
+        self.localProc = localProc
+        self.mountpoint = mountpoint
+        procRoots = mountpoint == "/proc" ? [localProc] : [localProc, "/proc"]
+    }
 
     func syntheticId(_ parent: fuse_ino_t, _ name: [UInt8]) -> UInt64? {
         guard parent == FUSE_ROOT_ID else { return nil }
@@ -44,9 +52,6 @@ struct ProcMode {
         }
         return true
     }
-
-    /// Where the DPU's processes are seen, in the order tgid() reads them.
-    private var procRoots: [String] { mountpoint == "/proc" ? [localProc] : [localProc, "/proc"] }
 
     /// The link text for the calling thread `tid`.
     func target(_ id: UInt64, pid tid: Int32) -> String {
