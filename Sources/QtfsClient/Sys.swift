@@ -40,6 +40,13 @@ public enum Sys {
 
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
+    /// The text of symlink `path`, or nil.
+    public static func readLink(_ path: String) -> String? {
+        var buf = [CChar](repeating: 0, count: 256)
+        let n = readlink(path, &buf, buf.count - 1)
+        return n < 0 ? nil : String(decoding: buf[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     public static func isDirectory(_ path: String) -> Bool {
         var st = stat()
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR

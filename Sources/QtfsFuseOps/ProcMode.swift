@@ -16,11 +16,14 @@ struct ProcMode {
     let mountpoint: String
     /// Where the DPU's processes are seen, in the order tgid() reads them.
     private let procRoots: [String]
+    /// The one of them whose pid numbers are FUSE's.
+    private let callerProcfs: CallerProcfs
 
     init(localProc: String, mountpoint: String) {
         self.localProc = localProc
         self.mountpoint = mountpoint
         procRoots = mountpoint == "/proc" ? [localProc] : [localProc, "/proc"]
+        callerProcfs = CallerProcfs(roots: procRoots)
     }
 
     func syntheticId(_ parent: fuse_ino_t, _ name: [UInt8]) -> UInt64? {
@@ -45,7 +48,10 @@ struct ProcMode {
     /// False when the DPU's procfs shows that thread `tid` is not in process `pid`: it lists
     /// a process's threads under <pid>/task. Every lookup of a pid at the root asks this,
     /// and a path walk or two cost far less than the status file tgid() formats and parses.
+    /// In the procfs that knows the caller, one walk answers; before it is known, a root
+    /// that does not list `tid` at all sends the question on to the next.
     private func mayBeProcessOf(_ pid: String, _ tid: Int32) -> Bool {
+        if let root = callerProcfs.root { return Sys.exists("\(root)/\(pid)/task/\(tid)") }
         for root in procRoots {
             if Sys.exists("\(root)/\(pid)/task/\(tid)") { return true }
             if Sys.exists("\(root)/\(tid)") { return false }
@@ -62,6 +68,7 @@ struct ProcMode {
 
     /// FUSE reports the caller's thread id; its process id comes from the DPU's procfs.
     private func tgid(_ tid: Int32) -> Int32 {
+        if let root = callerProcfs.root, let t = Sys.tgid(of: tid, procRoot: root) { return t }
         for root in procRoots { if let t = Sys.tgid(of: tid, procRoot: root) { return t } }
         return tid
     }
@@ -86,5 +93,26 @@ struct ProcMode {
         e.ino = fuse_ino_t(id)
         e.attr = stat(id, pid: pid)
         return e
+    }
+}
+
+/// Which of the proc-mode roots shows the pid numbers FUSE reports (those of qtfs-fuse's
+/// pid namespace): the one where `self` reads as this daemon's own pid. Looked for until
+/// found, since local_proc may be mounted after qtfs-fuse starts; then kept.
+final class CallerProcfs: @unchecked Sendable {
+    private let roots: [String]
+    private let lock = Lock()
+    private var found: String?
+
+    init(roots: [String]) { self.roots = roots }
+
+    var root: String? {
+        lock.withLock {
+            if found == nil {
+                let me = String(getpid())
+                found = roots.first { Sys.readLink("\($0)/self") == me }
+            }
+            return found
+        }
     }
 }

@@ -142,6 +142,15 @@ final class FileOpsTests: XCTestCase {
         EntryOps.lookup(f.reply(), root, cname("1"))   // another process: the host's
         XCTAssertEqual(f.server.count(.lookup), 2)
     }
+
+    /// The procfs that shows FUSE's pid numbers is the one whose self is this process;
+    /// a root that is missing (local_proc not mounted yet) is passed over, and none found
+    /// is nil (each lookup then asks every root).
+    func testTheCallersProcfsIsTheOneWhoseSelfIsThisProcess() {
+        XCTAssertEqual(CallerProcfs(roots: ["/nonexistent-local-proc", "/proc"]).root, "/proc")
+        XCTAssertEqual(CallerProcfs(roots: ["/proc/1/task", "/proc"]).root, "/proc", "a directory without self")
+        XCTAssertNil(CallerProcfs(roots: ["/nonexistent-local-proc"]).root)
+    }
 }
 
 /// A thread that waits until released, so that its id stays a live thread of this process.
