@@ -148,7 +148,10 @@ final class ConnectionIO {
         while !toFlush.isEmpty {
             let batch = toFlush
             toFlush.removeAll(keepingCapacity: true)
-            for c in batch { flush(c) }
+            // Answers someone waits for first: a RELEASE's answer sent ahead of them (it came
+            // in the same turn on another connection) would hold them back by a sendmsg.
+            for c in batch where c.wire.awaitedUnsent > 0 { flush(c) }
+            for c in batch where c.wire.flushPending { flush(c) }
         }
     }
 

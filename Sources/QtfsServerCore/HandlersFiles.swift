@@ -34,8 +34,8 @@ extension Backend {
             }
             // Allowed to wait, a fifo without a peer blocks here: it holds this one thread
             // until a peer comes (or forever).
-            let fd = try openWithout(waiting, flags, fifo: e) { f in try t.withName { n in try sys("openat") { openat(t.dir, n, f) } } }
-            let (handle, openFlags) = try register(fd, e, handles, opener: r.caller)
+            let (fd, st) = try openWithout(waiting, flags, fifo: e) { f in try t.withName { n in try sys("openat") { openat(t.dir, n, f) } } }
+            let (handle, openFlags) = try register(fd, e, handles, opener: r.caller, stat: st)
             return (OpenReply(handle: handle, flags: openFlags), readsAtOnce)
         }
     }
@@ -43,10 +43,11 @@ extension Backend {
     /// Opens with `flags`, or when it must not wait with O_NONBLOCK added: then an error only
     /// that flag can cause (a fifo without a peer: ENXIO, EAGAIN) throws `WouldWait` too.
     /// `fifo`: the export, when a fifo may wait without a thread (OPEN; FifoOpen.swift):
-    /// a fifo without its other end throws `FifoMustWait`.
+    /// a fifo without its other end throws `FifoMustWait`. With the fd comes the fstat
+    /// made to check it, when one was, so that `register` need not make it again.
     private func openWithout(_ waiting: Waiting, _ flags: Int32, fifo: Export? = nil,
-                             _ openat: (Int32) throws -> Int32) throws -> Int32 {
-        guard waiting == .mustNotWait else { return try openat(flags) }
+                             _ openat: (Int32) throws -> Int32) throws -> (Int32, stat?) {
+        guard waiting == .mustNotWait else { return (try openat(flags), nil) }
         let fd: Int32
         do {
             fd = try openat(flags | O_NONBLOCK)
@@ -54,22 +55,22 @@ extension Backend {
             if let fifo, e.code == ENXIO { try FifoOpen.writerMustWait(flags, fifo) { try openat(FifoOpen.pathFlags) } }
             throw WouldWait()
         }
-        try keepOrClose(fd, requested: flags, fifo: fifo)
-        return fd
+        return (fd, try keepOrClose(fd, requested: flags, fifo: fifo))
     }
 
     /// After a non-blocking open: a regular file or directory gets the flags the caller
     /// asked for back; a fifo is ready or waits (`fifo` given); anything else is closed
-    /// (`WouldWait`).
-    private func keepOrClose(_ fd: Int32, requested: Int32, fifo: Export? = nil) throws {
+    /// (`WouldWait`). Returns the fstat it checked.
+    private func keepOrClose(_ fd: Int32, requested: Int32, fifo: Export? = nil) throws -> stat {
         var st = stat()
         let type = fstat(fd, &st) == 0 ? Stat.type(st.st_mode) : 0
-        if type == S_IFIFO, let fifo { return try FifoOpen.readyOrWait(fd, requested, fifo) }
+        if type == S_IFIFO, let fifo { try FifoOpen.readyOrWait(fd, requested, fifo); return st }
         guard type == S_IFREG || type == S_IFDIR else {
             close(fd)
             throw WouldWait()
         }
         if requested & O_NONBLOCK == 0 { _ = fcntl(fd, F_SETFL, requested & ~O_NONBLOCK) }
+        return st
     }
 
     /// `.mustNotWait` as for `open`: an existing fifo or device under the name throws `WouldWait`.
@@ -78,7 +79,7 @@ extension Backend {
         let mode = r.mode & 0o7777 & ~r.umask
         return try at(r.caller, r.target, write: true, gate: [.create]) { e, t in
             // One openat: with O_EXCL the existence check and the creation are atomic.
-            let fd = try openWithout(waiting, flags) { f in try t.withName { n in try sys("openat") { openat(t.dir, n, f, mode) } } }
+            let (fd, _) = try openWithout(waiting, flags) { f in try t.withName { n in try sys("openat") { openat(t.dir, n, f, mode) } } }
             let attr: Attr
             do { attr = try pseudo.attr(fd: fd) } catch { close(fd); throw error }
             let (handle, openFlags) = try register(fd, e, handles, opener: r.caller)
@@ -97,9 +98,11 @@ extension Backend {
 
     /// Wraps a fresh fd into a handle (owning it from here on) and works out the open flags.
     /// `opener`: who opened it, when writes through it may have to clear setid bits.
-    func register(_ fd: Int32, _ e: Export, _ handles: HandleTable, opener: Caller? = nil) throws -> (UInt64, UInt32) {
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { let err = errno; close(fd); throw Errno(err) }
+    /// `stat`: the fd's fstat, when the caller has just made it.
+    func register(_ fd: Int32, _ e: Export, _ handles: HandleTable, opener: Caller? = nil,
+                  stat known: stat? = nil) throws -> (UInt64, UInt32) {
+        var st = known ?? stat()
+        guard known != nil || fstat(fd, &st) == 0 else { let err = errno; close(fd); throw Errno(err) }
         let type = Stat.type(st.st_mode)
         let streaming = type == S_IFIFO || type == S_IFSOCK || type == S_IFCHR
         let h = OpenHandle(fd: fd, isDirectory: type == S_IFDIR, nonSeekable: streaming, export: e)

@@ -82,7 +82,8 @@ extension Backend {
     /// like /proc/kmsg that would wait for data gives none). Its size says nothing (0 or
     /// 4096), so it is read until a read returns 0. `blocks: false` for a file known never
     /// to wait for data (PseudoReads): O_NONBLOCK would change nothing, so its three fcntl
-    /// calls are saved (ps reads two such files per process).
+    /// calls are saved (ps reads two such files per process), and so is the read that
+    /// would only confirm the end.
     private static func wholePseudo(_ fd: Int32, _ max: Int, blocks: Bool) -> WholeRead {
         let old = blocks ? fcntl(fd, F_GETFL) : 0
         guard old >= 0, !blocks || fcntl(fd, F_SETFL, old | O_NONBLOCK) == 0 else { return .none }
@@ -97,7 +98,10 @@ extension Backend {
             }
             guard let n = try? sys("pread", { buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + used, $0.count - used, off_t(used)) } })
             else { return .none }
-            if n == 0 {
+            // A file that never waits is one whole snapshot (one seq_file show): a read
+            // shorter than asked for has reached its end, and the empty read is saved.
+            if n == 0 || (!blocks && n < buf.count - used) {
+                used += n
                 buf.removeLast(buf.count - used)
                 return .content(buf)
             }

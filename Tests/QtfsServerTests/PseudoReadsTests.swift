@@ -1,5 +1,6 @@
 // Which pseudo files an OPEN_READ reads on the event loop (PseudoReads): a process's stat,
 // status and statm are read there; cmdline, /proc/stat and sysfs still go to a worker.
+import Foundation
 import Glibc
 import QtfsProtocol
 import XCTest
@@ -33,6 +34,12 @@ final class PseudoReadsTests: XCTestCase {
         XCTAssertTrue(String(decoding: stat.content, as: UTF8.self).hasPrefix("\(pid) ("))
         let status = try openRead("\(pid)/status", .mustNotWait)
         XCTAssertTrue(String(decoding: status.content, as: UTF8.self).contains("\nPid:\t\(pid)\n"))
+        // Read in one go on the loop (a short read is its end): still all of it.
+        let local = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
+        let lastKey = local.split(separator: "\n").last!.split(separator: ":").first!
+        let lastLine = String(decoding: status.content, as: UTF8.self).split(separator: "\n").last!
+        XCTAssertTrue(lastLine.hasPrefix(lastKey + ":"), "ends with the line local reads end with")
+        XCTAssertEqual(status.content.last, UInt8(ascii: "\n"))
         for path in ["\(pid)/cmdline", "stat"] {
             XCTAssertThrowsError(try openRead(path, .mustNotWait), path) { XCTAssertTrue($0 is WouldWait, path) }
             XCTAssertFalse(try openRead(path, .mayWait).content.isEmpty, path)
