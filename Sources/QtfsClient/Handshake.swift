@@ -39,7 +39,7 @@ extension Connection {
                           crypt: ClientCrypt = ClientAuth.processCrypt) throws {
         let seal = key != nil && crypt == .aead
         let offer = seal ? Self.suitesOffered : 0
-        let caps = (key == nil ? 0 : HelloRequest.capAuthCapable) | offer
+        let caps = (key == nil ? 0 : HelloRequest.capAuthCapable) | offer | HelloRequest.capOpenAttr
         let r = call(.hello) { HelloRequest(capabilities: caps, clientName: clientName).encode(into: &$0) }
         if r.status == LinuxErrno.EACCES { throw Self.helloRefused(key: key, sealing: seal, server: server) }
         let h = try r.decode(HelloReply.self)

@@ -18,11 +18,19 @@ public final class OpenHandle: @unchecked Sendable {
     public var path: (() -> [UInt8]?)?
     /// Writes are appends: a WRITE lost in flight cannot be repeated safely.
     public let appends: Bool
+    /// The file's attributes as the open found them, when the server sent them (OPEN_ATTR).
+    public internal(set) var attrAtOpen: Attr?
 
     init(_ conn: Connection, _ id: UInt64, flags: UInt32, isDir: Bool, opener: Caller) {
         self.conn = conn; self.id = id; self.isDir = isDir; self.opener = opener
         reopenFlags = flags & ~UInt32(O_CREAT | O_EXCL | O_TRUNC)
         appends = flags & UInt32(O_APPEND) != 0
+    }
+
+    /// A handle from an OPEN, OPEN_READ or OPENDIR answer, with the attributes it carried.
+    convenience init(_ conn: Connection, _ opened: OpenReply, flags: UInt32, isDir: Bool, opener: Caller) {
+        self.init(conn, opened.handle, flags: flags, isDir: isDir, opener: opener)
+        attrAtOpen = opened.attr
     }
 
     /// The connection and server handle to use now, re-opening after a reconnect.

@@ -31,7 +31,7 @@ extension Session {
     public func open(_ c: Caller, _ path: [UInt8], flags: UInt32) throws -> (OpenHandle, UInt32) {
         let req = OpenRequest(caller: c, target: target(path), flags: flags)
         let (conn, o): (Connection, OpenReply) = try opening(.open, .safe) { req.encode(into: &$0) }
-        return (OpenHandle(conn, o.handle, flags: flags, isDir: false, opener: c), o.flags)
+        return (OpenHandle(conn, o, flags: flags, isDir: false, opener: c), o.flags & ~OpenReply.hasAttr)
     }
 
     /// OPEN, and the whole content when the file is small and opened read-only (nil: none
@@ -41,8 +41,8 @@ extension Session {
         let req = OpenReadRequest(OpenRequest(caller: c, target: target(path), flags: flags), maxBytes: maxBytes)
         let (conn, o): (Connection, OpenReadReply) = try opening(.openRead, .safe) { req.encode(into: &$0) }
         let has = o.open.flags & OpenReadReply.hasContent != 0
-        let h = OpenHandle(conn, o.open.handle, flags: flags, isDir: false, opener: c)
-        return (h, o.open.flags & ~OpenReadReply.hasContent, has ? o.content : nil)
+        let h = OpenHandle(conn, o.open, flags: flags, isDir: false, opener: c)
+        return (h, o.open.flags & ~(OpenReadReply.hasContent | OpenReply.hasAttr), has ? o.content : nil)
     }
 
     /// CREATE with O_EXCL is not repeated after a lost connection (the first may have created it).
@@ -57,7 +57,7 @@ extension Session {
     public func opendir(_ c: Caller, _ path: [UInt8]) throws -> OpenHandle {
         let req = PathRequest(caller: c, target: target(path))
         let (conn, o): (Connection, OpenReply) = try opening(.opendir, .safe) { req.encode(into: &$0) }
-        return OpenHandle(conn, o.handle, flags: UInt32(O_RDONLY | O_DIRECTORY), isDir: true, opener: c)
+        return OpenHandle(conn, o, flags: UInt32(O_RDONLY | O_DIRECTORY), isDir: true, opener: c)
     }
 
     /// READ: the reply payload is the data itself (no copy beyond the socket read).

@@ -9,7 +9,9 @@ enum DirOps {
         let fs = r.fs
         r.interruptible()
         do {
+            let epoch = fs.lookupAttrs.epoch
             let h = try fs.session.opendir(r.caller, try fs.path(ino))
+            FileOps.keepAttrAtOpen(fs, ino, h, epoch: epoch, r.caller)
             OpenDir(h, ino: ino, fs).attach(fi!)
             cacheListing(fs, ino, fi!)
             if !r.open(fi!) {

@@ -14,8 +14,14 @@ enum FileOps {
             let keep = fs.nodes.openedKeepsCache(UInt64(ino)), pseudo = fs.nodes.isPseudo(UInt64(ino))
             let flags = openFlags(fs, fi.pointee.flags)
             // Read-only and not served from the page cache: ask for the content with the open.
-            let wantContent = Int32(bitPattern: flags) & (O_ACCMODE | O_TRUNC) == O_RDONLY && (pseudo || !keep)
+            let readOnly = Int32(bitPattern: flags) & (O_ACCMODE | O_TRUNC) == O_RDONLY
+            let wantContent = readOnly && (pseudo || !keep)
+            let epoch = fs.lookupAttrs.epoch
             let (h, openFlags, content) = try openMaybeReading(fs, r.caller, try fs.path(ino), flags, wantContent)
+            if readOnly {   // the fstat(2) most programs make next is answered with the open's attributes
+                r.changedNothing = true
+                keepAttrAtOpen(fs, ino, h, epoch: epoch, r.caller)
+            }
             if fi.pointee.flags & O_TRUNC != 0 { fs.childChanged(ino) }
             setOpenFlags(fs, fi, openFlags, keep: keep, pseudo: pseudo)
             let direct = fi.pointee.direct_io != 0
@@ -28,6 +34,14 @@ enum FileOps {
             fs.opens.end(UInt64(ino))
             r.fail(error)
         }
+    }
+
+    /// Keeps what the server said of the file it opened for the GETATTR of the fstat(2)
+    /// that usually follows (cat, Go's os.ReadFile, glibc's opendir), as a LOOKUP's
+    /// attributes are kept for stat(2): only where the kernel would ask (attribute timeout 0).
+    static func keepAttrAtOpen(_ fs: FS, _ ino: fuse_ino_t, _ h: OpenHandle, epoch: UInt64, _ c: Caller) {
+        guard let a = h.attrAtOpen, fs.attrTimeout(a) == 0 else { return }
+        fs.lookupAttrs.keep(UInt64(ino), a, epoch: epoch, for: c)
     }
 
     private static func openMaybeReading(_ fs: FS, _ c: Caller, _ path: [UInt8], _ flags: UInt32,

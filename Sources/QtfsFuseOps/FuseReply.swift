@@ -23,6 +23,10 @@ struct FuseReply: ~Copyable {
     var counted: [UInt64] = []
     /// An interrupt for this request ends its waits (FuseRequest.swift).
     var armed = false
+    /// Set by an operation that turned out to change nothing on the host (a read-only
+    /// open): its answer then leaves kept attributes valid (LookupAttrs.swift).
+    var changedNothing = false
+    private var changesHost: Bool { !op.changesNothing && !changedNothing }
     private var answered = false
 
     deinit {
@@ -31,7 +35,7 @@ struct FuseReply: ~Copyable {
         for id in counted { fs.nodes.forget(id, 1) }
         fs.replies.err(req, EIO)
         if armed { Interrupts.disarm() }
-        if !op.changesNothing { fs.lookupAttrs.changed() }
+        if changesHost { fs.lookupAttrs.changed() }
         FuseStats.answered(op, errno: EIO, since: started)
     }
 
@@ -45,7 +49,7 @@ struct FuseReply: ~Copyable {
         if rc != 0 { rollback() }
         answered = true
         if armed { Interrupts.disarm() }
-        if !op.changesNothing { fs.lookupAttrs.changed() }
+        if changesHost { fs.lookupAttrs.changed() }
         FuseStats.answered(op, errno: errno, since: started)
     }
 

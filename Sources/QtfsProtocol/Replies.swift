@@ -11,6 +11,9 @@ public struct HelloReply: WirePayload {
     /// plaintext). Sealed.suites maps them to suites.
     public static let capAeadAES256GCM: UInt64 = 8
     public static let capAeadChaCha20Poly1305: UInt64 = 16
+    /// Server: answers to OPEN, OPEN_READ and OPENDIR carry the opened file's attributes
+    /// (`OpenReply.hasAttr`) on a connection whose client set this bit in its HELLO.
+    public static let capOpenAttr: UInt64 = HelloRequest.capOpenAttr
     public var version: UInt16
     public var capabilities: UInt64
     public var maxPayload: UInt32
@@ -71,15 +74,26 @@ public struct OpenReply: WirePayload {
     public static let directIO: UInt32 = 1     // bypass the client page cache
     public static let nonSeekable: UInt32 = 2  // fifos, sockets, character devices
     public static let keepCache: UInt32 = 4    // cached pages are still valid
+    public static let hasAttr: UInt32 = 16     // the opened file's attributes follow (capability OPEN_ATTR)
     public var handle: UInt64
     public var flags: UInt32
-    public init(handle: UInt64, flags: UInt32 = 0) { self.handle = handle; self.flags = flags }
+    /// The opened file's own attributes (fstat of the handle); set exactly when `hasAttr` is.
+    public var attr: Attr?
+    public init(handle: UInt64, flags: UInt32 = 0, attr: Attr? = nil) {
+        self.handle = handle
+        self.flags = attr == nil ? flags & ~Self.hasAttr : flags | Self.hasAttr
+        self.attr = attr
+    }
     public static var unfilled: OpenReply { OpenReply(handle: 0) }
     public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
-        try layout(&c, flags: "flags: 1 direct I/O, 2 non-seekable, 4 keep cache")
+        try layout(&c, flags: "flags: 1 direct I/O, 2 non-seekable, 4 keep cache, 16 attributes follow")
     }
     mutating func layout<C: WireCoder>(_ c: inout C, flags note: @autoclosure () -> String) throws(C.Failure) {
         try c.u64(&handle, "handle"); try c.u32(&flags, note())
+        guard flags & Self.hasAttr != 0 else { return }
+        var a = attr ?? .unfilled
+        try a.layout(&c)
+        attr = a
     }
 }
 
@@ -92,7 +106,7 @@ public struct OpenReadReply: WirePayload {
     public init(_ open: OpenReply, content: [UInt8]) { self.open = open; self.content = content }
     public static var unfilled: OpenReadReply { OpenReadReply(.unfilled, content: []) }
     public mutating func layout<C: WireCoder>(_ c: inout C) throws(C.Failure) {
-        try open.layout(&c, flags: "flags: as OPEN, plus 8 content follows")
+        try open.layout(&c, flags: "flags: as OPEN, plus 8 content follows (after the attributes)")
         try c.blob(&content, "content", limit: Wire.maxOpenContent)
         try c.require(open.flags & Self.hasContent != 0 || content.isEmpty, .invalid(field: "content"))
     }

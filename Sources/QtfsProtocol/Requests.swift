@@ -4,6 +4,9 @@
 public struct HelloRequest: WirePayload {
     /// Client: it can authenticate (informational, docs/protocol.md "Version negotiation").
     public static let capAuthCapable: UInt64 = 1
+    /// Client: wants the opened file's attributes with OPEN, OPEN_READ and OPENDIR answers
+    /// (given by a server that sets the same bit in its answer).
+    public static let capOpenAttr: UInt64 = 32
     public var minVersion: UInt16
     public var maxVersion: UInt16
     public var capabilities: UInt64

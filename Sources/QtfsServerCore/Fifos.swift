@@ -143,8 +143,8 @@ final class Fifos {
         let h = FrameHeader(kind: .request, opcode: Opcode.open.rawValue, id: w.id, length: 0)
         w.conn.inFlight -= 1
         do {
-            let (handle, flags) = try engine.backend.register(fd, w.wait.export, w.conn.handles)
-            engine.reply(w.conn, h, .open, OpenReply(handle: handle, flags: flags))
+            let opened = try engine.backend.register(fd, w.wait.export, w.conn.handles, withAttr: w.conn.handles.opensWithAttr)
+            engine.reply(w.conn, h, .open, opened)
         } catch {
             engine.fail(w.conn, h, (error as? Errno)?.code ?? EIO)
         }

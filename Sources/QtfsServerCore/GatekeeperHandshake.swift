@@ -11,7 +11,9 @@ extension Gatekeeper {
     static let serverName = "qtfs-swift"
 
     /// HELLO's capabilities: whether this server asks for authentication.
-    var helloCapabilities: UInt64 { (admission.key == nil ? 0 : HelloReply.capAuthRequired) | HelloReply.capSockFiles }
+    var helloCapabilities: UInt64 {
+        (admission.key == nil ? 0 : HelloReply.capAuthRequired) | HelloReply.capSockFiles | HelloReply.capOpenAttr
+    }
 
     func hello(_ c: Connection, _ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {
         guard let req = try? HelloRequest.decode(payload), req.minVersion <= 1, req.maxVersion >= 1 else {
@@ -20,6 +22,7 @@ extension Gatekeeper {
             return engine.fail(c, h, EPROTO)
         }
         c.security.clientCanAuth = req.capabilities & HelloRequest.capAuthCapable != 0
+        c.handles.opensWithAttr = req.capabilities & HelloRequest.capOpenAttr != 0
         guard chooseSuite(c, offered: req.capabilities, client: req.clientName) else {
             c.enter(.refused)
             return engine.fail(c, h, EACCES)

@@ -35,8 +35,7 @@ extension Backend {
             // Allowed to wait, a fifo without a peer blocks here: it holds this one thread
             // until a peer comes (or forever).
             let (fd, st) = try openWithout(waiting, flags, fifo: e) { f in try t.withName { n in try sys("openat") { openat(t.dir, n, f) } } }
-            let (handle, openFlags) = try register(fd, e, handles, opener: r.caller, stat: st)
-            return (OpenReply(handle: handle, flags: openFlags), readsAtOnce)
+            return (try register(fd, e, handles, opener: r.caller, stat: st, withAttr: handles.opensWithAttr), readsAtOnce)
         }
     }
 
@@ -82,25 +81,27 @@ extension Backend {
             let (fd, _) = try openWithout(waiting, flags) { f in try t.withName { n in try sys("openat") { openat(t.dir, n, f, mode) } } }
             let attr: Attr
             do { attr = try pseudo.attr(fd: fd) } catch { close(fd); throw error }
-            let (handle, openFlags) = try register(fd, e, handles, opener: r.caller)
-            return CreateReply(handle: handle, flags: openFlags, attr: attr)
+            let opened = try register(fd, e, handles, opener: r.caller)
+            return CreateReply(handle: opened.handle, flags: opened.flags, attr: attr)
         }
     }
 
     func opendir(_ r: PathRequest, _ handles: HandleTable) throws -> OpenReply {
         try at(r.caller, r.target, gate: [.readdir]) { e, t in
             let fd = try t.withName { n in try sys("openat") { openat(t.dir, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) } }
+            let attr: Attr?
+            do { attr = handles.opensWithAttr ? try pseudo.attr(fd: fd) : nil } catch { close(fd); throw error }
             let h = OpenHandle(fd: fd, isDirectory: true, nonSeekable: false, export: e)
-            let id = try handles.add(h)
-            return OpenReply(handle: id, flags: 0)
+            return OpenReply(handle: try handles.add(h), attr: attr)
         }
     }
 
     /// Wraps a fresh fd into a handle (owning it from here on) and works out the open flags.
     /// `opener`: who opened it, when writes through it may have to clear setid bits.
-    /// `stat`: the fd's fstat, when the caller has just made it.
+    /// `stat`: the fd's fstat, when the caller has just made it. `withAttr`: the answer
+    /// carries the file's attributes (from that same fstat).
     func register(_ fd: Int32, _ e: Export, _ handles: HandleTable, opener: Caller? = nil,
-                  stat known: stat? = nil) throws -> (UInt64, UInt32) {
+                  stat known: stat? = nil, withAttr: Bool = false) throws -> OpenReply {
         var st = known ?? stat()
         guard known != nil || fstat(fd, &st) == 0 else { let err = errno; close(fd); throw Errno(err) }
         let type = Stat.type(st.st_mode)
@@ -117,7 +118,7 @@ extension Backend {
         h.memoryBacked = kind == .memory && type == S_IFREG
         if type == S_IFBLK || kind == .pseudo { flags |= OpenReply.directIO }
         let id = try handles.add(h)
-        return (id, flags)
+        return OpenReply(handle: id, flags: flags, attr: withAttr ? Stat.attr(st, pseudo: kind == .pseudo) : nil)
     }
 
     /// Whitelist kinds an OPEN needs: Open, plus Read and/or Write by its access mode.

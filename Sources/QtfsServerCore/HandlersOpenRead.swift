@@ -31,8 +31,9 @@ extension Backend {
             _ = handles.remove(opened.handle)
             throw WouldWait()
         }
-        return OpenReadReply(OpenReply(handle: opened.handle, flags: opened.flags | OpenReadReply.hasContent),
-                             content: content)
+        var withContent = opened
+        withContent.flags |= OpenReadReply.hasContent
+        return OpenReadReply(withContent, content: content)
     }
 
     /// LOOKUP_OPEN: LOOKUP, and for a regular file OPEN_READ too, so a kernel client's open

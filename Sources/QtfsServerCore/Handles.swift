@@ -41,6 +41,10 @@ final class HandleTable: @unchecked Sendable {
     private var open: [UInt64: OpenHandle] = [:]
     private var closed = false
 
+    /// The client asked in HELLO for the attributes of what it opens (OPEN_ATTR): answers
+    /// to OPEN, OPEN_READ and OPENDIR on this connection carry them. Set once, before any open.
+    var opensWithAttr = false
+
     init(limit: Int = Int.max) { self.limit = limit }
 
     /// Adds a handle. EBADF when the connection is already gone, EMFILE at the limit (the

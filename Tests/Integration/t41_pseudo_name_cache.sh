@@ -9,7 +9,8 @@
 #   - no absence kept: a process or cgroup looked up before it existed is there at once;
 #   - a vanished one: ENOENT at stat, cat and ls right after, though its name is kept;
 #   - fresh content, attributes and listings: a cgroup value or link count changed on the
-#     host, and the pids and cgroups listed, are as the host has them now.
+#     host, and the pids and cgroups listed, are as the host has them now;
+#   - cat costs one request: the fstat after an open is answered with what the open found.
 # The `long` mount asks for 60 s of every cache: pseudo files must ignore that, and its
 # long entry timeout makes "the name was kept" certain on a slow machine.
 source "$(dirname "$0")/lib.sh"
@@ -59,6 +60,14 @@ sleep 1.2
 before=$(lookups "$R"); stats 20 "$R/$DEEP"; n=$(( $(lookups "$R") - before ))
 # One: sys/fs/cgroup is a tmpfs, an ordinary directory kept for entry_timeout.
 [ "$n" -le 1 ] || fail "20 stats of $R/$DEEP 1.2 s later sent $n LOOKUPs: pseudo names expired with entry_timeout"
+log "cat of a pseudo file costs the host one request: its fstat is answered with the open's attributes"
+before_open=$(op_count server openRead) before_attr=$(op_count server getattr)
+for _ in $(seq 50); do cat "$R/$DEEP" >/dev/null; done
+opens=$(( $(op_count server openRead) - before_open )) getattrs=$(( $(op_count server getattr) - before_attr ))
+[ "$opens" = 50 ] || fail "50 cats of $R/$DEEP made $opens OPEN_READs"
+# cat fstat()s what it opened; asked of the host, that is one GETATTR per cat (50). A few
+# may still go when the fstat comes more than 1 ms after the open (a busy machine).
+[ "$getattrs" -lt 25 ] || fail "50 cats of $R/$DEEP sent the host $getattrs GETATTRs: the open's attributes were not used"
 log "proc mode: a pid at the root is asked every time (the client answers), the names below it are kept"
 stats 1 "$P/$SERVER_PID/status"
 before=$(lookups "$P") before_host=$(lookups server)
@@ -144,8 +153,11 @@ done
 links=$(stat -c %h "$CG")
 for m in "${ROOTS[@]}"; do [ "$(stat -c %h "$m$CG")" = "$links" ] || fail "link count of $m$CG"; done
 mkdir "$CG/sub"
+# fstat of an open directory: answered with what its OPENDIR found on the host just now
+fstat_links() { python3 -c 'import os, sys; print(os.fstat(os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)).st_nlink)' "$1"; }
 for m in "${ROOTS[@]}"; do
     [ "$(stat -c %h "$m$CG")" = $((links + 1)) ] || fail "stat $m$CG: link count $(stat -c %h "$m$CG") after a host mkdir, host has $((links + 1)) (attributes kept?)"
+    [ "$(fstat_links "$m$CG")" = $((links + 1)) ] || fail "fstat of $m$CG opened: link count $(fstat_links "$m$CG") after a host mkdir, host has $((links + 1))"
 done
 rmdir "$CG/sub" "$CG"
 for m in "${ROOTS[@]}"; do

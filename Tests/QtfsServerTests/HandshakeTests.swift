@@ -38,6 +38,35 @@ final class HandshakeTests: ServerTestCase {
         XCTAssertErrno(EINVAL, try c.expect(.lookup, PathRequest(caller: c.caller, target: Target(export: 7, "")), AttrReply.self))
     }
 
+    /// OPEN_ATTR: a client that asks in HELLO gets the opened file's attributes with OPEN,
+    /// OPEN_READ and OPENDIR (its own fstat); one that does not (qtfs.ko) gets the v1 answers.
+    func testOpenAnswersCarryAttributesOnlyWhenAsked() throws {
+        try Data("hello".utf8).write(to: URL(fileURLWithPath: host("f")))
+        try FileManager.default.createDirectory(atPath: host("d"), withIntermediateDirectories: true)
+        var st = stat()
+        XCTAssertEqual(stat(host("f"), &st), 0)
+        for asks in [true, false] {
+            let c = try TestClient(port: server.port)
+            let hello = try c.expect(.hello, HelloRequest(capabilities: asks ? HelloRequest.capOpenAttr : 0, clientName: "test"),
+                                     HelloReply.self)
+            XCTAssertNotEqual(hello.capabilities & HelloReply.capOpenAttr, 0, "the server announces it")
+            _ = try c.mount(root)
+            let open = OpenRequest(caller: c.caller, target: c.t("f"), flags: UInt32(O_RDONLY))
+            let plain = try c.expect(.open, open, OpenReply.self)
+            let withContent = try c.expect(.openRead, OpenReadRequest(open, maxBytes: 4096), OpenReadReply.self)
+            let dir = try c.expect(.opendir, PathRequest(caller: c.caller, target: c.t("d")), OpenReply.self)
+            for o in [plain, withContent.open, dir] {
+                XCTAssertEqual(o.flags & OpenReply.hasAttr != 0, asks)
+                XCTAssertEqual(o.attr != nil, asks)
+            }
+            XCTAssertEqual(withContent.content, Array("hello".utf8), "the content still follows")
+            guard asks else { continue }
+            XCTAssertEqual(plain.attr?.ino, UInt64(st.st_ino))
+            XCTAssertEqual(withContent.open.attr?.size, 5)
+            XCTAssertEqual(dir.attr.map { $0.mode & 0o170000 }, 0o040000)
+        }
+    }
+
     func testNoCommonVersionIsRefusedAndClosed() throws {
         let c = try TestClient(port: server.port)
         let (status, _) = try c.call(.hello, HelloRequest(minVersion: 2, maxVersion: 3, clientName: "future"))

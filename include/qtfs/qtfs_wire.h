@@ -113,6 +113,9 @@ enum qtfs_op {
  * client accepts; the server's answer sets exactly the one it chose, or none (plaintext) */
 #define QTFS_CAP_AEAD_AES256GCM	8u
 #define QTFS_CAP_AEAD_CHACHA20POLY1305	16u
+/* HELLO capability bit 6 from both: answers to OPEN, OPEN_READ and OPENDIR carry the opened
+ * file's attributes (QTFS_OPEN_HAS_ATTR); qtfs.ko does not ask for them */
+#define QTFS_CAP_OPEN_ATTR	32u
 /* Sealed frames: suite ids (in the key derivation), key, nonce and tag sizes */
 #define QTFS_AEAD_SUITE_AES256GCM	1
 #define QTFS_AEAD_SUITE_CHACHA20POLY1305	2
@@ -137,6 +140,7 @@ enum qtfs_op {
 #define QTFS_OPEN_NONSEEKABLE	2u
 #define QTFS_OPEN_KEEP_CACHE	4u
 #define QTFS_OPEN_HAS_CONTENT	8u	/* OPEN_READ: value holds the whole file */
+#define QTFS_OPEN_HAS_ATTR	16u	/* an attr follows open_flags (QTFS_CAP_OPEN_ATTR) */
 
 /* SETATTR valid bits */
 #define QTFS_SET_MODE		1u
