@@ -78,10 +78,12 @@ extension Backend {
         let mode = r.mode & 0o7777 & ~r.umask
         return try at(r.caller, r.target, write: true, gate: [.create]) { e, t in
             // One openat: with O_EXCL the existence check and the creation are atomic.
-            let (fd, _) = try openWithout(waiting, flags) { f in try t.withName { n in try sys("openat") { openat(t.dir, n, f, mode) } } }
-            let attr: Attr
-            do { attr = try pseudo.attr(fd: fd) } catch { close(fd); throw error }
-            let opened = try register(fd, e, handles, opener: r.caller)
+            let (fd, checked) = try openWithout(waiting, flags) { f in try t.withName { n in try sys("openat") { openat(t.dir, n, f, mode) } } }
+            // One fstat serves the answer's attributes and the handle table.
+            let st: stat
+            do { st = try checked ?? Stat.fd(fd) } catch { close(fd); throw error }
+            let attr = Stat.attr(st, pseudo: pseudo.isPseudo(dev: UInt64(st.st_dev), fd: fd))
+            let opened = try register(fd, e, handles, opener: r.caller, stat: st)
             return CreateReply(handle: opened.handle, flags: opened.flags, attr: attr)
         }
     }
