@@ -22,7 +22,7 @@ protocol FileBackend: AnyObject, Sendable {
     func mount(_ r: MountRequest) throws -> MountReply
     func lookup(_ r: PathRequest) throws -> AttrReply
     func getattr(_ r: GetattrRequest, _ handles: HandleTable) throws -> AttrReply
-    func setattr(_ r: SetattrRequest, _ handles: HandleTable) throws -> AttrReply
+    func setattr(_ r: SetattrRequest, _ handles: HandleTable, _ waiting: Waiting) throws -> AttrReply
     func readlink(_ r: PathRequest) throws -> ReadlinkReply
     func statfs(_ r: PathRequest) throws -> StatfsReply
     func access(_ r: AccessRequest) throws -> EmptyReply
@@ -32,7 +32,7 @@ protocol FileBackend: AnyObject, Sendable {
     /// UNLINK (`directory` false) and RMDIR.
     func unlink(_ r: PathRequest, directory: Bool, _ waiting: Waiting) throws -> EmptyReply
     func symlink(_ r: SymlinkRequest) throws -> AttrReply
-    func rename(_ r: TwoPathRequest) throws -> EmptyReply
+    func rename(_ r: TwoPathRequest, _ waiting: Waiting) throws -> EmptyReply
     func link(_ r: TwoPathRequest) throws -> AttrReply
 
     func open(_ r: OpenRequest, _ handles: HandleTable, _ waiting: Waiting) throws -> OpenReply

@@ -11,7 +11,9 @@ extension Backend {
     static let utimeOmit = (1 << 30) - 2   // UTIME_OMIT
     static let setUid: UInt32 = 0o4000, setGid: UInt32 = 0o2000, groupExec: UInt32 = 0o010
 
-    func setattr(_ r: SetattrRequest, _ handles: HandleTable) throws -> AttrReply {
+    /// `.mustNotWait`: made on the loop only on tmpfs or a local disk and when a size
+    /// change frees little (`isCheapSetattr`); else `WouldWait`.
+    func setattr(_ r: SetattrRequest, _ handles: HandleTable, _ waiting: Waiting) throws -> AttrReply {
         let handle: OpenHandle?
         if r.handle != 0 {
             guard let h = handles.get(r.handle) else { throw Errno(EBADF) }
@@ -22,9 +24,20 @@ extension Backend {
         return try at(r.caller, r.target, write: true, gate: [.setattr]) { _, t in
             let fd = try handle.map { h in try sys("dup") { dup(h.fd) } } ?? openPath(t)
             defer { close(fd) }
+            if waiting == .mustNotWait && !isCheapSetattr(r, fd: fd) { throw WouldWait() }
             try apply(r, fd: fd, viaHandle: handle != nil, t)
             return AttrReply(attr: try pseudo.attr(fd: fd))
         }
+    }
+
+    /// chown, chmod and times take microseconds on tmpfs or a local disk; a truncate does
+    /// when it frees at most `cheapUnlinkBytes` of a regular file.
+    private func isCheapSetattr(_ r: SetattrRequest, fd: Int32) -> Bool {
+        var st = stat()
+        guard fstat(fd, &st) == 0,
+              Self.neverWaitsForAnotherMachine(pseudo.kind(dev: UInt64(st.st_dev), fd: fd)) else { return false }
+        guard r.valid.contains(.size) else { return true }
+        return Stat.type(st.st_mode) == S_IFREG && (st.st_size <= Backend.cheapUnlinkBytes || r.size >= UInt64(st.st_size))
     }
 
     /// `fd` is the handle's fd (viaHandle) or an O_PATH fd on the target.

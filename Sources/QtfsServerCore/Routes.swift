@@ -75,6 +75,12 @@ extension Router {
         case .link: return Route(.loopThenWorker, .backend { b, c in c.reply(try b.link(c.request())) })
         case .unlink:
             return Route(.loopThenWorker, .backend { b, c in c.reply(try b.unlink(c.request(), directory: false, c.waiting)) })
+        case .rmdir:
+            return Route(.loopThenWorker, .backend { b, c in c.reply(try b.unlink(c.request(), directory: true, c.waiting)) })
+        // On the loop when they free little on tmpfs or a local disk (a big file's blocks: worker).
+        case .rename: return Route(.loopThenWorker, .backend { b, c in c.reply(try b.rename(c.request(), c.waiting)) })
+        case .setattr:
+            return Route(.loopThenWorker, .backend { b, c in c.reply(try b.setattr(c.request(), c.handles, c.waiting)) })
         case .open: return Route(.loopThenWorker, .backend { b, c in c.reply(try b.open(c.request(), c.handles, c.waiting)) })
         case .openRead:
             return Route(.loopThenWorker, .backend { b, c in c.reply(try b.openRead(c.request(), c.handles, c.waiting)) })
@@ -86,9 +92,6 @@ extension Router {
         case .lseek: return Route(.loopThenWorker, .backend { b, c in c.reply(try b.lseek(c.request(), c.handles)) })
         // What may block for long.
         case .mount: return Route(.worker, .backend { b, c in c.reply(try b.mount(c.request())) })
-        case .setattr: return Route(.worker, .backend { b, c in c.reply(try b.setattr(c.request(), c.handles)) })
-        case .rmdir: return Route(.worker, .backend { b, c in c.reply(try b.unlink(c.request(), directory: true, c.waiting)) })
-        case .rename: return Route(.worker, .backend { b, c in c.reply(try b.rename(c.request())) })
         case .fsync: return Route(.worker, .backend { b, c in c.reply(try b.fsync(c.request(), c.handles)) })
         case .fallocate: return Route(.worker, .backend { b, c in c.reply(try b.fallocate(c.request(), c.handles)) })
         case .setxattr: return Route(.worker, .backend { b, c in c.reply(try b.setxattr(c.request())) })

@@ -10,6 +10,11 @@ enum FsKind {
     case pseudo
     /// tmpfs, ramfs: reads and writes copy memory and never wait for a device.
     case memory
+    /// ext2/3/4, xfs, btrfs, f2fs: a block device of this machine; metadata calls wait for
+    /// it only on a cache miss or a busy journal, never for another machine.
+    case localDisk
+    /// Anything else (NFS, FUSE, overlay, a file system not listed): a call may wait for
+    /// another machine or process.
     case ordinary
 }
 
@@ -21,6 +26,8 @@ final class PseudoCache: @unchecked Sendable {
     static let procMagic = 0x9fa0
     /// TMPFS_MAGIC, RAMFS_MAGIC.
     static let memoryMagics: Set<Int> = [0x0102_1994, 0x8584_58f6]
+    /// EXT2/3/4_SUPER_MAGIC, XFS_SB_MAGIC, BTRFS_SUPER_MAGIC, F2FS_SUPER_MAGIC.
+    static let localDiskMagics: Set<Int> = [0xef53, 0x5846_5342, 0x9123_683e, 0xf2f5_2010]
     private let lock = Lock()
     private var byDev: [UInt64: Int] = [:]   // statfs magic (a dev whose probe failed is asked again)
 
@@ -39,7 +46,9 @@ final class PseudoCache: @unchecked Sendable {
     }
 
     static func kind(magic: Int) -> FsKind {
-        magics.contains(magic) ? .pseudo : memoryMagics.contains(magic) ? .memory : .ordinary
+        if magics.contains(magic) { return .pseudo }
+        if memoryMagics.contains(magic) { return .memory }
+        return localDiskMagics.contains(magic) ? .localDisk : .ordinary
     }
 
     func kind(dev: UInt64, probe: () -> Int32) -> FsKind { Self.kind(magic: magic(dev: dev, probe: probe)) }

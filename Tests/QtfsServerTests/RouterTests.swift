@@ -19,10 +19,10 @@ final class RouterTests: XCTestCase {
         XCTAssertEqual(Router.route(Opcode.read.rawValue).placement, .ring)
         XCTAssertEqual(Router.route(Opcode.write.rawValue).placement, .ring)
         XCTAssertEqual(Router.route(Opcode.release.rawValue).placement, .loop)
-        for op: Opcode in [.lookup, .getattr, .open, .openRead, .lookupOpen, .create, .unlink, .readdir, .lseek] {
+        for op: Opcode in [.lookup, .getattr, .setattr, .open, .openRead, .lookupOpen, .create, .unlink, .rmdir, .rename, .readdir, .lseek] {
             XCTAssertEqual(Router.route(op.rawValue).placement, .loopThenWorker, "\(op)")
         }
-        for op: Opcode in [.mount, .setattr, .rmdir, .rename, .fsync, .fallocate, .setxattr, .hostMount] {
+        for op: Opcode in [.mount, .fsync, .fallocate, .setxattr, .hostMount] {
             XCTAssertEqual(Router.route(op.rawValue).placement, .worker, "\(op)")
         }
         for op in Opcode.allCases {
@@ -144,7 +144,7 @@ private final class RecordingBackend: FileBackend, @unchecked Sendable {
 
     func mount(_ r: MountRequest) throws -> MountReply { throw unused() }
     func getattr(_ r: GetattrRequest, _ handles: HandleTable) throws -> AttrReply { throw unused() }
-    func setattr(_ r: SetattrRequest, _ handles: HandleTable) throws -> AttrReply { throw unused() }
+    func setattr(_ r: SetattrRequest, _ handles: HandleTable, _ waiting: Waiting) throws -> AttrReply { throw unused() }
     func readlink(_ r: PathRequest) throws -> ReadlinkReply { throw unused() }
     func statfs(_ r: PathRequest) throws -> StatfsReply { throw unused() }
     func access(_ r: AccessRequest) throws -> EmptyReply { throw unused() }
@@ -152,7 +152,7 @@ private final class RecordingBackend: FileBackend, @unchecked Sendable {
     func mkdir(_ r: MkdirRequest) throws -> AttrReply { throw unused() }
     func unlink(_ r: PathRequest, directory: Bool, _ waiting: Waiting) throws -> EmptyReply { throw unused() }
     func symlink(_ r: SymlinkRequest) throws -> AttrReply { throw unused() }
-    func rename(_ r: TwoPathRequest) throws -> EmptyReply { throw unused() }
+    func rename(_ r: TwoPathRequest, _ waiting: Waiting) throws -> EmptyReply { throw unused() }
     func link(_ r: TwoPathRequest) throws -> AttrReply { throw unused() }
     func openRead(_ r: OpenReadRequest, _ handles: HandleTable, _ waiting: Waiting) throws -> OpenReadReply { throw unused() }
     func lookupOpen(_ r: OpenReadRequest, _ handles: HandleTable, _ waiting: Waiting) throws -> LookupOpenReply { throw unused() }
