@@ -57,7 +57,7 @@ static int qtfs_conn_register(struct qtfs_conn *c, struct qtfs_req *req)
 }
 
 /* Takes req out of the table if it is still there (false: the receiver has it). */
-static bool qtfs_conn_unregister(struct qtfs_conn *c, struct qtfs_req *req)
+bool qtfs_conn_unregister(struct qtfs_conn *c, struct qtfs_req *req)
 {
 	bool found;
 
@@ -280,6 +280,7 @@ static int qtfs_conn_start(struct qtfs_conn *c, struct socket *sock, struct qtfs
 	c->mount.export = mi->export;
 	c->mount.root_attr = mi->root_attr;
 	WRITE_ONCE(c->mount.io_chunk, mi->io_chunk);
+	WRITE_ONCE(c->mount.quiet_release, mi->quiet_release);
 	if (c->state == QTFS_CONN_DEAD)
 		c->reconnects++;
 	c->gen++;

@@ -247,7 +247,8 @@ int qtfs_call_simple(struct qtfs_conn *c, u16 op, struct qtfs_msg *m)
 
 /*
  * Sends a handle-only request (RELEASE, RELEASEDIR) without waiting: the
- * request is registered so its answer finds it, and abandoned at once.
+ * request is registered so its answer finds it, and abandoned at once. A server
+ * that agreed in HELLO sends no answer: then it leaves the table once sent.
  */
 void qtfs_call_async(struct qtfs_conn *c, u16 op, u64 handle, u32 gen)
 {
@@ -263,7 +264,8 @@ void qtfs_call_async(struct qtfs_conn *c, u16 op, u64 handle, u32 gen)
 	req->abandoned = true;
 	req->async = true;
 	m->handle = handle;
-	qtfs_conn_submit(c, req, m, gen);
+	if (!qtfs_conn_submit(c, req, m, gen) && READ_ONCE(c->mount.quiet_release))
+		qtfs_conn_unregister(c, req);
 out:
 	if (req)
 		qtfs_req_put(req);

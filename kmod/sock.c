@@ -277,7 +277,8 @@ static int qtfs_hello(struct socket *sock, const struct qtfs_conn *c, struct qtf
 
 	m->min_version = 1;
 	m->max_version = 1;
-	m->caps = QTFS_CAP_AUTH | offer;	/* AUTH_CAPABLE and the suites we accept */
+	/* AUTH_CAPABLE, the suites we accept, and no answers to RELEASE (they are dropped) */
+	m->caps = QTFS_CAP_AUTH | offer | QTFS_CAP_QUIET_RELEASE;
 	m->str = (struct qtfs_bytes){ (const u8 *)QTFS_CLIENT_NAME, strlen(QTFS_CLIENT_NAME) };
 	err = qtfs_handshake_call_fixed(sock, c, QTFS_OP_HELLO, 1, m, out);
 	if (err == -EACCES)
@@ -288,6 +289,7 @@ static int qtfs_hello(struct socket *sock, const struct qtfs_conn *c, struct qtf
 		return -EPROTO;
 	/* READ/WRITE data plus their fixed fields must fit the server's payload limit */
 	mi->io_chunk = min_t(u32, QTFS_IO_CHUNK, rounddown(out->max_bytes - 64, 4096));
+	mi->quiet_release = out->caps & QTFS_CAP_QUIET_RELEASE;
 	err = qtfs_auth_policy(o, out->caps);
 	suite = err < 0 ? err : qtfs_seal_choice(o, offer, out->caps);
 	if (suite < 0)

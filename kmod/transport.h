@@ -76,6 +76,7 @@ struct qtfs_mount_info {
 	u32 base_len;
 	struct qtfs_attr root_attr;
 	u32 io_chunk;			/* bytes per READ/WRITE: min(QTFS_IO_CHUNK, server limit) */
+	bool quiet_release;		/* the server does not answer RELEASE, RELEASEDIR */
 };
 
 struct qtfs_conn {
@@ -137,6 +138,7 @@ void qtfs_conn_destroy(struct qtfs_conn *c);
  * connection, made first if there is none (qtfs_conn_ensure); else only on generation gen.
  */
 int qtfs_conn_submit(struct qtfs_conn *c, struct qtfs_req *req, const struct qtfs_msg *m, u32 gen);
+bool qtfs_conn_unregister(struct qtfs_conn *c, struct qtfs_req *req);
 /* Reads and handles one frame from c's socket; the reader holds c->rx_lock. */
 int qtfs_rx_one(struct qtfs_conn *c);
 

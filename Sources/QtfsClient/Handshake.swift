@@ -39,6 +39,8 @@ extension Connection {
                           crypt: ClientCrypt = ClientAuth.processCrypt) throws {
         let seal = key != nil && crypt == .aead
         let offer = seal ? Self.suitesOffered : 0
+        // Not capQuietRelease: RELEASE answers are dropped unread (Connection.post), and going
+        // without them measured no faster for this client (docs/protocol.md, RELEASE).
         let caps = (key == nil ? 0 : HelloRequest.capAuthCapable) | offer | HelloRequest.capOpenAttr
         let r = call(.hello) { HelloRequest(capabilities: caps, clientName: clientName).encode(into: &$0) }
         if r.status == LinuxErrno.EACCES { throw Self.helloRefused(key: key, sealing: seal, server: server) }

@@ -14,6 +14,9 @@ public struct HelloReply: WirePayload {
     /// Server: answers to OPEN, OPEN_READ and OPENDIR carry the opened file's attributes
     /// (`OpenReply.hasAttr`) on a connection whose client set this bit in its HELLO.
     public static let capOpenAttr: UInt64 = HelloRequest.capOpenAttr
+    /// Server: RELEASE and RELEASEDIR are not answered on a connection whose client set this
+    /// bit in its HELLO.
+    public static let capQuietRelease: UInt64 = HelloRequest.capQuietRelease
     public var version: UInt16
     public var capabilities: UInt64
     public var maxPayload: UInt32

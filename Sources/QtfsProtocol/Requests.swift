@@ -7,6 +7,9 @@ public struct HelloRequest: WirePayload {
     /// Client: wants the opened file's attributes with OPEN, OPEN_READ and OPENDIR answers
     /// (given by a server that sets the same bit in its answer).
     public static let capOpenAttr: UInt64 = 32
+    /// Client: does not want answers to RELEASE and RELEASEDIR (given by a server that sets
+    /// the same bit in its answer: it then never sends them).
+    public static let capQuietRelease: UInt64 = 64
     public var minVersion: UInt16
     public var maxVersion: UInt16
     public var capabilities: UInt64

@@ -59,6 +59,8 @@ final class Connection {
     var opsInRing = 0
     /// Requests taken off the wire and not yet answered (workers, io_uring reads/writes).
     var inFlight = 0
+    /// The client asked in HELLO that RELEASE and RELEASEDIR go unanswered.
+    var quietRelease = false
 
     /// Bytes held by READ/WRITE ops in flight (their buffers), counted with the send
     /// queue's bytes against the per-connection memory budget.

@@ -17,26 +17,31 @@ extension Engine {
         io.send(c, OutBuffer(copying: FrameHeader.errorFrame(opcode: h.opcode, id: h.id, errno: errno)))
     }
 
-    /// FLUSH, RELEASE, RELEASEDIR: table look-ups, answered at once.
+    /// FLUSH, RELEASE, RELEASEDIR: table look-ups, answered at once; on a connection that
+    /// asked for it (`quietRelease`), RELEASE and RELEASEDIR are not answered at all.
     func handleOp(_ c: Connection, _ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {
+        let quiet = c.quietRelease && h.opcode != Opcode.flush.rawValue
+        let status: Int32
         do {
             let req = try HandleRequest.decode(payload)
             let known = h.opcode == Opcode.flush.rawValue ? c.handles.get(req.handle) : c.handles.remove(req.handle)
-            guard known != nil else { return fail(c, h, EBADF) }
             // A release drops the table's reference; the fd closes when no op holds it.
             // An armed poll holds one until it fires, which may be never (POLLIN on a
             // fifo's write end): cancelled, or the host reader would never see EOF.
-            if h.opcode == Opcode.release.rawValue { fifos.cancelPolls(of: c, handle: req.handle) }
-            var w = WireWriter(capacity: Wire.headerSize)
-            FrameHeader(kind: .response, opcode: h.opcode, id: h.id, length: 0).encode(into: &w)
-            let answer = OutBuffer(copying: w.bytes)
-            answer.lazy = h.opcode != Opcode.flush.rawValue
-            io.send(c, answer)
+            if known != nil && h.opcode == Opcode.release.rawValue { fifos.cancelPolls(of: c, handle: req.handle) }
+            status = known == nil ? EBADF : 0
         } catch let e as WireError {
-            fail(c, h, e.errno)
+            status = e.errno
         } catch {
-            fail(c, h, EIO)
+            status = EIO
         }
+        if quiet { return answeredQuietly(c, h, status) }
+        guard status == 0 else { return fail(c, h, status) }
+        var w = WireWriter(capacity: Wire.headerSize)
+        FrameHeader(kind: .response, opcode: h.opcode, id: h.id, length: 0).encode(into: &w)
+        let answer = OutBuffer(copying: w.bytes)
+        answer.lazy = h.opcode != Opcode.flush.rawValue
+        io.send(c, answer)
     }
 
     func startRead(_ c: Connection, _ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {

@@ -13,6 +13,7 @@ extension Gatekeeper {
     /// HELLO's capabilities: whether this server asks for authentication.
     var helloCapabilities: UInt64 {
         (admission.key == nil ? 0 : HelloReply.capAuthRequired) | HelloReply.capSockFiles | HelloReply.capOpenAttr
+            | HelloReply.capQuietRelease
     }
 
     func hello(_ c: Connection, _ h: FrameHeader, _ payload: UnsafeRawBufferPointer) {
@@ -23,6 +24,7 @@ extension Gatekeeper {
         }
         c.security.clientCanAuth = req.capabilities & HelloRequest.capAuthCapable != 0
         c.handles.opensWithAttr = req.capabilities & HelloRequest.capOpenAttr != 0
+        c.quietRelease = req.capabilities & HelloRequest.capQuietRelease != 0
         guard chooseSuite(c, offered: req.capabilities, client: req.clientName) else {
             c.enter(.refused)
             return engine.fail(c, h, EACCES)

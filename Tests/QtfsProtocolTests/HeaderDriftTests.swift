@@ -84,6 +84,7 @@ final class HeaderDriftTests: XCTestCase {
         "QTFS_OPEN_HAS_CONTENT": UInt64(OpenReadReply.hasContent),
         "QTFS_OPEN_HAS_ATTR": UInt64(OpenReply.hasAttr),
         "QTFS_CAP_OPEN_ATTR": HelloReply.capOpenAttr,
+        "QTFS_CAP_QUIET_RELEASE": HelloReply.capQuietRelease,
         "QTFS_SET_MODE": UInt64(SetattrRequest.Valid.mode.rawValue),
         "QTFS_SET_UID": UInt64(SetattrRequest.Valid.uid.rawValue),
         "QTFS_SET_GID": UInt64(SetattrRequest.Valid.gid.rawValue),

@@ -67,6 +67,49 @@ final class HandshakeTests: ServerTestCase {
         }
     }
 
+    /// QUIET_RELEASE: a client that asks in HELLO gets no answer to RELEASE or RELEASEDIR
+    /// (good, unknown or malformed), and the handle is closed all the same; one that does
+    /// not ask gets the answers.
+    func testReleasesGoUnansweredOnlyWhenAsked() throws {
+        try Data("hello".utf8).write(to: URL(fileURLWithPath: host("f")))
+        for asks in [true, false] {
+            let c = try TestClient(port: server.port)
+            let hello = try c.expect(.hello, HelloRequest(capabilities: asks ? HelloRequest.capQuietRelease : 0, clientName: "test"),
+                                     HelloReply.self)
+            XCTAssertNotEqual(hello.capabilities & HelloReply.capQuietRelease, 0, "the server announces it")
+            _ = try c.mount(root)
+            let file = try c.expect(.open, OpenRequest(caller: c.caller, target: c.t("f"), flags: UInt32(O_RDONLY)), OpenReply.self)
+            let dir = try c.expect(.opendir, PathRequest(caller: c.caller, target: c.t("")), OpenReply.self)
+            let releases: [(Opcode, [UInt8])] = [
+                (.release, HandleRequest(handle: file.handle).encoded()), (.releasedir, HandleRequest(handle: dir.handle).encoded()),
+                (.release, HandleRequest(handle: 999).encoded()), (.release, [1, 2, 3]),
+            ]
+            var ids: [UInt64] = []
+            for (op, body) in releases {
+                let id = c.newID()
+                ids.append(id)
+                var frame = c.frame(.release, HandleRequest(handle: 0), id: id)
+                frame.replaceSubrange(6..<8, with: [UInt8(op.rawValue & 0xff), UInt8(op.rawValue >> 8)])
+                frame.replaceSubrange(16..<20, with: withUnsafeBytes(of: UInt32(body.count).littleEndian, Array.init))
+                try c.sendRaw(Array(frame[..<Wire.headerSize]) + body)
+            }
+            // FLUSH is always answered: here, on the released handle, EBADF.
+            let flushID = c.newID()
+            try c.sendRaw(c.frame(.flush, HandleRequest(handle: file.handle), id: flushID))
+            var answered: [UInt64: UInt32] = [:]
+            while answered[flushID] == nil {
+                let (h, _) = try c.readFrame()
+                answered[h.id] = h.status
+            }
+            XCTAssertEqual(answered[flushID], UInt32(EBADF), "the file's handle is gone")
+            if asks {
+                XCTAssertEqual(answered.count, 1, "nothing but the FLUSH answered: \(answered)")
+            } else {
+                XCTAssertEqual(ids.map { answered[$0] }, [0, 0, UInt32(EBADF), UInt32(EPROTO)])
+            }
+        }
+    }
+
     func testNoCommonVersionIsRefusedAndClosed() throws {
         let c = try TestClient(port: server.port)
         let (status, _) = try c.call(.hello, HelloRequest(minVersion: 2, maxVersion: 3, clientName: "future"))

@@ -116,6 +116,9 @@ enum qtfs_op {
 /* HELLO capability bit 6 from both: answers to OPEN, OPEN_READ and OPENDIR carry the opened
  * file's attributes (QTFS_OPEN_HAS_ATTR); qtfs.ko does not ask for them */
 #define QTFS_CAP_OPEN_ATTR	32u
+/* HELLO capability bit 7 from both: RELEASE and RELEASEDIR are never answered (the client
+ * set it and the server's answer sets it too); nobody waits for those answers */
+#define QTFS_CAP_QUIET_RELEASE	64u
 /* Sealed frames: suite ids (in the key derivation), key, nonce and tag sizes */
 #define QTFS_AEAD_SUITE_AES256GCM	1
 #define QTFS_AEAD_SUITE_CHACHA20POLY1305	2
