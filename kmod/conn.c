@@ -173,8 +173,12 @@ static int qtfs_rx_answer(struct qtfs_conn *c, const struct qtfs_hdr *h, u8 *pay
 
 #define QTFS_EVENT_MAX	64	/* the largest event payload (POLL_READY, SOCK_INCOMING) */
 
-/* One frame from the server: header, payload (opened when sealed), then its handler. */
-int qtfs_rx_one(struct qtfs_conn *c)
+/*
+ * One frame from the server: header, payload (opened when sealed), then its handler.
+ * peeked: its header, when a leader (rx.c) has seen it and all its payload queued in the
+ * socket: then both are read in one call.
+ */
+int qtfs_rx_one(struct qtfs_conn *c, const struct qtfs_hdr *peeked)
 {
 	u32 event_max = QTFS_EVENT_MAX + (c->seal ? QTFS_AEAD_TAG : 0);
 	u8 hdrbuf[QTFS_HDR_SIZE];
@@ -182,7 +186,12 @@ int qtfs_rx_one(struct qtfs_conn *c)
 	u8 *payload;
 	int err;
 
-	err = qtfs_frame_recv_hdr(c->sock, c->seal, hdrbuf, &h);
+	if (peeked) {
+		h = *peeked;
+		err = qtfs_frame_length_ok(c->seal, &h) ? 0 : -EPROTO;
+	} else {
+		err = qtfs_frame_recv_hdr(c->sock, c->seal, hdrbuf, &h);
+	}
 	if (!err && h.kind != QTFS_KIND_RSP && h.kind != QTFS_KIND_EVENT)
 		err = -EPROTO;
 	if (err == -EPROTO)
@@ -193,7 +202,7 @@ int qtfs_rx_one(struct qtfs_conn *c)
 		qtfs_err_rl("event %u with %u bytes from server, closing connection\n", h.opcode, h.length);
 		return -EPROTO;
 	}
-	err = qtfs_frame_recv_payload(c->sock, c, c->seal, hdrbuf, &h, &payload);
+	err = qtfs_frame_recv_payload(c->sock, c, c->seal, hdrbuf, &h, &payload, peeked != NULL);
 	if (err)
 		return err;
 	if (h.kind == QTFS_KIND_RSP)
@@ -212,7 +221,7 @@ static int qtfs_rx_thread(void *arg)
 		wait_event_interruptible(c->rx_wq, kthread_should_stop() || qtfs_rx_wanted(c));
 		mutex_lock(&c->rx_lock);
 		while (!err && !kthread_should_stop() && qtfs_rx_readable(c))
-			err = qtfs_rx_one(c);
+			err = qtfs_rx_one(c, NULL);
 		if (err)	/* a leader must not read on after a bad frame */
 			kernel_sock_shutdown(c->sock, SHUT_RDWR);
 		mutex_unlock(&c->rx_lock);

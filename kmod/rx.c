@@ -8,7 +8,7 @@
  * kthread, never both.
  *
  * A leader takes only frames already whole in the socket (peeked header, bytes queued),
- * so a signal never leaves half a frame read; a frame larger than qtfs_lead_max, a
+ * reading each in one call after the peek, so a signal never leaves half a frame read; a frame larger than qtfs_lead_max, a
  * signal, a read error or a soft mount's timeout leave the rest to the kthread, and the
  * caller waits for its answer as before.
  */
@@ -115,25 +115,25 @@ static u32 qtfs_lead_max(struct sock *sk)
 }
 
 /*
- * 1: a whole frame the leader may read is queued; 0: not yet (*queued: the bytes queued);
- * -1: leave it to the kthread (a frame over qtfs_lead_max, a bad header, an end).
+ * 1: a whole frame the leader may read is queued (*h: its header); 0: not yet (*queued:
+ * the bytes queued); -1: leave it to the kthread (a frame over qtfs_lead_max, a bad
+ * header, an end).
  */
-static int qtfs_rx_frame_ready(struct qtfs_conn *c, int *queued)
+static int qtfs_rx_frame_ready(struct qtfs_conn *c, int *queued, struct qtfs_hdr *h)
 {
 	struct sock *sk = c->sock->sk;
 	struct kvec vec;
 	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
 	u8 hdrbuf[QTFS_HDR_SIZE];
-	struct qtfs_hdr h;
 
 	*queued = tcp_inq(sk);
 	if (*queued < QTFS_HDR_SIZE)
 		return qtfs_rx_ended(sk) ? -1 : 0;
 	vec = (struct kvec){ .iov_base = hdrbuf, .iov_len = QTFS_HDR_SIZE };
 	if (kernel_recvmsg(c->sock, &msg, &vec, 1, QTFS_HDR_SIZE, MSG_PEEK | MSG_DONTWAIT) != QTFS_HDR_SIZE ||
-	    qtfs_hdr_decode_max(hdrbuf, &h, qtfs_lead_max(sk) - QTFS_HDR_SIZE))
+	    qtfs_hdr_decode_max(hdrbuf, h, qtfs_lead_max(sk) - QTFS_HDR_SIZE))
 		return -1;
-	return *queued >= QTFS_HDR_SIZE + h.length;
+	return *queued >= QTFS_HDR_SIZE + h->length;
 }
 
 /* More bytes than `queued`, or an end: the leader's wake condition. */
@@ -147,13 +147,14 @@ static void qtfs_lead(struct qtfs_conn *c, struct qtfs_req *req)
 {
 	unsigned int nofs = memalloc_nofs_save();	/* as in a file system's own path */
 	int ready, queued, err = 0;
+	struct qtfs_hdr h;
 
 	while (!err && !completion_done(&req->done)) {
-		ready = qtfs_rx_frame_ready(c, &queued);
+		ready = qtfs_rx_frame_ready(c, &queued, &h);
 		if (ready < 0)
 			break;
 		if (ready > 0)
-			err = qtfs_rx_one(c);
+			err = qtfs_rx_one(c, &h);	/* header and payload in one read */
 		else if (wait_event_killable(c->lead_wq, completion_done(&req->done) || qtfs_rx_grew(c, queued)))
 			break;
 	}

@@ -37,14 +37,14 @@ int qtfs_sock_send(struct socket *sock, const void *buf, size_t len)
 	return 0;
 }
 
-int qtfs_sock_recv(struct socket *sock, void *buf, size_t len)
+/* Fills all of the nvec buffers (len bytes in all) from sock. */
+static int qtfs_sock_recvv(struct socket *sock, struct kvec *vec, size_t nvec, size_t len)
 {
-	struct kvec vec = { .iov_base = buf, .iov_len = len };
 	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
 	size_t got = 0;
 	int n;
 
-	iov_iter_kvec(&msg.msg_iter, READ, &vec, 1, len);
+	iov_iter_kvec(&msg.msg_iter, READ, vec, nvec, len);
 	while (got < len) {
 		n = sock_recvmsg(sock, &msg, MSG_WAITALL);
 		if (n <= 0)
@@ -52,6 +52,13 @@ int qtfs_sock_recv(struct socket *sock, void *buf, size_t len)
 		got += n;
 	}
 	return 0;
+}
+
+int qtfs_sock_recv(struct socket *sock, void *buf, size_t len)
+{
+	struct kvec vec = { .iov_base = buf, .iov_len = len };
+
+	return qtfs_sock_recvv(sock, &vec, 1, len);
 }
 
 /*
@@ -140,26 +147,39 @@ int qtfs_frame_recv_hdr(struct socket *sock, const struct qtfs_seal *seal, u8 *h
 
 	if (err)
 		return err;
-	/* a sealed frame carries at least its tag, and at most the largest payload and the tag */
-	if (qtfs_hdr_decode_max(hdrbuf, h, QTFS_MAX_PAYLOAD + tag) || h->length < tag)
+	if (qtfs_hdr_decode_max(hdrbuf, h, QTFS_MAX_PAYLOAD + tag) || !qtfs_frame_length_ok(seal, h))
 		return -EPROTO;
 	return 0;
 }
 
+/* A sealed frame carries at least its tag (the largest payload is checked by decoding). */
+bool qtfs_frame_length_ok(const struct qtfs_seal *seal, const struct qtfs_hdr *h)
+{
+	return h->length >= (seal ? QTFS_AEAD_TAG : 0);
+}
+
+/*
+ * The payload of the frame whose header h is (opened when sealed; NULL when empty).
+ * with_hdr: the header is still in the socket too (peeked by a leader, rx.c): it is read
+ * into hdrbuf in the same call as the payload.
+ */
 int qtfs_frame_recv_payload(struct socket *sock, const struct qtfs_conn *c, struct qtfs_seal *seal,
-			    const u8 *hdrbuf, struct qtfs_hdr *h, u8 **payloadp)
+			    u8 *hdrbuf, struct qtfs_hdr *h, u8 **payloadp, bool with_hdr)
 {
 	u64 counter = seal ? qtfs_seal_rx_counter(seal) : 0;
+	struct kvec vec[2] = { { .iov_base = hdrbuf, .iov_len = QTFS_HDR_SIZE }, { .iov_len = h->length } };
 	u8 *p;
 	int err;
 
 	*payloadp = NULL;
 	if (!h->length)
-		return 0;
+		return with_hdr ? qtfs_sock_recv(sock, hdrbuf, QTFS_HDR_SIZE) : 0;
 	p = kvmalloc(h->length, GFP_KERNEL);
 	if (!p)
 		return -ENOMEM;
-	err = qtfs_sock_recv(sock, p, h->length);
+	vec[1].iov_base = p;
+	err = with_hdr ? qtfs_sock_recvv(sock, vec, 2, QTFS_HDR_SIZE + h->length)
+		       : qtfs_sock_recvv(sock, &vec[1], 1, h->length);
 	if (!err && seal) {
 		err = qtfs_unseal_frame(seal, hdrbuf, p, h->length);	/* in place */
 		if (err)
@@ -195,7 +215,7 @@ static int qtfs_handshake_call(struct socket *sock, const struct qtfs_conn *c, s
 		return err;
 	if (h.kind != QTFS_KIND_RSP || h.opcode != op || h.id != id)
 		return -EPROTO;
-	err = qtfs_frame_recv_payload(sock, c, seal, hdrbuf, &h, rsp);
+	err = qtfs_frame_recv_payload(sock, c, seal, hdrbuf, &h, rsp, false);
 	if (err)
 		return err;
 	return h.status ? qtfs_status_errno(h.status) : qtfs_decode(*rsp, h.length, QTFS_KIND_RSP, op, out);

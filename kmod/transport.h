@@ -140,7 +140,7 @@ void qtfs_conn_destroy(struct qtfs_conn *c);
 int qtfs_conn_submit(struct qtfs_conn *c, struct qtfs_req *req, const struct qtfs_msg *m, u32 gen);
 bool qtfs_conn_unregister(struct qtfs_conn *c, struct qtfs_req *req);
 /* Reads and handles one frame from c's socket; the reader holds c->rx_lock. */
-int qtfs_rx_one(struct qtfs_conn *c);
+int qtfs_rx_one(struct qtfs_conn *c, const struct qtfs_hdr *peeked);
 
 /* ---- who reads (rx.c) ---- */
 struct sock;
@@ -169,9 +169,13 @@ int qtfs_frame_send_req(struct qtfs_conn *c, const struct qtfs_req *req, const s
 /* The next frame's header (kept in hdrbuf for unsealing); length checked against seal. */
 int qtfs_frame_recv_hdr(struct socket *sock, const struct qtfs_seal *seal, u8 *hdrbuf,
 			struct qtfs_hdr *h);
-/* Its payload (kvmalloc'd, or NULL when empty), opened when sealed: h->length is then the plain length. */
+bool qtfs_frame_length_ok(const struct qtfs_seal *seal, const struct qtfs_hdr *h);
+/*
+ * Its payload (kvmalloc'd, or NULL when empty), opened when sealed: h->length is then the
+ * plain length. with_hdr: the header, only peeked so far, is read with it (into hdrbuf).
+ */
 int qtfs_frame_recv_payload(struct socket *sock, const struct qtfs_conn *c, struct qtfs_seal *seal,
-			    const u8 *hdrbuf, struct qtfs_hdr *h, u8 **payloadp);
+			    u8 *hdrbuf, struct qtfs_hdr *h, u8 **payloadp, bool with_hdr);
 int qtfs_sock_send(struct socket *sock, const void *buf, size_t len);
 int qtfs_sock_recv(struct socket *sock, void *buf, size_t len);
 int qtfs_status_errno(u32 status);
