@@ -9,6 +9,26 @@ extension Session {
         try onPath(.lookup, PathRequest(caller: c, target: target(path))).decode(AttrReply.self).attr
     }
 
+    /// LOOKUP of `path`, with LOOKUPs of `ahead` sent just before it on the same connection
+    /// and not waited for: their answers, read along with this one, go to `onAhead` (nil:
+    /// that lookup failed) on the reading thread, with the connection's lock held (short,
+    /// leaf locks only: Connection.postTracked).
+    public func lookup(_ c: Caller, _ path: [UInt8], ahead: [[UInt8]],
+                       onAhead: @escaping ([UInt8], Attr?) -> Void) throws -> Attr {
+        let req = PathRequest(caller: c, target: target(path))
+        let r = run(.safe) { () throws(Abort) -> Reply in
+            let conn = try ready(pathConn(), for: .safe)
+            for p in ahead {
+                let other = PathRequest(caller: c, target: target(p))
+                _ = conn.postTracked(.lookup, tail: nil, { other.encode(into: &$0) }) { answer in
+                    onAhead(p, answer.status == 0 ? try? answer.decode(AttrReply.self).attr : nil)
+                }
+            }
+            return conn.call(.lookup, req)
+        }
+        return try r.decode(AttrReply.self).attr
+    }
+
     public func getattr(_ c: Caller, _ path: [UInt8], handle: OpenHandle? = nil) throws -> Attr {
         let req = GetattrRequest(caller: c, target: target(path))
         let r = handle.map { h in onHandle(.getattr, h) { var q = req; q.handle = $0; q.encode(into: &$1) } }

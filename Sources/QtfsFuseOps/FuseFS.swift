@@ -40,6 +40,8 @@ public final class FS: @unchecked Sendable {
     let proc: ProcMode?
     /// Proc mode's root pid names the host found lately (nil: not proc mode, or entry_timeout=0).
     let keptPids: KeptPidNames?
+    /// Proc mode's answers to the pid directory LOOKUPs sent ahead (nil: not proc mode, or entry_timeout=0).
+    let pidFiles: PidFileNames?
     /// Directory snapshots for lookups (nil: off, or a timeout is 0 so nothing may be cached).
     let prefetch: DirPrefetch?
     /// Extended attributes files are known not to have (asked before every write, by ls -l).
@@ -65,6 +67,7 @@ public final class FS: @unchecked Sendable {
         inos = InoMap(rootDev: session.root.dev)
         proc = opts.proc ? ProcMode(localProc: opts.localProc, mountpoint: opts.mountpoint) : nil
         keptPids = opts.proc ? KeptPidNames(lifetime: rules.pseudoNameLife) : nil
+        pidFiles = opts.proc ? PidFileNames(lifetime: rules.pseudoNameLife) : nil
         let life = min(opts.entryTimeout, opts.attrTimeout)
         prefetch = opts.prefetch && life > 0 ? DirPrefetch(lifetime: life) : nil
         absentXattrs = AbsentXattrs(lifetime: opts.attrTimeout)

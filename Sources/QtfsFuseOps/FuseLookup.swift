@@ -27,6 +27,7 @@ extension EntryOps {
         if let a = fs.keptPids?.attr(fs.rules, parent: parent, name: n) { return r.entry(parent: parent, name: n, a) }
         let c = r.caller
         guard let p = fs.nodes.path(UInt64(parent), n) else { return r.error(ESTALE_) }
+        if let a = fs.pidFiles?.take(n, in: UInt64(parent), for: c) { return r.entry(parent: parent, name: n, a) }
         let dir = Parent(id: UInt64(parent), pseudo: fs.nodes.isPseudo(UInt64(parent)), rules: fs.rules)
         switch fromSnapshot(fs, dir, n, c) {
         case .found(let a, let life): return r.entry(parent: parent, name: n, a, cacheAtMost: life)
@@ -35,13 +36,27 @@ extension EntryOps {
         }
         do {
             let epoch = fs.lookupAttrs.epoch
-            let a = try fs.session.lookup(c, p)
+            let a = try fromHost(fs, parent, n, p, c)
             fs.keptPids?.note(fs.rules, parent: parent, name: n, a)
             r.entry(parent: parent, name: n, a, fresh: (epoch, c))
         } catch let e as Errno where e.code == ENOENT {
             fs.keptPids?.note(fs.rules, parent: parent, name: n, nil)
             replyAbsent(r, dir)
         } catch { r.fail(error) }
+    }
+
+    /// The host's answer for `p` (`n` in `parent`). For a file of a pid directory that ps
+    /// and top open, the other such files are looked up ahead in the same round trip
+    /// (PidFileNames).
+    private static func fromHost(_ fs: FS, _ parent: fuse_ino_t, _ n: [UInt8], _ p: [UInt8], _ c: Caller) throws -> Attr {
+        guard let pf = fs.pidFiles, PidFileNames.applies(fs.nodes, parent: UInt64(parent), name: n) else {
+            return try fs.session.lookup(c, p)
+        }
+        let dir = Array(p.dropLast(n.count))   // the parent's path and its "/"
+        let ahead = pf.siblings(of: n, in: UInt64(parent), for: c).map { dir + $0 }
+        return try fs.session.lookup(c, p, ahead: ahead) { path, attr in
+            if let attr { pf.keep(Array(path[dir.count...]), in: UInt64(parent), for: c, attr) }
+        }
     }
 
     /// The directory looked in, and what the cache rules allow there: asked once, before

@@ -76,6 +76,36 @@ n=$(( $(lookups "$P") - before )) host=$(( $(lookups server) - before_host ))
 [ "$n" -ge 100 ] || fail "100 stats of $P/$SERVER_PID/status sent only $n LOOKUPs: the pid name at the root was kept"
 [ "$n" -lt 125 ] || fail "100 stats of $P/$SERVER_PID/status sent $n LOOKUPs: the names below the pid are not kept"
 [ "$host" -lt 25 ] || fail "100 stats of $P/$SERVER_PID/status sent the host $host LOOKUPs: the client did not keep the pid name"
+log "proc mode: a process's stat, status and cmdline are looked up in one round trip, for the same user only"
+# ahead: kernel LOOKUPs qtfs-fuse answered with lookups it sent ahead (qtinfo --status).
+ahead() {
+    "$BIN/qtinfo" --status --json -C "$P" | python3 -c '
+import json, sys
+print(json.load(sys.stdin)["components"][0]["status"].get("pidLookupsAhead") or 0)'
+}
+SLEEPERS=()
+for _ in 1 2 3 4 5; do sleep 60 & SLEEPERS+=("$!"); done
+before=$(ahead)
+for pid in "${SLEEPERS[@]}"; do   # what ps reads of each process, in its order
+    cut -d' ' -f1 "$P/$pid/stat" | grep -qx "$pid" || fail "$P/$pid/stat does not start with its pid"
+    grep -q "^Pid:[[:space:]]*$pid\$" "$P/$pid/status" || fail "$P/$pid/status is not that process's"
+    tr '\0' ' ' <"$P/$pid/cmdline" | grep -q "^sleep 60" || fail "$P/$pid/cmdline: $(tr '\0' ' ' <"$P/$pid/cmdline")"
+done
+n=$(( $(ahead) - before ))
+[ "$n" -ge 5 ] || fail "ps-like reads of 5 new processes: $n LOOKUPs answered ahead, want at least one per process"
+# Kept for root: another user's lookup of a name root's lookup brought along asks the host.
+pid=${SLEEPERS[0]}
+kill "${SLEEPERS[@]:1}"
+sleep 60 & other=$!
+SLEEPERS=("$pid" "$other")
+stat "$P/$other/stat" >/dev/null
+before=$(ahead)
+chmod 755 "$WORK"
+setpriv --reuid=65534 --regid=65534 --clear-groups stat "$P/$other/status" >/dev/null ||
+    fail "nobody cannot stat $P/$other/status"
+[ "$(ahead)" = "$before" ] || fail "nobody's LOOKUP was answered with one root's lookup sent ahead"
+kill "${SLEEPERS[@]}"; wait "${SLEEPERS[@]}" 2>/dev/null || true
+
 log "proc mode: a pid name another process looked up is still the asker's own link for that pid"
 mkfifo "$WORK/go"
 # exec: readlink runs as the process whose pid it reads.

@@ -137,3 +137,49 @@ final class KeptPidNamesTests: XCTestCase {
         XCTAssertNil(KeptPidNames(lifetime: 0))
     }
 }
+
+final class PidFileNamesTests: XCTestCase {
+    private var now = 50.0
+    private let stat = Array("stat".utf8), status = Array("status".utf8), cmdline = Array("cmdline".utf8)
+    private let file = Attr(dev: 3, ino: 9, mode: 0o100444, flags: Attr.flagPseudo)
+    private let root = Caller.root, user = Caller(uid: 1000, gid: 1000, groups: [27])
+
+    private func names(lifetime: Double = 5) -> PidFileNames {
+        PidFileNames(lifetime: lifetime, clock: { [unowned self] in self.now })!
+    }
+
+    func testAnAnswerSentAheadAnswersOnceForTheSameUserAndParent() {
+        let p = names()
+        p.keep(status, in: 40, for: root, file)
+        XCTAssertNil(p.take(status, in: 40, for: user), "another user asks the host")
+        XCTAssertNil(p.take(status, in: 41, for: root), "another directory")
+        XCTAssertNil(p.take(cmdline, in: 40, for: root), "another name")
+        XCTAssertEqual(p.take(status, in: 40, for: root), file)
+        XCTAssertNil(p.take(status, in: 40, for: root), "used once: the kernel keeps the name from here")
+        p.keep(status, in: 40, for: root, file)
+        var moreGroups = root
+        moreGroups.groups = [4]
+        XCTAssertNil(p.take(status, in: 40, for: moreGroups), "other groups: another answer")
+    }
+
+    func testAnswersLastAtMostASecond() {
+        let p = names(lifetime: 30)
+        p.keep(status, in: 40, for: root, file)
+        p.keep(cmdline, in: 40, for: root, file)
+        now += 0.9
+        XCTAssertEqual(p.take(status, in: 40, for: root), file)
+        now += 0.2
+        XCTAssertNil(p.take(cmdline, in: 40, for: root), "expired after 1 s although names live 30 s")
+        XCTAssertNil(PidFileNames(lifetime: 0), "entry_timeout=0: nothing answered ahead")
+    }
+
+    func testOnlyNamesNotKeptAreLookedUpAhead() {
+        let p = names()
+        XCTAssertEqual(p.siblings(of: stat, in: 40, for: root), [status, cmdline])
+        p.keep(status, in: 40, for: root, file)
+        XCTAssertEqual(p.siblings(of: stat, in: 40, for: root), [cmdline])
+        XCTAssertEqual(p.siblings(of: stat, in: 40, for: user), [status, cmdline], "kept for root only")
+        now += 2
+        XCTAssertEqual(p.siblings(of: cmdline, in: 40, for: root), [stat, status], "the kept one expired")
+    }
+}
