@@ -20,7 +20,7 @@ enum FuseControl {
             r.requestsInFlight = FuseStats.inFlight.load(ordering: .relaxed)
             r.requestLoop = FuseUring.loopName
             r.uringRequests = FuseUring.served
-            r.pidLookupsAhead = FuseStats.pidLookupsAhead
+            r.lookupsAhead = FuseStats.lookupsAhead
         }
         do {
             let control = try ControlServer(target: target, logger: logger)

@@ -67,9 +67,9 @@ public struct StatusReport: Codable, Sendable, Equatable {
     /// were answered through the ring (docs/client.md, "FUSE over io_uring").
     public var requestLoop: String?
     public var uringRequests: UInt64?
-    /// FUSE client only, proc mode: kernel LOOKUPs answered by lookups sent ahead
-    /// (docs/client.md, "Proc mode").
-    public var pidLookupsAhead: UInt64?
+    /// FUSE client only: kernel LOOKUPs answered by lookups sent ahead (docs/client.md,
+    /// "Proc mode" and "Strict mounts").
+    public var lookupsAhead: UInt64?
     /// Server only: programs started through remote exec and still running.
     public var remotePrograms: [RemoteProgramReport]?
 

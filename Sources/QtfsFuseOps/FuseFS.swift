@@ -42,6 +42,8 @@ public final class FS: @unchecked Sendable {
     let keptPids: KeptPidNames?
     /// Proc mode's answers to the pid directory LOOKUPs sent ahead (nil: not proc mode, or entry_timeout=0).
     let pidFiles: PidFileNames?
+    /// Walks looked up ahead where the kernel keeps no names (nil: entry_timeout > 0).
+    let walkAhead: WalkAhead?
     /// Directory snapshots for lookups (nil: off, or a timeout is 0 so nothing may be cached).
     let prefetch: DirPrefetch?
     /// Extended attributes files are known not to have (asked before every write, by ls -l).
@@ -68,6 +70,7 @@ public final class FS: @unchecked Sendable {
         proc = opts.proc ? ProcMode(localProc: opts.localProc, mountpoint: opts.mountpoint) : nil
         keptPids = opts.proc ? KeptPidNames(lifetime: rules.pseudoNameLife) : nil
         pidFiles = opts.proc ? PidFileNames(lifetime: rules.pseudoNameLife) : nil
+        walkAhead = opts.entryTimeout == 0 ? WalkAhead() : nil
         let life = min(opts.entryTimeout, opts.attrTimeout)
         prefetch = opts.prefetch && life > 0 ? DirPrefetch(lifetime: life) : nil
         absentXattrs = AbsentXattrs(lifetime: opts.attrTimeout)

@@ -28,6 +28,14 @@ extension EntryOps {
         let c = r.caller
         guard let p = fs.nodes.path(UInt64(parent), n) else { return r.error(ESTALE_) }
         if let a = fs.pidFiles?.take(n, in: UInt64(parent), for: c) { return r.entry(parent: parent, name: n, a) }
+        let walk = fs.walkAhead, tid = walk == nil ? 0 : r.pid
+        if let walk {
+            walk.learn(tid: tid, dir: fs.nodes.path(UInt64(parent)) ?? [], name: n)
+            if let hit = walk.take(p, for: c) {
+                walk.found(tid: tid, p)
+                return r.entry(parent: parent, name: n, hit.attr, fresh: (hit.epoch, c))
+            }
+        }
         let dir = Parent(id: UInt64(parent), pseudo: fs.nodes.isPseudo(UInt64(parent)), rules: fs.rules)
         switch fromSnapshot(fs, dir, n, c) {
         case .found(let a, let life): return r.entry(parent: parent, name: n, a, cacheAtMost: life)
@@ -36,7 +44,8 @@ extension EntryOps {
         }
         do {
             let epoch = fs.lookupAttrs.epoch
-            let a = try fromHost(fs, parent, n, p, c)
+            let a = try fromHost(fs, parent, n, p, c, epoch: epoch)
+            walk?.found(tid: tid, p)
             fs.keptPids?.note(fs.rules, parent: parent, name: n, a)
             r.entry(parent: parent, name: n, a, fresh: (epoch, c))
         } catch let e as Errno where e.code == ENOENT {
@@ -45,18 +54,25 @@ extension EntryOps {
         } catch { r.fail(error) }
     }
 
-    /// The host's answer for `p` (`n` in `parent`). For a file of a pid directory that ps
-    /// and top open, the other such files are looked up ahead in the same round trip
-    /// (PidFileNames).
-    private static func fromHost(_ fs: FS, _ parent: fuse_ino_t, _ n: [UInt8], _ p: [UInt8], _ c: Caller) throws -> Attr {
-        guard let pf = fs.pidFiles, PidFileNames.applies(fs.nodes, parent: UInt64(parent), name: n) else {
-            return try fs.session.lookup(c, p)
+    /// The host's answer for `p` (`n` in `parent`), with LOOKUPs sent ahead in the same
+    /// round trip: the other files of a pid directory that ps and top open (PidFileNames),
+    /// or on a mount that keeps no names, the rest of the walk seen last time (WalkAhead).
+    /// `epoch`: LookupAttrs' before anything was sent.
+    private static func fromHost(_ fs: FS, _ parent: fuse_ino_t, _ n: [UInt8], _ p: [UInt8], _ c: Caller,
+                                 epoch: UInt64) throws -> Attr {
+        if let pf = fs.pidFiles, PidFileNames.applies(fs.nodes, parent: UInt64(parent), name: n) {
+            let dir = Array(p.dropLast(n.count))   // the parent's path and its "/"
+            let ahead = pf.siblings(of: n, in: UInt64(parent), for: c).map { dir + $0 }
+            return try fs.session.lookup(c, p, ahead: ahead) { path, attr in
+                if let attr { pf.keep(Array(path[dir.count...]), in: UInt64(parent), for: c, attr) }
+            }
         }
-        let dir = Array(p.dropLast(n.count))   // the parent's path and its "/"
-        let ahead = pf.siblings(of: n, in: UInt64(parent), for: c).map { dir + $0 }
-        return try fs.session.lookup(c, p, ahead: ahead) { path, attr in
-            if let attr { pf.keep(Array(path[dir.count...]), in: UInt64(parent), for: c, attr) }
+        if let walk = fs.walkAhead, case let ahead = walk.predicted(after: p), !ahead.isEmpty {
+            return try fs.session.lookup(c, p, ahead: ahead) { path, attr in
+                if let attr { walk.keep(path, for: c, attr, epoch: epoch) }
+            }
         }
+        return try fs.session.lookup(c, p)
     }
 
     /// The directory looked in, and what the cache rules allow there: asked once, before

@@ -57,7 +57,7 @@ enum TextOutput {
         out += "\(s.requestsInFlight) requests in flight, in \(Units.bytes(s.bytesIn)), out \(Units.bytes(s.bytesOut))\n"
         out += "  \(location(s))\n"
         if let loop = s.requestLoop { out += "  request loop \(loop), \(s.uringRequests ?? 0) requests through io_uring\n" }
-        if let ahead = s.pidLookupsAhead, ahead > 0 { out += "  \(ahead) pid file lookups answered ahead (proc mode)\n" }
+        if let ahead = s.lookupsAhead, ahead > 0 { out += "  \(ahead) lookups answered ahead\n" }
         if s.connections.isEmpty {
             out += "  no connections\n"
         } else {

@@ -41,6 +41,30 @@ for i in $(seq 1 30); do
     chmod 0640 "$M"; [ "$(stat -c %a "$M")" = 640 ] || fail "round $i: mode after chmod 640 is $(stat -c %a "$M")"
     chmod 0600 "$M"; [ "$(stat -c %a "$M")" = 600 ] || fail "round $i: mode after chmod 600 is $(stat -c %a "$M")"
 done
+log "a deep path: the walk's later components are looked up ahead, and host changes still show"
+mkdir -p "$WORK/export/a/b/c/d"; printf deep >"$WORK/export/a/b/c/d/e"
+# ahead: kernel LOOKUPs answered with lookups sent ahead (qtinfo --status).
+ahead() {
+    "$BIN/qtinfo" --status --json -C "$WORK/mnt" | python3 -c '
+import json, sys
+print(json.load(sys.stdin)["components"][0]["status"].get("lookupsAhead") or 0)'
+}
+before=$(ahead) lookups=$(count lookup)
+python3 -c 'import os, sys; [os.stat(sys.argv[1]) for _ in range(100)]' "$WORK/mnt/a/b/c/d/e"
+n=$(( $(ahead) - before )) l=$(( $(count lookup) - lookups ))
+[ "$l" -ge 500 ] || fail "100 stats of a 5-component path sent the host $l LOOKUPs: something kept names"
+[ "$n" -ge 200 ] || fail "100 stats of a 5-component path: only $n LOOKUPs answered ahead (want most of 400)"
+log "  $l LOOKUPs, $n of the kernel's answered ahead"
+for i in $(seq 1 10); do   # each stat right after a host change: renamed away, back, replaced
+    mv "$WORK/export/a/b" "$WORK/export/a/x"
+    stat "$WORK/mnt/a/b/c/d/e" >/dev/null 2>&1 && fail "round $i: a/b renamed away on the host, still found"
+    mv "$WORK/export/a/x" "$WORK/export/a/b"
+    [ "$(stat -c %s "$WORK/mnt/a/b/c/d/e")" = 4 ] || fail "round $i: a/b back on the host, not found"
+    rm "$WORK/export/a/b/c/d/e"; printf "%s-longer" "$i" >"$WORK/export/a/b/c/d/e"
+    [ "$(stat -c %s "$WORK/mnt/a/b/c/d/e")" = $(( ${#i} + 7 )) ] || fail "round $i: e replaced on the host, not seen"
+    printf deep >"$WORK/export/a/b/c/d/e"
+done
+
 log "files created and written here: the kernel's capability question is answered here"
 xattrs=$(count getxattr)
 for i in $(seq 20); do echo "$i" > "$WORK/mnt/new$i"; done

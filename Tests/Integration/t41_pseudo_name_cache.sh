@@ -81,7 +81,7 @@ log "proc mode: a process's stat, status and cmdline are looked up in one round 
 ahead() {
     "$BIN/qtinfo" --status --json -C "$P" | python3 -c '
 import json, sys
-print(json.load(sys.stdin)["components"][0]["status"].get("pidLookupsAhead") or 0)'
+print(json.load(sys.stdin)["components"][0]["status"].get("lookupsAhead") or 0)'
 }
 SLEEPERS=()
 for _ in 1 2 3 4 5; do sleep 60 & SLEEPERS+=("$!"); done

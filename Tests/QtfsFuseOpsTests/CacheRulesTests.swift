@@ -183,3 +183,62 @@ final class PidFileNamesTests: XCTestCase {
         XCTAssertEqual(p.siblings(of: cmdline, in: 40, for: root), [stat, status], "the kept one expired")
     }
 }
+
+final class WalkAheadTests: XCTestCase {
+    private var now = 10.0
+    private let a = Attr(dev: 3, ino: 9, mode: 0o40755)
+    private func b(_ s: String) -> [UInt8] { Array(s.utf8) }
+    private func walk() -> WalkAhead { WalkAhead(clock: { [unowned self] in self.now }) }
+
+    /// One thread's walk of sys/fs/cgroup: each LOOKUP right after the one that found its
+    /// directory teaches the next name; a walk from sys then predicts the rest.
+    private func learnWalk(_ w: WalkAhead, tid: Int32 = 7) {
+        var dir: [UInt8] = []
+        for name in ["sys", "fs", "cgroup"] {
+            w.learn(tid: tid, dir: dir, name: b(name))
+            dir = dir.isEmpty ? b(name) : dir + b("/" + name)
+            w.found(tid: tid, dir)
+            now += 0.00002
+        }
+    }
+
+    func testAWalkIsLearnedAndPredicted() {
+        let w = walk()
+        XCTAssertEqual(w.predicted(after: b("sys")), [])
+        learnWalk(w)
+        XCTAssertEqual(w.predicted(after: b("sys")), [b("sys/fs"), b("sys/fs/cgroup")])
+        XCTAssertEqual(w.predicted(after: b("sys/fs")), [b("sys/fs/cgroup")])
+    }
+
+    func testOnlyTheSameThreadRightAfterTeaches() {
+        let w = walk()
+        w.found(tid: 7, b("sys"))
+        w.learn(tid: 8, dir: b("sys"), name: b("fs"))       // another thread
+        now += 0.01
+        w.learn(tid: 7, dir: b("sys"), name: b("kernel"))   // another call, 10 ms later
+        XCTAssertEqual(w.predicted(after: b("sys")), [])
+    }
+
+    func testAnAnswerFetchedAheadAnswersOnceWithinTheWindowForTheSameUser() {
+        let w = walk()
+        w.keep(b("sys/fs"), for: .root, a, epoch: 3)
+        XCTAssertNil(w.take(b("sys/fs"), for: Caller(uid: 1, gid: 1)), "another user asks the host")
+        XCTAssertEqual(w.take(b("sys/fs"), for: .root)?.epoch, 3)
+        XCTAssertNil(w.take(b("sys/fs"), for: .root), "once")
+        w.keep(b("sys/fs"), for: .root, a, epoch: 3)
+        now += WalkAhead.window * 1.5
+        XCTAssertNil(w.take(b("sys/fs"), for: .root), "a later call asks the host")
+    }
+
+    func testAPredictionStopsAtTheDepth() {
+        let w = walk()
+        var dir: [UInt8] = []
+        for i in 0..<20 {   // a 20-component walk
+            let name = "d\(i)"
+            w.learn(tid: 1, dir: dir, name: b(name))
+            dir = dir.isEmpty ? b(name) : dir + b("/" + name)
+            w.found(tid: 1, dir)
+        }
+        XCTAssertEqual(w.predicted(after: b("d0")).count, WalkAhead.depth)
+    }
+}
