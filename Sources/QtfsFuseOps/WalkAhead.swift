@@ -1,9 +1,10 @@
 // Mounts that keep no names (entry_timeout=0): the kernel looks up every component of a
 // path on every call, one round trip after the other (five for
 // /sys/fs/cgroup/cpu/cpu.shares through a / mount). WalkAhead learns, per directory, which
-// name a thread's walk asked for next; when a LOOKUP reaches a path it has seen walked
-// through, LOOKUPs of the components that followed it last time go out just before it on
-// the same connection, unawaited (Session.lookup(ahead:)). The kernel's next LOOKUPs of the
+// name a thread's walk asked for next; when a LOOKUP reaches a path whose walks went on to
+// the same name the last two times, LOOKUPs of the components that followed go out just
+// before it on the same connection, unawaited (Session.lookup(ahead:)). A directory whose
+// walks go to a different name each time (files read one after the other) predicts nothing. The kernel's next LOOKUPs of the
 // walk are answered with what the host said then: the same path, the same user and groups,
 // within `window` (the gap between two LOOKUPs of one walk is tens of microseconds), once.
 // Found names only: an absent one is asked again. docs/client.md, "Strict mounts".
@@ -31,7 +32,8 @@ final class WalkAhead: @unchecked Sendable {
 
     private let clock: () -> Double
     private let lock = Lock()
-    private var next: [[UInt8]: [UInt8]] = [:]                     // directory path → name walked to next
+    /// Directory path → the name its last walk went on to; `repeated`: the walk before went there too.
+    private var next: [[UInt8]: (name: [UInt8], repeated: Bool)] = [:]
     private var lastFound: [Int32: (path: [UInt8], at: Double)] = [:]   // thread → what its last LOOKUP found
     private var kept: [Key: (attr: Attr, epoch: UInt64, at: Double)] = [:]   // all protected by lock
 
@@ -44,7 +46,7 @@ final class WalkAhead: @unchecked Sendable {
         lock.withLock {
             guard let last = lastFound[tid], last.path == dir, now - last.at < Self.window else { return }
             if next.count >= Self.capacity { next.removeAll(keepingCapacity: true) }
-            next[dir] = name
+            next[dir] = (name, next[dir]?.name == name)
         }
     }
 
@@ -57,11 +59,11 @@ final class WalkAhead: @unchecked Sendable {
         }
     }
 
-    /// The paths walks went on to after `path` last time, nearest first.
+    /// The paths walks went on to after `path` the last two times, nearest first.
     func predicted(after path: [UInt8]) -> [[UInt8]] {
         lock.withLock {
             var out: [[UInt8]] = [], cur = path
-            while out.count < Self.depth, let name = next[cur] {
+            while out.count < Self.depth, let (name, repeated) = next[cur], repeated {
                 cur = cur.isEmpty ? name : cur + [UInt8(ascii: "/")] + name
                 out.append(cur)
             }

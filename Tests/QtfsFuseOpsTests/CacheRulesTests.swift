@@ -206,8 +206,20 @@ final class WalkAheadTests: XCTestCase {
         let w = walk()
         XCTAssertEqual(w.predicted(after: b("sys")), [])
         learnWalk(w)
+        XCTAssertEqual(w.predicted(after: b("sys")), [], "one walk is not a habit")
+        learnWalk(w)
         XCTAssertEqual(w.predicted(after: b("sys")), [b("sys/fs"), b("sys/fs/cgroup")])
         XCTAssertEqual(w.predicted(after: b("sys/fs")), [b("sys/fs/cgroup")])
+    }
+
+    /// Files read one after the other in one directory: a different name each walk.
+    func testADirectoryWalkedToANewNameEachTimePredictsNothing() {
+        let w = walk()
+        for i in 0..<5 {
+            w.found(tid: 1, b("files"))
+            w.learn(tid: 1, dir: b("files"), name: b("f\(i)"))
+        }
+        XCTAssertEqual(w.predicted(after: b("files")), [])
     }
 
     func testOnlyTheSameThreadRightAfterTeaches() {
@@ -233,11 +245,14 @@ final class WalkAheadTests: XCTestCase {
     func testAPredictionStopsAtTheDepth() {
         let w = walk()
         var dir: [UInt8] = []
-        for i in 0..<20 {   // a 20-component walk
-            let name = "d\(i)"
-            w.learn(tid: 1, dir: dir, name: b(name))
-            dir = dir.isEmpty ? b(name) : dir + b("/" + name)
-            w.found(tid: 1, dir)
+        for _ in 0..<2 {   // a 20-component walk, twice
+            dir = []
+            for i in 0..<20 {
+                let name = "d\(i)"
+                w.learn(tid: 1, dir: dir, name: b(name))
+                dir = dir.isEmpty ? b(name) : dir + b("/" + name)
+                w.found(tid: 1, dir)
+            }
         }
         XCTAssertEqual(w.predicted(after: b("d0")).count, WalkAhead.depth)
     }
