@@ -22,6 +22,7 @@ public final class Connection: @unchecked Sendable {
     private var readerBusy = false                 // protected by state: someone holds the role
     private let reader: FrameReader                // used only by the role holder
     private let sendLock = Lock()
+    private let held = HeldFrames()                // protected by sendLock
     private var handovers = 0                      // protected by state
     private var leader: Waiter?                    // protected by state: the role holder
     /// Answers of `postTracked` requests go to these, by id (protected by state).
@@ -100,13 +101,45 @@ public final class Connection: @unchecked Sendable {
     /// requests on this connection. False if the connection is dead.
     @discardableResult
     public func post(_ op: Opcode, _ body: (inout WireWriter) -> Void) -> Bool {
-        state.lock()
-        if dead { state.unlock(); return false }
-        let id = nextId
-        nextId &+= 1
-        state.unlock()
+        guard let id = newId() else { return false }
         if !send(op, id, nil, body) { die(); return false }
         return true
+    }
+
+    /// A fresh request id, or nil when the connection is dead.
+    private func newId() -> UInt64? {
+        state.lock()
+        defer { state.unlock() }
+        if dead { return nil }
+        defer { nextId &+= 1 }
+        return nextId
+    }
+
+    /// As `post`, but the frame waits to go with the next frame this connection sends, or
+    /// alone within `HeldFrames.delay` (HeldFrames.swift). False if the connection is dead.
+    @discardableResult
+    public func postHeld(_ op: Opcode, _ body: (inout WireWriter) -> Void) -> Bool {
+        guard let id = newId() else { return false }
+        let wr = Self.frame(op, id, tailCount: 0, body)
+        let now = sendLock.withLock { () -> (first: Bool, full: Bool)? in
+            guard let frame = sealing.map({ $0.sealed(wr.bytes) }) ?? wr.bytes else { return nil }
+            let first = held.bytes.isEmpty
+            held.bytes += frame
+            return (first, held.bytes.count > HeldFrames.maxBytes)
+        }
+        guard let now else { die(); return false }
+        if now.full { flushHeld() } else if now.first { HeldFlusher.shared.schedule(self) }
+        return true
+    }
+
+    /// Sends the held frames now, if a request has not taken them yet.
+    func flushHeld() {
+        let ok = sendLock.withLock { () -> Bool in
+            guard !held.bytes.isEmpty else { return true }
+            defer { held.bytes.removeAll(keepingCapacity: true) }
+            return held.bytes.withUnsafeBytes { SocketIO.sendAll(fd, [$0]) }
+        }
+        if !ok { die() }
     }
 
     /// Sends a request whose answer goes to `onAnswer` rather than to a waiting caller.
@@ -157,13 +190,19 @@ public final class Connection: @unchecked Sendable {
 
     private func send(_ op: Opcode, _ id: UInt64, _ tail: UnsafeRawBufferPointer?,
                       _ body: (inout WireWriter) -> Void) -> Bool {
-        var wr = WireWriter(capacity: 256)
-        FrameHeader(kind: .request, opcode: op.rawValue, id: id, length: 0).encode(into: &wr)
-        body(&wr)
-        wr.setFrameLength(plus: tail?.count ?? 0)
+        let wr = Self.frame(op, id, tailCount: tail?.count ?? 0, body)
         sendLock.lock()
         defer { sendLock.unlock() }
         return sendFrame(wr.bytes, tail)
+    }
+
+    /// A request frame: header and `body`, its length counting `tailCount` more bytes.
+    private static func frame(_ op: Opcode, _ id: UInt64, tailCount: Int, _ body: (inout WireWriter) -> Void) -> WireWriter {
+        var wr = WireWriter(capacity: 256)
+        FrameHeader(kind: .request, opcode: op.rawValue, id: id, length: 0).encode(into: &wr)
+        body(&wr)
+        wr.setFrameLength(plus: tailCount)
+        return wr
     }
 
     /// Blocks until `w` has its reply, reading the socket whenever the role is free. Gives
@@ -272,8 +311,11 @@ public final class Connection: @unchecked Sendable {
     /// Closes the connection: pending and later calls fail with EIO.
     public func shutdownNow() { die() }
 
+    /// Call with the send lock: the held frames go first, in the same sendmsg.
     private func sendFrame(_ head: [UInt8], _ tail: UnsafeRawBufferPointer?) -> Bool {
-        writeFrame(fd, head, tail, sealed: sealing)
+        if held.bytes.isEmpty { return writeFrame(fd, head, tail, sealed: sealing) }
+        defer { held.bytes.removeAll(keepingCapacity: true) }
+        return held.bytes.withUnsafeBytes { writeFrame(fd, head, tail, sealed: sealing, after: $0) }
     }
 
     /// Marks the connection dead and fails everything in flight with EIO (`.lost`).

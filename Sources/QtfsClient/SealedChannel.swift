@@ -29,7 +29,24 @@ public final class SealedChannel: @unchecked Sendable {
 
     /// Seals the frame `head` (header and the start of the payload; its length field
     /// counting the plain payload) + `tail` and writes it to `fd`. Call with the send lock.
-    func send(_ fd: Int32, _ head: UnsafeRawBufferPointer, _ tail: UnsafeRawBufferPointer?) -> Bool {
+    /// `before`: bytes already sealed (held frames) that go first, in the same sendmsg.
+    func send(_ fd: Int32, _ head: UnsafeRawBufferPointer, _ tail: UnsafeRawBufferPointer?,
+              after before: UnsafeRawBufferPointer? = nil) -> Bool {
+        guard let n = seal(head, tail) else { return false }
+        let frame = UnsafeRawBufferPointer(start: scratch, count: n)
+        return SocketIO.sendAll(fd, before.map { [$0, frame] } ?? [frame])
+    }
+
+    /// The sealed bytes of the frame `head`, to be sent later in stream order (held frames).
+    /// Call with the send lock.
+    func sealed(_ head: [UInt8]) -> [UInt8]? {
+        head.withUnsafeBytes { h in
+            seal(h, nil).map { Array(UnsafeRawBufferPointer(start: scratch, count: $0)) }
+        }
+    }
+
+    /// Seals head + tail into `scratch`; the sealed length.
+    private func seal(_ head: UnsafeRawBufferPointer, _ tail: UnsafeRawBufferPointer?) -> Int? {
         let plain = head.count + (tail?.count ?? 0)
         let total = plain + Sealed.tagSize
         if total > scratchSize {
@@ -40,8 +57,7 @@ public final class SealedChannel: @unchecked Sendable {
         scratch.copyMemory(from: head.baseAddress!, byteCount: head.count)
         if let tail, tail.count > 0 { (scratch + head.count).copyMemory(from: tail.baseAddress!, byteCount: tail.count) }
         let frame = UnsafeMutableRawBufferPointer(start: scratch, count: total)
-        guard let n = try? sealer.seal(frame, payloadLength: plain - Wire.headerSize) else { return false }
-        return SocketIO.sendAll(fd, [UnsafeRawBufferPointer(start: scratch, count: n)])
+        return try? sealer.seal(frame, payloadLength: plain - Wire.headerSize)
     }
 }
 
@@ -63,10 +79,12 @@ extension Connection {
 
 /// Writes one frame to `fd`, sealed when `channel` is given (then the caller holds the
 /// send lock the channel's sealer needs); plaintext exactly as before otherwise.
-func writeFrame(_ fd: Int32, _ head: [UInt8], _ tail: UnsafeRawBufferPointer?, sealed channel: SealedChannel?) -> Bool {
+/// `before`: bytes already sealed (held frames) that go first, in the same sendmsg.
+func writeFrame(_ fd: Int32, _ head: [UInt8], _ tail: UnsafeRawBufferPointer?, sealed channel: SealedChannel?,
+                after before: UnsafeRawBufferPointer? = nil) -> Bool {
     head.withUnsafeBytes { h in
-        if let channel { return channel.send(fd, h, tail) }
-        var parts = [h]
+        if let channel { return channel.send(fd, h, tail, after: before) }
+        var parts = before.map { [$0, h] } ?? [h]
         if let tail, tail.count > 0 { parts.append(tail) }
         return SocketIO.sendAll(fd, parts)
     }

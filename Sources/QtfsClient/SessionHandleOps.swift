@@ -92,12 +92,19 @@ extension Session {
     /// RELEASE and RELEASEDIR are sent without waiting: the kernel gets its answer at once,
     /// the server's answer is dropped (nothing could be done about a failure anyway).
     /// They go on the handle's connection, after its earlier requests; a handle whose
-    /// connection died is already closed on the server.
-    public func release(_ h: OpenHandle) {
+    /// connection died is already closed on the server. `pseudo`: the handle is a pseudo
+    /// file's (proc, sysfs, cgroup): opened read-only, its RELEASE may ride with the next
+    /// request (HeldFrames.swift).
+    public func release(_ h: OpenHandle, pseudo: Bool = false) {
         try? writeBehind.settle(self)
         _ = writeBehind.takeError(h)
         guard let (c, id) = h.live else { return }
-        c.post(h.isDir ? .releasedir : .release) { HandleRequest(handle: id).encode(into: &$0) }
+        let op: Opcode = h.isDir ? .releasedir : .release
+        if pseudo && !h.isDir && h.reopenFlags & UInt32(O_ACCMODE) == UInt32(O_RDONLY) {
+            c.postHeld(op) { HandleRequest(handle: id).encode(into: &$0) }
+        } else {
+            c.post(op) { HandleRequest(handle: id).encode(into: &$0) }
+        }
     }
     public func releasedir(_ h: OpenHandle) { release(h) }
 

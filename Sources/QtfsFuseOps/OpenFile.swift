@@ -27,7 +27,7 @@ class OpenFile {
     /// Gives the handle back: the session's RELEASE, and its count in FS.opens.
     func release(_ fs: FS) {
         if let ino = counted { fs.opens.end(ino, created: created) }
-        fs.session.release(remote)
+        fs.session.release(remote, pseudo: counted.map { fs.nodes.isPseudo($0) } ?? false)
     }
 
     /// Stores a retained reference in fi->fh.

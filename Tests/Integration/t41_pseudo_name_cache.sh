@@ -106,6 +106,13 @@ setpriv --reuid=65534 --regid=65534 --clear-groups stat "$P/$other/status" >/dev
 [ "$(ahead)" = "$before" ] || fail "nobody's LOOKUP was answered with one root's lookup sent ahead"
 kill "${SLEEPERS[@]}"; wait "${SLEEPERS[@]}" 2>/dev/null || true
 
+log "a pseudo file's close reaches the host with the next request, or alone soon after"
+fds() { ls "/proc/$SERVER_PID/fd" | wc -l; }
+base=$(fds)
+for _ in $(seq 20); do cat "$P/$SERVER_PID/status" >/dev/null; done
+# The last RELEASE has no request to ride with: the flusher sends it (HeldFrames.delay).
+wait_for eval '[ "$(fds)" -le "$base" ]' || fail "the server still holds $(( $(fds) - base )) more fds after 20 cats"
+
 log "proc mode: a pid name another process looked up is still the asker's own link for that pid"
 mkfifo "$WORK/go"
 # exec: readlink runs as the process whose pid it reads.
