@@ -17,10 +17,8 @@ public enum FuseStats {
     public static let registry = StatsRegistry(names: FuseOp.allCases.map { "\($0)" })
     /// FUSE requests being handled right now (waiting for a reconnect included).
     public static let inFlight = Atomic<UInt64>(0)
-    /// Kernel LOOKUPs answered by lookups sent ahead (PidFileNames, WalkAhead).
-    public static var lookupsAhead: UInt64 {
-        PidFileNames.answered.load(ordering: .relaxed) + WalkAhead.answered.load(ordering: .relaxed)
-    }
+    /// Kernel LOOKUPs answered by lookups sent ahead (AheadAnswers).
+    public static var lookupsAhead: UInt64 { lookupsAnsweredAhead.load(ordering: .relaxed) }
 
     /// `op`, started at `t0`, was answered with `errno` (0: success) and is no longer in flight.
     static func answered(_ op: FuseOp, errno: Int32, since t0: UInt64) {

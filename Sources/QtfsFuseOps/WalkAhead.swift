@@ -4,13 +4,13 @@
 // name a thread's walk asked for next; when a LOOKUP reaches a path whose walks went on to
 // the same name the last two times, LOOKUPs of the components that followed go out just
 // before it on the same connection, unawaited (Session.lookup(ahead:)). A directory whose
-// walks go to a different name each time (files read one after the other) predicts nothing. The kernel's next LOOKUPs of the
-// walk are answered with what the host said then: the same path, the same user and groups,
-// within `window` (the gap between two LOOKUPs of one walk is tens of microseconds), once.
-// Found names only: an absent one is asked again. docs/client.md, "Strict mounts".
+// walks go to a different name each time (files read one after the other) predicts
+// nothing. The kernel's next LOOKUPs of the walk are answered with what the host said
+// then (AheadAnswers): the same path, user and groups, within `window` (the gap between
+// two LOOKUPs of one walk is tens of microseconds), once. Found names only: an absent one
+// is asked again. docs/client.md, "Strict mounts".
 import QtfsClient
 import QtfsProtocol
-import Synchronization
 import QtfsSystem
 
 final class WalkAhead: @unchecked Sendable {
@@ -21,8 +21,6 @@ final class WalkAhead: @unchecked Sendable {
     static let depth = 8
     /// Entries of each table before it is cleared: a bound, not a working set.
     private static let capacity = 4096
-    /// Kernel LOOKUPs answered from lookups sent ahead (qtinfo --status).
-    static let answered = Atomic<UInt64>(0)
 
     private struct Key: Hashable {
         let path: [UInt8]
@@ -31,13 +29,17 @@ final class WalkAhead: @unchecked Sendable {
     }
 
     private let clock: () -> Double
+    private let answers: AheadAnswers<Key, (attr: Attr, epoch: UInt64)>
     private let lock = Lock()
     /// Directory path → the name its last walk went on to; `repeated`: the walk before went there too.
-    private var next: [[UInt8]: (name: [UInt8], repeated: Bool)] = [:]
-    private var lastFound: [Int32: (path: [UInt8], at: Double)] = [:]   // thread → what its last LOOKUP found
-    private var kept: [Key: (attr: Attr, epoch: UInt64, at: Double)] = [:]   // all protected by lock
+    private var next: [[UInt8]: (name: [UInt8], repeated: Bool)] = [:]          // protected by lock
+    /// Thread → what its last LOOKUP found, and when.
+    private var lastFound: [Int32: (path: [UInt8], at: Double)] = [:]           // protected by lock
 
-    init(clock: @escaping () -> Double = Clock.now) { self.clock = clock }
+    init(clock: @escaping () -> Double = Clock.now) {
+        self.clock = clock
+        answers = AheadAnswers(lifetime: Self.window, clock: clock)
+    }
 
     /// A LOOKUP of `name` in `dir` by thread `tid`: if that thread's previous LOOKUP found
     /// `dir` just now, `name` is what walks through `dir` ask for next.
@@ -72,24 +74,10 @@ final class WalkAhead: @unchecked Sendable {
     }
 
     /// The host found `path` for `c` (a LOOKUP sent ahead; `epoch`: LookupAttrs' when it
-    /// was sent). On the thread that read the answer, with its connection's lock held.
-    func keep(_ path: [UInt8], for c: Caller, _ a: Attr, epoch: UInt64) {
-        let now = clock()
-        lock.withLock {
-            if kept.count >= Self.capacity { kept.removeAll(keepingCapacity: true) }
-            kept[Key(path, c)] = (a, epoch, now)
-        }
-    }
+    /// was sent; AheadAnswers.keep).
+    func keep(_ path: [UInt8], for c: Caller, _ a: Attr, epoch: UInt64) { answers.keep(Key(path, c), (a, epoch)) }
 
     /// The answer fetched ahead for `path` and `c` within the window, and the epoch it was
     /// sent in; taken: it answers once.
-    func take(_ path: [UInt8], for c: Caller) -> (attr: Attr, epoch: UInt64)? {
-        let now = clock()
-        let hit: (Attr, UInt64)? = lock.withLock {
-            guard let e = kept.removeValue(forKey: Key(path, c)), now - e.at < Self.window else { return nil }
-            return (e.attr, e.epoch)
-        }
-        if hit != nil { Self.answered.add(1, ordering: .relaxed) }
-        return hit
-    }
+    func take(_ path: [UInt8], for c: Caller) -> (attr: Attr, epoch: UInt64)? { answers.take(Key(path, c)) }
 }
