@@ -10,6 +10,7 @@
 // the kernel then keeps the name itself (CacheRules.pseudoNameLife). Only names are
 // answered from here; the kernel's GETATTR, OPEN and READ of the file still go to the
 // host, so a process that ended meanwhile fails there, as with any kept pseudo name.
+import CFuse
 import QtfsClient
 import QtfsProtocol
 import QtfsSystem
@@ -37,11 +38,10 @@ final class PidFileNames: @unchecked Sendable {
     /// or cmdline of a pid directory (a number at the mount's root).
     static func applies(_ nodes: NodeTable, parent: UInt64, name: [UInt8]) -> Bool {
         names.contains(name) && nodes.places(of: parent).contains { place in
-            place.parent == rootId && !place.name.isEmpty
+            place.parent == UInt64(FUSE_ROOT_ID) && !place.name.isEmpty
                 && place.name.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
         }
     }
-    static let rootId: UInt64 = 1   // FUSE_ROOT_ID
 
     /// The names to look up with `name` in `parent` for `c`: those not kept already.
     func siblings(of name: [UInt8], in parent: UInt64, for c: Caller) -> [[UInt8]] {

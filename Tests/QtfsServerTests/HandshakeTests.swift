@@ -46,11 +46,7 @@ final class HandshakeTests: ServerTestCase {
         var st = stat()
         XCTAssertEqual(stat(host("f"), &st), 0)
         for asks in [true, false] {
-            let c = try TestClient(port: server.port)
-            let hello = try c.expect(.hello, HelloRequest(capabilities: asks ? HelloRequest.capOpenAttr : 0, clientName: "test"),
-                                     HelloReply.self)
-            XCTAssertNotEqual(hello.capabilities & HelloReply.capOpenAttr, 0, "the server announces it")
-            _ = try c.mount(root)
+            let c = try mountedClient(asking: asks ? HelloRequest.capOpenAttr : 0, announced: HelloReply.capOpenAttr)
             let open = OpenRequest(caller: c.caller, target: c.t("f"), flags: UInt32(O_RDONLY))
             let plain = try c.expect(.open, open, OpenReply.self)
             let withContent = try c.expect(.openRead, OpenReadRequest(open, maxBytes: 4096), OpenReadReply.self)
@@ -73,11 +69,7 @@ final class HandshakeTests: ServerTestCase {
     func testReleasesGoUnansweredOnlyWhenAsked() throws {
         try Data("hello".utf8).write(to: URL(fileURLWithPath: host("f")))
         for asks in [true, false] {
-            let c = try TestClient(port: server.port)
-            let hello = try c.expect(.hello, HelloRequest(capabilities: asks ? HelloRequest.capQuietRelease : 0, clientName: "test"),
-                                     HelloReply.self)
-            XCTAssertNotEqual(hello.capabilities & HelloReply.capQuietRelease, 0, "the server announces it")
-            _ = try c.mount(root)
+            let c = try mountedClient(asking: asks ? HelloRequest.capQuietRelease : 0, announced: HelloReply.capQuietRelease)
             let file = try c.expect(.open, OpenRequest(caller: c.caller, target: c.t("f"), flags: UInt32(O_RDONLY)), OpenReply.self)
             let dir = try c.expect(.opendir, PathRequest(caller: c.caller, target: c.t("")), OpenReply.self)
             let releases: [(Opcode, [UInt8])] = [
@@ -108,6 +100,16 @@ final class HandshakeTests: ServerTestCase {
                 XCTAssertEqual(ids.map { answered[$0] }, [0, 0, UInt32(EBADF), UInt32(EPROTO)])
             }
         }
+    }
+
+    /// A client whose HELLO asks for `capabilities`, mounted on the export; the server's
+    /// answer must announce `announced`.
+    private func mountedClient(asking capabilities: UInt64, announced: UInt64) throws -> TestClient {
+        let c = try TestClient(port: server.port)
+        let hello = try c.expect(.hello, HelloRequest(capabilities: capabilities, clientName: "test"), HelloReply.self)
+        XCTAssertNotEqual(hello.capabilities & announced, 0, "the server announces it")
+        _ = try c.mount(root)
+        return c
     }
 
     func testNoCommonVersionIsRefusedAndClosed() throws {
