@@ -113,9 +113,26 @@ static size_t gather(char *dst, size_t room, const struct iovec *iov, int count,
 
 // ---- the /dev/fuse hooks ----
 
+// While the ring serves requests, /dev/fuse brings only FORGETs and INTERRUPTs. A forget
+// comes for every inode the kernel drops (an unlink or rm -r drops one per file), and each
+// would wake a reading thread of its own; so one thread reads at a time, at most every
+// FORGET_GATHER_US, and the kernel hands over the forgets gathered meanwhile in one
+// BATCH_FORGET (unlink through the ring measured 10 % faster). An interrupt waits that
+// long at most.
+#define FORGET_GATHER_US 10000
+
+static ssize_t read_gathered(int fd, void *buf, size_t len) {
+    static pthread_mutex_t one_reader = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&one_reader);
+    if (!fuse_session_exited(g.se)) usleep(FORGET_GATHER_US);
+    ssize_t n = read(fd, buf, len);
+    pthread_mutex_unlock(&one_reader);
+    return n;
+}
+
 static ssize_t dev_read(int fd, void *buf, size_t len, void *userdata) {
     (void)userdata;
-    ssize_t n = read(fd, buf, len);
+    ssize_t n = atomic_load(&g.active) ? read_gathered(fd, buf, len) : read(fd, buf, len);
     const struct fuse_in_header *in = buf;
     if (n >= (ssize_t)(sizeof *in + offsetof(struct fuse_init_in, unused)) && in->opcode == FUSE_INIT) {
         const struct fuse_init_in *arg = (const void *)(in + 1);

@@ -3,7 +3,8 @@
 # -o uring answers its requests through the ring (qtinfo shows the loop "io_uring" and a
 # count of ring-answered requests that grows with every uncached stat), real tools get the
 # right bytes through it, its queues grow while requests wait long (readers blocked on a
-# host fifo), and a -o nouring mount beside it answers none through the ring.
+# host fifo), forgets come gathered and a signal still interrupts a blocked read, and a
+# -o nouring mount beside it answers none through the ring.
 # With enable_uring off, -o uring falls back to /dev/fuse with one log line and works.
 # The parameter is put back as it was, whatever happens.
 source "$(dirname "$0")/lib.sh"
@@ -95,6 +96,39 @@ for i in $(seq 1 40); do echo "to $i" > "$WORK/export/fifos/f$i"; done   # the h
 for p in "${readers[@]}"; do wait "$p" || fail "a blocked fifo reader failed or timed out"; done
 for i in $(seq 1 40); do [ "$(cat "$WORK/reader$i.out")" = "to $i" ] || fail "fifo $i read '$(cat "$WORK/reader$i.out")'"; done
 rm -r "$WORK/export/fifos"
+
+log "forgets come gathered: removing 400 files through the ring costs few /dev/fuse reads"
+# With the ring serving requests only FORGETs and INTERRUPTs come through /dev/fuse; one
+# thread reads them, every 10 ms at most, so a burst of forgets arrives in a few batches.
+forget_reads() { echo $(( $(op_count "$M" forget) + $(op_count "$M" forget_multi) )); }
+mkdir "$M/many" && (cd "$M/many" && touch $(seq -f 'f%g' 1 400))
+[ "$(ls "$WORK/export/many" | wc -l)" = 400 ] || fail "touch of 400 files through the ring mount"
+before=$(forget_reads)
+rm -r "$M/many"
+sleep 1   # the kernel queues the forgets after rm returns
+reads=$(( $(forget_reads) - before ))
+[ "$reads" -ge 1 ] || fail "no FORGET reached qtfs-fuse after 400 files were removed"
+[ "$reads" -le 100 ] || fail "400 forgotten files took $reads /dev/fuse reads: the forgets were not gathered"
+
+log "a signal interrupts a fifo read blocked in a ring entry (the INTERRUPT comes through /dev/fuse)"
+mkfifo "$WORK/export/slow"
+MNT=$M EXP=$WORK/export timeout 30 python3 - <<'PY' || fail "a signal did not interrupt a blocked read through the ring mount"
+import os, signal
+mnt, exp = os.environ["MNT"], os.environ["EXP"]
+class Alarm(Exception): pass
+def alarm(*a): raise Alarm()   # raising makes Python give up the read instead of retrying
+signal.signal(signal.SIGALRM, alarm)
+w = os.open(exp + "/slow", os.O_RDWR)   # a host writer, so the open does not wait
+r = os.open(mnt + "/slow", os.O_RDONLY)
+signal.setitimer(signal.ITIMER_REAL, 0.5)
+try:
+    os.read(r, 10); raise SystemExit("read returned")
+except Alarm:
+    pass
+os.write(w, b"after")                  # the cancelled read must not have taken this
+assert os.read(r, 10) == b"after"
+PY
+rm "$WORK/export/slow"
 
 log "the -o nouring mount answered nothing through the ring"
 for i in $(seq 1 50); do stat "$WORK/dev/probe" >/dev/null; done
