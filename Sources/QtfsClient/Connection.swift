@@ -16,7 +16,7 @@ import Synchronization
 public final class Connection: @unchecked Sendable {
     public let fd: Int32
     private let state = Lock()
-    private var pending: [UInt64: Waiter] = [:]   // protected by state
+    private var pending: [UInt64: Waiter] = .preallocated()   // protected by state
     private var nextId: UInt64 = 1                 // protected by state
     private var dead = false                       // protected by state
     private var readerBusy = false                 // protected by state: someone holds the role
@@ -26,7 +26,7 @@ public final class Connection: @unchecked Sendable {
     private var handovers = 0                      // protected by state
     private var leader: Waiter?                    // protected by state: the role holder
     /// Answers of `postTracked` requests go to these, by id (protected by state).
-    private var callbacks: [UInt64: (Reply) -> Void] = [:]
+    private var callbacks: [UInt64: (Reply) -> Void] = .preallocated()
     /// Threads in `waitUntil`, with their condition and pending id (protected by state).
     private var conditionWaiters: [(Waiter, UInt64, () -> Bool)] = []
     private let wakeFd = eventfd(0, Int32(EFD_CLOEXEC | EFD_NONBLOCK))   // wakes the role holder

@@ -4,7 +4,7 @@
 public final class InoMap: @unchecked Sendable {
     private let rootDev: UInt64
     private let lock = Lock()
-    private var index: [UInt64: UInt64] = [:]   // protected by lock
+    private var index: [UInt64: UInt64] = .preallocated()   // protected by lock
 
     public init(rootDev: UInt64) { self.rootDev = rootDev }
 

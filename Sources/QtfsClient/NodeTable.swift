@@ -10,6 +10,7 @@
 // directory forgotten, another known name takes over. Nodeids are never reused: a name
 // that now holds a different file (recreated, or a reused /proc pid) gets a fresh nodeid.
 import QtfsProtocol
+import QtfsSystem
 
 public struct NodeIdentity: Hashable, Sendable {
     public var dev: UInt64
@@ -46,10 +47,10 @@ public final class NodeTable: @unchecked Sendable {
     }
 
     private let lock = Lock()
-    private var nodes: [UInt64: Node] = [:]         // protected by lock
-    private var byPlace: [Place: UInt64] = [:]      // protected by lock
-    private var byIdentity: [NodeIdentity: UInt64] = [:]   // protected by lock
-    private var nextId = firstDynamic               // protected by lock
+    private var nodes: [UInt64: Node] = .preallocated()                // protected by lock
+    private var byPlace: [Place: UInt64] = .preallocated()             // protected by lock
+    private var byIdentity: [NodeIdentity: UInt64] = .preallocated()   // protected by lock
+    private var nextId = firstDynamic                                  // protected by lock
     public let base: [UInt8]
 
     public init(base: [UInt8], root: Attr) {

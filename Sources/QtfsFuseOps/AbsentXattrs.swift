@@ -27,7 +27,7 @@ final class AbsentXattrs: @unchecked Sendable {
 
     private let lifetime: Double
     private let lock = Lock()
-    private var until: [Key: Double] = [:]   // monotonic expiry
+    private var until: [Key: Double] = .preallocated()   // monotonic expiry
 
     /// nil when attributes are not cached (attr_timeout=0): then nothing may be cached here.
     init?(lifetime: Double) {

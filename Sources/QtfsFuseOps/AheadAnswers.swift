@@ -15,7 +15,7 @@ final class AheadAnswers<Key: Hashable, Value>: @unchecked Sendable {
     private let lifetime: Double
     private let clock: () -> Double
     private let lock = Lock()
-    private var kept: [Key: (value: Value, until: Double)] = [:]   // protected by lock
+    private var kept: [Key: (value: Value, until: Double)] = .preallocated()   // protected by lock
 
     init(lifetime: Double, clock: @escaping () -> Double) {
         self.lifetime = lifetime

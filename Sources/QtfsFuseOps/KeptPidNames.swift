@@ -9,6 +9,7 @@
 import CFuse
 import QtfsClient
 import QtfsProtocol
+import QtfsSystem
 
 final class KeptPidNames: @unchecked Sendable {
     /// Entries kept before the table is cleared: a bound (pid_max is 4M at most).
@@ -17,7 +18,7 @@ final class KeptPidNames: @unchecked Sendable {
     private let lifetime: Double
     private let clock: () -> Double
     private let lock = Lock()
-    private var found: [[UInt8]: (attr: Attr, until: Double)] = [:]   // protected by lock
+    private var found: [[UInt8]: (attr: Attr, until: Double)] = .preallocated()   // protected by lock
 
     /// nil when names are not kept at all (entry_timeout=0).
     init?(lifetime: Double, clock: @escaping () -> Double = Clock.now) {

@@ -14,7 +14,7 @@ final class LookupAttrs: @unchecked Sendable {
     var window = 0.001
     private struct Kept { let attr: Attr; let at: Double; let epoch: UInt64; let caller: Caller }
     private let lock = Lock()
-    private var kept: [UInt64: Kept] = [:]   // protected by lock
+    private var kept: [UInt64: Kept] = .preallocated()   // protected by lock
     private let changes = Atomic<UInt64>(0)
 
     /// Read before a LOOKUP is sent; handed back to `keep` with its answer.

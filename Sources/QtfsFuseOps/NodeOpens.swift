@@ -3,6 +3,7 @@
 // open file may have its pages stored with an open) and the created file's capability
 // (AbsentXattrs.swift: absent while the CREATE handle is open).
 import QtfsClient
+import QtfsSystem
 
 final class NodeOpens: @unchecked Sendable {
     private struct Count {
@@ -11,7 +12,7 @@ final class NodeOpens: @unchecked Sendable {
         var created = 0
     }
     private let lock = Lock()
-    private var counts: [UInt64: Count] = [:]
+    private var counts: [UInt64: Count] = .preallocated()
 
     /// An open of `ino` begins (`created`: by CREATE); true when no other open file of it exists.
     func begin(_ ino: UInt64, created: Bool = false) -> Bool {

@@ -32,9 +32,9 @@ final class WalkAhead: @unchecked Sendable {
     private let answers: AheadAnswers<Key, (attr: Attr, epoch: UInt64)>
     private let lock = Lock()
     /// Directory path → the name its last walk went on to; `repeated`: the walk before went there too.
-    private var next: [[UInt8]: (name: [UInt8], repeated: Bool)] = [:]          // protected by lock
+    private var next: [[UInt8]: (name: [UInt8], repeated: Bool)] = .preallocated()          // protected by lock
     /// Thread → what its last LOOKUP found, and when.
-    private var lastFound: [Int32: (path: [UInt8], at: Double)] = [:]           // protected by lock
+    private var lastFound: [Int32: (path: [UInt8], at: Double)] = .preallocated()           // protected by lock
 
     init(clock: @escaping () -> Double = Clock.now) {
         self.clock = clock

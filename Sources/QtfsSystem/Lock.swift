@@ -11,10 +11,13 @@ public final class Lock: @unchecked Sendable {
     public init() { pthread_mutex_init(raw, nil) }
     deinit { pthread_mutex_destroy(raw); raw.deallocate() }
 
-    @inline(__always) public func lock() { pthread_mutex_lock(raw) }
-    @inline(__always) public func unlock() { pthread_mutex_unlock(raw) }
+    @inlinable @inline(__always) public func lock() { pthread_mutex_lock(raw) }
+    @inlinable @inline(__always) public func unlock() { pthread_mutex_unlock(raw) }
 
-    @inline(__always)
+    /// Inlinable, so callers in other modules get it specialised for their T: a generic
+    /// call instead makes the runtime build T's metadata (a tuple, an optional) the first
+    /// time each caller runs (Preallocated.swift says what that costs).
+    @inlinable @inline(__always)
     public func withLock<T>(_ body: () throws -> T) rethrows -> T {
         pthread_mutex_lock(raw)
         defer { pthread_mutex_unlock(raw) }
