@@ -86,6 +86,29 @@ c = json.load(sys.stdin)["components"][0]
 print(sum(o["count"] for o in c.get("stats") or [] if o["op"] == sys.argv[1]))' "$2"
 }
 
+# interrupted_fifo_read HOST_FIFO MOUNT_FIFO: with a host writer holding HOST_FIFO open, a
+# read of MOUNT_FIFO blocked in qtfs-fuse is interrupted by a signal (SIGALRM after 0.5 s),
+# and the cancelled read does not take what the host writes next.
+interrupted_fifo_read() {
+    timeout 30 python3 - "$1" "$2" <<'PY'
+import os, signal, sys
+host, mnt = sys.argv[1], sys.argv[2]
+class Alarm(Exception): pass
+def alarm(*a): raise Alarm()   # raising makes Python give up the read instead of retrying
+signal.signal(signal.SIGALRM, alarm)
+w = os.open(host, os.O_RDWR)   # a host writer, so the open does not wait
+r = os.open(mnt, os.O_RDONLY)
+signal.setitimer(signal.ITIMER_REAL, 0.5)
+try:
+    os.read(r, 10); raise SystemExit("read returned")
+except Alarm:
+    pass
+os.write(w, b"after")
+assert os.read(r, 10) == b"after", "the cancelled read took the host's next write"
+os.close(r); os.close(w)
+PY
+}
+
 # wait_for CONDITION-COMMAND...: polls up to ~60 s (no timing is asserted, only progress).
 wait_for() {
     local i

@@ -112,22 +112,7 @@ reads=$(( $(forget_reads) - before ))
 
 log "a signal interrupts a fifo read blocked in a ring entry (the INTERRUPT comes through /dev/fuse)"
 mkfifo "$WORK/export/slow"
-MNT=$M EXP=$WORK/export timeout 30 python3 - <<'PY' || fail "a signal did not interrupt a blocked read through the ring mount"
-import os, signal
-mnt, exp = os.environ["MNT"], os.environ["EXP"]
-class Alarm(Exception): pass
-def alarm(*a): raise Alarm()   # raising makes Python give up the read instead of retrying
-signal.signal(signal.SIGALRM, alarm)
-w = os.open(exp + "/slow", os.O_RDWR)   # a host writer, so the open does not wait
-r = os.open(mnt + "/slow", os.O_RDONLY)
-signal.setitimer(signal.ITIMER_REAL, 0.5)
-try:
-    os.read(r, 10); raise SystemExit("read returned")
-except Alarm:
-    pass
-os.write(w, b"after")                  # the cancelled read must not have taken this
-assert os.read(r, 10) == b"after"
-PY
+interrupted_fifo_read "$WORK/export/slow" "$M/slow" || fail "a signal did not interrupt a blocked read through the ring mount"
 rm "$WORK/export/slow"
 
 log "the -o nouring mount answered nothing through the ring"
